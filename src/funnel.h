@@ -1,0 +1,155 @@
+/*
+ * funnel.h
+ *    Shared declarations of the funnel extension: the funnel_event type, the
+ *    funnel configuration (window, steps, mode) and the one funnel engine that
+ *    every function walking a funnel calls.
+ */
+#ifndef FUNNEL_H
+#define FUNNEL_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/timestamp.h"
+
+#define FUNNEL_MAX_STEPS 64
+
+/* One event of a journey: a time and the set of steps (bit k-1 = step k). */
+typedef struct FunnelEvent
+{
+	int64		ts;				/* TimestampTz, microseconds */
+	uint64		steps;
+} FunnelEvent;
+
+#define DatumGetFunnelEventP(X)		((FunnelEvent *) DatumGetPointer(X))
+#define FunnelEventPGetDatum(X)		PointerGetDatum(X)
+#define PG_GETARG_FUNNEL_EVENT_P(n)	DatumGetFunnelEventP(PG_GETARG_DATUM(n))
+
+/* Mode flags (spec: "Modes"). */
+#define FUNNEL_STRICT_DEDUPLICATION	0x01
+#define FUNNEL_STRICT_ORDER			0x02
+#define FUNNEL_STRICT_INCREASE		0x04
+#define FUNNEL_STRICT_ONCE			0x08
+#define FUNNEL_ALLOW_REENTRY		0x10
+#define FUNNEL_ALL_MODES			0x1F
+
+/* What defines one funnel: every row of a group must agree on it. */
+typedef struct FunnelConfig
+{
+	int64		window;			/* microseconds, >= 0 */
+	int32		nsteps;			/* 1..FUNNEL_MAX_STEPS */
+	uint32		mode;			/* FUNNEL_* flags */
+	bool		want_elapsed;	/* record the time to reach each step */
+	uint64		names_hash;		/* event-name form: hash of the step names */
+} FunnelConfig;
+
+/*
+ * State of the default (not strict_once) walk.  The steps that hold a chain
+ * start are always a prefix 1..level, so "level" is the whole held set.
+ * times[k-1] is the chain start held by step k; with strict_increase,
+ * times[nsteps + k-1] is the time step k was reached; with want_elapsed,
+ * times[2 * nsteps + k-1] is the chain's time from step 1 to step k when
+ * the walk first reached step k.
+ */
+typedef struct FunnelWalk
+{
+	int16		level;
+	bool		done;			/* answer final: later entries cannot change it */
+	int64		times[FLEXIBLE_ARRAY_MEMBER];
+} FunnelWalk;
+
+/*
+ * Per-entity (or per-group) track: the online walk while rows arrive in time
+ * order, plus a compact delta-encoded log of every row that can matter, so
+ * that an entity whose rows arrive out of order (parallel scans, merges) is
+ * re-walked exactly at the end.
+ */
+typedef struct FunnelTrack
+{
+	int64		max_ts;			/* latest ts seen: the pending group's ts */
+	int64		log_prev_ts;	/* ts of the last logged row (delta base) */
+	uint64		pend_steps;		/* steps seen at max_ts (union) */
+	uint64		pend_dup;		/* steps seen at least twice at max_ts */
+	uint32		nrows;			/* rows in the log */
+	uint32		log_len;
+	uint32		log_cap;
+	bool		pend_zero;		/* a row matching no step at max_ts */
+	bool		walk_valid;		/* online walk is exact (rows came in order) */
+	char	   *log;
+	FunnelWalk	walk;			/* variable size: keep last */
+} FunnelTrack;
+
+/* funnel_walk.c: the engine */
+extern uint32 funnel_parse_mode(text *mode);
+extern int64 funnel_window_usecs(Interval *window);
+extern void funnel_check_nsteps(int nsteps);
+extern Size funnel_walk_size(const FunnelConfig *cfg);
+extern Size funnel_track_size(const FunnelConfig *cfg);
+extern void funnel_walk_init(const FunnelConfig *cfg, FunnelWalk *walk);
+extern void funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track);
+extern Size funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
+							 MemoryContext cxt, int64 ts, uint64 steps);
+extern Size funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
+							   const FunnelTrack *src, MemoryContext cxt);
+extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
+							   int64 *elapsed);
+extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
+								int nevents, int64 *elapsed);
+extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);
+extern void funnel_track_serialize(const FunnelTrack *track, StringInfo buf);
+extern Size funnel_track_deserialize(const FunnelConfig *cfg,
+									 FunnelTrack *track, StringInfo buf,
+									 MemoryContext cxt);
+extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
+extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
+extern void funnel_check_memory(Size bytes);
+
+/* funnel_event.c */
+extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
+extern void funnel_check_timestamp(int64 ts);
+extern FunnelEvent *funnel_journey_events(ArrayType *journey, int *nevents);
+
+/*
+ * funnel_input.c: reading one row of an aggregate's arguments.  Every
+ * funnel aggregate takes, after its state: window interval, [mode text],
+ * [entity], then one of three step inputs.
+ */
+typedef enum FunnelInputKind
+{
+	FUNNEL_INPUT_BOOLS,			/* ts timestamptz, VARIADIC steps boolean[] */
+	FUNNEL_INPUT_EVENT,			/* event funnel_event */
+	FUNNEL_INPUT_NAMES			/* ts timestamptz, event text, steps text[] */
+} FunnelInputKind;
+
+typedef struct FunnelInput
+{
+	FunnelInputKind kind;
+	bool		has_mode;
+	bool		has_entity;
+	int			arg_input;		/* first argument of the step input */
+	bool		configured;		/* cfg below is set from the first row */
+	FunnelConfig cfg;
+	Interval	window_arg;		/* raw window of the first row */
+	text	   *mode_arg;		/* raw mode of the first row (or NULL) */
+	/* FUNNEL_INPUT_NAMES: distinct step names and the steps each matches */
+	ArrayType  *names_arg;		/* raw steps array of the first row */
+	bool		names_stable;	/* the steps array is a constant */
+	int			nnames;
+	char	  **names;
+	int		   *name_lens;
+	uint64	   *name_steps;
+	MemoryContext cxt;
+} FunnelInput;
+
+extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
+									 FunnelInputKind kind, bool has_mode,
+									 bool has_entity);
+extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
+							  int64 *ts, uint64 *steps);
+extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);
+
+/* guc */
+extern int	funnel_max_state_memory_kb;
+
+#endif							/* FUNNEL_H */
