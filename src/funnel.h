@@ -41,6 +41,8 @@ typedef struct FunnelConfig
 	int32		nsteps;			/* 1..FUNNEL_MAX_STEPS */
 	uint32		mode;			/* FUNNEL_* flags */
 	bool		want_elapsed;	/* record the time to reach each step */
+	bool		open_steps;		/* funnel_event input: the funnel has as many
+								 * steps as the highest step a row names */
 	uint64		names_hash;		/* event-name form: hash of the step names */
 } FunnelConfig;
 
@@ -122,11 +124,18 @@ typedef enum FunnelInputKind
 	FUNNEL_INPUT_NAMES			/* ts timestamptz, event text, steps text[] */
 } FunnelInputKind;
 
+/* optional arguments after the window, in this order */
+#define FUNNEL_ARG_MODE		0x01	/* mode text */
+#define FUNNEL_ARG_TARGET	0x02	/* to_step integer */
+#define FUNNEL_ARG_ENTITY	0x04	/* entity anyelement */
+
 typedef struct FunnelInput
 {
 	FunnelInputKind kind;
-	bool		has_mode;
-	bool		has_entity;
+	int			args;			/* FUNNEL_ARG_* */
+	int			arg_mode;		/* argument numbers, 0 when absent */
+	int			arg_target;
+	int			arg_entity;
 	int			arg_input;		/* first argument of the step input */
 	bool		configured;		/* cfg below is set from the first row */
 	FunnelConfig cfg;
@@ -143,8 +152,7 @@ typedef struct FunnelInput
 } FunnelInput;
 
 extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
-									 FunnelInputKind kind, bool has_mode,
-									 bool has_entity);
+									 FunnelInputKind kind, int args);
 extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
 							  int64 *ts, uint64 *steps);
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);

@@ -19,18 +19,24 @@
 #include "utils/pg_locale.h"
 
 FunnelInput *
-funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, bool has_mode,
-				 bool has_entity)
+funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 {
 	FunnelInput *in = (FunnelInput *) fcinfo->flinfo->fn_extra;
 
 	if (in == NULL)
 	{
+		int			next = 2;	/* argument 0 is the state, 1 the window */
+
 		in = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelInput));
 		in->kind = kind;
-		in->has_mode = has_mode;
-		in->has_entity = has_entity;
-		in->arg_input = 2 + (has_mode ? 1 : 0) + (has_entity ? 1 : 0);
+		in->args = args;
+		if (args & FUNNEL_ARG_MODE)
+			in->arg_mode = next++;
+		if (args & FUNNEL_ARG_TARGET)
+			in->arg_target = next++;
+		if (args & FUNNEL_ARG_ENTITY)
+			in->arg_entity = next++;
+		in->arg_input = next;
 		in->cxt = fcinfo->flinfo->fn_mcxt;
 		if (kind == FUNNEL_INPUT_NAMES)
 		{
@@ -70,17 +76,17 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 {
 	text	   *m;
 
-	if (!in->has_mode)
+	if (in->arg_mode == 0)
 	{
 		in->cfg.mode = 0;
 		return;
 	}
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(in->arg_mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("funnel mode must not be NULL"),
 				 errhint("Use '' for the default mode.")));
-	m = PG_GETARG_TEXT_PP(2);
+	m = PG_GETARG_TEXT_PP(in->arg_mode);
 	if (!in->configured || in->mode_arg == NULL ||
 		VARSIZE_ANY_EXHDR(m) != VARSIZE_ANY_EXHDR(in->mode_arg) ||
 		memcmp(VARDATA_ANY(m), VARDATA_ANY(in->mode_arg), VARSIZE_ANY_EXHDR(m)) != 0)
@@ -195,6 +201,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 				FunnelEvent *ev;
 
 				in->cfg.nsteps = FUNNEL_MAX_STEPS;
+				in->cfg.open_steps = true;
 				if (PG_ARGISNULL(a))
 				{
 					in->configured = true;
@@ -273,6 +280,10 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel step names differ between rows of one group"),
 				 errhint("Give every row of a group the same steps array.")));
+	if (a->open_steps != b->open_steps || a->want_elapsed != b->want_elapsed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine states of different funnel aggregates")));
 	if (a->mode != b->mode)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

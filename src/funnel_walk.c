@@ -810,7 +810,7 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 	pq_sendint64(buf, cfg->window);
 	pq_sendbyte(buf, (uint8) cfg->nsteps);
 	pq_sendbyte(buf, (uint8) cfg->mode);
-	pq_sendbyte(buf, cfg->want_elapsed ? 1 : 0);
+	pq_sendbyte(buf, (cfg->want_elapsed ? 1 : 0) | (cfg->open_steps ? 2 : 0));
 	pq_sendint64(buf, (int64) cfg->names_hash);
 }
 
@@ -844,9 +844,12 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		corrupt_state("unknown mode");
 	if ((cfg->mode & FUNNEL_ALLOW_REENTRY) && !(cfg->mode & FUNNEL_STRICT_ORDER))
 		corrupt_state("allow_reentry without strict_order");
-	if (flag > 1)
+	if (flag > 3)
 		corrupt_state("bad flag");
-	cfg->want_elapsed = (flag == 1);
+	cfg->want_elapsed = (flag & 1) != 0;
+	cfg->open_steps = (flag & 2) != 0;
+	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS)
+		corrupt_state("bad step count");
 }
 
 void

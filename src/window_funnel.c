@@ -13,10 +13,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "port/pg_bitutils.h"
 
 typedef struct WindowFunnelState
 {
 	FunnelConfig cfg;
+	int32		target;			/* time_to_convert: step to reach, 0 = the last */
+	uint64		seen_steps;		/* union of the steps of all rows */
 	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
 	FunnelTrack track;			/* variable size: keep last */
 } WindowFunnelState;
@@ -45,24 +48,56 @@ state_create(MemoryContext cxt, const FunnelConfig *cfg)
 	return st;
 }
 
-static Datum
-window_funnel_add(FunctionCallInfo fcinfo, FunnelInputKind kind, bool has_mode)
+static int32
+read_target(FunctionCallInfo fcinfo, FunnelInput *in)
 {
-	MemoryContext cxt = agg_context(fcinfo, "window_funnel");
+	int32		target;
+
+	if (in->arg_target == 0 || PG_ARGISNULL(in->arg_target))
+		return 0;
+	target = PG_GETARG_INT32(in->arg_target);
+	if (target < 1 || target > in->cfg.nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("to_step %d is out of range", target),
+				 errdetail("The funnel has steps 1 to %d.", in->cfg.nsteps)));
+	return target;
+}
+
+/* One row into a per-group state (window_funnel, time_to_convert). */
+static Datum
+group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
+		  bool want_elapsed)
+{
+	MemoryContext cxt = agg_context(fcinfo, want_elapsed ? "time_to_convert" : "window_funnel");
 	WindowFunnelState *st = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
-	FunnelInput *in = funnel_input_get(fcinfo, kind, has_mode, false);
+	FunnelInput *in = funnel_input_get(fcinfo, kind, args);
 	int64		ts;
 	uint64		steps;
 	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
+	int32		target;
 
+	in->cfg.want_elapsed = want_elapsed;
+	target = read_target(fcinfo, in);
 	if (st == NULL)
+	{
 		st = state_create(cxt, &in->cfg);
+		st->target = target;
+	}
 	else
+	{
 		funnel_config_check_same(&st->cfg, &in->cfg);
+		if (st->target != target)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("to_step differs between rows of one group"),
+					 errhint("Give every row of a group the same to_step.")));
+	}
 	if (use)
 	{
 		Size		grown = funnel_track_add(&st->cfg, &st->track, cxt, ts, steps);
 
+		st->seen_steps |= steps;
 		if (grown)
 		{
 			st->mem += grown;
@@ -72,46 +107,71 @@ window_funnel_add(FunctionCallInfo fcinfo, FunnelInputKind kind, bool has_mode)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_bools_sfunc);
-Datum
-window_funnel_bools_sfunc(PG_FUNCTION_ARGS)
-{
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_BOOLS, false);
+#define GROUP_SFUNC(name, kind, args, elapsed) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	return group_add(fcinfo, kind, args, elapsed); \
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_mode_bools_sfunc);
-Datum
-window_funnel_mode_bools_sfunc(PG_FUNCTION_ARGS)
+GROUP_SFUNC(window_funnel_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, false)
+GROUP_SFUNC(window_funnel_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(window_funnel_event_sfunc, FUNNEL_INPUT_EVENT, 0, false)
+GROUP_SFUNC(window_funnel_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(window_funnel_names_sfunc, FUNNEL_INPUT_NAMES, 0, false)
+GROUP_SFUNC(window_funnel_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(time_to_convert_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, true)
+GROUP_SFUNC(time_to_convert_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+GROUP_SFUNC(time_to_convert_event_sfunc, FUNNEL_INPUT_EVENT, 0, true)
+GROUP_SFUNC(time_to_convert_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+GROUP_SFUNC(time_to_convert_names_sfunc, FUNNEL_INPUT_NAMES, 0, true)
+GROUP_SFUNC(time_to_convert_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+
+/*
+ * The step time_to_convert measures to: to_step, else the funnel's last
+ * step; for funnel_event input (64 possible steps) the highest step any row
+ * names.
+ */
+static int
+target_step(const FunnelConfig *cfg, int32 target, uint64 seen_steps)
 {
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_BOOLS, true);
+	if (target > 0)
+		return target;
+	if (cfg->open_steps && seen_steps != 0)
+		return pg_leftmost_one_pos64(seen_steps) + 1;
+	return cfg->nsteps;
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_event_sfunc);
-Datum
-window_funnel_event_sfunc(PG_FUNCTION_ARGS)
+static Datum
+elapsed_interval(int64 usecs)
 {
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_EVENT, false);
+	Interval   *result = palloc0(sizeof(Interval));
+
+	result->time = usecs;
+	return IntervalPGetDatum(result);
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_mode_event_sfunc);
+PG_FUNCTION_INFO_V1(time_to_convert_final);
 Datum
-window_funnel_mode_event_sfunc(PG_FUNCTION_ARGS)
+time_to_convert_final(PG_FUNCTION_ARGS)
 {
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_EVENT, true);
-}
+	WindowFunnelState *st;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+	int			level;
+	int			target;
 
-PG_FUNCTION_INFO_V1(window_funnel_names_sfunc);
-Datum
-window_funnel_names_sfunc(PG_FUNCTION_ARGS)
-{
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_NAMES, false);
-}
-
-PG_FUNCTION_INFO_V1(window_funnel_mode_names_sfunc);
-Datum
-window_funnel_mode_names_sfunc(PG_FUNCTION_ARGS)
-{
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_NAMES, true);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
+	level = funnel_track_level(&st->cfg, &st->track, elapsed);
+	target = target_step(&st->cfg, st->target, st->seen_steps);
+	if (level < target || st->seen_steps == 0)
+		PG_RETURN_NULL();
+	return elapsed_interval(elapsed[target - 1]);
 }
 
 /* Never modifies the state, so the aggregate works as a window function. */
@@ -142,9 +202,19 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	}
 	if (a == NULL)
+	{
 		a = state_create(cxt, &b->cfg);
+		a->target = b->target;
+	}
 	else
+	{
 		funnel_config_check_same(&a->cfg, &b->cfg);
+		if (a->target != b->target)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("to_step differs between rows of one group")));
+	}
+	a->seen_steps |= b->seen_steps;
 	a->mem += funnel_track_merge(&a->cfg, &a->track, &b->track, cxt);
 	funnel_check_memory(a->mem);
 	PG_RETURN_POINTER(a);
@@ -160,6 +230,8 @@ window_funnel_serialize(PG_FUNCTION_ARGS)
 	agg_context(fcinfo, "window_funnel_serialize");
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&st->cfg, &buf);
+	pq_sendint32(&buf, st->target);
+	pq_sendint64(&buf, (int64) st->seen_steps);
 	funnel_track_serialize(&st->track, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -180,6 +252,12 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	buf.cursor = 0;
 	funnel_config_deserialize(&cfg, &buf);
 	st = state_create(cxt, &cfg);
+	st->target = pq_getmsgint(&buf, 4);
+	st->seen_steps = (uint64) pq_getmsgint64(&buf);
+	if (st->target < 0 || st->target > cfg.nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid funnel aggregate state: to_step out of range")));
 	st->mem += funnel_track_deserialize(&cfg, &st->track, &buf, cxt);
 	if (buf.cursor != buf.len)
 		ereport(ERROR,
@@ -206,4 +284,48 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 	cfg.nsteps = FUNNEL_MAX_STEPS;
 	events = funnel_journey_events(journey, &n);
 	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, NULL));
+}
+
+/* time_to_convert(window, journey funnel_event[], mode, to_step) */
+PG_FUNCTION_INFO_V1(time_to_convert_journey);
+Datum
+time_to_convert_journey(PG_FUNCTION_ARGS)
+{
+	FunnelConfig cfg;
+	FunnelEvent *events;
+	int			n,
+				i,
+				level,
+				target;
+	int32		to_step = 0;
+	uint64		seen = 0;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window = funnel_window_usecs(PG_GETARG_INTERVAL_P(0));
+	cfg.mode = funnel_parse_mode(PG_GETARG_TEXT_PP(2));
+	cfg.nsteps = FUNNEL_MAX_STEPS;
+	cfg.open_steps = true;
+	cfg.want_elapsed = true;
+	if (!PG_ARGISNULL(3))
+	{
+		to_step = PG_GETARG_INT32(3);
+		if (to_step < 1 || to_step > FUNNEL_MAX_STEPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("to_step %d is out of range", to_step),
+					 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
+	}
+	events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(1), &n);
+	for (i = 0; i < n; i++)
+		seen |= events[i].steps;
+	if (seen == 0)
+		PG_RETURN_NULL();
+	level = funnel_events_level(&cfg, events, n, elapsed);
+	target = target_step(&cfg, to_step, seen);
+	if (level < target)
+		PG_RETURN_NULL();
+	return elapsed_interval(elapsed[target - 1]);
 }
