@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "funnel.h"
@@ -22,6 +23,7 @@
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 static inline uint32 entity_hash_key(EntityTable *t, Datum key);
@@ -101,6 +103,9 @@ entity_table_create(MemoryContext cxt, const FunnelConfig *cfg, Oid typid,
 	t->cxt = cxt;
 	t->cfg = *cfg;
 	t->typid = typid;
+	/* entities compare under the call's collation (e.g. for text) */
+	if (!OidIsValid(collation) && type_is_collatable(typid))
+		collation = DEFAULT_COLLATION_OID;
 	t->collation = collation;
 	t->arena_block = 8192;
 	get_typlenbyval(typid, &t->typlen, &t->typbyval);
@@ -261,6 +266,7 @@ entity_table_serialize(EntityTable *t)
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&t->cfg, &buf);
 	pq_sendint32(&buf, t->typid);
+	pq_sendint32(&buf, t->collation);
 	pq_sendint64(&buf, (int64) t->seen_steps);
 	pq_sendint64(&buf, (int64) t->nentities);
 	entity_start_iterate(t->hash, &it);
@@ -293,8 +299,9 @@ corrupt(const char *what)
 }
 
 EntityTable *
-entity_table_deserialize(MemoryContext cxt, bytea *data, Oid collation)
+entity_table_deserialize(MemoryContext cxt, bytea *data)
 {
+	Oid			collation;
 	StringInfoData buf;
 	FunnelConfig cfg;
 	Oid			typid;
@@ -311,10 +318,13 @@ entity_table_deserialize(MemoryContext cxt, bytea *data, Oid collation)
 	buf.cursor = 0;
 	funnel_config_deserialize(&cfg, &buf);
 	typid = pq_getmsgint(&buf, 4);
+	collation = pq_getmsgint(&buf, 4);
 	seen = (uint64) pq_getmsgint64(&buf);
 	n = (uint64) pq_getmsgint64(&buf);
 	if (!OidIsValid(typid) || get_typtype(typid) == '\0')
 		corrupt("unknown entity type");
+	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
+		corrupt("unknown collation");
 	if (n > (uint64) (buf.len - buf.cursor))
 		corrupt("entity count exceeds the data");
 	t = entity_table_create(cxt, &cfg, typid, collation);

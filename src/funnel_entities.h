@@ -58,7 +58,6 @@ extern void entity_table_foreach(EntityTable *t,
 extern Datum funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind,
 								 int args, bool want_elapsed);
 extern bytea *entity_table_serialize(EntityTable *t);
-extern EntityTable *entity_table_deserialize(MemoryContext cxt, bytea *data,
-											 Oid collation);
+extern EntityTable *entity_table_deserialize(MemoryContext cxt, bytea *data);
 
 #endif							/* FUNNEL_ENTITIES_H */

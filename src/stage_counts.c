@@ -118,8 +118,7 @@ funnel_entities_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = agg_context(fcinfo, "funnel_entities_deserialize");
 
-	PG_RETURN_POINTER(entity_table_deserialize(cxt, PG_GETARG_BYTEA_PP(0),
-											   PG_GET_COLLATION()));
+	PG_RETURN_POINTER(entity_table_deserialize(cxt, PG_GETARG_BYTEA_PP(0)));
 }
 
 /* Number of steps reported: for funnel_event input, the highest step seen. */
