@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""Measure and report for bench/run.sh (which sets up the cluster, the data
+and ClickHouse first; the connection comes from PGHOST/PGPORT/PGDATABASE).
+
+Every query runs --runs times, round-robin over all queries (so a change of
+load on the machine hits them all alike); the report gives the median.
+Every answer is checked against the others; any disagreement fails the run.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+STEPS = "event = 'visit', event = 'product_view', event = 'add_to_cart', event = 'purchase'"
+NAMES = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
+SERIAL = ["SET max_parallel_workers_per_gather = 0"]
+PAR2 = ["SET max_parallel_workers_per_gather = 2",
+        "SET parallel_setup_cost = 0", "SET parallel_tuple_cost = 0",
+        "SET min_parallel_table_scan_size = 0"]
+PARTWISE = PAR2 + ["SET enable_partitionwise_aggregate = on",
+                   "SET enable_partitionwise_join = on"]
+
+
+class Case:
+    def __init__(self, key, label, sql, settings=SERIAL, kind="pg", answer="stages",
+                 runs=None, rows_table="events"):
+        self.key, self.label, self.sql, self.settings = key, label, sql, settings
+        self.kind, self.answer, self.runs_max = kind, answer, runs
+        self.rows_table = rows_table
+        self.times = []
+        self.result = None
+
+
+def psql(script, app="bench"):
+    env = dict(os.environ, PGAPPNAME=app, PGOPTIONS="-c search_path=data,public")
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], input=script,
+                       capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit("psql failed:\n%s\n%s" % (script, p.stderr))
+    return p.stdout
+
+
+def run_pg(case):
+    script = "".join(s + ";\n" for s in case.settings) + "\\timing on\n" + case.sql + ";\n"
+    out = psql(script)
+    ms = None
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"^Time: ([0-9.]+) ms", line)
+        if m:
+            ms = float(m.group(1))
+        elif line.strip():
+            rows.append(line)
+    if ms is None:
+        sys.exit("no timing in psql output for %s" % case.key)
+    return rows, ms
+
+
+CH_PORT = None
+
+
+def run_ch(case):
+    p = subprocess.run(["clickhouse-client", "--host", "127.0.0.1", "--port", str(CH_PORT),
+                        "--time", "--max_threads", "2", "--query", case.sql],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit("clickhouse-client failed:\n%s\n%s" % (case.sql, p.stderr))
+    secs = float(p.stderr.strip().splitlines()[-1])
+    return p.stdout.strip().splitlines(), secs * 1000.0
+
+
+def stages_of(case, rows):
+    """Normalise a funnel answer to the cumulative counts of the 4 steps."""
+    if case.kind == "ch" or case.answer == "histogram":
+        at = [0] * 5
+        for r in rows:
+            lvl, n = r.split("\t") if "\t" in r else r.split("|")
+            at[int(lvl)] += int(n)
+        return tuple(sum(at[k:]) for k in range(1, 5))
+    if case.answer == "stages":
+        return tuple(int(x) for x in rows[0].strip("{}").split(","))
+    if case.answer == "channels":
+        return {r.split("|")[0]: tuple(int(x) for x in r.split("|")[1].strip("{}").split(","))
+                for r in rows}
+    return tuple(rows)
+
+
+def cases_for(args):
+    ev = "events"
+    two_level = ("SELECT funnel_stage_counts(level, 4) FROM (SELECT window_funnel('7 days', ts, %s) AS level "
+                 "FROM %%s GROUP BY user_id) s" % STEPS)
+    plain = """
+WITH v AS (SELECT user_id, ts FROM events WHERE event = 'visit'),
+per_visit AS (
+  SELECT v.user_id,
+         1 + (pv.ts IS NOT NULL)::int + (ac.ts IS NOT NULL)::int + (pu.ts IS NOT NULL)::int AS level
+  FROM v
+  CROSS JOIN LATERAL (SELECT min(e.ts) AS ts FROM events e WHERE e.user_id = v.user_id
+         AND e.event = 'product_view' AND e.ts > v.ts AND e.ts <= v.ts + interval '7 days') pv
+  CROSS JOIN LATERAL (SELECT min(e.ts) AS ts FROM events e WHERE e.user_id = v.user_id
+         AND e.event = 'add_to_cart' AND e.ts > pv.ts AND e.ts <= v.ts + interval '7 days') ac
+  CROSS JOIN LATERAL (SELECT min(e.ts) AS ts FROM events e WHERE e.user_id = v.user_id
+         AND e.event = 'purchase' AND e.ts > ac.ts AND e.ts <= v.ts + interval '7 days') pu
+),
+per_user AS (SELECT user_id, max(level) AS level FROM per_visit GROUP BY user_id)
+SELECT ARRAY[count(*), count(*) FILTER (WHERE level >= 2),
+             count(*) FILTER (WHERE level >= 3), count(*) FILTER (WHERE level >= 4)]
+FROM per_user"""
+    cs = [
+        Case("count", "count(*)", "SELECT count(*) FROM events", answer="count"),
+        Case("filters", "count(*) FILTER (4 step conditions)",
+             "SELECT count(*) FILTER (WHERE event = 'visit'), count(*) FILTER (WHERE event = 'product_view'), "
+             "count(*) FILTER (WHERE event = 'add_to_cart'), count(*) FILTER (WHERE event = 'purchase') FROM events",
+             answer="filters"),
+        Case("groupby", "GROUP BY user_id, count(*)",
+             "SELECT count(*), sum(n) FROM (SELECT user_id, count(*) AS n FROM events GROUP BY user_id) s",
+             answer="groupby"),
+        Case("noop_bools", "no-op aggregate, same arguments (conditions)",
+             "SELECT funnel_noop('7 days'::interval, user_id, ts, %s) FROM events" % STEPS, answer="count"),
+        Case("noop_names", "no-op aggregate, same arguments (event names)",
+             "SELECT funnel_noop('7 days'::interval, user_id, ts, %s) FROM events" % NAMES, answer="count"),
+        Case("fsc_bools", "funnel_stage_counts, conditions, serial",
+             "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events" % STEPS),
+        Case("fsc_names", "funnel_stage_counts, event names, serial",
+             "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events" % NAMES),
+        Case("fsc_bools_p2", "funnel_stage_counts, conditions, 2 workers",
+             "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events" % STEPS, settings=PAR2),
+        Case("fsc_names_p2", "funnel_stage_counts, event names, 2 workers",
+             "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events" % NAMES, settings=PAR2),
+        Case("wf_groupby", "window_funnel GROUP BY user_id + histogram, serial", two_level % ev),
+        Case("wf_groupby_p2", "window_funnel GROUP BY user_id + histogram, 2 workers", two_level % ev,
+             settings=PAR2),
+        Case("fsc_channel", "funnel_stage_counts GROUP BY channel, serial",
+             "SELECT channel, funnel_stage_counts('7 days', user_id, ts, %s) FROM events GROUP BY channel "
+             "ORDER BY channel" % STEPS, answer="channels"),
+        Case("fsc_hp", "funnel_stage_counts, hash-partitioned by user, partitionwise, 2 workers",
+             "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events_hp" % STEPS, settings=PARTWISE),
+        Case("fsc_hp_serial", "funnel_stage_counts, hash-partitioned by user, serial",
+             "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events_hp" % STEPS),
+        Case("journeys", "from materialized journeys (funnel_event[] per user), serial",
+             "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM user_journeys",
+             rows_table="user_journeys"),
+        Case("journeys_p2", "from materialized journeys (funnel_event[] per user), 2 workers",
+             "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM user_journeys",
+             settings=PAR2, rows_table="user_journeys"),
+    ]
+    if args.size != "1M":
+        cs.append(Case("fsc_1m", "funnel_stage_counts, conditions, serial, 1M events",
+                       "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events_1m" % STEPS,
+                       rows_table="events_1m"))
+    if not args.no_plain_sql:
+        cs.append(Case("plain", "plain SQL (LATERAL joins), 2 workers allowed", plain, settings=PAR2,
+                       runs=3))
+    if args.clickhouse_port:
+        cs.append(Case("ch", "ClickHouse windowFunnel per user + histogram (2 threads)",
+                       "SELECT level, count() FROM (SELECT user_id, windowFunnel(604800)(ts, %s) AS level "
+                       "FROM events GROUP BY user_id) GROUP BY level ORDER BY level" % STEPS, kind="ch"))
+    return cs
+
+
+def measure(case):
+    rows, ms = run_ch(case) if case.kind == "ch" else run_pg(case)
+    ans = stages_of(case, rows) if case.answer in ("stages", "channels", "histogram") or case.kind == "ch" \
+        else tuple(rows)
+    if case.result is not None and case.result != ans:
+        sys.exit("%s gave different answers in two runs: %r and %r" % (case.key, case.result, ans))
+    case.result = ans
+    return ms
+
+
+def window_scaling():
+    """Running window_funnel over one entity: n and 4n rows; linear means ~4x."""
+    out = {}
+    for n in (100000, 400000):
+        c = Case("win%d" % n, "", "SELECT max(l), count(*) FROM (SELECT window_funnel('7 days', ts, %s) "
+                 "OVER (ORDER BY ts) AS l FROM one_user WHERE ts <= timestamptz '2026-01-01 00:00:00+00' "
+                 "+ make_interval(secs => %d * 7)) s" % (STEPS, n), answer="raw")
+        ts = []
+        for _ in range(3):
+            rows, ms = run_pg(c)
+            ts.append(ms)
+        out[n] = (statistics.median(ts), rows[0])
+    return out
+
+
+def rss_anon_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def peak_memory(sql):
+    """Peak private (anonymous) memory of the backend running sql, sampled
+    every 5 ms from /proc, above the backend's idle size."""
+    env = dict(os.environ, PGAPPNAME="bench_memory", PGOPTIONS="-c search_path=data,public")
+    script = "".join(s + ";\n" for s in SERIAL) + "SELECT pg_sleep(1);\n" + sql + ";\n"
+    p = subprocess.Popen(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    p.stdin.write(script)
+    p.stdin.close()
+    pid = None
+    for _ in range(100):
+        out = psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'bench_memory'", app="bench_probe")
+        if out.strip():
+            pid = int(out.split()[0])
+            break
+        time.sleep(0.01)
+    if pid is None:
+        p.wait()
+        return None
+    base = rss_anon_kb(pid)
+    peak = base
+    while p.poll() is None:
+        v = rss_anon_kb(pid)
+        if v is not None and peak is not None:
+            peak = max(peak, v)
+        time.sleep(0.005)
+    if p.returncode != 0:
+        sys.exit("memory query failed: " + p.stderr.read())
+    if base is None or peak is None:
+        return None
+    return (peak - base) / 1024.0
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def main():
+    global CH_PORT
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--size", default="10M")
+    ap.add_argument("--clickhouse-port", type=int)
+    ap.add_argument("--no-plain-sql", action="store_true")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    CH_PORT = args.clickhouse_port
+
+    load_start = loadavg()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    cases = cases_for(args)
+    nrows = {}
+    for t in ("events", "events_1m", "user_journeys"):
+        out = psql("SELECT count(*) FROM pg_class WHERE oid = to_regclass('data.%s')" % t)
+        if out.strip() == "1":
+            nrows[t] = int(psql("SELECT count(*) FROM data.%s" % t).strip())
+    users = int(psql("SELECT count(DISTINCT user_id) FROM events").strip())
+
+    # warm-up round (untimed), then round-robin timed runs
+    for c in cases:
+        if c.key != "plain":
+            print("warm-up %-16s" % c.key, file=sys.stderr, flush=True)
+            measure(c)
+    for r in range(args.runs):
+        for c in cases:
+            if c.runs_max is not None and r >= c.runs_max:
+                continue
+            ms = measure(c)
+            c.times.append(ms)
+            print("run %d %-16s %10.1f ms" % (r + 1, c.key, ms), file=sys.stderr, flush=True)
+    load_end = loadavg()
+
+    by = {c.key: c for c in cases}
+    med = {c.key: statistics.median(c.times) for c in cases}
+
+    # ---------- answers must agree ----------
+    failures = []
+    ref = by["fsc_bools"].result
+    for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
+              "fsc_hp_serial", "journeys", "journeys_p2", "ch", "plain"):
+        if k in by and by[k].result != ref:
+            failures.append("%s answered %r, funnel_stage_counts %r" % (k, by[k].result, ref))
+    n = nrows["events"]
+    for k in ("count", "noop_bools", "noop_names"):
+        if int(by[k].result[0]) != n:
+            failures.append("%s counted %s rows, the table has %d" % (k, by[k].result[0], n))
+    gu, gn = by["groupby"].result[0].split("|")
+    if int(gu) != users or int(gn) != n:
+        failures.append("GROUP BY user_id gave %s users, %s rows" % (gu, gn))
+    filt = [int(x) for x in by["filters"].result[0].split("|")]
+    if filt[0] < ref[0]:
+        failures.append("fewer visit rows (%d) than users at step 1 (%d)" % (filt[0], ref[0]))
+    # channel breakdown against the two-level form per channel
+    chk = psql("SELECT channel, funnel_stage_counts(level, 4) FROM (SELECT channel, user_id, "
+               "window_funnel('7 days', ts, %s) AS level FROM events GROUP BY channel, user_id) s "
+               "GROUP BY channel ORDER BY channel" % STEPS)
+    chk = {r.split("|")[0]: tuple(int(x) for x in r.split("|")[1].strip("{}").split(","))
+           for r in chk.splitlines() if r}
+    if chk != by["fsc_channel"].result:
+        failures.append("by channel: funnel_stage_counts %r, window_funnel %r" % (by["fsc_channel"].result, chk))
+    if "fsc_1m" in by:
+        chk = psql(("SELECT funnel_stage_counts(level, 4) FROM (SELECT window_funnel('7 days', ts, %s) "
+                    "AS level FROM events_1m GROUP BY user_id) s") % STEPS).strip()
+        chk = tuple(int(x) for x in chk.strip("{}").split(","))
+        if chk != by["fsc_1m"].result:
+            failures.append("1M events: funnel_stage_counts %r, window_funnel %r" % (by["fsc_1m"].result, chk))
+
+    print("window-function scaling check ...", file=sys.stderr, flush=True)
+    win = window_scaling()
+    for nn, (_, r) in win.items():
+        if r.split("|")[0] != "4" or int(r.split("|")[1]) != nn:
+            failures.append("window_funnel OVER on %d rows answered %s" % (nn, r))
+    print("memory ...", file=sys.stderr, flush=True)
+    mem = peak_memory(by["fsc_bools"].sql)
+
+    # ---------- report ----------
+    def ratio(a, b):
+        return med[a] / med[b] if a in med and b in med else None
+
+    lines = []
+    lines.append("funnel benchmark, %s, %d events of %d users (%s), %d run(s), median" %
+                 (started.strftime("%Y-%m-%d %H:%M UTC"), n, users, args.size, args.runs))
+    lines.append("machine: %d cores, %.0f GiB, %s; PostgreSQL %s; load average %s at start, %s at end" % (
+        os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
+        platform.machine(), psql("SHOW server_version").strip().split()[0], load_start, load_end))
+    if "ch" in by:
+        lines.append("ClickHouse %s" % subprocess.run(
+            ["clickhouse-client", "--host", "127.0.0.1", "--port", str(CH_PORT), "--query", "SELECT version()"],
+            capture_output=True, text=True).stdout.strip())
+    lines.append("")
+    has_ch = "ch" in med
+    hdr = "| query | median ms | ns/row | × funnel_stage_counts |" + (" × ClickHouse |" if has_ch else "")
+    lines.append(hdr)
+    lines.append("|---|---:|---:|---:|" + ("---:|" if has_ch else ""))
+    for c in cases:
+        m = med[c.key]
+        rows = nrows.get(c.rows_table, n)
+        cells = [c.label, "%.0f" % m, "%.0f" % (m * 1e6 / rows), "%.2f" % ratio(c.key, "fsc_bools")]
+        if has_ch:
+            cells.append("%.2f" % ratio(c.key, "ch"))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("answer (users reaching visit, product_view, add_to_cart, purchase within 7 days): %s" %
+                 ", ".join(str(x) for x in ref))
+    lines.append("answers compared: %s; %s" % (
+        ", ".join(k for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
+                              "fsc_hp", "fsc_hp_serial", "journeys", "journeys_p2", "plain", "ch") if k in by),
+        "all agree" if not failures else "DISAGREEMENTS BELOW"))
+    w1, w4 = win[100000][0], win[400000][0]
+    lines.append("window function scaling: window_funnel(...) OVER (ORDER BY ts) over one entity: "
+                 "100k rows %.0f ms, 400k rows %.0f ms: %.2f x for 4 x the rows (linear: about 4)" % (w1, w4, w4 / w1))
+    if mem is not None:
+        lines.append("memory: peak backend memory of funnel_stage_counts (serial) on %d events: %.0f MB"
+                     % (n, mem))
+    lines.append("")
+
+    targets = []
+
+    def target(name, value, ok, fmt):
+        targets.append("| %s | %s | %s |" % (name, fmt % value if value is not None else "n/a",
+                                             "n/a" if ok is None else ("met" if ok else "NOT MET")))
+
+    def tv(a, b):
+        r = ratio(a, b)
+        return r
+
+    r = tv("fsc_bools", "ch")
+    target("funnel_stage_counts serial ≤ 1.5 × ClickHouse", r, None if r is None else r <= 1.5, "%.2f ×")
+    r = tv("fsc_hp", "ch")
+    target("partitioned by user, partitionwise, 2 workers < ClickHouse", r, None if r is None else r < 1.0,
+           "%.2f ×")
+    r = tv("ch", "journeys")
+    target("materialized journeys ≥ 3 × faster than ClickHouse", r, None if r is None else r >= 3.0,
+           "%.2f × faster")
+    r = tv("fsc_bools", "noop_bools")
+    target("funnel_stage_counts ≤ 1.8 × no-op aggregate (conditions)", r, r <= 1.8, "%.2f ×")
+    r = tv("fsc_names", "noop_names")
+    target("funnel_stage_counts ≤ 1.8 × no-op aggregate (event names)", r, r <= 1.8, "%.2f ×")
+    r = tv("wf_groupby", "groupby")
+    target("window_funnel GROUP BY user ≤ 1.3 × GROUP BY user count", r, r <= 1.3, "%.2f ×")
+    r = tv("plain", "fsc_bools")
+    target("≥ 20 × faster than plain SQL", r, None if r is None else r >= 20, "%.1f × faster")
+    r = tv("fsc_bools", "fsc_1m")
+    target("1M → 10M events ≤ 11 × the time", r, None if r is None else r <= 11, "%.2f ×")
+    r = w4 / w1
+    target("window function over 4 × the rows ≤ 5 × the time", r, r <= 5, "%.2f ×")
+    lines.append("| target (ratios in this run) | measured | |")
+    lines.append("|---|---:|---|")
+    lines.extend(targets)
+    if failures:
+        lines.append("")
+        lines.extend("ANSWER MISMATCH: " + f for f in failures)
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Benchmark harness of the funnel extension (issue 5): times the funnel
+# aggregates against PostgreSQL's own floors, a plain-SQL funnel and
+# (optionally) ClickHouse's windowFunnel on the same generated rows, checks
+# that every answer agrees, and prints one table of medians and ratios.
+#
+#   bash bench/run.sh [--size 1M|10M|100M] [--runs N] [--with-clickhouse]
+#                     [--quick] [--keep] [--no-plain-sql] [--out FILE]
+#
+#   --size     events in the standard data set (users = events / 10); default 10M
+#   --runs     timed runs of each query (the median is reported); default 5
+#   --with-clickhouse  install ClickHouse from Debian if missing, start it on
+#              127.0.0.1 with a throwaway configuration, load the same rows,
+#              and stop it at the end
+#   --quick    smoke run: 1M events, 1 run
+#   --keep     keep the cluster and data in $BENCH_DIR for the next run (which
+#              then skips the generation when the data set matches)
+#   --out      also write the report (markdown) to FILE
+#
+# It builds the extension from this checkout and loads it into its own
+# throwaway PostgreSQL 15 cluster (port $BENCH_PORT, default 55499, unix
+# socket only) from a private copy of funnel.so, so other installs of the
+# extension on the machine cannot change what is measured.  Not part of the
+# test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+SIZE=10M
+RUNS=5
+WITH_CH=0
+KEEP=0
+PLAIN=1
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size) SIZE="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --with-clickhouse) WITH_CH=1; shift ;;
+    --quick) SIZE=1M; RUNS=1; shift ;;
+    --keep) KEEP=1; shift ;;
+    --no-plain-sql) PLAIN=0; shift ;;
+    --out) OUT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+case "$SIZE" in
+  1M) USERS=100000 ;;
+  10M) USERS=1000000 ;;
+  100M) USERS=10000000 ;;
+  *) echo "--size must be 1M, 10M or 100M, not $SIZE" >&2; exit 2 ;;
+esac
+case "$RUNS" in ''|*[!0-9]*|0) echo "--runs must be a positive integer" >&2; exit 2 ;; esac
+
+BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
+BENCH_PORT=${BENCH_PORT:-55499}
+CH_PORT=${BENCH_CH_PORT:-19000}
+PGBIN=/usr/lib/postgresql/15/bin
+export PG_CONFIG=$PGBIN/pg_config
+GEN_VERSION=2
+
+log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
+
+# ---------- packages ----------
+packages="postgresql-15 postgresql-server-dev-15 make gcc python3"
+[ "$WITH_CH" = 1 ] && packages="$packages clickhouse-server clickhouse-client"
+missing=""
+for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  log "installing$missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# ---------- build (private copy of the library) ----------
+log "building the extension"
+make -s >/dev/null
+mkdir -p "$BENCH_DIR"
+AS=()
+if [ "$(id -u)" = 0 ]; then
+  chown postgres: "$BENCH_DIR"
+  AS=(runuser -u postgres --)
+fi
+LIB="$BENCH_DIR/lib"
+"${AS[@]}" mkdir -p "$LIB"
+install -m 0644 funnel.so "$LIB/funnel.so.new" && mv "$LIB/funnel.so.new" "$LIB/funnel.so"
+sed -e "s|MODULE_PATHNAME|$LIB/funnel.so|g" -e 's|@extschema@|public|g' -e '/^\\echo/d' \
+  funnel--1.0.sql > "$LIB/funnel.sql"
+
+# ---------- cluster ----------
+PGDATA="$BENCH_DIR/data"
+export PGHOST="$BENCH_DIR" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
+CH_STARTED=0
+cleanup() {
+  if [ "$CH_STARTED" = 1 ] && [ -f "$BENCH_DIR/ch/server.pid" ]; then
+    log "stopping ClickHouse"
+    kill "$(cat "$BENCH_DIR/ch/server.pid")" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$(cat "$BENCH_DIR/ch/server.pid")" 2>/dev/null || break; sleep 1; done
+    rm -rf "$BENCH_DIR/ch"
+  fi
+  if [ -f "$PGDATA/postmaster.pid" ]; then
+    log "stopping PostgreSQL"
+    "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null || true
+  fi
+  if [ "$KEEP" = 0 ]; then rm -rf "$BENCH_DIR"; fi
+}
+trap cleanup EXIT
+
+if [ ! -f "$PGDATA/PG_VERSION" ]; then
+  log "initdb in $PGDATA"
+  "${AS[@]}" "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+fi
+cat > "$BENCH_DIR/bench.conf" <<CONF
+listen_addresses = ''
+port = $BENCH_PORT
+unix_socket_directories = '$BENCH_DIR'
+shared_buffers = 4GB
+work_mem = 256MB
+maintenance_work_mem = 1GB
+effective_cache_size = 16GB
+max_worker_processes = 8
+max_parallel_workers = 8
+max_parallel_workers_per_gather = 2
+jit = off
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_wal_size = 20GB
+checkpoint_timeout = 1h
+autovacuum = off
+random_page_cost = 1.1
+funnel.max_state_memory = 16GB
+shared_preload_libraries = ''
+CONF
+chmod 0644 "$BENCH_DIR/bench.conf"
+if ! grep -q "include '$BENCH_DIR/bench.conf'" "$PGDATA/postgresql.conf"; then
+  echo "include '$BENCH_DIR/bench.conf'" | "${AS[@]}" tee -a "$PGDATA/postgresql.conf" >/dev/null
+fi
+if [ -f "$PGDATA/postmaster.pid" ]; then
+  "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+fi
+"${AS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$BENCH_DIR/postgres.log" -w start >/dev/null
+psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'bench'" | grep -q 1 \
+  || psql -X -q -d postgres -c "CREATE DATABASE bench"
+
+PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+
+# the extension's objects, from the private copy (re-created on every run)
+"${PSQL[@]}" -c "DROP SCHEMA IF EXISTS public CASCADE" -c "CREATE SCHEMA public" 2>/dev/null || true
+# tables live in schema data, the extension's objects in public
+"${PSQL[@]}" -c "CREATE SCHEMA IF NOT EXISTS data" -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm SCHEMA data"
+"${PSQL[@]}" -f "$LIB/funnel.sql" >/dev/null
+"${PSQL[@]}" <<'SQL'
+-- the no-op floor: an aggregate that receives the funnel aggregate's
+-- arguments and does nothing with them (src/bench_support.c)
+CREATE AGGREGATE public.funnel_noop(VARIADIC "any") (
+    SFUNC = funnel_noop_sfunc, STYPE = internal, FINALFUNC = funnel_noop_final,
+    PARALLEL = SAFE);
+SQL
+
+# ---------- data ----------
+have_data() {  # table users version
+  "${PSQL[@]}" -tAc "SELECT obj_description('data.$1'::regclass)" 2>/dev/null | grep -qx "gen$GEN_VERSION users=$2"
+}
+generate() {  # table users
+  if have_data "$1" "$2"; then log "data.$1 is up to date"; return; fi
+  log "generating data.$1 ($2 users)"
+  "${PSQL[@]}" -c "SET search_path = data, public" -v users="$2" -v tbl="data.$1" -f bench/generate.sql
+  "${PSQL[@]}" -c "COMMENT ON TABLE data.$1 IS 'gen$GEN_VERSION users=$2'"
+}
+generate events "$USERS"
+if [ "$SIZE" != 1M ]; then generate events_1m 100000; fi
+
+derived() {  # the tables made from data.events; redone when events changed
+  local stamp
+  stamp=$("${PSQL[@]}" -tAc "SELECT obj_description('data.events'::regclass)")
+  if "${PSQL[@]}" -tAc "SELECT obj_description('data.events_hp'::regclass)" 2>/dev/null | grep -qx "$stamp"; then
+    log "derived tables are up to date"; return
+  fi
+  log "deriving the partitioned table, the journeys and the index"
+  "${PSQL[@]}" <<SQL
+SET search_path = data, public;
+SET max_parallel_workers_per_gather = 2;
+-- the same rows, hash-partitioned by user, still appended in time order
+DROP TABLE IF EXISTS events_hp;
+CREATE TABLE events_hp (user_id bigint, ts timestamptz, event text, channel text)
+    PARTITION BY HASH (user_id);
+DO \$\$ BEGIN
+  FOR i IN 0..7 LOOP
+    EXECUTE format('CREATE TABLE events_hp_%s PARTITION OF events_hp FOR VALUES WITH (MODULUS 8, REMAINDER %s)', i, i);
+  END LOOP;
+END \$\$;
+INSERT INTO events_hp SELECT * FROM events;
+-- what an analyst would index for the plain-SQL funnel
+CREATE INDEX IF NOT EXISTS events_user_event_ts ON events (user_id, event, ts);
+VACUUM ANALYZE events;
+VACUUM ANALYZE events_hp;
+COMMENT ON TABLE events_hp IS '$stamp';
+SQL
+}
+derived
+# the DBA's precomputed form: each user's journey (only rows that match a
+# step); rebuilt every run since it stores the extension's type
+log "building the per-user journeys"
+"${PSQL[@]}" <<'SQL'
+SET search_path = data, public;
+SET max_parallel_workers_per_gather = 2;
+DROP TABLE IF EXISTS user_journeys;
+CREATE TABLE user_journeys AS
+SELECT user_id,
+       array_agg(funnel_event(ts, event = 'visit', event = 'product_view',
+                              event = 'add_to_cart', event = 'purchase') ORDER BY ts) AS journey
+FROM events
+WHERE event IN ('visit', 'product_view', 'add_to_cart', 'purchase')
+GROUP BY user_id;
+VACUUM ANALYZE user_journeys;
+SQL
+if [ "$SIZE" != 1M ]; then "${PSQL[@]}" -c "VACUUM ANALYZE data.events_1m"; fi
+
+# one entity with many rows, for the window-function scaling check
+"${PSQL[@]}" <<'SQL'
+SET search_path = data, public;
+CREATE TABLE IF NOT EXISTS one_user AS
+SELECT 1::bigint AS user_id,
+       timestamptz '2026-01-01 00:00:00+00' + make_interval(secs => i * 7) AS ts,
+       (ARRAY['visit', 'other', 'product_view', 'other', 'add_to_cart', 'checkout', 'purchase'])[1 + (i * 5 + i / 13) % 7] AS event
+FROM generate_series(1, 400000) AS i;
+VACUUM ANALYZE one_user;
+SQL
+
+# ---------- ClickHouse ----------
+CH_ARGS=()
+if [ "$WITH_CH" = 1 ]; then
+  CHD="$BENCH_DIR/ch"
+  rm -rf "$CHD"; mkdir -p "$CHD"/{data,tmp,log,user_files,format_schemas}
+  cat > "$CHD/config.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+    <logger><level>warning</level><log>$CHD/log/server.log</log><errorlog>$CHD/log/error.log</errorlog><size>100M</size><count>2</count></logger>
+    <listen_host>127.0.0.1</listen_host>
+    <tcp_port>$CH_PORT</tcp_port>
+    <path>$CHD/data/</path>
+    <tmp_path>$CHD/tmp/</tmp_path>
+    <user_files_path>$CHD/user_files/</user_files_path>
+    <format_schema_path>$CHD/format_schemas/</format_schema_path>
+    <users_config>$CHD/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <max_concurrent_queries>20</max_concurrent_queries>
+    <mark_cache_size>5368709120</mark_cache_size>
+    <uncompressed_cache_size>4294967296</uncompressed_cache_size>
+</yandex>
+XML
+  cat > "$CHD/users.xml" <<'XML'
+<?xml version="1.0"?>
+<yandex>
+    <profiles><default><max_memory_usage>16000000000</max_memory_usage><max_threads>2</max_threads></default></profiles>
+    <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+XML
+  log "starting ClickHouse on 127.0.0.1:$CH_PORT"
+  (cd "$CHD" && exec clickhouse-server --config-file="$CHD/config.xml" >"$CHD/log/stdout.log" 2>&1) &
+  echo $! > "$CHD/server.pid"
+  CH_STARTED=1
+  CH=(clickhouse-client --host 127.0.0.1 --port "$CH_PORT")
+  for _ in $(seq 60); do "${CH[@]}" --query "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done
+  "${CH[@]}" --query "SELECT version()" >/dev/null \
+    || { log "ClickHouse did not start: $(tail -5 "$CHD/log/stdout.log" "$CHD/log/error.log" 2>/dev/null)"; exit 1; }
+  log "loading the same rows into ClickHouse (MergeTree ORDER BY (user_id, ts))"
+  "${CH[@]}" --query "CREATE TABLE events (user_id UInt64, ts DateTime, event String, channel String) ENGINE = MergeTree() ORDER BY (user_id, ts)"
+  "${PSQL[@]}" -c "COPY (SELECT user_id, extract(epoch FROM ts)::bigint, event, channel FROM data.events) TO STDOUT" \
+    | "${CH[@]}" --query "INSERT INTO events FORMAT TabSeparated"
+  "${CH[@]}" --query "OPTIMIZE TABLE events FINAL"
+  CH_ARGS=(--clickhouse-port "$CH_PORT")
+fi
+
+# ---------- measure ----------
+"${PSQL[@]}" -c "SELECT data.pg_prewarm(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'data' AND c.relkind IN ('r', 'i')" >/dev/null
+log "measuring ($RUNS runs, size $SIZE)"
+OUTARGS=()
+[ -n "$OUT" ] && OUTARGS=(--out "$OUT")
+[ "$PLAIN" = 0 ] && OUTARGS+=(--no-plain-sql)
+python3 bench/bench.py --runs "$RUNS" --size "$SIZE" "${CH_ARGS[@]}" "${OUTARGS[@]}"
