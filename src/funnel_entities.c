@@ -26,6 +26,12 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define funnel_prefetch(a) __builtin_prefetch(a)
+#else
+#define funnel_prefetch(a) ((void) 0)
+#endif
+
 static inline uint32 entity_hash_key(EntityTable *t, Datum key);
 static inline bool entity_equal(EntityTable *t, Datum a, Datum b);
 
@@ -151,6 +157,7 @@ entity_table_track(EntityTable *t, Datum key)
 	bool		found;
 	uint64		old_size = t->hash->size;
 
+	entity_table_flush(t);
 	e = entity_insert(t->hash, key, &found);
 	if (!found)
 	{
@@ -170,30 +177,104 @@ entity_table_track(EntityTable *t, Datum key)
 	return e->track;
 }
 
-void
-entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
+/* Add one row to its entity's track, the table's lookup already done. */
+static inline void
+track_add_row(EntityTable *t, FunnelTrack *track, int64 ts, uint64 steps)
 {
-	FunnelTrack *track;
-	Size		grown;
+	Size		grown = funnel_track_add(&t->cfg, track, t->cxt, ts, steps);
 
-	/* rows of one entity often come together: skip the lookup then */
-	if (t->last_track && (t->kind != ENTITY_GENERIC ? t->last_key == key : false))
-		track = t->last_track;
-	else
-	{
-		track = entity_table_track(t, key);
-		if (t->kind != ENTITY_GENERIC)
-		{
-			t->last_key = key;
-			t->last_track = track;
-		}
-	}
-	grown = funnel_track_add(&t->cfg, track, t->cxt, ts, steps);
 	if (grown)
 	{
 		t->mem += grown;
 		funnel_check_memory(t->mem);
 	}
+}
+
+/*
+ * Add the buffered rows, in their order, as a software pipeline: row j is
+ * hashed (and its bucket prefetched) 8 rows before it is looked up (and its
+ * track prefetched), 4 rows before the end of its track's log is prefetched,
+ * and 4 rows before that it is added.  The cache misses of neighbouring rows
+ * overlap instead of following each other.
+ */
+#define PIPE_LOOKUP 8
+#define PIPE_LOG 12
+#define PIPE_ADD 16
+
+void
+entity_table_flush(EntityTable *t)
+{
+	int			n = t->npending;
+	EntityPendingRow *rows = t->pending;
+	uint32		hashes[ENTITY_BATCH];
+	FunnelTrack *tracks[ENTITY_BATCH];
+	int			j;
+
+	if (n == 0)
+		return;
+	t->npending = 0;			/* an error below leaves no half-added batch */
+	for (j = 0; j < n + PIPE_ADD; j++)
+	{
+		int			i;
+
+		if (j < n)
+		{
+			hashes[j] = entity_hash_key(t, rows[j].key);
+			funnel_prefetch(&t->hash->data[hashes[j] & t->hash->sizemask]);
+		}
+		i = j - PIPE_LOOKUP;
+		if (i >= 0 && i < n)
+		{
+			if (i > 0 && rows[i].key == rows[i - 1].key)
+				tracks[i] = tracks[i - 1];
+			else
+			{
+				EntityEntry *e;
+				bool		found;
+				uint64		old_size = t->hash->size;
+
+				e = entity_insert_hash(t->hash, rows[i].key, hashes[i], &found);
+				if (!found)
+				{
+					e->track = arena_alloc(t, t->track_size);
+					funnel_track_init(&t->cfg, e->track);
+					t->nentities++;
+					account_hash(t, old_size);
+				}
+				tracks[i] = e->track;
+				funnel_prefetch(tracks[i]);
+				funnel_prefetch((char *) tracks[i] + PG_CACHE_LINE_SIZE);
+			}
+		}
+		i = j - PIPE_LOG;
+		if (i >= 0 && i < n && tracks[i]->log)
+			funnel_prefetch(tracks[i]->log + tracks[i]->log_len);
+		i = j - PIPE_ADD;
+		if (i >= 0)
+			track_add_row(t, tracks[i], rows[i].ts, rows[i].steps);
+	}
+}
+
+void
+entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
+{
+	FunnelTrack *track;
+
+	if (t->typbyval)
+	{
+		EntityPendingRow *r = &t->pending[t->npending++];
+
+		r->key = key;
+		r->ts = ts;
+		r->steps = steps;
+		if (t->npending == ENTITY_BATCH)
+			entity_table_flush(t);
+		return;
+	}
+
+	/* by-reference keys point into the row: add them one by one */
+	track = entity_table_track(t, key);
+	track_add_row(t, track, ts, steps);
 }
 
 /* Merge b's entities into a (combine step of parallel aggregation). */
@@ -209,7 +290,9 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge funnel states of entity types %s and %s",
 						format_type_be(a->typid), format_type_be(b->typid))));
-	a->last_track = NULL;
+	/* b's buffered rows belong to b: add them first (its value is unchanged) */
+	entity_table_flush((EntityTable *) b);
+	entity_table_flush(a);
 	a->seen_steps |= b->seen_steps;
 	entity_start_iterate(b->hash, &it);
 	while ((e = entity_iterate(b->hash, &it)) != NULL)
@@ -231,6 +314,7 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 	EntityEntry *e;
 	uint64		n = 0;
 
+	entity_table_flush(t);		/* same value, so final functions may do it */
 	entity_start_iterate(t->hash, &it);
 	while ((e = entity_iterate(t->hash, &it)) != NULL)
 	{
@@ -263,6 +347,7 @@ entity_table_serialize(EntityTable *t)
 		getTypeBinaryOutputInfo(t->typid, &sendproc, &isvarlena);
 		fmgr_info(sendproc, &send_fn);
 	}
+	entity_table_flush(t);
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&t->cfg, &buf);
 	pq_sendint32(&buf, t->typid);

@@ -24,6 +24,21 @@ typedef enum EntityKind
 
 struct entity_hash;
 
+/*
+ * Rows with by-value entity keys are buffered and added in batches, so that
+ * the hash buckets and tracks of a batch are prefetched together instead of
+ * each row waiting for its own cache misses (time-ordered rows hit a
+ * different entity almost every row).
+ */
+#define ENTITY_BATCH 256
+
+typedef struct EntityPendingRow
+{
+	Datum		key;
+	int64		ts;
+	uint64		steps;
+} EntityPendingRow;
+
 typedef struct EntityTable
 {
 	FunnelConfig cfg;
@@ -40,17 +55,18 @@ typedef struct EntityTable
 	uint64		seen_steps;		/* union of all steps seen (funnel_event form) */
 	Size		track_size;
 	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
-	Datum		last_key;		/* the previous row's entity ... */
-	FunnelTrack *last_track;	/* ... and its track */
 	char	   *arena_cur;
 	Size		arena_left;
 	Size		arena_block;
+	int			npending;		/* rows buffered, not yet in the table */
+	EntityPendingRow pending[ENTITY_BATCH];
 } EntityTable;
 
 extern EntityTable *entity_table_create(MemoryContext cxt, const FunnelConfig *cfg,
 										Oid typid, Oid collation);
 extern FunnelTrack *entity_table_track(EntityTable *t, Datum key);
 extern void entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps);
+extern void entity_table_flush(EntityTable *t);
 extern void entity_table_merge(EntityTable *a, const EntityTable *b);
 extern void entity_table_foreach(EntityTable *t,
 								 void (*fn) (const FunnelTrack *track, void *arg),
