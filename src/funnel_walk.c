@@ -665,7 +665,8 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 	/* log: zigzag time delta and step mask, 20 bytes at most */
 	if (track->log_cap - track->log_len < 20)
 	{
-		uint32		newcap = track->log_cap ? track->log_cap * 2 : 16;
+		/* from 32 bytes on, doubling always leaves room for a 20-byte row */
+		uint32		newcap = track->log_cap ? track->log_cap * 2 : 32;
 
 		if (track->log_cap > PG_UINT32_MAX / 2)
 			ereport(ERROR,
