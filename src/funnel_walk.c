@@ -644,6 +644,41 @@ get_varint(const char *p, const char *end, uint64 *v)
 }
 
 /*
+ * The online part of adding a row: a group of equal timestamps is walked
+ * once time moves past it; a row older than the latest makes the track
+ * re-walk from its log at the end.
+ */
+static inline void
+track_walk_row(const FunnelConfig *cfg, FunnelTrack *track, int64 ts, uint64 steps)
+{
+	if (track->nrows == 0)
+	{
+		track->max_ts = ts;
+		track->pend_steps = steps;
+		track->pend_zero = (steps == 0);
+	}
+	else if (ts == track->max_ts)
+	{
+		track->pend_dup |= track->pend_steps & steps;
+		track->pend_steps |= steps;
+		track->pend_zero |= (steps == 0);
+	}
+	else if (ts > track->max_ts)
+	{
+		if (track->walk_valid && !track->walk.done)
+			walk_group(cfg, &track->walk, track->max_ts, track->pend_steps,
+					   track->pend_dup, track->pend_zero);
+		track->max_ts = ts;
+		track->pend_steps = steps;
+		track->pend_dup = 0;
+		track->pend_zero = (steps == 0);
+	}
+	else
+		track->walk_valid = false;	/* out of order: re-walk from the log */
+	track->nrows++;
+}
+
+/*
  * Add one row.  Returns the bytes newly allocated in cxt, for the caller's
  * memory accounting.
  */
@@ -685,32 +720,7 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 	track->log_len = p - track->log;
 	track->log_prev_ts = ts;
 
-	/* online walk: a group is walked once time moves past it */
-	if (track->nrows == 0)
-	{
-		track->max_ts = ts;
-		track->pend_steps = steps;
-		track->pend_zero = (steps == 0);
-	}
-	else if (ts == track->max_ts)
-	{
-		track->pend_dup |= track->pend_steps & steps;
-		track->pend_steps |= steps;
-		track->pend_zero |= (steps == 0);
-	}
-	else if (ts > track->max_ts)
-	{
-		if (track->walk_valid && !track->walk.done)
-			walk_group(cfg, &track->walk, track->max_ts, track->pend_steps,
-					   track->pend_dup, track->pend_zero);
-		track->max_ts = ts;
-		track->pend_steps = steps;
-		track->pend_dup = 0;
-		track->pend_zero = (steps == 0);
-	}
-	else
-		track->walk_valid = false;	/* out of order: re-walk from the log */
-	track->nrows++;
+	track_walk_row(cfg, track, ts, steps);
 	return grown;
 }
 
@@ -793,6 +803,18 @@ funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 
 	if (src->nrows == 0)
 		return 0;
+	if (dst->nrows == 0)
+	{
+		/*
+		 * Replaying src's rows into an empty track gives a copy of src: take
+		 * it directly (entities seen by one partial state only, e.g. with
+		 * partitions by entity).
+		 */
+		memcpy(dst, src, funnel_track_size(cfg));
+		dst->log = MemoryContextAllocHuge(cxt, src->log_cap);
+		memcpy(dst->log, src->log, src->log_len);
+		return src->log_cap;
+	}
 	ev = funnel_track_decode(src, &n);
 	for (i = 0; i < n; i++)
 		grown += funnel_track_add(cfg, dst, cxt, ev[i].ts, ev[i].steps);
@@ -902,11 +924,21 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 			corrupt_state("step outside the funnel");
 		if (s == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
 			corrupt_state("empty step set");
-		grown += funnel_track_add(cfg, track, cxt, ts, s);
+		track_walk_row(cfg, track, ts, s);
 		if ((i & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (p != end)
 		corrupt_state("trailing bytes in event log");
+	/* the log is valid as it is: keep its bytes instead of re-encoding */
+	if (nrows > 0)
+	{
+		track->log_cap = Max(32, len + 20);
+		track->log = MemoryContextAllocHuge(cxt, track->log_cap);
+		memcpy(track->log, end - len, len);
+		track->log_len = len;
+		track->log_prev_ts = ts;
+		grown = track->log_cap;
+	}
 	return grown;
 }
