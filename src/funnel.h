@@ -119,7 +119,8 @@ extern FunnelEvent *funnel_journey_events(ArrayType *journey, int *nevents);
  */
 typedef enum FunnelInputKind
 {
-	FUNNEL_INPUT_BOOLS,			/* ts timestamptz, VARIADIC steps boolean[] */
+	FUNNEL_INPUT_BOOLS,			/* ts timestamptz, VARIADIC steps boolean[],
+								 * or ts and 1..8 separate booleans */
 	FUNNEL_INPUT_EVENT,			/* event funnel_event */
 	FUNNEL_INPUT_NAMES			/* ts timestamptz, event text, steps text[] */
 } FunnelInputKind;
@@ -137,6 +138,7 @@ typedef struct FunnelInput
 	int			arg_target;
 	int			arg_entity;
 	int			arg_input;		/* first argument of the step input */
+	bool		fixed_bools;	/* conditions as separate arguments */
 	bool		configured;		/* cfg below is set from the first row */
 	FunnelConfig cfg;
 	Interval	window_arg;		/* raw window of the first row */

@@ -37,6 +37,9 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 		if (args & FUNNEL_ARG_ENTITY)
 			in->arg_entity = next++;
 		in->arg_input = next;
+		/* fixed-arity overloads spare PostgreSQL building an array per row */
+		if (kind == FUNNEL_INPUT_BOOLS)
+			in->fixed_bools = (get_fn_expr_argtype(fcinfo->flinfo, next + 1) == BOOLOID);
 		in->cxt = fcinfo->flinfo->fn_mcxt;
 		if (kind == FUNNEL_INPUT_NAMES)
 		{
@@ -181,6 +184,25 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			{
 				int			n;
 
+				if (in->fixed_bools)
+				{
+					int			k;
+
+					n = PG_NARGS() - a - 1;
+					funnel_check_nsteps(n);
+					*steps = 0;
+					for (k = 0; k < n; k++)
+						if (!PG_ARGISNULL(a + 1 + k) && PG_GETARG_BOOL(a + 1 + k))
+							*steps |= (uint64) 1 << k;
+					in->cfg.nsteps = n;
+					if (PG_ARGISNULL(a))
+					{
+						in->configured = true;
+						return false;
+					}
+					*ts = PG_GETARG_TIMESTAMPTZ(a);
+					break;
+				}
 				if (PG_ARGISNULL(a + 1))
 					ereport(ERROR,
 							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
