@@ -5,10 +5,11 @@
  *    from entity to its funnel track, built in one pass over the rows.
  *
  * Memory: each entity costs one hash entry (24 bytes, table kept at most
- * 90% full), one track (64 bytes + 8 per step, 16 per step with
- * strict_increase, 24 with elapsed times) and its event log (about 4-6
- * bytes per logged event).  Tracks and keys come from a bump arena, so they
- * carry no per-chunk overhead.
+ * 90% full) and one track: 96 bytes + 8 per step (16 per step with
+ * strict_increase, 24 with elapsed times), which holds the first ~40 bytes
+ * of its event log (4-6 bytes per logged event in time order, the first
+ * 10); a longer log moves to the heap.  Tracks and keys come from a bump
+ * arena, so they carry no per-chunk overhead.
  */
 #include "postgres.h"
 
@@ -25,6 +26,9 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+
+/* log bytes inside each entity's track: about 7 events in time order */
+#define ENTITY_INLINE_LOG 40
 
 static inline uint32 entity_hash_key(EntityTable *t, Datum key);
 static inline bool entity_equal(EntityTable *t, Datum a, Datum b);
@@ -127,7 +131,7 @@ entity_table_create(MemoryContext cxt, const FunnelConfig *cfg, Oid typid,
 		t->hash_fn = &tce->hash_proc_finfo;
 		t->eq_fn = &tce->eq_opr_finfo;
 	}
-	t->track_size = funnel_track_size(cfg);
+	t->track_size = funnel_track_size(cfg, ENTITY_INLINE_LOG);
 	t->hash = entity_create(cxt, 256, t);
 	t->mem = sizeof(EntityTable) + t->hash->size * sizeof(EntityEntry);
 	return t;
@@ -163,7 +167,7 @@ entity_table_track(EntityTable *t, Datum key)
 			e->key = PointerGetDatum(copy);
 		}
 		e->track = arena_alloc(t, t->track_size);
-		funnel_track_init(&t->cfg, e->track);
+		funnel_track_init(&t->cfg, e->track, ENTITY_INLINE_LOG);
 		t->nentities++;
 		account_hash(t, old_size);
 	}
@@ -375,6 +379,7 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 			e->key = PointerGetDatum(copy);
 		}
 		track = arena_alloc(t, t->track_size);
+		funnel_track_init(&cfg, track, ENTITY_INLINE_LOG);
 		e->track = track;
 		t->nentities++;
 		account_hash(t, old_size);

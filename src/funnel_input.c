@@ -283,6 +283,42 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	return true;
 }
 
+bool
+funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
+{
+	return a->window == b->window && a->nsteps == b->nsteps &&
+		a->mode == b->mode && a->target == b->target &&
+		a->want_elapsed == b->want_elapsed && a->open_steps == b->open_steps &&
+		a->names_hash == b->names_hash;
+}
+
+/*
+ * The current row's configuration as a long-lived shared copy: states point
+ * at it instead of carrying their own, and equal pointers mean equal
+ * configurations.
+ */
+const FunnelConfig *
+funnel_input_config(FunnelInput *in)
+{
+	int			i;
+	FunnelConfig *c;
+
+	for (i = in->nconfigs - 1; i >= 0; i--)
+		if (funnel_config_equal(in->configs[i], &in->cfg))
+			return in->configs[i];
+	c = MemoryContextAlloc(in->cxt, sizeof(FunnelConfig));
+	*c = in->cfg;
+	if (in->nconfigs < (int) lengthof(in->configs))
+		in->configs[in->nconfigs++] = c;
+	else
+	{
+		/* many windows or modes in one query: keep the newest ones */
+		memmove(&in->configs[0], &in->configs[1], sizeof(FunnelConfig *) * (lengthof(in->configs) - 1));
+		in->configs[lengthof(in->configs) - 1] = c;
+	}
+	return c;
+}
+
 void
 funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 {
@@ -311,4 +347,9 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of one group"),
 				 errhint("Give every row of a group the same mode.")));
+	if (a->target != b->target)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("to_step differs between rows of one group"),
+				 errhint("Give every row of a group the same to_step.")));
 }

@@ -4,6 +4,7 @@
 -- conditions resolves to these rather than to the VARIADIC form, which
 -- spares PostgreSQL building a boolean[] for every row.  Same C transition
 -- functions, same states, same results.
+-- SSPACE 200 (per-group states) lets the planner hash-aggregate many groups.
 -- ---------------------------------------------------------------------------
 
 DO $fixed$
@@ -44,10 +45,11 @@ BEGIN
                                format('Transition function of %s with %s separate conditions', f.agg, n));
             END IF;
             EXECUTE format('CREATE AGGREGATE @extschema@.%I("window" interval, %sts timestamptz, %s) (
-                              SFUNC = @extschema@.%I, STYPE = internal, FINALFUNC = @extschema@.%I,
+                              SFUNC = @extschema@.%I, STYPE = internal, SSPACE = %s, FINALFUNC = @extschema@.%I,
                               COMBINEFUNC = @extschema@.%I, SERIALFUNC = @extschema@.%I,
                               DESERIALFUNC = @extschema@.%I, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE)',
-                           f.agg, f.extra_named, named, f.csym || '_' || n, f.final,
+                           f.agg, f.extra_named, named, f.csym || '_' || n,
+                           CASE WHEN f.statefns = 'window_funnel' THEN 200 ELSE 8192 END, f.final,
                            f.statefns || '_combine', f.statefns || '_serialize', f.statefns || '_deserialize');
             EXECUTE format('COMMENT ON AGGREGATE @extschema@.%I(interval, %stimestamptz, %s) IS %L',
                            f.agg, f.extra, bools, f.descr || format(' (%s conditions)', n));
