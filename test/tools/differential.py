@@ -92,6 +92,7 @@ def reference(rows, window, nsteps, modes):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    print("differential check: %d entities, seed %d" % (n, seed))
     rnd = random.Random(seed)
     names = ['strict_deduplication', 'strict_order', 'strict_increase', 'strict_once']
     modesets = [()]
