@@ -101,6 +101,8 @@ extern Size funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 							 MemoryContext cxt, int64 ts, uint64 steps);
 extern Size funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 							   const FunnelTrack *src, MemoryContext cxt);
+extern Size funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
+							  const FunnelTrack *src, MemoryContext cxt);
 extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 							   int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,

@@ -147,15 +147,20 @@ account_hash(EntityTable *t, uint64 old_size)
 	}
 }
 
-/* The track of an entity, created empty when the entity is new. */
-FunnelTrack *
-entity_table_track(EntityTable *t, Datum key)
+/*
+ * The track of an entity, created empty when the entity is new (*created
+ * tells which, if not NULL).
+ */
+static FunnelTrack *
+entity_track(EntityTable *t, Datum key, bool *created)
 {
 	EntityEntry *e;
 	bool		found;
 	uint64		old_size = t->hash->size;
 
 	e = entity_insert(t->hash, key, &found);
+	if (created)
+		*created = !found;
 	if (!found)
 	{
 		if (!t->typbyval)
@@ -172,6 +177,12 @@ entity_table_track(EntityTable *t, Datum key)
 		account_hash(t, old_size);
 	}
 	return e->track;
+}
+
+FunnelTrack *
+entity_table_track(EntityTable *t, Datum key)
+{
+	return entity_track(t, key, NULL);
 }
 
 void
@@ -218,10 +229,15 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 	entity_start_iterate(b->hash, &it);
 	while ((e = entity_iterate(b->hash, &it)) != NULL)
 	{
-		FunnelTrack *dst = entity_table_track(a, e->key);
+		bool		created;
+		FunnelTrack *dst = entity_track(a, e->key, &created);
 
 		CHECK_FOR_INTERRUPTS();
-		a->mem += funnel_track_merge(&a->cfg, dst, e->track, a->cxt);
+		/* an entity only b has (e.g. partitions by entity) is copied as is */
+		if (created)
+			a->mem += funnel_track_copy(&a->cfg, dst, e->track, a->cxt);
+		else
+			a->mem += funnel_track_merge(&a->cfg, dst, e->track, a->cxt);
 		funnel_check_memory(a->mem);
 	}
 }

@@ -815,6 +815,29 @@ funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 	return grown;
 }
 
+/*
+ * Make dst (initialised, empty, with the same inline room) a copy of src.
+ * Returns the bytes newly allocated.
+ */
+Size
+funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
+				  const FunnelTrack *src, MemoryContext cxt)
+{
+	char	   *inline_area = dst->log;
+
+	Assert(dst->inline_cap == src->inline_cap && dst->nrows == 0);
+	memcpy(dst, src, offsetof(FunnelTrack, walk) + funnel_walk_size(cfg));
+	if (src->log_cap <= src->inline_cap)
+	{
+		dst->log = inline_area;
+		memcpy(dst->log, src->log, src->log_len);
+		return 0;
+	}
+	dst->log = MemoryContextAllocHuge(cxt, src->log_cap);
+	memcpy(dst->log, src->log, src->log_len);
+	return src->log_cap;
+}
+
 /* ---------- serialisation ---------- */
 
 #define FUNNEL_SERIAL_VERSION 1
