@@ -27,6 +27,12 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define prefetch(p) __builtin_prefetch(p)
+#else
+#define prefetch(p) ((void) 0)
+#endif
+
 /* log bytes inside each entity's track: about 7 events in time order */
 #define ENTITY_INLINE_LOG 40
 
@@ -185,30 +191,71 @@ entity_table_track(EntityTable *t, Datum key)
 	return entity_track(t, key, NULL);
 }
 
-void
-entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
+static inline void
+track_add(EntityTable *t, FunnelTrack *track, int64 ts, uint64 steps)
 {
-	FunnelTrack *track;
-	Size		grown;
+	Size		grown = funnel_track_add(&t->cfg, track, t->cxt, ts, steps);
 
-	/* rows of one entity often come together: skip the lookup then */
-	if (t->last_track && (t->kind != ENTITY_GENERIC ? t->last_key == key : false))
-		track = t->last_track;
-	else
-	{
-		track = entity_table_track(t, key);
-		if (t->kind != ENTITY_GENERIC)
-		{
-			t->last_key = key;
-			t->last_track = track;
-		}
-	}
-	grown = funnel_track_add(&t->cfg, track, t->cxt, ts, steps);
 	if (grown)
 	{
 		t->mem += grown;
 		funnel_check_memory(t->mem);
 	}
+}
+
+/*
+ * Apply the batched rows: look every entity up first (prefetching its
+ * track), then add the rows in order.  On time-ordered input nearly every
+ * row is another entity, and each lookup is a cache miss; a batch overlaps
+ * them.
+ */
+void
+entity_table_flush(EntityTable *t)
+{
+	FunnelTrack *tracks[ENTITY_BATCH];
+	int			i;
+
+	for (i = 0; i < t->nbatch; i++)
+	{
+		EntityRow  *r = &t->batch[i];
+		EntityEntry *e;
+		bool		found;
+		uint64		old_size = t->hash->size;
+
+		e = entity_insert_hash(t->hash, r->key, r->hash, &found);
+		if (!found)
+		{
+			e->track = arena_alloc(t, t->track_size);
+			funnel_track_init(&t->cfg, e->track, ENTITY_INLINE_LOG);
+			t->nentities++;
+			account_hash(t, old_size);
+		}
+		tracks[i] = e->track;
+		prefetch(tracks[i]);
+	}
+	for (i = 0; i < t->nbatch; i++)
+		track_add(t, tracks[i], t->batch[i].ts, t->batch[i].steps);
+	t->nbatch = 0;
+}
+
+void
+entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
+{
+	if (t->kind != ENTITY_GENERIC)
+	{
+		EntityRow  *r = &t->batch[t->nbatch++];
+
+		r->key = key;
+		r->hash = entity_hash_key(t, key);
+		r->ts = ts;
+		r->steps = steps;
+		prefetch(&t->hash->data[r->hash & t->hash->sizemask]);
+		if (t->nbatch == ENTITY_BATCH)
+			entity_table_flush(t);
+		return;
+	}
+	/* by-reference keys live only as long as their row: no batching */
+	track_add(t, entity_table_track(t, key), ts, steps);
 }
 
 /* Merge b's entities into a (combine step of parallel aggregation). */
@@ -217,6 +264,7 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 {
 	entity_iterator it;
 	EntityEntry *e;
+	int			i;
 
 	funnel_config_check_same(&a->cfg, &b->cfg);
 	if (a->typid != b->typid)
@@ -224,7 +272,7 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge funnel states of entity types %s and %s",
 						format_type_be(a->typid), format_type_be(b->typid))));
-	a->last_track = NULL;
+	entity_table_flush(a);
 	a->seen_steps |= b->seen_steps;
 	entity_start_iterate(b->hash, &it);
 	while ((e = entity_iterate(b->hash, &it)) != NULL)
@@ -240,9 +288,16 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 			a->mem += funnel_track_merge(&a->cfg, dst, e->track, a->cxt);
 		funnel_check_memory(a->mem);
 	}
+	/* rows b has not applied yet come after all of b's others */
+	for (i = 0; i < b->nbatch; i++)
+		entity_table_add(a, b->batch[i].key, b->batch[i].ts, b->batch[i].steps);
 }
 
-/* Call fn for every entity's track, in no particular order. */
+/*
+ * Call fn for every entity's track, in no particular order.  Reads the
+ * table only: rows still in the batch are applied to copies of the tracks
+ * they touch, so final functions can use this.
+ */
 void
 entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void *arg),
 					 void *arg)
@@ -250,13 +305,54 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 	entity_iterator it;
 	EntityEntry *e;
 	uint64		n = 0;
+	const FunnelTrack *orig[ENTITY_BATCH];
+	FunnelTrack *copy[ENTITY_BATCH];
+	Datum		keys[ENTITY_BATCH];
+	int			ncopies = 0;
+	int			i,
+				j;
+
+	for (i = 0; i < t->nbatch; i++)
+	{
+		EntityRow  *r = &t->batch[i];
+		EntityEntry *found = entity_lookup_hash(t->hash, r->key, r->hash);
+		const FunnelTrack *o = found ? found->track : NULL;
+
+		for (j = 0; j < ncopies; j++)
+			if (o ? orig[j] == o : (orig[j] == NULL && keys[j] == r->key))
+				break;
+		if (j == ncopies)
+		{
+			copy[j] = palloc(t->track_size);
+			funnel_track_init(&t->cfg, copy[j], ENTITY_INLINE_LOG);
+			if (o)
+				funnel_track_copy(&t->cfg, copy[j], o, CurrentMemoryContext);
+			orig[j] = o;
+			keys[j] = r->key;
+			ncopies++;
+		}
+		funnel_track_add(&t->cfg, copy[j], CurrentMemoryContext, r->ts, r->steps);
+	}
 
 	entity_start_iterate(t->hash, &it);
 	while ((e = entity_iterate(t->hash, &it)) != NULL)
 	{
+		const FunnelTrack *track = e->track;
+
 		if ((++n & 0x3FF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		fn(e->track, arg);
+		for (j = 0; j < ncopies; j++)
+			if (orig[j] == track)
+			{
+				track = copy[j];
+				break;
+			}
+		fn(track, arg);
+	}
+	for (j = 0; j < ncopies; j++)
+	{
+		if (orig[j] == NULL)
+			fn(copy[j], arg);	/* entities only the batch has */
 	}
 }
 
@@ -283,6 +379,7 @@ entity_table_serialize(EntityTable *t)
 		getTypeBinaryOutputInfo(t->typid, &sendproc, &isvarlena);
 		fmgr_info(sendproc, &send_fn);
 	}
+	entity_table_flush(t);		/* the partial state is complete: apply its batch */
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&t->cfg, &buf);
 	pq_sendint32(&buf, t->typid);
