@@ -24,20 +24,16 @@ typedef enum EntityKind
 
 struct entity_hash;
 
-/*
- * Rows with by-value entity keys are buffered and added in batches, so that
- * the hash buckets and tracks of a batch are prefetched together instead of
- * each row waiting for its own cache misses (time-ordered rows hit a
- * different entity almost every row).
- */
-#define ENTITY_BATCH 256
+/* rows of by-value entities are applied in batches (see entity_table_flush) */
+#define ENTITY_BATCH 16
 
-typedef struct EntityPendingRow
+typedef struct EntityRow
 {
 	Datum		key;
+	uint32		hash;
 	int64		ts;
 	uint64		steps;
-} EntityPendingRow;
+} EntityRow;
 
 typedef struct EntityTable
 {
@@ -55,11 +51,11 @@ typedef struct EntityTable
 	uint64		seen_steps;		/* union of all steps seen (funnel_event form) */
 	Size		track_size;
 	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
+	int			nbatch;
+	EntityRow	batch[ENTITY_BATCH];
 	char	   *arena_cur;
 	Size		arena_left;
 	Size		arena_block;
-	int			npending;		/* rows buffered, not yet in the table */
-	EntityPendingRow pending[ENTITY_BATCH];
 } EntityTable;
 
 extern EntityTable *entity_table_create(MemoryContext cxt, const FunnelConfig *cfg,

@@ -181,10 +181,11 @@ funnel_walk_size(const FunnelConfig *cfg)
 	return offsetof(FunnelWalk, times) + sizeof(int64) * walk_nslots(cfg);
 }
 
+/* A track with room for inline_cap log bytes inside it. */
 Size
-funnel_track_size(const FunnelConfig *cfg)
+funnel_track_size(const FunnelConfig *cfg, int inline_cap)
 {
-	return offsetof(FunnelTrack, walk) + funnel_walk_size(cfg);
+	return offsetof(FunnelTrack, walk) + funnel_walk_size(cfg) + inline_cap;
 }
 
 void
@@ -590,10 +591,12 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 /* ---------- tracks: online walk plus log ---------- */
 
 void
-funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track)
+funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track, int inline_cap)
 {
 	memset(track, 0, offsetof(FunnelTrack, walk));
 	funnel_walk_init(cfg, &track->walk);
+	track->log = (char *) &track->walk + funnel_walk_size(cfg);
+	track->log_cap = track->inline_cap = inline_cap;
 	/* strict_once cannot be walked online: its answer comes from the log */
 	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE);
 }
@@ -644,13 +647,57 @@ get_varint(const char *p, const char *end, uint64 *v)
 }
 
 /*
- * The online part of adding a row: a group of equal timestamps is walked
- * once time moves past it; a row older than the latest makes the track
- * re-walk from its log at the end.
+ * Add one row.  Returns the bytes newly allocated in cxt, for the caller's
+ * memory accounting.
  */
-static inline void
-track_walk_row(const FunnelConfig *cfg, FunnelTrack *track, int64 ts, uint64 steps)
+Size
+funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
+				 MemoryContext cxt, int64 ts, uint64 steps)
 {
+	Size		grown = 0;
+	char		enc[20];
+	char	   *p;
+	uint32		enclen;
+
+	if (steps == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
+		return 0;				/* cannot change any answer */
+
+	if (track->nrows == PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many events for one funnel entity (at most %u)", PG_UINT32_MAX - 1)));
+
+	/* log: delta from the latest time so far (small, decodable in order) */
+	p = put_varint(enc, zigzag((int64) ((uint64) ts - (uint64) track->max_ts)));
+	p = put_varint(p, steps);
+	enclen = p - enc;
+	if (track->log_cap - track->log_len < enclen)
+	{
+		uint32		newcap = Max(track->log_cap * 2, 64);
+		char	   *heap;
+
+		if (track->log_cap > PG_UINT32_MAX / 4)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("funnel entity log exceeds 1 GB")));
+		if (track->log_cap <= track->inline_cap)
+		{
+			heap = MemoryContextAllocHuge(cxt, newcap);
+			memcpy(heap, track->log, track->log_len);
+			grown = newcap;
+		}
+		else
+		{
+			heap = repalloc_huge(track->log, newcap);
+			grown = newcap - track->log_cap;
+		}
+		track->log = heap;
+		track->log_cap = newcap;
+	}
+	memcpy(track->log + track->log_len, enc, enclen);
+	track->log_len += enclen;
+
+	/* online walk: a group is walked once time moves past it */
 	if (track->nrows == 0)
 	{
 		track->max_ts = ts;
@@ -676,51 +723,6 @@ track_walk_row(const FunnelConfig *cfg, FunnelTrack *track, int64 ts, uint64 ste
 	else
 		track->walk_valid = false;	/* out of order: re-walk from the log */
 	track->nrows++;
-}
-
-/*
- * Add one row.  Returns the bytes newly allocated in cxt, for the caller's
- * memory accounting.
- */
-Size
-funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
-				 MemoryContext cxt, int64 ts, uint64 steps)
-{
-	Size		grown = 0;
-	char	   *p;
-
-	if (steps == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
-		return 0;				/* cannot change any answer */
-
-	if (track->nrows == PG_UINT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many events for one funnel entity (at most %u)", PG_UINT32_MAX - 1)));
-
-	/* log: zigzag time delta and step mask, 20 bytes at most */
-	if (track->log_cap - track->log_len < 20)
-	{
-		/* from 32 bytes on, doubling always leaves room for a 20-byte row */
-		uint32		newcap = track->log_cap ? track->log_cap * 2 : 32;
-
-		if (track->log_cap > PG_UINT32_MAX / 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("funnel entity log exceeds 2 GB")));
-		if (track->log == NULL)
-			track->log = MemoryContextAllocHuge(cxt, newcap);
-		else
-			track->log = repalloc_huge(track->log, newcap);
-		grown = newcap - track->log_cap;
-		track->log_cap = newcap;
-	}
-	p = track->log + track->log_len;
-	p = put_varint(p, zigzag((int64) ((uint64) ts - (uint64) track->log_prev_ts)));
-	p = put_varint(p, steps);
-	track->log_len = p - track->log;
-	track->log_prev_ts = ts;
-
-	track_walk_row(cfg, track, ts, steps);
 	return grown;
 }
 
@@ -730,8 +732,8 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 {
 	FunnelEvent *ev;
 	const char *p = track->log;
-	const char *end = track->log + track->log_len;
-	int64		ts = 0;
+	const char *end = p + track->log_len;
+	int64		max_ts = 0;
 	uint32		i;
 
 	ev = palloc_extended(sizeof(FunnelEvent) * ((Size) track->nrows + 1), MCXT_ALLOC_HUGE);
@@ -739,13 +741,16 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 	{
 		uint64		d,
 					s;
+		int64		ts;
 
 		p = get_varint(p, end, &d);
 		if (p)
 			p = get_varint(p, end, &s);
 		if (!p)
 			elog(ERROR, "corrupt funnel event log");	/* cannot happen */
-		ts = (int64) ((uint64) ts + (uint64) unzigzag(d));
+		ts = (int64) ((uint64) max_ts + (uint64) unzigzag(d));
+		if (i == 0 || ts > max_ts)
+			max_ts = ts;
 		ev[i].ts = ts;
 		ev[i].steps = s;
 	}
@@ -803,23 +808,34 @@ funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 
 	if (src->nrows == 0)
 		return 0;
-	if (dst->nrows == 0)
-	{
-		/*
-		 * Replaying src's rows into an empty track gives a copy of src: take
-		 * it directly (entities seen by one partial state only, e.g. with
-		 * partitions by entity).
-		 */
-		memcpy(dst, src, funnel_track_size(cfg));
-		dst->log = MemoryContextAllocHuge(cxt, src->log_cap);
-		memcpy(dst->log, src->log, src->log_len);
-		return src->log_cap;
-	}
 	ev = funnel_track_decode(src, &n);
 	for (i = 0; i < n; i++)
 		grown += funnel_track_add(cfg, dst, cxt, ev[i].ts, ev[i].steps);
 	pfree(ev);
 	return grown;
+}
+
+/*
+ * Make dst (initialised, empty, with the same inline room) a copy of src.
+ * Returns the bytes newly allocated.
+ */
+Size
+funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
+				  const FunnelTrack *src, MemoryContext cxt)
+{
+	char	   *inline_area = dst->log;
+
+	Assert(dst->inline_cap == src->inline_cap && dst->nrows == 0);
+	memcpy(dst, src, offsetof(FunnelTrack, walk) + funnel_walk_size(cfg));
+	if (src->log_cap <= src->inline_cap)
+	{
+		dst->log = inline_area;
+		memcpy(dst->log, src->log, src->log_len);
+		return 0;
+	}
+	dst->log = MemoryContextAllocHuge(cxt, src->log_cap);
+	memcpy(dst->log, src->log, src->log_len);
+	return src->log_cap;
 }
 
 /* ---------- serialisation ---------- */
@@ -835,6 +851,7 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 	pq_sendbyte(buf, (uint8) cfg->mode);
 	pq_sendbyte(buf, (cfg->want_elapsed ? 1 : 0) | (cfg->open_steps ? 2 : 0));
 	pq_sendint64(buf, (int64) cfg->names_hash);
+	pq_sendint32(buf, cfg->target);
 }
 
 static void
@@ -859,6 +876,9 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 	cfg->mode = pq_getmsgbyte(buf);
 	flag = pq_getmsgbyte(buf);
 	cfg->names_hash = (uint64) pq_getmsgint64(buf);
+	cfg->target = pq_getmsgint(buf, 4);
+	if (cfg->target < 0 || cfg->target > cfg->nsteps)
+		corrupt_state("to_step out of range");
 	if (cfg->window < 0)
 		corrupt_state("negative window");
 	if (cfg->nsteps < 1 || cfg->nsteps > FUNNEL_MAX_STEPS)
@@ -884,8 +904,9 @@ funnel_track_serialize(const FunnelTrack *track, StringInfo buf)
 }
 
 /*
- * Rebuild a track by replaying its serialised log, checking every value:
- * the bytes come from outside.  Returns the bytes allocated.
+ * Rebuild a track (initialised by the caller) by replaying its serialised
+ * log, checking every value: the bytes come from outside.  Returns the
+ * bytes allocated.
  */
 Size
 funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
@@ -906,7 +927,6 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 		corrupt_state("row count does not match the log");
 	p = pq_getmsgbytes(buf, len);
 	end = p + len;
-	funnel_track_init(cfg, track);
 	for (i = 0; i < nrows; i++)
 	{
 		uint64		d,
@@ -917,28 +937,18 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 			p = get_varint(p, end, &s);
 		if (!p)
 			corrupt_state("truncated event log");
-		ts = (int64) ((uint64) ts + (uint64) unzigzag(d));
-		if (!IS_VALID_TIMESTAMP(ts))
+		ts = (int64) ((uint64) (i == 0 ? 0 : track->max_ts) + (uint64) unzigzag(d));
+		if (!IS_VALID_TIMESTAMP(ts) || TIMESTAMP_NOT_FINITE(ts))
 			corrupt_state("timestamp out of range");
 		if (s & ~allowed)
 			corrupt_state("step outside the funnel");
 		if (s == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
 			corrupt_state("empty step set");
-		track_walk_row(cfg, track, ts, s);
+		grown += funnel_track_add(cfg, track, cxt, ts, s);
 		if ((i & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (p != end)
 		corrupt_state("trailing bytes in event log");
-	/* the log is valid as it is: keep its bytes instead of re-encoding */
-	if (nrows > 0)
-	{
-		track->log_cap = Max(32, len + 20);
-		track->log = MemoryContextAllocHuge(cxt, track->log_cap);
-		memcpy(track->log, end - len, len);
-		track->log_len = len;
-		track->log_prev_ts = ts;
-		grown = track->log_cap;
-	}
 	return grown;
 }
