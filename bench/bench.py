@@ -146,6 +146,10 @@ FROM per_user"""
              "ORDER BY channel" % STEPS, answer="channels"),
         Case("fsc_hp", "funnel_stage_counts, hash-partitioned by user, partitionwise, 2 workers",
              "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events_hp" % STEPS, settings=PARTWISE),
+        Case("wf_hp", "window_funnel GROUP BY user_id + histogram, hash-partitioned by user, partitionwise, serial",
+             two_level % "events_hp", settings=SERIAL + ["SET enable_partitionwise_aggregate = on"]),
+        Case("wf_hp_p2", "window_funnel GROUP BY user_id + histogram, hash-partitioned by user, partitionwise, "
+             "2 workers", two_level % "events_hp", settings=PARTWISE),
         Case("fsc_hp_serial", "funnel_stage_counts, hash-partitioned by user, serial",
              "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events_hp" % STEPS),
         Case("journeys", "from materialized journeys (funnel_event[] per user), serial",
@@ -288,7 +292,7 @@ def main():
     failures = []
     ref = by["fsc_bools"].result
     for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
-              "fsc_hp_serial", "journeys", "journeys_p2", "ch", "plain"):
+              "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "ch", "plain"):
         if k in by and by[k].result != ref:
             failures.append("%s answered %r, funnel_stage_counts %r" % (k, by[k].result, ref))
     n = nrows["events"]
@@ -355,7 +359,7 @@ def main():
                  ", ".join(str(x) for x in ref))
     lines.append("answers compared: %s; %s" % (
         ", ".join(k for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
-                              "fsc_hp", "fsc_hp_serial", "journeys", "journeys_p2", "plain", "ch") if k in by),
+                              "fsc_hp", "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "plain", "ch") if k in by),
         "all agree" if not failures else "DISAGREEMENTS BELOW"))
     lines.append("plain SQL semantics: from each visit, the earliest product_view after it, the earliest "
                  "add_to_cart after that, the earliest purchase after that, all within 7 days of the visit "
@@ -389,6 +393,9 @@ def main():
     r = tv("fsc_hp", "ch")
     target("partitioned by user, partitionwise, 2 workers < ClickHouse", r, None if r is None else r < 1.0,
            "%.2f ×")
+    r = tv("wf_hp_p2", "ch")
+    target("(same layout, two-level form: window_funnel GROUP BY user, partitionwise, 2 workers) < ClickHouse",
+           r, None if r is None else r < 1.0, "%.2f ×")
     r = tv("ch", "journeys")
     target("materialized journeys ≥ 3 × faster than ClickHouse", r, None if r is None else r >= 3.0,
            "%.2f × faster")
