@@ -207,7 +207,8 @@ acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot roll up funnel summaries with different modes (\"%s\" and \"%s\")",
-						mode_text(acc->mode), mode_text(mode)),
+						acc->mode ? mode_text(acc->mode) : "default",
+						mode ? mode_text(mode) : "default"),
 				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
 	if (flags & FS_FLAG_OPEN)
 		acc->nsteps = Max(acc->nsteps, nsteps);	/* steps past a summary's highest: 0 */
@@ -691,7 +692,6 @@ typedef struct SummaryWalk
 {
 	const FunnelConfig *cfg;
 	SummaryAcc *acc;
-	uint64		n;
 } SummaryWalk;
 
 static void
@@ -734,7 +734,6 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 				  nsteps, t->cfg.window);
 	w.cfg = &t->cfg;
 	w.acc = acc;
-	w.n = 0;
 	entity_table_foreach(t, summary_add_entity, &w);
 	s = acc_to_summary(acc);
 	PG_RETURN_POINTER(s);
