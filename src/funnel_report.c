@@ -402,11 +402,15 @@ svg_text(StringInfo buf, const char *s)
 	}
 }
 
-/* a compact duration: 0s, 850ms, 45s, 12m 5s, 3h 20m, 2d 4h */
+/* a compact duration: 0s, 850ms, 45s, 12m 5s, 3h, 3h 20m, 2d 4h */
 static char *
 duration_text(int64 us)
 {
 	int64		s = us / USECS_PER_SEC;
+	int64		big;
+	int			small;
+	const char *u1,
+			   *u2;
 
 	if (us == 0)
 		return pstrdup("0s");
@@ -415,10 +419,14 @@ duration_text(int64 us)
 	if (s < 60)
 		return psprintf("%ds", (int) s);
 	if (s < 3600)
-		return psprintf("%dm %ds", (int) (s / 60), (int) (s % 60));
-	if (s < 86400)
-		return psprintf("%dh %dm", (int) (s / 3600), (int) (s % 3600 / 60));
-	return psprintf(INT64_FORMAT "d %dh", s / 86400, (int) (s % 86400 / 3600));
+		big = s / 60, small = (int) (s % 60), u1 = "m", u2 = "s";
+	else if (s < 86400)
+		big = s / 3600, small = (int) (s % 3600 / 60), u1 = "h", u2 = "m";
+	else
+		big = s / 86400, small = (int) (s % 86400 / 3600), u1 = "d", u2 = "h";
+	if (small == 0)
+		return psprintf(INT64_FORMAT "%s", big, u1);
+	return psprintf(INT64_FORMAT "%s %d%s", big, u1, small, u2);
 }
 
 #define SVG_W		900
@@ -457,7 +465,7 @@ funnel_svg(PG_FUNCTION_ARGS)
 					 SVG_W, height);
 	appendStringInfo(&buf,
 					 "<text x=\"20\" y=\"32\" font-size=\"18\" font-weight=\"bold\" fill=\"#222222\">"
-					 "Funnel: " INT64_FORMAT " entities, %d steps, window %s</text>\n",
+					 "Funnel: " INT64_FORMAT " entities, %d steps, window %s (times: median from step 1)</text>\n",
 					 top, s->nsteps, duration_text(s->window));
 	for (k = 0; k < s->nsteps; k++)
 	{
