@@ -4,7 +4,7 @@
 -- plain SQL over the generated data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(42);
+SELECT plan(43);
 SET LOCAL timezone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
 
@@ -49,6 +49,9 @@ SELECT is(funnel_stage_counts(s),
           (SELECT funnel_stage_counts('30 days', uid, ts, step = 1, step = 2, step = 3, step = 4) FROM fs_events),
           'funnel_summary counts agree with funnel_stage_counts')
 FROM fs_direct;
+
+SELECT is((SELECT funnel_summary('30 days', uid, ts, VARIADIC ARRAY[step = 1, step = 2, step = 3, step = 4])::text FROM fs_events),
+          (SELECT s::text FROM fs_direct), 'the VARIADIC form equals the fixed-arity form');
 
 -- 3: every percentile within 1% of percentile_disc of the exact times
 CREATE TABLE fs_q AS

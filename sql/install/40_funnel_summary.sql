@@ -140,3 +140,43 @@ COMMENT ON FUNCTION funnel_chart(funnel_summary, text[], integer) IS 'A horizont
 CREATE FUNCTION funnel_svg(summary funnel_summary, step_names text[] DEFAULT NULL)
     RETURNS text AS 'MODULE_PATHNAME', 'funnel_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION funnel_svg(funnel_summary, text[]) IS 'A standalone SVG chart of a funnel: bars, counts, conversion and drop-off between steps';
+
+-- fixed-arity overloads of funnel_summary for 1..8 separate conditions (as in
+-- 35_fixed_arity.sql: no boolean[] built per row; same transition, same state)
+DO $fixed$
+DECLARE
+    n int;
+    bools text;
+    named text;
+    f record;
+BEGIN
+    FOR n IN 1..8 LOOP
+        SELECT string_agg('boolean', ', '), string_agg(format('step%s boolean', i), ', ')
+          INTO bools, named FROM generate_series(1, n) i;
+        FOR f IN
+            SELECT * FROM (VALUES
+              ('funnel_summary_bools_sfunc', 'anyelement, ', 'entity anyelement, ', ''),
+              ('funnel_summary_mode_bools_sfunc', 'text, anyelement, ', 'mode text, entity anyelement, ', ', with a mode')
+            ) AS v(csym, extra, extra_named, descr)
+        LOOP
+            EXECUTE format('CREATE FUNCTION @extschema@.%I(internal, interval, %stimestamptz, %s) RETURNS internal
+                            AS %L, %L LANGUAGE C PARALLEL SAFE',
+                           f.csym || '_' || n, f.extra, bools, 'MODULE_PATHNAME', f.csym);
+            EXECUTE format('COMMENT ON FUNCTION @extschema@.%I(internal, interval, %stimestamptz, %s) IS %L',
+                           f.csym || '_' || n, f.extra, bools,
+                           format('Transition function of funnel_summary with %s separate conditions', n));
+            EXECUTE format('CREATE AGGREGATE @extschema@.funnel_summary("window" interval, %sts timestamptz, %s) (
+                              SFUNC = @extschema@.%I, STYPE = internal, SSPACE = 8192,
+                              FINALFUNC = @extschema@.funnel_summary_final,
+                              COMBINEFUNC = @extschema@.funnel_entities_combine,
+                              SERIALFUNC = @extschema@.funnel_entities_serialize,
+                              DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+                              FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE)',
+                           f.extra_named, named, f.csym || '_' || n);
+            EXECUTE format('COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, %stimestamptz, %s) IS %L',
+                           f.extra, bools,
+                           format('Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1%s (%s conditions)', f.descr, n));
+        END LOOP;
+    END LOOP;
+END
+$fixed$;
