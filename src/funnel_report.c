@@ -346,7 +346,9 @@ funnel_chart(PG_FUNCTION_ARGS)
 static void
 svg_text(StringInfo buf, const char *s)
 {
-	char	   *u = pg_server_to_any(s, strlen(s), PG_UTF8);
+	/* SQL_ASCII: bytes as they are (checked below); else converted to UTF-8 */
+	const char *u = (GetDatabaseEncoding() == PG_SQL_ASCII) ? s :
+		pg_server_to_any(s, strlen(s), PG_UTF8);
 	const unsigned char *p = (const unsigned char *) u;
 
 	while (*p)
@@ -384,16 +386,18 @@ svg_text(StringInfo buf, const char *s)
 			pg_wchar	c;
 			int			i;
 
+			/* SQL_ASCII databases can hold anything: check the sequence */
 			for (i = 1; i < l; i++)
 				if (p[i] == '\0')
 					break;
-			if (i < l)
+			if (i < l || !pg_utf8_islegal(p, l))
 			{
 				appendStringInfoChar(buf, '?');
-				break;
+				p++;
+				continue;
 			}
 			c = utf8_to_unicode(p);
-			if (c == 0xFFFE || c == 0xFFFF || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+			if (c < 0xA0 || c == 0xFFFE || c == 0xFFFF || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
 				appendStringInfoChar(buf, '?');
 			else
 				appendStringInfo(buf, "&#%u;", (unsigned int) c);
