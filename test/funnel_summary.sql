@@ -4,7 +4,7 @@
 -- plain SQL over the generated data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(43);
+SELECT plan(44);
 SET LOCAL timezone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
 
@@ -101,6 +101,10 @@ SELECT is((SELECT funnel_stage_counts(rollup(s)) FROM fs_daily WHERE entry_day B
           (SELECT array_agg(n ORDER BY step) FROM (SELECT step, count(*) AS n FROM fs_times JOIN fs_users USING (uid)
             WHERE t1 >= '2024-03-03' AND t1 < '2024-03-10' AND channel = 'email' GROUP BY step) c),
           'rollup over a date range and channel counts that cohort');
+
+SELECT is((SELECT r::text FROM (SELECT entry_day, channel, rollup(s) OVER (ORDER BY entry_day, channel) AS r FROM fs_daily) c
+           ORDER BY entry_day DESC, channel DESC LIMIT 1),
+          (SELECT s::text FROM fs_direct), 'rollup as a running (window) aggregate ends at the direct summary');
 
 -- 13-16: parallel aggregation (combine, serialise, deserialise) gives the same
 CREATE FUNCTION pg_temp.plan_has(q text, pat text) RETURNS boolean LANGUAGE plpgsql AS $$
