@@ -51,12 +51,11 @@ else
   schedule="* * * * *"
 fi
 echo "pg_cron $version: refresh scheduled as '$schedule'"
-val "SELECT cron.schedule('refresh funnel_daily', '$schedule',
-       'REFRESH MATERIALIZED VIEW CONCURRENTLY funnel_daily')" >/dev/null
-
 # events after the view was built: only a refresh brings them in
 val "SELECT add_events(2001, 3000, '2024-05-08')" >/dev/null
 before=$(val "SELECT entities FROM funnel_daily_report('2000-01-01', '2100-01-01') WHERE step = 1")
+val "SELECT cron.schedule('refresh funnel_daily', '$schedule',
+       'REFRESH MATERIALIZED VIEW CONCURRENTLY funnel_daily')" >/dev/null
 start=$(date +%s)
 until [ "$(val "SELECT count(*) FROM cron.job_run_details WHERE status = 'succeeded'")" -ge 1 ]; do
   failed=$(val "SELECT string_agg(return_message, '; ') FROM cron.job_run_details WHERE status = 'failed'")
