@@ -54,6 +54,7 @@ echo "pg_cron $version: refresh scheduled as '$schedule'"
 # events after the view was built: only a refresh brings them in
 val "SELECT add_events(2001, 3000, '2024-05-08')" >/dev/null
 before=$(val "SELECT entities FROM funnel_daily_report('2000-01-01', '2100-01-01') WHERE step = 1")
+[ "$before" = 2000 ] || { echo "the view should still count 2000 users before the refresh, not $before"; exit 1; }
 val "SELECT cron.schedule('refresh funnel_daily', '$schedule',
        'REFRESH MATERIALIZED VIEW CONCURRENTLY funnel_daily')" >/dev/null
 start=$(date +%s)
