@@ -241,6 +241,11 @@ CALL add_case('m15c', 10, 'strict_deduplication', '{a,b,c}', 2, '1 a b; 1 b; 2 c
 -- strict_once: chains out of the window are dropped, one is kept:
 -- [a@0] is out of the window at b@12, [a@5] is not: 3
 CALL add_case('m15d', 10, 'strict_once', '{a,b,c}', 3, '0 a; 5 a; 12 b; 13 c');
+-- ... and when every chain is out of the window one of them stays: [a@0]
+-- at b@20 is kept (level 1), not extended; with strict_order, c@21 then
+-- finds step 2 empty after a chain started: stop at 1
+CALL add_case('m15e', 10, 'strict_once', '{a,b,c}', 1, '0 a; 20 b');
+CALL add_case('m15f', 10, 'strict_once,strict_order', '{a,b,c}', 1, '0 a; 20 b; 21 c');
 -- strict_order with strict_increase: b@1 fails strict_increase (no stop),
 -- then c@2 finds step 2 empty: stop at 1; allow_reentry skips c, b@3: 2
 CALL add_case('m16a', 10, 'strict_order,strict_increase', '{a,b,c}', 1, '1 a; 1 b; 2 c; 3 b');
@@ -395,10 +400,12 @@ SELECT u, window_funnel('10 s', t(ts), e = 'a', e = 'b', e = 'c') AS bools,
        window_funnel('10 s', 'strict_order', t(ts), e, '{a,b,c}') AS names_strict_order
 FROM wf GROUP BY u ORDER BY u;
 -- running level (default frame: rows tied on ts are peers and share it);
--- u2's x@1 under strict_order is before any chain: skipped
+-- u2's x@1 under strict_order is before any chain: skipped; every row's
+-- step is new to its chain, so strict_deduplication gives the same levels
 SELECT u, ts, e,
        window_funnel('10 s', t(ts), e = 'a', e = 'b', e = 'c') OVER (PARTITION BY u ORDER BY ts) AS so_far,
        window_funnel('10 s', 'strict_order', t(ts), e, '{a,b,c}') OVER (PARTITION BY u ORDER BY ts) AS so_far_strict,
+       window_funnel('10 s', 'strict_deduplication', t(ts), e, '{a,b,c}') OVER (PARTITION BY u ORDER BY ts) AS so_far_dedup,
        window_funnel('10 s', funnel_event(t(ts), e = 'a', e = 'b', e = 'c'))
            OVER (PARTITION BY u ORDER BY ts, e ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS last_two
 FROM wf ORDER BY u, ts, e;
