@@ -246,6 +246,9 @@ CALL add_case('m15d', 10, 'strict_once', '{a,b,c}', 3, '0 a; 5 a; 12 b; 13 c');
 -- finds step 2 empty after a chain started: stop at 1
 CALL add_case('m15e', 10, 'strict_once', '{a,b,c}', 1, '0 a; 20 b');
 CALL add_case('m15f', 10, 'strict_once,strict_order', '{a,b,c}', 1, '0 a; 20 b; 21 c');
+-- x@21 matches no step after a chain started: stop at 1 (the later a b c
+-- must not count)
+CALL add_case('m15g', 10, 'strict_once,strict_order', '{a,b,c}', 1, '0 a; 20 b; 21 x; 22 a; 23 b; 24 c');
 -- strict_order with strict_increase: b@1 fails strict_increase (no stop),
 -- then c@2 finds step 2 empty: stop at 1; allow_reentry skips c, b@3: 2
 CALL add_case('m16a', 10, 'strict_order,strict_increase', '{a,b,c}', 1, '1 a; 1 b; 2 c; 3 b');
