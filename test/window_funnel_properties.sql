@@ -4,7 +4,7 @@
 -- partitionwise aggregation, rows that match nothing, window-function use.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(52);
+SELECT plan(53);
 
 SET LOCAL timezone = 'UTC';
 DO $$ BEGIN PERFORM setseed(0.2024); END $$;
@@ -211,6 +211,20 @@ SELECT is((SELECT count(*) FROM res WHERE event IS DISTINCT FROM bools), 0::bigi
     'funnel_event aggregate = boolean aggregate, every configuration');
 SELECT is((SELECT count(*) FROM res WHERE journey IS DISTINCT FROM bools), 0::bigint,
     'journey function = boolean aggregate, every configuration');
+
+-- the event-name form = conditions on the name, with names that are
+-- prefixes of each other, the empty name, NULL, and one name used for two
+-- steps (steps a, ab, '', a)
+ALTER TABLE gen ADD COLUMN e text;
+UPDATE gen SET e = (ARRAY['a', 'ab', 'b', 'ba', '', 'c', NULL])[1 + floor(random() * 7)::int];
+SELECT is((SELECT count(*) FROM (
+              SELECT window_funnel(make_interval(secs => c.win_s), c.mode, pg_temp.t(g.ts), g.e,
+                                   (ARRAY['a', 'ab', '', 'a'])[1:c.n] ORDER BY g.rid) AS by_name,
+                     window_funnel(make_interval(secs => c.win_s), c.mode, pg_temp.t(g.ts),
+                                   VARIADIC (ARRAY[g.e = 'a', g.e = 'ab', g.e = '', g.e = 'a'])[1:c.n] ORDER BY g.rid) AS by_cond
+              FROM cfg c CROSS JOIN gen g GROUP BY c.c, g.u) s
+           WHERE by_name IS DISTINCT FROM by_cond), 0::bigint,
+    'event-name form = boolean form on the same names, every configuration');
 
 -- bounds
 SELECT is((SELECT count(*) FROM res JOIN cfg USING (c) WHERE bools < 0 OR bools > n), 0::bigint,
