@@ -346,6 +346,10 @@ FROM nn GROUP BY u ORDER BY u;
 SELECT window_funnel('4 s', t(g), g + 1000 <= 1007, g + 1000 >= 1002, g + 1000 <= 1006, g + 1000 >= 1004) AS level
 FROM generate_series(1, 8) g;
 
+-- a NULL step name matches no event: steps a, NULL, c reach 1
+SELECT window_funnel('1 h', t(ts), e, ARRAY['a', NULL, 'c']) AS null_name
+FROM (VALUES (1, 'a'), (2, NULL), (3, 'c')) v(ts, e);
+
 -- empty input: 0 (no group at all gives one row, 0)
 SELECT window_funnel('1 h', t(1), true) AS no_rows FROM generate_series(1, 0);
 SELECT window_funnel('1 h', funnel_event(t(1), 1)) AS no_rows_event FROM generate_series(1, 0);
@@ -382,6 +386,19 @@ SELECT window_funnel('1 mon', ts, VARIADIC conds(e, '{a,b}')) AS b_at_30d,
        window_funnel('1 year', ts + CASE e WHEN 'b' THEN interval '331 days' ELSE '0' END,
                      VARIADIC conds(e, '{a,b}')) AS b_at_361d
 FROM (VALUES (t(0), 'a'), (t(0) + interval '30 days', 'b')) v(ts, e);
+-- extreme times: the first and last timestamptz are 9.4e18 us apart, more
+-- than the int64 window of 290000 years (9.02e18 us): 1, whatever the row
+-- order (ORDER BY ts DESC: rows out of time order); the window is inclusive
+-- to the microsecond (104400000 days = 290000 years of 360 days)
+SELECT window_funnel('290000 years', ts, e = 'a', e = 'b' ORDER BY ts DESC) FILTER (WHERE e IN ('a', 'b')) AS min_to_max,
+       window_funnel('290000 years', 'strict_once', ts, e = 'a', e = 'b' ORDER BY ts DESC) FILTER (WHERE e IN ('a', 'b')) AS min_to_max_once,
+       window_funnel('290000 years', ts, e = 'a', e = 'c' ORDER BY ts DESC) FILTER (WHERE e IN ('a', 'c')) AS exactly_window,
+       window_funnel('290000 years', ts, e = 'a', e = 'd' ORDER BY ts DESC) FILTER (WHERE e IN ('a', 'd')) AS window_plus_1us
+FROM (VALUES ('4714-11-24 00:00:00+00 BC'::timestamptz, 'a'), ('294276-12-31 23:59:59.999999+00', 'b'),
+             ('4714-11-24 00:00:00+00 BC'::timestamptz + interval '104400000 days', 'c'),
+             ('4714-11-24 00:00:00+00 BC'::timestamptz + interval '104400000 days 0.000001 seconds', 'd')) v(ts, e);
+SELECT window_funnel('290000 years', ARRAY[funnel_event('294276-12-31 23:59:59.999999+00', 2),
+                                           funnel_event('4714-11-24 00:00:00+00 BC', 1)]) AS journey_min_to_max;
 -- New York, 2024-03-10: clocks jump from 02:00 to 03:00.  a at 03-09 12:00
 -- EST (17:00 UTC); b at 03-10 12:30 EDT (16:30 UTC) is 23.5 h later: within
 -- '1 day'; b at 03-10 13:30 EDT (17:30 UTC) is 24.5 h later: not.
