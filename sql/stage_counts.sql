@@ -450,3 +450,6 @@ JOIN (VALUES ('2024-03-01'::date, '{5,4,2,2,1}'::bigint[]),
              ('2024-03-02', '{6,4,3,3,1}'),
              ('2024-03-03', '{6,3,3,1,1}')) e(day, expected) USING (day)
 ORDER BY day;
+
+DROP TABLE shop, known, leads, long_entities;
+DROP TYPE shop_user;

@@ -177,9 +177,9 @@ FROM (VALUES ('2024-01-01 10:00'::timestamptz, true, true, false),
 -- CRM leads, window 90 days (2024 is a leap year).  Long conversions come
 -- back as hours (the interval carries no days).
 -- ---------------------------------------------------------------------------
-CREATE TABLE leads (lead_id int, created timestamptz, mql timestamptz,
+CREATE TABLE crm_leads (lead_id int, created timestamptz, mql timestamptz,
                     sql_at timestamptz, proposal timestamptz, won timestamptz);
-INSERT INTO leads VALUES
+INSERT INTO crm_leads VALUES
   -- L1: won 45 days after created: 1080 h; to_step 3 (sql): 19 days.
   (1, '2024-01-01', '2024-01-10', '2024-01-20', '2024-02-01', '2024-02-15'),
   -- L2: created and mql only: NULL; to_step 2: 1 day.
@@ -197,7 +197,7 @@ SELECT lead_id, full_funnel, full_funnel IS NOT DISTINCT FROM e_full AS full_ok,
          time_to_convert('90 days', s.ts, s.stage, ARRAY['created','mql','sql','proposal','won']) AS full_funnel,
          time_to_convert('90 days', '', 3, s.ts, s.stage, ARRAY['created','mql','sql','proposal','won']) AS to_sql,
          time_to_convert('90 days', '', 4, s.ts, s.stage, ARRAY['created','mql','sql','proposal','won']) AS to_proposal
-  FROM leads l
+  FROM crm_leads l
   CROSS JOIN LATERAL unnest(ARRAY[l.created, l.mql, l.sql_at, l.proposal, l.won],
                             ARRAY['created','mql','sql','proposal','won']) s(ts, stage)
   GROUP BY l.lead_id) q
@@ -211,7 +211,7 @@ ORDER BY lead_id;
 -- would otherwise stop at the highest stage each lead names).
 SELECT lead_id, got, got IS NOT DISTINCT FROM expected AS ok FROM (
   SELECT l.lead_id, time_to_convert('90 days', '', 5, funnel_event(s.ts, s.step)) AS got
-  FROM leads l
+  FROM crm_leads l
   CROSS JOIN LATERAL (VALUES (1, l.created), (2, l.mql), (3, l.sql_at),
                              (4, l.proposal), (5, l.won)) s(step, ts)
   GROUP BY l.lead_id) q
@@ -275,3 +275,5 @@ SELECT time_to_convert('1 hour', ARRAY['2024-01-01 10:00+00 {1,2,3}'::funnel_eve
 SELECT ts, time_to_convert('1 hour', ts, ev = 'a', ev = 'b', ev = 'c')
          OVER (PARTITION BY j ORDER BY ts) AS running
 FROM journeys WHERE j = 'J3' ORDER BY ts;
+
+DROP TABLE journeys, stored, crm_leads;
