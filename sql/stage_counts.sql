@@ -343,7 +343,9 @@ SELECT got, got = '{9,7,6,4,2}' AS ok FROM (
 
 -- ---------------------------------------------------------------------------
 -- Entity types: text, uuid, varchar (uses text's hash opclass), numeric,
--- a composite type, an array and smallint; all must count the same 10 users.
+-- a composite type, an array, smallint and an array computed per row
+-- (array_append returns an expanded array that lives only for the row); all
+-- must count the same 10 users.
 -- ---------------------------------------------------------------------------
 CREATE TYPE shop_user AS (id bigint, tag text);
 SELECT funnel_stage_counts('1 day', 'user-' || user_id, ts, event,
@@ -359,7 +361,9 @@ SELECT funnel_stage_counts('1 day', 'user-' || user_id, ts, event,
        funnel_stage_counts('1 day', ARRAY[user_id, 0], ts, event,
          ARRAY['visit','product_view','add_to_cart','checkout','purchase']) = '{9,7,6,4,2}' AS array_ok,
        funnel_stage_counts('1 day', user_id::int2, ts, event,
-         ARRAY['visit','product_view','add_to_cart','checkout','purchase']) = '{9,7,6,4,2}' AS int2_ok
+         ARRAY['visit','product_view','add_to_cart','checkout','purchase']) = '{9,7,6,4,2}' AS int2_ok,
+       funnel_stage_counts('1 day', array_append(ARRAY[user_id], 0::bigint), ts, event,
+         ARRAY['visit','product_view','add_to_cart','checkout','purchase']) = '{9,7,6,4,2}' AS expanded_ok
 FROM shop;
 -- Text entities compare under the (deterministic) default collation: 'u1'
 -- and 'U1' are two entities; 'u1' has a visit (level 1), 'U1' a purchase
