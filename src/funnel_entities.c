@@ -176,6 +176,14 @@ entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
 	FunnelTrack *track;
 	Size		grown;
 
+	/*
+	 * A varlena key may be compressed, stored out of line, or an expanded
+	 * object (array_append's result, say) that lives only as long as the
+	 * row: hash, compare and keep its flat form, never the pointer.
+	 */
+	if (t->kind == ENTITY_GENERIC && t->typlen == -1)
+		key = PointerGetDatum(PG_DETOAST_DATUM_PACKED(key));
+
 	/* rows of one entity often come together: skip the lookup then */
 	if (t->last_track && (t->kind != ENTITY_GENERIC ? t->last_key == key : false))
 		track = t->last_track;
