@@ -4,7 +4,7 @@
 -- plain SQL over the generated data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(44);
+SELECT plan(46);
 SET LOCAL timezone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
 
@@ -217,6 +217,52 @@ SELECT throws_ok($$SELECT pg_temp.recv(pg_temp.h('head') || pg_temp.h('step1') |
   '22P03', 'invalid binary funnel_summary: minimum and maximum times out of order', 'recv: min above max');
 SELECT throws_ok($$SELECT pg_temp.recv(pg_temp.h('head') || pg_temp.h('step1') || '7fffffffffffffff' || '7fffffffffffffff' || repeat('0', 40))$$,
   '22P03', 'invalid binary funnel_summary: a step has more entities than the step before it', 'recv: huge counts');
+
+
+-- 45-46: mutated input never crashes: every single-byte change of a valid
+-- binary summary, and random digit changes of a valid text form, either
+-- raise an error or give a value whose text form reads back to itself
+CREATE TABLE fs_fuzz(kind text, ok boolean, consistent boolean);
+DO $fuzz$
+DECLARE
+  good text := pg_temp.h('head') || pg_temp.h('step1') || pg_temp.h('step2');
+  txt text := (SELECT s::text FROM fs_direct);
+  m text;
+  r text;
+  pos int;
+  i int;
+BEGIN
+  PERFORM setseed(0.5);
+  FOR i IN 1..300 LOOP
+    pos := 1 + 2 * floor(random() * (length(good) / 2))::int;
+    m := overlay(good PLACING lpad(to_hex(floor(random() * 256)::int), 2, '0') FROM pos FOR 2);
+    BEGIN
+      r := pg_temp.recv(m);
+      INSERT INTO fs_fuzz VALUES ('binary', true, r::funnel_summary::text = r);
+    EXCEPTION WHEN OTHERS THEN
+      INSERT INTO fs_fuzz VALUES ('binary', false, true);
+    END;
+  END LOOP;
+  FOR i IN 1..300 LOOP
+    m := txt;
+    -- change one digit somewhere in the document
+    pos := 1 + floor(random() * length(m))::int;
+    WHILE substr(m, pos, 1) !~ '[0-9]' LOOP pos := 1 + pos % length(m); END LOOP;
+    m := overlay(m PLACING floor(random() * 10)::int::text FROM pos FOR 1);
+    BEGIN
+      r := m::funnel_summary::text;
+      INSERT INTO fs_fuzz VALUES ('text', true, r::funnel_summary::text = r);
+    EXCEPTION WHEN OTHERS THEN
+      INSERT INTO fs_fuzz VALUES ('text', false, true);
+    END;
+  END LOOP;
+END $fuzz$;
+SELECT is((SELECT count(*) FILTER (WHERE NOT consistent) FROM fs_fuzz WHERE kind = 'binary'), 0::bigint,
+          'mutated binary input: rejected or consistent (' ||
+          (SELECT count(*) FILTER (WHERE NOT ok) FROM fs_fuzz WHERE kind = 'binary') || ' of 300 rejected)');
+SELECT is((SELECT count(*) FILTER (WHERE NOT consistent) FROM fs_fuzz WHERE kind = 'text'), 0::bigint,
+          'mutated text input: rejected or consistent (' ||
+          (SELECT count(*) FILTER (WHERE NOT ok) FROM fs_fuzz WHERE kind = 'text') || ' of 300 rejected)');
 
 SELECT * FROM finish();
 ROLLBACK;
