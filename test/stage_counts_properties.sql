@@ -11,8 +11,37 @@
 --    journey function = the aggregate.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(250);
+SELECT plan(254);
 SET LOCAL timezone = 'UTC';
+
+-- ---------------------------------------------------------------------------
+-- Catalog: every one of these aggregates can run in parallel (combine,
+-- serialise, deserialise, PARALLEL SAFE) and as a window function (the
+-- final function only reads the state); every signature has a comment.
+-- ---------------------------------------------------------------------------
+-- 7 + 7 (three step inputs, with and without mode, and from levels) + 9
+SELECT is(count(*)::int, 23, 'funnel_stage_counts, funnel_conversion and time_to_convert: 23 aggregates')
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+WHERE p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert');
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
+          'aggregates lacking combine/serialise/deserialise, PARALLEL SAFE or a read-only final function')
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+WHERE p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert')
+  AND (a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0
+       OR p.proparallel <> 's' OR a.aggfinalmodify <> 'r');
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
+          'functions and aggregates without a comment')
+FROM pg_proc p
+WHERE (p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert')
+       OR p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_levels\_%'
+       OR p.proname LIKE 'time\_to\_convert\_%')
+  AND obj_description(p.oid, 'pg_proc') IS NULL;
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
+          'support functions that are not PARALLEL SAFE')
+FROM pg_proc p
+WHERE (p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_levels\_%'
+       OR p.proname LIKE 'time\_to\_convert\_%' OR p.proname = 'funnel_conversion')
+  AND p.proparallel <> 's';
 
 -- ---------------------------------------------------------------------------
 -- Data: 3000 entities, 1..12 rows each, times on a 1-minute grid over 40
