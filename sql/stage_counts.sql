@@ -110,6 +110,19 @@ JOIN (VALUES ('ads', '{4,2,1,1,1}'::bigint[]),
              ('organic', '{4,3,3,1,1}')) e(channel, expected) USING (channel)
 ORDER BY channel;
 
+-- A report with a total row (GROUP BY ROLLUP): the channels as above and
+-- the whole table {9,7,6,4,2} (u1, in two channels, counted once).
+SELECT e.channel, got, got = expected AS ok FROM (
+  SELECT channel,
+         funnel_stage_counts('1 day', user_id, ts, event,
+           ARRAY['visit','product_view','add_to_cart','checkout','purchase']) AS got
+  FROM shop GROUP BY ROLLUP (channel)) s
+JOIN (VALUES ('ads', '{4,2,1,1,1}'::bigint[]),
+             ('email', '{2,2,2,2,0}'),
+             ('organic', '{4,3,3,1,1}'),
+             ('total', '{9,7,6,4,2}')) e(channel, expected) ON coalesce(s.channel, 'total') = e.channel
+ORDER BY e.channel;
+
 -- Conversion per channel: element 1 is 1, element k = count_k / count_(k-1);
 -- email's purchase step is 0/2 = 0.
 SELECT channel, got, got = expected AS ok FROM (
