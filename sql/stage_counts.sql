@@ -319,6 +319,17 @@ ORDER BY region;
 SELECT funnel_stage_counts('1 day', 1, funnel_event('2024-01-01', 7)) AS got,
        funnel_stage_counts('1 day', 1, funnel_event('2024-01-01', 7)) = '{0,0,0,0,0,0,0}' AS ok;
 
+-- The longest funnel, 64 steps: entity 1 has step k at second k (all 64
+-- reached), entity 2 the same without step 33 (stops at 32): 64 elements,
+-- 2 for steps 1..32, 1 for steps 33..64; the same with 64 conditions.
+SELECT got = array_fill(2::bigint, ARRAY[32]) || array_fill(1::bigint, ARRAY[32]) AS ok FROM (
+  SELECT funnel_stage_counts('1 hour', e, funnel_event('2024-01-01'::timestamptz + k * interval '1 s', k)) AS got
+  FROM generate_series(1, 2) e, generate_series(1, 64) k WHERE e = 1 OR k <> 33) s;
+SELECT got = array_fill(2::bigint, ARRAY[32]) || array_fill(1::bigint, ARRAY[32]) AS ok FROM (
+  SELECT funnel_stage_counts('1 hour', e, '2024-01-01'::timestamptz + k * interval '1 s',
+           VARIADIC (SELECT array_agg(j = k ORDER BY j) FROM generate_series(1, 64) j)) AS got
+  FROM generate_series(1, 2) e, generate_series(1, 64) k WHERE e = 1 OR k <> 33) s;
+
 -- ---------------------------------------------------------------------------
 -- Empty input and NULL entities
 -- ---------------------------------------------------------------------------
