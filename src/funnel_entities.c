@@ -5,10 +5,11 @@
  *    from entity to its funnel track, built in one pass over the rows.
  *
  * Memory: each entity costs one hash entry (24 bytes, table kept at most
- * 90% full), one track (64 bytes + 8 per step, 16 per step with
- * strict_increase, 24 with elapsed times) and its event log (about 4-6
- * bytes per logged event).  Tracks and keys come from a bump arena, so they
- * carry no per-chunk overhead.
+ * 90% full) and one track: 96 bytes + 8 per step (16 per step with
+ * strict_increase, 24 with elapsed times), which holds the first ~40 bytes
+ * of its event log (4-6 bytes per logged event in time order, the first
+ * 10); a longer log moves to the heap.  Tracks and keys come from a bump
+ * arena, so they carry no per-chunk overhead.
  */
 #include "postgres.h"
 
@@ -25,6 +26,15 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define prefetch(p) __builtin_prefetch(p)
+#else
+#define prefetch(p) ((void) 0)
+#endif
+
+/* log bytes inside each entity's track: about 7 events in time order */
+#define ENTITY_INLINE_LOG 40
 
 static inline uint32 entity_hash_key(EntityTable *t, Datum key);
 static inline bool entity_equal(EntityTable *t, Datum a, Datum b);
@@ -127,7 +137,7 @@ entity_table_create(MemoryContext cxt, const FunnelConfig *cfg, Oid typid,
 		t->hash_fn = &tce->hash_proc_finfo;
 		t->eq_fn = &tce->eq_opr_finfo;
 	}
-	t->track_size = funnel_track_size(cfg);
+	t->track_size = funnel_track_size(cfg, ENTITY_INLINE_LOG);
 	t->hash = entity_create(cxt, 256, t);
 	t->mem = sizeof(EntityTable) + t->hash->size * sizeof(EntityEntry);
 	return t;
@@ -143,15 +153,20 @@ account_hash(EntityTable *t, uint64 old_size)
 	}
 }
 
-/* The track of an entity, created empty when the entity is new. */
-FunnelTrack *
-entity_table_track(EntityTable *t, Datum key)
+/*
+ * The track of an entity, created empty when the entity is new (*created
+ * tells which, if not NULL).
+ */
+static FunnelTrack *
+entity_track(EntityTable *t, Datum key, bool *created)
 {
 	EntityEntry *e;
 	bool		found;
 	uint64		old_size = t->hash->size;
 
 	e = entity_insert(t->hash, key, &found);
+	if (created)
+		*created = !found;
 	if (!found)
 	{
 		if (!t->typbyval)
@@ -163,45 +178,91 @@ entity_table_track(EntityTable *t, Datum key)
 			e->key = PointerGetDatum(copy);
 		}
 		e->track = arena_alloc(t, t->track_size);
-		funnel_track_init(&t->cfg, e->track);
+		funnel_track_init(&t->cfg, e->track, ENTITY_INLINE_LOG);
 		t->nentities++;
 		account_hash(t, old_size);
 	}
 	return e->track;
 }
 
-void
-entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
+FunnelTrack *
+entity_table_track(EntityTable *t, Datum key)
 {
-	FunnelTrack *track;
-	Size		grown;
+	return entity_track(t, key, NULL);
+}
 
-	/*
-	 * A varlena key may be compressed, stored out of line, or an expanded
-	 * object (array_append's result, say) that lives only as long as the
-	 * row: hash, compare and keep its flat form, never the pointer.
-	 */
-	if (t->kind == ENTITY_GENERIC && t->typlen == -1)
-		key = PointerGetDatum(PG_DETOAST_DATUM_PACKED(key));
+static inline void
+track_add(EntityTable *t, FunnelTrack *track, int64 ts, uint64 steps)
+{
+	Size		grown = funnel_track_add(&t->cfg, track, t->cxt, ts, steps);
 
-	/* rows of one entity often come together: skip the lookup then */
-	if (t->last_track && (t->kind != ENTITY_GENERIC ? t->last_key == key : false))
-		track = t->last_track;
-	else
-	{
-		track = entity_table_track(t, key);
-		if (t->kind != ENTITY_GENERIC)
-		{
-			t->last_key = key;
-			t->last_track = track;
-		}
-	}
-	grown = funnel_track_add(&t->cfg, track, t->cxt, ts, steps);
 	if (grown)
 	{
 		t->mem += grown;
 		funnel_check_memory(t->mem);
 	}
+}
+
+/*
+ * Apply the batched rows: look every entity up first (prefetching its
+ * track), then add the rows in order.  On time-ordered input nearly every
+ * row is another entity, and each lookup is a cache miss; a batch overlaps
+ * them.
+ */
+void
+entity_table_flush(EntityTable *t)
+{
+	FunnelTrack *tracks[ENTITY_BATCH];
+	int			i;
+
+	for (i = 0; i < t->nbatch; i++)
+	{
+		EntityRow  *r = &t->batch[i];
+		EntityEntry *e;
+		bool		found;
+		uint64		old_size = t->hash->size;
+
+		e = entity_insert_hash(t->hash, r->key, r->hash, &found);
+		if (!found)
+		{
+			e->track = arena_alloc(t, t->track_size);
+			funnel_track_init(&t->cfg, e->track, ENTITY_INLINE_LOG);
+			t->nentities++;
+			account_hash(t, old_size);
+		}
+		tracks[i] = e->track;
+		prefetch(tracks[i]);
+	}
+	for (i = 0; i < t->nbatch; i++)
+		track_add(t, tracks[i], t->batch[i].ts, t->batch[i].steps);
+	t->nbatch = 0;
+}
+
+void
+entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
+{
+	if (t->kind != ENTITY_GENERIC)
+	{
+		EntityRow  *r = &t->batch[t->nbatch++];
+
+		r->key = key;
+		r->hash = entity_hash_key(t, key);
+		r->ts = ts;
+		r->steps = steps;
+		prefetch(&t->hash->data[r->hash & t->hash->sizemask]);
+		if (t->nbatch == ENTITY_BATCH)
+			entity_table_flush(t);
+		return;
+	}
+	/*
+	 * By-reference keys live only as long as their row: no batching.  A
+	 * varlena key may be compressed, stored out of line, or an expanded
+	 * object (array_append's result, say): hash, compare and keep its flat
+	 * form, never the pointer.
+	 */
+	if (t->typlen == -1)
+		key = PointerGetDatum(PG_DETOAST_DATUM_PACKED(key));
+	track_add(t, entity_table_track(t, key), ts, steps);
 }
 
 /* Merge b's entities into a (combine step of parallel aggregation). */
@@ -210,6 +271,7 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 {
 	entity_iterator it;
 	EntityEntry *e;
+	int			i;
 
 	funnel_config_check_same(&a->cfg, &b->cfg);
 	if (a->typid != b->typid)
@@ -217,20 +279,32 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge funnel states of entity types %s and %s",
 						format_type_be(a->typid), format_type_be(b->typid))));
-	a->last_track = NULL;
+	entity_table_flush(a);
 	a->seen_steps |= b->seen_steps;
 	entity_start_iterate(b->hash, &it);
 	while ((e = entity_iterate(b->hash, &it)) != NULL)
 	{
-		FunnelTrack *dst = entity_table_track(a, e->key);
+		bool		created;
+		FunnelTrack *dst = entity_track(a, e->key, &created);
 
 		CHECK_FOR_INTERRUPTS();
-		a->mem += funnel_track_merge(&a->cfg, dst, e->track, a->cxt);
+		/* an entity only b has (e.g. partitions by entity) is copied as is */
+		if (created)
+			a->mem += funnel_track_copy(&a->cfg, dst, e->track, a->cxt);
+		else
+			a->mem += funnel_track_merge(&a->cfg, dst, e->track, a->cxt);
 		funnel_check_memory(a->mem);
 	}
+	/* rows b has not applied yet come after all of b's others */
+	for (i = 0; i < b->nbatch; i++)
+		entity_table_add(a, b->batch[i].key, b->batch[i].ts, b->batch[i].steps);
 }
 
-/* Call fn for every entity's track, in no particular order. */
+/*
+ * Call fn for every entity's track, in no particular order.  Reads the
+ * table only: rows still in the batch are applied to copies of the tracks
+ * they touch, so final functions can use this.
+ */
 void
 entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void *arg),
 					 void *arg)
@@ -238,13 +312,54 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 	entity_iterator it;
 	EntityEntry *e;
 	uint64		n = 0;
+	const FunnelTrack *orig[ENTITY_BATCH];
+	FunnelTrack *copy[ENTITY_BATCH];
+	Datum		keys[ENTITY_BATCH];
+	int			ncopies = 0;
+	int			i,
+				j;
+
+	for (i = 0; i < t->nbatch; i++)
+	{
+		EntityRow  *r = &t->batch[i];
+		EntityEntry *found = entity_lookup_hash(t->hash, r->key, r->hash);
+		const FunnelTrack *o = found ? found->track : NULL;
+
+		for (j = 0; j < ncopies; j++)
+			if (o ? orig[j] == o : (orig[j] == NULL && keys[j] == r->key))
+				break;
+		if (j == ncopies)
+		{
+			copy[j] = palloc(t->track_size);
+			funnel_track_init(&t->cfg, copy[j], ENTITY_INLINE_LOG);
+			if (o)
+				funnel_track_copy(&t->cfg, copy[j], o, CurrentMemoryContext);
+			orig[j] = o;
+			keys[j] = r->key;
+			ncopies++;
+		}
+		funnel_track_add(&t->cfg, copy[j], CurrentMemoryContext, r->ts, r->steps);
+	}
 
 	entity_start_iterate(t->hash, &it);
 	while ((e = entity_iterate(t->hash, &it)) != NULL)
 	{
+		const FunnelTrack *track = e->track;
+
 		if ((++n & 0x3FF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		fn(e->track, arg);
+		for (j = 0; j < ncopies; j++)
+			if (orig[j] == track)
+			{
+				track = copy[j];
+				break;
+			}
+		fn(track, arg);
+	}
+	for (j = 0; j < ncopies; j++)
+	{
+		if (orig[j] == NULL)
+			fn(copy[j], arg);	/* entities only the batch has */
 	}
 }
 
@@ -271,6 +386,7 @@ entity_table_serialize(EntityTable *t)
 		getTypeBinaryOutputInfo(t->typid, &sendproc, &isvarlena);
 		fmgr_info(sendproc, &send_fn);
 	}
+	entity_table_flush(t);		/* the partial state is complete: apply its batch */
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&t->cfg, &buf);
 	pq_sendint32(&buf, t->typid);
@@ -383,6 +499,7 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 			e->key = PointerGetDatum(copy);
 		}
 		track = arena_alloc(t, t->track_size);
+		funnel_track_init(&cfg, track, ENTITY_INLINE_LOG);
 		e->track = track;
 		t->nentities++;
 		account_hash(t, old_size);

@@ -24,6 +24,17 @@ typedef enum EntityKind
 
 struct entity_hash;
 
+/* rows of by-value entities are applied in batches (see entity_table_flush) */
+#define ENTITY_BATCH 16
+
+typedef struct EntityRow
+{
+	Datum		key;
+	uint32		hash;
+	int64		ts;
+	uint64		steps;
+} EntityRow;
+
 typedef struct EntityTable
 {
 	FunnelConfig cfg;
@@ -40,8 +51,8 @@ typedef struct EntityTable
 	uint64		seen_steps;		/* union of all steps seen (funnel_event form) */
 	Size		track_size;
 	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
-	Datum		last_key;		/* the previous row's entity ... */
-	FunnelTrack *last_track;	/* ... and its track */
+	int			nbatch;
+	EntityRow	batch[ENTITY_BATCH];
 	char	   *arena_cur;
 	Size		arena_left;
 	Size		arena_block;
@@ -51,6 +62,7 @@ extern EntityTable *entity_table_create(MemoryContext cxt, const FunnelConfig *c
 										Oid typid, Oid collation);
 extern FunnelTrack *entity_table_track(EntityTable *t, Datum key);
 extern void entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps);
+extern void entity_table_flush(EntityTable *t);
 extern void entity_table_merge(EntityTable *a, const EntityTable *b);
 extern void entity_table_foreach(EntityTable *t,
 								 void (*fn) (const FunnelTrack *track, void *arg),

@@ -37,6 +37,9 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 		if (args & FUNNEL_ARG_ENTITY)
 			in->arg_entity = next++;
 		in->arg_input = next;
+		/* fixed-arity overloads spare PostgreSQL building an array per row */
+		if (kind == FUNNEL_INPUT_BOOLS)
+			in->fixed_bools = (get_fn_expr_argtype(fcinfo->flinfo, next + 1) == BOOLOID);
 		in->cxt = fcinfo->flinfo->fn_mcxt;
 		if (kind == FUNNEL_INPUT_NAMES)
 		{
@@ -181,6 +184,25 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			{
 				int			n;
 
+				if (in->fixed_bools)
+				{
+					int			k;
+
+					n = PG_NARGS() - a - 1;
+					funnel_check_nsteps(n);
+					*steps = 0;
+					for (k = 0; k < n; k++)
+						if (!PG_ARGISNULL(a + 1 + k) && PG_GETARG_BOOL(a + 1 + k))
+							*steps |= (uint64) 1 << k;
+					in->cfg.nsteps = n;
+					if (PG_ARGISNULL(a))
+					{
+						in->configured = true;
+						return false;
+					}
+					*ts = PG_GETARG_TIMESTAMPTZ(a);
+					break;
+				}
 				if (PG_ARGISNULL(a + 1))
 					ereport(ERROR,
 							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -261,6 +283,42 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	return true;
 }
 
+bool
+funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
+{
+	return a->window == b->window && a->nsteps == b->nsteps &&
+		a->mode == b->mode && a->target == b->target &&
+		a->want_elapsed == b->want_elapsed && a->open_steps == b->open_steps &&
+		a->names_hash == b->names_hash;
+}
+
+/*
+ * The current row's configuration as a long-lived shared copy: states point
+ * at it instead of carrying their own, and equal pointers mean equal
+ * configurations.
+ */
+const FunnelConfig *
+funnel_input_config(FunnelInput *in)
+{
+	int			i;
+	FunnelConfig *c;
+
+	for (i = in->nconfigs - 1; i >= 0; i--)
+		if (funnel_config_equal(in->configs[i], &in->cfg))
+			return in->configs[i];
+	c = MemoryContextAlloc(in->cxt, sizeof(FunnelConfig));
+	*c = in->cfg;
+	if (in->nconfigs < (int) lengthof(in->configs))
+		in->configs[in->nconfigs++] = c;
+	else
+	{
+		/* many windows or modes in one query: keep the newest ones */
+		memmove(&in->configs[0], &in->configs[1], sizeof(FunnelConfig *) * (lengthof(in->configs) - 1));
+		in->configs[lengthof(in->configs) - 1] = c;
+	}
+	return c;
+}
+
 void
 funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 {
@@ -289,4 +347,9 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of one group"),
 				 errhint("Give every row of a group the same mode.")));
+	if (a->target != b->target)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("to_step differs between rows of one group"),
+				 errhint("Give every row of a group the same to_step.")));
 }

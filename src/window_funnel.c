@@ -15,12 +15,14 @@
 #include "utils/memutils.h"
 #include "port/pg_bitutils.h"
 
+/*
+ * One group's state: kept small (at most 128 bytes for up to 5 steps in the
+ * default mode) because GROUP BY user makes a million of them.  The
+ * configuration is shared: rows of one call site point at one copy.
+ */
 typedef struct WindowFunnelState
 {
-	FunnelConfig cfg;
-	int32		target;			/* time_to_convert: step to reach, 0 = the last */
-	uint64		seen_steps;		/* union of the steps of all rows */
-	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
+	const FunnelConfig *cfg;
 	FunnelTrack track;			/* variable size: keep last */
 } WindowFunnelState;
 
@@ -36,16 +38,32 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 	return cxt;
 }
 
+/*
+ * Allocations are rounded up to a power of two: give the inline log what
+ * would otherwise be wasted (at least 16 bytes).
+ */
 static WindowFunnelState *
 state_create(MemoryContext cxt, const FunnelConfig *cfg)
 {
-	Size		size = offsetof(WindowFunnelState, track) + funnel_track_size(cfg);
-	WindowFunnelState *st = MemoryContextAllocZero(cxt, size);
+	Size		fixed = offsetof(WindowFunnelState, track) + funnel_track_size(cfg, 0);
+	Size		size = Max(pg_nextpower2_32((uint32) fixed + 16), 64);
+	WindowFunnelState *st = MemoryContextAlloc(cxt, size);
 
-	st->cfg = *cfg;
-	st->mem = size;
-	funnel_track_init(cfg, &st->track);
+	st->cfg = cfg;
+	funnel_track_init(cfg, &st->track, (int) (size - fixed));
 	return st;
+}
+
+/* A state's memory: the state and its log. */
+static Size
+state_memory(const WindowFunnelState *st)
+{
+	Size		size = offsetof(WindowFunnelState, track) +
+		funnel_track_size(st->cfg, st->track.inline_cap);
+
+	if (st->track.log_cap > st->track.inline_cap)
+		size += st->track.log_cap;
+	return size;
 }
 
 static int32
@@ -75,34 +93,21 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	int64		ts;
 	uint64		steps;
 	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
-	int32		target;
+	const FunnelConfig *cfg;
 
 	in->cfg.want_elapsed = want_elapsed;
-	target = read_target(fcinfo, in);
+	in->cfg.target = read_target(fcinfo, in);
+	cfg = funnel_input_config(in);
 	if (st == NULL)
-	{
-		st = state_create(cxt, &in->cfg);
-		st->target = target;
-	}
-	else
-	{
-		funnel_config_check_same(&st->cfg, &in->cfg);
-		if (st->target != target)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("to_step differs between rows of one group"),
-					 errhint("Give every row of a group the same to_step.")));
-	}
+		st = state_create(cxt, cfg);
+	else if (st->cfg != cfg)
+		funnel_config_check_same(st->cfg, cfg);
 	if (use)
 	{
-		Size		grown = funnel_track_add(&st->cfg, &st->track, cxt, ts, steps);
+		Size		grown = funnel_track_add(st->cfg, &st->track, cxt, ts, steps);
 
-		st->seen_steps |= steps;
 		if (grown)
-		{
-			st->mem += grown;
-			funnel_check_memory(st->mem);
-		}
+			funnel_check_memory(state_memory(st));
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -133,17 +138,22 @@ GROUP_SFUNC(time_to_convert_target_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_M
 
 /*
  * The step time_to_convert measures to: to_step, else the funnel's last
- * step; for funnel_event input (64 possible steps) the highest step any row
- * names.
+ * step; for funnel_event input (64 possible steps) the highest step any
+ * event names.
  */
 static int
-target_step(const FunnelConfig *cfg, int32 target, uint64 seen_steps)
+target_step(const FunnelConfig *cfg, const FunnelEvent *events, int n)
 {
-	if (target > 0)
-		return target;
-	if (cfg->open_steps && seen_steps != 0)
-		return pg_leftmost_one_pos64(seen_steps) + 1;
-	return cfg->nsteps;
+	uint64		seen = 0;
+	int			i;
+
+	if (cfg->target > 0)
+		return cfg->target;
+	if (!cfg->open_steps)
+		return cfg->nsteps;
+	for (i = 0; i < n; i++)
+		seen |= events[i].steps;
+	return seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
 }
 
 static Datum
@@ -167,9 +177,18 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
-	level = funnel_track_level(&st->cfg, &st->track, elapsed);
-	target = target_step(&st->cfg, st->target, st->seen_steps);
-	if (level < target || st->seen_steps == 0)
+	level = funnel_track_level(st->cfg, &st->track, elapsed);
+	if (st->cfg->open_steps)
+	{
+		int			n;
+		FunnelEvent *ev = funnel_track_decode(&st->track, &n);
+
+		target = target_step(st->cfg, ev, n);
+		pfree(ev);
+	}
+	else
+		target = target_step(st->cfg, NULL, 0);
+	if (target == 0 || level < target)
 		PG_RETURN_NULL();
 	return elapsed_interval(elapsed[target - 1]);
 }
@@ -184,7 +203,16 @@ window_funnel_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_INT32(0);
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
-	PG_RETURN_INT32(funnel_track_level(&st->cfg, &st->track, NULL));
+	PG_RETURN_INT32(funnel_track_level(st->cfg, &st->track, NULL));
+}
+
+static FunnelConfig *
+config_copy(MemoryContext cxt, const FunnelConfig *cfg)
+{
+	FunnelConfig *copy = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
+
+	*copy = *cfg;
+	return copy;
 }
 
 PG_FUNCTION_INFO_V1(window_funnel_combine);
@@ -202,21 +230,11 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	}
 	if (a == NULL)
-	{
-		a = state_create(cxt, &b->cfg);
-		a->target = b->target;
-	}
+		a = state_create(cxt, config_copy(cxt, b->cfg));
 	else
-	{
-		funnel_config_check_same(&a->cfg, &b->cfg);
-		if (a->target != b->target)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("to_step differs between rows of one group")));
-	}
-	a->seen_steps |= b->seen_steps;
-	a->mem += funnel_track_merge(&a->cfg, &a->track, &b->track, cxt);
-	funnel_check_memory(a->mem);
+		funnel_config_check_same(a->cfg, b->cfg);
+	funnel_track_merge(a->cfg, &a->track, &b->track, cxt);
+	funnel_check_memory(state_memory(a));
 	PG_RETURN_POINTER(a);
 }
 
@@ -229,9 +247,7 @@ window_funnel_serialize(PG_FUNCTION_ARGS)
 
 	agg_context(fcinfo, "window_funnel_serialize");
 	pq_begintypsend(&buf);
-	funnel_config_serialize(&st->cfg, &buf);
-	pq_sendint32(&buf, st->target);
-	pq_sendint64(&buf, (int64) st->seen_steps);
+	funnel_config_serialize(st->cfg, &buf);
 	funnel_track_serialize(&st->track, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -243,22 +259,17 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext cxt = agg_context(fcinfo, "window_funnel_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
-	FunnelConfig cfg;
+	FunnelConfig *cfg = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
 	WindowFunnelState *st;
 
 	buf.data = VARDATA_ANY(b);
 	buf.len = VARSIZE_ANY_EXHDR(b);
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
-	funnel_config_deserialize(&cfg, &buf);
-	st = state_create(cxt, &cfg);
-	st->target = pq_getmsgint(&buf, 4);
-	st->seen_steps = (uint64) pq_getmsgint64(&buf);
-	if (st->target < 0 || st->target > cfg.nsteps)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel aggregate state: to_step out of range")));
-	st->mem += funnel_track_deserialize(&cfg, &st->track, &buf, cxt);
+	funnel_config_deserialize(cfg, &buf);
+	st = state_create(cxt, cfg);
+	funnel_track_deserialize(cfg, &st->track, &buf, cxt);
+	funnel_check_memory(state_memory(st));
 	if (buf.cursor != buf.len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -294,11 +305,8 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 	FunnelConfig cfg;
 	FunnelEvent *events;
 	int			n,
-				i,
 				level,
 				target;
-	int32		to_step = 0;
-	uint64		seen = 0;
 	int64		elapsed[FUNNEL_MAX_STEPS];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -311,20 +319,18 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 	cfg.want_elapsed = true;
 	if (!PG_ARGISNULL(3))
 	{
-		to_step = PG_GETARG_INT32(3);
-		if (to_step < 1 || to_step > FUNNEL_MAX_STEPS)
+		cfg.target = PG_GETARG_INT32(3);
+		if (cfg.target < 1 || cfg.target > FUNNEL_MAX_STEPS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("to_step %d is out of range", to_step),
+					 errmsg("to_step %d is out of range", cfg.target),
 					 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
 	}
 	events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(1), &n);
-	for (i = 0; i < n; i++)
-		seen |= events[i].steps;
-	if (seen == 0)
+	target = target_step(&cfg, events, n);
+	if (target == 0)
 		PG_RETURN_NULL();
 	level = funnel_events_level(&cfg, events, n, elapsed);
-	target = target_step(&cfg, to_step, seen);
 	if (level < target)
 		PG_RETURN_NULL();
 	return elapsed_interval(elapsed[target - 1]);

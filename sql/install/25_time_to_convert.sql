@@ -36,47 +36,47 @@ CREATE FUNCTION time_to_convert_final(internal) RETURNS interval
 COMMENT ON FUNCTION time_to_convert_final(internal) IS 'time_to_convert final function';
 
 CREATE AGGREGATE time_to_convert("window" interval, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = time_to_convert_bools_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, timestamptz, boolean[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (conditions); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, mode text, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = time_to_convert_mode_bools_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_mode_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, text, timestamptz, boolean[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (mode, conditions); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = time_to_convert_target_bools_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_target_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, text, integer, timestamptz, boolean[]) IS 'Time from step 1 to to_step on the chain the funnel walk completes it with (mode, to_step, conditions); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, event funnel_event) (
-    SFUNC = time_to_convert_event_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, funnel_event) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (funnel_event); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, mode text, event funnel_event) (
-    SFUNC = time_to_convert_mode_event_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_mode_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, text, funnel_event) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (mode, funnel_event); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, mode text, to_step integer, event funnel_event) (
-    SFUNC = time_to_convert_target_event_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_target_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, text, integer, funnel_event) IS 'Time from step 1 to to_step on the chain the funnel walk completes it with (mode, to_step, funnel_event); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, ts timestamptz, event text, steps text[]) (
-    SFUNC = time_to_convert_names_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, timestamptz, text, text[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (event names); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, mode text, ts timestamptz, event text, steps text[]) (
-    SFUNC = time_to_convert_mode_names_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_mode_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, text, timestamptz, text, text[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (mode, event names); NULL when not reached';
 CREATE AGGREGATE time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, event text, steps text[]) (
-    SFUNC = time_to_convert_target_names_sfunc, STYPE = internal, FINALFUNC = time_to_convert_final,
+    SFUNC = time_to_convert_target_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE time_to_convert(interval, text, integer, timestamptz, text, text[]) IS 'Time from step 1 to to_step on the chain the funnel walk completes it with (mode, to_step, event names); NULL when not reached';
