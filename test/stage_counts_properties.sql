@@ -11,7 +11,7 @@
 --    journey function = the aggregate.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(254);
+SELECT plan(328);
 SET LOCAL timezone = 'UTC';
 
 -- ---------------------------------------------------------------------------
@@ -79,11 +79,12 @@ ANALYZE sc_events;
 
 SELECT cmp_ok((SELECT count(*) FROM sc_events), '>', 15000::bigint, 'enough rows');
 
--- The three step inputs of one funnel (steps 1..4), as SQL fragments.  The
+-- The step inputs of one funnel (steps 1..4), as SQL fragments.  The
 -- event-name form names 'b' twice, so a 'b' row matches steps 2 and 3.
 CREATE FUNCTION pg_temp.step_args(form text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE form
     WHEN 'bools' THEN 'ts, c1, c2, c3, c4'
+    WHEN 'variadic' THEN 'ts, VARIADIC ARRAY[c1, c2, c3, c4]'
     WHEN 'names' THEN 'ts, ev, ARRAY[''a'',''b'',''b'',''c'']'
     WHEN 'event' THEN 'funnel_event(ts, c1, c2, c3, c4)'
   END $$;
@@ -126,7 +127,9 @@ INSERT INTO modes VALUES ('default'), ('strict_deduplication'), ('strict_order')
   ('strict_increase'), ('strict_order, allow_reentry'),
   ('strict_once'), ('strict_once, strict_deduplication'), ('strict_order,strict_once');
 CREATE TABLE forms (form text);
-INSERT INTO forms VALUES ('bools'), ('names'), ('event');
+-- bools: four conditions (a fixed-arity overload); variadic: the same as
+-- an explicit boolean[]
+INSERT INTO forms VALUES ('bools'), ('variadic'), ('names'), ('event');
 CREATE TABLE ents (ent text);
 INSERT INTO ents VALUES ('e_big'), ('e_int'), ('e_text'), ('e_uuid');
 
@@ -139,7 +142,7 @@ SELECT ok(count(DISTINCT pg_temp.run(pg_temp.two_level('sc_events', 'bools', mod
           'the modes give different counts on this data')
 FROM modes;
 
--- 1-96: one pass = two levels, for every form, mode and entity type.
+-- one pass = two levels, for every form, mode and entity type
 SELECT is(pg_temp.run(pg_temp.one_pass('funnel_stage_counts', 'sc_events', form, mode, ent)),
           pg_temp.run(pg_temp.two_level('sc_events', form, mode, ent)),
           format('stage counts = two-level (%s, %s, %s)', form, mode, ent))
@@ -382,6 +385,8 @@ WITH per_entity AS (
          time_to_convert('10 minutes', m.mode, 2, s.ts, s.c1, s.c2, s.c3, s.c4) AS t2,
          time_to_convert('10 minutes', m.mode, 3, s.ts, s.c1, s.c2, s.c3, s.c4) AS t3,
          time_to_convert('10 minutes', m.mode, 4, s.ts, s.c1, s.c2, s.c3, s.c4) AS t4,
+         time_to_convert('10 minutes', m.mode, 4, s.ts, VARIADIC ARRAY[s.c1, s.c2, s.c3, s.c4]) AS var_t4,
+         time_to_convert('10 minutes', m.mode, s.ts, VARIADIC ARRAY[s.c1, s.c2, s.c3, s.c4]) AS var_full,
          time_to_convert('10 minutes', m.mode, 4, funnel_event(s.ts, s.c1, s.c2, s.c3, s.c4)) AS ev_t4,
          time_to_convert('10 minutes', m.mode, 2, funnel_event(s.ts, s.c1, s.c2, s.c3, s.c4)) AS ev_t2,
          time_to_convert('10 minutes', m.mode, funnel_event(s.ts, s.c1, s.c2, s.c3, s.c4)) AS ev_default,
@@ -419,6 +424,8 @@ SELECT ok((SELECT count(*) FROM ttc WHERE t_full IS NOT NULL) > 100
           AND (SELECT count(*) FROM ttc WHERE t_full > '0') > 50
           AND (SELECT count(*) FROM ttc WHERE t2 IS NOT NULL AND t_full IS NULL) > 100,
           'the data has conversions, non-zero times and partial funnels');
+SELECT is((SELECT count(*)::int FROM ttc WHERE var_t4 IS DISTINCT FROM t4 OR var_full IS DISTINCT FROM t_full), 0,
+          'VARIADIC boolean[] form = fixed-arity form');
 SELECT is((SELECT count(*)::int FROM ttc WHERE ev_t4 IS DISTINCT FROM t4 OR ev_t2 IS DISTINCT FROM t2), 0,
           'funnel_event form with to_step = conditions form');
 SELECT is((SELECT count(*)::int FROM ttc
