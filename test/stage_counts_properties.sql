@@ -11,7 +11,7 @@
 --    journey function = the aggregate.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(328);
+SELECT plan(354);
 SET LOCAL timezone = 'UTC';
 
 -- ---------------------------------------------------------------------------
@@ -172,6 +172,41 @@ SELECT is((SELECT funnel_stage_counts(level, 4) FROM (
              FROM sc_events WHERE e IS NOT NULL GROUP BY e) s),
           (SELECT funnel_stage_counts('10 minutes', e, ts, c1, c2, c3, c4) FROM sc_events),
           'funnel_stage_counts(level, steps) = one pass');
+
+-- ---------------------------------------------------------------------------
+-- As window functions: running stage counts over 10-minute buckets (rows
+-- with a NULL time form the last bucket) = the aggregate over every row up
+-- to that bucket.  The final function runs on a state that keeps growing.
+-- ---------------------------------------------------------------------------
+CREATE TABLE sc_b AS
+SELECT *, floor(extract(epoch FROM ts - '2024-05-01 00:00+00') / 600)::int AS b FROM sc_events;
+SELECT results_eq(
+  format($$SELECT DISTINCT b, funnel_stage_counts('10 minutes', %s%s, %s) OVER (ORDER BY b)
+           FROM sc_b ORDER BY b$$, pg_temp.mode_arg(mode), ent, pg_temp.step_args(form)),
+  format($$SELECT bs.b, (SELECT funnel_stage_counts('10 minutes', %s%s, %s)
+                          FROM sc_b WHERE sc_b.b <= bs.b OR bs.b IS NULL)
+           FROM (SELECT DISTINCT b FROM sc_b) bs ORDER BY bs.b$$, pg_temp.mode_arg(mode), ent, pg_temp.step_args(form)),
+  format('running stage counts OVER (ORDER BY bucket) = counts up to each bucket (%s, %s, %s)', form, mode, ent))
+FROM forms, modes, (VALUES ('e_big'), ('e_text')) e(ent)
+WHERE mode IN ('default', 'strict_deduplication', 'strict_order')
+ORDER BY form, mode, ent;
+SELECT results_eq(
+  $$SELECT DISTINCT b, funnel_conversion('10 minutes', e_int, ts, ev, ARRAY['a','b','b','c']) OVER (ORDER BY b)
+    FROM sc_b ORDER BY b$$,
+  $$SELECT bs.b, (SELECT funnel_conversion('10 minutes', e_int, ts, ev, ARRAY['a','b','b','c'])
+                  FROM sc_b WHERE sc_b.b <= bs.b OR bs.b IS NULL)
+    FROM (SELECT DISTINCT b FROM sc_b) bs ORDER BY bs.b$$,
+  'running funnel_conversion = conversion up to each bucket');
+-- time_to_convert per entity, row by row (300 entities)
+SELECT is((SELECT count(*)::int FROM (
+             SELECT id, e_big,
+                    time_to_convert('10 minutes', '', 3, ts, c1, c2, c3, c4)
+                      OVER (PARTITION BY e_big ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
+             FROM sc_events WHERE e <= 300) r
+           WHERE running IS DISTINCT FROM (
+             SELECT time_to_convert('10 minutes', '', 3, ts, c1, c2, c3, c4)
+             FROM sc_events s WHERE s.e_big = r.e_big AND s.id <= r.id)), 0,
+          'running time_to_convert OVER (PARTITION BY entity ORDER BY id) = aggregate over the rows so far');
 
 -- ---------------------------------------------------------------------------
 -- GROUP BY: 500 groups (rows of one entity spread over several groups).
