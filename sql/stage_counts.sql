@@ -171,6 +171,19 @@ SELECT got, got = '{9,6,5,3,1}' AS ok FROM (
            ARRAY['visit','product_view','add_to_cart','checkout','purchase']) AS got
   FROM shop) s;
 
+-- funnel_conversion with a mode: the ratios of the strict_order counts
+-- {9,6,5,4,2} and of the strict_deduplication counts {9,7,5,4,2} (as
+-- funnel_event values).
+SELECT got = ARRAY[1, 6/9::float8, 5/6::float8, 4/5::float8, 2/4::float8] AS ok FROM (
+  SELECT funnel_conversion('1 day', 'strict_order', user_id, ts, event,
+           ARRAY['visit','product_view','add_to_cart','checkout','purchase']) AS got
+  FROM shop) s;
+SELECT got = ARRAY[1, 7/9::float8, 5/7::float8, 4/5::float8, 2/4::float8] AS ok FROM (
+  SELECT funnel_conversion('1 day', 'strict_deduplication', user_id,
+           funnel_event(ts, event = 'visit', event = 'product_view',
+                        event = 'add_to_cart', event = 'checkout', event = 'purchase')) AS got
+  FROM shop) s;
+
 -- ---------------------------------------------------------------------------
 -- The spec's known cases, one entity each, steps a, b, c, window 1 hour.
 -- Times are seconds after 2024-01-01 00:00.  The 'abc' row matches all three
