@@ -343,6 +343,18 @@ SELECT got = array_fill(2::bigint, ARRAY[32]) || array_fill(1::bigint, ARRAY[32]
            VARIADIC (SELECT array_agg(j = k ORDER BY j) FROM generate_series(1, 64) j)) AS got
   FROM generate_series(1, 2) e, generate_series(1, 64) k WHERE e = 1 OR k <> 33) s;
 
+-- Extreme timestamps.  Entity 1: step 1 at the first and step 2 at the last
+-- representable second, about 299,000 years apart: outside a window of
+-- 290000 years (an interval year is 360 days: 104,400,000 days).  Entity 2:
+-- both steps in the last hour; entity 3: both in the first second.  {3,2}
+-- for either window.
+SELECT got_wide, got_wide = '{3,2}' AS wide_ok, got_day = '{3,2}' AS day_ok FROM (
+  SELECT funnel_stage_counts('290000 years', e, ts, s = 1, s = 2) AS got_wide,
+         funnel_stage_counts('1 day', e, ts, s = 1, s = 2) AS got_day
+  FROM (VALUES (1, '4713-11-24 00:00:00 BC'::timestamptz, 1), (1, '294276-12-31 23:59:59', 2),
+               (2, '294276-12-31 23:00:00', 1), (2, '294276-12-31 23:59:59.999999', 2),
+               (3, '4713-11-24 00:00:00 BC', 1), (3, '4713-11-24 00:00:01 BC', 2)) v(e, ts, s)) q;
+
 -- ---------------------------------------------------------------------------
 -- Empty input and NULL entities
 -- ---------------------------------------------------------------------------
