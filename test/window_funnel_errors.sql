@@ -2,7 +2,7 @@
 -- and the detail or hint where it carries the allowed values.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(71);
+SELECT plan(74);
 
 SET LOCAL timezone = 'UTC';
 
@@ -179,6 +179,12 @@ SELECT throws_ok($$ SELECT window_funnel('1 h', ts, e COLLATE pg_temp.nd, '{a}':
     'funnel step names cannot use a nondeterministic collation', 'nondeterministic collation');
 
 -- ---------- funnel.max_state_memory: 54000 ----------
+SELECT is(current_setting('funnel.max_state_memory'), '1GB', 'funnel.max_state_memory defaults to 1GB');
+SELECT throws_ok($$ SET LOCAL funnel.max_state_memory = 10 $$, '22023',
+    '10 kB is outside the valid range for parameter "funnel.max_state_memory" (64 .. 2147483647)',
+    'funnel.max_state_memory is at least 64 kB');
+SELECT throws_ok($$ SET LOCAL funnel.no_such_setting = 1 $$, '42602',
+    'invalid configuration parameter name "funnel.no_such_setting"', 'the funnel. prefix is reserved');
 SET LOCAL funnel.max_state_memory = 64;
 SELECT throws_ok($$ SELECT window_funnel('1 h', '2024-03-01'::timestamptz + g * interval '1 s', g % 2 = 0, g % 2 = 1)
                    FROM generate_series(1, 100000) g $$,
