@@ -359,6 +359,9 @@ SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
+-- per-group states are small (SSPACE), so a serial hash aggregate is cheap:
+-- make the transition dearer so that the planner takes the partial plans
+SET LOCAL cpu_operator_cost = 0.5;
 CREATE TEMP TABLE plans (q text, plan text);
 CREATE TEMP TABLE par (c int, u int, l int);
 CREATE TEMP TABLE par_one (c int, l int);
@@ -387,6 +390,7 @@ SELECT is((SELECT count(*) FROM par_one FULL JOIN serial_one s USING (c) WHERE p
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
+RESET cpu_operator_cost;
 
 -- ---------------------------------------------------------------------------
 -- partitionwise aggregation over hash partitions: by row (each entity's
@@ -405,6 +409,11 @@ INSERT INTO wf_props_by_u SELECT u, rid, ts, cs FROM wf_props_big;
 ANALYZE wf_props_by_row;
 ANALYZE wf_props_by_u;
 SET LOCAL enable_partitionwise_aggregate = on;
+-- serial and sort-based, so that the planner's choice is partitionwise
+-- aggregation (per-group states are small: one hash aggregate over all
+-- partitions would otherwise win)
+SET LOCAL max_parallel_workers_per_gather = 0;
+SET LOCAL enable_hashagg = off;
 SELECT matches((SELECT string_agg(p, E'\n') FROM pg_temp.plan(
                   $q$SELECT u, window_funnel('5 s', 'strict_order', ts, VARIADIC cs) FROM wf_props_by_row GROUP BY u$q$) p),
     'Finalize(.|\n)*Append(.|\n)*Partial(.|\n)*Partial(.|\n)*Partial',
