@@ -4,7 +4,7 @@
 -- partitionwise aggregation, rows that match nothing, window-function use.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(54);
+SELECT plan(56);
 
 SET LOCAL timezone = 'UTC';
 DO $$ BEGIN PERFORM setseed(0.2024); END $$;
@@ -288,6 +288,20 @@ SELECT is((SELECT count(*) FROM (
            JOIN res r USING (u, c) WHERE s.l IS DISTINCT FROM r.bools), 0::bigint,
     'adding a NULL-time row never changes a level (strict_order too)');
 
+-- a window per group, rows of the groups interleaved (hash aggregation
+-- reads them in table order): 40 groups, windows 1..40 s, a@0 then b@10 s:
+-- level 2 where the window is 10 s or more
+CREATE TEMP TABLE per_group AS
+SELECT * FROM (SELECT w, pg_temp.t(0) AS ts, 'a' AS e FROM generate_series(1, 40) w
+               UNION ALL SELECT w, pg_temp.t(10000000), 'b' FROM generate_series(1, 40) w) s
+ORDER BY random();
+SET LOCAL enable_sort = off;
+SELECT is((SELECT array_agg(w ORDER BY w) FROM (
+              SELECT w, window_funnel(make_interval(secs => w), ts, e = 'a', e = 'b') AS l
+              FROM per_group GROUP BY w) s WHERE l = 2),
+          ARRAY(SELECT generate_series(10, 40)), 'each group uses its own window (40 windows, interleaved rows)');
+RESET enable_sort;
+
 -- ---------------------------------------------------------------------------
 -- window function use: the running level, rows in time order
 -- ---------------------------------------------------------------------------
@@ -353,6 +367,10 @@ FROM wf_props_big b CROSS JOIN wf_props_modes m GROUP BY m.c, b.u;
 CREATE TEMP TABLE serial_one AS
 SELECT m.c, window_funnel('5 s', m.mode, b.ts, VARIADIC b.cs) AS l
 FROM wf_props_big b CROSS JOIN wf_props_modes m WHERE m.c <> 10 GROUP BY m.c;
+-- and a window per group (47 distinct windows, more than a call site caches)
+CREATE TEMP TABLE serial_win AS
+SELECT u, window_funnel(make_interval(secs => u % 47), 'strict_order', ts, VARIADIC cs) AS l
+FROM wf_props_big GROUP BY u;
 SELECT is((SELECT count(*) FROM serial s JOIN res r USING (c, u) WHERE s.c = 1 AND s.l <> r.bools), 0::bigint,
     'serial, default mode: 10 copies a day apart reach the entity''s level');
 SELECT is((SELECT count(*) FROM serial), (SELECT 5 * count(DISTINCT u) FROM gen),
@@ -377,6 +395,11 @@ BEGIN
             'CREATE TEMP TABLE par_%s AS SELECT u, window_funnel(''5 s'', %L, ts, VARIADIC cs) AS l FROM wf_props_big GROUP BY u',
             m.c, m.mode));
         EXECUTE format('INSERT INTO par SELECT %s, u, l FROM par_%s', m.c, m.c);
+        IF m.c = 3 THEN
+            INSERT INTO plans SELECT 'GROUP BY, a window per group', pg_temp.run_explained(
+                'CREATE TEMP TABLE par_win AS SELECT u, window_funnel(make_interval(secs => u % 47), ''strict_order'', ts,
+                 VARIADIC cs) AS l FROM wf_props_big GROUP BY u');
+        END IF;
         CONTINUE WHEN m.c = 10;
         INSERT INTO plans SELECT 'one group, mode ' || quote_literal(m.mode), pg_temp.run_explained(format(
             'CREATE TEMP TABLE par_one_%s AS SELECT window_funnel(''5 s'', %L, ts, VARIADIC cs) AS l FROM wf_props_big',
@@ -384,8 +407,10 @@ BEGIN
         EXECUTE format('INSERT INTO par_one SELECT %s, l FROM par_one_%s', m.c, m.c);
     END LOOP;
 END $$;
-SELECT is((SELECT count(*) FROM plans WHERE plan ~ 'Gather(.|\n)*Partial' AND plan ~ 'Workers Launched: [12]'), 9::bigint,
-    'all 9 plans are parallel: partial aggregation under Gather, workers launched');
+SELECT is((SELECT count(*) FROM plans WHERE plan ~ 'Gather(.|\n)*Partial' AND plan ~ 'Workers Launched: [12]'), 10::bigint,
+    'all 10 plans are parallel: partial aggregation under Gather, workers launched');
+SELECT is((SELECT count(*) FROM par_win FULL JOIN serial_win s USING (u) WHERE par_win.l IS DISTINCT FROM s.l), 0::bigint,
+    'parallel GROUP BY with a window per group = serial');
 SELECT is((SELECT count(*) FROM par FULL JOIN serial s USING (c, u) WHERE par.l IS DISTINCT FROM s.l), 0::bigint,
     'parallel GROUP BY = serial, 5 modes');
 SELECT is((SELECT count(*) FROM par_one FULL JOIN serial_one s USING (c) WHERE par_one.l IS DISTINCT FROM s.l), 0::bigint,
