@@ -81,11 +81,14 @@ static void *
 arena_alloc(EntityTable *t, Size size)
 {
 	void	   *p;
+	Size		align;
 
 	size = MAXALIGN(size);
-	if (size > t->arena_left)
+	/* tracks start on a cache line: 128 bytes touch 2 lines, not 3 */
+	align = (size >= PG_CACHE_LINE_SIZE) ? PG_CACHE_LINE_SIZE - 1 : 0;
+	if (size + align > t->arena_left)
 	{
-		Size		block = Max(size, t->arena_block);
+		Size		block = Max(size + align, t->arena_block);
 
 		t->arena_cur = MemoryContextAllocHuge(t->cxt, block);
 		t->arena_left = block;
@@ -94,6 +97,14 @@ arena_alloc(EntityTable *t, Size size)
 		/* grow blocks up to 1 MB: small groups stay small */
 		if (t->arena_block < 1024 * 1024)
 			t->arena_block *= 2;
+	}
+	if (align)
+	{
+		Size		pad = TYPEALIGN(PG_CACHE_LINE_SIZE, (uintptr_t) t->arena_cur) -
+			(uintptr_t) t->arena_cur;
+
+		t->arena_cur += pad;
+		t->arena_left -= pad;
 	}
 	p = t->arena_cur;
 	t->arena_cur += size;
@@ -232,7 +243,12 @@ entity_table_flush(EntityTable *t)
 		}
 		tracks[i] = e->track;
 		prefetch(tracks[i]);
+		prefetch((char *) tracks[i] + t->track_size - 1);
 	}
+	/* a log on the heap is one more line: prefetch where the row goes */
+	for (i = 0; i < t->nbatch; i++)
+		if (tracks[i]->log_cap > tracks[i]->inline_cap)
+			prefetch(tracks[i]->log + tracks[i]->log_len);
 	for (i = 0; i < t->nbatch; i++)
 		track_add(t, tracks[i], t->batch[i].ts, t->batch[i].steps);
 	t->nbatch = 0;

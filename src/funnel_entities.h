@@ -25,7 +25,7 @@ typedef enum EntityKind
 struct entity_hash;
 
 /* rows of by-value entities are applied in batches (see entity_table_flush) */
-#define ENTITY_BATCH 16
+#define ENTITY_BATCH 64
 
 typedef struct EntityRow
 {
