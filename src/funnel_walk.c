@@ -649,6 +649,42 @@ get_varint(const char *p, const char *end, uint64 *v)
 }
 
 /*
+ * The online part of adding a row (funnel_track_add, and deserialisation,
+ * which keeps the log bytes it has checked): a group of equal timestamps is
+ * walked once time moves past it; a row older than the latest makes the
+ * track re-walk from its log at the end.
+ */
+static inline void
+track_walk_row(const FunnelConfig *cfg, FunnelTrack *track, int64 ts, uint64 steps)
+{
+	if (track->nrows == 0)
+	{
+		track->max_ts = ts;
+		track->pend_steps = steps;
+		track->pend_zero = (steps == 0);
+	}
+	else if (ts == track->max_ts)
+	{
+		track->pend_dup |= track->pend_steps & steps;
+		track->pend_steps |= steps;
+		track->pend_zero |= (steps == 0);
+	}
+	else if (ts > track->max_ts)
+	{
+		if (track->walk_valid && !track->walk.done)
+			walk_group(cfg, &track->walk, track->max_ts, track->pend_steps,
+					   track->pend_dup, track->pend_zero);
+		track->max_ts = ts;
+		track->pend_steps = steps;
+		track->pend_dup = 0;
+		track->pend_zero = (steps == 0);
+	}
+	else
+		track->walk_valid = false;	/* out of order: re-walk from the log */
+	track->nrows++;
+}
+
+/*
  * Add one row.  Returns the bytes newly allocated in cxt, for the caller's
  * memory accounting.
  */
@@ -699,32 +735,7 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 	memcpy(track->log + track->log_len, enc, enclen);
 	track->log_len += enclen;
 
-	/* online walk: a group is walked once time moves past it */
-	if (track->nrows == 0)
-	{
-		track->max_ts = ts;
-		track->pend_steps = steps;
-		track->pend_zero = (steps == 0);
-	}
-	else if (ts == track->max_ts)
-	{
-		track->pend_dup |= track->pend_steps & steps;
-		track->pend_steps |= steps;
-		track->pend_zero |= (steps == 0);
-	}
-	else if (ts > track->max_ts)
-	{
-		if (track->walk_valid && !track->walk.done)
-			walk_group(cfg, &track->walk, track->max_ts, track->pend_steps,
-					   track->pend_dup, track->pend_zero);
-		track->max_ts = ts;
-		track->pend_steps = steps;
-		track->pend_dup = 0;
-		track->pend_zero = (steps == 0);
-	}
-	else
-		track->walk_valid = false;	/* out of order: re-walk from the log */
-	track->nrows++;
+	track_walk_row(cfg, track, ts, steps);
 	return grown;
 }
 
@@ -946,11 +957,26 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 			corrupt_state("step outside the funnel");
 		if (s == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
 			corrupt_state("empty step set");
-		grown += funnel_track_add(cfg, track, cxt, ts, s);
+		track_walk_row(cfg, track, ts, s);
 		if ((i & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (p != end)
 		corrupt_state("trailing bytes in event log");
+
+	/*
+	 * Every row decoded and checked: keep the log's bytes as they are (they
+	 * decode to the rows just walked) instead of encoding each row again.
+	 */
+	if (len <= track->inline_cap)
+		memcpy(track->log, end - len, len);
+	else
+	{
+		track->log_cap = Max(len, Max(64, (uint32) track->inline_cap + 1));
+		track->log = MemoryContextAllocHuge(cxt, track->log_cap);
+		memcpy(track->log, end - len, len);
+		grown = track->log_cap;
+	}
+	track->log_len = len;
 	return grown;
 }
