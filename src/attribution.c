@@ -793,76 +793,6 @@ walk_entity(Credit *cr, const JourneyLog *log, const JourneyRow *rows, int64 n,
 	}
 }
 
-/* LU factorisation with partial pivoting of the n x n matrix a (in place). */
-static void
-lu_factor(double *a, int n, int *piv)
-{
-	int			i,
-				j,
-				k;
-
-	for (k = 0; k < n; k++)
-	{
-		int			p = k;
-		double		best = fabs(a[(Size) k * n + k]);
-
-		CHECK_FOR_INTERRUPTS();
-		for (i = k + 1; i < n; i++)
-			if (fabs(a[(Size) i * n + k]) > best)
-			{
-				best = fabs(a[(Size) i * n + k]);
-				p = i;
-			}
-		piv[k] = p;
-		if (best < 1e-300)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("attribution markov: the transition matrix is singular")));
-		if (p != k)
-			for (j = 0; j < n; j++)
-			{
-				double		tmp = a[(Size) k * n + j];
-
-				a[(Size) k * n + j] = a[(Size) p * n + j];
-				a[(Size) p * n + j] = tmp;
-			}
-		for (i = k + 1; i < n; i++)
-		{
-			double		f = a[(Size) i * n + k] / a[(Size) k * n + k];
-
-			a[(Size) i * n + k] = f;
-			if (f != 0)
-				for (j = k + 1; j < n; j++)
-					a[(Size) i * n + j] -= f * a[(Size) k * n + j];
-		}
-	}
-}
-
-static void
-lu_solve(const double *a, int n, const int *piv, double *b)
-{
-	int			i,
-				j;
-
-	for (i = 0; i < n; i++)
-		if (piv[i] != i)
-		{
-			double		tmp = b[i];
-
-			b[i] = b[piv[i]];
-			b[piv[i]] = tmp;
-		}
-	for (i = 0; i < n; i++)
-		for (j = 0; j < i; j++)
-			b[i] -= a[(Size) i * n + j] * b[j];
-	for (i = n - 1; i >= 0; i--)
-	{
-		for (j = i + 1; j < n; j++)
-			b[i] -= a[(Size) i * n + j] * b[j];
-		b[i] /= a[(Size) i * n + i];
-	}
-}
-
 /* Removal effects -> credit of the conversions that had a touchpoint. */
 static void
 markov_credit(Credit *cr)
@@ -914,9 +844,9 @@ markov_credit(Credit *cr)
 		for (j = 0; j < m; j++)
 			A[(Size) i * m + j] = (i == j ? 1.0 : 0.0) - Q[(Size) i * m + j];
 	}
-	lu_factor(A, m, piv);
+	jlog_lu_factor(A, m, piv);
 	memcpy(x, r, sizeof(double) * m);
-	lu_solve(A, m, piv, x);
+	jlog_lu_solve(A, m, piv, x);
 	for (i = 0; i < m; i++)
 		P += ps[i] * x[i];
 	for (k = 0; k < m; k++)
@@ -931,7 +861,7 @@ markov_credit(Credit *cr)
 		 */
 		memset(w, 0, sizeof(double) * m);
 		w[k] = 1;
-		lu_solve(A, m, piv, w);
+		jlog_lu_solve(A, m, piv, w);
 		for (j = 0; j < m; j++)
 		{
 			double		y = x[j] - r[k] * w[j];

@@ -88,4 +88,6 @@ extern double jlog_json_number(JsonbValue *v, const char *key, const char *tname
 extern char *jlog_json_string(JsonbValue *v);
 extern int64 jlog_json_interval_usecs(JsonbValue *v, const char *key, bool positive,
 									  const char *tname);
+extern void jlog_lu_factor(double *a, int n, int *piv);
+extern void jlog_lu_solve(const double *a, int n, const int *piv, double *b);
 extern void jlog_bad_input(const char *tname, const char *detail);
