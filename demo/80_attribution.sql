@@ -57,7 +57,7 @@ ORDER BY r.channel IS NULL, sum(r.conversions) DESC;
 
 \echo 'The Markov model in full:'
 SELECT channel, round(conversions::numeric, 2) AS conversions, round(value, 2) AS value,
-       round(share::numeric, 3) AS share, journeys
+       round(share::numeric, 3) AS share, journeys, round(conversion_rate::numeric, 3) AS conversion_rate
 FROM attribution_report((SELECT summary FROM attribution_by_model WHERE model = 'markov'));
 
 -- spend by channel: cost per acquisition and return on ad spend

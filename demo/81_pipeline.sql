@@ -58,7 +58,7 @@ WITH open_deals AS (
     GROUP BY h.stage
 )
 SELECT f.outcome, round(f.expected_deals::numeric, 1) AS forecast, o.deals AS actual,
-       round(f.expected_days_to_close::numeric, 1) AS forecast_days_from_stage_entry,
+       round(f.expected_days_to_close::numeric, 1) AS forecast_days_to_close,
        round(o.days_after_cutoff::numeric, 1) AS actual_days_after_cutoff
 FROM pipeline_forecast((SELECT model FROM pipeline_at_cutoff)) f
 LEFT JOIN outcome o USING (outcome)

@@ -104,7 +104,8 @@ typedef struct AttrChannel
 	int			len;
 	double		conv;
 	double		value;
-	int64		journeys;
+	int64		journeys;		/* converting journeys with the channel */
+	int64		touched;		/* all journeys with the channel */
 } AttrChannel;
 
 typedef struct AttrSummary
@@ -227,6 +228,7 @@ summary_encode(const AttrSummary *s)
 		pq_sendfloat8(&buf, c->conv);
 		pq_sendfloat8(&buf, c->value);
 		pq_sendint64(&buf, c->journeys);
+		pq_sendint64(&buf, c->touched);
 	}
 	return pq_endtypsend(&buf);
 }
@@ -326,7 +328,7 @@ summary_decode(const char *d, int len)
 		attr_bad_summary("bad totals");
 	s->nchannels = rd_int32(d, len, &pos);
 	if (s->nchannels < 0 || s->nchannels > ATTR_MAX_CHANNELS ||
-		(Size) s->nchannels > (Size) (len - pos) / 28)
+		(Size) s->nchannels > (Size) (len - pos) / 36)
 		attr_bad_summary("bad channel count");
 	s->channels = palloc0(sizeof(AttrChannel) * (s->nchannels + 1));
 	for (i = 0; i < s->nchannels; i++)
@@ -344,7 +346,9 @@ summary_decode(const char *d, int len)
 		c->conv = rd_float8(d, len, &pos);
 		c->value = rd_float8(d, len, &pos);
 		c->journeys = rd_int64(d, len, &pos);
-		if (!finite_nonneg(c->conv) || !is_finite(c->value) || c->journeys < 0)
+		c->touched = rd_int64(d, len, &pos);
+		if (!finite_nonneg(c->conv) || !is_finite(c->value) || c->journeys < 0 ||
+			c->touched < c->journeys)
 			attr_bad_summary("bad channel credit");
 		if (i > 0 && channel_name_cmp(&s->channels[i - 1], c) >= 0)
 			attr_bad_summary("channels not in order or repeated");
@@ -595,6 +599,7 @@ typedef struct Credit
 	double	   *conv;
 	double	   *value;
 	int64	   *journeys;
+	int64	   *touched;
 	int64	   *stamp;			/* last journey that touched the channel */
 	int64		journey_id;
 	double	   *w;				/* scratch weights */
@@ -686,6 +691,7 @@ credit_journey(Credit *cr, const Touch *t, int k, int64 conv_ts, double v)
 		{
 			cr->stamp[t[i].ch] = cr->journey_id;
 			cr->journeys[t[i].ch]++;
+			cr->touched[t[i].ch]++;
 		}
 	switch (cfg->model)
 	{
@@ -747,6 +753,24 @@ credit_journey(Credit *cr, const Touch *t, int k, int64 conv_ts, double v)
 	}
 }
 
+/* a journey that did not convert */
+static void
+other_journey(Credit *cr, const Touch *t, int k)
+{
+	int			i;
+
+	cr->other++;
+	cr->journey_id++;
+	for (i = 0; i < k; i++)
+		if (cr->stamp[t[i].ch] != cr->journey_id)
+		{
+			cr->stamp[t[i].ch] = cr->journey_id;
+			cr->touched[t[i].ch]++;
+		}
+	if (cr->cfg->model == ATTR_MARKOV)
+		markov_journey(cr, t, k, false);
+}
+
 /* one entity's rows, sorted */
 static void
 walk_entity(Credit *cr, const JourneyLog *log, const JourneyRow *rows, int64 n,
@@ -776,21 +800,13 @@ walk_entity(Credit *cr, const JourneyLog *log, const JourneyRow *rows, int64 n,
 			while (j0 < np && path[j0].ts < thr)
 				j0++;
 			if (j0 > 0)
-			{
-				cr->other++;
-				if (cr->cfg->model == ATTR_MARKOV)
-					markov_journey(cr, path, j0, false);
-			}
+				other_journey(cr, path, j0);
 			credit_journey(cr, path + j0, np - j0, r->ts, log->vals[-1 - (int64) r->code]);
 			np = 0;
 		}
 	}
 	if (np > 0)
-	{
-		cr->other++;
-		if (cr->cfg->model == ATTR_MARKOV)
-			markov_journey(cr, path, np, false);
-	}
+		other_journey(cr, path, np);
 }
 
 /* Removal effects -> credit of the conversions that had a touchpoint. */
@@ -920,6 +936,7 @@ attribution_final(PG_FUNCTION_ARGS)
 	cr.conv = palloc0(sizeof(double) * (m + 1));
 	cr.value = palloc0(sizeof(double) * (m + 1));
 	cr.journeys = palloc0(sizeof(int64) * (m + 1));
+	cr.touched = palloc0(sizeof(int64) * (m + 1));
 	cr.stamp = palloc0(sizeof(int64) * (m + 1));
 	if (st->cfg.model == ATTR_MARKOV)
 	{
@@ -982,6 +999,7 @@ attribution_final(PG_FUNCTION_ARGS)
 		s.channels[i].conv = cr.conv[i];
 		s.channels[i].value = cr.value[i];
 		s.channels[i].journeys = cr.journeys[i];
+		s.channels[i].touched = cr.touched[i];
 	}
 	PG_RETURN_BYTEA_P(summary_encode(&s));
 }
@@ -1002,7 +1020,10 @@ channel_json(StringInfo buf, const AttrChannel *c)
 	jlog_json_double(buf, c->conv);
 	appendStringInfoString(buf, ", \"value\": ");
 	jlog_json_double(buf, c->value);
-	appendStringInfo(buf, ", \"journeys\": " INT64_FORMAT "}", c->journeys);
+	appendStringInfo(buf, ", \"journeys\": " INT64_FORMAT, c->journeys);
+	if (c->name)
+		appendStringInfo(buf, ", \"touched\": " INT64_FORMAT, c->touched);
+	appendStringInfoChar(buf, '}');
 }
 
 PG_FUNCTION_INFO_V1(attribution_summary_out);
@@ -1111,6 +1132,9 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 		c.value = jlog_json_number(jlog_json_get(o, "value", jbvNumeric, false, SUMMARY_TYPE),
 								   "value", SUMMARY_TYPE);
 		c.journeys = json_count(o, "journeys");
+		c.touched = c.name ? json_count(o, "touched") : c.journeys;
+		if (c.touched < c.journeys)
+			jlog_bad_input(SUMMARY_TYPE, "A channel cannot have more converting journeys than journeys.");
 		if (c.conv < 0)
 			jlog_bad_input(SUMMARY_TYPE, "Credited conversions cannot be negative.");
 		if (c.name == NULL)
@@ -1199,8 +1223,8 @@ attribution_report(PG_FUNCTION_ARGS)
 	for (i = 0; i <= s->nchannels; i++)
 	{
 		AttrChannel *c = i < s->nchannels ? &s->channels[i] : &s->none;
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 
 		if (i == s->nchannels && c->conv == 0 && c->journeys == 0)
 			break;
@@ -1212,6 +1236,10 @@ attribution_report(PG_FUNCTION_ARGS)
 		values[2] = DirectFunctionCall1(float8_numeric, Float8GetDatum(c->value));
 		values[3] = Float8GetDatum(s->conversions > 0 ? c->conv / s->conversions : 0);
 		values[4] = Int64GetDatum(c->journeys);
+		if (i < s->nchannels && c->touched > 0)
+			values[5] = Float8GetDatum((double) c->journeys / c->touched);
+		else
+			nulls[5] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

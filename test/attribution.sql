@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(66);
+SELECT plan(69);
 
 -- credit of one channel under one model, rounded to 9 places
 CREATE FUNCTION pg_temp.credit(s attribution_summary, ch text) RETURNS numeric
@@ -152,6 +152,30 @@ FROM (SELECT attribution('markov', e, ts, ch, v) s FROM mk1) x;
 SELECT is(ARRAY[pg_temp.val(s, 'A'), pg_temp.val(s, 'B')], ARRAY[10.0, 20.0], 'markov example 1: values 10 and 20')
 FROM (SELECT attribution('markov', e, ts, ch, v) s FROM mk1) x;
 
+-- conversion rate by channel: converting journeys with the channel / all
+-- journeys with it.  A: P1 converted, P2 did not: 1/2; B: P1 and P3: 2/2.
+SELECT is((SELECT array_agg(channel || ':' || journeys || ':' || conversion_rate ORDER BY channel)
+           FROM attribution_report((SELECT attribution('linear', e, ts, ch, v) FROM mk1)) WHERE channel IS NOT NULL),
+          ARRAY['A:1:0.5', 'B:2:1'], 'conversion rate by channel');
+SELECT is((SELECT array_agg(channel || ':' || journeys || ':' || conversion_rate ORDER BY channel)
+           FROM attribution_report((SELECT attribution('last_touch', e, ts, ch, v, '10 days') FROM multi)) WHERE channel IS NOT NULL),
+          ARRAY['A:1:1', 'B:0:0', 'C:1:1'], 'conversion rate by channel: an expired touchpoint''s journey did not convert');
+
+-- cost per acquisition and return on ad spend by channel and model (the
+-- README example): spend A 40, B 10.  Markov: A 2/3 conversions worth 10,
+-- B 4/3 worth 20: CPA A = 40 / (2/3) = 60, B = 10 / (4/3) = 7.5; ROAS A =
+-- 10 / 40 = 0.25, B = 20 / 10 = 2.  Last touch: A 0 (no CPA), B 2 worth 30:
+-- CPA 5, ROAS 3.
+CREATE TEMP TABLE spend (channel text, spend numeric);
+INSERT INTO spend VALUES ('A', 40), ('B', 10);
+SELECT is((SELECT array_agg(m || ':' || r.channel || ':' || coalesce(round(s.spend / nullif(r.conversions, 0)::numeric, 4)::text, '-')
+                            || ':' || round(r.value / s.spend, 4) ORDER BY m, r.channel)
+           FROM unnest(ARRAY['last_touch', 'markov']) m,
+                LATERAL (SELECT attribution(m, e, ts, ch, v) a FROM mk1) x,
+                attribution_report(x.a) r JOIN spend s ON s.channel = r.channel),
+          ARRAY['last_touch:A:-:0.0000', 'last_touch:B:5.0000:3.0000', 'markov:A:60.0000:0.2500', 'markov:B:7.5000:2.0000'],
+          'CPA and ROAS by channel and model');
+
 -- Markov, example 2, with a cycle and a repeat.  Journeys:
 --   P1: A -> B -> A -> conversion (10)   P2: B -> null
 --   P3: A -> A -> conversion (20)        P4: C -> B -> conversion (30)
@@ -261,10 +285,10 @@ SELECT is((SELECT s::text::attribution_summary::text FROM s WHERE j = 'j5' AND m
           (SELECT s::text FROM s WHERE j = 'j5' AND m = 'time_decay(1 day)'), 'text form round-trips');
 SELECT is(attribution_model(s), 'time_decay(1 day)', 'attribution_model') FROM s WHERE j = 'j5' AND m = 'time_decay(1 day)';
 SELECT is((SELECT array_agg(channel ORDER BY channel) FROM attribution_report(
-              '{"model": "linear", "lookback": "30 days", "conversions": 2, "value": 3, "touchpoints": 2, "converting_journeys": 1, "other_journeys": 0, "channels": [{"channel": "b", "conversions": 1, "value": 1, "journeys": 1}, {"channel": "a", "conversions": 1, "value": 2, "journeys": 1}]}'::attribution_summary)),
+              '{"model": "linear", "lookback": "30 days", "conversions": 2, "value": 3, "touchpoints": 2, "converting_journeys": 1, "other_journeys": 0, "channels": [{"channel": "b", "conversions": 1, "value": 1, "journeys": 1, "touched": 2}, {"channel": "a", "conversions": 1, "value": 2, "journeys": 1, "touched": 1}]}'::attribution_summary)),
           ARRAY['a', 'b'], 'text input');
 SELECT throws_like($$SELECT '{"model": "linear"}'::attribution_summary $$, 'invalid input syntax for type attribution_summary', 'text input: missing keys');
-SELECT throws_like($$SELECT '{"model": "linear", "lookback": "30 days", "conversions": 2, "value": 3, "touchpoints": 2, "converting_journeys": 1, "other_journeys": 0, "channels": [{"channel": "a", "conversions": 1, "value": 1, "journeys": 1}, {"channel": "a", "conversions": 1, "value": 2, "journeys": 1}]}'::attribution_summary $$,
+SELECT throws_like($$SELECT '{"model": "linear", "lookback": "30 days", "conversions": 2, "value": 3, "touchpoints": 2, "converting_journeys": 1, "other_journeys": 0, "channels": [{"channel": "a", "conversions": 1, "value": 1, "journeys": 1, "touched": 1}, {"channel": "a", "conversions": 1, "value": 2, "journeys": 1, "touched": 1}]}'::attribution_summary $$,
                    'invalid input syntax for type attribution_summary', 'text input: a channel twice');
 SELECT throws_like($$SELECT '{"model": "linear", "lookback": "30 days", "conversions": -2, "value": 3, "touchpoints": 2, "converting_journeys": 1, "other_journeys": 0, "channels": []}'::attribution_summary $$,
                    'invalid input syntax for type attribution_summary', 'text input: negative conversions');

@@ -65,9 +65,9 @@ COMMENT ON AGGREGATE attribution(text, anyelement, timestamptz, text, numeric, i
 
 CREATE FUNCTION attribution_report(summary attribution_summary)
     RETURNS TABLE (channel text, conversions double precision, value numeric,
-                   share double precision, journeys bigint)
+                   share double precision, journeys bigint, conversion_rate double precision)
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION attribution_report(attribution_summary) IS 'One row per channel: credited conversions and value, share of all conversions, converting journeys touched; the NULL channel holds conversions without a touchpoint in the lookback';
+COMMENT ON FUNCTION attribution_report(attribution_summary) IS 'One row per channel: credited conversions and value, share of all conversions, converting journeys with the channel, and the share of all journeys with the channel that converted; the NULL channel holds conversions without a touchpoint in the lookback';
 
 CREATE FUNCTION attribution_model(summary attribution_summary) RETURNS text
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
