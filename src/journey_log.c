@@ -45,7 +45,13 @@ static void
 jlog_account(JourneyLog *log, Size bytes)
 {
 	log->mem += bytes;
-	funnel_check_memory(log->mem);
+	if (log->mem / 1024 > (Size) funnel_max_state_memory_kb)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("attribution or pipeline aggregate state exceeds funnel.max_state_memory (%d kB)",
+						funnel_max_state_memory_kb),
+				 errdetail("The aggregate keeps 16 bytes for every row and a few more for every entity."),
+				 errhint("Raise funnel.max_state_memory, or aggregate fewer rows at a time (e.g. one month, or a hash partition of the entities).")));
 }
 
 JourneyLog *

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(69);
+SELECT plan(70);
 
 -- credit of one channel under one model, rounded to 9 places
 CREATE FUNCTION pg_temp.credit(s attribution_summary, ch text) RETURNS numeric
@@ -278,6 +278,10 @@ SELECT throws_ok($$SELECT attribution('linear', 1, now(), NULL, 'NaN') $$,
                  '22023', 'conversion value must be a finite number', 'NaN value');
 SELECT ok((SELECT attribution('linear', e, ts, ch, v) FROM (VALUES (NULL::int, now(), 'a', NULL::numeric), (1, NULL, 'a', NULL), (1, now(), NULL, NULL)) x(e, ts, ch, v))::text::jsonb @> '{"conversions": 0, "touchpoints": 0}',
           'rows with a NULL entity or time, or neither channel nor value, are skipped');
+SET LOCAL funnel.max_state_memory = 64;
+SELECT throws_like($$SELECT attribution('linear', i, now(), 'a', NULL) FROM generate_series(1, 20000) i $$,
+                   '%exceeds funnel.max_state_memory (64 kB)', 'the state obeys funnel.max_state_memory');
+RESET funnel.max_state_memory;
 SELECT ok((SELECT attribution('linear', 1, now(), 'a', NULL) WHERE false) IS NULL, 'no rows: NULL');
 
 -- the summary: stored, read back, checked
