@@ -299,7 +299,8 @@ jlog_add(JourneyLog *log, uint32 ent, int64 ts, int32 code)
 
 	if (log->nrows == log->rowcap)
 	{
-		uint64		cap = log->rowcap ? log->rowcap * 2 : 1024;
+		uint64		cap = log->rowcap == 0 ? 1024 :
+			log->rowcap < (1 << 22) ? log->rowcap * 2 : log->rowcap + log->rowcap / 2;
 
 		if ((Size) cap * sizeof(JourneyRow) > MaxAllocHugeSize / 2)
 			ereport(ERROR,
