@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(70);
+SELECT plan(72);
 
 -- credit of one channel under one model, rounded to 9 places
 CREATE FUNCTION pg_temp.credit(s attribution_summary, ch text) RETURNS numeric
@@ -283,6 +283,20 @@ SELECT throws_like($$SELECT attribution('linear', i, now(), 'a', NULL) FROM gene
                    '%exceeds funnel.max_state_memory (64 kB)', 'the state obeys funnel.max_state_memory');
 RESET funnel.max_state_memory;
 SELECT ok((SELECT attribution('linear', 1, now(), 'a', NULL) WHERE false) IS NULL, 'no rows: NULL');
+
+-- model names: case and spaces do not matter
+SELECT is(attribution_model(attribution(' Time_Decay ( 3 days ) ', 1, now(), 'a', NULL)), 'time_decay(3 days)',
+          'model names ignore case and spaces');
+-- extreme timestamps; a lookback reaching past the smallest timestamp
+-- (conversion time - lookback is below the int64 range: every touchpoint
+-- before the conversion counts)
+SELECT is(ARRAY[pg_temp.credit(s, 'old'), pg_temp.credit(s, 'new')], ARRAY[1.0, 1.0],
+          'extreme timestamps, lookback beyond the smallest timestamp')
+FROM (SELECT attribution('linear', e, ts, ch, v, '290000 years') s
+      FROM (VALUES (1, '4713-01-01 00:00+00 BC'::timestamptz, 'old', NULL::numeric),
+                   (1, '4713-06-01 00:00+00 BC', NULL, 1),
+                   (1, '294276-12-30 00:00+00', 'new', NULL),
+                   (1, '294276-12-31 00:00+00', NULL, 1)) x(e, ts, ch, v)) y;
 
 -- the summary: stored, read back, checked
 SELECT is((SELECT s::text::attribution_summary::text FROM s WHERE j = 'j5' AND m = 'time_decay(1 day)'),
