@@ -33,7 +33,7 @@ SELECT attribution_svg(ARRAY[(SELECT attribution('first_touch', e, ts, ch, v) FR
 SQL
   ) 9>/tmp/funnel-install.lock
 fi
-cp "$svg" "$work/chart.svg"
+[ "$svg" = "$work/chart.svg" ] || cp "$svg" "$work/chart.svg"
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$work/profile" --screenshot="$work/out.png" --window-size=900,600 \
