@@ -368,18 +368,6 @@ summary_from_datum(Datum d)
 
 /* ---------- the aggregate ---------- */
 
-static MemoryContext
-attr_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
-
 static void
 read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
 {
@@ -455,7 +443,7 @@ PG_FUNCTION_INFO_V1(attribution_sfunc);
 Datum
 attribution_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = attr_agg_context(fcinfo, "attribution");
+	MemoryContext cxt = jlog_agg_context(fcinfo, "attribution");
 	AttrState  *st = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
 	AttrConfig	cfg;
 	uint32		ent;
@@ -513,7 +501,7 @@ PG_FUNCTION_INFO_V1(attribution_combine);
 Datum
 attribution_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = attr_agg_context(fcinfo, "attribution_combine");
+	MemoryContext cxt = jlog_agg_context(fcinfo, "attribution_combine");
 	AttrState  *a = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
 	AttrState  *b = PG_ARGISNULL(1) ? NULL : (AttrState *) PG_GETARG_POINTER(1);
 	MemoryContext old;
@@ -546,7 +534,7 @@ attribution_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	bytea	   *result;
 
-	attr_agg_context(fcinfo, "attribution_serialize");
+	jlog_agg_context(fcinfo, "attribution_serialize");
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendBinaryStringInfo(&buf, (const char *) &st->cfg, sizeof(AttrConfig));
@@ -560,7 +548,7 @@ PG_FUNCTION_INFO_V1(attribution_deserialize);
 Datum
 attribution_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = attr_agg_context(fcinfo, "attribution_deserialize");
+	MemoryContext cxt = jlog_agg_context(fcinfo, "attribution_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	AttrState  *st;
@@ -871,6 +859,8 @@ markov_credit(Credit *cr)
 					qw = 0,
 					Pk = 0;
 
+		CHECK_FOR_INTERRUPTS();
+
 		/*
 		 * Row k of I - Q becomes e_k and r_k becomes 0: with w = (I - Q)^-1
 		 * e_k and y = x - r_k w, x' = y - w (q_k . y) / (1 + q_k . w).
@@ -1163,15 +1153,9 @@ Datum
 attribution_summary_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			len = buf->len - buf->cursor;
-	bytea	   *result;
 
-	(void) summary_decode(buf->data + buf->cursor, len);
-	result = palloc(len + VARHDRSZ);
-	SET_VARSIZE(result, len + VARHDRSZ);
-	memcpy(VARDATA(result), buf->data + buf->cursor, len);
-	buf->cursor = buf->len;
-	PG_RETURN_BYTEA_P(result);
+	(void) summary_decode(buf->data + buf->cursor, buf->len - buf->cursor);
+	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
 }
 
 PG_FUNCTION_INFO_V1(attribution_summary_send);

@@ -645,7 +645,32 @@ jlog_group(const JourneyLog *log, uint64 **starts_out)
 	return out;
 }
 
-/* ---------- helpers for the summary types' text forms ---------- */
+/* ---------- helpers for the aggregates and summary types ---------- */
+
+MemoryContext
+jlog_agg_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", fname)));
+	return cxt;
+}
+
+/* The rest of a binary message as a varlena (checked by the caller first). */
+bytea *
+jlog_recv_rest(StringInfo buf)
+{
+	int			len = buf->len - buf->cursor;
+	bytea	   *result = palloc(len + VARHDRSZ);
+
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), buf->data + buf->cursor, len);
+	buf->cursor = buf->len;
+	return result;
+}
 
 /* An interval as microseconds (a month is 30 days), checked for range and sign. */
 int64

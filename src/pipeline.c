@@ -248,18 +248,6 @@ pipe_from_datum(Datum d)
 
 /* ---------- the aggregate ---------- */
 
-static MemoryContext
-pipe_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
-
 static PipeCache *
 read_terminal(FunctionCallInfo fcinfo)
 {
@@ -357,7 +345,7 @@ PG_FUNCTION_INFO_V1(pipeline_model_sfunc);
 Datum
 pipeline_model_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = pipe_agg_context(fcinfo, "pipeline_model");
+	MemoryContext cxt = jlog_agg_context(fcinfo, "pipeline_model");
 	PipeState  *st = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
 	PipeCache  *c = read_terminal(fcinfo);
 	text	   *stage;
@@ -399,7 +387,7 @@ PG_FUNCTION_INFO_V1(pipeline_model_combine);
 Datum
 pipeline_model_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = pipe_agg_context(fcinfo, "pipeline_model_combine");
+	MemoryContext cxt = jlog_agg_context(fcinfo, "pipeline_model_combine");
 	PipeState  *a = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
 	PipeState  *b = PG_ARGISNULL(1) ? NULL : (PipeState *) PG_GETARG_POINTER(1);
 	int			i;
@@ -442,7 +430,7 @@ pipeline_model_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	bytea	   *result;
 
-	pipe_agg_context(fcinfo, "pipeline_model_serialize");
+	jlog_agg_context(fcinfo, "pipeline_model_serialize");
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendBinaryStringInfo(&buf, (const char *) &st->nterm, sizeof(int32));
@@ -456,7 +444,7 @@ PG_FUNCTION_INFO_V1(pipeline_model_deserialize);
 Datum
 pipeline_model_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = pipe_agg_context(fcinfo, "pipeline_model_deserialize");
+	MemoryContext cxt = jlog_agg_context(fcinfo, "pipeline_model_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	PipeState  *st;
@@ -801,15 +789,9 @@ Datum
 pipeline_summary_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			len = buf->len - buf->cursor;
-	bytea	   *result;
 
-	(void) pipe_decode(buf->data + buf->cursor, len);
-	result = palloc(len + VARHDRSZ);
-	SET_VARSIZE(result, len + VARHDRSZ);
-	memcpy(VARDATA(result), buf->data + buf->cursor, len);
-	buf->cursor = buf->len;
-	PG_RETURN_BYTEA_P(result);
+	(void) pipe_decode(buf->data + buf->cursor, buf->len - buf->cursor);
+	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
 }
 
 PG_FUNCTION_INFO_V1(pipeline_summary_send);
@@ -869,6 +851,7 @@ forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
 				j,
 				k;
 	double	   *A,
+			   *visits,
 			   *Nmat,
 			   *tau,
 			   *B,
@@ -924,6 +907,7 @@ forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
 	/* N column by column */
 	for (j = 0; j < t; j++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		memset(col, 0, sizeof(double) * t);
 		col[j] = 1;
 		jlog_lu_solve(A, t, piv, col);
@@ -943,6 +927,12 @@ forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
 		for (r = 0; r < t; r++)
 			B[r * m + tr->to] += Nmat[r * t + tidx[tr->from]] * p;
 	}
+	/* visits[j] = sum_i n_i N_ij: expected stays in open stage j */
+	visits = palloc0(sizeof(double) * (t + 1));
+	for (i = 0; i < m; i++)
+		if (tidx[i] >= 0 && n[i] != 0)
+			for (j = 0; j < t; j++)
+				visits[j] += n[i] * Nmat[tidx[i] * t + j];
 	for (k = 0; k < m; k++)
 	{
 		double		deals = 0,
@@ -954,16 +944,11 @@ forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
 			continue;
 		deals = n[k];			/* already there */
 		for (i = 0; i < m; i++)
-		{
-			int			r = tidx[i];
-
-			if (r < 0 || n[i] == 0)
-				continue;
-			deals += n[i] * B[r * m + k];
-			/* E[time 1{end in k}] = sum_j N_rj tau_j B_jk */
-			for (j = 0; j < t; j++)
-				timed += n[i] * Nmat[r * t + j] * tau[j] * B[j * m + k];
-		}
+			if (tidx[i] >= 0)
+				deals += n[i] * B[tidx[i] * m + k];
+		/* E[time 1{end in k}] = sum_i n_i sum_j N_ij tau_j B_jk */
+		for (j = 0; j < t; j++)
+			timed += visits[j] * tau[j] * B[j * m + k];
 		absorbed += deals;
 		values[0] = PointerGetDatum(cstring_to_text(s->stages[k].name));
 		values[1] = Float8GetDatum(deals);
