@@ -721,7 +721,7 @@ credit_journey(Credit *cr, const Touch *t, int k, int64 conv_ts, double v)
 				(void) conv_ts;
 				for (i = 0; i < k; i++)
 				{
-					cr->w[i] = exp2(-((double) (t[k - 1].ts - t[i].ts)) / (double) cfg->half_life);
+					cr->w[i] = exp2(-((double) t[k - 1].ts - (double) t[i].ts) / (double) cfg->half_life);
 					sum += cr->w[i];
 				}
 				for (i = 0; i < k; i++)

@@ -552,7 +552,7 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 				continue;
 			counts[cur * m + next]++;
 			s.stages[cur].stays++;
-			s.stages[cur].stay_usecs += (double) (g[k].ts - cur_ts);
+			s.stages[cur].stay_usecs += (double) g[k].ts - (double) cur_ts;
 			cur = next;
 			cur_ts = g[k].ts;
 		}
@@ -1073,7 +1073,7 @@ lead_rate(const PipeSummary *s)
 {
 	if (s->deals == 0 || s->as_of <= s->first_entry)
 		return 0;
-	return (double) s->deals / ((double) (s->as_of - s->first_entry) / USECS_PER_DAY);
+	return (double) s->deals / (((double) s->as_of - (double) s->first_entry) / USECS_PER_DAY);
 }
 
 /* pipeline_lead_rate(model): new deals per day over the model's data */

@@ -1,9 +1,15 @@
 -- pipeline_model and pipeline_forecast: a hand-solved 3-stage absorbing chain,
+-- extreme timestamps: a stay from 4713 BC to 294276 AD (about 109 million days)
+SELECT ok(((SELECT pipeline_model(1, ts, st, ARRAY['won']) FROM (VALUES ('4713-01-01 00:00+00 BC'::timestamptz, 'lead'),
+                                                                   ('294276-12-31 00:00+00', 'won')) x(ts, st))::text::jsonb
+           -> 'stages' -> 0 ->> 'stay_days')::float8 BETWEEN 1.09e8 AND 1.1e8,
+          'extreme timestamps: the stay is long, not negative');
+
 -- storage, errors, parallel and serial plans.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(25);
+SELECT plan(26);
 
 CREATE FUNCTION pg_temp.d(n numeric) RETURNS timestamptz LANGUAGE sql AS
     $$ SELECT timestamptz '2024-01-01 00:00+00' + n * interval '1 day' $$;
