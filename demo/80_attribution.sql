@@ -60,6 +60,18 @@ SELECT channel, round(conversions::numeric, 2) AS conversions, round(value, 2) A
        round(share::numeric, 3) AS share, journeys, round(conversion_rate::numeric, 3) AS conversion_rate
 FROM attribution_report((SELECT summary FROM attribution_by_model WHERE model = 'markov'));
 
+\echo 'Per-channel funnel (a touch of the channel, then a conversion within 30 days) beside the Markov credit:'
+SELECT r.channel, f[1] AS customers_touched, f[2] AS converted_after,
+       round(f[2]::numeric / f[1], 3) AS funnel_rate,
+       round(r.conversion_rate::numeric, 3) AS journey_rate,
+       round(r.conversions::numeric, 1) AS markov_conversions
+FROM attribution_report((SELECT summary FROM attribution_by_model WHERE model = 'markov')) r,
+     LATERAL (SELECT funnel_stage_counts('30 days', customer_id, ts, coalesce(channel = r.channel, false),
+                                        conversion_value IS NOT NULL) AS f
+              FROM touchpoints) x
+WHERE r.channel IS NOT NULL
+ORDER BY r.conversions DESC;
+
 -- spend by channel: cost per acquisition and return on ad spend
 CREATE TABLE channel_spend (channel text PRIMARY KEY, spend numeric);
 INSERT INTO channel_spend VALUES ('display', 9000), ('social', 7000), ('search', 12000),

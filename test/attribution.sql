@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(72);
+SELECT plan(73);
 
 -- credit of one channel under one model, rounded to 9 places
 CREATE FUNCTION pg_temp.credit(s attribution_summary, ch text) RETURNS numeric
@@ -160,6 +160,16 @@ SELECT is((SELECT array_agg(channel || ':' || journeys || ':' || conversion_rate
 SELECT is((SELECT array_agg(channel || ':' || journeys || ':' || conversion_rate ORDER BY channel)
            FROM attribution_report((SELECT attribution('last_touch', e, ts, ch, v, '10 days') FROM multi)) WHERE channel IS NOT NULL),
           ARRAY['A:1:1', 'B:0:0', 'C:1:1'], 'conversion rate by channel: an expired touchpoint''s journey did not convert');
+
+-- a per-channel funnel beside the credit: funnel_stage_counts(touch of the
+-- channel, then a conversion within 30 days).  A touched customers 1 and 2,
+-- customer 1 converted after it: {2, 1}; B touched 1 and 3, both converted
+-- after it: {2, 2}.
+SELECT is((SELECT array_agg(r.channel || ':' || round(r.conversions::numeric, 3) || ':' || f::text ORDER BY r.channel)
+           FROM attribution_report((SELECT attribution('markov', e, ts, ch, v) FROM mk1)) r,
+                LATERAL (SELECT funnel_stage_counts('30 days', e, ts, coalesce(ch = r.channel, false), v IS NOT NULL) f FROM mk1) x
+           WHERE r.channel IS NOT NULL),
+          ARRAY['A:0.667:{2,1}', 'B:1.333:{2,2}'], 'per-channel funnel side by side with the credit');
 
 -- cost per acquisition and return on ad spend by channel and model (the
 -- README example): spend A 40, B 10.  Markov: A 2/3 conversions worth 10,
