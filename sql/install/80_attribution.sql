@@ -5,10 +5,11 @@
 
 CREATE TYPE attribution_summary;
 
+-- in/out read and write intervals (the lookback, the half-life): STABLE like interval_in/out
 CREATE FUNCTION attribution_summary_in(cstring) RETURNS attribution_summary
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION attribution_summary_out(attribution_summary) RETURNS cstring
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION attribution_summary_recv(internal) RETURNS attribution_summary
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION attribution_summary_send(attribution_summary) RETURNS bytea
@@ -70,5 +71,5 @@ CREATE FUNCTION attribution_report(summary attribution_summary)
 COMMENT ON FUNCTION attribution_report(attribution_summary) IS 'One row per channel: credited conversions and value, share of all conversions, converting journeys with the channel, and the share of all journeys with the channel that converted; the NULL channel holds conversions without a touchpoint in the lookback';
 
 CREATE FUNCTION attribution_model(summary attribution_summary) RETURNS text
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION attribution_model(attribution_summary) IS 'The model of an attribution summary, e.g. linear or time_decay(7 days)';

@@ -5,7 +5,7 @@
 
 CREATE FUNCTION attribution_bar_chart(summaries attribution_summary[], width integer DEFAULT 40)
     RETURNS TABLE (channel text, model text, conversions double precision, bar text)
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
 BEGIN
     IF width < 1 OR width > 1000 THEN
         RAISE EXCEPTION 'attribution_bar_chart width must be between 1 and 1000, not %', width
@@ -44,7 +44,7 @@ COMMENT ON FUNCTION attribution_svg_escape(text) IS 'Text escaped for SVG/XML co
 
 CREATE FUNCTION attribution_svg(summaries attribution_summary[],
                                 title text DEFAULT 'Conversions credited by channel')
-    RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    RETURNS text LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     palette text[] := ARRAY['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948',
                             '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
