@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(73);
+SELECT plan(76);
 
 -- credit of one channel under one model, rounded to 9 places
 CREATE FUNCTION pg_temp.credit(s attribution_summary, ch text) RETURNS numeric
@@ -350,6 +350,26 @@ SELECT set_eq($$SELECT m, r.channel, round(r.conversions::numeric, 9) AS c, roun
                 FROM unnest(ARRAY['first_touch', 'linear', 'time_decay', 'markov']) m,
                      LATERAL (SELECT attribution(m, e, ts, ch, v, '10 days') s FROM big) x, attribution_report(x.s) r$$,
               $$SELECT * FROM serial_r$$, 'parallel and serial plans give the same credit');
+
+-- a fixed-length by-reference entity (uuid) and negative integers through
+-- the parallel path
+CREATE TABLE big_u AS
+SELECT md5((i % 3000)::text)::uuid AS eu, -(i % 3000) AS ei, ts, ch, v FROM big,
+       LATERAL (SELECT ('x' || substr(md5(e), 1, 7))::bit(28)::int) y(i);
+ANALYZE big_u;
+SELECT ok(pg_temp.plan($$SELECT attribution('linear', eu, ts, ch, v) FROM big_u$$) LIKE '%"Partial Mode": "Partial"%',
+          'uuid entities: the plan is parallel');
+SELECT is((SELECT array_agg(channel || ':' || round(conversions::numeric, 9) ORDER BY channel)
+           FROM attribution_report((SELECT attribution('linear', eu, ts, ch, v) FROM big_u))),
+          (SELECT array_agg(channel || ':' || round(conversions::numeric, 9) ORDER BY channel)
+           FROM attribution_report((SELECT attribution('linear', ei, ts, ch, v) FROM big_u))),
+          'uuid and negative integer entities give the same credit in parallel plans');
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT is((SELECT array_agg(channel || ':' || round(conversions::numeric, 9) ORDER BY channel)
+           FROM attribution_report((SELECT attribution('linear', eu, ts, ch, v) FROM big_u))),
+          (SELECT array_agg(channel || ':' || round(conversions::numeric, 9) ORDER BY channel)
+           FROM attribution_report((SELECT attribution('linear', ei, ts, ch, v) FROM big_u))),
+          'and in serial plans');
 
 SELECT * FROM finish();
 ROLLBACK;
