@@ -254,7 +254,14 @@ entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps)
 			entity_table_flush(t);
 		return;
 	}
-	/* by-reference keys live only as long as their row: no batching */
+	/*
+	 * By-reference keys live only as long as their row: no batching.  A
+	 * varlena key may be compressed, stored out of line, or an expanded
+	 * object (array_append's result, say): hash, compare and keep its flat
+	 * form, never the pointer.
+	 */
+	if (t->typlen == -1)
+		key = PointerGetDatum(PG_DETOAST_DATUM_PACKED(key));
 	track_add(t, entity_table_track(t, key), ts, steps);
 }
 

@@ -382,6 +382,8 @@ once_entry(const FunnelConfig *cfg, OnceWalk *ow, int64 ts, int k, uint32 row)
 		bool		matched = (uint64) ts - (uint64) prev->first[i] <= (uint64) cfg->window;
 		int			j;
 
+		/* one entry may meet millions of chains: stay cancellable */
+		CHECK_FOR_INTERRUPTS();
 		/* out-of-window chains go, but one always stays */
 		if (!matched && kept + (count - i) > 1)
 			continue;
