@@ -86,3 +86,24 @@ SELECT f.outcome, round(f.expected_deals::numeric, 1) AS forecast, o.deals AS ac
 FROM pipeline_lead_forecast((SELECT model FROM pipeline_at_cutoff), '30 days') f
 LEFT JOIN outcome o USING (outcome)
 ORDER BY f.outcome;
+
+\echo 'Closings within the 30 days after the cut-off, forecast against what happened:'
+WITH open_deals AS (
+    SELECT deal_id FROM crm_stage_history GROUP BY deal_id
+    HAVING min(ts) < :cutoff AND NOT bool_or(stage IN ('won', 'lost') AND ts < :cutoff)
+), new_deals AS (
+    SELECT deal_id FROM crm_stage_history GROUP BY deal_id
+    HAVING min(ts) >= :cutoff AND min(ts) < (:cutoff)::timestamptz + interval '30 days'
+), closed AS (
+    SELECT h.stage AS outcome,
+           count(*) FILTER (WHERE h.deal_id IN (SELECT deal_id FROM open_deals)) AS from_open,
+           count(*) FILTER (WHERE h.deal_id IN (SELECT deal_id FROM new_deals)) AS from_new
+    FROM crm_stage_history h
+    WHERE h.stage IN ('won', 'lost') AND h.ts >= :cutoff AND h.ts < (:cutoff)::timestamptz + interval '30 days'
+    GROUP BY h.stage
+)
+SELECT f.outcome, round(f.from_open_deals::numeric, 1) AS forecast_from_open, c.from_open AS actual_from_open,
+       round(f.from_new_leads::numeric, 1) AS forecast_from_new, c.from_new AS actual_from_new
+FROM pipeline_period_forecast((SELECT model FROM pipeline_at_cutoff), '30 days') f
+LEFT JOIN closed c USING (outcome)
+ORDER BY f.outcome;

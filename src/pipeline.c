@@ -1110,3 +1110,128 @@ pipeline_lead_forecast(PG_FUNCTION_ARGS)
 	forecast_rows(fcinfo, s, n);
 	return (Datum) 0;
 }
+
+/*
+ * pipeline_period_forecast(model, period): the deals expected to close in
+ * each terminal stage within the next period, from the deals open at the
+ * end of the model's data and from the leads expected to enter during the
+ * period (at the model's lead rate, spread evenly over the period).  Time
+ * is continuous: a deal leaves stage i at rate 1 / (mean days in i), to the
+ * next stages in the observed proportions (a continuous-time Markov chain;
+ * the time a deal has already spent in its stage is not used).  The chain's
+ * transition probabilities over t days, exp(G t), are computed by
+ * uniformisation: exp(G t) = sum_n Poisson(n; L t) P^n with P = I + G / L,
+ * L the largest rate.  For leads arriving at rate r, the expected closings
+ * by T are r * integral_0^T exp(G u) du = (r / L) sum_n P(Poisson(L T) > n) P^n.
+ * Stays shorter than period / 500 are taken as period / 500 long, which
+ * bounds the number of terms.
+ */
+PG_FUNCTION_INFO_V1(pipeline_period_forecast);
+Datum
+pipeline_period_forecast(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	Interval   *period = PG_GETARG_INTERVAL_P(1);
+	double		T = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	int			m = s->nstages,
+				i,
+				k;
+	bool	   *reach = palloc0(sizeof(bool) * m);
+	double	   *rate = palloc0(sizeof(double) * m);
+	double	   *P = palloc0(sizeof(double) * m * m);
+	double	   *xo = palloc0(sizeof(double) * m);	/* open deals, pushed n steps */
+	double	   *xl = palloc0(sizeof(double) * m);	/* one new lead, pushed n steps */
+	double	   *tmp = palloc0(sizeof(double) * m);
+	double	   *open_out = palloc0(sizeof(double) * m);
+	double	   *lead_out = palloc0(sizeof(double) * m);
+	double		L = 0,
+				LT,
+				w,
+				F,
+				r = lead_rate(s);
+	bool		changed;
+	int64		n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < m; i++)
+		reach[i] = s->stages[i].terminal;
+	do
+	{
+		changed = false;
+		for (i = 0; i < s->ntrans; i++)
+			if (reach[s->trans[i].to] && !reach[s->trans[i].from])
+				reach[s->trans[i].from] = changed = true;
+	} while (changed);
+	for (i = 0; i < m; i++)
+		if (!s->stages[i].terminal && reach[i] && s->stages[i].stays > 0)
+		{
+			double		tau = s->stages[i].stay_usecs / s->stages[i].stays / USECS_PER_DAY;
+
+			if (T > 0)
+				tau = Max(tau, T / 500);
+			rate[i] = tau > 0 ? 1 / tau : 0;
+			L = Max(L, rate[i]);
+		}
+	for (i = 0; i < m; i++)
+	{
+		xo[i] = (double) s->stages[i].open;
+		xl[i] = s->deals > 0 ? (double) s->stages[i].entries / s->deals : 0;
+		P[i * m + i] = 1;
+	}
+	if (L > 0)
+	{
+		for (i = 0; i < s->ntrans; i++)
+		{
+			const PipeTrans *t = &s->trans[i];
+			double		q = rate[t->from] * t->count / s->stages[t->from].stays / L;
+
+			P[t->from * m + t->to] += q;
+			P[t->from * m + t->from] -= q;
+		}
+	}
+	LT = L * T;
+	w = exp(-LT);				/* Poisson(0; LT); LT <= 500 */
+	F = 0;
+	for (n = 0;; n++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		F += w;
+		for (k = 0; k < m; k++)
+			if (s->stages[k].terminal)
+			{
+				open_out[k] += w * xo[k];
+				lead_out[k] += (L > 0 ? (1 - F) / L : T) * xl[k];
+			}
+		if (L == 0 || (n > LT && 1 - F < 1e-13) || n > 100000)
+			break;
+		/* x <- x P */
+		memset(tmp, 0, sizeof(double) * m);
+		for (i = 0; i < m; i++)
+			if (xo[i] != 0)
+				for (k = 0; k < m; k++)
+					tmp[k] += xo[i] * P[i * m + k];
+		memcpy(xo, tmp, sizeof(double) * m);
+		memset(tmp, 0, sizeof(double) * m);
+		for (i = 0; i < m; i++)
+			if (xl[i] != 0)
+				for (k = 0; k < m; k++)
+					tmp[k] += xl[i] * P[i * m + k];
+		memcpy(xl, tmp, sizeof(double) * m);
+		w *= LT / (n + 1);
+	}
+	for (k = 0; k < m; k++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if (!s->stages[k].terminal)
+			continue;
+		values[0] = PointerGetDatum(cstring_to_text(s->stages[k].name));
+		values[1] = Float8GetDatum(open_out[k]);
+		values[2] = Float8GetDatum(r * lead_out[k]);
+		values[3] = Float8GetDatum(open_out[k] + r * lead_out[k]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(26);
+SELECT plan(29);
 
 CREATE FUNCTION pg_temp.d(n numeric) RETURNS timestamptz LANGUAGE sql AS
     $$ SELECT timestamptz '2024-01-01 00:00+00' + n * interval '1 day' $$;
@@ -96,6 +96,37 @@ SELECT ok(((SELECT pipeline_model(1, ts, st, ARRAY['won']) FROM (VALUES ('4713-0
                                                                    ('294276-12-31 00:00+00', 'won')) x(ts, st))::text::jsonb
            -> 'stages' -> 0 ->> 'stay_days')::float8 BETWEEN 1.09e8 AND 1.1e8,
           'extreme timestamps: the stay is long, not negative');
+
+-- within a period (continuous time, a deal leaves a stage at rate
+-- 1 / mean days).  One open stage, 2 days on average, won 1 in 4:
+--   deals 1-4: lead on days 0..3, two days later deal 1 won, 2-4 lost;
+--   deal 5: lead on day 10 (open).  Lead rate 5 deals / 10 days = 0.5.
+-- Open deal, T = 2 days: won 1/4 (1 - e^-1), lost 3/4 (1 - e^-1).
+-- New leads at rate r over [0, T]: r p (T - tau (1 - e^(-T/tau))):
+--   won 0.5 * 1/4 * 2 e^-1 = e^-1 / 4, lost 3 e^-1 / 4.
+CREATE TEMP TABLE h1 AS
+SELECT d AS deal, pg_temp.d(d - 1) AS ts, 'lead' AS stage FROM generate_series(1, 4) d UNION ALL
+SELECT d, pg_temp.d(d + 1), CASE WHEN d = 1 THEN 'won' ELSE 'lost' END FROM generate_series(1, 4) d UNION ALL
+SELECT 5, pg_temp.d(10), 'lead';
+SELECT is((SELECT array_agg(outcome || ':' || round(from_open_deals::numeric, 9) || ':' || round(from_new_leads::numeric, 9)
+                            || ':' || round(expected_deals::numeric, 9) ORDER BY outcome)
+           FROM pipeline_period_forecast((SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost']) FROM h1), '2 days')),
+          ARRAY['lost:' || round(0.75 * (1 - exp(-1.0)), 9) || ':' || round(0.75 * exp(-1.0), 9) || ':' || round(0.75, 9),
+                'won:' || round(0.25 * (1 - exp(-1.0)), 9) || ':' || round(0.25 * exp(-1.0), 9) || ':' || round(0.25, 9)],
+          'period forecast: one stage, closed form');
+-- two stages in a row, lead (2 days) then qualified (3 days) then won: the
+-- time to close is the sum of two exponentials with rates 1/2 and 1/3,
+-- P(closed by t) = 1 + 2 e^(-t/2) - 3 e^(-t/3); t = 6: 1 + 2 e^-3 - 3 e^-2
+CREATE TEMP TABLE h2 AS
+SELECT d AS deal, pg_temp.d(d) AS ts, 'lead' AS stage FROM generate_series(1, 3) d UNION ALL
+SELECT d, pg_temp.d(d + 2), 'qualified' FROM generate_series(1, 3) d UNION ALL
+SELECT d, pg_temp.d(d + 5), 'won' FROM generate_series(1, 3) d UNION ALL
+SELECT 4, pg_temp.d(8), 'lead';
+SELECT is((SELECT round(from_open_deals::numeric, 9) FROM pipeline_period_forecast(
+              (SELECT pipeline_model(deal, ts, stage, ARRAY['won']) FROM h2), '6 days') WHERE outcome = 'won'),
+          round(1 + 2 * exp(-3.0) - 3 * exp(-2.0), 9), 'period forecast: two stages, closed form');
+SELECT throws_ok($$SELECT * FROM pipeline_period_forecast((SELECT m FROM pm), '-1 day') $$,
+                 '22023', 'forecast period must be zero or positive', 'period forecast: negative period');
 
 -- storage
 SELECT is(m::text::pipeline_summary::text, m::text, 'text form round-trips') FROM pm;

@@ -81,3 +81,9 @@ CREATE FUNCTION pipeline_lead_forecast(model pipeline_summary, period interval)
     RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
 COMMENT ON FUNCTION pipeline_lead_forecast(pipeline_summary, interval) IS 'The deals expected to enter during the next period at the model''s lead rate and where they are expected to end';
+
+CREATE FUNCTION pipeline_period_forecast(model pipeline_summary, period interval)
+    RETURNS TABLE (outcome text, from_open_deals double precision, from_new_leads double precision,
+                   expected_deals double precision)
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION pipeline_period_forecast(pipeline_summary, interval) IS 'Deals expected to close in each terminal stage within the next period: from the deals open at the end of the model''s data and from the leads expected to enter meanwhile (continuous-time chain with the mean days in each stage)';
