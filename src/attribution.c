@@ -643,9 +643,9 @@ row_cmp_full(const void *pa, const void *pb)
 }
 
 static void
-markov_journey(Credit *cr, const Touch *t, int k, bool converted)
+markov_journey(Credit *cr, const Touch *t, int64 k, bool converted)
 {
-	int			i;
+	int64		i;
 
 	cr->start[t[0].ch] += 1;
 	for (i = 0; i + 1 < k; i++)
@@ -658,10 +658,10 @@ markov_journey(Credit *cr, const Touch *t, int k, bool converted)
 }
 
 static void
-credit_journey(Credit *cr, const Touch *t, int k, int64 conv_ts, double v)
+credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 {
 	const AttrConfig *cfg = cr->cfg;
-	int			i;
+	int64		i;
 
 	cr->conversions += 1;
 	cr->total_value += v;
@@ -743,9 +743,9 @@ credit_journey(Credit *cr, const Touch *t, int k, int64 conv_ts, double v)
 
 /* a journey that did not convert */
 static void
-other_journey(Credit *cr, const Touch *t, int k)
+other_journey(Credit *cr, const Touch *t, int64 k)
 {
-	int			i;
+	int64		i;
 
 	cr->other++;
 	cr->journey_id++;
@@ -765,7 +765,7 @@ walk_entity(Credit *cr, const JourneyLog *log, const JourneyRow *rows, int64 n,
 			const int32 *rank, Touch *path)
 {
 	int64		i;
-	int			np = 0;
+	int64		np = 0;
 
 	for (i = 0; i < n; i++)
 	{
@@ -781,7 +781,7 @@ walk_entity(Credit *cr, const JourneyLog *log, const JourneyRow *rows, int64 n,
 		else
 		{
 			int64		thr;
-			int			j0 = 0;
+			int64		j0 = 0;
 
 			if (pg_sub_s64_overflow(r->ts, cr->cfg->lookback, &thr))
 				thr = PG_INT64_MIN;
