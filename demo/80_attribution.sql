@@ -61,14 +61,16 @@ SELECT channel, round(conversions::numeric, 2) AS conversions, round(value, 2) A
 FROM attribution_report((SELECT summary FROM attribution_by_model WHERE model = 'markov'));
 
 \echo 'Per-channel funnel (a touch of the channel, then a conversion within 30 days) beside the Markov credit:'
-SELECT r.channel, f[1] AS customers_touched, f[2] AS converted_after,
-       round(f[2]::numeric / f[1], 3) AS funnel_rate,
-       round(r.conversion_rate::numeric, 3) AS journey_rate,
+SELECT r.channel, f1.entities AS customers_touched, f2.entities AS converted_after,
+       round(f2.conversion_from_start::numeric, 3) AS conversion_rate,
+       justify_hours(date_trunc('minute', f2.median_time_from_start)) AS median_time_to_convert,
        round(r.conversions::numeric, 1) AS markov_conversions
 FROM attribution_report((SELECT summary FROM attribution_by_model WHERE model = 'markov')) r,
-     LATERAL (SELECT funnel_stage_counts('30 days', customer_id, ts, coalesce(channel = r.channel, false),
-                                        conversion_value IS NOT NULL) AS f
-              FROM touchpoints) x
+     LATERAL (SELECT funnel_summary('30 days', customer_id, ts, coalesce(channel = r.channel, false),
+                                   conversion_value IS NOT NULL) AS fs
+              FROM touchpoints) x,
+     LATERAL (SELECT * FROM funnel_report(x.fs) WHERE step = 1) f1,
+     LATERAL (SELECT * FROM funnel_report(x.fs) WHERE step = 2) f2
 WHERE r.channel IS NOT NULL
 ORDER BY r.conversions DESC;
 

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(76);
+SELECT plan(77);
 
 -- credit of one channel under one model, rounded to 9 places
 CREATE FUNCTION pg_temp.credit(s attribution_summary, ch text) RETURNS numeric
@@ -170,6 +170,14 @@ SELECT is((SELECT array_agg(r.channel || ':' || round(r.conversions::numeric, 3)
                 LATERAL (SELECT funnel_stage_counts('30 days', e, ts, coalesce(ch = r.channel, false), v IS NOT NULL) f FROM mk1) x
            WHERE r.channel IS NOT NULL),
           ARRAY['A:0.667:{2,1}', 'B:1.333:{2,2}'], 'per-channel funnel side by side with the credit');
+
+-- the same with funnel_summary and funnel_report
+SELECT is((SELECT array_agg(r.channel || ':' || f.step || ':' || f.entities || ':' || f.conversion_from_start ORDER BY r.channel, f.step)
+           FROM attribution_report((SELECT attribution('markov', e, ts, ch, v) FROM mk1)) r,
+                LATERAL (SELECT funnel_summary('30 days', e, ts, coalesce(ch = r.channel, false), v IS NOT NULL) fs FROM mk1) x,
+                funnel_report(x.fs) f
+           WHERE r.channel IS NOT NULL),
+          ARRAY['A:1:2:1', 'A:2:1:0.5', 'B:1:2:1', 'B:2:2:1'], 'per-channel funnel_summary side by side with the credit');
 
 -- cost per acquisition and return on ad spend by channel and model (the
 -- README example): spend A 40, B 10.  Markov: A 2/3 conversions worth 10,
