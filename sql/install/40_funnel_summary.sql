@@ -54,32 +54,32 @@ CREATE FUNCTION funnel_summary_final(internal) RETURNS funnel_summary
 COMMENT ON FUNCTION funnel_summary_final(internal) IS 'funnel_summary final function';
 
 CREATE AGGREGATE funnel_summary("window" interval, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = funnel_summary_bools_sfunc, STYPE = internal, FINALFUNC = funnel_summary_final,
+    SFUNC = funnel_summary_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, anyelement, timestamptz, boolean[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (entity, conditions)';
 CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = funnel_summary_mode_bools_sfunc, STYPE = internal, FINALFUNC = funnel_summary_final,
+    SFUNC = funnel_summary_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, timestamptz, boolean[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, conditions)';
 CREATE AGGREGATE funnel_summary("window" interval, entity anyelement, event funnel_event) (
-    SFUNC = funnel_summary_event_sfunc, STYPE = internal, FINALFUNC = funnel_summary_final,
+    SFUNC = funnel_summary_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, anyelement, funnel_event) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (entity, funnel_event)';
 CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement, event funnel_event) (
-    SFUNC = funnel_summary_mode_event_sfunc, STYPE = internal, FINALFUNC = funnel_summary_final,
+    SFUNC = funnel_summary_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, funnel_event) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, funnel_event)';
 CREATE AGGREGATE funnel_summary("window" interval, entity anyelement, ts timestamptz, event text, steps text[]) (
-    SFUNC = funnel_summary_names_sfunc, STYPE = internal, FINALFUNC = funnel_summary_final,
+    SFUNC = funnel_summary_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, anyelement, timestamptz, text, text[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (entity, event names)';
 CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
-    SFUNC = funnel_summary_mode_names_sfunc, STYPE = internal, FINALFUNC = funnel_summary_final,
+    SFUNC = funnel_summary_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, timestamptz, text, text[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, event names)';
@@ -166,7 +166,7 @@ BEGIN
                            f.csym || '_' || n, f.extra, bools,
                            format('Transition function of funnel_summary with %s separate conditions', n));
             EXECUTE format('CREATE AGGREGATE @extschema@.funnel_summary("window" interval, %sts timestamptz, %s) (
-                              SFUNC = @extschema@.%I, STYPE = internal, SSPACE = 8192,
+                              SFUNC = @extschema@.%I, STYPE = internal, SSPACE = 2048,
                               FINALFUNC = @extschema@.funnel_summary_final,
                               COMBINEFUNC = @extschema@.funnel_entities_combine,
                               SERIALFUNC = @extschema@.funnel_entities_serialize,
