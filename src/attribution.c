@@ -443,7 +443,7 @@ PG_FUNCTION_INFO_V1(attribution_sfunc);
 Datum
 attribution_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = jlog_agg_context(fcinfo, "attribution");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution");
 	AttrState  *st = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
 	AttrConfig	cfg;
 	uint32		ent;
@@ -501,7 +501,7 @@ PG_FUNCTION_INFO_V1(attribution_combine);
 Datum
 attribution_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = jlog_agg_context(fcinfo, "attribution_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_combine");
 	AttrState  *a = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
 	AttrState  *b = PG_ARGISNULL(1) ? NULL : (AttrState *) PG_GETARG_POINTER(1);
 	MemoryContext old;
@@ -534,7 +534,7 @@ attribution_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	bytea	   *result;
 
-	jlog_agg_context(fcinfo, "attribution_serialize");
+	funnel_agg_context(fcinfo, "attribution_serialize");
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendBinaryStringInfo(&buf, (const char *) &st->cfg, sizeof(AttrConfig));
@@ -548,7 +548,7 @@ PG_FUNCTION_INFO_V1(attribution_deserialize);
 Datum
 attribution_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = jlog_agg_context(fcinfo, "attribution_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	AttrState  *st;

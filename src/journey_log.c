@@ -647,18 +647,6 @@ jlog_group(const JourneyLog *log, uint64 **starts_out)
 
 /* ---------- helpers for the aggregates and summary types ---------- */
 
-MemoryContext
-jlog_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
-
 /* The rest of a binary message as a varlena (checked by the caller first). */
 bytea *
 jlog_recv_rest(StringInfo buf)

@@ -77,7 +77,6 @@ extern JourneyRow *jlog_group(const JourneyLog *log, uint64 **starts);
 #include "utils/jsonb.h"
 #include "datatype/timestamp.h"
 
-extern MemoryContext jlog_agg_context(FunctionCallInfo fcinfo, const char *fname);
 extern bytea *jlog_recv_rest(StringInfo buf);
 extern int64 jlog_interval_usecs(const Interval *iv, const char *what, bool positive);
 extern void jlog_json_double(StringInfo buf, double v);

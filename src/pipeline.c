@@ -345,7 +345,7 @@ PG_FUNCTION_INFO_V1(pipeline_model_sfunc);
 Datum
 pipeline_model_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = jlog_agg_context(fcinfo, "pipeline_model");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model");
 	PipeState  *st = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
 	PipeCache  *c = read_terminal(fcinfo);
 	text	   *stage;
@@ -387,7 +387,7 @@ PG_FUNCTION_INFO_V1(pipeline_model_combine);
 Datum
 pipeline_model_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = jlog_agg_context(fcinfo, "pipeline_model_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_combine");
 	PipeState  *a = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
 	PipeState  *b = PG_ARGISNULL(1) ? NULL : (PipeState *) PG_GETARG_POINTER(1);
 	int			i;
@@ -430,7 +430,7 @@ pipeline_model_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	bytea	   *result;
 
-	jlog_agg_context(fcinfo, "pipeline_model_serialize");
+	funnel_agg_context(fcinfo, "pipeline_model_serialize");
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendBinaryStringInfo(&buf, (const char *) &st->nterm, sizeof(int32));
@@ -444,7 +444,7 @@ PG_FUNCTION_INFO_V1(pipeline_model_deserialize);
 Datum
 pipeline_model_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = jlog_agg_context(fcinfo, "pipeline_model_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	PipeState  *st;
