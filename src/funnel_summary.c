@@ -741,23 +741,11 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 
 /* ---------- rollup(funnel_summary) ---------- */
 
-static MemoryContext
-rollup_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
-
 PG_FUNCTION_INFO_V1(funnel_summary_rollup_sfunc);
 Datum
 funnel_summary_rollup_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = rollup_context(fcinfo, "rollup");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "rollup");
 	SummaryAcc *acc = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
 
 	if (PG_ARGISNULL(1))
@@ -776,7 +764,7 @@ PG_FUNCTION_INFO_V1(funnel_summary_rollup_combine);
 Datum
 funnel_summary_rollup_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = rollup_context(fcinfo, "funnel_summary_rollup_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_summary_rollup_combine");
 	SummaryAcc *a = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
 	SummaryAcc *b = PG_ARGISNULL(1) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(1);
 
@@ -799,7 +787,7 @@ funnel_summary_rollup_serialize(PG_FUNCTION_ARGS)
 	SummaryAcc *acc;
 	StringInfoData buf;
 
-	rollup_context(fcinfo, "funnel_summary_rollup_serialize");
+	funnel_agg_context(fcinfo, "funnel_summary_rollup_serialize");
 	acc = (SummaryAcc *) PG_GETARG_POINTER(0);
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, acc->configured ? 1 : 0);
@@ -812,7 +800,7 @@ PG_FUNCTION_INFO_V1(funnel_summary_rollup_deserialize);
 Datum
 funnel_summary_rollup_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = rollup_context(fcinfo, "funnel_summary_rollup_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_summary_rollup_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	int			configured;

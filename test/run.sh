@@ -59,6 +59,7 @@ rm -f "$FUNNEL_RESULTS"
 
 # checks that need their own cluster or other programs (each starts its own)
 s=0; bash test/funnel_svg.sh || s=1; record "SVG in headless Chromium" $s
+s=0; bash test/attribution_svg.sh || s=1; record "attribution SVG in headless Chromium" $s
 s=0; bash test/pg_cron.sh || s=1; record "materialized reports refreshed by pg_cron" $s
 
 echo "test suites: $passed passed, $failed failed"
