@@ -15,6 +15,7 @@
 #   --quick    smoke run: 1M events, 1 run
 #   --keep     keep the cluster and data in $BENCH_DIR for the next run (which
 #              then skips the generation when the data set matches)
+#   --no-plain-sql  leave out the plain-SQL funnel (the slowest query)
 #   --out      also write the report (markdown) to FILE
 #
 # It builds the extension from this checkout and loads it into its own
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --no-plain-sql) PLAIN=0; shift ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
