@@ -198,6 +198,8 @@ nm_minimise(nm_objective f, void *ctx, int n, double *x, double *fx)
 
 		memcpy(prev, x, sizeof(double) * n);
 		collapsed = nm_run(f, ctx, n, x, fx, restart == 0 ? 0.7 : 0.05, 4000);
+		if (!isfinite(*fx))
+			return false;		/* no finite likelihood anywhere near */
 		for (j = 0; j < n; j++)
 			moved = Max(moved, fabs(x[j] - prev[j]));
 		if (collapsed && restart > 0 && isfinite(*fx) &&
@@ -219,6 +221,16 @@ theta_diverged(const double *theta, int n)
 			return true;
 	return false;
 }
+
+/*
+ * A fit that cannot be made: an ERROR, or with elevel NOTICE a notice and
+ * a false return (the caller answers NULL).
+ */
+#define FIT_FAIL(elevel, ...) \
+	do { \
+		ereport(elevel, __VA_ARGS__); \
+		return false; \
+	} while (0)
 
 /* ---------------------------------------------------------------------
  * Sorting helpers: distinct values of a double column
@@ -283,7 +295,8 @@ typedef struct BgnbdData
 			   *uT,
 			   *utx;
 	double	   *wx;				/* customers per distinct x */
-	int64		n;
+	int64		n;				/* distinct customers (x, T, t_x) */
+	double	   *w;				/* customers of each */
 	int		   *ix,
 			   *iT,
 			   *itx;
@@ -294,34 +307,65 @@ typedef struct BgnbdData
 			   *ltx;
 } BgnbdData;
 
+static int
+cmp_bgnbd_obs(const void *a, const void *b)
+{
+	const BgnbdObs *x = (const BgnbdObs *) a;
+	const BgnbdObs *y = (const BgnbdObs *) b;
+
+	if (x->x != y->x)
+		return (x->x > y->x) - (x->x < y->x);
+	if (x->T != y->T)
+		return (x->T > y->T) - (x->T < y->T);
+	return (x->tx > y->tx) - (x->tx < y->tx);
+}
+
 static void
 bgnbd_prepare(const BgnbdObs *obs, int64 n, BgnbdData *d)
 {
-	double	   *col = palloc(sizeof(double) * Max(n, 1));
-	int64		i;
+	BgnbdObs   *u = palloc_extended(sizeof(BgnbdObs) * Max(n, 1), MCXT_ALLOC_HUGE);
+	double	   *col;
+	int64		i,
+				k = 0;
 
-	d->n = n;
-	for (i = 0; i < n; i++)
-		col[i] = obs[i].x;
-	d->nx = distinct_values(col, n, &d->ux);
-	for (i = 0; i < n; i++)
-		col[i] = obs[i].T;
-	d->nT = distinct_values(col, n, &d->uT);
-	for (i = 0; i < n; i++)
-		col[i] = obs[i].tx;
-	d->ntx = distinct_values(col, n, &d->utx);
-	pfree(col);
-	d->ix = palloc(sizeof(int) * Max(n, 1));
-	d->iT = palloc(sizeof(int) * Max(n, 1));
-	d->itx = palloc(sizeof(int) * Max(n, 1));
-	d->wx = palloc0(sizeof(double) * d->nx);
+	/* identical customers are counted once, with a weight */
+	memcpy(u, obs, sizeof(BgnbdObs) * n);
+	qsort(u, n, sizeof(BgnbdObs), cmp_bgnbd_obs);
+	d->w = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
 	{
-		d->ix[i] = find_value(d->ux, d->nx, obs[i].x);
-		d->iT[i] = find_value(d->uT, d->nT, obs[i].T);
-		d->itx[i] = find_value(d->utx, d->ntx, obs[i].tx);
-		d->wx[d->ix[i]] += 1.0;
+		if (k > 0 && cmp_bgnbd_obs(&u[k - 1], &u[i]) == 0)
+			d->w[k - 1] += 1.0;
+		else
+		{
+			u[k] = u[i];
+			d->w[k++] = 1.0;
+		}
 	}
+	d->n = k;
+	col = palloc(sizeof(double) * Max(k, 1));
+	for (i = 0; i < k; i++)
+		col[i] = u[i].x;
+	d->nx = distinct_values(col, k, &d->ux);
+	for (i = 0; i < k; i++)
+		col[i] = u[i].T;
+	d->nT = distinct_values(col, k, &d->uT);
+	for (i = 0; i < k; i++)
+		col[i] = u[i].tx;
+	d->ntx = distinct_values(col, k, &d->utx);
+	pfree(col);
+	d->ix = palloc(sizeof(int) * Max(k, 1));
+	d->iT = palloc(sizeof(int) * Max(k, 1));
+	d->itx = palloc(sizeof(int) * Max(k, 1));
+	d->wx = palloc0(sizeof(double) * d->nx);
+	for (i = 0; i < k; i++)
+	{
+		d->ix[i] = find_value(d->ux, d->nx, u[i].x);
+		d->iT[i] = find_value(d->uT, d->nT, u[i].T);
+		d->itx[i] = find_value(d->utx, d->ntx, u[i].tx);
+		d->wx[d->ix[i]] += d->w[i];
+	}
+	pfree(u);
 	d->cx = palloc(sizeof(double) * d->nx);
 	d->dx = palloc(sizeof(double) * d->nx);
 	d->lT = palloc(sizeof(double) * d->nT);
@@ -365,10 +409,10 @@ bgnbd_ll_prepared(BgnbdData *d, double r, double alpha, double a, double b)
 			double		a4 = d->dx[k] - (r + x) * d->ltx[d->itx[i]];
 			double		hi = Max(a3, a4);
 
-			total += hi + log1p(exp(-fabs(a3 - a4)));
+			total += d->w[i] * (hi + log1p(exp(-fabs(a3 - a4))));
 		}
 		else
-			total += a3;
+			total += d->w[i] * a3;
 	}
 	return total;
 }
@@ -413,8 +457,8 @@ bgnbd_check_obs(double x, double tx, double T)
 				 errhint("Recency is the time from the first to the last purchase, t the time from the first purchase to the end of observation.")));
 }
 
-void
-bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out)
+bool
+bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 {
 	BgnbdData	d;
 	double		sumx = 0.0,
@@ -434,21 +478,21 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out)
 			repeaters++;
 	}
 	if (n < 2)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("BG/NBD fit needs at least 2 customers, got " INT64_FORMAT, n)));
 	if (repeaters == 0)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("BG/NBD fit impossible: none of the " INT64_FORMAT " customers made a repeat purchase", n),
 				 errhint("The model needs customers with frequency > 0 to estimate the purchase rate.")));
 	if (repeaters == n)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("BG/NBD fit impossible: all " INT64_FORMAT " customers made repeat purchases", n),
 				 errhint("The dropout process cannot be estimated without customers who never came back.")));
 	if (sumT <= 0)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("BG/NBD fit impossible: every customer has t = 0"),
 				 errhint("t is the time from the first purchase to the end of observation; it must be positive for some customers.")));
@@ -479,7 +523,7 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out)
 		}
 	}
 	if (!ok)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("BG/NBD fit did not converge on " INT64_FORMAT " customers", n),
 				 errdetail("The likelihood has no finite maximum for these data (a parameter runs off to 0 or infinity)."),
@@ -490,6 +534,7 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out)
 	out->b = exp(best[3]);
 	out->ll = -fbest;
 	out->n = n;
+	return true;
 }
 
 void
@@ -679,8 +724,9 @@ gamma_gamma_loglik(const GammaGammaObs *obs, int64 n, double p, double q,
 	return gg_ll_prepared(&d, p, q, gamma);
 }
 
-void
-gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out)
+bool
+gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
+					int elevel)
 {
 	GgData		d;
 	double		mean = 0.0,
@@ -692,7 +738,7 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out)
 	int			s;
 
 	if (n < 2)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Gamma-Gamma fit needs at least 2 customers with repeat purchases, got " INT64_FORMAT, n),
 				 errhint("Only customers with frequency > 0 enter the spend model.")));
@@ -703,7 +749,7 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out)
 			varied = true;
 	}
 	if (!varied)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Gamma-Gamma fit impossible: all " INT64_FORMAT " customers have the same monetary value %g",
 						n, obs[0].m),
@@ -730,7 +776,7 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out)
 		}
 	}
 	if (!ok)
-		ereport(ERROR,
+		FIT_FAIL(elevel,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("Gamma-Gamma fit did not converge on " INT64_FORMAT " customers", n),
 				 errdetail("The likelihood has no finite maximum for these data (a parameter runs off to 0 or infinity)."),
@@ -740,6 +786,7 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out)
 	out->gamma = exp(best[2]);
 	out->ll = -fbest;
 	out->n = n;
+	return true;
 }
 
 void

@@ -444,6 +444,20 @@ gg_check_row(double x, double m)
 				 errhint("The Gamma-Gamma model describes positive spend; leave out customers whose repeat purchases are worth 0.")));
 }
 
+/* A customer's summary for a spend prediction: zero spend is allowed. */
+static void
+spend_check_row(double x, double m)
+{
+	if (!isfinite(x) || x < 0 || x != floor(x) || x > 1e9)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("frequency must be a whole number of repeat purchases between 0 and 1e9, not %g", x)));
+	if (!isfinite(m) || m < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("monetary_value must be finite and not negative, not %g", m)));
+}
+
 PG_FUNCTION_INFO_V1(bgnbd_fit_sfunc);
 Datum
 bgnbd_fit_sfunc(PG_FUNCTION_ARGS)
@@ -596,7 +610,7 @@ bgnbd_fit_final(PG_FUNCTION_ARGS)
 	st = (FitState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
-	bgnbd_fit_obs((const BgnbdObs *) st->v, st->n, &m);
+	(void) bgnbd_fit_obs((const BgnbdObs *) st->v, st->n, &m, ERROR);
 	values[0] = Float8GetDatum(m.r);
 	values[1] = Float8GetDatum(m.alpha);
 	values[2] = Float8GetDatum(m.a);
@@ -618,7 +632,7 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (FitState *) PG_GETARG_POINTER(0);
-	gamma_gamma_fit_obs((const GammaGammaObs *) st->v, st->n, &g);
+	(void) gamma_gamma_fit_obs((const GammaGammaObs *) st->v, st->n, &g, ERROR);
 	values[0] = Float8GetDatum(g.p);
 	values[1] = Float8GetDatum(g.q);
 	values[2] = Float8GetDatum(g.gamma);
@@ -725,7 +739,7 @@ gamma_gamma_expected_spend(PG_FUNCTION_ARGS)
 				mx = PG_GETARG_FLOAT8(2);
 
 	read_gamma_gamma(PG_GETARG_HEAPTUPLEHEADER(0), &g);
-	gg_check_row(x, mx);
+	spend_check_row(x, mx);
 	PG_RETURN_FLOAT8(gamma_gamma_mean(&g, x, mx));
 }
 
@@ -769,7 +783,7 @@ customer_ltv_sql(PG_FUNCTION_ARGS)
 	read_bgnbd(PG_GETARG_HEAPTUPLEHEADER(0), &m);
 	read_gamma_gamma(PG_GETARG_HEAPTUPLEHEADER(1), &g);
 	bgnbd_check_obs(x, tx, T);
-	gg_check_row(x, mx);
+	spend_check_row(x, mx);
 	cv_check_ltv_args(months, discount, upm);
 	PG_RETURN_FLOAT8(customer_ltv(&m, &g, x, tx, T, mx, months, discount, upm));
 }

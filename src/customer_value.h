@@ -56,10 +56,14 @@ typedef struct SbgParams
 	int64		cohort;
 } SbgParams;
 
-/* Fits: raise an ERROR (naming the reason) when the fit is impossible. */
-extern void bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out);
-extern void gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n,
-								GammaGammaParams *out);
+/*
+ * Fits: when the fit is impossible, report the reason at elevel (ERROR, or
+ * NOTICE and return false).
+ */
+extern bool bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out,
+						  int elevel);
+extern bool gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n,
+								GammaGammaParams *out, int elevel);
 extern void sbg_fit_survivors(const int64 *surv, int n, SbgParams *out);
 extern double bgnbd_loglik(const BgnbdObs *obs, int64 n, double r,
 						   double alpha, double a, double b);
