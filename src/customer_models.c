@@ -210,16 +210,140 @@ nm_minimise(nm_objective f, void *ctx, int n, double *x, double *fx)
 	return false;
 }
 
-/* A fitted log-parameter that ran off to 0 or infinity. */
+/*
+ * Curvature check at a minimum: the eigenvalues of the Hessian of f in the
+ * log-parameters (central differences; Jacobi rotations).  A maximum of the
+ * likelihood that is really a ridge running off to infinity has a flat
+ * direction: its smallest eigenvalue is tiny next to the largest.  Returns
+ * min/max eigenvalue (<= 0 when not a proper minimum).
+ */
+static double
+nm_curvature(nm_objective f, void *ctx, int n, const double *x, double fx)
+{
+	double		H[NM_MAXDIM][NM_MAXDIM];
+	double		y[NM_MAXDIM];
+	const double h = 1e-3;
+	double		lo,
+				hi;
+	int			i,
+				j,
+				sweep;
+
+	memcpy(y, x, sizeof(double) * n);
+	for (i = 0; i < n; i++)
+	{
+		double		fp,
+					fm;
+
+		y[i] = x[i] + h;
+		fp = nm_eval(f, ctx, y);
+		y[i] = x[i] - h;
+		fm = nm_eval(f, ctx, y);
+		y[i] = x[i];
+		H[i][i] = (fp - 2.0 * fx + fm) / (h * h);
+		for (j = 0; j < i; j++)
+		{
+			double		fpp,
+						fpm,
+						fmp,
+						fmm;
+
+			y[i] = x[i] + h;
+			y[j] = x[j] + h;
+			fpp = nm_eval(f, ctx, y);
+			y[j] = x[j] - h;
+			fpm = nm_eval(f, ctx, y);
+			y[i] = x[i] - h;
+			fmm = nm_eval(f, ctx, y);
+			y[j] = x[j] + h;
+			fmp = nm_eval(f, ctx, y);
+			y[i] = x[i];
+			y[j] = x[j];
+			H[i][j] = H[j][i] = (fpp - fpm - fmp + fmm) / (4.0 * h * h);
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			if (!isfinite(H[i][j]))
+				return 0.0;
+
+	/* cyclic Jacobi: zero the off-diagonal entries */
+	for (sweep = 0; sweep < 50; sweep++)
+	{
+		double		off = 0.0;
+		int			p,
+					q,
+					k;
+
+		for (p = 0; p < n; p++)
+			for (q = p + 1; q < n; q++)
+				off += H[p][q] * H[p][q];
+		if (off < 1e-30)
+			break;
+		for (p = 0; p < n; p++)
+			for (q = p + 1; q < n; q++)
+			{
+				double		theta,
+							t,
+							c,
+							sn;
+
+				if (H[p][q] == 0.0)
+					continue;
+				theta = (H[q][q] - H[p][p]) / (2.0 * H[p][q]);
+				t = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
+				c = 1.0 / sqrt(t * t + 1.0);
+				sn = t * c;
+				for (k = 0; k < n; k++)
+				{
+					double		hkp = H[k][p],
+								hkq = H[k][q];
+
+					H[k][p] = c * hkp - sn * hkq;
+					H[k][q] = sn * hkp + c * hkq;
+				}
+				for (k = 0; k < n; k++)
+				{
+					double		hpk = H[p][k],
+								hqk = H[q][k];
+
+					H[p][k] = c * hpk - sn * hqk;
+					H[q][k] = sn * hpk + c * hqk;
+				}
+			}
+	}
+	lo = hi = H[0][0];
+	for (i = 1; i < n; i++)
+	{
+		lo = Min(lo, H[i][i]);
+		hi = Max(hi, H[i][i]);
+	}
+	if (!(hi > 0))
+		return 0.0;
+	return lo / hi;
+}
+
+/*
+ * Is the converged point th a proper maximum of the likelihood?  Each
+ * log-parameter must lie in [lo, hi] (shape parameters between 1e-4 and
+ * 1e4, scale parameters within 1e6 of the data's own scale: beyond, the
+ * parameter is running off to 0 or infinity), and the likelihood must
+ * curve in every direction (no flat ridge to infinity).
+ */
+#define SHAPE_MIN	(-9.2103403719761836)	/* log(1e-4) */
+#define SHAPE_MAX	9.2103403719761836	/* log(1e4) */
+#define SCALE_SPAN	13.815510557964274	/* log(1e6) */
+
 static bool
-theta_diverged(const double *theta, int n)
+fit_is_proper(nm_objective f, void *ctx, int n, const double *th, double fx,
+			  const double *lo, const double *hi)
 {
 	int			j;
 
 	for (j = 0; j < n; j++)
-		if (!isfinite(theta[j]) || fabs(theta[j]) > 30.0)
-			return true;
-	return false;
+		if (!isfinite(th[j]) || th[j] < lo[j] || th[j] > hi[j])
+			return false;
+	return nm_curvature(f, ctx, n, th, fx) >= 1e-6;
 }
 
 /*
@@ -465,7 +589,7 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 				sumT = 0.0;
 	int64		i,
 				repeaters = 0;
-	double		best[4],
+	double		best[4] = {0},
 				fbest = HUGE_VAL;
 	bool		ok = false;
 	int			s;
@@ -508,6 +632,8 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 		double		th[4];
 		double		fx;
 		double		scale = (sumT / n) / Max(sumx / n, 1e-3);
+		double		lo[4] = {SHAPE_MIN, log(sumT / n) - SCALE_SPAN, SHAPE_MIN, SHAPE_MIN};
+		double		hi[4] = {SHAPE_MAX, log(sumT / n) + SCALE_SPAN, SHAPE_MAX, SHAPE_MAX};
 		bool		conv;
 
 		th[0] = log(s == 0 ? 1.0 : 0.3);
@@ -515,7 +641,7 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 		th[2] = log(s == 0 ? 1.0 : 0.5);
 		th[3] = log(s == 0 ? 1.0 : 3.0);
 		conv = nm_minimise(bgnbd_objective, &d, 4, th, &fx);
-		if (conv && !theta_diverged(th, 4) && fx < fbest)
+		if (conv && fx < fbest && fit_is_proper(bgnbd_objective, &d, 4, th, fx, lo, hi))
 		{
 			fbest = fx;
 			memcpy(best, th, sizeof(best));
@@ -730,7 +856,7 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 {
 	GgData		d;
 	double		mean = 0.0,
-				best[3],
+				best[3] = {0},
 				fbest = HUGE_VAL;
 	bool		ok = false,
 				varied = false;
@@ -762,13 +888,16 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 		bool		conv;
 		double		p0 = (s == 0) ? 1.0 : 5.0,
 					q0 = (s == 0) ? 2.0 : 4.0;
+		double		lo[3] = {SHAPE_MIN, SHAPE_MIN, log(mean) - SCALE_SPAN};
+		double		hi[3] = {SHAPE_MAX, SHAPE_MAX, log(mean) + SCALE_SPAN};
 
 		/* start with the population mean p g / (q - 1) at the sample mean */
 		th[0] = log(p0);
 		th[1] = log(q0);
 		th[2] = log(mean * (q0 - 1.0) / p0);
+
 		conv = nm_minimise(gg_objective, &d, 3, th, &fx);
-		if (conv && !theta_diverged(th, 3) && fx < fbest)
+		if (conv && fx < fbest && fit_is_proper(gg_objective, &d, 3, th, fx, lo, hi))
 		{
 			fbest = fx;
 			memcpy(best, th, sizeof(best));
@@ -893,7 +1022,7 @@ void
 sbg_fit_survivors(const int64 *surv, int n, SbgParams *out)
 {
 	SbgData		d;
-	double		best[2],
+	double		best[2] = {0},
 				fbest = HUGE_VAL;
 	bool		ok = false;
 	int			s,
@@ -930,11 +1059,14 @@ sbg_fit_survivors(const int64 *surv, int n, SbgParams *out)
 		double		th[2],
 					fx;
 		bool		conv;
+		double		lo[2] = {SHAPE_MIN, SHAPE_MIN};
+		double		hi[2] = {SHAPE_MAX, SHAPE_MAX};
 
 		th[0] = log(s == 0 ? 1.0 : 0.5);
 		th[1] = log(s == 0 ? 1.0 : 3.0);
+
 		conv = nm_minimise(sbg_objective, &d, 2, th, &fx);
-		if (conv && !theta_diverged(th, 2) && fx < fbest)
+		if (conv && fx < fbest && fit_is_proper(sbg_objective, &d, 2, th, fx, lo, hi))
 		{
 			fbest = fx;
 			memcpy(best, th, sizeof(best));
