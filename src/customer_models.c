@@ -95,8 +95,8 @@ nm_run(nm_objective f, void *ctx, int n, double *x, double *fx, double step,
 			for (j = 0; j < n; j++)
 				size = Max(size, fabs(s[i][j] - s[lo][j]));
 		if (isfinite(fs[hi]) &&
-			fs[hi] - fs[lo] <= 1e-13 * (fabs(fs[lo]) + 1e-10) &&
-			size <= 1e-9)
+			fs[hi] - fs[lo] <= 1e-12 * (fabs(fs[lo]) + 1e-10) &&
+			size <= 1e-8)
 		{
 			done = true;
 			break;
@@ -203,7 +203,7 @@ nm_minimise(nm_objective f, void *ctx, int n, double *x, double *fx)
 		for (j = 0; j < n; j++)
 			moved = Max(moved, fabs(x[j] - prev[j]));
 		if (collapsed && restart > 0 && isfinite(*fx) &&
-			fprev - *fx <= 1e-11 * (fabs(*fx) + 1e-10) && moved <= 1e-7)
+			fprev - *fx <= 1e-10 * (fabs(*fx) + 1e-10) && moved <= 1e-6)
 			return true;
 		fprev = *fx;
 	}
