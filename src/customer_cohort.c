@@ -460,7 +460,9 @@ typedef struct LtvResult
 	double		revenue;
 	double		span_days;		/* first to last order of the group */
 	double		lifespan_days;	/* mean first to last order per customer */
-	int64		churned;		/* no order within the horizon before the end */
+	double		churn_days;		/* churn period: the last L days of the data */
+	int64		at_risk;		/* customers who first bought before it */
+	int64		churned;		/* ... and did not buy in it */
 	bool		fitted;
 	BgnbdParams m;
 	GammaGammaParams g;
@@ -475,6 +477,8 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	BgnbdObs   *obs;
 	GammaGammaObs *gobs;
 	double	   *mx;
+	int32	   *firsts,
+			   *lasts;
 	int64		i,
 				ncust = 0,
 				nrep = 0;
@@ -499,6 +503,8 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	obs = palloc_extended(sizeof(BgnbdObs) * kr->n, MCXT_ALLOC_HUGE);
 	gobs = palloc_extended(sizeof(GammaGammaObs) * kr->n, MCXT_ALLOC_HUGE);
 	mx = palloc_extended(sizeof(double) * kr->n, MCXT_ALLOC_HUGE);
+	firsts = palloc_extended(sizeof(int32) * kr->n, MCXT_ALLOC_HUGE);
+	lasts = palloc_extended(sizeof(int32) * kr->n, MCXT_ALLOC_HUGE);
 	for (i = 0; i < kr->n;)
 	{
 		int64		j = i;
@@ -530,13 +536,32 @@ ltv_compute(const LtvState *st, LtvResult *res)
 			nrep++;
 		}
 		res->lifespan_days += (double) last - first;
-		if ((double) end_day - last > horizon_days)
-			res->churned++;
+		firsts[ncust] = first;
+		lasts[ncust] = last;
 		ncust++;
 		i = j;
 	}
 	res->customers = ncust;
 	res->lifespan_days /= ncust;
+
+	/*
+	 * Churn over the last L days, L = the horizon or half the data's span
+	 * if shorter: of the customers who first bought before those days, the
+	 * share who did not buy in them.
+	 */
+	res->churn_days = floor(Min(horizon_days, res->span_days / 2.0));
+	if (res->churn_days >= 1)
+	{
+		double		cut = (double) end_day - res->churn_days;
+
+		for (i = 0; i < ncust; i++)
+			if (firsts[i] <= cut)
+			{
+				res->at_risk++;
+				if (lasts[i] <= cut)
+					res->churned++;
+			}
+	}
 
 	/* fits that cannot be made give a NOTICE and a NULL prediction */
 	res->fitted = bgnbd_fit_obs(obs, ncust, &res->m, NOTICE);
@@ -608,8 +633,8 @@ ltv_report_final(PG_FUNCTION_ARGS)
 {
 	LtvResult	res;
 	TupleDesc	tupdesc;
-	Datum		values[11];
-	bool		nulls[11] = {0};
+	Datum		values[13];
+	bool		nulls[13] = {0};
 	double		aov,
 				per_year = 0,
 				lifespan_years;
@@ -632,34 +657,42 @@ ltv_report_final(PG_FUNCTION_ARGS)
 	{
 		per_year = (double) res.orders / res.customers / (res.span_days / 365.25);
 		values[4] = Float8GetDatum(per_year);
-		values[7] = Float8GetDatum(aov * per_year * lifespan_years);
+		values[9] = Float8GetDatum(aov * per_year * lifespan_years);
 	}
 	else
-		nulls[4] = nulls[7] = true;
+		nulls[4] = nulls[9] = true;
 	values[5] = Float8GetDatum(lifespan_years);
-	values[6] = Float8GetDatum((double) res.churned / res.customers);
+	if (res.at_risk > 0)
+		values[6] = Float8GetDatum((double) res.churned / res.at_risk);
+	else
+		nulls[6] = true;
+	if (res.churn_days >= 1)
+		values[7] = Int32GetDatum((int32) res.churn_days);
+	else
+		nulls[7] = true;
+	values[8] = Int64GetDatum(res.at_risk);
 	if (res.fitted)
 	{
 		Datum		mv[6];
 		bool		mn[6] = {0};
 
-		values[8] = Float8GetDatum(res.predicted);
+		values[10] = Float8GetDatum(res.predicted);
 		mv[0] = Float8GetDatum(res.m.r);
 		mv[1] = Float8GetDatum(res.m.alpha);
 		mv[2] = Float8GetDatum(res.m.a);
 		mv[3] = Float8GetDatum(res.m.b);
 		mv[4] = Float8GetDatum(res.m.ll);
 		mv[5] = Int64GetDatum(res.m.n);
-		values[9] = nested_tuple(tupdesc, 9, mv, mn);
+		values[11] = nested_tuple(tupdesc, 11, mv, mn);
 		mv[0] = Float8GetDatum(res.g.p);
 		mv[1] = Float8GetDatum(res.g.q);
 		mv[2] = Float8GetDatum(res.g.gamma);
 		mv[3] = Float8GetDatum(res.g.ll);
 		mv[4] = Int64GetDatum(res.g.n);
-		values[10] = nested_tuple(tupdesc, 10, mv, mn);
+		values[12] = nested_tuple(tupdesc, 12, mv, mn);
 	}
 	else
-		nulls[8] = nulls[9] = nulls[10] = true;
+		nulls[10] = nulls[11] = nulls[12] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

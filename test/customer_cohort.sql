@@ -79,8 +79,9 @@ SELECT is((SELECT cohort_retention(customer, ts) FROM cohort_orders WHERE false)
 -- c3: 2024-01-01 $40 (the last order: the observation end).
 -- 3 customers, 4 orders, revenue 100, average order value 25,
 -- span 2022-12-01 .. 2024-01-01 = 396 days: purchases per customer per year
--- (4/3) / (396/365.25); lifespan (182 + 0 + 0)/3 days; churned (no order in the
--- 360 days of the 1-year horizon before the end): c2 only, 1/3.
+-- (4/3) / (396/365.25); lifespan (182 + 0 + 0)/3 days;
+-- churn period L = min(360-day horizon, span / 2) = 198 days, from 2023-06-17:
+-- c1 and c2 first bought before it, c2 did not buy in it: churn 1/2.
 -- Three customers are too few for the models: predicted_ltv NULL (a NOTICE).
 CREATE TEMP TABLE value_orders (customer text, ts timestamptz, amount numeric);
 INSERT INTO value_orders VALUES ('c1', '2023-01-01', 10), ('c1', '2023-07-02', 20),
@@ -93,7 +94,8 @@ SELECT ok((SELECT abs(purchases_per_customer_per_year - (4 / 3.0) / (396 / 365.2
           'ltv_report: purchases per customer per year');
 SELECT ok((SELECT abs(average_lifespan_years - 182 / 3.0 / 365.25) < 1e-12 FROM value_report),
           'ltv_report: average observed lifespan');
-SELECT ok((SELECT abs(churn_rate - 1 / 3.0) < 1e-12 FROM value_report), 'ltv_report: churn rate 1/3');
+SELECT ok((SELECT churn_rate = 0.5 AND churn_period_days = 198 AND customers_at_risk = 2 FROM value_report),
+          'ltv_report: churn rate 1/2 over the last 198 days');
 SELECT ok((SELECT abs(historical_ltv - 25 * ((4 / 3.0) / (396 / 365.25)) * (182 / 3.0 / 365.25)) < 1e-9 FROM value_report),
           'ltv_report: historical ltv = average order value x frequency x lifespan');
 SELECT ok((SELECT predicted_ltv IS NULL AND purchase_model IS NULL FROM value_report),

@@ -12,12 +12,14 @@ CREATE TYPE customer_value_report AS (
     purchases_per_customer_per_year double precision,
     average_lifespan_years double precision,
     churn_rate double precision,
+    churn_period_days integer,
+    customers_at_risk bigint,
     historical_ltv double precision,
     predicted_ltv double precision,
     purchase_model bgnbd_model,
     spend_model gamma_gamma_model
 );
-COMMENT ON TYPE customer_value_report IS 'Historical and model-based customer value of a group of orders (see the ltv_report aggregate)';
+COMMENT ON TYPE customer_value_report IS 'Historical and model-based customer value of a group of orders (see the ltv_report aggregate); churn_rate = share of the customers_at_risk (first order before the last churn_period_days) without an order in those days';
 
 CREATE FUNCTION ltv_agg_sfunc(internal, anyelement, timestamptz, numeric)
     RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
