@@ -249,7 +249,9 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 		key = pq_getmsgbytes(buf, klen);
 		period = pq_getmsgint(buf, 4);
 		amount = pq_getmsgfloat8(buf);
-		if (!isfinite(amount) || amount < 0 || (!amounts && amount != 0))
+		/* calendar days / periods of finite timestamps fit in +-2e8 */
+		if (!isfinite(amount) || amount < 0 || (!amounts && amount != 0) ||
+			period < -200000000 || period > 200000000)
 			cc_bad_state(what);
 		kr_add(cxt, kr, key, klen, period, amount);
 	}

@@ -73,7 +73,7 @@ cv_local_day(TimestampTz ts)
 		timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("purchase time must be a finite timestamp")));
+				 errmsg("purchase times and the observation end must be finite timestamps")));
 	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
 }
 
