@@ -15,7 +15,7 @@
 -- Paths are relative to the repository root (test/run.sh runs pg_prove there).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(37);
+SELECT plan(41);
 SET LOCAL TimeZone = 'UTC';
 
 CREATE TEMP TABLE cdnow_raw (line text);
@@ -97,6 +97,31 @@ SELECT is((SELECT round(q::numeric, 4) FROM gg), 3.7446, 'Gamma-Gamma q = 3.7446
 SELECT is((SELECT round(gamma::numeric, 4) FROM gg), 15.4477, 'Gamma-Gamma gamma = 15.4477');
 SELECT is((SELECT round(log_likelihood::numeric, 2) FROM gg), -4055.92, 'Gamma-Gamma log-likelihood = -4055.92');
 SELECT is((SELECT customers FROM gg), 946::bigint, 'Gamma-Gamma fitted on the 946 repeat customers');
+
+-- 3b. Figures printed in the `lifetimes` README (its CDNOW quick-start, models
+-- fitted on the same summary, lifetimes' default freq 'D', so 30 time units
+-- per "month" although the data are in weeks):
+--   conditional_expected_number_of_purchases_up_to_time(1, ...), top five:
+--     1516: 0.710623, 157: 0.662396, 1981: 0.486526, 841: 0.474738, 509: 0.424877
+--   conditional_expected_average_profit(...).mean() = 35.2529588256 (all
+--     customers), mean monetary value of the repeat customers 35.0785516612
+--   customer_lifetime_value(bgf, ..., time=12, discount_rate=0.01):
+--     customer 1: 140.096218, 2: 18.943466, 3 (no repeats): 38.180575
+CREATE TEMP TABLE cdnow_models AS SELECT bgnbd_fit(x, t_x, "T") AS bg, gamma_gamma_fit(x, zbar) AS gg FROM published;
+SELECT is((SELECT array_agg(round(e::numeric, 5) ORDER BY e DESC)
+             FROM (SELECT expected_purchases(bg, 1, x, t_x, "T") AS e FROM published, cdnow_models
+                    ORDER BY 1 DESC LIMIT 5) s),
+          '{0.71062,0.66240,0.48653,0.47474,0.42488}'::numeric[],
+          'lifetimes README: top five expected purchases in the next week');
+SELECT is((SELECT array_agg(id ORDER BY e DESC)
+             FROM (SELECT id, expected_purchases(bg, 1, x, t_x, "T") AS e FROM published, cdnow_models
+                    ORDER BY 2 DESC LIMIT 5) s),
+          '{1516,157,1981,841,509}'::integer[], 'lifetimes README: ... and who they are');
+SELECT is((SELECT round(avg(expected_average_spend(gg, x, zbar))::numeric, 4) FROM published, cdnow_models),
+          35.2530, 'lifetimes README: mean conditional expected average profit 35.2530');
+SELECT is((SELECT array_agg(round(ltv(bg, gg, x, t_x, "T", zbar)::numeric, 2) ORDER BY id)
+             FROM published, cdnow_models WHERE id <= 3),
+          '{140.10,18.94,38.18}'::numeric[], 'lifetimes README: customer_lifetime_value 140.10, 18.94, 38.18');
 
 -- 4. sBG
 SELECT is((SELECT ARRAY[round(alpha::numeric, 4), round(beta::numeric, 4)]
