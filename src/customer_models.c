@@ -742,7 +742,7 @@ bgnbd_expected(const BgnbdParams *m, double t, double x, double tx, double T)
 			break;
 		if (term == 0.0)
 			break;
-		if (k >= 5000000)
+		if (k >= 50000000)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("expected purchases: hypergeometric series did not converge for horizon %g", t),

@@ -45,7 +45,7 @@ cv_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
 
 	if (need <= *cap)
 		return ptr;
-	newcap = Max(*cap * 2, Max(need, 8));
+	newcap = Max(*cap * 2, Max(need, 4));
 	if ((Size) newcap > MaxAllocHugeSize / elem)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
