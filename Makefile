@@ -22,4 +22,4 @@ include $(PGXS)
 funnel--1.0.sql: $(INSTALL_PARTS)
 	cat $^ > $@
 
-$(OBJS): src/funnel.h
+$(OBJS): src/funnel.h src/funnel_entities.h

@@ -40,7 +40,10 @@ typedef struct FunnelConfig
 	int64		window;			/* microseconds, >= 0 */
 	int32		nsteps;			/* 1..FUNNEL_MAX_STEPS */
 	uint32		mode;			/* FUNNEL_* flags */
+	int32		target;			/* time_to_convert: to_step, 0 = the last */
 	bool		want_elapsed;	/* record the time to reach each step */
+	bool		open_steps;		/* funnel_event input: the funnel has as many
+								 * steps as the highest step a row names */
 	uint64		names_hash;		/* event-name form: hash of the step names */
 } FunnelConfig;
 
@@ -68,30 +71,38 @@ typedef struct FunnelWalk
 typedef struct FunnelTrack
 {
 	int64		max_ts;			/* latest ts seen: the pending group's ts */
-	int64		log_prev_ts;	/* ts of the last logged row (delta base) */
 	uint64		pend_steps;		/* steps seen at max_ts (union) */
 	uint64		pend_dup;		/* steps seen at least twice at max_ts */
+	char	   *log;			/* the inline area after the walk, or heap */
 	uint32		nrows;			/* rows in the log */
 	uint32		log_len;
-	uint32		log_cap;
+	uint32		log_cap;		/* > inline_cap: the log is on the heap */
+	uint16		inline_cap;
 	bool		pend_zero;		/* a row matching no step at max_ts */
 	bool		walk_valid;		/* online walk is exact (rows came in order) */
-	char	   *log;
-	FunnelWalk	walk;			/* variable size: keep last */
+	FunnelWalk	walk;			/* variable size; inline log bytes follow */
 } FunnelTrack;
+
+/*
+ * Log format, per row: varint zigzag(ts - latest ts before it), varint
+ * steps.  Tracks are never copied as a whole (log may point inside).
+ */
 
 /* funnel_walk.c: the engine */
 extern uint32 funnel_parse_mode(text *mode);
 extern int64 funnel_window_usecs(Interval *window);
 extern void funnel_check_nsteps(int nsteps);
 extern Size funnel_walk_size(const FunnelConfig *cfg);
-extern Size funnel_track_size(const FunnelConfig *cfg);
+extern Size funnel_track_size(const FunnelConfig *cfg, int inline_cap);
 extern void funnel_walk_init(const FunnelConfig *cfg, FunnelWalk *walk);
-extern void funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track);
+extern void funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track,
+							  int inline_cap);
 extern Size funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 							 MemoryContext cxt, int64 ts, uint64 steps);
 extern Size funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 							   const FunnelTrack *src, MemoryContext cxt);
+extern Size funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
+							  const FunnelTrack *src, MemoryContext cxt);
 extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 							   int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
@@ -117,17 +128,26 @@ extern FunnelEvent *funnel_journey_events(ArrayType *journey, int *nevents);
  */
 typedef enum FunnelInputKind
 {
-	FUNNEL_INPUT_BOOLS,			/* ts timestamptz, VARIADIC steps boolean[] */
+	FUNNEL_INPUT_BOOLS,			/* ts timestamptz, VARIADIC steps boolean[],
+								 * or ts and 1..8 separate booleans */
 	FUNNEL_INPUT_EVENT,			/* event funnel_event */
 	FUNNEL_INPUT_NAMES			/* ts timestamptz, event text, steps text[] */
 } FunnelInputKind;
 
+/* optional arguments after the window, in this order */
+#define FUNNEL_ARG_MODE		0x01	/* mode text */
+#define FUNNEL_ARG_TARGET	0x02	/* to_step integer */
+#define FUNNEL_ARG_ENTITY	0x04	/* entity anyelement */
+
 typedef struct FunnelInput
 {
 	FunnelInputKind kind;
-	bool		has_mode;
-	bool		has_entity;
+	int			args;			/* FUNNEL_ARG_* */
+	int			arg_mode;		/* argument numbers, 0 when absent */
+	int			arg_target;
+	int			arg_entity;
 	int			arg_input;		/* first argument of the step input */
+	bool		fixed_bools;	/* conditions as separate arguments */
 	bool		configured;		/* cfg below is set from the first row */
 	FunnelConfig cfg;
 	Interval	window_arg;		/* raw window of the first row */
@@ -140,14 +160,18 @@ typedef struct FunnelInput
 	int		   *name_lens;
 	uint64	   *name_steps;
 	MemoryContext cxt;
+	/* configurations seen so far, for states to share (see funnel_input_config) */
+	int			nconfigs;
+	FunnelConfig *configs[8];
 } FunnelInput;
 
 extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
-									 FunnelInputKind kind, bool has_mode,
-									 bool has_entity);
+									 FunnelInputKind kind, int args);
 extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
 							  int64 *ts, uint64 *steps);
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);
+extern bool funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b);
+extern const FunnelConfig *funnel_input_config(FunnelInput *in);
 
 /* guc */
 extern int	funnel_max_state_memory_kb;

@@ -19,18 +19,27 @@
 #include "utils/pg_locale.h"
 
 FunnelInput *
-funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, bool has_mode,
-				 bool has_entity)
+funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 {
 	FunnelInput *in = (FunnelInput *) fcinfo->flinfo->fn_extra;
 
 	if (in == NULL)
 	{
+		int			next = 2;	/* argument 0 is the state, 1 the window */
+
 		in = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelInput));
 		in->kind = kind;
-		in->has_mode = has_mode;
-		in->has_entity = has_entity;
-		in->arg_input = 2 + (has_mode ? 1 : 0) + (has_entity ? 1 : 0);
+		in->args = args;
+		if (args & FUNNEL_ARG_MODE)
+			in->arg_mode = next++;
+		if (args & FUNNEL_ARG_TARGET)
+			in->arg_target = next++;
+		if (args & FUNNEL_ARG_ENTITY)
+			in->arg_entity = next++;
+		in->arg_input = next;
+		/* fixed-arity overloads spare PostgreSQL building an array per row */
+		if (kind == FUNNEL_INPUT_BOOLS)
+			in->fixed_bools = (get_fn_expr_argtype(fcinfo->flinfo, next + 1) == BOOLOID);
 		in->cxt = fcinfo->flinfo->fn_mcxt;
 		if (kind == FUNNEL_INPUT_NAMES)
 		{
@@ -70,17 +79,17 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 {
 	text	   *m;
 
-	if (!in->has_mode)
+	if (in->arg_mode == 0)
 	{
 		in->cfg.mode = 0;
 		return;
 	}
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(in->arg_mode))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("funnel mode must not be NULL"),
 				 errhint("Use '' for the default mode.")));
-	m = PG_GETARG_TEXT_PP(2);
+	m = PG_GETARG_TEXT_PP(in->arg_mode);
 	if (!in->configured || in->mode_arg == NULL ||
 		VARSIZE_ANY_EXHDR(m) != VARSIZE_ANY_EXHDR(in->mode_arg) ||
 		memcmp(VARDATA_ANY(m), VARDATA_ANY(in->mode_arg), VARSIZE_ANY_EXHDR(m)) != 0)
@@ -175,6 +184,25 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			{
 				int			n;
 
+				if (in->fixed_bools)
+				{
+					int			k;
+
+					n = PG_NARGS() - a - 1;
+					funnel_check_nsteps(n);
+					*steps = 0;
+					for (k = 0; k < n; k++)
+						if (!PG_ARGISNULL(a + 1 + k) && PG_GETARG_BOOL(a + 1 + k))
+							*steps |= (uint64) 1 << k;
+					in->cfg.nsteps = n;
+					if (PG_ARGISNULL(a))
+					{
+						in->configured = true;
+						return false;
+					}
+					*ts = PG_GETARG_TIMESTAMPTZ(a);
+					break;
+				}
 				if (PG_ARGISNULL(a + 1))
 					ereport(ERROR,
 							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -195,6 +223,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 				FunnelEvent *ev;
 
 				in->cfg.nsteps = FUNNEL_MAX_STEPS;
+				in->cfg.open_steps = true;
 				if (PG_ARGISNULL(a))
 				{
 					in->configured = true;
@@ -254,6 +283,42 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	return true;
 }
 
+bool
+funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
+{
+	return a->window == b->window && a->nsteps == b->nsteps &&
+		a->mode == b->mode && a->target == b->target &&
+		a->want_elapsed == b->want_elapsed && a->open_steps == b->open_steps &&
+		a->names_hash == b->names_hash;
+}
+
+/*
+ * The current row's configuration as a long-lived shared copy: states point
+ * at it instead of carrying their own, and equal pointers mean equal
+ * configurations.
+ */
+const FunnelConfig *
+funnel_input_config(FunnelInput *in)
+{
+	int			i;
+	FunnelConfig *c;
+
+	for (i = in->nconfigs - 1; i >= 0; i--)
+		if (funnel_config_equal(in->configs[i], &in->cfg))
+			return in->configs[i];
+	c = MemoryContextAlloc(in->cxt, sizeof(FunnelConfig));
+	*c = in->cfg;
+	if (in->nconfigs < (int) lengthof(in->configs))
+		in->configs[in->nconfigs++] = c;
+	else
+	{
+		/* many windows or modes in one query: keep the newest ones */
+		memmove(&in->configs[0], &in->configs[1], sizeof(FunnelConfig *) * (lengthof(in->configs) - 1));
+		in->configs[lengthof(in->configs) - 1] = c;
+	}
+	return c;
+}
+
 void
 funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 {
@@ -273,9 +338,18 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel step names differ between rows of one group"),
 				 errhint("Give every row of a group the same steps array.")));
+	if (a->open_steps != b->open_steps || a->want_elapsed != b->want_elapsed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine states of different funnel aggregates")));
 	if (a->mode != b->mode)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of one group"),
 				 errhint("Give every row of a group the same mode.")));
+	if (a->target != b->target)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("to_step differs between rows of one group"),
+				 errhint("Give every row of a group the same to_step.")));
 }

@@ -181,10 +181,11 @@ funnel_walk_size(const FunnelConfig *cfg)
 	return offsetof(FunnelWalk, times) + sizeof(int64) * walk_nslots(cfg);
 }
 
+/* A track with room for inline_cap log bytes inside it. */
 Size
-funnel_track_size(const FunnelConfig *cfg)
+funnel_track_size(const FunnelConfig *cfg, int inline_cap)
 {
-	return offsetof(FunnelTrack, walk) + funnel_walk_size(cfg);
+	return offsetof(FunnelTrack, walk) + funnel_walk_size(cfg) + inline_cap;
 }
 
 void
@@ -381,6 +382,8 @@ once_entry(const FunnelConfig *cfg, OnceWalk *ow, int64 ts, int k, uint32 row)
 		bool		matched = (uint64) ts - (uint64) prev->first[i] <= (uint64) cfg->window;
 		int			j;
 
+		/* one entry may meet millions of chains: stay cancellable */
+		CHECK_FOR_INTERRUPTS();
 		/* out-of-window chains go, but one always stays */
 		if (!matched && kept + (count - i) > 1)
 			continue;
@@ -590,10 +593,12 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 /* ---------- tracks: online walk plus log ---------- */
 
 void
-funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track)
+funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track, int inline_cap)
 {
 	memset(track, 0, offsetof(FunnelTrack, walk));
 	funnel_walk_init(cfg, &track->walk);
+	track->log = (char *) &track->walk + funnel_walk_size(cfg);
+	track->log_cap = track->inline_cap = inline_cap;
 	/* strict_once cannot be walked online: its answer comes from the log */
 	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE);
 }
@@ -652,7 +657,9 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 				 MemoryContext cxt, int64 ts, uint64 steps)
 {
 	Size		grown = 0;
+	char		enc[20];
 	char	   *p;
+	uint32		enclen;
 
 	if (steps == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
 		return 0;				/* cannot change any answer */
@@ -662,27 +669,35 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many events for one funnel entity (at most %u)", PG_UINT32_MAX - 1)));
 
-	/* log: zigzag time delta and step mask, 20 bytes at most */
-	if (track->log_cap - track->log_len < 20)
+	/* log: delta from the latest time so far (small, decodable in order) */
+	p = put_varint(enc, zigzag((int64) ((uint64) ts - (uint64) track->max_ts)));
+	p = put_varint(p, steps);
+	enclen = p - enc;
+	if (track->log_cap - track->log_len < enclen)
 	{
-		uint32		newcap = track->log_cap ? track->log_cap * 2 : 16;
+		uint32		newcap = Max(track->log_cap * 2, 64);
+		char	   *heap;
 
-		if (track->log_cap > PG_UINT32_MAX / 2)
+		if (track->log_cap > PG_UINT32_MAX / 4)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("funnel entity log exceeds 2 GB")));
-		if (track->log == NULL)
-			track->log = MemoryContextAllocHuge(cxt, newcap);
+					 errmsg("funnel entity log exceeds 1 GB")));
+		if (track->log_cap <= track->inline_cap)
+		{
+			heap = MemoryContextAllocHuge(cxt, newcap);
+			memcpy(heap, track->log, track->log_len);
+			grown = newcap;
+		}
 		else
-			track->log = repalloc_huge(track->log, newcap);
-		grown = newcap - track->log_cap;
+		{
+			heap = repalloc_huge(track->log, newcap);
+			grown = newcap - track->log_cap;
+		}
+		track->log = heap;
 		track->log_cap = newcap;
 	}
-	p = track->log + track->log_len;
-	p = put_varint(p, zigzag((int64) ((uint64) ts - (uint64) track->log_prev_ts)));
-	p = put_varint(p, steps);
-	track->log_len = p - track->log;
-	track->log_prev_ts = ts;
+	memcpy(track->log + track->log_len, enc, enclen);
+	track->log_len += enclen;
 
 	/* online walk: a group is walked once time moves past it */
 	if (track->nrows == 0)
@@ -719,8 +734,8 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 {
 	FunnelEvent *ev;
 	const char *p = track->log;
-	const char *end = track->log + track->log_len;
-	int64		ts = 0;
+	const char *end = p + track->log_len;
+	int64		max_ts = 0;
 	uint32		i;
 
 	ev = palloc_extended(sizeof(FunnelEvent) * ((Size) track->nrows + 1), MCXT_ALLOC_HUGE);
@@ -728,13 +743,16 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 	{
 		uint64		d,
 					s;
+		int64		ts;
 
 		p = get_varint(p, end, &d);
 		if (p)
 			p = get_varint(p, end, &s);
 		if (!p)
 			elog(ERROR, "corrupt funnel event log");	/* cannot happen */
-		ts = (int64) ((uint64) ts + (uint64) unzigzag(d));
+		ts = (int64) ((uint64) max_ts + (uint64) unzigzag(d));
+		if (i == 0 || ts > max_ts)
+			max_ts = ts;
 		ev[i].ts = ts;
 		ev[i].steps = s;
 	}
@@ -799,6 +817,29 @@ funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 	return grown;
 }
 
+/*
+ * Make dst (initialised, empty, with the same inline room) a copy of src.
+ * Returns the bytes newly allocated.
+ */
+Size
+funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
+				  const FunnelTrack *src, MemoryContext cxt)
+{
+	char	   *inline_area = dst->log;
+
+	Assert(dst->inline_cap == src->inline_cap && dst->nrows == 0);
+	memcpy(dst, src, offsetof(FunnelTrack, walk) + funnel_walk_size(cfg));
+	if (src->log_cap <= src->inline_cap)
+	{
+		dst->log = inline_area;
+		memcpy(dst->log, src->log, src->log_len);
+		return 0;
+	}
+	dst->log = MemoryContextAllocHuge(cxt, src->log_cap);
+	memcpy(dst->log, src->log, src->log_len);
+	return src->log_cap;
+}
+
 /* ---------- serialisation ---------- */
 
 #define FUNNEL_SERIAL_VERSION 1
@@ -810,8 +851,9 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 	pq_sendint64(buf, cfg->window);
 	pq_sendbyte(buf, (uint8) cfg->nsteps);
 	pq_sendbyte(buf, (uint8) cfg->mode);
-	pq_sendbyte(buf, cfg->want_elapsed ? 1 : 0);
+	pq_sendbyte(buf, (cfg->want_elapsed ? 1 : 0) | (cfg->open_steps ? 2 : 0));
 	pq_sendint64(buf, (int64) cfg->names_hash);
+	pq_sendint32(buf, cfg->target);
 }
 
 static void
@@ -836,6 +878,9 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 	cfg->mode = pq_getmsgbyte(buf);
 	flag = pq_getmsgbyte(buf);
 	cfg->names_hash = (uint64) pq_getmsgint64(buf);
+	cfg->target = pq_getmsgint(buf, 4);
+	if (cfg->target < 0 || cfg->target > cfg->nsteps)
+		corrupt_state("to_step out of range");
 	if (cfg->window < 0)
 		corrupt_state("negative window");
 	if (cfg->nsteps < 1 || cfg->nsteps > FUNNEL_MAX_STEPS)
@@ -844,9 +889,12 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		corrupt_state("unknown mode");
 	if ((cfg->mode & FUNNEL_ALLOW_REENTRY) && !(cfg->mode & FUNNEL_STRICT_ORDER))
 		corrupt_state("allow_reentry without strict_order");
-	if (flag > 1)
+	if (flag > 3)
 		corrupt_state("bad flag");
-	cfg->want_elapsed = (flag == 1);
+	cfg->want_elapsed = (flag & 1) != 0;
+	cfg->open_steps = (flag & 2) != 0;
+	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS)
+		corrupt_state("bad step count");
 }
 
 void
@@ -858,8 +906,9 @@ funnel_track_serialize(const FunnelTrack *track, StringInfo buf)
 }
 
 /*
- * Rebuild a track by replaying its serialised log, checking every value:
- * the bytes come from outside.  Returns the bytes allocated.
+ * Rebuild a track (initialised by the caller) by replaying its serialised
+ * log, checking every value: the bytes come from outside.  Returns the
+ * bytes allocated.
  */
 Size
 funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
@@ -880,7 +929,6 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 		corrupt_state("row count does not match the log");
 	p = pq_getmsgbytes(buf, len);
 	end = p + len;
-	funnel_track_init(cfg, track);
 	for (i = 0; i < nrows; i++)
 	{
 		uint64		d,
@@ -891,8 +939,8 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 			p = get_varint(p, end, &s);
 		if (!p)
 			corrupt_state("truncated event log");
-		ts = (int64) ((uint64) ts + (uint64) unzigzag(d));
-		if (!IS_VALID_TIMESTAMP(ts))
+		ts = (int64) ((uint64) (i == 0 ? 0 : track->max_ts) + (uint64) unzigzag(d));
+		if (!IS_VALID_TIMESTAMP(ts) || TIMESTAMP_NOT_FINITE(ts))
 			corrupt_state("timestamp out of range");
 		if (s & ~allowed)
 			corrupt_state("step outside the funnel");

@@ -13,11 +13,16 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "port/pg_bitutils.h"
 
+/*
+ * One group's state: kept small (at most 128 bytes for up to 5 steps in the
+ * default mode) because GROUP BY user makes a million of them.  The
+ * configuration is shared: rows of one call site point at one copy.
+ */
 typedef struct WindowFunnelState
 {
-	FunnelConfig cfg;
-	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
+	const FunnelConfig *cfg;
 	FunnelTrack track;			/* variable size: keep last */
 } WindowFunnelState;
 
@@ -33,85 +38,159 @@ agg_context(FunctionCallInfo fcinfo, const char *fname)
 	return cxt;
 }
 
+/*
+ * Allocations are rounded up to a power of two: give the inline log what
+ * would otherwise be wasted (at least 16 bytes).
+ */
 static WindowFunnelState *
 state_create(MemoryContext cxt, const FunnelConfig *cfg)
 {
-	Size		size = offsetof(WindowFunnelState, track) + funnel_track_size(cfg);
-	WindowFunnelState *st = MemoryContextAllocZero(cxt, size);
+	Size		fixed = offsetof(WindowFunnelState, track) + funnel_track_size(cfg, 0);
+	Size		size = Max(pg_nextpower2_32((uint32) fixed + 16), 64);
+	WindowFunnelState *st = MemoryContextAlloc(cxt, size);
 
-	st->cfg = *cfg;
-	st->mem = size;
-	funnel_track_init(cfg, &st->track);
+	st->cfg = cfg;
+	funnel_track_init(cfg, &st->track, (int) (size - fixed));
 	return st;
 }
 
-static Datum
-window_funnel_add(FunctionCallInfo fcinfo, FunnelInputKind kind, bool has_mode)
+/* A state's memory: the state and its log. */
+static Size
+state_memory(const WindowFunnelState *st)
 {
-	MemoryContext cxt = agg_context(fcinfo, "window_funnel");
+	Size		size = offsetof(WindowFunnelState, track) +
+		funnel_track_size(st->cfg, st->track.inline_cap);
+
+	if (st->track.log_cap > st->track.inline_cap)
+		size += st->track.log_cap;
+	return size;
+}
+
+static int32
+read_target(FunctionCallInfo fcinfo, FunnelInput *in)
+{
+	int32		target;
+
+	if (in->arg_target == 0 || PG_ARGISNULL(in->arg_target))
+		return 0;
+	target = PG_GETARG_INT32(in->arg_target);
+	if (target < 1 || target > in->cfg.nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("to_step %d is out of range", target),
+				 errdetail("The funnel has steps 1 to %d.", in->cfg.nsteps)));
+	return target;
+}
+
+/* One row into a per-group state (window_funnel, time_to_convert). */
+static Datum
+group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
+		  bool want_elapsed)
+{
+	MemoryContext cxt = agg_context(fcinfo, want_elapsed ? "time_to_convert" : "window_funnel");
 	WindowFunnelState *st = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
-	FunnelInput *in = funnel_input_get(fcinfo, kind, has_mode, false);
+	FunnelInput *in = funnel_input_get(fcinfo, kind, args);
 	int64		ts;
 	uint64		steps;
 	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
+	const FunnelConfig *cfg;
 
+	in->cfg.want_elapsed = want_elapsed;
+	in->cfg.target = read_target(fcinfo, in);
+	cfg = funnel_input_config(in);
 	if (st == NULL)
-		st = state_create(cxt, &in->cfg);
-	else
-		funnel_config_check_same(&st->cfg, &in->cfg);
+		st = state_create(cxt, cfg);
+	else if (st->cfg != cfg)
+		funnel_config_check_same(st->cfg, cfg);
 	if (use)
 	{
-		Size		grown = funnel_track_add(&st->cfg, &st->track, cxt, ts, steps);
+		Size		grown = funnel_track_add(st->cfg, &st->track, cxt, ts, steps);
 
 		if (grown)
-		{
-			st->mem += grown;
-			funnel_check_memory(st->mem);
-		}
+			funnel_check_memory(state_memory(st));
 	}
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_bools_sfunc);
-Datum
-window_funnel_bools_sfunc(PG_FUNCTION_ARGS)
-{
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_BOOLS, false);
+#define GROUP_SFUNC(name, kind, args, elapsed) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	return group_add(fcinfo, kind, args, elapsed); \
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_mode_bools_sfunc);
-Datum
-window_funnel_mode_bools_sfunc(PG_FUNCTION_ARGS)
+GROUP_SFUNC(window_funnel_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, false)
+GROUP_SFUNC(window_funnel_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(window_funnel_event_sfunc, FUNNEL_INPUT_EVENT, 0, false)
+GROUP_SFUNC(window_funnel_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(window_funnel_names_sfunc, FUNNEL_INPUT_NAMES, 0, false)
+GROUP_SFUNC(window_funnel_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(time_to_convert_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, true)
+GROUP_SFUNC(time_to_convert_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+GROUP_SFUNC(time_to_convert_event_sfunc, FUNNEL_INPUT_EVENT, 0, true)
+GROUP_SFUNC(time_to_convert_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+GROUP_SFUNC(time_to_convert_names_sfunc, FUNNEL_INPUT_NAMES, 0, true)
+GROUP_SFUNC(time_to_convert_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+
+/*
+ * The step time_to_convert measures to: to_step, else the funnel's last
+ * step; for funnel_event input (64 possible steps) the highest step any
+ * event names.
+ */
+static int
+target_step(const FunnelConfig *cfg, const FunnelEvent *events, int n)
 {
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_BOOLS, true);
+	uint64		seen = 0;
+	int			i;
+
+	if (cfg->target > 0)
+		return cfg->target;
+	if (!cfg->open_steps)
+		return cfg->nsteps;
+	for (i = 0; i < n; i++)
+		seen |= events[i].steps;
+	return seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_event_sfunc);
-Datum
-window_funnel_event_sfunc(PG_FUNCTION_ARGS)
+static Datum
+elapsed_interval(int64 usecs)
 {
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_EVENT, false);
+	Interval   *result = palloc0(sizeof(Interval));
+
+	result->time = usecs;
+	return IntervalPGetDatum(result);
 }
 
-PG_FUNCTION_INFO_V1(window_funnel_mode_event_sfunc);
+PG_FUNCTION_INFO_V1(time_to_convert_final);
 Datum
-window_funnel_mode_event_sfunc(PG_FUNCTION_ARGS)
+time_to_convert_final(PG_FUNCTION_ARGS)
 {
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_EVENT, true);
-}
+	WindowFunnelState *st;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+	int			level;
+	int			target;
 
-PG_FUNCTION_INFO_V1(window_funnel_names_sfunc);
-Datum
-window_funnel_names_sfunc(PG_FUNCTION_ARGS)
-{
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_NAMES, false);
-}
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
+	level = funnel_track_level(st->cfg, &st->track, elapsed);
+	if (st->cfg->open_steps)
+	{
+		int			n;
+		FunnelEvent *ev = funnel_track_decode(&st->track, &n);
 
-PG_FUNCTION_INFO_V1(window_funnel_mode_names_sfunc);
-Datum
-window_funnel_mode_names_sfunc(PG_FUNCTION_ARGS)
-{
-	return window_funnel_add(fcinfo, FUNNEL_INPUT_NAMES, true);
+		target = target_step(st->cfg, ev, n);
+		pfree(ev);
+	}
+	else
+		target = target_step(st->cfg, NULL, 0);
+	if (target == 0 || level < target)
+		PG_RETURN_NULL();
+	return elapsed_interval(elapsed[target - 1]);
 }
 
 /* Never modifies the state, so the aggregate works as a window function. */
@@ -124,7 +203,16 @@ window_funnel_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_INT32(0);
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
-	PG_RETURN_INT32(funnel_track_level(&st->cfg, &st->track, NULL));
+	PG_RETURN_INT32(funnel_track_level(st->cfg, &st->track, NULL));
+}
+
+static FunnelConfig *
+config_copy(MemoryContext cxt, const FunnelConfig *cfg)
+{
+	FunnelConfig *copy = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
+
+	*copy = *cfg;
+	return copy;
 }
 
 PG_FUNCTION_INFO_V1(window_funnel_combine);
@@ -142,11 +230,11 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	}
 	if (a == NULL)
-		a = state_create(cxt, &b->cfg);
+		a = state_create(cxt, config_copy(cxt, b->cfg));
 	else
-		funnel_config_check_same(&a->cfg, &b->cfg);
-	a->mem += funnel_track_merge(&a->cfg, &a->track, &b->track, cxt);
-	funnel_check_memory(a->mem);
+		funnel_config_check_same(a->cfg, b->cfg);
+	funnel_track_merge(a->cfg, &a->track, &b->track, cxt);
+	funnel_check_memory(state_memory(a));
 	PG_RETURN_POINTER(a);
 }
 
@@ -159,7 +247,7 @@ window_funnel_serialize(PG_FUNCTION_ARGS)
 
 	agg_context(fcinfo, "window_funnel_serialize");
 	pq_begintypsend(&buf);
-	funnel_config_serialize(&st->cfg, &buf);
+	funnel_config_serialize(st->cfg, &buf);
 	funnel_track_serialize(&st->track, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -171,16 +259,17 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext cxt = agg_context(fcinfo, "window_funnel_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
-	FunnelConfig cfg;
+	FunnelConfig *cfg = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
 	WindowFunnelState *st;
 
 	buf.data = VARDATA_ANY(b);
 	buf.len = VARSIZE_ANY_EXHDR(b);
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
-	funnel_config_deserialize(&cfg, &buf);
-	st = state_create(cxt, &cfg);
-	st->mem += funnel_track_deserialize(&cfg, &st->track, &buf, cxt);
+	funnel_config_deserialize(cfg, &buf);
+	st = state_create(cxt, cfg);
+	funnel_track_deserialize(cfg, &st->track, &buf, cxt);
+	funnel_check_memory(state_memory(st));
 	if (buf.cursor != buf.len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -206,4 +295,43 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 	cfg.nsteps = FUNNEL_MAX_STEPS;
 	events = funnel_journey_events(journey, &n);
 	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, NULL));
+}
+
+/* time_to_convert(window, journey funnel_event[], mode, to_step) */
+PG_FUNCTION_INFO_V1(time_to_convert_journey);
+Datum
+time_to_convert_journey(PG_FUNCTION_ARGS)
+{
+	FunnelConfig cfg;
+	FunnelEvent *events;
+	int			n,
+				level,
+				target;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window = funnel_window_usecs(PG_GETARG_INTERVAL_P(0));
+	cfg.mode = funnel_parse_mode(PG_GETARG_TEXT_PP(2));
+	cfg.nsteps = FUNNEL_MAX_STEPS;
+	cfg.open_steps = true;
+	cfg.want_elapsed = true;
+	if (!PG_ARGISNULL(3))
+	{
+		cfg.target = PG_GETARG_INT32(3);
+		if (cfg.target < 1 || cfg.target > FUNNEL_MAX_STEPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("to_step %d is out of range", cfg.target),
+					 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
+	}
+	events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(1), &n);
+	target = target_step(&cfg, events, n);
+	if (target == 0)
+		PG_RETURN_NULL();
+	level = funnel_events_level(&cfg, events, n, elapsed);
+	if (level < target)
+		PG_RETURN_NULL();
+	return elapsed_interval(elapsed[target - 1]);
 }

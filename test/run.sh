@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl make gcc"
+packages="postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl make gcc python3"
 missing=""
 for p in $packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -28,6 +28,10 @@ pg_virtualenv -v 15 bash -c '
   set -e
   status=0
   make installcheck || { cat regression.diffs 2>/dev/null | head -200; status=1; }
+  # window_funnel against a transcription of the spec, every mode
+  createdb funnel_diff
+  psql -q -d funnel_diff -c "CREATE EXTENSION funnel"
+  PGDATABASE=funnel_diff python3 test/tools/differential.py 1500 "${FUNNEL_TEST_SEED:-$RANDOM}" || status=1
   createdb funnel_tap
   psql -q -d funnel_tap -c "CREATE EXTENSION pgtap"
   pg_prove -d funnel_tap --ext .sql test/ || status=1

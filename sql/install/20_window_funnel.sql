@@ -36,27 +36,27 @@ COMMENT ON FUNCTION window_funnel_serialize(internal) IS 'window_funnel state se
 COMMENT ON FUNCTION window_funnel_deserialize(bytea, internal) IS 'window_funnel state deserialisation (validates its input)';
 
 CREATE AGGREGATE window_funnel("window" interval, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = window_funnel_bools_sfunc, STYPE = internal, FINALFUNC = window_funnel_final,
+    SFUNC = window_funnel_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 CREATE AGGREGATE window_funnel("window" interval, mode text, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = window_funnel_mode_bools_sfunc, STYPE = internal, FINALFUNC = window_funnel_final,
+    SFUNC = window_funnel_mode_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 CREATE AGGREGATE window_funnel("window" interval, event funnel_event) (
-    SFUNC = window_funnel_event_sfunc, STYPE = internal, FINALFUNC = window_funnel_final,
+    SFUNC = window_funnel_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 CREATE AGGREGATE window_funnel("window" interval, mode text, event funnel_event) (
-    SFUNC = window_funnel_mode_event_sfunc, STYPE = internal, FINALFUNC = window_funnel_final,
+    SFUNC = window_funnel_mode_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 CREATE AGGREGATE window_funnel("window" interval, ts timestamptz, event text, steps text[]) (
-    SFUNC = window_funnel_names_sfunc, STYPE = internal, FINALFUNC = window_funnel_final,
+    SFUNC = window_funnel_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 CREATE AGGREGATE window_funnel("window" interval, mode text, ts timestamptz, event text, steps text[]) (
-    SFUNC = window_funnel_mode_names_sfunc, STYPE = internal, FINALFUNC = window_funnel_final,
+    SFUNC = window_funnel_mode_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
     DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 
