@@ -7,18 +7,19 @@
  *    figures), the cohort_retention aggregate (cohort x period activity
  *    matrix), and ClickHouse's retention aggregate.
  *
- *    Entities are told apart by a key: the value itself for smallint,
- *    integer and bigint, otherwise the bytes of the type's text output
- *    (two values are the same entity when they print the same).  The state
- *    keeps one small row per input row; the final function sorts a copy by
- *    (key, time) and walks the entities.
+ *    Entities (customers) are told apart with the type's default hash
+ *    operator class, as GROUP BY would.  The state keeps the distinct
+ *    entities and one small row per input row; the final function sorts a
+ *    copy of the rows by (entity, time) and walks the entities.
  */
 #include "postgres.h"
 
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "customer_value.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -26,12 +27,14 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 static MemoryContext
@@ -55,35 +58,48 @@ cc_bad_state(const char *what)
 }
 
 /* ---------------------------------------------------------------------
- * Keyed rows: entity key, a period number (calendar day or period) and an
- * amount per input row
+ * Keyed rows: one row per input row (entity number, period number, amount)
+ * and the distinct entities, found through a hash table that uses the
+ * type's default hash operator class (so entities are equal exactly when
+ * GROUP BY would put them together), with fast paths for integers.
  * ---------------------------------------------------------------------
  */
 typedef struct KeyedRow
 {
-	int64		koff;			/* key bytes at keys + koff */
-	int32		klen;
-	int32		period;
+	int64		entity;			/* index into KeyedRows.keys */
+	int32		period;			/* calendar day or period number */
 	double		amount;
 } KeyedRow;
 
+typedef enum KeyKind
+{
+	KEY_INT,					/* smallint, integer, bigint: the value */
+	KEY_GENERIC					/* the type's hash and equality functions */
+} KeyKind;
+
 typedef struct KeyedRows
 {
+	bool		typed;			/* the fields below are set */
+	Oid			typid;
+	Oid			collation;
+	int16		typlen;
+	bool		typbyval;
+	KeyKind		kind;
+	FmgrInfo   *hash_fn;		/* in the type cache */
+	FmgrInfo   *eq_fn;
+	/* entities */
+	int64		nent,
+				entcap;
+	Datum	   *keys;
+	uint32	   *hashes;
+	/* open addressing: entity number + 1, 0 = free; size a power of 2 */
+	int64		nslots;
+	int64	   *slots;
+	/* rows */
 	int64		n,
 				cap;
 	KeyedRow   *rows;
-	int64		klen,
-				kcap;
-	char	   *keys;
 } KeyedRows;
-
-/* How one call site turns its entity argument into key bytes (fn_extra). */
-typedef struct KeyMaker
-{
-	Oid			typid;
-	bool		intkey;			/* int2/int4/int8: the value's 8 bytes */
-	FmgrInfo	out;
-} KeyMaker;
 
 static void *
 kr_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
@@ -103,56 +119,150 @@ kr_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
 	return repalloc_huge(ptr, newcap * elem);
 }
 
-static KeyMaker *
-key_maker(FunctionCallInfo fcinfo, int argno)
+static void
+kr_set_type(KeyedRows *kr, Oid typid, Oid collation)
 {
-	KeyMaker   *km = (KeyMaker *) fcinfo->flinfo->fn_extra;
-
-	if (km == NULL)
+	kr->typid = typid;
+	/* entities compare under the call's collation (e.g. for text) */
+	if (!OidIsValid(collation) && type_is_collatable(typid))
+		collation = DEFAULT_COLLATION_OID;
+	kr->collation = collation;
+	get_typlenbyval(typid, &kr->typlen, &kr->typbyval);
+	if (typid == INT2OID || typid == INT4OID || (typid == INT8OID && kr->typbyval))
+		kr->kind = KEY_INT;
+	else
 	{
-		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, argno);
-		Oid			outfn;
-		bool		isvarlena;
+		TypeCacheEntry *tce = lookup_type_cache(typid, TYPECACHE_HASH_PROC_FINFO |
+												TYPECACHE_EQ_OPR_FINFO);
 
-		if (!OidIsValid(typid))
+		if (!OidIsValid(tce->hash_proc) || !OidIsValid(tce->eq_opr))
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("could not determine the type of the entity argument")));
-		km = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(KeyMaker));
-		km->typid = typid;
-		km->intkey = (typid == INT2OID || typid == INT4OID || typid == INT8OID);
-		if (!km->intkey)
-		{
-			getTypeOutputInfo(typid, &outfn, &isvarlena);
-			fmgr_info_cxt(outfn, &km->out, fcinfo->flinfo->fn_mcxt);
-		}
-		fcinfo->flinfo->fn_extra = km;
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("customer type %s has no default hash operator class",
+							format_type_be(typid)),
+					 errhint("Use a customer or entity of a hashable type such as bigint, integer, text or uuid, or cast it to one.")));
+		kr->kind = KEY_GENERIC;
+		kr->hash_fn = &tce->hash_proc_finfo;
+		kr->eq_fn = &tce->eq_opr_finfo;
 	}
-	return km;
+	kr->typed = true;
+}
+
+static int64
+kr_int_value(const KeyedRows *kr, Datum d)
+{
+	if (kr->typid == INT2OID)
+		return DatumGetInt16(d);
+	if (kr->typid == INT4OID)
+		return DatumGetInt32(d);
+	return DatumGetInt64(d);
+}
+
+static uint32
+kr_hash(const KeyedRows *kr, Datum d)
+{
+	if (kr->kind == KEY_INT)
+	{
+		uint64		v = (uint64) kr_int_value(kr, d);
+
+		return murmurhash32((uint32) v ^ murmurhash32((uint32) (v >> 32)));
+	}
+	return DatumGetUInt32(FunctionCall1Coll(kr->hash_fn, kr->collation, d));
+}
+
+static bool
+kr_equal(const KeyedRows *kr, Datum a, Datum b)
+{
+	if (kr->kind == KEY_INT)
+		return kr_int_value(kr, a) == kr_int_value(kr, b);
+	return DatumGetBool(FunctionCall2Coll(kr->eq_fn, kr->collation, a, b));
 }
 
 static void
-kr_add(MemoryContext cxt, KeyedRows *kr, const char *key, int32 klen,
-	   int32 period, double amount)
+kr_rehash(MemoryContext cxt, KeyedRows *kr, int64 nslots)
 {
-	KeyedRow   *row;
-	int64		koff;
+	int64		i;
 
-	/* consecutive rows of one entity share their key bytes */
-	if (kr->n > 0 && kr->rows[kr->n - 1].klen == klen &&
-		memcmp(kr->keys + kr->rows[kr->n - 1].koff, key, klen) == 0)
-		koff = kr->rows[kr->n - 1].koff;
+	if ((Size) nslots > MaxAllocHugeSize / sizeof(int64))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("customer aggregate state too large (" INT64_FORMAT " customers)", kr->nent)));
+	if (kr->slots)
+		pfree(kr->slots);
+	kr->slots = MemoryContextAllocExtended(cxt, nslots * sizeof(int64),
+										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	kr->nslots = nslots;
+	for (i = 0; i < kr->nent; i++)
+	{
+		int64		j = kr->hashes[i] & (nslots - 1);
+
+		while (kr->slots[j] != 0)
+			j = (j + 1) & (nslots - 1);
+		kr->slots[j] = i + 1;
+	}
+}
+
+/*
+ * The number of entity d, added (a copy in cxt) when new; *isnew, if not
+ * NULL, tells which.
+ */
+static int64
+kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
+{
+	uint32		h;
+	int64		j;
+
+	if (kr->kind == KEY_GENERIC && kr->typlen == -1)
+	{
+		/* compare and keep the flat, detoasted form (not a toast pointer) */
+		d = PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d)));
+	}
+	h = kr_hash(kr, d);
+	if (kr->nslots == 0 || (kr->nent + 1) * 2 > kr->nslots)
+		kr_rehash(cxt, kr, Max(kr->nslots * 2, 64));
+	for (j = h & (kr->nslots - 1); kr->slots[j] != 0; j = (j + 1) & (kr->nslots - 1))
+	{
+		int64		e = kr->slots[j] - 1;
+
+		if (kr->hashes[e] == h && kr_equal(kr, kr->keys[e], d))
+		{
+			if (isnew)
+				*isnew = false;
+			return e;
+		}
+	}
+	if (kr->nent >= kr->entcap)
+	{
+		kr->keys = kr_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum));
+		if (kr->hashes == NULL)
+			kr->hashes = MemoryContextAllocHuge(cxt, kr->entcap * sizeof(uint32));
+		else
+			kr->hashes = repalloc_huge(kr->hashes, kr->entcap * sizeof(uint32));
+	}
+	if (kr->kind == KEY_INT || kr->typbyval)
+		kr->keys[kr->nent] = d;
 	else
 	{
-		kr->keys = kr_grow(cxt, kr->keys, &kr->kcap, kr->klen + klen, 1);
-		memcpy(kr->keys + kr->klen, key, klen);
-		koff = kr->klen;
-		kr->klen += klen;
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		kr->keys[kr->nent] = datumCopy(d, false, kr->typlen);
+		MemoryContextSwitchTo(old);
 	}
+	kr->hashes[kr->nent] = h;
+	kr->slots[j] = kr->nent + 1;
+	if (isnew)
+		*isnew = true;
+	return kr->nent++;
+}
+
+static void
+kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, double amount)
+{
+	KeyedRow   *row;
+
 	kr->rows = kr_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow));
 	row = &kr->rows[kr->n++];
-	row->koff = koff;
-	row->klen = klen;
+	row->entity = entity;
 	row->period = period;
 	row->amount = amount;
 }
@@ -162,62 +272,81 @@ static void
 kr_add_entity(FunctionCallInfo fcinfo, MemoryContext cxt, KeyedRows *kr,
 			  int argno, int32 period, double amount)
 {
-	KeyMaker   *km = key_maker(fcinfo, argno);
-	Datum		v = PG_GETARG_DATUM(argno);
-
-	if (km->intkey)
+	if (!kr->typed)
 	{
-		int64		k;
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, argno);
 
-		if (km->typid == INT2OID)
-			k = DatumGetInt16(v);
-		else if (km->typid == INT4OID)
-			k = DatumGetInt32(v);
-		else
-			k = DatumGetInt64(v);
-		kr_add(cxt, kr, (const char *) &k, sizeof(k), period, amount);
-	}
-	else
-	{
-		char	   *s = OutputFunctionCall(&km->out, v);
-		size_t		len = strlen(s);
-
-		if (len > 1024 * 1024)
+		if (!OidIsValid(typid))
 			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("entity value too long (%zu bytes as text, the limit is 1 MB)", len)));
-		kr_add(cxt, kr, s, (int32) len, period, amount);
-		pfree(s);
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("could not determine the type of the customer or entity argument")));
+		kr_set_type(kr, typid, PG_GET_COLLATION());
 	}
+	kr_add_row(cxt, kr, kr_entity(cxt, kr, PG_GETARG_DATUM(argno), NULL), period, amount);
 }
 
 static void
 kr_merge(MemoryContext cxt, KeyedRows *dst, const KeyedRows *src)
 {
+	int64	   *map;
 	int64		i;
 
+	if (!src->typed)
+		return;
+	if (!dst->typed)
+		kr_set_type(dst, src->typid, src->collation);
+	else if (dst->typid != src->typid || dst->collation != src->collation)
+		cc_bad_state("customer value");
+	map = palloc_extended(sizeof(int64) * Max(src->nent, 1), MCXT_ALLOC_HUGE);
+	for (i = 0; i < src->nent; i++)
+		map[i] = kr_entity(cxt, dst, src->keys[i], NULL);
 	for (i = 0; i < src->n; i++)
-	{
-		const KeyedRow *r = &src->rows[i];
-
-		kr_add(cxt, dst, src->keys + r->koff, r->klen, r->period, r->amount);
-	}
+		kr_add_row(cxt, dst, map[src->rows[i].entity], src->rows[i].period,
+				   src->rows[i].amount);
+	pfree(map);
 }
 
+/*
+ * Format: type, collation, number of entities, each key (integers as
+ * int64, other types in their binary send format with a length), number of
+ * rows, each row (entity number, period, amount).
+ */
 static void
 kr_serialize(const KeyedRows *kr, StringInfo buf)
 {
+	FmgrInfo	send_fn;
 	int64		i;
 
+	pq_sendint32(buf, kr->typed ? kr->typid : InvalidOid);
+	pq_sendint32(buf, kr->typed ? kr->collation : InvalidOid);
+	pq_sendint64(buf, kr->nent);
+	if (kr->typed && kr->kind == KEY_GENERIC)
+	{
+		Oid			sendproc;
+		bool		isvarlena;
+
+		getTypeBinaryOutputInfo(kr->typid, &sendproc, &isvarlena);
+		fmgr_info(sendproc, &send_fn);
+	}
+	for (i = 0; i < kr->nent; i++)
+	{
+		if (kr->kind == KEY_INT)
+			pq_sendint64(buf, kr_int_value(kr, kr->keys[i]));
+		else
+		{
+			bytea	   *b = SendFunctionCall(&send_fn, kr->keys[i]);
+
+			pq_sendint32(buf, VARSIZE(b) - VARHDRSZ);
+			pq_sendbytes(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+			pfree(b);
+		}
+	}
 	pq_sendint64(buf, kr->n);
 	for (i = 0; i < kr->n; i++)
 	{
-		const KeyedRow *r = &kr->rows[i];
-
-		pq_sendint32(buf, r->klen);
-		pq_sendbytes(buf, kr->keys + r->koff, r->klen);
-		pq_sendint32(buf, r->period);
-		pq_sendfloat8(buf, r->amount);
+		pq_sendint64(buf, kr->rows[i].entity);
+		pq_sendint32(buf, kr->rows[i].period);
+		pq_sendfloat8(buf, kr->rows[i].amount);
 	}
 }
 
@@ -226,39 +355,99 @@ static void
 kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 			   const char *what, bool amounts)
 {
-	int64		n,
+	Oid			typid,
+				collation;
+	int64		nent,
+				n,
 				i;
+	FmgrInfo	recv_fn;
+	Oid			ioparam = InvalidOid;
 
+	if (buf->len - buf->cursor < 16)
+		cc_bad_state(what);
+	typid = pq_getmsgint(buf, 4);
+	collation = pq_getmsgint(buf, 4);
+	nent = pq_getmsgint64(buf);
+	if (!OidIsValid(typid))
+	{
+		if (nent != 0)
+			cc_bad_state(what);
+	}
+	else
+	{
+		if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)) ||
+			(OidIsValid(collation) &&
+			 !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation))))
+			cc_bad_state(what);
+		kr_set_type(kr, typid, collation);
+		if (kr->kind == KEY_GENERIC)
+		{
+			Oid			recvproc;
+
+			getTypeBinaryInputInfo(typid, &recvproc, &ioparam);
+			fmgr_info(recvproc, &recv_fn);
+		}
+	}
+	if (nent < 0 || nent > (buf->len - buf->cursor) / 4)
+		cc_bad_state(what);
+	for (i = 0; i < nent; i++)
+	{
+		Datum		key;
+		bool		isnew;
+
+		CHECK_FOR_INTERRUPTS();
+		if (kr->kind == KEY_INT)
+		{
+			int64		v;
+
+			if (buf->len - buf->cursor < 8)
+				cc_bad_state(what);
+			v = pq_getmsgint64(buf);
+			if ((typid == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX)) ||
+				(typid == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX)))
+				cc_bad_state(what);
+			key = (typid == INT2OID) ? Int16GetDatum((int16) v) :
+				(typid == INT4OID) ? Int32GetDatum((int32) v) : Int64GetDatum(v);
+		}
+		else
+		{
+			int32		len;
+			StringInfoData kb;
+
+			if (buf->len - buf->cursor < 4)
+				cc_bad_state(what);
+			len = pq_getmsgint(buf, 4);
+			if (len < 0 || len > buf->len - buf->cursor)
+				cc_bad_state(what);
+			initStringInfo(&kb);
+			appendBinaryStringInfo(&kb, pq_getmsgbytes(buf, len), len);
+			key = ReceiveFunctionCall(&recv_fn, &kb, ioparam, -1);
+			if (kb.cursor != kb.len)
+				cc_bad_state(what);
+			pfree(kb.data);
+		}
+		if (kr_entity(cxt, kr, key, &isnew) != i || !isnew)
+			cc_bad_state(what);	/* a duplicate entity */
+	}
 	if (buf->len - buf->cursor < 8)
 		cc_bad_state(what);
 	n = pq_getmsgint64(buf);
-	if (n < 0 || n > (buf->len - buf->cursor) / 16)
+	if (n < 0 || n > (buf->len - buf->cursor) / 20)
 		cc_bad_state(what);
 	for (i = 0; i < n; i++)
 	{
-		int32		klen;
-		const char *key;
-		int32		period;
-		double		amount;
+		int64		entity = pq_getmsgint64(buf);
+		int32		period = pq_getmsgint(buf, 4);
+		double		amount = pq_getmsgfloat8(buf);
 
-		if (buf->len - buf->cursor < 4)
-			cc_bad_state(what);
-		klen = pq_getmsgint(buf, 4);
-		if (klen < 0 || klen > 1024 * 1024 || buf->len - buf->cursor < klen + 12)
-			cc_bad_state(what);
-		key = pq_getmsgbytes(buf, klen);
-		period = pq_getmsgint(buf, 4);
-		amount = pq_getmsgfloat8(buf);
 		/* calendar days / periods of finite timestamps fit in +-2e8 */
-		if (!isfinite(amount) || amount < 0 || (!amounts && amount != 0) ||
+		if (entity < 0 || entity >= nent ||
+			!isfinite(amount) || amount < 0 || (!amounts && amount != 0) ||
 			period < -200000000 || period > 200000000)
 			cc_bad_state(what);
-		kr_add(cxt, kr, key, klen, period, amount);
+		kr_add_row(cxt, kr, entity, period, amount);
 	}
 }
-
-/* Sort order of a copy of the rows: key bytes, then period. */
-static const char *kr_sort_keys;
 
 static int
 cmp_keyed_row(const void *a, const void *b)
@@ -266,20 +455,15 @@ cmp_keyed_row(const void *a, const void *b)
 	const KeyedRow *x = (const KeyedRow *) a;
 	const KeyedRow *y = (const KeyedRow *) b;
 
-	if (x->koff != y->koff)
-	{
-		int			c;
-
-		if (x->klen != y->klen)
-			return (x->klen > y->klen) - (x->klen < y->klen);
-		c = memcmp(kr_sort_keys + x->koff, kr_sort_keys + y->koff, x->klen);
-		if (c != 0)
-			return c;
-	}
-	return (x->period > y->period) - (x->period < y->period);
+	if (x->entity != y->entity)
+		return (x->entity > y->entity) - (x->entity < y->entity);
+	if (x->period != y->period)
+		return (x->period > y->period) - (x->period < y->period);
+	/* amounts too, so that a day's total does not depend on the row order */
+	return (x->amount > y->amount) - (x->amount < y->amount);
 }
 
-/* A sorted copy of the rows (the state itself is left untouched). */
+/* A copy of the rows sorted by entity, then period (the state is untouched). */
 static KeyedRow *
 kr_sorted(const KeyedRows *kr)
 {
@@ -287,18 +471,15 @@ kr_sorted(const KeyedRows *kr)
 									   MCXT_ALLOC_HUGE);
 
 	memcpy(rows, kr->rows, sizeof(KeyedRow) * kr->n);
-	kr_sort_keys = kr->keys;
 	qsort(rows, kr->n, sizeof(KeyedRow), cmp_keyed_row);
-	kr_sort_keys = NULL;
 	return rows;
 }
 
 static inline bool
 same_key(const KeyedRows *kr, const KeyedRow *a, const KeyedRow *b)
 {
-	return a->koff == b->koff ||
-		(a->klen == b->klen &&
-		 memcmp(kr->keys + a->koff, kr->keys + b->koff, a->klen) == 0);
+	(void) kr;
+	return a->entity == b->entity;
 }
 
 /* ---------------------------------------------------------------------
@@ -810,10 +991,9 @@ check_periods(int32 periods)
 				 errmsg("cohort periods must be between 1 and 1000, not %d", periods)));
 }
 
-/* Parsed period argument, cached per call site next to the key maker. */
+/* Parsed period argument, cached per call site. */
 typedef struct CohortCallCache
 {
-	KeyMaker	km;				/* first: key_maker() reads fn_extra as one */
 	text	   *period_arg;
 	CohortPeriod unit;
 } CohortCallCache;
@@ -829,32 +1009,9 @@ cohort_retention_sfunc(PG_FUNCTION_ARGS)
 	int32		periods = 12;
 
 	if (fcinfo->flinfo->fn_extra == NULL)
-	{
-		/* allocate the larger cache; key_maker fills in its first part */
-		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CohortCallCache));
-		fcinfo->flinfo->fn_extra = cc;
-		cc->km.typid = InvalidOid;
-	}
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(CohortCallCache));
 	cc = (CohortCallCache *) fcinfo->flinfo->fn_extra;
-	if (!OidIsValid(cc->km.typid))
-	{
-		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
-
-		if (!OidIsValid(typid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("could not determine the type of the entity argument")));
-		cc->km.typid = typid;
-		cc->km.intkey = (typid == INT2OID || typid == INT4OID || typid == INT8OID);
-		if (!cc->km.intkey)
-		{
-			Oid			outfn;
-			bool		isvarlena;
-
-			getTypeOutputInfo(typid, &outfn, &isvarlena);
-			fmgr_info_cxt(outfn, &cc->km.out, fcinfo->flinfo->fn_mcxt);
-		}
-	}
 	if (PG_NARGS() > 3)
 	{
 		text	   *p;

@@ -324,6 +324,111 @@ nm_curvature(nm_objective f, void *ctx, int n, const double *x, double fx)
 }
 
 /*
+ * Polish a Nelder-Mead optimum with Newton steps on central-difference
+ * derivatives: from that close, each step gains digits, so the result is
+ * the optimum to near machine precision whatever path the simplex took
+ * (and so independent of the input order).  A step is kept only when it
+ * lowers f.
+ */
+static void
+newton_polish(nm_objective f, void *ctx, int n, double *x, double *fx)
+{
+	int			iter;
+
+	for (iter = 0; iter < 4; iter++)
+	{
+		double		H[NM_MAXDIM][NM_MAXDIM + 1];	/* with the gradient column */
+		double		y[NM_MAXDIM],
+					step[NM_MAXDIM];
+		const double h = 1e-4;
+		double		fy;
+		int			i,
+					j,
+					k;
+
+		memcpy(y, x, sizeof(double) * n);
+		for (i = 0; i < n; i++)
+		{
+			double		fp,
+						fm;
+
+			y[i] = x[i] + h;
+			fp = nm_eval(f, ctx, y);
+			y[i] = x[i] - h;
+			fm = nm_eval(f, ctx, y);
+			y[i] = x[i];
+			H[i][n] = -(fp - fm) / (2.0 * h);
+			H[i][i] = (fp - 2.0 * *fx + fm) / (h * h);
+			for (j = 0; j < i; j++)
+			{
+				double		fpp,
+							fpm,
+							fmp,
+							fmm;
+
+				y[i] = x[i] + h;
+				y[j] = x[j] + h;
+				fpp = nm_eval(f, ctx, y);
+				y[j] = x[j] - h;
+				fpm = nm_eval(f, ctx, y);
+				y[i] = x[i] - h;
+				fmm = nm_eval(f, ctx, y);
+				y[j] = x[j] + h;
+				fmp = nm_eval(f, ctx, y);
+				y[i] = x[i];
+				y[j] = x[j];
+				H[i][j] = H[j][i] = (fpp - fpm - fmp + fmm) / (4.0 * h * h);
+			}
+		}
+		/* solve H step = -g by Gaussian elimination with partial pivoting */
+		for (k = 0; k < n; k++)
+		{
+			int			piv = k;
+
+			for (i = k + 1; i < n; i++)
+				if (fabs(H[i][k]) > fabs(H[piv][k]))
+					piv = i;
+			if (!(fabs(H[piv][k]) > 0) || !isfinite(H[piv][k]))
+				return;
+			if (piv != k)
+				for (j = 0; j <= n; j++)
+				{
+					double		t = H[k][j];
+
+					H[k][j] = H[piv][j];
+					H[piv][j] = t;
+				}
+			for (i = k + 1; i < n; i++)
+			{
+				double		m = H[i][k] / H[k][k];
+
+				for (j = k; j <= n; j++)
+					H[i][j] -= m * H[k][j];
+			}
+		}
+		for (i = n - 1; i >= 0; i--)
+		{
+			double		v = H[i][n];
+
+			for (j = i + 1; j < n; j++)
+				v -= H[i][j] * step[j];
+			step[i] = v / H[i][i];
+		}
+		for (i = 0; i < n; i++)
+		{
+			if (!isfinite(step[i]) || fabs(step[i]) > 0.1)
+				return;			/* not in the quadratic neighbourhood */
+			y[i] = x[i] + step[i];
+		}
+		fy = nm_eval(f, ctx, y);
+		if (!(fy <= *fx))
+			return;
+		memcpy(x, y, sizeof(double) * n);
+		*fx = fy;
+	}
+}
+
+/*
  * Is the converged point th a proper maximum of the likelihood?  Each
  * log-parameter must lie in [lo, hi] (shape parameters between 1e-4 and
  * 1e4, scale parameters within 1e6 of the data's own scale: beyond, the
@@ -623,6 +728,14 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 
 	bgnbd_prepare(obs, n, &d);
 
+	/* the sums again, in the sorted order: the fit must not depend on it */
+	sumx = sumT = 0.0;
+	for (i = 0; i < d.n; i++)
+	{
+		sumx += d.w[i] * d.ux[d.ix[i]];
+		sumT += d.w[i] * d.uT[d.iT[i]];
+	}
+
 	/*
 	 * Two starting points: unit shapes with the scale set by the mean
 	 * purchase rate, and a heterogeneous start (small r, a).
@@ -641,6 +754,8 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 		th[2] = log(s == 0 ? 1.0 : 0.5);
 		th[3] = log(s == 0 ? 1.0 : 3.0);
 		conv = nm_minimise(bgnbd_objective, &d, 4, th, &fx);
+		if (conv)
+			newton_polish(bgnbd_objective, &d, 4, th, &fx);
 		if (conv && fx < fbest && fit_is_proper(bgnbd_objective, &d, 4, th, fx, lo, hi))
 		{
 			fbest = fx;
@@ -810,12 +925,27 @@ gg_ll_prepared(const GgData *d, double p, double q, double g)
 	return total;
 }
 
+static int
+cmp_gg_obs(const void *a, const void *b)
+{
+	const GammaGammaObs *x = (const GammaGammaObs *) a;
+	const GammaGammaObs *y = (const GammaGammaObs *) b;
+
+	if (x->x != y->x)
+		return (x->x > y->x) - (x->x < y->x);
+	return (x->m > y->m) - (x->m < y->m);
+}
+
 static void
-gg_prepare(const GammaGammaObs *obs, int64 n, GgData *d)
+gg_prepare(const GammaGammaObs *in, int64 n, GgData *d)
 {
 	double	   *col = palloc(sizeof(double) * Max(n, 1));
+	GammaGammaObs *obs = palloc_extended(sizeof(GammaGammaObs) * Max(n, 1), MCXT_ALLOC_HUGE);
 	int64		i;
 
+	/* in a fixed order, so that the sums do not depend on the input order */
+	memcpy(obs, in, sizeof(GammaGammaObs) * n);
+	qsort(obs, n, sizeof(GammaGammaObs), cmp_gg_obs);
 	memset(d, 0, sizeof(*d));
 	d->obs = obs;
 	d->n = n;
@@ -881,6 +1011,10 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 						n, obs[0].m),
 				 errhint("The spend model needs variation in the average purchase value.")));
 	gg_prepare(obs, n, &d);
+	/* the mean again, in the sorted order: the fit must not depend on it */
+	mean = 0.0;
+	for (i = 0; i < n; i++)
+		mean += d.obs[i].m / n;
 	for (s = 0; s < 2; s++)
 	{
 		double		th[3];
@@ -897,6 +1031,8 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 		th[2] = log(mean * (q0 - 1.0) / p0);
 
 		conv = nm_minimise(gg_objective, &d, 3, th, &fx);
+		if (conv)
+			newton_polish(gg_objective, &d, 3, th, &fx);
 		if (conv && fx < fbest && fit_is_proper(gg_objective, &d, 3, th, fx, lo, hi))
 		{
 			fbest = fx;
@@ -1066,6 +1202,8 @@ sbg_fit_survivors(const int64 *surv, int n, SbgParams *out)
 		th[1] = log(s == 0 ? 1.0 : 3.0);
 
 		conv = nm_minimise(sbg_objective, &d, 2, th, &fx);
+		if (conv)
+			newton_polish(sbg_objective, &d, 2, th, &fx);
 		if (conv && fx < fbest && fit_is_proper(sbg_objective, &d, 2, th, fx, lo, hi))
 		{
 			fbest = fx;
