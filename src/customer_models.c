@@ -95,8 +95,8 @@ nm_run(nm_objective f, void *ctx, int n, double *x, double *fx, double step,
 			for (j = 0; j < n; j++)
 				size = Max(size, fabs(s[i][j] - s[lo][j]));
 		if (isfinite(fs[hi]) &&
-			fs[hi] - fs[lo] <= 1e-12 * (fabs(fs[lo]) + 1e-10) &&
-			size <= 1e-8)
+			fs[hi] - fs[lo] <= 1e-11 * (fabs(fs[lo]) + 1e-10) &&
+			size <= 1e-6)
 		{
 			done = true;
 			break;
@@ -203,7 +203,7 @@ nm_minimise(nm_objective f, void *ctx, int n, double *x, double *fx)
 		for (j = 0; j < n; j++)
 			moved = Max(moved, fabs(x[j] - prev[j]));
 		if (collapsed && restart > 0 && isfinite(*fx) &&
-			fprev - *fx <= 1e-10 * (fabs(*fx) + 1e-10) && moved <= 1e-6)
+			fprev - *fx <= 1e-10 * (fabs(*fx) + 1e-10) && moved <= 1e-5)
 			return true;
 		fprev = *fx;
 	}
@@ -425,6 +425,11 @@ newton_polish(nm_objective f, void *ctx, int n, double *x, double *fx)
 			return;
 		memcpy(x, y, sizeof(double) * n);
 		*fx = fy;
+		for (i = 0; i < n; i++)
+			if (fabs(step[i]) > 1e-10)
+				break;
+		if (i == n)
+			return;				/* converged */
 	}
 }
 
@@ -754,8 +759,6 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 		th[2] = log(s == 0 ? 1.0 : 0.5);
 		th[3] = log(s == 0 ? 1.0 : 3.0);
 		conv = nm_minimise(bgnbd_objective, &d, 4, th, &fx);
-		if (conv)
-			newton_polish(bgnbd_objective, &d, 4, th, &fx);
 		if (conv && fx < fbest && fit_is_proper(bgnbd_objective, &d, 4, th, fx, lo, hi))
 		{
 			fbest = fx;
@@ -763,6 +766,8 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 			ok = true;
 		}
 	}
+	if (ok)
+		newton_polish(bgnbd_objective, &d, 4, best, &fbest);
 	if (!ok)
 		FIT_FAIL(elevel,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -1031,8 +1036,6 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 		th[2] = log(mean * (q0 - 1.0) / p0);
 
 		conv = nm_minimise(gg_objective, &d, 3, th, &fx);
-		if (conv)
-			newton_polish(gg_objective, &d, 3, th, &fx);
 		if (conv && fx < fbest && fit_is_proper(gg_objective, &d, 3, th, fx, lo, hi))
 		{
 			fbest = fx;
@@ -1040,6 +1043,8 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 			ok = true;
 		}
 	}
+	if (ok)
+		newton_polish(gg_objective, &d, 3, best, &fbest);
 	if (!ok)
 		FIT_FAIL(elevel,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -1202,8 +1207,6 @@ sbg_fit_survivors(const int64 *surv, int n, SbgParams *out)
 		th[1] = log(s == 0 ? 1.0 : 3.0);
 
 		conv = nm_minimise(sbg_objective, &d, 2, th, &fx);
-		if (conv)
-			newton_polish(sbg_objective, &d, 2, th, &fx);
 		if (conv && fx < fbest && fit_is_proper(sbg_objective, &d, 2, th, fx, lo, hi))
 		{
 			fbest = fx;
@@ -1211,6 +1214,8 @@ sbg_fit_survivors(const int64 *surv, int n, SbgParams *out)
 			ok = true;
 		}
 	}
+	if (ok)
+		newton_polish(sbg_objective, &d, 2, best, &fbest);
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
