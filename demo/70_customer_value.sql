@@ -67,11 +67,14 @@ CREATE TABLE demo_models AS
 SELECT bgnbd_fit(frequency, recency, t) AS purchases,
        gamma_gamma_fit(frequency, monetary_value) AS spend
   FROM demo_customers;
-\x on
-SELECT (purchases).*, (spend).p, (spend).q, (spend).gamma, (spend).log_likelihood AS spend_log_likelihood,
-       (spend).customers AS spend_customers
+SELECT round((purchases).r::numeric, 4) AS r, round((purchases).alpha::numeric, 4) AS alpha,
+       round((purchases).a::numeric, 4) AS a, round((purchases).b::numeric, 4) AS b,
+       round((purchases).log_likelihood::numeric, 2) AS log_likelihood, (purchases).customers
   FROM demo_models;
-\x off
+SELECT round((spend).p::numeric, 4) AS p, round((spend).q::numeric, 4) AS q,
+       round((spend).gamma::numeric, 4) AS gamma,
+       round((spend).log_likelihood::numeric, 2) AS log_likelihood, (spend).customers
+  FROM demo_models;
 
 \echo
 \echo '== 3. Per-customer predictions: the 8 most valuable customers over 12 months =='
