@@ -3,7 +3,7 @@
 -- the comments) and on the CDNOW sample (test/data).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(33);
+SELECT plan(38);
 SET LOCAL TimeZone = 'UTC';
 
 -- retention: the example of ClickHouse's documentation ------------------------
@@ -73,6 +73,13 @@ SELECT throws_ok($$SELECT cohort_retention(customer, ts, 'month', 0) FROM cohort
                  '0 periods: error');
 SELECT is((SELECT cohort_retention(customer, ts) FROM cohort_orders WHERE false), NULL::cohort_matrix,
           'no events: NULL');
+-- entities are equal as GROUP BY sees them: numeric 1.0 = 1.00
+SELECT is((SELECT (c).active FROM (SELECT cohort_retention(e, ts, 'month', 1) AS c
+                                     FROM (VALUES (1.0::numeric, '2024-01-10'::timestamptz),
+                                                  (1.00, '2024-02-10')) v(e, ts)) s),
+          '{{1,1}}'::bigint[], 'numeric 1.0 and 1.00 are one entity');
+SELECT throws_ok($$SELECT cohort_retention(e, now()) FROM (VALUES (point(1, 2))) v(e)$$, '42883', NULL,
+                 'an entity type without a hash operator class: error');
 
 -- ltv_report on a hand-made table -----------------------------------------------
 -- c1: 2023-01-01 $10, 2023-07-02 $20 (182 days apart); c2: 2022-12-01 $30;
@@ -129,6 +136,35 @@ SELECT ok((SELECT abs((r).predicted_ltv - l) < 1e-9
              FROM (SELECT ltv_report(customer, ts, amount) AS r, ltv(customer, ts, amount) AS l
                      FROM cdnow_orders) s),
           'ltv_report carries the same prediction and models');
+
+-- parallel aggregation with text customers (states serialised with the
+-- type's send/receive functions) gives the same value
+CREATE TABLE cdnow_text_orders AS SELECT 'c' || customer AS customer, ts, amount FROM cdnow_orders;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_leader_participation = off;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text; t text := '';
+BEGIN
+    FOR r IN EXECUTE 'EXPLAIN ' || q LOOP t := t || r || E'\n'; END LOOP;
+    RETURN t;
+END $$;
+SELECT matches(pg_temp.plan_of('SELECT ltv(customer, ts, amount) FROM cdnow_text_orders'), 'Partial Aggregate',
+               'text customers: a parallel plan');
+SELECT ok((SELECT abs(ltv(customer, ts, amount)
+                      - (SELECT avg(ltv(bg, gg, frequency, recency, t, monetary_value)) FROM cdnow_summary, cdnow_models)) < 1e-6
+             FROM cdnow_text_orders),
+          'text customers, parallel: the same one-call ltv');
+SELECT is((SELECT (cohort_retention(customer, ts)).cohort_size FROM cdnow_text_orders),
+          (SELECT (cohort_retention(customer, ts)).cohort_size FROM cdnow_orders),
+          'text customers, parallel: the same cohorts');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
 
 -- acquisition cost -------------------------------------------------------------
 -- spend 20000: 10000 leads -> 2.00 each, 2500 qualified -> 8.00, 400 customers -> 50.00
