@@ -8,7 +8,7 @@ INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 
 # pg_regress runs every sql/*.sql (not the install parts) in name order.
 REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=funnel
+REGRESS_OPTS = --inputdir=. --load-extension=funnel --encoding=UTF8
 
 EXTRA_CLEAN = results regression.diffs regression.out
 

@@ -110,6 +110,19 @@ JOIN (VALUES ('ads', '{4,2,1,1,1}'::bigint[]),
              ('organic', '{4,3,3,1,1}')) e(channel, expected) USING (channel)
 ORDER BY channel;
 
+-- A report with a total row (GROUP BY ROLLUP): the channels as above and
+-- the whole table {9,7,6,4,2} (u1, in two channels, counted once).
+SELECT e.channel, got, got = expected AS ok FROM (
+  SELECT channel,
+         funnel_stage_counts('1 day', user_id, ts, event,
+           ARRAY['visit','product_view','add_to_cart','checkout','purchase']) AS got
+  FROM shop GROUP BY ROLLUP (channel)) s
+JOIN (VALUES ('ads', '{4,2,1,1,1}'::bigint[]),
+             ('email', '{2,2,2,2,0}'),
+             ('organic', '{4,3,3,1,1}'),
+             ('total', '{9,7,6,4,2}')) e(channel, expected) ON coalesce(s.channel, 'total') = e.channel
+ORDER BY e.channel;
+
 -- Conversion per channel: element 1 is 1, element k = count_k / count_(k-1);
 -- email's purchase step is 0/2 = 0.
 SELECT channel, got, got = expected AS ok FROM (
@@ -156,6 +169,19 @@ SELECT got, got = '{9,6,5,4,2}' AS ok FROM (
 SELECT got, got = '{9,6,5,3,1}' AS ok FROM (
   SELECT funnel_stage_counts('1 day', 'strict_increase', user_id, ts, event,
            ARRAY['visit','product_view','add_to_cart','checkout','purchase']) AS got
+  FROM shop) s;
+
+-- funnel_conversion with a mode: the ratios of the strict_order counts
+-- {9,6,5,4,2} and of the strict_deduplication counts {9,7,5,4,2} (as
+-- funnel_event values).
+SELECT got = ARRAY[1, 6/9::float8, 5/6::float8, 4/5::float8, 2/4::float8] AS ok FROM (
+  SELECT funnel_conversion('1 day', 'strict_order', user_id, ts, event,
+           ARRAY['visit','product_view','add_to_cart','checkout','purchase']) AS got
+  FROM shop) s;
+SELECT got = ARRAY[1, 7/9::float8, 5/7::float8, 4/5::float8, 2/4::float8] AS ok FROM (
+  SELECT funnel_conversion('1 day', 'strict_deduplication', user_id,
+           funnel_event(ts, event = 'visit', event = 'product_view',
+                        event = 'add_to_cart', event = 'checkout', event = 'purchase')) AS got
   FROM shop) s;
 
 -- ---------------------------------------------------------------------------
@@ -305,6 +331,29 @@ ORDER BY region;
 -- step 1).
 SELECT funnel_stage_counts('1 day', 1, funnel_event('2024-01-01', 7)) AS got,
        funnel_stage_counts('1 day', 1, funnel_event('2024-01-01', 7)) = '{0,0,0,0,0,0,0}' AS ok;
+
+-- The longest funnel, 64 steps: entity 1 has step k at second k (all 64
+-- reached), entity 2 the same without step 33 (stops at 32): 64 elements,
+-- 2 for steps 1..32, 1 for steps 33..64; the same with 64 conditions.
+SELECT got = array_fill(2::bigint, ARRAY[32]) || array_fill(1::bigint, ARRAY[32]) AS ok FROM (
+  SELECT funnel_stage_counts('1 hour', e, funnel_event('2024-01-01'::timestamptz + k * interval '1 s', k)) AS got
+  FROM generate_series(1, 2) e, generate_series(1, 64) k WHERE e = 1 OR k <> 33) s;
+SELECT got = array_fill(2::bigint, ARRAY[32]) || array_fill(1::bigint, ARRAY[32]) AS ok FROM (
+  SELECT funnel_stage_counts('1 hour', e, '2024-01-01'::timestamptz + k * interval '1 s',
+           VARIADIC (SELECT array_agg(j = k ORDER BY j) FROM generate_series(1, 64) j)) AS got
+  FROM generate_series(1, 2) e, generate_series(1, 64) k WHERE e = 1 OR k <> 33) s;
+
+-- Extreme timestamps.  Entity 1: step 1 at the first and step 2 at the last
+-- representable second, about 299,000 years apart: outside a window of
+-- 290000 years (an interval year is 360 days: 104,400,000 days).  Entity 2:
+-- both steps in the last hour; entity 3: both in the first second.  {3,2}
+-- for either window.
+SELECT got_wide, got_wide = '{3,2}' AS wide_ok, got_day = '{3,2}' AS day_ok FROM (
+  SELECT funnel_stage_counts('290000 years', e, ts, s = 1, s = 2) AS got_wide,
+         funnel_stage_counts('1 day', e, ts, s = 1, s = 2) AS got_day
+  FROM (VALUES (1, '4713-11-24 00:00:00 BC'::timestamptz, 1), (1, '294276-12-31 23:59:59', 2),
+               (2, '294276-12-31 23:00:00', 1), (2, '294276-12-31 23:59:59.999999', 2),
+               (3, '4713-11-24 00:00:00 BC', 1), (3, '4713-11-24 00:00:01 BC', 2)) v(e, ts, s)) q;
 
 -- ---------------------------------------------------------------------------
 -- Empty input and NULL entities

@@ -173,6 +173,12 @@ SELECT time_to_convert('1 hour', ts, a, b, c) AS got,
 FROM (VALUES ('2024-01-01 10:00'::timestamptz, true, true, false),
              ('2024-01-01 10:45', false, false, true)) v(ts, a, b, c);
 
+-- 64 steps, step k at second k: 63 s from step 1 to step 64; to_step 33:
+-- 32 s.
+SELECT time_to_convert('1 hour', funnel_event('2024-01-01'::timestamptz + k * interval '1 s', k)) AS to_64,
+       time_to_convert('1 hour', '', 33, funnel_event('2024-01-01'::timestamptz + k * interval '1 s', k)) AS to_33
+FROM generate_series(1, 64) k;
+
 -- ---------------------------------------------------------------------------
 -- CRM leads, window 90 days (2024 is a leap year).  Long conversions come
 -- back as hours (the interval carries no days).

@@ -429,3 +429,7 @@ SELECT u, ts, e,
        window_funnel('10 s', funnel_event(t(ts), e = 'a', e = 'b', e = 'c'))
            OVER (PARTITION BY u ORDER BY ts, e ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS last_two
 FROM wf ORDER BY u, ts, e;
+
+DROP TABLE cases, ev, got, forms, nn, wf;
+DROP PROCEDURE add_case(text, numeric, text, text[], int, text);
+DROP FUNCTION t(numeric), conds(text, text[]), onehot(int, int);

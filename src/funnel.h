@@ -165,6 +165,7 @@ typedef struct FunnelInput
 	FunnelConfig *configs[8];
 } FunnelInput;
 
+extern MemoryContext funnel_agg_context(FunctionCallInfo fcinfo, const char *fname);
 extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
 									 FunnelInputKind kind, int args);
 extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,

@@ -117,7 +117,7 @@ entity_table_create(MemoryContext cxt, const FunnelConfig *cfg, Oid typid,
 	if (!OidIsValid(collation) && type_is_collatable(typid))
 		collation = DEFAULT_COLLATION_OID;
 	t->collation = collation;
-	t->arena_block = 8192;
+	t->arena_block = 1024;		/* doubles up to 1 MB: small groups stay small */
 	get_typlenbyval(typid, &t->typlen, &t->typbyval);
 	if (typid == INT8OID && t->typbyval)
 		t->kind = ENTITY_INT8;
@@ -138,7 +138,7 @@ entity_table_create(MemoryContext cxt, const FunnelConfig *cfg, Oid typid,
 		t->eq_fn = &tce->eq_opr_finfo;
 	}
 	t->track_size = funnel_track_size(cfg, ENTITY_INLINE_LOG);
-	t->hash = entity_create(cxt, 256, t);
+	t->hash = entity_create(cxt, 16, t);
 	t->mem = sizeof(EntityTable) + t->hash->size * sizeof(EntityEntry);
 	return t;
 }

@@ -16,18 +16,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
-
 /* ---------- over raw rows ---------- */
 
 /*
@@ -38,7 +26,7 @@ Datum
 funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 					bool want_elapsed)
 {
-	MemoryContext cxt = agg_context(fcinfo, "funnel_stage_counts");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
 	EntityTable *t = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
 	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
 	int64		ts;
@@ -88,7 +76,7 @@ PG_FUNCTION_INFO_V1(funnel_entities_combine);
 Datum
 funnel_entities_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "funnel_entities_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_entities_combine");
 	EntityTable *a = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
 	EntityTable *b = PG_ARGISNULL(1) ? NULL : (EntityTable *) PG_GETARG_POINTER(1);
 
@@ -108,7 +96,7 @@ PG_FUNCTION_INFO_V1(funnel_entities_serialize);
 Datum
 funnel_entities_serialize(PG_FUNCTION_ARGS)
 {
-	agg_context(fcinfo, "funnel_entities_serialize");
+	funnel_agg_context(fcinfo, "funnel_entities_serialize");
 	PG_RETURN_BYTEA_P(entity_table_serialize((EntityTable *) PG_GETARG_POINTER(0)));
 }
 
@@ -116,7 +104,7 @@ PG_FUNCTION_INFO_V1(funnel_entities_deserialize);
 Datum
 funnel_entities_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "funnel_entities_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_entities_deserialize");
 
 	PG_RETURN_POINTER(entity_table_deserialize(cxt, PG_GETARG_BYTEA_PP(0)));
 }
@@ -246,7 +234,7 @@ PG_FUNCTION_INFO_V1(funnel_levels_sfunc);
 Datum
 funnel_levels_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "funnel_stage_counts");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
 	LevelCounts *st = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
 	int32		level,
 				nsteps;
@@ -283,7 +271,7 @@ PG_FUNCTION_INFO_V1(funnel_levels_combine);
 Datum
 funnel_levels_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "funnel_levels_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_levels_combine");
 	LevelCounts *a = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
 	LevelCounts *b = PG_ARGISNULL(1) ? NULL : (LevelCounts *) PG_GETARG_POINTER(1);
 	int			k;
@@ -317,7 +305,7 @@ funnel_levels_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			k;
 
-	agg_context(fcinfo, "funnel_levels_serialize");
+	funnel_agg_context(fcinfo, "funnel_levels_serialize");
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, st->nsteps);
 	for (k = 0; k <= st->nsteps; k++)
@@ -329,7 +317,7 @@ PG_FUNCTION_INFO_V1(funnel_levels_deserialize);
 Datum
 funnel_levels_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "funnel_levels_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_levels_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	LevelCounts *st = MemoryContextAllocZero(cxt, sizeof(LevelCounts));

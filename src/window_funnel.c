@@ -26,18 +26,6 @@ typedef struct WindowFunnelState
 	FunnelTrack track;			/* variable size: keep last */
 } WindowFunnelState;
 
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
-
 /*
  * Allocations are rounded up to a power of two: give the inline log what
  * would otherwise be wasted (at least 16 bytes).
@@ -87,7 +75,7 @@ static Datum
 group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 		  bool want_elapsed)
 {
-	MemoryContext cxt = agg_context(fcinfo, want_elapsed ? "time_to_convert" : "window_funnel");
+	MemoryContext cxt = funnel_agg_context(fcinfo, want_elapsed ? "time_to_convert" : "window_funnel");
 	WindowFunnelState *st = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
 	FunnelInput *in = funnel_input_get(fcinfo, kind, args);
 	int64		ts;
@@ -219,7 +207,7 @@ PG_FUNCTION_INFO_V1(window_funnel_combine);
 Datum
 window_funnel_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "window_funnel_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "window_funnel_combine");
 	WindowFunnelState *a = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
 	WindowFunnelState *b = PG_ARGISNULL(1) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(1);
 
@@ -245,7 +233,7 @@ window_funnel_serialize(PG_FUNCTION_ARGS)
 	WindowFunnelState *st = (WindowFunnelState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
-	agg_context(fcinfo, "window_funnel_serialize");
+	funnel_agg_context(fcinfo, "window_funnel_serialize");
 	pq_begintypsend(&buf);
 	funnel_config_serialize(st->cfg, &buf);
 	funnel_track_serialize(&st->track, &buf);
@@ -256,7 +244,7 @@ PG_FUNCTION_INFO_V1(window_funnel_deserialize);
 Datum
 window_funnel_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "window_funnel_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "window_funnel_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	FunnelConfig *cfg = MemoryContextAlloc(cxt, sizeof(FunnelConfig));

@@ -24,16 +24,43 @@ exec 9>/tmp/funnel-install.lock
 flock 9
 make install
 
-pg_virtualenv -v 15 bash -c '
-  set -e
-  status=0
-  make installcheck || { cat regression.diffs 2>/dev/null | head -200; status=1; }
-  # window_funnel against a transcription of the spec, every mode
-  createdb funnel_diff
-  psql -q -d funnel_diff -c "CREATE EXTENSION funnel"
-  PGDATABASE=funnel_diff python3 test/tools/differential.py 1500 "${FUNNEL_TEST_SEED:-$RANDOM}" || status=1
-  createdb funnel_tap
-  psql -q -d funnel_tap -c "CREATE EXTENSION pgtap"
-  pg_prove -d funnel_tap --ext .sql test/ || status=1
-  exit $status
-'
+passed=0
+failed=0
+record() {  # record NAME STATUS
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "== $1: ok"
+  else failed=$((failed + 1)); echo "== $1: FAILED"; fi
+}
+
+run_in_cluster() {
+  pg_virtualenv -v 15 bash -c '
+    set -e
+    status=0
+    make installcheck || { cat regression.diffs 2>/dev/null | head -200; status=1; }
+    echo "pg_regress=$status" >> "$FUNNEL_RESULTS"
+    # window_funnel against a transcription of the spec, every mode
+    createdb funnel_diff
+    psql -q -d funnel_diff -c "CREATE EXTENSION funnel"
+    s=0; PGDATABASE=funnel_diff python3 test/tools/differential.py 1500 "${FUNNEL_TEST_SEED:-$RANDOM}" || s=1
+    echo "differential=$s" >> "$FUNNEL_RESULTS"
+    createdb funnel_tap
+    psql -q -d funnel_tap -c "CREATE EXTENSION pgtap"
+    s=0; pg_prove -d funnel_tap --ext .sql test/ || s=1
+    echo "pgtap=$s" >> "$FUNNEL_RESULTS"
+  '
+}
+
+export FUNNEL_RESULTS=$(mktemp)
+run_in_cluster || true
+for part in pg_regress differential pgtap; do
+  s=$(grep "^$part=" "$FUNNEL_RESULTS" | cut -d= -f2)
+  record "$part" "${s:-1}"
+done
+rm -f "$FUNNEL_RESULTS"
+
+# checks that need their own cluster or other programs (each starts its own)
+s=0; bash test/funnel_svg.sh || s=1; record "SVG in headless Chromium" $s
+s=0; bash test/attribution_svg.sh || s=1; record "attribution SVG in headless Chromium" $s
+s=0; bash test/pg_cron.sh || s=1; record "materialized reports refreshed by pg_cron" $s
+
+echo "test suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -11,8 +11,38 @@
 --    journey function = the aggregate.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(250);
+SELECT plan(354);
 SET LOCAL timezone = 'UTC';
+
+-- ---------------------------------------------------------------------------
+-- Catalog: every one of these aggregates can run in parallel (combine,
+-- serialise, deserialise, PARALLEL SAFE) and as a window function (the
+-- final function only reads the state); every signature has a comment.
+-- ---------------------------------------------------------------------------
+-- at least 7 + 7 (three step inputs, with and without mode, and from
+-- levels) + 9 (fixed-arity overloads of the condition forms add more)
+SELECT cmp_ok(count(*)::int, '>=', 23, 'funnel_stage_counts, funnel_conversion and time_to_convert aggregates')
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+WHERE p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert');
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
+          'aggregates lacking combine/serialise/deserialise, PARALLEL SAFE or a read-only final function')
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+WHERE p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert')
+  AND (a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0
+       OR p.proparallel <> 's' OR a.aggfinalmodify <> 'r');
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
+          'functions and aggregates without a comment')
+FROM pg_proc p
+WHERE (p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert')
+       OR p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_levels\_%'
+       OR p.proname LIKE 'time\_to\_convert\_%')
+  AND obj_description(p.oid, 'pg_proc') IS NULL;
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
+          'support functions that are not PARALLEL SAFE')
+FROM pg_proc p
+WHERE (p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_levels\_%'
+       OR p.proname LIKE 'time\_to\_convert\_%' OR p.proname = 'funnel_conversion')
+  AND p.proparallel <> 's';
 
 -- ---------------------------------------------------------------------------
 -- Data: 3000 entities, 1..12 rows each, times on a 1-minute grid over 40
@@ -49,11 +79,12 @@ ANALYZE sc_events;
 
 SELECT cmp_ok((SELECT count(*) FROM sc_events), '>', 15000::bigint, 'enough rows');
 
--- The three step inputs of one funnel (steps 1..4), as SQL fragments.  The
+-- The step inputs of one funnel (steps 1..4), as SQL fragments.  The
 -- event-name form names 'b' twice, so a 'b' row matches steps 2 and 3.
 CREATE FUNCTION pg_temp.step_args(form text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE form
     WHEN 'bools' THEN 'ts, c1, c2, c3, c4'
+    WHEN 'variadic' THEN 'ts, VARIADIC ARRAY[c1, c2, c3, c4]'
     WHEN 'names' THEN 'ts, ev, ARRAY[''a'',''b'',''b'',''c'']'
     WHEN 'event' THEN 'funnel_event(ts, c1, c2, c3, c4)'
   END $$;
@@ -96,7 +127,9 @@ INSERT INTO modes VALUES ('default'), ('strict_deduplication'), ('strict_order')
   ('strict_increase'), ('strict_order, allow_reentry'),
   ('strict_once'), ('strict_once, strict_deduplication'), ('strict_order,strict_once');
 CREATE TABLE forms (form text);
-INSERT INTO forms VALUES ('bools'), ('names'), ('event');
+-- bools: four conditions (a fixed-arity overload); variadic: the same as
+-- an explicit boolean[]
+INSERT INTO forms VALUES ('bools'), ('variadic'), ('names'), ('event');
 CREATE TABLE ents (ent text);
 INSERT INTO ents VALUES ('e_big'), ('e_int'), ('e_text'), ('e_uuid');
 
@@ -109,7 +142,7 @@ SELECT ok(count(DISTINCT pg_temp.run(pg_temp.two_level('sc_events', 'bools', mod
           'the modes give different counts on this data')
 FROM modes;
 
--- 1-96: one pass = two levels, for every form, mode and entity type.
+-- one pass = two levels, for every form, mode and entity type
 SELECT is(pg_temp.run(pg_temp.one_pass('funnel_stage_counts', 'sc_events', form, mode, ent)),
           pg_temp.run(pg_temp.two_level('sc_events', form, mode, ent)),
           format('stage counts = two-level (%s, %s, %s)', form, mode, ent))
@@ -139,6 +172,41 @@ SELECT is((SELECT funnel_stage_counts(level, 4) FROM (
              FROM sc_events WHERE e IS NOT NULL GROUP BY e) s),
           (SELECT funnel_stage_counts('10 minutes', e, ts, c1, c2, c3, c4) FROM sc_events),
           'funnel_stage_counts(level, steps) = one pass');
+
+-- ---------------------------------------------------------------------------
+-- As window functions: running stage counts over 10-minute buckets (rows
+-- with a NULL time form the last bucket) = the aggregate over every row up
+-- to that bucket.  The final function runs on a state that keeps growing.
+-- ---------------------------------------------------------------------------
+CREATE TABLE sc_b AS
+SELECT *, floor(extract(epoch FROM ts - '2024-05-01 00:00+00') / 600)::int AS b FROM sc_events;
+SELECT results_eq(
+  format($$SELECT DISTINCT b, funnel_stage_counts('10 minutes', %s%s, %s) OVER (ORDER BY b)
+           FROM sc_b ORDER BY b$$, pg_temp.mode_arg(mode), ent, pg_temp.step_args(form)),
+  format($$SELECT bs.b, (SELECT funnel_stage_counts('10 minutes', %s%s, %s)
+                          FROM sc_b WHERE sc_b.b <= bs.b OR bs.b IS NULL)
+           FROM (SELECT DISTINCT b FROM sc_b) bs ORDER BY bs.b$$, pg_temp.mode_arg(mode), ent, pg_temp.step_args(form)),
+  format('running stage counts OVER (ORDER BY bucket) = counts up to each bucket (%s, %s, %s)', form, mode, ent))
+FROM forms, modes, (VALUES ('e_big'), ('e_text')) e(ent)
+WHERE mode IN ('default', 'strict_deduplication', 'strict_order')
+ORDER BY form, mode, ent;
+SELECT results_eq(
+  $$SELECT DISTINCT b, funnel_conversion('10 minutes', e_int, ts, ev, ARRAY['a','b','b','c']) OVER (ORDER BY b)
+    FROM sc_b ORDER BY b$$,
+  $$SELECT bs.b, (SELECT funnel_conversion('10 minutes', e_int, ts, ev, ARRAY['a','b','b','c'])
+                  FROM sc_b WHERE sc_b.b <= bs.b OR bs.b IS NULL)
+    FROM (SELECT DISTINCT b FROM sc_b) bs ORDER BY bs.b$$,
+  'running funnel_conversion = conversion up to each bucket');
+-- time_to_convert per entity, row by row (300 entities)
+SELECT is((SELECT count(*)::int FROM (
+             SELECT id, e_big,
+                    time_to_convert('10 minutes', '', 3, ts, c1, c2, c3, c4)
+                      OVER (PARTITION BY e_big ORDER BY id ROWS UNBOUNDED PRECEDING) AS running
+             FROM sc_events WHERE e <= 300) r
+           WHERE running IS DISTINCT FROM (
+             SELECT time_to_convert('10 minutes', '', 3, ts, c1, c2, c3, c4)
+             FROM sc_events s WHERE s.e_big = r.e_big AND s.id <= r.id)), 0,
+          'running time_to_convert OVER (PARTITION BY entity ORDER BY id) = aggregate over the rows so far');
 
 -- ---------------------------------------------------------------------------
 -- GROUP BY: 500 groups (rows of one entity spread over several groups).
@@ -352,6 +420,8 @@ WITH per_entity AS (
          time_to_convert('10 minutes', m.mode, 2, s.ts, s.c1, s.c2, s.c3, s.c4) AS t2,
          time_to_convert('10 minutes', m.mode, 3, s.ts, s.c1, s.c2, s.c3, s.c4) AS t3,
          time_to_convert('10 minutes', m.mode, 4, s.ts, s.c1, s.c2, s.c3, s.c4) AS t4,
+         time_to_convert('10 minutes', m.mode, 4, s.ts, VARIADIC ARRAY[s.c1, s.c2, s.c3, s.c4]) AS var_t4,
+         time_to_convert('10 minutes', m.mode, s.ts, VARIADIC ARRAY[s.c1, s.c2, s.c3, s.c4]) AS var_full,
          time_to_convert('10 minutes', m.mode, 4, funnel_event(s.ts, s.c1, s.c2, s.c3, s.c4)) AS ev_t4,
          time_to_convert('10 minutes', m.mode, 2, funnel_event(s.ts, s.c1, s.c2, s.c3, s.c4)) AS ev_t2,
          time_to_convert('10 minutes', m.mode, funnel_event(s.ts, s.c1, s.c2, s.c3, s.c4)) AS ev_default,
@@ -389,6 +459,8 @@ SELECT ok((SELECT count(*) FROM ttc WHERE t_full IS NOT NULL) > 100
           AND (SELECT count(*) FROM ttc WHERE t_full > '0') > 50
           AND (SELECT count(*) FROM ttc WHERE t2 IS NOT NULL AND t_full IS NULL) > 100,
           'the data has conversions, non-zero times and partial funnels');
+SELECT is((SELECT count(*)::int FROM ttc WHERE var_t4 IS DISTINCT FROM t4 OR var_full IS DISTINCT FROM t_full), 0,
+          'VARIADIC boolean[] form = fixed-arity form');
 SELECT is((SELECT count(*)::int FROM ttc WHERE ev_t4 IS DISTINCT FROM t4 OR ev_t2 IS DISTINCT FROM t2), 0,
           'funnel_event form with to_step = conditions form');
 SELECT is((SELECT count(*)::int FROM ttc

@@ -2,7 +2,7 @@
 -- and the detail or hint where it carries the allowed values.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(70);
+SELECT plan(74);
 
 SET LOCAL timezone = 'UTC';
 
@@ -179,6 +179,12 @@ SELECT throws_ok($$ SELECT window_funnel('1 h', ts, e COLLATE pg_temp.nd, '{a}':
     'funnel step names cannot use a nondeterministic collation', 'nondeterministic collation');
 
 -- ---------- funnel.max_state_memory: 54000 ----------
+SELECT is(current_setting('funnel.max_state_memory'), '1GB', 'funnel.max_state_memory defaults to 1GB');
+SELECT throws_ok($$ SET LOCAL funnel.max_state_memory = 10 $$, '22023',
+    '10 kB is outside the valid range for parameter "funnel.max_state_memory" (64 .. 2147483647)',
+    'funnel.max_state_memory is at least 64 kB');
+SELECT throws_ok($$ SET LOCAL funnel.no_such_setting = 1 $$, '42602',
+    'invalid configuration parameter name "funnel.no_such_setting"', 'the funnel. prefix is reserved');
 SET LOCAL funnel.max_state_memory = 64;
 SELECT throws_ok($$ SELECT window_funnel('1 h', '2024-03-01'::timestamptz + g * interval '1 s', g % 2 = 0, g % 2 = 1)
                    FROM generate_series(1, 100000) g $$,
@@ -192,6 +198,27 @@ RESET funnel.max_state_memory;
 SELECT is(window_funnel('1 h', '2024-03-01'::timestamptz + g * interval '1 s', g % 2 = 0, g % 2 = 1), 2,
     'the same group fits under the default limit')
 FROM generate_series(1, 100000) g;
+
+-- ---------- long walks can be cancelled: 57014 ----------
+-- 100000 rows at one time, each matching steps 1 and 2: under strict_once
+-- every step-2 entry meets every chain at step 1 (10^10 visits, none grows
+-- with strict_increase, so memory stays small)
+-- (throws_ok cannot catch a cancel: WHEN OTHERS does not include it)
+CREATE FUNCTION pg_temp.cancel_time(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    EXECUTE q;
+    RETURN 'not cancelled';
+EXCEPTION WHEN query_canceled THEN
+    RETURN CASE WHEN clock_timestamp() - t0 < interval '3 s' THEN 'cancelled in time'
+                ELSE 'cancelled after ' || (clock_timestamp() - t0) END;
+END $$;
+SET LOCAL statement_timeout = '300ms';
+SELECT is(pg_temp.cancel_time($$ SELECT window_funnel('1 h', 'strict_once,strict_increase', '2024-03-01'::timestamptz, true, true)
+                                FROM generate_series(1, 100000) g $$),
+    'cancelled in time', 'a strict_once walk of 10^10 steps is cancelled by statement_timeout (57014)');
+RESET statement_timeout;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- partitionwise aggregation, rows that match nothing, window-function use.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(53);
+SELECT plan(56);
 
 SET LOCAL timezone = 'UTC';
 DO $$ BEGIN PERFORM setseed(0.2024); END $$;
@@ -212,6 +212,29 @@ SELECT is((SELECT count(*) FROM res WHERE event IS DISTINCT FROM bools), 0::bigi
 SELECT is((SELECT count(*) FROM res WHERE journey IS DISTINCT FROM bools), 0::bigint,
     'journey function = boolean aggregate, every configuration');
 
+-- separate conditions (the fixed-arity overloads, 1 to 8 conditions) =
+-- one VARIADIC array; 8 conditions whose last 4 never hold = 4 conditions
+-- (rows unordered: not the order-dependent strict_once+strict_deduplication)
+SELECT is((SELECT count(*) FROM (
+              SELECT c.c, g.u,
+                     window_funnel(make_interval(secs => c.win_s), c.mode, pg_temp.t(g.ts), g.cs[1], g.cs[2], g.cs[3], g.cs[4]) AS fixed,
+                     window_funnel(make_interval(secs => c.win_s), c.mode, pg_temp.t(g.ts), g.cs[1], g.cs[2], g.cs[3], g.cs[4],
+                                   false, NULL, false, NULL) AS fixed8,
+                     window_funnel(make_interval(secs => c.win_s), pg_temp.t(g.ts), g.cs[1], g.cs[2], g.cs[3], g.cs[4]) AS fixed_no_mode
+              FROM cfg c CROSS JOIN gen g WHERE c.n = 4 AND c.c <> 12 GROUP BY c.c, g.u) s
+           JOIN res r USING (c, u) JOIN cfg USING (c)
+           WHERE fixed IS DISTINCT FROM bools OR fixed8 IS DISTINCT FROM bools
+              OR mode = '' AND fixed_no_mode IS DISTINCT FROM bools)
+          + (SELECT count(*) FROM (
+              SELECT c.c, g.u, CASE c.n
+                         WHEN 1 THEN window_funnel(make_interval(secs => c.win_s), c.mode, pg_temp.t(g.ts), g.cs[1])
+                         WHEN 2 THEN window_funnel(make_interval(secs => c.win_s), c.mode, pg_temp.t(g.ts), g.cs[1], g.cs[2])
+                         WHEN 3 THEN window_funnel(make_interval(secs => c.win_s), c.mode, pg_temp.t(g.ts), g.cs[1], g.cs[2], g.cs[3])
+                     END AS fixed
+              FROM cfg c CROSS JOIN gen g WHERE c.n < 4 AND c.c <> 22 GROUP BY c.c, g.u) s
+           JOIN res r USING (c, u) WHERE fixed IS DISTINCT FROM bools), 0::bigint,
+    'separate conditions (1, 2, 3, 4 and 8 of them, with and without a mode) = VARIADIC array');
+
 -- the event-name form = conditions on the name, with names that are
 -- prefixes of each other, the empty name, NULL, and one name used for two
 -- steps (steps a, ab, '', a)
@@ -265,6 +288,20 @@ SELECT is((SELECT count(*) FROM (
            JOIN res r USING (u, c) WHERE s.l IS DISTINCT FROM r.bools), 0::bigint,
     'adding a NULL-time row never changes a level (strict_order too)');
 
+-- a window per group, rows of the groups interleaved (hash aggregation
+-- reads them in table order): 40 groups, windows 1..40 s, a@0 then b@10 s:
+-- level 2 where the window is 10 s or more
+CREATE TEMP TABLE per_group AS
+SELECT * FROM (SELECT w, pg_temp.t(0) AS ts, 'a' AS e FROM generate_series(1, 40) w
+               UNION ALL SELECT w, pg_temp.t(10000000), 'b' FROM generate_series(1, 40) w) s
+ORDER BY random();
+SET LOCAL enable_sort = off;
+SELECT is((SELECT array_agg(w ORDER BY w) FROM (
+              SELECT w, window_funnel(make_interval(secs => w), ts, e = 'a', e = 'b') AS l
+              FROM per_group GROUP BY w) s WHERE l = 2),
+          ARRAY(SELECT generate_series(10, 40)), 'each group uses its own window (40 windows, interleaved rows)');
+RESET enable_sort;
+
 -- ---------------------------------------------------------------------------
 -- window function use: the running level, rows in time order
 -- ---------------------------------------------------------------------------
@@ -293,14 +330,16 @@ SELECT is((SELECT count(*) FROM (
 -- ---------------------------------------------------------------------------
 -- parallel aggregation: the same levels as serial, through combine,
 -- serialize and deserialize.  Regular tables (parallel workers do not read
--- temporary ones), 10 copies of every entity, rows spread over the table.
+-- temporary ones).  Every entity gets 10 copies of its rows, a day apart (far
+-- outside the 5 s window), so groups are large enough for the planner to
+-- aggregate in parallel, and every group's rows are spread over the table;
+-- in the default mode the level of the copies is the entity's level.
 -- Parallel plans need a top-level statement without parallel-unsafe
 -- functions: results are made by CREATE TABLE AS under EXPLAIN ANALYZE,
 -- which also shows the plan really ran in parallel.
 -- ---------------------------------------------------------------------------
 CREATE TABLE wf_props_big AS
-SELECT g.u + 10000 * copy AS u, g.u AS orig, g.rid + 100000 * copy AS rid,
-       pg_temp.t(g.ts) AS ts, g.cs
+SELECT g.u, g.rid + 100000 * copy AS rid, pg_temp.t(g.ts) + copy * interval '1 day' AS ts, g.cs
 FROM gen g, generate_series(0, 9) copy
 ORDER BY random();
 ANALYZE wf_props_big;
@@ -321,17 +360,21 @@ END $$;
 
 SET LOCAL max_parallel_workers_per_gather = 0;
 CREATE TEMP TABLE serial AS
-SELECT m.c, b.u, min(b.orig) AS orig, window_funnel('5 s', m.mode, b.ts, VARIADIC b.cs) AS l
+SELECT m.c, b.u, window_funnel('5 s', m.mode, b.ts, VARIADIC b.cs) AS l
 FROM wf_props_big b CROSS JOIN wf_props_modes m GROUP BY m.c, b.u;
--- one big group per mode (not strict_once: 110000 rows at 20 times would
+-- one big group per mode (not strict_once: 11000 rows within 20 s would
 -- keep millions of chains)
 CREATE TEMP TABLE serial_one AS
 SELECT m.c, window_funnel('5 s', m.mode, b.ts, VARIADIC b.cs) AS l
 FROM wf_props_big b CROSS JOIN wf_props_modes m WHERE m.c <> 10 GROUP BY m.c;
-SELECT is((SELECT count(*) FROM serial s JOIN res r ON r.u = s.orig AND r.c = s.c WHERE s.l <> r.bools), 0::bigint,
-    'serial: 10 copies of each entity get the entity''s level');
-SELECT is((SELECT count(*) FROM serial), (SELECT 5 * count(DISTINCT u) * 10 FROM gen),
-    'serial: every copy of every entity');
+-- and a window per group (47 distinct windows, more than a call site caches)
+CREATE TEMP TABLE serial_win AS
+SELECT u, window_funnel(make_interval(secs => u % 47), 'strict_order', ts, VARIADIC cs) AS l
+FROM wf_props_big GROUP BY u;
+SELECT is((SELECT count(*) FROM serial s JOIN res r USING (c, u) WHERE s.c = 1 AND s.l <> r.bools), 0::bigint,
+    'serial, default mode: 10 copies a day apart reach the entity''s level');
+SELECT is((SELECT count(*) FROM serial), (SELECT 5 * count(DISTINCT u) FROM gen),
+    'serial: every entity, 5 modes');
 
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
@@ -352,6 +395,11 @@ BEGIN
             'CREATE TEMP TABLE par_%s AS SELECT u, window_funnel(''5 s'', %L, ts, VARIADIC cs) AS l FROM wf_props_big GROUP BY u',
             m.c, m.mode));
         EXECUTE format('INSERT INTO par SELECT %s, u, l FROM par_%s', m.c, m.c);
+        IF m.c = 3 THEN
+            INSERT INTO plans SELECT 'GROUP BY, a window per group', pg_temp.run_explained(
+                'CREATE TEMP TABLE par_win AS SELECT u, window_funnel(make_interval(secs => u % 47), ''strict_order'', ts,
+                 VARIADIC cs) AS l FROM wf_props_big GROUP BY u');
+        END IF;
         CONTINUE WHEN m.c = 10;
         INSERT INTO plans SELECT 'one group, mode ' || quote_literal(m.mode), pg_temp.run_explained(format(
             'CREATE TEMP TABLE par_one_%s AS SELECT window_funnel(''5 s'', %L, ts, VARIADIC cs) AS l FROM wf_props_big',
@@ -359,8 +407,10 @@ BEGIN
         EXECUTE format('INSERT INTO par_one SELECT %s, l FROM par_one_%s', m.c, m.c);
     END LOOP;
 END $$;
-SELECT is((SELECT count(*) FROM plans WHERE plan ~ 'Gather(.|\n)*Partial' AND plan ~ 'Workers Launched: [12]'), 9::bigint,
-    'all 9 plans are parallel: partial aggregation under Gather, workers launched');
+SELECT is((SELECT count(*) FROM plans WHERE plan ~ 'Gather(.|\n)*Partial' AND plan ~ 'Workers Launched: [12]'), 10::bigint,
+    'all 10 plans are parallel: partial aggregation under Gather, workers launched');
+SELECT is((SELECT count(*) FROM par_win FULL JOIN serial_win s USING (u) WHERE par_win.l IS DISTINCT FROM s.l), 0::bigint,
+    'parallel GROUP BY with a window per group = serial');
 SELECT is((SELECT count(*) FROM par FULL JOIN serial s USING (c, u) WHERE par.l IS DISTINCT FROM s.l), 0::bigint,
     'parallel GROUP BY = serial, 5 modes');
 SELECT is((SELECT count(*) FROM par_one FULL JOIN serial_one s USING (c) WHERE par_one.l IS DISTINCT FROM s.l), 0::bigint,
@@ -374,16 +424,16 @@ RESET cpu_operator_cost;
 -- partitionwise aggregation over hash partitions: by row (each entity's
 -- rows in several partitions: partial aggregation + combine) and by entity
 -- ---------------------------------------------------------------------------
-CREATE TABLE wf_props_by_row (u int, orig int, rid int, ts timestamptz, cs boolean[]) PARTITION BY HASH (rid);
+CREATE TABLE wf_props_by_row (u int, rid int, ts timestamptz, cs boolean[]) PARTITION BY HASH (rid);
 CREATE TABLE wf_props_by_row_0 PARTITION OF wf_props_by_row FOR VALUES WITH (MODULUS 3, REMAINDER 0);
 CREATE TABLE wf_props_by_row_1 PARTITION OF wf_props_by_row FOR VALUES WITH (MODULUS 3, REMAINDER 1);
 CREATE TABLE wf_props_by_row_2 PARTITION OF wf_props_by_row FOR VALUES WITH (MODULUS 3, REMAINDER 2);
-INSERT INTO wf_props_by_row SELECT u, orig, rid, ts, cs FROM wf_props_big WHERE u < 40000;
-CREATE TABLE wf_props_by_u (u int, orig int, rid int, ts timestamptz, cs boolean[]) PARTITION BY HASH (u);
+INSERT INTO wf_props_by_row SELECT u, rid, ts, cs FROM wf_props_big;
+CREATE TABLE wf_props_by_u (u int, rid int, ts timestamptz, cs boolean[]) PARTITION BY HASH (u);
 CREATE TABLE wf_props_by_u_0 PARTITION OF wf_props_by_u FOR VALUES WITH (MODULUS 3, REMAINDER 0);
 CREATE TABLE wf_props_by_u_1 PARTITION OF wf_props_by_u FOR VALUES WITH (MODULUS 3, REMAINDER 1);
 CREATE TABLE wf_props_by_u_2 PARTITION OF wf_props_by_u FOR VALUES WITH (MODULUS 3, REMAINDER 2);
-INSERT INTO wf_props_by_u SELECT u, orig, rid, ts, cs FROM wf_props_big WHERE u < 40000;
+INSERT INTO wf_props_by_u SELECT u, rid, ts, cs FROM wf_props_big;
 ANALYZE wf_props_by_row;
 ANALYZE wf_props_by_u;
 SET LOCAL enable_partitionwise_aggregate = on;
@@ -413,12 +463,10 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
-SELECT is((SELECT count(*) FROM pw JOIN serial s USING (c, u) WHERE pw.tbl = 'wf_props_by_row' AND pw.l IS DISTINCT FROM s.l)
-          + (SELECT count(*) FROM serial s WHERE u < 40000) - (SELECT count(*) FROM pw WHERE tbl = 'wf_props_by_row'),
-          0::bigint, 'partitionwise partial aggregation (by row) = serial, 5 modes');
-SELECT is((SELECT count(*) FROM pw JOIN serial s USING (c, u) WHERE pw.tbl = 'wf_props_by_u' AND pw.l IS DISTINCT FROM s.l)
-          + (SELECT count(*) FROM serial s WHERE u < 40000) - (SELECT count(*) FROM pw WHERE tbl = 'wf_props_by_u'),
-          0::bigint, 'partitionwise aggregation (by entity) = serial, 5 modes');
+SELECT is((SELECT count(*) FROM (SELECT * FROM pw WHERE tbl = 'wf_props_by_row') p FULL JOIN serial s USING (c, u)
+           WHERE p.l IS DISTINCT FROM s.l), 0::bigint, 'partitionwise partial aggregation (by row) = serial, 5 modes');
+SELECT is((SELECT count(*) FROM (SELECT * FROM pw WHERE tbl = 'wf_props_by_u') p FULL JOIN serial s USING (c, u)
+           WHERE p.l IS DISTINCT FROM s.l), 0::bigint, 'partitionwise aggregation (by entity) = serial, 5 modes');
 
 SELECT * FROM finish();
 ROLLBACK;

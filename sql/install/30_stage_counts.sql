@@ -39,62 +39,62 @@ COMMENT ON FUNCTION funnel_stage_counts_final(internal) IS 'funnel_stage_counts 
 COMMENT ON FUNCTION funnel_conversion_final(internal) IS 'funnel_conversion final function';
 
 CREATE AGGREGATE funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = funnel_entities_bools_sfunc, STYPE = internal, FINALFUNC = funnel_stage_counts_final,
+    SFUNC = funnel_entities_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_stage_counts(interval, anyelement, timestamptz, boolean[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (entity, conditions)';
 CREATE AGGREGATE funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = funnel_entities_mode_bools_sfunc, STYPE = internal, FINALFUNC = funnel_stage_counts_final,
+    SFUNC = funnel_entities_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_stage_counts(interval, text, anyelement, timestamptz, boolean[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (mode, entity, conditions)';
 CREATE AGGREGATE funnel_stage_counts("window" interval, entity anyelement, event funnel_event) (
-    SFUNC = funnel_entities_event_sfunc, STYPE = internal, FINALFUNC = funnel_stage_counts_final,
+    SFUNC = funnel_entities_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_stage_counts(interval, anyelement, funnel_event) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (entity, funnel_event)';
 CREATE AGGREGATE funnel_stage_counts("window" interval, mode text, entity anyelement, event funnel_event) (
-    SFUNC = funnel_entities_mode_event_sfunc, STYPE = internal, FINALFUNC = funnel_stage_counts_final,
+    SFUNC = funnel_entities_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_stage_counts(interval, text, anyelement, funnel_event) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (mode, entity, funnel_event)';
 CREATE AGGREGATE funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, event text, steps text[]) (
-    SFUNC = funnel_entities_names_sfunc, STYPE = internal, FINALFUNC = funnel_stage_counts_final,
+    SFUNC = funnel_entities_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_stage_counts(interval, anyelement, timestamptz, text, text[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (entity, event names)';
 CREATE AGGREGATE funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
-    SFUNC = funnel_entities_mode_names_sfunc, STYPE = internal, FINALFUNC = funnel_stage_counts_final,
+    SFUNC = funnel_entities_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_stage_counts(interval, text, anyelement, timestamptz, text, text[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (mode, entity, event names)';
 CREATE AGGREGATE funnel_conversion("window" interval, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = funnel_entities_bools_sfunc, STYPE = internal, FINALFUNC = funnel_conversion_final,
+    SFUNC = funnel_entities_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(interval, anyelement, timestamptz, boolean[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (entity, conditions)';
 CREATE AGGREGATE funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
-    SFUNC = funnel_entities_mode_bools_sfunc, STYPE = internal, FINALFUNC = funnel_conversion_final,
+    SFUNC = funnel_entities_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(interval, text, anyelement, timestamptz, boolean[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (mode, entity, conditions)';
 CREATE AGGREGATE funnel_conversion("window" interval, entity anyelement, event funnel_event) (
-    SFUNC = funnel_entities_event_sfunc, STYPE = internal, FINALFUNC = funnel_conversion_final,
+    SFUNC = funnel_entities_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(interval, anyelement, funnel_event) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (entity, funnel_event)';
 CREATE AGGREGATE funnel_conversion("window" interval, mode text, entity anyelement, event funnel_event) (
-    SFUNC = funnel_entities_mode_event_sfunc, STYPE = internal, FINALFUNC = funnel_conversion_final,
+    SFUNC = funnel_entities_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(interval, text, anyelement, funnel_event) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (mode, entity, funnel_event)';
 CREATE AGGREGATE funnel_conversion("window" interval, entity anyelement, ts timestamptz, event text, steps text[]) (
-    SFUNC = funnel_entities_names_sfunc, STYPE = internal, FINALFUNC = funnel_conversion_final,
+    SFUNC = funnel_entities_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(interval, anyelement, timestamptz, text, text[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (entity, event names)';
 CREATE AGGREGATE funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
-    SFUNC = funnel_entities_mode_names_sfunc, STYPE = internal, FINALFUNC = funnel_conversion_final,
+    SFUNC = funnel_entities_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(interval, text, anyelement, timestamptz, text, text[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (mode, entity, event names)';

@@ -49,7 +49,7 @@ BEGIN
                               COMBINEFUNC = @extschema@.%I, SERIALFUNC = @extschema@.%I,
                               DESERIALFUNC = @extschema@.%I, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE)',
                            f.agg, f.extra_named, named, f.csym || '_' || n,
-                           CASE WHEN f.statefns = 'window_funnel' THEN 200 ELSE 8192 END, f.final,
+                           CASE WHEN f.statefns = 'window_funnel' THEN 200 ELSE 2048 END, f.final,
                            f.statefns || '_combine', f.statefns || '_serialize', f.statefns || '_deserialize');
             EXECUTE format('COMMENT ON AGGREGATE @extschema@.%I(interval, %stimestamptz, %s) IS %L',
                            f.agg, f.extra, bools, f.descr || format(' (%s conditions)', n));
