@@ -1,18 +1,21 @@
 -- Customer value: from an orders table to per-customer summaries, fitted
 -- BG/NBD and Gamma-Gamma models, per-customer and per-channel LTV, cohorts,
--- acquisition cost and payback.  The orders are generated deterministically
--- (hash-based pseudo-random numbers): 3,000 customers acquired in the first
--- half of 2024 through three channels, each buying at their own rate and
--- dropping out after any purchase with their own probability.
+-- acquisition cost and payback.  The orders (demo_ltv_orders) are generated
+-- deterministically (hash-based pseudo-random numbers) as the models assume
+-- customers behave: 3,000 customers acquired in the first half of 2024
+-- through three channels, each buying at their own rate and dropping out
+-- after any purchase with their own probability.  (The shared demo_orders of
+-- demo/30_orders.sql repeat on a fixed schedule, which leaves the dropout
+-- process nothing to estimate in some channels.)
 SET TimeZone = 'UTC';
 \pset footer off
 
 \echo
 \echo '== Customer value: the orders table =='
-CREATE TABLE demo_orders (
+CREATE TABLE demo_ltv_orders (
     customer_id integer,
     channel text,
-    ordered_at timestamptz,
+    ts timestamptz,
     amount numeric(10, 2)
 );
 
@@ -21,7 +24,7 @@ CREATE FUNCTION pg_temp.u(c integer, k integer, s text) RETURNS double precision
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT (('x' || substr(md5(c || ':' || k || ':' || s), 1, 8))::bit(32)::bigint + 0.5) / 4294967296.0 $$;
 
-INSERT INTO demo_orders
+INSERT INTO demo_ltv_orders
 WITH RECURSIVE customers AS (
     SELECT c AS customer_id,
            (ARRAY['search', 'social', 'email'])[1 + c % 3] AS channel,
@@ -36,28 +39,28 @@ WITH RECURSIVE customers AS (
            (CASE c % 3 WHEN 1 THEN 10 ELSE 20 END) + 60 * pg_temp.u(c, 0, 'spend') AS basket
       FROM generate_series(1, 3000) AS c
 ), orders AS (
-    SELECT customer_id, 0 AS k, first_at AS ordered_at FROM customers
+    SELECT customer_id, 0 AS k, first_at AS ts FROM customers
     UNION ALL
     SELECT o.customer_id, o.k + 1,
-           o.ordered_at + (-ln(pg_temp.u(o.customer_id, o.k, 'gap')) / greatest(c.rate, 1e-4) || ' days')::interval
+           o.ts + (-ln(pg_temp.u(o.customer_id, o.k, 'gap')) / greatest(c.rate, 1e-4) || ' days')::interval
       FROM orders o JOIN customers c USING (customer_id)
      WHERE pg_temp.u(o.customer_id, o.k, 'alive') > c.p_drop
-       AND o.ordered_at + (-ln(pg_temp.u(o.customer_id, o.k, 'gap')) / greatest(c.rate, 1e-4) || ' days')::interval
+       AND o.ts + (-ln(pg_temp.u(o.customer_id, o.k, 'gap')) / greatest(c.rate, 1e-4) || ' days')::interval
            < '2025-01-01'
 )
-SELECT o.customer_id, c.channel, date_trunc('second', o.ordered_at),
+SELECT o.customer_id, c.channel, date_trunc('second', o.ts),
        round((c.basket * (0.5 + pg_temp.u(o.customer_id, o.k, 'amount')))::numeric, 2)
   FROM orders o JOIN customers c USING (customer_id);
 
 SELECT channel, count(DISTINCT customer_id) AS customers, count(*) AS orders,
-       sum(amount) AS revenue, min(ordered_at)::date AS first, max(ordered_at)::date AS last
-  FROM demo_orders GROUP BY channel ORDER BY channel;
+       sum(amount) AS revenue, min(ts)::date AS first, max(ts)::date AS last
+  FROM demo_ltv_orders GROUP BY channel ORDER BY channel;
 
 \echo
 \echo '== 1. Per-customer summaries: customer_rfm (days, observation end 2024-12-31) =='
 CREATE TABLE demo_customers AS
-SELECT customer_id, channel, (customer_rfm(ordered_at, amount, '2024-12-31 23:59:59+00')).*
-  FROM demo_orders GROUP BY customer_id, channel;
+SELECT customer_id, channel, (customer_rfm(ts, amount, '2024-12-31 23:59:59+00')).*
+  FROM demo_ltv_orders GROUP BY customer_id, channel;
 SELECT customer_id, channel, frequency, recency, t, round(monetary_value::numeric, 2) AS monetary_value
   FROM demo_customers ORDER BY customer_id LIMIT 5;
 
@@ -90,32 +93,32 @@ SELECT customer_id, channel, frequency, round(recency) AS recency, round(t) AS t
 \echo
 \echo '== 4. One call per channel: ltv(customer, ts, amount) and the historical figures =='
 SELECT channel,
-       round(ltv(customer_id, ordered_at, amount)::numeric, 2) AS predicted_ltv_1y,
-       round(ltv(customer_id, ordered_at, amount, '6 months', 0.01)::numeric, 2) AS predicted_ltv_6m
-  FROM demo_orders GROUP BY channel ORDER BY channel;
+       round(ltv(customer_id, ts, amount)::numeric, 2) AS predicted_ltv_1y,
+       round(ltv(customer_id, ts, amount, '6 months', 0.01)::numeric, 2) AS predicted_ltv_6m
+  FROM demo_ltv_orders GROUP BY channel ORDER BY channel;
 SELECT channel, (r).customers, round((r).average_order_value::numeric, 2) AS aov,
        round((r).purchases_per_customer_per_year::numeric, 2) AS per_year,
        round((r).average_lifespan_years::numeric, 2) AS lifespan_y,
        round((r).churn_rate::numeric, 3) AS churn, (r).churn_period_days AS churn_days,
        round((r).historical_ltv::numeric, 2) AS historical_ltv,
        round((r).predicted_ltv::numeric, 2) AS predicted_ltv
-  FROM (SELECT channel, ltv_report(customer_id, ordered_at, amount) AS r FROM demo_orders GROUP BY channel) s
+  FROM (SELECT channel, ltv_report(customer_id, ts, amount) AS r FROM demo_ltv_orders GROUP BY channel) s
  ORDER BY channel;
 
 \echo
 \echo '== 5. Cohorts: monthly acquisition cohorts, share of customers buying in month k =='
-SELECT h.* FROM (SELECT cohort_retention(customer_id, ordered_at, 'month', 6) AS c FROM demo_orders) s,
+SELECT h.* FROM (SELECT cohort_retention(customer_id, ts, 'month', 6) AS c FROM demo_ltv_orders) s,
        cohort_heatmap(s.c) h;
-SELECT r.* FROM (SELECT cohort_retention(customer_id, ordered_at, 'month', 6) AS c FROM demo_orders) s,
+SELECT r.* FROM (SELECT cohort_retention(customer_id, ts, 'month', 6) AS c FROM demo_ltv_orders) s,
        cohort_report(s.c) r
  WHERE r.cohort_start = '2024-01-01';
 \echo 'retention(): bought in January, and again in February / March (ClickHouse semantics)'
 SELECT sum(r[1]) AS january, sum(r[2]) AS also_february, sum(r[3]) AS also_march
   FROM (SELECT customer_id,
-               retention(ordered_at < '2024-02-01',
-                         ordered_at >= '2024-02-01' AND ordered_at < '2024-03-01',
-                         ordered_at >= '2024-03-01' AND ordered_at < '2024-04-01') AS r
-          FROM demo_orders GROUP BY customer_id) s;
+               retention(ts < '2024-02-01',
+                         ts >= '2024-02-01' AND ts < '2024-03-01',
+                         ts >= '2024-03-01' AND ts < '2024-04-01') AS r
+          FROM demo_ltv_orders GROUP BY customer_id) s;
 
 \echo
 \echo '== 6. Contractual churn: the shifted-beta-geometric model =='
@@ -135,7 +138,7 @@ INSERT INTO demo_spend VALUES ('email', 18000, 9000, 2600), ('search', 45000, 12
                               ('social', 30000, 20000, 2400);
 SELECT s.channel, f.name, f.entities, f.cost_per_entity
   FROM demo_spend s
-       JOIN (SELECT channel, count(DISTINCT customer_id) AS customers FROM demo_orders GROUP BY channel) c USING (channel),
+       JOIN (SELECT channel, count(DISTINCT customer_id) AS customers FROM demo_ltv_orders GROUP BY channel) c USING (channel),
        funnel_cost_report(ARRAY[s.leads, s.qualified, c.customers], s.spend, '{lead,qualified,customer}') f
  ORDER BY s.channel, f.step;
 SELECT s.channel,
@@ -144,6 +147,6 @@ SELECT s.channel,
        round((v.ltv / (s.spend / c.customers))::numeric, 2) AS ltv_to_cac,
        round(cac_payback_months(s.spend / c.customers, (v.ltv / 12)::numeric, 0.6), 1) AS payback_months_at_60pct_margin
   FROM demo_spend s
-       JOIN (SELECT channel, count(DISTINCT customer_id) AS customers FROM demo_orders GROUP BY channel) c USING (channel)
-       JOIN (SELECT channel, ltv(customer_id, ordered_at, amount) AS ltv FROM demo_orders GROUP BY channel) v USING (channel)
+       JOIN (SELECT channel, count(DISTINCT customer_id) AS customers FROM demo_ltv_orders GROUP BY channel) c USING (channel)
+       JOIN (SELECT channel, ltv(customer_id, ts, amount) AS ltv FROM demo_ltv_orders GROUP BY channel) v USING (channel)
  ORDER BY s.channel;
