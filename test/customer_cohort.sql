@@ -3,7 +3,7 @@
 -- the comments) and on the CDNOW sample (test/data).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(38);
+SELECT plan(40);
 SET LOCAL TimeZone = 'UTC';
 
 -- retention: the example of ClickHouse's documentation ------------------------
@@ -136,6 +136,16 @@ SELECT ok((SELECT abs((r).predicted_ltv - l) < 1e-9
              FROM (SELECT ltv_report(customer, ts, amount) AS r, ltv(customer, ts, amount) AS l
                      FROM cdnow_orders) s),
           'ltv_report carries the same prediction and models');
+
+-- as window functions (the final functions leave the state alone)
+SELECT ok((SELECT bool_and(abs(w - (SELECT ltv(customer, ts, amount) FROM cdnow_orders)) < 1e-9)
+             FROM (SELECT ltv(customer, ts, amount) OVER () AS w FROM cdnow_orders LIMIT 3) s),
+          'ltv as a window function');
+SELECT is((SELECT array_agg(n ORDER BY ts)
+             FROM (SELECT ts, ((cohort_retention(customer, ts) OVER (ORDER BY ts)).cohort_size)[1] AS n
+                     FROM cohort_orders) s),
+          -- rows in time order: Jan 5 (customer 1), Jan 20 (customer 2: the January cohort has 2), ...
+          '{1,2,2,2,2,2,2,2,2}'::bigint[], 'cohort_retention as a running window aggregate');
 
 -- parallel aggregation with text customers (states serialised with the
 -- type's send/receive functions) gives the same value
