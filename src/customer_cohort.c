@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "customer_value.h"
+#include "funnel.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
@@ -36,18 +37,6 @@
 #include "utils/timestamp.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
-
-static MemoryContext
-cc_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
 
 static void
 cc_bad_state(const char *what)
@@ -516,7 +505,7 @@ PG_FUNCTION_INFO_V1(ltv_agg_sfunc);
 Datum
 ltv_agg_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cc_agg_context(fcinfo, "ltv");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv");
 	LtvState   *st = PG_ARGISNULL(0) ? NULL : (LtvState *) PG_GETARG_POINTER(0);
 	Interval	year = {0, 0, 12};
 	Interval   *horizon = &year;
@@ -563,7 +552,7 @@ PG_FUNCTION_INFO_V1(ltv_agg_combine);
 Datum
 ltv_agg_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cc_agg_context(fcinfo, "ltv_agg_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv_agg_combine");
 	LtvState   *a = PG_ARGISNULL(0) ? NULL : (LtvState *) PG_GETARG_POINTER(0);
 	LtvState   *b = PG_ARGISNULL(1) ? NULL : (LtvState *) PG_GETARG_POINTER(1);
 
@@ -592,7 +581,7 @@ ltv_agg_serialize(PG_FUNCTION_ARGS)
 	LtvState   *st = (LtvState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
-	cc_agg_context(fcinfo, "ltv_agg_serialize");
+	funnel_agg_context(fcinfo, "ltv_agg_serialize");
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, st->horizon.month);
 	pq_sendint32(&buf, st->horizon.day);
@@ -607,7 +596,7 @@ PG_FUNCTION_INFO_V1(ltv_agg_deserialize);
 Datum
 ltv_agg_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cc_agg_context(fcinfo, "ltv_agg_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv_agg_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	Interval	horizon;
@@ -1002,7 +991,7 @@ PG_FUNCTION_INFO_V1(cohort_retention_sfunc);
 Datum
 cohort_retention_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cc_agg_context(fcinfo, "cohort_retention");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "cohort_retention");
 	CohortState *st = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
 	CohortCallCache *cc;
 	CohortPeriod unit = CP_MONTH;
@@ -1066,7 +1055,7 @@ PG_FUNCTION_INFO_V1(cohort_retention_combine);
 Datum
 cohort_retention_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cc_agg_context(fcinfo, "cohort_retention_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "cohort_retention_combine");
 	CohortState *a = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
 	CohortState *b = PG_ARGISNULL(1) ? NULL : (CohortState *) PG_GETARG_POINTER(1);
 
@@ -1098,7 +1087,7 @@ cohort_retention_serialize(PG_FUNCTION_ARGS)
 	CohortState *st = (CohortState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
-	cc_agg_context(fcinfo, "cohort_retention_serialize");
+	funnel_agg_context(fcinfo, "cohort_retention_serialize");
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, st->unit);
 	pq_sendint32(&buf, st->periods);
@@ -1111,7 +1100,7 @@ PG_FUNCTION_INFO_V1(cohort_retention_deserialize);
 Datum
 cohort_retention_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cc_agg_context(fcinfo, "cohort_retention_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "cohort_retention_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	CohortState *st;

@@ -13,6 +13,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "customer_value.h"
+#include "funnel.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
@@ -24,18 +25,6 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
-
-static MemoryContext
-cv_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
 
 /* Grow an array of elem-sized items held in cxt to hold at least need. */
 static void *
@@ -181,7 +170,7 @@ PG_FUNCTION_INFO_V1(customer_rfm_sfunc);
 Datum
 customer_rfm_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cv_agg_context(fcinfo, "customer_rfm");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "customer_rfm");
 	RfmState   *st = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
 	Interval	day_unit = {0, 1, 0};
 	Interval   *unit = &day_unit;
@@ -298,7 +287,7 @@ PG_FUNCTION_INFO_V1(customer_rfm_combine);
 Datum
 customer_rfm_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cv_agg_context(fcinfo, "customer_rfm_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "customer_rfm_combine");
 	RfmState   *a = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
 	RfmState   *b = PG_ARGISNULL(1) ? NULL : (RfmState *) PG_GETARG_POINTER(1);
 	int64		i;
@@ -327,7 +316,7 @@ customer_rfm_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int64		i;
 
-	cv_agg_context(fcinfo, "customer_rfm_serialize");
+	funnel_agg_context(fcinfo, "customer_rfm_serialize");
 	pq_begintypsend(&buf);
 	pq_sendint64(&buf, st->obs_end);
 	pq_sendint32(&buf, st->unit.month);
@@ -355,7 +344,7 @@ PG_FUNCTION_INFO_V1(customer_rfm_deserialize);
 Datum
 customer_rfm_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cv_agg_context(fcinfo, "customer_rfm_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "customer_rfm_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	TimestampTz obs_end;
@@ -462,7 +451,7 @@ PG_FUNCTION_INFO_V1(bgnbd_fit_sfunc);
 Datum
 bgnbd_fit_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cv_agg_context(fcinfo, "bgnbd_fit");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "bgnbd_fit");
 	FitState   *st = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
 	double		row[3];
 
@@ -482,7 +471,7 @@ PG_FUNCTION_INFO_V1(gamma_gamma_fit_sfunc);
 Datum
 gamma_gamma_fit_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cv_agg_context(fcinfo, "gamma_gamma_fit");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "gamma_gamma_fit");
 	FitState   *st = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
 	double		row[2];
 
@@ -502,7 +491,7 @@ PG_FUNCTION_INFO_V1(fit_state_combine);
 Datum
 fit_state_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cv_agg_context(fcinfo, "fit_state_combine");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "fit_state_combine");
 	FitState   *a = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
 	FitState   *b = PG_ARGISNULL(1) ? NULL : (FitState *) PG_GETARG_POINTER(1);
 	int64		i;
@@ -530,7 +519,7 @@ fit_state_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int64		i;
 
-	cv_agg_context(fcinfo, "fit_state_serialize");
+	funnel_agg_context(fcinfo, "fit_state_serialize");
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, st->width);
 	pq_sendint64(&buf, st->n);
@@ -543,7 +532,7 @@ PG_FUNCTION_INFO_V1(fit_state_deserialize);
 Datum
 fit_state_deserialize(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = cv_agg_context(fcinfo, "fit_state_deserialize");
+	MemoryContext cxt = funnel_agg_context(fcinfo, "fit_state_deserialize");
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	FitState   *st;
