@@ -90,24 +90,6 @@ typedef struct KeyedRows
 	KeyedRow   *rows;
 } KeyedRows;
 
-static void *
-kr_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
-{
-	int64		newcap;
-
-	if (need <= *cap)
-		return ptr;
-	newcap = Max(*cap * 2, Max(need, 16));
-	if ((Size) newcap > MaxAllocHugeSize / elem)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer aggregate state too large (" INT64_FORMAT " entries)", need)));
-	*cap = newcap;
-	if (ptr == NULL)
-		return MemoryContextAllocHuge(cxt, newcap * elem);
-	return repalloc_huge(ptr, newcap * elem);
-}
-
 static void
 kr_set_type(KeyedRows *kr, Oid typid, Oid collation)
 {
@@ -222,7 +204,7 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 	}
 	if (kr->nent >= kr->entcap)
 	{
-		kr->keys = kr_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum));
+		kr->keys = customer_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum));
 		if (kr->hashes == NULL)
 			kr->hashes = MemoryContextAllocHuge(cxt, kr->entcap * sizeof(uint32));
 		else
@@ -249,7 +231,7 @@ kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, double 
 {
 	KeyedRow   *row;
 
-	kr->rows = kr_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow));
+	kr->rows = customer_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow));
 	row = &kr->rows[kr->n++];
 	row->entity = entity;
 	row->period = period;

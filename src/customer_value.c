@@ -27,8 +27,8 @@
 #include "utils/timestamp.h"
 
 /* Grow an array of elem-sized items held in cxt to hold at least need. */
-static void *
-cv_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
+void *
+customer_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
 {
 	int64		newcap;
 
@@ -38,7 +38,7 @@ cv_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
 	if ((Size) newcap > MaxAllocHugeSize / elem)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer-value aggregate state too large (" INT64_FORMAT " entries)", need)));
+				 errmsg("customer aggregate state too large (" INT64_FORMAT " entries)", need)));
 	*cap = newcap;
 	if (ptr == NULL)
 		return MemoryContextAllocHuge(cxt, newcap * elem);
@@ -147,7 +147,7 @@ rfm_add_day(MemoryContext cxt, RfmState *st, int32 day, double amount)
 	}
 	if (st->n > 0 && st->days[st->n - 1].day > day)
 		st->sorted = false;
-	st->days = cv_grow(cxt, st->days, &st->cap, st->n + 1, sizeof(RfmDay));
+	st->days = customer_grow(cxt, st->days, &st->cap, st->n + 1, sizeof(RfmDay));
 	st->days[st->n].day = day;
 	st->days[st->n].amount = amount;
 	st->n++;
@@ -412,7 +412,7 @@ fit_append(MemoryContext cxt, FitState *st, const double *row)
 	{
 		int64		cap = st->cap * st->width;
 
-		st->v = cv_grow(cxt, st->v, &cap, (st->n + 1) * st->width, sizeof(double));
+		st->v = customer_grow(cxt, st->v, &cap, (st->n + 1) * st->width, sizeof(double));
 		st->cap = cap / st->width;
 	}
 	memcpy(st->v + st->n * st->width, row, sizeof(double) * st->width);
