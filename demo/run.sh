@@ -26,6 +26,6 @@ pg_virtualenv -v 15 bash -c '
   set -e
   psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION funnel"
   for f in demo/[0-9]*.sql; do
-    psql -X -v ON_ERROR_STOP=1 -v outdir="$PWD/demo/out" -f "$f"
+    psql -X -q -v ON_ERROR_STOP=1 -v outdir="$PWD/demo/out" -f "$f"
   done
 '
