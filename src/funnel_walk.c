@@ -700,6 +700,15 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 	if (steps == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
 		return 0;				/* cannot change any answer */
 
+	/*
+	 * In the default mode more rows can only raise a level (a restart only
+	 * moves a chain's start later), so a walk that reached the last step is
+	 * final whatever comes next, in any order: no need to log the rest.  Not
+	 * so for the times to each step, nor in the other modes.
+	 */
+	if (cfg->mode == 0 && !cfg->want_elapsed && track->walk_valid && track->walk.done)
+		return 0;
+
 	if (track->nrows == PG_UINT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
