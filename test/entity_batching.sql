@@ -7,7 +7,7 @@
 -- the state between rows.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(8);
+SELECT plan(14);
 
 -- 3000 rows of 97 entities; entity e's rows cycle through steps 1..4 and
 -- "none" with gaps that put some chains out of the 1-day window
@@ -66,6 +66,44 @@ SELECT is((SELECT c FROM (
                      row_number() OVER (ORDER BY ts DESC, e DESC) AS rn
               FROM ev) s WHERE rn = 1),
           (SELECT c FROM expected), 'window function: running counts end at the total');
+
+-- A large table (9973 entities, 40000 rows: many full batches, buckets
+-- and tracks prefetched), against the same independent route.
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET enable_partitionwise_aggregate;
+CREATE TEMP TABLE big AS
+SELECT ((i * 7919) % 9973)::bigint AS e,
+       timestamptz '2026-01-01 00:00:00+00' + make_interval(mins => i / 30) AS ts,
+       (ARRAY['a', 'b', 'c', 'd', 'x'])[1 + (i / 9973 + (i % 7 = 0)::int + (i % 11 = 0)::int) % 5] AS name
+FROM generate_series(1, 40000) AS i;
+CREATE TEMP TABLE big_expected AS
+SELECT ARRAY[count(*) FILTER (WHERE l >= 1), count(*) FILTER (WHERE l >= 2),
+             count(*) FILTER (WHERE l >= 3), count(*) FILTER (WHERE l >= 4)]::bigint[] AS c
+FROM (SELECT e, window_funnel('1 day', ts, name = 'a', name = 'b', name = 'c', name = 'd') AS l
+      FROM big GROUP BY e) s;
+SELECT ok((SELECT c[1] > 4096 AND c[4] > 0 FROM big_expected), 'thousands of entities, every level reached');
+SELECT is((SELECT funnel_stage_counts('1 day', e, ts, name = 'a', name = 'b', name = 'c', name = 'd') FROM big),
+          (SELECT c FROM big_expected), 'large table: bigint entities, conditions');
+SELECT is((SELECT funnel_stage_counts('1 day', e::int, ts, name, ARRAY['a', 'b', 'c', 'd']) FROM big),
+          (SELECT c FROM big_expected), 'large table: integer entities, event names');
+SELECT is((SELECT funnel_stage_counts('1 day', 'strict_order', e, ts, name, ARRAY['a', 'b', 'c', 'd']) FROM big),
+          (SELECT funnel_stage_counts(l, 4) FROM (SELECT window_funnel('1 day', 'strict_order', ts, name, ARRAY['a', 'b', 'c', 'd']) AS l
+                                                  FROM big GROUP BY e) s), 'large table: strict_order');
+SELECT is((SELECT funnel_stage_counts('1 day', e, ts, name = 'a', name = 'b', name = 'c', name = 'd' ORDER BY ts DESC) FROM big),
+          (SELECT c FROM big_expected), 'large table: rows in reverse time order');
+-- running counts per hour: the final function runs with rows still in the
+-- batch; each hour's answer equals the aggregate over the rows so far
+SELECT is((SELECT count(*) FROM (
+              SELECT DISTINCT date_trunc('hour', ts) AS h,
+                     funnel_stage_counts('1 day', e, ts, name = 'a', name = 'b', name = 'c', name = 'd')
+                       OVER (ORDER BY date_trunc('hour', ts)) AS c
+              FROM big) r
+           WHERE r.c IS DISTINCT FROM (SELECT funnel_stage_counts('1 day', e, ts, name = 'a', name = 'b', name = 'c', name = 'd')
+                                       FROM big WHERE date_trunc('hour', ts) <= r.h)),
+          0::bigint, 'large table: running counts by hour equal the counts over the rows so far');
 
 SELECT * FROM finish();
 ROLLBACK;
