@@ -1,25 +1,35 @@
-# funnel: PGXS build.  The install script is assembled from sql/install/*.sql
-# (one part per concern, applied in name order).
-EXTENSION = funnel
-MODULE_big = funnel
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA_built = funnel--1.0.sql
-INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+# funnel: PGXS build.
+#
+# The version is written once, in funnel.control; released install and
+# upgrade scripts (funnel--X.sql, funnel--X--Y.sql) are committed files that
+# never change once released (doc/development.md).
 
-# pg_regress runs every sql/*.sql (not the install parts) in name order.
+EXTENSION = funnel
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+MODULE_big = funnel
+SRCS = $(sort $(wildcard src/*/*.c))
+OBJS = $(SRCS:.c=.o)
+FUNNEL_HEADERS = $(wildcard src/*/*.h)
+DATA = $(wildcard $(EXTENSION)--*.sql)
+
+# pg_regress runs every sql/*.sql in name order
 REGRESS = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=funnel --encoding=UTF8
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION) --encoding=UTF8
 
 EXTRA_CLEAN = results regression.diffs regression.out
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 # PostgreSQL's headers are not -Wextra clean: treat them as system headers so
-# that -Wall -Wextra -Werror (the CI build) applies to our code only.
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+# that -Wall -Wextra -Werror (the CI build) applies to our code only.  Our own
+# headers are named from src/ ("engine/funnel.h").
+PG_CPPFLAGS = -I$(CURDIR)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
 include $(PGXS)
 
-funnel--1.0.sql: $(INSTALL_PARTS)
-	cat $^ > $@
+# every object depends on every header of ours: a header change rebuilds all
+$(OBJS): $(FUNNEL_HEADERS)
 
-$(OBJS): src/funnel.h src/funnel_entities.h
+# the install script of the current version must exist
+ifeq ($(wildcard $(EXTENSION)--$(EXTVERSION).sql),)
+$(error $(EXTENSION)--$(EXTVERSION).sql is missing: funnel.control names version $(EXTVERSION))
+endif

@@ -1,0 +1,2028 @@
+-- funnel extension, version 1.1: the whole script for a fresh install.
+--
+-- Kept in step with funnel--1.0.sql + funnel--1.0--1.1.sql: test/upgrade.sh
+-- checks that both give the same objects (doc/development.md).
+--
+-- Static SQL only (no DO blocks), and every SQL or PL/pgSQL function runs
+-- with search_path = pg_catalog, pg_temp, its own objects named through
+-- @extschema@: the extension is trusted, so this script runs as a superuser
+-- in a schema an unprivileged user may own, and no operator or function
+-- planted there or in public can be picked up (doc/security.md).
+
+\echo Use "CREATE EXTENSION funnel" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- funnel_event: a timestamp and the set of funnel steps (1..64) it matches
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE funnel_event;
+
+CREATE FUNCTION funnel_event_in(cstring) RETURNS funnel_event
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_event_out(funnel_event) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_event_recv(internal) RETURNS funnel_event
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_event_send(funnel_event) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE funnel_event (
+    INPUT = funnel_event_in,
+    OUTPUT = funnel_event_out,
+    RECEIVE = funnel_event_recv,
+    SEND = funnel_event_send,
+    INTERNALLENGTH = 16,
+    ALIGNMENT = double,
+    STORAGE = plain
+);
+
+COMMENT ON TYPE funnel_event IS 'One event of a journey: a timestamp and the set of funnel steps (1..64) it matches; text form ''2024-03-01 09:30:00+00 {1,3}''';
+COMMENT ON FUNCTION funnel_event_in(cstring) IS 'Text input of funnel_event: a timestamptz literal followed by the step set in braces';
+COMMENT ON FUNCTION funnel_event_out(funnel_event) IS 'Text output of funnel_event: the time in ISO 8601 at UTC and the step set';
+COMMENT ON FUNCTION funnel_event_recv(internal) IS 'Binary input of funnel_event';
+COMMENT ON FUNCTION funnel_event_send(funnel_event) IS 'Binary output of funnel_event';
+
+CREATE FUNCTION funnel_event(ts timestamptz, step integer) RETURNS funnel_event
+    AS 'MODULE_PATHNAME', 'funnel_event_from_step' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_event(timestamptz, integer) IS 'An event at ts matching one funnel step (1..64)';
+
+CREATE FUNCTION funnel_event(ts timestamptz, VARIADIC steps boolean[]) RETURNS funnel_event
+    AS 'MODULE_PATHNAME', 'funnel_event_from_conditions' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_event(timestamptz, boolean[]) IS 'An event at ts matching step k when the k-th condition is true (NULL counts as false)';
+
+CREATE FUNCTION event_time(funnel_event) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'funnel_event_time' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION event_time(funnel_event) IS 'The time of a funnel event';
+
+CREATE FUNCTION event_steps(funnel_event) RETURNS integer[]
+    AS 'MODULE_PATHNAME', 'funnel_event_steps' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION event_steps(funnel_event) IS 'The funnel steps an event matches, in ascending order';
+
+-- comparison: by time, then by the step set compared as a 64-bit mask
+CREATE FUNCTION funnel_event_eq(funnel_event, funnel_event) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_ne(funnel_event, funnel_event) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_lt(funnel_event, funnel_event) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_le(funnel_event, funnel_event) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_gt(funnel_event, funnel_event) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_ge(funnel_event, funnel_event) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_cmp(funnel_event, funnel_event) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_hash(funnel_event) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION funnel_event_hash_extended(funnel_event, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+
+COMMENT ON FUNCTION funnel_event_eq(funnel_event, funnel_event) IS 'Equal: same time and same steps';
+COMMENT ON FUNCTION funnel_event_ne(funnel_event, funnel_event) IS 'Not equal';
+COMMENT ON FUNCTION funnel_event_lt(funnel_event, funnel_event) IS 'Earlier (by time, then by step set)';
+COMMENT ON FUNCTION funnel_event_le(funnel_event, funnel_event) IS 'Earlier or equal';
+COMMENT ON FUNCTION funnel_event_gt(funnel_event, funnel_event) IS 'Later (by time, then by step set)';
+COMMENT ON FUNCTION funnel_event_ge(funnel_event, funnel_event) IS 'Later or equal';
+COMMENT ON FUNCTION funnel_event_cmp(funnel_event, funnel_event) IS 'Btree comparison of funnel events';
+COMMENT ON FUNCTION funnel_event_hash(funnel_event) IS 'Hash of a funnel event';
+COMMENT ON FUNCTION funnel_event_hash_extended(funnel_event, bigint) IS 'Seeded 64-bit hash of a funnel event';
+
+CREATE OPERATOR = (LEFTARG = funnel_event, RIGHTARG = funnel_event, PROCEDURE = funnel_event_eq,
+    COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR <> (LEFTARG = funnel_event, RIGHTARG = funnel_event, PROCEDURE = funnel_event_ne,
+    COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR < (LEFTARG = funnel_event, RIGHTARG = funnel_event, PROCEDURE = funnel_event_lt,
+    COMMUTATOR = >, NEGATOR = >=, RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR <= (LEFTARG = funnel_event, RIGHTARG = funnel_event, PROCEDURE = funnel_event_le,
+    COMMUTATOR = >=, NEGATOR = >, RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR > (LEFTARG = funnel_event, RIGHTARG = funnel_event, PROCEDURE = funnel_event_gt,
+    COMMUTATOR = <, NEGATOR = <=, RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR >= (LEFTARG = funnel_event, RIGHTARG = funnel_event, PROCEDURE = funnel_event_ge,
+    COMMUTATOR = <=, NEGATOR = <, RESTRICT = scalargesel, JOIN = scalargejoinsel);
+
+CREATE OPERATOR CLASS funnel_event_ops DEFAULT FOR TYPE funnel_event USING btree AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >,
+    FUNCTION 1 funnel_event_cmp(funnel_event, funnel_event);
+
+CREATE OPERATOR CLASS funnel_event_hash_ops DEFAULT FOR TYPE funnel_event USING hash AS
+    OPERATOR 1 =,
+    FUNCTION 1 funnel_event_hash(funnel_event),
+    FUNCTION 2 funnel_event_hash_extended(funnel_event, bigint);
+
+-- ---------------------------------------------------------------------------
+-- window_funnel: the funnel level of a group, ClickHouse windowFunnel semantics
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION window_funnel_bools_sfunc(internal, interval, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_mode_bools_sfunc(internal, interval, text, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_event_sfunc(internal, interval, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_mode_event_sfunc(internal, interval, text, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_names_sfunc(internal, interval, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_mode_names_sfunc(internal, interval, text, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_final(internal) RETURNS integer
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION window_funnel_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION window_funnel_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION window_funnel_bools_sfunc(internal, interval, timestamptz, boolean[]) IS 'window_funnel transition (conditions)';
+COMMENT ON FUNCTION window_funnel_mode_bools_sfunc(internal, interval, text, timestamptz, boolean[]) IS 'window_funnel transition (mode, conditions)';
+COMMENT ON FUNCTION window_funnel_event_sfunc(internal, interval, funnel_event) IS 'window_funnel transition (funnel_event)';
+COMMENT ON FUNCTION window_funnel_mode_event_sfunc(internal, interval, text, funnel_event) IS 'window_funnel transition (mode, funnel_event)';
+COMMENT ON FUNCTION window_funnel_names_sfunc(internal, interval, timestamptz, text, text[]) IS 'window_funnel transition (event names)';
+COMMENT ON FUNCTION window_funnel_mode_names_sfunc(internal, interval, text, timestamptz, text, text[]) IS 'window_funnel transition (mode, event names)';
+COMMENT ON FUNCTION window_funnel_final(internal) IS 'window_funnel final function: the level reached';
+COMMENT ON FUNCTION window_funnel_combine(internal, internal) IS 'window_funnel combine function (parallel aggregation)';
+COMMENT ON FUNCTION window_funnel_serialize(internal) IS 'window_funnel state serialisation';
+COMMENT ON FUNCTION window_funnel_deserialize(bytea, internal) IS 'window_funnel state deserialisation (validates its input)';
+
+CREATE AGGREGATE window_funnel("window" interval, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = window_funnel_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE window_funnel("window" interval, mode text, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = window_funnel_mode_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE window_funnel("window" interval, event funnel_event) (
+    SFUNC = window_funnel_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE window_funnel("window" interval, mode text, event funnel_event) (
+    SFUNC = window_funnel_mode_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE window_funnel("window" interval, ts timestamptz, event text, steps text[]) (
+    SFUNC = window_funnel_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE window_funnel("window" interval, mode text, ts timestamptz, event text, steps text[]) (
+    SFUNC = window_funnel_mode_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = window_funnel_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE window_funnel(interval, timestamptz, boolean[]) IS 'Funnel level of a group: the longest chain of steps 1..N within the window (ClickHouse windowFunnel)';
+COMMENT ON AGGREGATE window_funnel(interval, text, timestamptz, boolean[]) IS 'Funnel level of a group with a mode (strict_deduplication, strict_order, strict_increase, strict_once, allow_reentry)';
+COMMENT ON AGGREGATE window_funnel(interval, funnel_event) IS 'Funnel level of a group of funnel_event rows';
+COMMENT ON AGGREGATE window_funnel(interval, text, funnel_event) IS 'Funnel level of a group of funnel_event rows, with a mode';
+COMMENT ON AGGREGATE window_funnel(interval, timestamptz, text, text[]) IS 'Funnel level of a group where step k is the event name steps[k] (fast form)';
+COMMENT ON AGGREGATE window_funnel(interval, text, timestamptz, text, text[]) IS 'Funnel level of a group where step k is the event name steps[k], with a mode';
+
+CREATE FUNCTION window_funnel("window" interval, journey funnel_event[], mode text DEFAULT '')
+    RETURNS integer AS 'MODULE_PATHNAME', 'window_funnel_journey'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION window_funnel(interval, funnel_event[], text) IS 'Funnel level of a stored journey (funnel_event[]), in any order';
+
+-- ---------------------------------------------------------------------------
+-- time_to_convert: per group, the time from the step-1 event to the event
+-- that completes the funnel (or reaches to_step), NULL when it is not reached
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION time_to_convert_bools_sfunc(internal, interval, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_bools_sfunc(internal, interval, timestamptz, boolean[]) IS 'time_to_convert transition (conditions)';
+CREATE FUNCTION time_to_convert_mode_bools_sfunc(internal, interval, text, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_mode_bools_sfunc(internal, interval, text, timestamptz, boolean[]) IS 'time_to_convert transition (mode, conditions)';
+CREATE FUNCTION time_to_convert_target_bools_sfunc(internal, interval, text, integer, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_target_bools_sfunc(internal, interval, text, integer, timestamptz, boolean[]) IS 'time_to_convert transition (mode, to_step, conditions)';
+CREATE FUNCTION time_to_convert_event_sfunc(internal, interval, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_event_sfunc(internal, interval, funnel_event) IS 'time_to_convert transition (funnel_event)';
+CREATE FUNCTION time_to_convert_mode_event_sfunc(internal, interval, text, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_mode_event_sfunc(internal, interval, text, funnel_event) IS 'time_to_convert transition (mode, funnel_event)';
+CREATE FUNCTION time_to_convert_target_event_sfunc(internal, interval, text, integer, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_target_event_sfunc(internal, interval, text, integer, funnel_event) IS 'time_to_convert transition (mode, to_step, funnel_event)';
+CREATE FUNCTION time_to_convert_names_sfunc(internal, interval, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_names_sfunc(internal, interval, timestamptz, text, text[]) IS 'time_to_convert transition (event names)';
+CREATE FUNCTION time_to_convert_mode_names_sfunc(internal, interval, text, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_mode_names_sfunc(internal, interval, text, timestamptz, text, text[]) IS 'time_to_convert transition (mode, event names)';
+CREATE FUNCTION time_to_convert_target_names_sfunc(internal, interval, text, integer, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_target_names_sfunc(internal, interval, text, integer, timestamptz, text, text[]) IS 'time_to_convert transition (mode, to_step, event names)';
+CREATE FUNCTION time_to_convert_final(internal) RETURNS interval
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert_final(internal) IS 'time_to_convert final function';
+
+CREATE AGGREGATE time_to_convert("window" interval, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = time_to_convert_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, timestamptz, boolean[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (conditions); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, mode text, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = time_to_convert_mode_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, text, timestamptz, boolean[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (mode, conditions); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = time_to_convert_target_bools_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, text, integer, timestamptz, boolean[]) IS 'Time from step 1 to to_step on the chain the funnel walk completes it with (mode, to_step, conditions); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, event funnel_event) (
+    SFUNC = time_to_convert_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, funnel_event) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (funnel_event); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, mode text, event funnel_event) (
+    SFUNC = time_to_convert_mode_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, text, funnel_event) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (mode, funnel_event); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, mode text, to_step integer, event funnel_event) (
+    SFUNC = time_to_convert_target_event_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, text, integer, funnel_event) IS 'Time from step 1 to to_step on the chain the funnel walk completes it with (mode, to_step, funnel_event); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, ts timestamptz, event text, steps text[]) (
+    SFUNC = time_to_convert_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, timestamptz, text, text[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (event names); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, mode text, ts timestamptz, event text, steps text[]) (
+    SFUNC = time_to_convert_mode_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, text, timestamptz, text, text[]) IS 'Time from step 1 to the last step on the chain the funnel walk completes it with (mode, event names); NULL when not reached';
+CREATE AGGREGATE time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, event text, steps text[]) (
+    SFUNC = time_to_convert_target_names_sfunc, STYPE = internal, SSPACE = 200, FINALFUNC = time_to_convert_final,
+    COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
+    DESERIALFUNC = window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE time_to_convert(interval, text, integer, timestamptz, text, text[]) IS 'Time from step 1 to to_step on the chain the funnel walk completes it with (mode, to_step, event names); NULL when not reached';
+
+CREATE FUNCTION time_to_convert("window" interval, journey funnel_event[], mode text DEFAULT '', to_step integer DEFAULT NULL)
+    RETURNS interval AS 'MODULE_PATHNAME', 'time_to_convert_journey'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION time_to_convert(interval, funnel_event[], text, integer) IS 'Time to convert of a stored journey: step 1 to to_step (default: the highest step the journey names); NULL when not reached';
+
+-- ---------------------------------------------------------------------------
+-- funnel_stage_counts and funnel_conversion: whole-table funnels in one pass
+-- (entities tracked in a hash table inside the aggregate state)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION funnel_entities_bools_sfunc(internal, interval, anyelement, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_entities_bools_sfunc(internal, interval, anyelement, timestamptz, boolean[]) IS 'Per-entity funnel transition (entity, conditions)';
+CREATE FUNCTION funnel_entities_mode_bools_sfunc(internal, interval, text, anyelement, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_entities_mode_bools_sfunc(internal, interval, text, anyelement, timestamptz, boolean[]) IS 'Per-entity funnel transition (mode, entity, conditions)';
+CREATE FUNCTION funnel_entities_event_sfunc(internal, interval, anyelement, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_entities_event_sfunc(internal, interval, anyelement, funnel_event) IS 'Per-entity funnel transition (entity, funnel_event)';
+CREATE FUNCTION funnel_entities_mode_event_sfunc(internal, interval, text, anyelement, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_entities_mode_event_sfunc(internal, interval, text, anyelement, funnel_event) IS 'Per-entity funnel transition (mode, entity, funnel_event)';
+CREATE FUNCTION funnel_entities_names_sfunc(internal, interval, anyelement, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_entities_names_sfunc(internal, interval, anyelement, timestamptz, text, text[]) IS 'Per-entity funnel transition (entity, event names)';
+CREATE FUNCTION funnel_entities_mode_names_sfunc(internal, interval, text, anyelement, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_entities_mode_names_sfunc(internal, interval, text, anyelement, timestamptz, text, text[]) IS 'Per-entity funnel transition (mode, entity, event names)';
+CREATE FUNCTION funnel_entities_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_entities_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_entities_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_stage_counts_final(internal) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_conversion_final(internal) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_entities_combine(internal, internal) IS 'Merges per-entity funnel states (parallel aggregation)';
+COMMENT ON FUNCTION funnel_entities_serialize(internal) IS 'Per-entity funnel state serialisation';
+COMMENT ON FUNCTION funnel_entities_deserialize(bytea, internal) IS 'Per-entity funnel state deserialisation (validates its input)';
+COMMENT ON FUNCTION funnel_stage_counts_final(internal) IS 'funnel_stage_counts final function';
+COMMENT ON FUNCTION funnel_conversion_final(internal) IS 'funnel_conversion final function';
+
+CREATE AGGREGATE funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = funnel_entities_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_stage_counts(interval, anyelement, timestamptz, boolean[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (entity, conditions)';
+CREATE AGGREGATE funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = funnel_entities_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_stage_counts(interval, text, anyelement, timestamptz, boolean[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (mode, entity, conditions)';
+CREATE AGGREGATE funnel_stage_counts("window" interval, entity anyelement, event funnel_event) (
+    SFUNC = funnel_entities_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_stage_counts(interval, anyelement, funnel_event) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (entity, funnel_event)';
+CREATE AGGREGATE funnel_stage_counts("window" interval, mode text, entity anyelement, event funnel_event) (
+    SFUNC = funnel_entities_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_stage_counts(interval, text, anyelement, funnel_event) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (mode, entity, funnel_event)';
+CREATE AGGREGATE funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = funnel_entities_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_stage_counts(interval, anyelement, timestamptz, text, text[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (entity, event names)';
+CREATE AGGREGATE funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = funnel_entities_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_stage_counts_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_stage_counts(interval, text, anyelement, timestamptz, text, text[]) IS 'Entities at each stage: element k counts the distinct entities whose funnel level is at least k (mode, entity, event names)';
+CREATE AGGREGATE funnel_conversion("window" interval, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = funnel_entities_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_conversion(interval, anyelement, timestamptz, boolean[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (entity, conditions)';
+CREATE AGGREGATE funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = funnel_entities_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_conversion(interval, text, anyelement, timestamptz, boolean[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (mode, entity, conditions)';
+CREATE AGGREGATE funnel_conversion("window" interval, entity anyelement, event funnel_event) (
+    SFUNC = funnel_entities_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_conversion(interval, anyelement, funnel_event) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (entity, funnel_event)';
+CREATE AGGREGATE funnel_conversion("window" interval, mode text, entity anyelement, event funnel_event) (
+    SFUNC = funnel_entities_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_conversion(interval, text, anyelement, funnel_event) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (mode, entity, funnel_event)';
+CREATE AGGREGATE funnel_conversion("window" interval, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = funnel_entities_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_conversion(interval, anyelement, timestamptz, text, text[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (entity, event names)';
+CREATE AGGREGATE funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = funnel_entities_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_conversion_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_conversion(interval, text, anyelement, timestamptz, text, text[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (mode, entity, event names)';
+
+-- from per-entity levels computed elsewhere
+CREATE FUNCTION funnel_levels_sfunc(internal, integer, integer) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_levels_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_levels_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_levels_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_levels_counts_final(internal) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_levels_conversion_final(internal) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_levels_sfunc(internal, integer, integer) IS 'Level histogram transition';
+COMMENT ON FUNCTION funnel_levels_combine(internal, internal) IS 'Level histogram combine function';
+COMMENT ON FUNCTION funnel_levels_serialize(internal) IS 'Level histogram serialisation';
+COMMENT ON FUNCTION funnel_levels_deserialize(bytea, internal) IS 'Level histogram deserialisation (validates its input)';
+COMMENT ON FUNCTION funnel_levels_counts_final(internal) IS 'Cumulative stage counts from a level histogram';
+COMMENT ON FUNCTION funnel_levels_conversion_final(internal) IS 'Conversion from a level histogram';
+
+CREATE AGGREGATE funnel_stage_counts(level integer, steps integer) (
+    SFUNC = funnel_levels_sfunc, STYPE = internal, FINALFUNC = funnel_levels_counts_final,
+    COMBINEFUNC = funnel_levels_combine, SERIALFUNC = funnel_levels_serialize,
+    DESERIALFUNC = funnel_levels_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_stage_counts(integer, integer) IS 'Entities at each stage from per-entity levels (0..steps): element k counts levels >= k';
+
+CREATE AGGREGATE funnel_conversion(level integer, steps integer) (
+    SFUNC = funnel_levels_sfunc, STYPE = internal, FINALFUNC = funnel_levels_conversion_final,
+    COMBINEFUNC = funnel_levels_combine, SERIALFUNC = funnel_levels_serialize,
+    DESERIALFUNC = funnel_levels_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_conversion(integer, integer) IS 'Conversion between stages from per-entity levels';
+
+CREATE FUNCTION funnel_conversion(stage_counts bigint[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME', 'funnel_conversion_from_counts' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_conversion(bigint[]) IS 'Conversion between stages from cumulative stage counts';
+
+-- ---------------------------------------------------------------------------
+-- Fixed-arity overloads for 1..8 boolean conditions.  A call with separate
+-- conditions resolves to these rather than to the VARIADIC form, which
+-- spares PostgreSQL building a boolean[] for every row.  Same C transition
+-- functions, same states, same results.
+-- SSPACE 200 (per-group states) lets the planner hash-aggregate many groups.
+-- ---------------------------------------------------------------------------
+
+
+-- 1 condition
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_1(internal, interval, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_1(internal, interval, timestamptz, boolean) IS 'Transition function of window_funnel with 1 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_1, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (1 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_1(internal, interval, text, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_1(internal, interval, text, timestamptz, boolean) IS 'Transition function of window_funnel with 1 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_1, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean) IS 'Funnel level of a group, with a mode (1 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_1(internal, interval, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_1(internal, interval, timestamptz, boolean) IS 'Transition function of time_to_convert with 1 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_1, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (1 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_1(internal, interval, text, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_1(internal, interval, text, timestamptz, boolean) IS 'Transition function of time_to_convert with 1 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_1, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean) IS 'Time to convert, with a mode (1 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_1(internal, interval, text, integer, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_1(internal, interval, text, integer, timestamptz, boolean) IS 'Transition function of time_to_convert with 1 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_1, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean) IS 'Time from step 1 to to_step, with a mode (1 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_1(internal, interval, anyelement, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_1(internal, interval, anyelement, timestamptz, boolean) IS 'Transition function of funnel_stage_counts with 1 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_1, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean) IS 'Entities at each stage (element k: level >= k) (1 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_1(internal, interval, text, anyelement, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_1(internal, interval, text, anyelement, timestamptz, boolean) IS 'Transition function of funnel_stage_counts with 1 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_1, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean) IS 'Entities at each stage, with a mode (1 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_1, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean) IS 'Conversion between stages (1 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_1, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean) IS 'Conversion between stages, with a mode (1 conditions)';
+
+-- 2 conditions
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_2(internal, interval, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_2(internal, interval, timestamptz, boolean, boolean) IS 'Transition function of window_funnel with 2 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_2, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (2 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_2(internal, interval, text, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_2(internal, interval, text, timestamptz, boolean, boolean) IS 'Transition function of window_funnel with 2 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_2, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean, boolean) IS 'Funnel level of a group, with a mode (2 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_2(internal, interval, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_2(internal, interval, timestamptz, boolean, boolean) IS 'Transition function of time_to_convert with 2 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_2, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (2 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_2(internal, interval, text, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_2(internal, interval, text, timestamptz, boolean, boolean) IS 'Transition function of time_to_convert with 2 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_2, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean, boolean) IS 'Time to convert, with a mode (2 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_2(internal, interval, text, integer, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_2(internal, interval, text, integer, timestamptz, boolean, boolean) IS 'Transition function of time_to_convert with 2 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_2, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean, boolean) IS 'Time from step 1 to to_step, with a mode (2 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_2(internal, interval, anyelement, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_2(internal, interval, anyelement, timestamptz, boolean, boolean) IS 'Transition function of funnel_stage_counts with 2 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_2, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean, boolean) IS 'Entities at each stage (element k: level >= k) (2 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_2(internal, interval, text, anyelement, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_2(internal, interval, text, anyelement, timestamptz, boolean, boolean) IS 'Transition function of funnel_stage_counts with 2 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_2, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean, boolean) IS 'Entities at each stage, with a mode (2 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_2, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean, boolean) IS 'Conversion between stages (2 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_2, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean, boolean) IS 'Conversion between stages, with a mode (2 conditions)';
+
+-- 3 conditions
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_3(internal, interval, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_3(internal, interval, timestamptz, boolean, boolean, boolean) IS 'Transition function of window_funnel with 3 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_3, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean, boolean, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (3 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_3(internal, interval, text, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_3(internal, interval, text, timestamptz, boolean, boolean, boolean) IS 'Transition function of window_funnel with 3 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_3, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean, boolean, boolean) IS 'Funnel level of a group, with a mode (3 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_3(internal, interval, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_3(internal, interval, timestamptz, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 3 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_3, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean, boolean, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (3 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_3(internal, interval, text, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_3(internal, interval, text, timestamptz, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 3 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_3, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean, boolean, boolean) IS 'Time to convert, with a mode (3 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_3(internal, interval, text, integer, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_3(internal, interval, text, integer, timestamptz, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 3 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_3, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean, boolean, boolean) IS 'Time from step 1 to to_step, with a mode (3 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_3(internal, interval, anyelement, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_3(internal, interval, anyelement, timestamptz, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 3 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_3, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean, boolean, boolean) IS 'Entities at each stage (element k: level >= k) (3 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_3(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_3(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 3 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_3, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean, boolean, boolean) IS 'Entities at each stage, with a mode (3 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_3, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean, boolean, boolean) IS 'Conversion between stages (3 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_3, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean, boolean, boolean) IS 'Conversion between stages, with a mode (3 conditions)';
+
+-- 4 conditions
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_4(internal, interval, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_4(internal, interval, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 4 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_4, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean, boolean, boolean, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (4 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_4(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_4(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 4 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_4, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean, boolean, boolean, boolean) IS 'Funnel level of a group, with a mode (4 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_4(internal, interval, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_4(internal, interval, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 4 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_4, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean, boolean, boolean, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (4 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_4(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_4(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 4 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_4, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean, boolean, boolean, boolean) IS 'Time to convert, with a mode (4 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_4(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_4(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 4 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_4, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean, boolean, boolean, boolean) IS 'Time from step 1 to to_step, with a mode (4 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_4(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_4(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 4 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_4, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Entities at each stage (element k: level >= k) (4 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_4(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_4(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 4 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_4, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Entities at each stage, with a mode (4 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_4, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Conversion between stages (4 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_4, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Conversion between stages, with a mode (4 conditions)';
+
+-- 5 conditions
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_5(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_5(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 5 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_5, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (5 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_5(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_5(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 5 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_5, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group, with a mode (5 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_5(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_5(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 5 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_5, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (5 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_5(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_5(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 5 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_5, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Time to convert, with a mode (5 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_5(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_5(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 5 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_5, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to to_step, with a mode (5 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_5(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_5(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 5 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_5, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage (element k: level >= k) (5 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_5(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_5(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 5 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_5, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage, with a mode (5 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_5, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages (5 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_5, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages, with a mode (5 conditions)';
+
+-- 6 conditions
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_6(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_6(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 6 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_6, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (6 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_6(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_6(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 6 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_6, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group, with a mode (6 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_6(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_6(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 6 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_6, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (6 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_6(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_6(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 6 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_6, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time to convert, with a mode (6 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_6(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_6(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 6 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_6, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to to_step, with a mode (6 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_6(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_6(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 6 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_6, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage (element k: level >= k) (6 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_6(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_6(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 6 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_6, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage, with a mode (6 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_6, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages (6 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_6, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages, with a mode (6 conditions)';
+
+-- 7 conditions
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_7(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_7(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 7 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_7, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (7 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_7(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_7(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 7 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_7, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group, with a mode (7 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_7(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_7(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 7 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_7, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (7 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_7(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_7(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 7 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_7, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time to convert, with a mode (7 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_7(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_7(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 7 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_7, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to to_step, with a mode (7 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_7(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_7(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 7 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_7, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage (element k: level >= k) (7 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_7(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_7(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 7 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_7, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage, with a mode (7 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_7, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages (7 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_7, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages, with a mode (7 conditions)';
+
+-- 8 conditions
+CREATE FUNCTION @extschema@.window_funnel_bools_sfunc_8(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_bools_sfunc_8(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 8 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.window_funnel_bools_sfunc_8, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group (ClickHouse windowFunnel) (8 conditions)';
+CREATE FUNCTION @extschema@.window_funnel_mode_bools_sfunc_8(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'window_funnel_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel_mode_bools_sfunc_8(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of window_funnel with 8 separate conditions';
+CREATE AGGREGATE @extschema@.window_funnel("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.window_funnel_mode_bools_sfunc_8, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.window_funnel_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.window_funnel(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel level of a group, with a mode (8 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_bools_sfunc_8(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_bools_sfunc_8(internal, interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 8 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.time_to_convert_bools_sfunc_8, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to the last step on the completing chain; NULL when not reached (8 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_8(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_mode_bools_sfunc_8(internal, interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 8 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.time_to_convert_mode_bools_sfunc_8, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time to convert, with a mode (8 conditions)';
+CREATE FUNCTION @extschema@.time_to_convert_target_bools_sfunc_8(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'time_to_convert_target_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert_target_bools_sfunc_8(internal, interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of time_to_convert with 8 separate conditions';
+CREATE AGGREGATE @extschema@.time_to_convert("window" interval, mode text, to_step integer, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.time_to_convert_target_bools_sfunc_8, STYPE = internal, SSPACE = 200, FINALFUNC = @extschema@.time_to_convert_final,
+    COMBINEFUNC = @extschema@.window_funnel_combine, SERIALFUNC = @extschema@.window_funnel_serialize,
+    DESERIALFUNC = @extschema@.window_funnel_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.time_to_convert(interval, text, integer, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Time from step 1 to to_step, with a mode (8 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_bools_sfunc_8(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_bools_sfunc_8(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 8 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_8, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage (element k: level >= k) (8 conditions)';
+CREATE FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_8(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_entities_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_entities_mode_bools_sfunc_8(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_stage_counts with 8 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_stage_counts("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_8, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_stage_counts_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_stage_counts(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Entities at each stage, with a mode (8 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.funnel_entities_bools_sfunc_8, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages (8 conditions)';
+CREATE AGGREGATE @extschema@.funnel_conversion("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc_8, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_conversion_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_conversion(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Conversion between stages, with a mode (8 conditions)';
+-- ---------------------------------------------------------------------------
+-- funnel_summary: a storable, mergeable funnel result (entities per step and
+-- the distribution of their times from step 1), rollup() to merge summaries,
+-- and what people read from it: funnel_report, funnel_chart, funnel_svg
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE funnel_summary;
+
+CREATE FUNCTION funnel_summary_in(cstring) RETURNS funnel_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_out(funnel_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_recv(internal) RETURNS funnel_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_send(funnel_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE funnel_summary (
+    INPUT = funnel_summary_in,
+    OUTPUT = funnel_summary_out,
+    RECEIVE = funnel_summary_recv,
+    SEND = funnel_summary_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+
+COMMENT ON TYPE funnel_summary IS 'A funnel result that can be stored and merged: per step, the entities that reached it and the distribution of their times from step 1 (log-bucketed, 1% relative accuracy)';
+COMMENT ON FUNCTION funnel_summary_in(cstring) IS 'Text input of funnel_summary: the JSON document its output gives (validated)';
+COMMENT ON FUNCTION funnel_summary_out(funnel_summary) IS 'Text output of funnel_summary: a JSON document (entities per step first, then the time buckets)';
+COMMENT ON FUNCTION funnel_summary_recv(internal) IS 'Binary input of funnel_summary (validated)';
+COMMENT ON FUNCTION funnel_summary_send(funnel_summary) IS 'Binary output of funnel_summary';
+
+CREATE FUNCTION funnel_summary_bools_sfunc(internal, interval, anyelement, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_bools_sfunc(internal, interval, anyelement, timestamptz, boolean[]) IS 'funnel_summary transition (entity, conditions)';
+CREATE FUNCTION funnel_summary_mode_bools_sfunc(internal, interval, text, anyelement, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_mode_bools_sfunc(internal, interval, text, anyelement, timestamptz, boolean[]) IS 'funnel_summary transition (mode, entity, conditions)';
+CREATE FUNCTION funnel_summary_event_sfunc(internal, interval, anyelement, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_event_sfunc(internal, interval, anyelement, funnel_event) IS 'funnel_summary transition (entity, funnel_event)';
+CREATE FUNCTION funnel_summary_mode_event_sfunc(internal, interval, text, anyelement, funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_mode_event_sfunc(internal, interval, text, anyelement, funnel_event) IS 'funnel_summary transition (mode, entity, funnel_event)';
+CREATE FUNCTION funnel_summary_names_sfunc(internal, interval, anyelement, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_names_sfunc(internal, interval, anyelement, timestamptz, text, text[]) IS 'funnel_summary transition (entity, event names)';
+CREATE FUNCTION funnel_summary_mode_names_sfunc(internal, interval, text, anyelement, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_mode_names_sfunc(internal, interval, text, anyelement, timestamptz, text, text[]) IS 'funnel_summary transition (mode, entity, event names)';
+CREATE FUNCTION funnel_summary_final(internal) RETURNS funnel_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_final(internal) IS 'funnel_summary final function';
+
+CREATE AGGREGATE funnel_summary("window" interval, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = funnel_summary_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_summary(interval, anyelement, timestamptz, boolean[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (entity, conditions)';
+CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = funnel_summary_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, timestamptz, boolean[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, conditions)';
+CREATE AGGREGATE funnel_summary("window" interval, entity anyelement, event funnel_event) (
+    SFUNC = funnel_summary_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_summary(interval, anyelement, funnel_event) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (entity, funnel_event)';
+CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement, event funnel_event) (
+    SFUNC = funnel_summary_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, funnel_event) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, funnel_event)';
+CREATE AGGREGATE funnel_summary("window" interval, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = funnel_summary_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_summary(interval, anyelement, timestamptz, text, text[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (entity, event names)';
+CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = funnel_summary_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_summary_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, timestamptz, text, text[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, event names)';
+
+CREATE FUNCTION funnel_summary_rollup_sfunc(internal, funnel_summary) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_rollup_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_rollup_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_rollup_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_rollup_final(internal) RETURNS funnel_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_rollup_sfunc(internal, funnel_summary) IS 'rollup(funnel_summary) transition';
+COMMENT ON FUNCTION funnel_summary_rollup_combine(internal, internal) IS 'rollup(funnel_summary) combine function';
+COMMENT ON FUNCTION funnel_summary_rollup_serialize(internal) IS 'rollup(funnel_summary) state serialisation';
+COMMENT ON FUNCTION funnel_summary_rollup_deserialize(bytea, internal) IS 'rollup(funnel_summary) state deserialisation (validates its input)';
+COMMENT ON FUNCTION funnel_summary_rollup_final(internal) IS 'rollup(funnel_summary) final function';
+
+CREATE AGGREGATE rollup(summary funnel_summary) (
+    SFUNC = funnel_summary_rollup_sfunc, STYPE = internal, FINALFUNC = funnel_summary_rollup_final,
+    COMBINEFUNC = funnel_summary_rollup_combine, SERIALFUNC = funnel_summary_rollup_serialize,
+    DESERIALFUNC = funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE rollup(funnel_summary) IS 'Merges funnel summaries of disjoint sets of entities (e.g. daily cohorts into a month); summaries of different funnels are an error';
+
+-- accessors
+CREATE FUNCTION funnel_stage_counts(summary funnel_summary) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'funnel_summary_stage_counts' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_stage_counts(funnel_summary) IS 'Entities at each stage of a funnel summary: element k counts the entities that reached step k';
+
+CREATE FUNCTION funnel_conversion(summary funnel_summary) RETURNS double precision[]
+    AS $$ SELECT @extschema@.funnel_conversion(@extschema@.funnel_stage_counts($1)) $$
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION funnel_conversion(funnel_summary) IS 'Conversion between stages of a funnel summary (element 1 is 1.0)';
+
+CREATE FUNCTION funnel_time_percentile(summary funnel_summary, step integer, fraction double precision)
+    RETURNS interval AS 'MODULE_PATHNAME', 'funnel_summary_time_percentile' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_time_percentile(funnel_summary, integer, double precision) IS 'Time from step 1 to step at the given fraction (nearest rank, like percentile_disc) of the entities that reached it, within 1%; NULL when none did';
+
+CREATE FUNCTION funnel_window(summary funnel_summary) RETURNS interval
+    AS 'MODULE_PATHNAME', 'funnel_summary_window' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_window(funnel_summary) IS 'The window of the funnel a summary was computed for';
+
+-- reports
+CREATE FUNCTION funnel_report(summary funnel_summary, step_names text[] DEFAULT NULL)
+    RETURNS TABLE (step integer, name text, entities bigint,
+                   conversion_from_previous double precision, conversion_from_start double precision,
+                   drop_off bigint, drop_off_rate double precision,
+                   median_time_from_start interval, p90_time_from_start interval)
+    AS 'MODULE_PATHNAME', 'funnel_report' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION funnel_report(funnel_summary, text[]) IS 'One row per funnel step: entities, conversion, drop-off from the previous step and time from step 1 (median, 90th percentile)';
+
+CREATE FUNCTION funnel_chart(summary funnel_summary, step_names text[] DEFAULT NULL, width integer DEFAULT 60)
+    RETURNS text AS 'MODULE_PATHNAME', 'funnel_chart' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_chart(funnel_summary, text[], integer) IS 'A horizontal bar chart of a funnel as text, width characters wide (for psql: \pset format unaligned)';
+
+CREATE FUNCTION funnel_svg(summary funnel_summary, step_names text[] DEFAULT NULL)
+    RETURNS text AS 'MODULE_PATHNAME', 'funnel_svg' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_svg(funnel_summary, text[]) IS 'A standalone SVG chart of a funnel: bars, counts, conversion and drop-off between steps';
+
+-- fixed-arity overloads of funnel_summary for 1..8 separate conditions (as in
+-- 35_fixed_arity.sql: no boolean[] built per row; same transition, same state)
+
+-- 1 condition
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_1(internal, interval, anyelement, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_1(internal, interval, anyelement, timestamptz, boolean) IS 'Transition function of funnel_summary with 1 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_1, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (1 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_1(internal, interval, text, anyelement, timestamptz, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_1(internal, interval, text, anyelement, timestamptz, boolean) IS 'Transition function of funnel_summary with 1 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_1, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (1 conditions)';
+
+-- 2 conditions
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_2(internal, interval, anyelement, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_2(internal, interval, anyelement, timestamptz, boolean, boolean) IS 'Transition function of funnel_summary with 2 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_2, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (2 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_2(internal, interval, text, anyelement, timestamptz, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_2(internal, interval, text, anyelement, timestamptz, boolean, boolean) IS 'Transition function of funnel_summary with 2 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_2, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (2 conditions)';
+
+-- 3 conditions
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_3(internal, interval, anyelement, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_3(internal, interval, anyelement, timestamptz, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 3 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_3, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (3 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_3(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_3(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 3 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_3, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (3 conditions)';
+
+-- 4 conditions
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_4(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_4(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 4 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_4, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (4 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_4(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_4(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 4 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_4, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (4 conditions)';
+
+-- 5 conditions
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_5(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_5(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 5 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_5, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (5 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_5(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_5(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 5 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_5, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (5 conditions)';
+
+-- 6 conditions
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_6(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_6(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 6 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_6, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (6 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_6(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_6(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 6 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_6, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (6 conditions)';
+
+-- 7 conditions
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_7(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_7(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 7 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_7, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (7 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_7(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_7(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 7 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_7, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (7 conditions)';
+
+-- 8 conditions
+CREATE FUNCTION @extschema@.funnel_summary_bools_sfunc_8(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_bools_sfunc_8(internal, interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 8 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.funnel_summary_bools_sfunc_8, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (8 conditions)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_8(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'funnel_summary_mode_bools_sfunc' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_bools_sfunc_8(internal, interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Transition function of funnel_summary with 8 separate conditions';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, entity anyelement, ts timestamptz, step1 boolean, step2 boolean, step3 boolean, step4 boolean, step5 boolean, step6 boolean, step7 boolean, step8 boolean) (
+    SFUNC = @extschema@.funnel_summary_mode_bools_sfunc_8, STYPE = internal, SSPACE = 2048,
+    FINALFUNC = @extschema@.funnel_summary_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine,
+    SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, anyelement, timestamptz, boolean, boolean, boolean, boolean, boolean, boolean, boolean, boolean) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1, with a mode (8 conditions)';
+
+-- ---------------------------------------------------------------------------
+-- Customer value: per-customer summaries (customer_rfm), the BG/NBD purchase
+-- model, the Gamma-Gamma spend model, the shifted-beta-geometric churn model
+-- and their predictions (expected purchases, P(alive), expected spend, ltv)
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE rfm_summary AS (
+    frequency integer,
+    recency double precision,
+    t double precision,
+    monetary_value double precision
+);
+COMMENT ON TYPE rfm_summary IS 'One customer''s summary: frequency = repeat purchase days, recency = first to last purchase, t = first purchase to the observation end (both in time units), monetary_value = mean value of the repeat purchase days (0 without repeats)';
+
+CREATE TYPE bgnbd_model AS (
+    r double precision,
+    alpha double precision,
+    a double precision,
+    b double precision,
+    log_likelihood double precision,
+    customers bigint
+);
+COMMENT ON TYPE bgnbd_model IS 'A fitted BG/NBD purchase model (Fader, Hardie & Lee 2005): purchase rate ~ gamma(r, alpha), dropout probability ~ beta(a, b); alpha is in the summaries'' time unit';
+
+CREATE TYPE gamma_gamma_model AS (
+    p double precision,
+    q double precision,
+    gamma double precision,
+    log_likelihood double precision,
+    customers bigint
+);
+COMMENT ON TYPE gamma_gamma_model IS 'A fitted Gamma-Gamma spend model (Fader, Hardie & Lee 2005): transaction value ~ gamma(p, nu), nu ~ gamma(q, gamma)';
+
+CREATE TYPE sbg_model AS (
+    alpha double precision,
+    beta double precision,
+    log_likelihood double precision,
+    periods integer,
+    cohort_size bigint
+);
+COMMENT ON TYPE sbg_model IS 'A fitted shifted-beta-geometric churn model (Fader & Hardie 2007): the churn probability per period ~ beta(alpha, beta)';
+
+-- customer_rfm --------------------------------------------------------------
+
+CREATE FUNCTION customer_rfm_sfunc(internal, timestamptz, numeric, timestamptz)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rfm_sfunc(internal, timestamptz, numeric, timestamptz, interval)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rfm_final(internal) RETURNS rfm_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rfm_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rfm_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION customer_rfm_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION customer_rfm_sfunc(internal, timestamptz, numeric, timestamptz) IS 'customer_rfm transition';
+COMMENT ON FUNCTION customer_rfm_sfunc(internal, timestamptz, numeric, timestamptz, interval) IS 'customer_rfm transition (with time unit)';
+COMMENT ON FUNCTION customer_rfm_final(internal) IS 'customer_rfm final function: the rfm_summary';
+COMMENT ON FUNCTION customer_rfm_combine(internal, internal) IS 'customer_rfm combine function (parallel aggregation)';
+COMMENT ON FUNCTION customer_rfm_serialize(internal) IS 'customer_rfm state serialisation';
+COMMENT ON FUNCTION customer_rfm_deserialize(bytea, internal) IS 'customer_rfm state deserialisation (validates its input)';
+
+CREATE AGGREGATE customer_rfm(ts timestamptz, amount numeric, observation_end timestamptz) (
+    SFUNC = customer_rfm_sfunc, STYPE = internal, FINALFUNC = customer_rfm_final,
+    COMBINEFUNC = customer_rfm_combine, SERIALFUNC = customer_rfm_serialize,
+    DESERIALFUNC = customer_rfm_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE customer_rfm(ts timestamptz, amount numeric, observation_end timestamptz, time_unit interval) (
+    SFUNC = customer_rfm_sfunc, STYPE = internal, FINALFUNC = customer_rfm_final,
+    COMBINEFUNC = customer_rfm_combine, SERIALFUNC = customer_rfm_serialize,
+    DESERIALFUNC = customer_rfm_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE customer_rfm(timestamptz, numeric, timestamptz) IS 'Per-customer summary (frequency, recency, t, monetary_value) of a group of orders, in days; purchases on one calendar day (session time zone) count as one; orders after observation_end are ignored';
+COMMENT ON AGGREGATE customer_rfm(timestamptz, numeric, timestamptz, interval) IS 'Per-customer summary (frequency, recency, t, monetary_value) of a group of orders, recency and t in multiples of time_unit (a month counts 30 days)';
+
+-- model fits ----------------------------------------------------------------
+
+CREATE FUNCTION bgnbd_fit_sfunc(internal, double precision, double precision, double precision)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_final(internal) RETURNS bgnbd_model
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_sfunc(internal, double precision, double precision)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_final(internal) RETURNS gamma_gamma_model
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fit_state_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION fit_state_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION fit_state_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION bgnbd_fit_sfunc(internal, double precision, double precision, double precision) IS 'bgnbd_fit transition';
+COMMENT ON FUNCTION bgnbd_fit_final(internal) IS 'bgnbd_fit final function: maximum-likelihood fit';
+COMMENT ON FUNCTION gamma_gamma_fit_sfunc(internal, double precision, double precision) IS 'gamma_gamma_fit transition';
+COMMENT ON FUNCTION gamma_gamma_fit_final(internal) IS 'gamma_gamma_fit final function: maximum-likelihood fit';
+COMMENT ON FUNCTION fit_state_combine(internal, internal) IS 'bgnbd_fit / gamma_gamma_fit combine function (parallel aggregation)';
+COMMENT ON FUNCTION fit_state_serialize(internal) IS 'bgnbd_fit / gamma_gamma_fit state serialisation';
+COMMENT ON FUNCTION fit_state_deserialize(bytea, internal) IS 'bgnbd_fit / gamma_gamma_fit state deserialisation (validates its input)';
+
+CREATE AGGREGATE bgnbd_fit(frequency double precision, recency double precision, t double precision) (
+    SFUNC = bgnbd_fit_sfunc, STYPE = internal, FINALFUNC = bgnbd_fit_final,
+    COMBINEFUNC = fit_state_combine, SERIALFUNC = fit_state_serialize,
+    DESERIALFUNC = fit_state_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE bgnbd_fit(double precision, double precision, double precision) IS 'Maximum-likelihood BG/NBD purchase model of a group of customer summaries (rows with a NULL are skipped; an error when the fit is impossible or does not converge)';
+
+CREATE AGGREGATE gamma_gamma_fit(frequency double precision, monetary_value double precision) (
+    SFUNC = gamma_gamma_fit_sfunc, STYPE = internal, FINALFUNC = gamma_gamma_fit_final,
+    COMBINEFUNC = fit_state_combine, SERIALFUNC = fit_state_serialize,
+    DESERIALFUNC = fit_state_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE gamma_gamma_fit(double precision, double precision) IS 'Maximum-likelihood Gamma-Gamma spend model of the customers with frequency > 0 (others are skipped)';
+
+CREATE FUNCTION sbg_fit(survivors bigint[]) RETURNS sbg_model
+    AS 'MODULE_PATHNAME', 'sbg_fit_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION sbg_fit(bigint[]) IS 'Maximum-likelihood shifted-beta-geometric model of a cohort: survivors[1] = cohort size, survivors[k+1] = still active after k periods';
+
+-- predictions ---------------------------------------------------------------
+
+CREATE FUNCTION expected_purchases(model bgnbd_model, horizon double precision,
+        frequency double precision, recency double precision, t double precision)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'bgnbd_expected_purchases'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION expected_purchases(bgnbd_model, double precision, double precision, double precision, double precision) IS 'BG/NBD expected number of purchases in the next horizon time units of a customer with this summary';
+
+CREATE FUNCTION expected_purchases(model bgnbd_model, horizon double precision)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'bgnbd_expected_purchases'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION expected_purchases(bgnbd_model, double precision) IS 'BG/NBD expected number of repeat purchases in the first horizon time units of a new customer';
+
+CREATE FUNCTION probability_alive(model bgnbd_model, frequency double precision,
+        recency double precision, t double precision)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'bgnbd_probability_alive'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION probability_alive(bgnbd_model, double precision, double precision, double precision) IS 'BG/NBD probability that a customer with this summary is still active';
+
+CREATE FUNCTION expected_average_spend(model gamma_gamma_model, frequency double precision,
+        monetary_value double precision)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'gamma_gamma_expected_spend'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION expected_average_spend(gamma_gamma_model, double precision, double precision) IS 'Gamma-Gamma conditional expected value of a customer''s future purchases';
+
+CREATE FUNCTION ltv(purchase_model bgnbd_model, spend_model gamma_gamma_model,
+        frequency double precision, recency double precision, t double precision,
+        monetary_value double precision, months integer DEFAULT 12,
+        discount_rate double precision DEFAULT 0.01,
+        units_per_month double precision DEFAULT 30)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'customer_ltv_sql'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ltv(bgnbd_model, gamma_gamma_model, double precision, double precision, double precision, double precision, integer, double precision, double precision) IS 'Discounted expected customer value over the next months: sum over months i of expected purchases in month i times expected spend / (1 + discount_rate)^i';
+
+CREATE FUNCTION sbg_survival(model sbg_model, period integer)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'sbg_survival_sql'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION sbg_survival(sbg_model, integer) IS 'sBG share of a cohort still active after period periods';
+
+CREATE FUNCTION sbg_retention_rate(model sbg_model, period integer)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'sbg_retention_rate_sql'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION sbg_retention_rate(sbg_model, integer) IS 'sBG retention rate of period period (>= 1): survivors after it / survivors before it';
+
+CREATE FUNCTION sbg_expected_remaining_lifetime(model sbg_model, periods_survived integer DEFAULT 0,
+        discount_rate double precision DEFAULT 0)
+    RETURNS double precision AS 'MODULE_PATHNAME', 'sbg_remaining_sql'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION sbg_expected_remaining_lifetime(sbg_model, integer, double precision) IS 'sBG expected number of further periods (discounted by (1 + discount_rate)^k) of a customer active after periods_survived periods; Infinity when undiscounted and alpha <= 1';
+
+-- ---------------------------------------------------------------------------
+-- Customer value over whole orders tables: the one-call ltv and ltv_report
+-- aggregates, cohort retention, ClickHouse's retention, acquisition cost
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE customer_value_report AS (
+    customers bigint,
+    orders bigint,
+    revenue double precision,
+    average_order_value double precision,
+    purchases_per_customer_per_year double precision,
+    average_lifespan_years double precision,
+    churn_rate double precision,
+    churn_period_days integer,
+    customers_at_risk bigint,
+    historical_ltv double precision,
+    predicted_ltv double precision,
+    purchase_model bgnbd_model,
+    spend_model gamma_gamma_model
+);
+COMMENT ON TYPE customer_value_report IS 'Historical and model-based customer value of a group of orders (see the ltv_report aggregate); churn_rate = share of the customers_at_risk (first order before the last churn_period_days) without an order in those days';
+
+CREATE FUNCTION ltv_agg_sfunc(internal, anyelement, timestamptz, numeric)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ltv_agg_sfunc(internal, anyelement, timestamptz, numeric, interval)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ltv_agg_sfunc(internal, anyelement, timestamptz, numeric, interval, double precision)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ltv_agg_final(internal) RETURNS double precision
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ltv_report_final(internal) RETURNS customer_value_report
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ltv_agg_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION ltv_agg_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION ltv_agg_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ltv_agg_sfunc(internal, anyelement, timestamptz, numeric) IS 'ltv / ltv_report transition';
+COMMENT ON FUNCTION ltv_agg_sfunc(internal, anyelement, timestamptz, numeric, interval) IS 'ltv / ltv_report transition (with horizon)';
+COMMENT ON FUNCTION ltv_agg_sfunc(internal, anyelement, timestamptz, numeric, interval, double precision) IS 'ltv / ltv_report transition (with horizon and discount rate)';
+COMMENT ON FUNCTION ltv_agg_final(internal) IS 'ltv final function: mean predicted customer value';
+COMMENT ON FUNCTION ltv_report_final(internal) IS 'ltv_report final function: historical and predicted customer value';
+COMMENT ON FUNCTION ltv_agg_combine(internal, internal) IS 'ltv / ltv_report combine function (parallel aggregation)';
+COMMENT ON FUNCTION ltv_agg_serialize(internal) IS 'ltv / ltv_report state serialisation';
+COMMENT ON FUNCTION ltv_agg_deserialize(bytea, internal) IS 'ltv / ltv_report state deserialisation (validates its input)';
+
+CREATE AGGREGATE ltv(customer anyelement, ts timestamptz, amount numeric) (
+    SFUNC = ltv_agg_sfunc, STYPE = internal, FINALFUNC = ltv_agg_final,
+    COMBINEFUNC = ltv_agg_combine, SERIALFUNC = ltv_agg_serialize,
+    DESERIALFUNC = ltv_agg_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE ltv(customer anyelement, ts timestamptz, amount numeric, horizon interval) (
+    SFUNC = ltv_agg_sfunc, STYPE = internal, FINALFUNC = ltv_agg_final,
+    COMBINEFUNC = ltv_agg_combine, SERIALFUNC = ltv_agg_serialize,
+    DESERIALFUNC = ltv_agg_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE ltv(customer anyelement, ts timestamptz, amount numeric, horizon interval,
+                     discount_rate double precision) (
+    SFUNC = ltv_agg_sfunc, STYPE = internal, FINALFUNC = ltv_agg_final,
+    COMBINEFUNC = ltv_agg_combine, SERIALFUNC = ltv_agg_serialize,
+    DESERIALFUNC = ltv_agg_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE ltv(anyelement, timestamptz, numeric) IS 'Mean predicted value per customer over the next year (BG/NBD + Gamma-Gamma fitted on the group''s orders, days, observation end = last order, 1% monthly discount); NULL with a NOTICE when the group cannot be fitted';
+COMMENT ON AGGREGATE ltv(anyelement, timestamptz, numeric, interval) IS 'Mean predicted value per customer over the horizon (months of 30 days, 1% monthly discount)';
+COMMENT ON AGGREGATE ltv(anyelement, timestamptz, numeric, interval, double precision) IS 'Mean predicted value per customer over the horizon with a monthly discount rate';
+
+CREATE AGGREGATE ltv_report(customer anyelement, ts timestamptz, amount numeric) (
+    SFUNC = ltv_agg_sfunc, STYPE = internal, FINALFUNC = ltv_report_final,
+    COMBINEFUNC = ltv_agg_combine, SERIALFUNC = ltv_agg_serialize,
+    DESERIALFUNC = ltv_agg_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE ltv_report(customer anyelement, ts timestamptz, amount numeric, horizon interval) (
+    SFUNC = ltv_agg_sfunc, STYPE = internal, FINALFUNC = ltv_report_final,
+    COMBINEFUNC = ltv_agg_combine, SERIALFUNC = ltv_agg_serialize,
+    DESERIALFUNC = ltv_agg_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE ltv_report(customer anyelement, ts timestamptz, amount numeric, horizon interval,
+                            discount_rate double precision) (
+    SFUNC = ltv_agg_sfunc, STYPE = internal, FINALFUNC = ltv_report_final,
+    COMBINEFUNC = ltv_agg_combine, SERIALFUNC = ltv_agg_serialize,
+    DESERIALFUNC = ltv_agg_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE ltv_report(anyelement, timestamptz, numeric) IS 'Historical (average order value x purchases per year x observed lifespan) and predicted customer value of a group of orders, horizon one year';
+COMMENT ON AGGREGATE ltv_report(anyelement, timestamptz, numeric, interval) IS 'Historical and predicted customer value of a group of orders over the horizon';
+COMMENT ON AGGREGATE ltv_report(anyelement, timestamptz, numeric, interval, double precision) IS 'Historical and predicted customer value of a group of orders over the horizon, with a monthly discount rate';
+
+-- cohorts -------------------------------------------------------------------
+
+CREATE TYPE cohort_matrix AS (
+    period text,
+    periods integer,
+    cohort_start date[],
+    cohort_size bigint[],
+    active bigint[]
+);
+COMMENT ON TYPE cohort_matrix IS 'Cohort activity: cohort_start[c], cohort_size[c], active[c][k+1] = entities of cohort c active in their k-th period after the cohort''s (NULL when that period is after the last event)';
+
+CREATE FUNCTION cohort_retention_sfunc(internal, anyelement, timestamptz)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION cohort_retention_sfunc(internal, anyelement, timestamptz, text)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION cohort_retention_sfunc(internal, anyelement, timestamptz, text, integer)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION cohort_retention_final(internal) RETURNS cohort_matrix
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION cohort_retention_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION cohort_retention_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION cohort_retention_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION cohort_retention_sfunc(internal, anyelement, timestamptz) IS 'cohort_retention transition';
+COMMENT ON FUNCTION cohort_retention_sfunc(internal, anyelement, timestamptz, text) IS 'cohort_retention transition (with period)';
+COMMENT ON FUNCTION cohort_retention_sfunc(internal, anyelement, timestamptz, text, integer) IS 'cohort_retention transition (with period and number of periods)';
+COMMENT ON FUNCTION cohort_retention_final(internal) IS 'cohort_retention final function: the cohort_matrix';
+COMMENT ON FUNCTION cohort_retention_combine(internal, internal) IS 'cohort_retention combine function (parallel aggregation)';
+COMMENT ON FUNCTION cohort_retention_serialize(internal) IS 'cohort_retention state serialisation';
+COMMENT ON FUNCTION cohort_retention_deserialize(bytea, internal) IS 'cohort_retention state deserialisation (validates its input)';
+
+CREATE AGGREGATE cohort_retention(entity anyelement, ts timestamptz) (
+    SFUNC = cohort_retention_sfunc, STYPE = internal, FINALFUNC = cohort_retention_final,
+    COMBINEFUNC = cohort_retention_combine, SERIALFUNC = cohort_retention_serialize,
+    DESERIALFUNC = cohort_retention_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE cohort_retention(entity anyelement, ts timestamptz, period text) (
+    SFUNC = cohort_retention_sfunc, STYPE = internal, FINALFUNC = cohort_retention_final,
+    COMBINEFUNC = cohort_retention_combine, SERIALFUNC = cohort_retention_serialize,
+    DESERIALFUNC = cohort_retention_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE cohort_retention(entity anyelement, ts timestamptz, period text, periods integer) (
+    SFUNC = cohort_retention_sfunc, STYPE = internal, FINALFUNC = cohort_retention_final,
+    COMBINEFUNC = cohort_retention_combine, SERIALFUNC = cohort_retention_serialize,
+    DESERIALFUNC = cohort_retention_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE cohort_retention(anyelement, timestamptz) IS 'Monthly cohorts (calendar month of each entity''s first event) and their active entities in months 0..12';
+COMMENT ON AGGREGATE cohort_retention(anyelement, timestamptz, text) IS 'Cohorts by calendar period (day, week, month, quarter, year) and their active entities in periods 0..12';
+COMMENT ON AGGREGATE cohort_retention(anyelement, timestamptz, text, integer) IS 'Cohorts by calendar period and their active entities in periods 0..periods';
+
+CREATE FUNCTION cohort_report(cohorts cohort_matrix)
+    RETURNS TABLE (cohort_start date, cohort_size bigint, period integer, active bigint,
+                   retention_rate double precision)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT ($1).cohort_start[c], ($1).cohort_size[c], k - 1, ($1).active[c][k],
+           ($1).active[c][k]::double precision / ($1).cohort_size[c]
+      FROM generate_subscripts(($1).cohort_start, 1) AS c,
+           generate_series(1, ($1).periods + 1) AS k
+     WHERE ($1).active[c][k] IS NOT NULL
+     ORDER BY c, k
+    $$;
+COMMENT ON FUNCTION cohort_report(cohort_matrix) IS 'One row per cohort and period: cohort start, cohort size, period number (0 = the cohort''s own), active entities, retention rate';
+
+CREATE FUNCTION cohort_heatmap(cohorts cohort_matrix)
+    RETURNS TABLE (cohort_start date, cohort_size bigint, retention text)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT ($1).cohort_start[c], ($1).cohort_size[c],
+           (SELECT string_agg(lpad(round(100.0 * ($1).active[c][k] / ($1).cohort_size[c])::text, 4)
+                              || CASE WHEN ($1).active[c][k] * 4 >= ($1).cohort_size[c] * 3 THEN '█'
+                                      WHEN ($1).active[c][k] * 2 >= ($1).cohort_size[c] THEN '▓'
+                                      WHEN ($1).active[c][k] * 4 >= ($1).cohort_size[c] THEN '▒'
+                                      WHEN ($1).active[c][k] > 0 THEN '░'
+                                      ELSE ' ' END, '' ORDER BY k)
+              FROM generate_series(1, ($1).periods + 1) AS k
+             WHERE ($1).active[c][k] IS NOT NULL)
+      FROM generate_subscripts(($1).cohort_start, 1) AS c
+     ORDER BY c
+    $$;
+COMMENT ON FUNCTION cohort_heatmap(cohort_matrix) IS 'Compact heat table of a cohort_matrix for psql: per cohort, the retention percentage of periods 0, 1, ... each with a shade (█ >= 75%, ▓ >= 50%, ▒ >= 25%, ░ > 0)';
+
+CREATE FUNCTION retention_sfunc(bigint, VARIADIC boolean[]) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION retention_combine(bigint, bigint) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION retention_final(bigint) RETURNS integer[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION retention_sfunc(bigint, boolean[]) IS 'retention transition: ORs the conditions into a bit mask';
+COMMENT ON FUNCTION retention_combine(bigint, bigint) IS 'retention combine function (parallel aggregation)';
+COMMENT ON FUNCTION retention_final(bigint) IS 'retention final function';
+
+CREATE AGGREGATE retention(VARIADIC conditions boolean[]) (
+    SFUNC = retention_sfunc, STYPE = bigint, INITCOND = '0', FINALFUNC = retention_final,
+    COMBINEFUNC = retention_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE retention(boolean[]) IS 'ClickHouse retention: element 1 is 1 when condition 1 held on some row, element k is 1 when conditions 1 and k each held on some row (1..32 conditions, NULL counts as false)';
+
+-- acquisition cost ----------------------------------------------------------
+
+CREATE FUNCTION funnel_cost_report(stage_counts bigint[], spend numeric, step_names text[] DEFAULT NULL)
+    RETURNS TABLE (step integer, name text, entities bigint, cost_per_entity numeric)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF stage_counts IS NULL THEN
+        RETURN;
+    END IF;
+    IF array_ndims(stage_counts) > 1 THEN
+        RAISE EXCEPTION 'funnel_cost_report: stage_counts must be a one-dimensional array'
+            USING ERRCODE = 'array_subscript_error';
+    END IF;
+    IF spend < 0 OR spend = 'NaN'::numeric OR spend IN ('Infinity'::numeric, '-Infinity'::numeric) THEN
+        RAISE EXCEPTION 'funnel_cost_report: spend must be a finite non-negative amount, not %', spend
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM unnest(stage_counts) AS v WHERE v IS NULL OR v < 0) THEN
+        RAISE EXCEPTION 'funnel_cost_report: stage counts must be non-negative and not NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF step_names IS NOT NULL AND coalesce(array_length(step_names, 1), 0)
+                                  <> coalesce(array_length(stage_counts, 1), 0) THEN
+        RAISE EXCEPTION 'funnel_cost_report: % step names for % stage counts',
+            coalesce(array_length(step_names, 1), 0), coalesce(array_length(stage_counts, 1), 0)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give one name per funnel step, or none.';
+    END IF;
+    RETURN QUERY
+        SELECT i, step_names[i], stage_counts[i],
+               CASE WHEN stage_counts[i] > 0 THEN round(spend / stage_counts[i], 2) END
+          FROM generate_subscripts(stage_counts, 1) AS i
+         ORDER BY i;
+END
+$$;
+COMMENT ON FUNCTION funnel_cost_report(bigint[], numeric, text[]) IS 'Acquisition cost per entity at each funnel stage: spend / entities reaching the stage (cost per lead, per qualified lead, per customer = CAC), rounded to cents; NULL for a stage nobody reached';
+
+CREATE FUNCTION cac_payback_months(cac numeric, monthly_revenue_per_customer numeric, gross_margin numeric)
+    RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF cac < 0 OR cac = 'NaN'::numeric OR cac = 'Infinity'::numeric THEN
+        RAISE EXCEPTION 'cac_payback_months: cac must be a finite non-negative amount, not %', cac
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF monthly_revenue_per_customer < 0 OR monthly_revenue_per_customer = 'NaN'::numeric
+       OR monthly_revenue_per_customer = 'Infinity'::numeric THEN
+        RAISE EXCEPTION 'cac_payback_months: monthly revenue per customer must be a finite non-negative amount, not %',
+            monthly_revenue_per_customer
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT (gross_margin >= 0 AND gross_margin <= 1) THEN
+        RAISE EXCEPTION 'cac_payback_months: gross_margin must be a fraction between 0 and 1, not %', gross_margin
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A 70% gross margin is 0.7.';
+    END IF;
+    IF cac = 0 THEN
+        RETURN 0;
+    END IF;
+    IF monthly_revenue_per_customer * gross_margin = 0 THEN
+        RETURN 'Infinity'::numeric;
+    END IF;
+    RETURN cac / (monthly_revenue_per_customer * gross_margin);
+END
+$$;
+COMMENT ON FUNCTION cac_payback_months(numeric, numeric, numeric) IS 'Months to earn back the cost of acquiring a customer: cac / (monthly revenue per customer x gross margin); Infinity when the margin per month is 0';
+
+-- ---------------------------------------------------------------------------
+-- funnel_report with the group's spend: acquisition cost at each stage
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION funnel_report(summary funnel_summary, spend numeric, step_names text[] DEFAULT NULL)
+    RETURNS TABLE (step integer, name text, entities bigint,
+                   conversion_from_previous double precision, conversion_from_start double precision,
+                   drop_off bigint, drop_off_rate double precision,
+                   median_time_from_start interval, p90_time_from_start interval,
+                   cost_per_entity numeric)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT r.step, r.name, r.entities, r.conversion_from_previous, r.conversion_from_start,
+           r.drop_off, r.drop_off_rate, r.median_time_from_start, r.p90_time_from_start,
+           c.cost_per_entity
+      FROM @extschema@.funnel_report(summary, step_names) r
+      JOIN @extschema@.funnel_cost_report(@extschema@.funnel_stage_counts(summary), spend, step_names) c
+        ON c.step = r.step
+     ORDER BY r.step
+$$;
+COMMENT ON FUNCTION funnel_report(funnel_summary, numeric, text[]) IS 'funnel_report plus the cost per entity at each stage given the group''s spend (cost per lead, per qualified lead, per customer = CAC)';
+
+-- ---------------------------------------------------------------------------
+-- attribution: credit of conversions by channel over touchpoint journeys
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE attribution_summary;
+
+-- in/out read and write intervals (the lookback, the half-life): STABLE like interval_in/out
+CREATE FUNCTION attribution_summary_in(cstring) RETURNS attribution_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION attribution_summary_out(attribution_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION attribution_summary_recv(internal) RETURNS attribution_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION attribution_summary_send(attribution_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE attribution_summary (
+    INPUT = attribution_summary_in,
+    OUTPUT = attribution_summary_out,
+    RECEIVE = attribution_summary_recv,
+    SEND = attribution_summary_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+COMMENT ON TYPE attribution_summary IS 'Result of the attribution aggregate: the model, totals and the credit of every channel; text form is JSON';
+COMMENT ON FUNCTION attribution_summary_in(cstring) IS 'Text input of attribution_summary (the JSON form its output gives; validated)';
+COMMENT ON FUNCTION attribution_summary_out(attribution_summary) IS 'Text output of attribution_summary as JSON';
+COMMENT ON FUNCTION attribution_summary_recv(internal) IS 'Binary input of attribution_summary (validated)';
+COMMENT ON FUNCTION attribution_summary_send(attribution_summary) IS 'Binary output of attribution_summary';
+
+CREATE FUNCTION attribution_sfunc(internal, text, anyelement, timestamptz, text, numeric)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION attribution_sfunc(internal, text, anyelement, timestamptz, text, numeric, interval)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION attribution_final(internal) RETURNS attribution_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION attribution_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION attribution_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION attribution_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION attribution_sfunc(internal, text, anyelement, timestamptz, text, numeric) IS 'attribution transition (default lookback of 30 days)';
+COMMENT ON FUNCTION attribution_sfunc(internal, text, anyelement, timestamptz, text, numeric, interval) IS 'attribution transition';
+COMMENT ON FUNCTION attribution_final(internal) IS 'attribution final function: journeys, credit by channel';
+COMMENT ON FUNCTION attribution_combine(internal, internal) IS 'attribution combine function (parallel aggregation)';
+COMMENT ON FUNCTION attribution_serialize(internal) IS 'attribution state serialisation';
+COMMENT ON FUNCTION attribution_deserialize(bytea, internal) IS 'attribution state deserialisation (validates its input)';
+
+CREATE AGGREGATE attribution(model text, entity anyelement, ts timestamptz, channel text,
+                             conversion_value numeric) (
+    SFUNC = attribution_sfunc, STYPE = internal, FINALFUNC = attribution_final,
+    COMBINEFUNC = attribution_combine, SERIALFUNC = attribution_serialize,
+    DESERIALFUNC = attribution_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE attribution(model text, entity anyelement, ts timestamptz, channel text,
+                             conversion_value numeric, lookback interval) (
+    SFUNC = attribution_sfunc, STYPE = internal, FINALFUNC = attribution_final,
+    COMBINEFUNC = attribution_combine, SERIALFUNC = attribution_serialize,
+    DESERIALFUNC = attribution_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE attribution(text, anyelement, timestamptz, text, numeric) IS 'Credit of conversions by channel (models first_touch, last_touch, linear, position_based, time_decay[(half-life)], markov); a row with a value is a conversion, a row with a channel and no value a touchpoint; lookback 30 days';
+COMMENT ON AGGREGATE attribution(text, anyelement, timestamptz, text, numeric, interval) IS 'Credit of conversions by channel (models first_touch, last_touch, linear, position_based, time_decay[(half-life)], markov) with the touchpoints in the lookback before each conversion';
+
+CREATE FUNCTION attribution_report(summary attribution_summary)
+    RETURNS TABLE (channel text, conversions double precision, value numeric,
+                   share double precision, journeys bigint, conversion_rate double precision)
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION attribution_report(attribution_summary) IS 'One row per channel: credited conversions and value, share of all conversions, converting journeys with the channel, and the share of all journeys with the channel that converted; the NULL channel holds conversions without a touchpoint in the lookback';
+
+CREATE FUNCTION attribution_model(summary attribution_summary) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION attribution_model(attribution_summary) IS 'The model of an attribution summary, e.g. linear or time_decay(7 days)';
+
+-- ---------------------------------------------------------------------------
+-- pipeline: stage transitions of a CRM stage history, absorbing-chain forecast
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE pipeline_summary;
+
+CREATE FUNCTION pipeline_summary_in(cstring) RETURNS pipeline_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pipeline_summary_out(pipeline_summary) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pipeline_summary_recv(internal) RETURNS pipeline_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pipeline_summary_send(pipeline_summary) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE pipeline_summary (
+    INPUT = pipeline_summary_in,
+    OUTPUT = pipeline_summary_out,
+    RECEIVE = pipeline_summary_recv,
+    SEND = pipeline_summary_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+COMMENT ON TYPE pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts, time in each stage, entries and open deals; text form is JSON';
+COMMENT ON FUNCTION pipeline_summary_in(cstring) IS 'Text input of pipeline_summary (the JSON form its output gives; validated)';
+COMMENT ON FUNCTION pipeline_summary_out(pipeline_summary) IS 'Text output of pipeline_summary as JSON';
+COMMENT ON FUNCTION pipeline_summary_recv(internal) IS 'Binary input of pipeline_summary (validated)';
+COMMENT ON FUNCTION pipeline_summary_send(pipeline_summary) IS 'Binary output of pipeline_summary';
+
+CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION pipeline_model_final(internal) RETURNS pipeline_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION pipeline_model_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION pipeline_model_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION pipeline_model_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[]) IS 'pipeline_model transition';
+COMMENT ON FUNCTION pipeline_model_final(internal) IS 'pipeline_model final function: transitions and times by stage';
+COMMENT ON FUNCTION pipeline_model_combine(internal, internal) IS 'pipeline_model combine function (parallel aggregation)';
+COMMENT ON FUNCTION pipeline_model_serialize(internal) IS 'pipeline_model state serialisation';
+COMMENT ON FUNCTION pipeline_model_deserialize(bytea, internal) IS 'pipeline_model state deserialisation (validates its input)';
+
+CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[]) (
+    SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
+    COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
+    DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal';
+
+CREATE FUNCTION pipeline_report(model pipeline_summary)
+    RETURNS TABLE (stage text, next_stage text, deals bigint, probability double precision,
+                   mean_days_in_stage double precision)
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: deals, probability among the transitions out of the stage, mean days in the stage';
+
+CREATE FUNCTION pipeline_forecast(model pipeline_summary, stage text, open_count bigint)
+    RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
+    AS 'MODULE_PATHNAME', 'pipeline_forecast_stage' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION pipeline_forecast(pipeline_summary, text, bigint) IS 'Absorbing-chain forecast for open_count deals now in stage: per terminal stage the expected deals ending there and their expected days to close (NULL outcome: deals in stages never seen to close)';
+
+CREATE FUNCTION pipeline_forecast(model pipeline_summary, stages text[], open_counts bigint[])
+    RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
+    AS 'MODULE_PATHNAME', 'pipeline_forecast_stages' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION pipeline_forecast(pipeline_summary, text[], bigint[]) IS 'Absorbing-chain forecast for open deals by stage (parallel arrays, e.g. from array_agg over a table of open deals)';
+
+CREATE FUNCTION pipeline_forecast(model pipeline_summary)
+    RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
+    AS 'MODULE_PATHNAME', 'pipeline_forecast_open' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION pipeline_forecast(pipeline_summary) IS 'Absorbing-chain forecast for the deals still open at the end of the model''s data';
+
+CREATE FUNCTION pipeline_lead_rate(model pipeline_summary) RETURNS double precision
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pipeline_lead_rate(pipeline_summary) IS 'New deals per day: deals / days from the first deal''s entry to the model''s last row';
+
+CREATE FUNCTION pipeline_lead_forecast(model pipeline_summary, period interval)
+    RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION pipeline_lead_forecast(pipeline_summary, interval) IS 'The deals expected to enter during the next period at the model''s lead rate and where they are expected to end';
+
+CREATE FUNCTION pipeline_period_forecast(model pipeline_summary, period interval)
+    RETURNS TABLE (outcome text, from_open_deals double precision, from_new_leads double precision,
+                   expected_deals double precision)
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 3;
+COMMENT ON FUNCTION pipeline_period_forecast(pipeline_summary, interval) IS 'Deals expected to close in each terminal stage within the next period: from the deals open at the end of the model''s data and from the leads expected to enter meanwhile (continuous-time chain with the mean days in each stage)';
+
+-- ---------------------------------------------------------------------------
+-- attribution charts: credit by channel for one or several models
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION attribution_bar_chart(summaries attribution_summary[], width integer DEFAULT 40)
+    RETURNS TABLE (channel text, model text, conversions double precision, bar text)
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF width < 1 OR width > 1000 THEN
+        RAISE EXCEPTION 'attribution_bar_chart width must be between 1 and 1000, not %', width
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY
+    WITH r AS (
+        SELECT s.ord, @extschema@.attribution_model(s.summary) AS model, rep.channel,
+               rep.conversions
+        FROM unnest(summaries) WITH ORDINALITY AS s(summary, ord),
+             LATERAL @extschema@.attribution_report(s.summary) AS rep
+    ), ch AS (
+        SELECT r.channel, max(r.conversions) AS top FROM r GROUP BY r.channel
+    ), mx AS (
+        SELECT max(r.conversions) AS m FROM r
+    ), eighths AS (
+        SELECT r.*, CASE WHEN mx.m > 0 THEN round(r.conversions / mx.m * width * 8)::int ELSE 0 END AS e
+        FROM r, mx
+    )
+    SELECT e.channel, e.model, e.conversions,
+           repeat(U&'\2588', e.e / 8)
+           || CASE WHEN e.e % 8 > 0
+                   THEN substr(U&'\258F\258E\258D\258C\258B\258A\2589', e.e % 8, 1) ELSE '' END
+    FROM eighths e JOIN ch ON ch.channel IS NOT DISTINCT FROM e.channel
+    ORDER BY ch.channel IS NULL, ch.top DESC, ch.channel, e.ord;
+END
+$$;
+COMMENT ON FUNCTION attribution_bar_chart(attribution_summary[], integer) IS 'Text bar chart of credited conversions by channel, one row per channel and model (models side by side), bars scaled to width characters';
+
+CREATE FUNCTION attribution_svg_escape(s text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT replace(replace(replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
+                   '"', '&quot;'), '''', '&#39;')
+$$;
+COMMENT ON FUNCTION attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';
+
+CREATE FUNCTION attribution_svg(summaries attribution_summary[],
+                                title text DEFAULT 'Conversions credited by channel')
+    RETURNS text LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    palette text[] := ARRAY['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948',
+                            '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+    nmodels int := coalesce(array_length(summaries, 1), 0);
+    label_w int := 180;
+    bar_w int := 560;
+    bar_h int := 16;
+    gap int := 12;
+    top_y int := 60 + 20 * ((nmodels + 2) / 3);
+    maxv double precision;
+    y int;
+    svg text;
+    rec record;
+    cur text;
+    first boolean := true;
+    i int;
+BEGIN
+    IF nmodels = 0 THEN
+        RAISE EXCEPTION 'attribution_svg needs at least one summary'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT max(rep.conversions) INTO maxv
+    FROM unnest(summaries) AS s(summary), LATERAL @extschema@.attribution_report(s.summary) AS rep;
+    IF maxv IS NULL OR maxv <= 0 THEN
+        maxv := 1;
+    END IF;
+    svg := '';
+    y := top_y;
+    FOR rec IN
+        WITH r AS (
+            SELECT s.ord, @extschema@.attribution_model(s.summary) AS model, rep.channel,
+                   rep.conversions, rep.share
+            FROM unnest(summaries) WITH ORDINALITY AS s(summary, ord),
+                 LATERAL @extschema@.attribution_report(s.summary) AS rep
+        ), ch AS (
+            SELECT r.channel, max(r.conversions) AS top FROM r GROUP BY r.channel
+        )
+        SELECT r.*, coalesce(r.channel, '(no touchpoint)') AS label
+        FROM r JOIN ch ON ch.channel IS NOT DISTINCT FROM r.channel
+        ORDER BY ch.channel IS NULL, ch.top DESC, ch.channel, r.ord
+    LOOP
+        IF first OR rec.channel IS DISTINCT FROM cur THEN
+            IF NOT first THEN
+                y := y + gap;
+            END IF;
+            svg := svg || format('<text class="channel" x="%s" y="%s" text-anchor="end">%s</text>',
+                                 label_w - 8, y + bar_h - 3, @extschema@.attribution_svg_escape(rec.label)) || E'\n';
+            cur := rec.channel;
+            first := false;
+        END IF;
+        svg := svg || format('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s, %s: %s conversions</title></rect>',
+                             label_w, y, round((rec.conversions / maxv * bar_w)::numeric, 1), bar_h - 2,
+                             palette[1 + (rec.ord - 1) % 10],
+                             @extschema@.attribution_svg_escape(rec.label),
+                             @extschema@.attribution_svg_escape(rec.model),
+                             round(rec.conversions::numeric, 2)) || E'\n';
+        svg := svg || format('<text class="value" x="%s" y="%s">%s</text>',
+                             label_w + round((rec.conversions / maxv * bar_w)::numeric, 1) + 4,
+                             y + bar_h - 4, round(rec.conversions::numeric, 2)) || E'\n';
+        y := y + bar_h;
+    END LOOP;
+    -- legend: one swatch per model, three per line
+    FOR i IN 1 .. nmodels LOOP
+        svg := format('<rect class="legend" x="%s" y="%s" width="12" height="12" fill="%s"/>'
+                      '<text x="%s" y="%s">%s</text>',
+                      label_w + ((i - 1) % 3) * 200, 44 + 20 * ((i - 1) / 3),
+                      palette[1 + (i - 1) % 10],
+                      label_w + ((i - 1) % 3) * 200 + 18, 54 + 20 * ((i - 1) / 3),
+                      @extschema@.attribution_svg_escape(@extschema@.attribution_model(summaries[i])))
+               || E'\n' || svg;
+    END LOOP;
+    RETURN format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="sans-serif" font-size="12">',
+                  label_w + bar_w + 80, y + 20, label_w + bar_w + 80, y + 20) || E'\n'
+        || format('<rect width="100%%" height="100%%" fill="white"/>') || E'\n'
+        || format('<text class="title" x="%s" y="24" font-size="16" font-weight="bold">%s</text>',
+                  label_w, @extschema@.attribution_svg_escape(title)) || E'\n'
+        || svg || '</svg>' || E'\n';
+END
+$$;
+COMMENT ON FUNCTION attribution_svg(attribution_summary[], text) IS 'SVG bar chart of credited conversions by channel, one colour per model (models side by side), names escaped';

@@ -1,0 +1,1230 @@
+/*
+ * src/channels/attribution.c
+ *    The attribution aggregate: which channels deserve the credit for the
+ *    conversions of a table of touchpoints and conversions, under one of the
+ *    models first_touch, last_touch, linear, position_based, time_decay and
+ *    markov; its storable result, the attribution_summary type; and
+ *    attribution_report(summary).
+ *
+ * Journeys.  The rows of one entity, in time order (at equal times
+ * touchpoints come before conversions, touchpoints by channel name,
+ * conversions by value), are cut into journeys: a conversion closes a
+ * converting journey made of the entity's touchpoints since its previous
+ * conversion that lie within the lookback before it (ts >= conversion ts -
+ * lookback).  The touchpoints since the previous conversion that lie before
+ * the lookback form one non-converting journey, and so do the touchpoints
+ * after the entity's last conversion.  So every touchpoint belongs to exactly
+ * one journey and credits at most one conversion.  A conversion without a
+ * touchpoint in its lookback is credited to the NULL channel.
+ *
+ * Markov.  A first-order chain over the states (start), the channels,
+ * (conversion) and (null) is estimated from the journeys that have at least
+ * one touchpoint: start -> c1 -> ... -> ck -> conversion|null.  A repeated
+ * consecutive touch of one channel adds a self-loop c -> c; a self-loop does
+ * not change any absorption probability (x_c = p_cc x_c + sum_{d != c} p_cd x_d
+ * solves to the chain without it), so the model is the same whether repeats
+ * are kept or collapsed, and we skip them.  x = (I - Q)^-1 r gives, for every
+ * channel, the probability of ending in conversion; P = sum_c p(start, c) x_c.
+ * Removing channel k (its transitions go to null) gives P_k, found from the
+ * same LU factorisation with the Sherman-Morrison formula (row k of I - Q
+ * becomes e_k).  The removal effect is RE_k = 1 - P_k / P and channel k gets
+ * RE_k / sum RE of the conversions (and value) that had a touchpoint.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "funcapi.h"
+#include "engine/funnel.h"
+#include "engine/journey_log.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#define ATTR_SUMMARY_VERSION	1
+#define ATTR_MAX_CHANNELS		(1 << 20)
+#define ATTR_MARKOV_MAX_CHANNELS 2000
+#define ATTR_DEFAULT_HALF_LIFE	(7 * USECS_PER_DAY)
+#define ATTR_DEFAULT_LOOKBACK	(30 * USECS_PER_DAY)
+
+typedef enum AttrModel
+{
+	ATTR_FIRST_TOUCH = 1,
+	ATTR_LAST_TOUCH,
+	ATTR_LINEAR,
+	ATTR_POSITION_BASED,
+	ATTR_TIME_DECAY,
+	ATTR_MARKOV
+} AttrModel;
+
+static const char *const model_names[] = {
+	NULL, "first_touch", "last_touch", "linear", "position_based", "time_decay", "markov"
+};
+
+#define ATTR_ALLOWED_MODELS "first_touch, last_touch, linear, position_based, time_decay, time_decay(<half-life interval>), markov"
+
+typedef struct AttrConfig
+{
+	int32		model;
+	int64		half_life;		/* time_decay only, else 0 */
+	int64		lookback;
+} AttrConfig;
+
+typedef struct AttrState
+{
+	AttrConfig	cfg;
+	JourneyLog *log;
+} AttrState;
+
+/* Per call site: the last raw model and lookback and what they parse to. */
+typedef struct AttrCache
+{
+	text	   *model_raw;
+	int32		model;
+	int64		half_life;
+	bool		have_lookback;
+	Interval	lookback_raw;
+	int64		lookback;
+} AttrCache;
+
+/* ---------- the summary ---------- */
+
+typedef struct AttrChannel
+{
+	char	   *name;			/* NULL: the NULL channel */
+	int			len;
+	double		conv;
+	double		value;
+	int64		journeys;		/* converting journeys with the channel */
+	int64		touched;		/* all journeys with the channel */
+} AttrChannel;
+
+typedef struct AttrSummary
+{
+	AttrConfig	cfg;
+	double		conversions;
+	double		value;
+	int64		touchpoints;
+	int64		converting_journeys;
+	int64		other_journeys;
+	AttrChannel none;			/* conversions without a touchpoint */
+	int32		nchannels;
+	AttrChannel *channels;		/* by name, byte order */
+} AttrSummary;
+
+static void
+attr_bad_summary(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid attribution_summary: %s", what)));
+}
+
+static int32
+parse_model_name(const char *s, int len)
+{
+	int			m;
+
+	for (m = ATTR_FIRST_TOUCH; m <= ATTR_MARKOV; m++)
+		if ((int) strlen(model_names[m]) == len && pg_strncasecmp(s, model_names[m], len) == 0)
+			return m;
+	return 0;
+}
+
+/* "linear", " Time_Decay ( 3 days ) ", ... */
+static void
+parse_model(const char *str, int len, int32 *model, int64 *half_life)
+{
+	const char *p = str,
+			   *end = str + len,
+			   *paren;
+	int32		m;
+
+	while (p < end && isspace((unsigned char) *p))
+		p++;
+	while (end > p && isspace((unsigned char) end[-1]))
+		end--;
+	paren = memchr(p, '(', end - p);
+	if (paren == NULL)
+	{
+		m = parse_model_name(p, end - p);
+		*half_life = m == ATTR_TIME_DECAY ? ATTR_DEFAULT_HALF_LIFE : 0;
+	}
+	else
+	{
+		const char *q = paren;
+		Interval   *iv;
+
+		while (q > p && isspace((unsigned char) q[-1]))
+			q--;
+		m = parse_model_name(p, q - p);
+		if (m > 0 && m != ATTR_TIME_DECAY)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("attribution model \"%s\" takes no option", model_names[m]),
+					 errhint("Only time_decay takes an option, its half-life: 'time_decay(3 days)'.")));
+		if (m == ATTR_TIME_DECAY && end[-1] == ')')
+		{
+			iv = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+													   CStringGetDatum(pnstrdup(paren + 1, end - 1 - (paren + 1))),
+													   ObjectIdGetDatum(InvalidOid),
+													   Int32GetDatum(-1)));
+			*half_life = jlog_interval_usecs(iv, "time_decay half-life", true);
+		}
+		else
+			m = 0;
+	}
+	if (m <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown attribution model \"%s\"", pnstrdup(str, len)),
+				 errhint("Allowed models: " ATTR_ALLOWED_MODELS ".")));
+	*model = m;
+}
+
+static char *
+model_text(const AttrConfig *cfg)
+{
+	if (cfg->model != ATTR_TIME_DECAY)
+		return pstrdup(model_names[cfg->model]);
+	return psprintf("time_decay(%s)", jlog_interval_text(cfg->half_life));
+}
+
+static bytea *
+summary_encode(const AttrSummary *s)
+{
+	StringInfoData buf;
+	int			i;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, ATTR_SUMMARY_VERSION);
+	pq_sendbyte(&buf, (uint8) s->cfg.model);
+	pq_sendint64(&buf, s->cfg.half_life);
+	pq_sendint64(&buf, s->cfg.lookback);
+	pq_sendfloat8(&buf, s->conversions);
+	pq_sendfloat8(&buf, s->value);
+	pq_sendint64(&buf, s->touchpoints);
+	pq_sendint64(&buf, s->converting_journeys);
+	pq_sendint64(&buf, s->other_journeys);
+	pq_sendfloat8(&buf, s->none.conv);
+	pq_sendfloat8(&buf, s->none.value);
+	pq_sendint64(&buf, s->none.journeys);
+	pq_sendint32(&buf, s->nchannels);
+	for (i = 0; i < s->nchannels; i++)
+	{
+		const AttrChannel *c = &s->channels[i];
+
+		pq_sendint32(&buf, c->len);
+		pq_sendbytes(&buf, c->name, c->len);
+		pq_sendfloat8(&buf, c->conv);
+		pq_sendfloat8(&buf, c->value);
+		pq_sendint64(&buf, c->journeys);
+		pq_sendint64(&buf, c->touched);
+	}
+	return pq_endtypsend(&buf);
+}
+
+static int
+channel_name_cmp(const AttrChannel *a, const AttrChannel *b)
+{
+	int			c = memcmp(a->name, b->name, Min(a->len, b->len));
+
+	if (c != 0)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+static inline bool
+finite_nonneg(double v)
+{
+	return !isnan(v) && !isinf(v) && v >= 0;
+}
+
+static inline bool
+is_finite(double v)
+{
+	return !isnan(v) && !isinf(v);
+}
+
+#define NEED(n) do { if ((n) > (Size) (len - pos)) attr_bad_summary("truncated"); } while (0)
+
+static int64
+rd_int64(const char *d, int len, int *pos_p)
+{
+	int			pos = *pos_p;
+	uint64		v;
+
+	NEED(8);
+	memcpy(&v, d + pos, 8);
+	*pos_p = pos + 8;
+	return (int64) pg_ntoh64(v);
+}
+
+static double
+rd_float8(const char *d, int len, int *pos_p)
+{
+	union
+	{
+		int64		i;
+		double		f;
+	}			u;
+
+	u.i = rd_int64(d, len, pos_p);
+	return u.f;
+}
+
+static int32
+rd_int32(const char *d, int len, int *pos_p)
+{
+	int			pos = *pos_p;
+	uint32		v;
+
+	NEED(4);
+	memcpy(&v, d + pos, 4);
+	*pos_p = pos + 4;
+	return (int32) pg_ntoh32(v);
+}
+
+/* Read and check every field of a summary's bytes. */
+static AttrSummary *
+summary_decode(const char *d, int len)
+{
+	AttrSummary *s = palloc0(sizeof(AttrSummary));
+	int			pos = 0;
+	int			i;
+
+	NEED(2);
+	if ((uint8) d[0] != ATTR_SUMMARY_VERSION)
+		attr_bad_summary("unknown version");
+	s->cfg.model = (uint8) d[1];
+	pos = 2;
+	if (s->cfg.model < ATTR_FIRST_TOUCH || s->cfg.model > ATTR_MARKOV)
+		attr_bad_summary("unknown model");
+	s->cfg.half_life = rd_int64(d, len, &pos);
+	s->cfg.lookback = rd_int64(d, len, &pos);
+	if ((s->cfg.model == ATTR_TIME_DECAY) != (s->cfg.half_life > 0) || s->cfg.half_life < 0 ||
+		s->cfg.lookback < 0)
+		attr_bad_summary("bad half-life or lookback");
+	s->conversions = rd_float8(d, len, &pos);
+	s->value = rd_float8(d, len, &pos);
+	s->touchpoints = rd_int64(d, len, &pos);
+	s->converting_journeys = rd_int64(d, len, &pos);
+	s->other_journeys = rd_int64(d, len, &pos);
+	s->none.conv = rd_float8(d, len, &pos);
+	s->none.value = rd_float8(d, len, &pos);
+	s->none.journeys = rd_int64(d, len, &pos);
+	if (!finite_nonneg(s->conversions) || !is_finite(s->value) || s->touchpoints < 0 ||
+		s->converting_journeys < 0 || s->other_journeys < 0 ||
+		!finite_nonneg(s->none.conv) || !is_finite(s->none.value) || s->none.journeys < 0)
+		attr_bad_summary("bad totals");
+	s->nchannels = rd_int32(d, len, &pos);
+	if (s->nchannels < 0 || s->nchannels > ATTR_MAX_CHANNELS ||
+		(Size) s->nchannels > (Size) (len - pos) / 36)
+		attr_bad_summary("bad channel count");
+	s->channels = palloc0(sizeof(AttrChannel) * (s->nchannels + 1));
+	for (i = 0; i < s->nchannels; i++)
+	{
+		AttrChannel *c = &s->channels[i];
+
+		c->len = rd_int32(d, len, &pos);
+		if (c->len < 0)
+			attr_bad_summary("bad channel name");
+		NEED((Size) c->len);
+		if (memchr(d + pos, '\0', c->len) != NULL || !pg_verifymbstr(d + pos, c->len, true))
+			attr_bad_summary("bad channel name");
+		c->name = pnstrdup(d + pos, c->len);
+		pos += c->len;
+		c->conv = rd_float8(d, len, &pos);
+		c->value = rd_float8(d, len, &pos);
+		c->journeys = rd_int64(d, len, &pos);
+		c->touched = rd_int64(d, len, &pos);
+		if (!finite_nonneg(c->conv) || !is_finite(c->value) || c->journeys < 0 ||
+			c->touched < c->journeys)
+			attr_bad_summary("bad channel credit");
+		if (i > 0 && channel_name_cmp(&s->channels[i - 1], c) >= 0)
+			attr_bad_summary("channels not in order or repeated");
+	}
+	if (pos != len)
+		attr_bad_summary("trailing bytes");
+	return s;
+}
+
+static AttrSummary *
+summary_from_datum(Datum d)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	return summary_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+/* ---------- the aggregate ---------- */
+
+static void
+read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
+{
+	AttrCache  *c = (AttrCache *) fcinfo->flinfo->fn_extra;
+	text	   *model;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AttrCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("attribution model must not be NULL"),
+				 errhint("Allowed models: " ATTR_ALLOWED_MODELS ".")));
+	model = PG_GETARG_TEXT_PP(1);
+	if (c->model_raw == NULL || VARSIZE_ANY_EXHDR(model) != VARSIZE_ANY_EXHDR(c->model_raw) ||
+		memcmp(VARDATA_ANY(model), VARDATA_ANY(c->model_raw), VARSIZE_ANY_EXHDR(model)) != 0)
+	{
+		int32		m;
+		int64		hl;
+		text	   *copy;
+
+		parse_model(VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), &m, &hl);
+		copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(model));
+		memcpy(copy, model, VARSIZE_ANY(model));
+		if (c->model_raw)
+			pfree(c->model_raw);
+		c->model_raw = copy;
+		c->model = m;
+		c->half_life = hl;
+	}
+	cfg->model = c->model;
+	cfg->half_life = c->half_life;
+	if (PG_NARGS() > 6)
+	{
+		Interval   *lb;
+
+		if (PG_ARGISNULL(6))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("attribution lookback must not be NULL"),
+					 errhint("Use an interval such as '30 days'.")));
+		lb = PG_GETARG_INTERVAL_P(6);
+		if (!c->have_lookback || memcmp(lb, &c->lookback_raw, sizeof(Interval)) != 0)
+		{
+			c->lookback = jlog_interval_usecs(lb, "attribution lookback", false);
+			c->lookback_raw = *lb;
+			c->have_lookback = true;
+		}
+		cfg->lookback = c->lookback;
+	}
+	else
+		cfg->lookback = ATTR_DEFAULT_LOOKBACK;
+}
+
+static void
+check_same_config(const AttrConfig *a, const AttrConfig *b)
+{
+	if (a->model != b->model || a->half_life != b->half_life || a->lookback != b->lookback)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("attribution model and lookback must be the same for every row of a group")));
+}
+
+/*
+ * attribution(model, entity, ts, channel, conversion_value [, lookback]):
+ * a row with a value is a conversion, a row with a channel and no value a
+ * touchpoint; rows with neither, or with a NULL entity or time, are skipped.
+ */
+PG_FUNCTION_INFO_V1(attribution_sfunc);
+Datum
+attribution_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution");
+	AttrState  *st = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
+	AttrConfig	cfg;
+	uint32		ent;
+	int64		ts;
+	int32		code;
+
+	read_config(fcinfo, &cfg);
+	if (st == NULL)
+	{
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 2);
+
+		if (!OidIsValid(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the entity type of attribution")));
+		st = MemoryContextAllocZero(cxt, sizeof(AttrState));
+		st->cfg = cfg;
+		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
+	}
+	else
+		check_same_config(&st->cfg, &cfg);
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3) || (PG_ARGISNULL(4) && PG_ARGISNULL(5)))
+		PG_RETURN_POINTER(st);
+	ts = PG_GETARG_TIMESTAMPTZ(3);
+	funnel_check_timestamp(ts);
+	if (!PG_ARGISNULL(5))
+	{
+		Numeric		n = PG_GETARG_NUMERIC(5);
+		double		v;
+
+		if (numeric_is_nan(n) || numeric_is_inf(n))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("conversion value must be a finite number"),
+					 errhint("Use 0 for a conversion without a value, NULL for a touchpoint.")));
+		v = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(n)));
+		if (isinf(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("conversion value is out of range for double precision")));
+		code = -1 - jlog_add_value(st->log, v);
+	}
+	else
+	{
+		text	   *ch = PG_GETARG_TEXT_PP(4);
+
+		code = jlog_name(st->log, VARDATA_ANY(ch), VARSIZE_ANY_EXHDR(ch));
+	}
+	ent = jlog_entity(st->log, PG_GETARG_DATUM(2));
+	jlog_add(st->log, ent, ts, code);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(attribution_combine);
+Datum
+attribution_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_combine");
+	AttrState  *a = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
+	AttrState  *b = PG_ARGISNULL(1) ? NULL : (AttrState *) PG_GETARG_POINTER(1);
+	MemoryContext old;
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	old = MemoryContextSwitchTo(cxt);
+	if (a == NULL)
+	{
+		a = palloc0(sizeof(AttrState));
+		a->cfg = b->cfg;
+		a->log = jlog_create(cxt, b->log->typid, b->log->collation);
+	}
+	else
+		check_same_config(&a->cfg, &b->cfg);
+	jlog_merge(a->log, b->log);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(attribution_serialize);
+Datum
+attribution_serialize(PG_FUNCTION_ARGS)
+{
+	AttrState  *st = (AttrState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	bytea	   *result;
+
+	funnel_agg_context(fcinfo, "attribution_serialize");
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
+	appendBinaryStringInfo(&buf, (const char *) &st->cfg, sizeof(AttrConfig));
+	jlog_serialize(st->log, &buf);
+	result = (bytea *) buf.data;
+	SET_VARSIZE(result, buf.len);
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(attribution_deserialize);
+Datum
+attribution_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_deserialize");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	AttrState  *st;
+
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	st = MemoryContextAllocZero(cxt, sizeof(AttrState));
+	if (buf.len < (int) sizeof(AttrConfig))
+		attr_bad_summary("truncated aggregate state");
+	memcpy(&st->cfg, buf.data, sizeof(AttrConfig));
+	buf.cursor = sizeof(AttrConfig);
+	if (st->cfg.model < ATTR_FIRST_TOUCH || st->cfg.model > ATTR_MARKOV ||
+		(st->cfg.model == ATTR_TIME_DECAY) != (st->cfg.half_life > 0) ||
+		st->cfg.half_life < 0 || st->cfg.lookback < 0)
+		attr_bad_summary("bad aggregate state configuration");
+	st->log = jlog_deserialize(cxt, &buf);
+	if (buf.cursor != buf.len)
+		attr_bad_summary("trailing bytes in aggregate state");
+	PG_RETURN_POINTER(st);
+}
+
+/* ---------- the final function: journeys and credit ---------- */
+
+typedef struct Touch
+{
+	int64		ts;
+	int32		ch;
+} Touch;
+
+typedef struct Credit
+{
+	const AttrConfig *cfg;
+	int32		m;				/* channels */
+	double	   *conv;
+	double	   *value;
+	int64	   *journeys;
+	int64	   *touched;
+	int64	   *stamp;			/* last journey that touched the channel */
+	int64		journey_id;
+	double	   *w;				/* scratch weights */
+	AttrChannel none;
+	double		conversions;
+	double		total_value;
+	int64		touchpoints;
+	int64		converting;
+	int64		other;
+	/* markov: transition counts */
+	double	   *start;			/* [m] */
+	double	   *trans;			/* [m * m] */
+	double	   *toconv;			/* [m] */
+	double	   *tonull;			/* [m] */
+	double		mk_conv;		/* conversions with a touchpoint */
+	double		mk_value;
+} Credit;
+
+static const int32 *cmp_rank;
+
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const JourneyRow *a = pa,
+			   *b = pb;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if ((a->code < 0) != (b->code < 0))
+		return a->code < 0 ? 1 : -1;	/* touchpoints first */
+	if (a->code >= 0)
+		return cmp_rank[a->code] - cmp_rank[b->code];
+	return 0;					/* conversions: see below */
+}
+
+static const double *cmp_vals;
+
+static int
+row_cmp_full(const void *pa, const void *pb)
+{
+	const JourneyRow *a = pa,
+			   *b = pb;
+	int			c = row_cmp(pa, pb);
+
+	if (c != 0 || a->code >= 0)
+		return c;
+	{
+		double		va = cmp_vals[-1 - (int64) a->code],
+					vb = cmp_vals[-1 - (int64) b->code];
+
+		return (va > vb) - (va < vb);
+	}
+}
+
+static void
+markov_journey(Credit *cr, const Touch *t, int64 k, bool converted)
+{
+	int64		i;
+
+	cr->start[t[0].ch] += 1;
+	for (i = 0; i + 1 < k; i++)
+		if (t[i].ch != t[i + 1].ch)
+			cr->trans[(Size) t[i].ch * cr->m + t[i + 1].ch] += 1;
+	if (converted)
+		cr->toconv[t[k - 1].ch] += 1;
+	else
+		cr->tonull[t[k - 1].ch] += 1;
+}
+
+static void
+credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
+{
+	const AttrConfig *cfg = cr->cfg;
+	int64		i;
+
+	cr->conversions += 1;
+	cr->total_value += v;
+	if (k == 0)
+	{
+		cr->none.conv += 1;
+		cr->none.value += v;
+		cr->none.journeys += 1;
+		return;
+	}
+	cr->converting++;
+	cr->journey_id++;
+	for (i = 0; i < k; i++)
+		if (cr->stamp[t[i].ch] != cr->journey_id)
+		{
+			cr->stamp[t[i].ch] = cr->journey_id;
+			cr->journeys[t[i].ch]++;
+			cr->touched[t[i].ch]++;
+		}
+	switch (cfg->model)
+	{
+		case ATTR_FIRST_TOUCH:
+			cr->w[0] = 1;
+			for (i = 1; i < k; i++)
+				cr->w[i] = 0;
+			break;
+		case ATTR_LAST_TOUCH:
+			for (i = 0; i < k - 1; i++)
+				cr->w[i] = 0;
+			cr->w[k - 1] = 1;
+			break;
+		case ATTR_LINEAR:
+			for (i = 0; i < k; i++)
+				cr->w[i] = 1.0 / k;
+			break;
+		case ATTR_POSITION_BASED:
+			if (k == 1)
+				cr->w[0] = 1;
+			else if (k == 2)
+				cr->w[0] = cr->w[1] = 0.5;
+			else
+			{
+				cr->w[0] = cr->w[k - 1] = 0.4;
+				for (i = 1; i < k - 1; i++)
+					cr->w[i] = 0.2 / (k - 2);
+			}
+			break;
+		case ATTR_TIME_DECAY:
+			{
+				double		sum = 0;
+
+				/*
+				 * weight 2^(-(conv_ts - ts) / half_life), normalised; taken
+				 * relative to the latest touch (a common factor) so that
+				 * nothing underflows to 0/0
+				 */
+				(void) conv_ts;
+				for (i = 0; i < k; i++)
+				{
+					cr->w[i] = exp2(-((double) t[k - 1].ts - (double) t[i].ts) / (double) cfg->half_life);
+					sum += cr->w[i];
+				}
+				for (i = 0; i < k; i++)
+					cr->w[i] /= sum;
+			}
+			break;
+		case ATTR_MARKOV:
+			markov_journey(cr, t, k, true);
+			cr->mk_conv += 1;
+			cr->mk_value += v;
+			return;
+	}
+	for (i = 0; i < k; i++)
+	{
+		cr->conv[t[i].ch] += cr->w[i];
+		cr->value[t[i].ch] += cr->w[i] * v;
+	}
+}
+
+/* a journey that did not convert */
+static void
+other_journey(Credit *cr, const Touch *t, int64 k)
+{
+	int64		i;
+
+	cr->other++;
+	cr->journey_id++;
+	for (i = 0; i < k; i++)
+		if (cr->stamp[t[i].ch] != cr->journey_id)
+		{
+			cr->stamp[t[i].ch] = cr->journey_id;
+			cr->touched[t[i].ch]++;
+		}
+	if (cr->cfg->model == ATTR_MARKOV)
+		markov_journey(cr, t, k, false);
+}
+
+/* one entity's rows, sorted */
+static void
+walk_entity(Credit *cr, const JourneyLog *log, const JourneyRow *rows, int64 n,
+			const int32 *rank, Touch *path)
+{
+	int64		i;
+	int64		np = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		const JourneyRow *r = &rows[i];
+
+		if (r->code >= 0)
+		{
+			path[np].ts = r->ts;
+			path[np].ch = rank[r->code];
+			np++;
+			cr->touchpoints++;
+		}
+		else
+		{
+			int64		thr;
+			int64		j0 = 0;
+
+			if (pg_sub_s64_overflow(r->ts, cr->cfg->lookback, &thr))
+				thr = PG_INT64_MIN;
+			while (j0 < np && path[j0].ts < thr)
+				j0++;
+			if (j0 > 0)
+				other_journey(cr, path, j0);
+			credit_journey(cr, path + j0, np - j0, r->ts, log->vals[-1 - (int64) r->code]);
+			np = 0;
+		}
+	}
+	if (np > 0)
+		other_journey(cr, path, np);
+}
+
+/* Removal effects -> credit of the conversions that had a touchpoint. */
+static void
+markov_credit(Credit *cr)
+{
+	int			m = cr->m;
+	double	   *A,
+			   *Q,
+			   *r,
+			   *ps,
+			   *x,
+			   *w,
+			   *re;
+	int		   *piv;
+	double		starts = 0,
+				P = 0,
+				sumre = 0;
+	int			i,
+				j,
+				k;
+
+	if (m == 0 || cr->mk_conv == 0)
+		return;
+	if (m > ATTR_MARKOV_MAX_CHANNELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the markov attribution model takes at most %d channels, not %d",
+						ATTR_MARKOV_MAX_CHANNELS, m),
+				 errhint("Group channels into fewer, coarser ones.")));
+	A = palloc_extended(sizeof(double) * (Size) m * m, MCXT_ALLOC_HUGE);
+	Q = palloc_extended(sizeof(double) * (Size) m * m, MCXT_ALLOC_HUGE);
+	r = palloc0(sizeof(double) * m);
+	ps = palloc0(sizeof(double) * m);
+	x = palloc0(sizeof(double) * m);
+	w = palloc0(sizeof(double) * m);
+	re = palloc0(sizeof(double) * m);
+	piv = palloc0(sizeof(int) * m);
+	for (i = 0; i < m; i++)
+		starts += cr->start[i];
+	for (i = 0; i < m; i++)
+	{
+		double		out = cr->toconv[i] + cr->tonull[i];
+
+		for (j = 0; j < m; j++)
+			out += cr->trans[(Size) i * m + j];
+		ps[i] = cr->start[i] / starts;
+		for (j = 0; j < m; j++)
+			Q[(Size) i * m + j] = out > 0 ? cr->trans[(Size) i * m + j] / out : 0;
+		r[i] = out > 0 ? cr->toconv[i] / out : 0;
+		for (j = 0; j < m; j++)
+			A[(Size) i * m + j] = (i == j ? 1.0 : 0.0) - Q[(Size) i * m + j];
+	}
+	jlog_lu_factor(A, m, piv);
+	memcpy(x, r, sizeof(double) * m);
+	jlog_lu_solve(A, m, piv, x);
+	for (i = 0; i < m; i++)
+		P += ps[i] * x[i];
+	for (k = 0; k < m; k++)
+	{
+		double		qy = 0,
+					qw = 0,
+					Pk = 0;
+
+		CHECK_FOR_INTERRUPTS();
+
+		/*
+		 * Row k of I - Q becomes e_k and r_k becomes 0: with w = (I - Q)^-1
+		 * e_k and y = x - r_k w, x' = y - w (q_k . y) / (1 + q_k . w).
+		 */
+		memset(w, 0, sizeof(double) * m);
+		w[k] = 1;
+		jlog_lu_solve(A, m, piv, w);
+		for (j = 0; j < m; j++)
+		{
+			double		y = x[j] - r[k] * w[j];
+
+			qy += Q[(Size) k * m + j] * y;
+			qw += Q[(Size) k * m + j] * w[j];
+		}
+		for (j = 0; j < m; j++)
+			if (j != k)
+				Pk += ps[j] * ((x[j] - r[k] * w[j]) - w[j] * qy / (1 + qw));
+		re[k] = P > 0 ? 1 - Pk / P : 0;
+		if (re[k] < 0)
+			re[k] = 0;			/* rounding */
+		sumre += re[k];
+	}
+	for (k = 0; k < m; k++)
+		if (sumre > 0)
+		{
+			cr->conv[k] = cr->mk_conv * re[k] / sumre;
+			cr->value[k] = cr->mk_value * re[k] / sumre;
+		}
+	if (sumre <= 0)
+	{
+		/* cannot happen when P > 0; never drop a conversion */
+		cr->none.conv += cr->mk_conv;
+		cr->none.value += cr->mk_value;
+	}
+}
+
+PG_FUNCTION_INFO_V1(attribution_final);
+Datum
+attribution_final(PG_FUNCTION_ARGS)
+{
+	AttrState  *st;
+	const JourneyLog *log;
+	Credit		cr;
+	int32	   *rank,
+			   *byrank;
+	JourneyRow *rows;
+	uint64	   *starts;
+	Touch	   *path;
+	uint64		maxn = 0;
+	uint32		e;
+	int32		i,
+				m;
+	AttrSummary s;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (AttrState *) PG_GETARG_POINTER(0);
+	log = st->log;
+	m = log->nnames;
+	memset(&cr, 0, sizeof(cr));
+	cr.cfg = &st->cfg;
+	cr.m = m;
+	cr.conv = palloc0(sizeof(double) * (m + 1));
+	cr.value = palloc0(sizeof(double) * (m + 1));
+	cr.journeys = palloc0(sizeof(int64) * (m + 1));
+	cr.touched = palloc0(sizeof(int64) * (m + 1));
+	cr.stamp = palloc0(sizeof(int64) * (m + 1));
+	if (st->cfg.model == ATTR_MARKOV)
+	{
+		if (m > ATTR_MARKOV_MAX_CHANNELS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the markov attribution model takes at most %d channels, not %d",
+							ATTR_MARKOV_MAX_CHANNELS, m),
+					 errhint("Group channels into fewer, coarser ones.")));
+		cr.start = palloc0(sizeof(double) * (m + 1));
+		cr.toconv = palloc0(sizeof(double) * (m + 1));
+		cr.tonull = palloc0(sizeof(double) * (m + 1));
+		cr.trans = palloc_extended(sizeof(double) * ((Size) m * m + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	}
+	rank = jlog_name_ranks(log);
+	byrank = palloc(sizeof(int32) * (m + 1));
+	for (i = 0; i < m; i++)
+		byrank[rank[i]] = i;
+	rows = jlog_group(log, &starts);
+	for (e = 0; e < log->nent; e++)
+		maxn = Max(maxn, starts[e + 1] - starts[e]);
+	path = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Touch) * (maxn + 1));
+	cr.w = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * (maxn + 1));
+	cmp_rank = rank;
+	cmp_vals = log->vals;
+	for (e = 0; e < log->nent; e++)
+	{
+		JourneyRow *g = rows + starts[e];
+		int64		n = starts[e + 1] - starts[e];
+		int64		j;
+
+		if ((e & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (j = 1; j < n; j++)
+			if (row_cmp_full(&g[j - 1], &g[j]) > 0)
+				break;
+		if (j < n)
+			qsort(g, n, sizeof(JourneyRow), row_cmp_full);
+		walk_entity(&cr, log, g, n, rank, path);
+	}
+	if (st->cfg.model == ATTR_MARKOV)
+		markov_credit(&cr);
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = st->cfg;
+	s.conversions = cr.conversions;
+	s.value = cr.total_value;
+	s.touchpoints = cr.touchpoints;
+	s.converting_journeys = cr.converting;
+	s.other_journeys = cr.other;
+	s.none = cr.none;
+	s.nchannels = m;
+	s.channels = palloc0(sizeof(AttrChannel) * (m + 1));
+	for (i = 0; i < m; i++)
+	{
+		int32		id = byrank[i];
+
+		s.channels[i].name = log->names[id];
+		s.channels[i].len = log->namelens[id];
+		s.channels[i].conv = cr.conv[i];
+		s.channels[i].value = cr.value[i];
+		s.channels[i].journeys = cr.journeys[i];
+		s.channels[i].touched = cr.touched[i];
+	}
+	PG_RETURN_BYTEA_P(summary_encode(&s));
+}
+
+/* ---------- attribution_summary I/O ---------- */
+
+static const char *const SUMMARY_TYPE = "attribution_summary";
+
+static void
+channel_json(StringInfo buf, const AttrChannel *c)
+{
+	appendStringInfoString(buf, "{\"channel\": ");
+	if (c->name)
+		escape_json(buf, c->name);
+	else
+		appendStringInfoString(buf, "null");
+	appendStringInfoString(buf, ", \"conversions\": ");
+	jlog_json_double(buf, c->conv);
+	appendStringInfoString(buf, ", \"value\": ");
+	jlog_json_double(buf, c->value);
+	appendStringInfo(buf, ", \"journeys\": " INT64_FORMAT, c->journeys);
+	if (c->name)
+		appendStringInfo(buf, ", \"touched\": " INT64_FORMAT, c->touched);
+	appendStringInfoChar(buf, '}');
+}
+
+PG_FUNCTION_INFO_V1(attribution_summary_out);
+Datum
+attribution_summary_out(PG_FUNCTION_ARGS)
+{
+	AttrSummary *s = summary_from_datum(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"model\": ");
+	escape_json(&buf, model_text(&s->cfg));
+	appendStringInfoString(&buf, ", \"lookback\": ");
+	jlog_json_interval(&buf, s->cfg.lookback);
+	appendStringInfoString(&buf, ", \"conversions\": ");
+	jlog_json_double(&buf, s->conversions);
+	appendStringInfoString(&buf, ", \"value\": ");
+	jlog_json_double(&buf, s->value);
+	appendStringInfo(&buf, ", \"touchpoints\": " INT64_FORMAT
+					 ", \"converting_journeys\": " INT64_FORMAT
+					 ", \"other_journeys\": " INT64_FORMAT ", \"channels\": [",
+					 s->touchpoints, s->converting_journeys, s->other_journeys);
+	for (i = 0; i < s->nchannels; i++)
+	{
+		channel_json(&buf, &s->channels[i]);
+		appendStringInfoString(&buf, ", ");
+	}
+	s->none.name = NULL;
+	channel_json(&buf, &s->none);
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+static int64
+json_count(JsonbContainer *obj, const char *key)
+{
+	double		d = jlog_json_number(jlog_json_get(obj, key, jbvNumeric, false, SUMMARY_TYPE),
+									 key, SUMMARY_TYPE);
+
+	if (d < 0 || d > 9e15 || d != floor(d))
+		jlog_bad_input(SUMMARY_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
+	return (int64) d;
+}
+
+static int
+channel_qsort_cmp(const void *a, const void *b)
+{
+	return channel_name_cmp(a, b);
+}
+
+PG_FUNCTION_INFO_V1(attribution_summary_in);
+Datum
+attribution_summary_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	JsonbContainer *root = jlog_json_parse(str, SUMMARY_TYPE);
+	JsonbValue *v;
+	JsonbContainer *arr;
+	AttrSummary s;
+	bool		have_none = false;
+	int			n,
+				i;
+	bytea	   *result;
+	char	   *model;
+
+	memset(&s, 0, sizeof(s));
+	v = jlog_json_get(root, "model", jbvString, false, SUMMARY_TYPE);
+	model = jlog_json_string(v);
+	parse_model(model, strlen(model), &s.cfg.model, &s.cfg.half_life);
+	s.cfg.lookback = jlog_json_interval_usecs(jlog_json_get(root, "lookback", jbvString, false, SUMMARY_TYPE),
+											  "lookback", false, SUMMARY_TYPE);
+	s.conversions = jlog_json_number(jlog_json_get(root, "conversions", jbvNumeric, false, SUMMARY_TYPE),
+									 "conversions", SUMMARY_TYPE);
+	s.value = jlog_json_number(jlog_json_get(root, "value", jbvNumeric, false, SUMMARY_TYPE),
+							   "value", SUMMARY_TYPE);
+	s.touchpoints = json_count(root, "touchpoints");
+	s.converting_journeys = json_count(root, "converting_journeys");
+	s.other_journeys = json_count(root, "other_journeys");
+	v = jlog_json_get(root, "channels", jbvBinary, false, SUMMARY_TYPE);
+	arr = v->val.binary.data;
+	if (!JsonContainerIsArray(arr))
+		jlog_bad_input(SUMMARY_TYPE, "Key \"channels\" must be an array.");
+	n = JsonContainerSize(arr);
+	if (n > ATTR_MAX_CHANNELS)
+		jlog_bad_input(SUMMARY_TYPE, "Too many channels.");
+	s.channels = palloc0(sizeof(AttrChannel) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *o;
+		AttrChannel c;
+
+		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+			jlog_bad_input(SUMMARY_TYPE, "Each channel must be a JSON object.");
+		o = e->val.binary.data;
+		memset(&c, 0, sizeof(c));
+		v = jlog_json_get(o, "channel", jbvString, true, SUMMARY_TYPE);
+		if (v->type == jbvString)
+		{
+			c.name = jlog_json_string(v);
+			c.len = strlen(c.name);
+		}
+		c.conv = jlog_json_number(jlog_json_get(o, "conversions", jbvNumeric, false, SUMMARY_TYPE),
+								  "conversions", SUMMARY_TYPE);
+		c.value = jlog_json_number(jlog_json_get(o, "value", jbvNumeric, false, SUMMARY_TYPE),
+								   "value", SUMMARY_TYPE);
+		c.journeys = json_count(o, "journeys");
+		c.touched = c.name ? json_count(o, "touched") : c.journeys;
+		if (c.touched < c.journeys)
+			jlog_bad_input(SUMMARY_TYPE, "A channel cannot have more converting journeys than journeys.");
+		if (c.conv < 0)
+			jlog_bad_input(SUMMARY_TYPE, "Credited conversions cannot be negative.");
+		if (c.name == NULL)
+		{
+			if (have_none)
+				jlog_bad_input(SUMMARY_TYPE, "The NULL channel appears twice.");
+			have_none = true;
+			s.none = c;
+		}
+		else
+			s.channels[s.nchannels++] = c;
+	}
+	if (s.conversions < 0)
+		jlog_bad_input(SUMMARY_TYPE, "Conversions cannot be negative.");
+	qsort(s.channels, s.nchannels, sizeof(AttrChannel), channel_qsort_cmp);
+	for (i = 1; i < s.nchannels; i++)
+		if (channel_name_cmp(&s.channels[i - 1], &s.channels[i]) == 0)
+			jlog_bad_input(SUMMARY_TYPE, psprintf("Channel \"%s\" appears twice.", s.channels[i].name));
+	result = summary_encode(&s);
+	(void) summary_from_datum(PointerGetDatum(result));	/* check it */
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(attribution_summary_recv);
+Datum
+attribution_summary_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	(void) summary_decode(buf->data + buf->cursor, buf->len - buf->cursor);
+	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
+}
+
+PG_FUNCTION_INFO_V1(attribution_summary_send);
+Datum
+attribution_summary_send(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_P_COPY(0);
+
+	PG_RETURN_BYTEA_P(b);
+}
+
+/* ---------- reading a summary ---------- */
+
+PG_FUNCTION_INFO_V1(attribution_model);
+Datum
+attribution_model(PG_FUNCTION_ARGS)
+{
+	AttrSummary *s = summary_from_datum(PG_GETARG_DATUM(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(model_text(&s->cfg)));
+}
+
+static int
+report_cmp(const void *pa, const void *pb)
+{
+	const AttrChannel *a = pa,
+			   *b = pb;
+
+	if (a->conv != b->conv)
+		return a->conv > b->conv ? -1 : 1;
+	return channel_name_cmp(a, b);
+}
+
+/*
+ * attribution_report(summary): channel, conversions, value, share,
+ * journeys; most credited first, the NULL channel (conversions without a
+ * touchpoint in the lookback) last when there are any.
+ */
+PG_FUNCTION_INFO_V1(attribution_report);
+Datum
+attribution_report(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	AttrSummary *s = summary_from_datum(PG_GETARG_DATUM(0));
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	qsort(s->channels, s->nchannels, sizeof(AttrChannel), report_cmp);
+	for (i = 0; i <= s->nchannels; i++)
+	{
+		AttrChannel *c = i < s->nchannels ? &s->channels[i] : &s->none;
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		if (i == s->nchannels && c->conv == 0 && c->journeys == 0)
+			break;
+		if (i < s->nchannels)
+			values[0] = PointerGetDatum(cstring_to_text_with_len(c->name, c->len));
+		else
+			nulls[0] = true;
+		values[1] = Float8GetDatum(c->conv);
+		values[2] = DirectFunctionCall1(float8_numeric, Float8GetDatum(c->value));
+		values[3] = Float8GetDatum(s->conversions > 0 ? c->conv / s->conversions : 0);
+		values[4] = Int64GetDatum(c->journeys);
+		if (i < s->nchannels && c->touched > 0)
+			values[5] = Float8GetDatum((double) c->journeys / c->touched);
+		else
+			nulls[5] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

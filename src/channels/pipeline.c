@@ -1,0 +1,1237 @@
+/*
+ * src/channels/pipeline.c
+ *    Pipeline forecast from a CRM stage history: the pipeline_model
+ *    aggregate estimates stage-to-stage transition probabilities and the
+ *    mean time in each stage (the pipeline_summary type stores them), and
+ *    pipeline_forecast() treats the stages as an absorbing Markov chain:
+ *    N = (I - Q)^-1 (expected visits of each open stage), B = N R (the
+ *    probability of ending in each terminal stage), expected time to close
+ *    = N tau restricted to the deals that end in a given terminal stage.
+ *
+ * A deal's rows, in time order (equal times by stage name), are its stage
+ * changes: a row with the deal's current stage continues the stay; a row
+ * with another stage ends the stay (its length counts towards the mean time
+ * in the stage) and counts as one transition.  The first terminal stage a
+ * deal reaches ends its history (later rows are ignored).  A deal whose last
+ * stage is not terminal is open (its current stay is not counted).
+ *
+ * An open stage that no deal ever left, or from which no terminal stage
+ * can be reached, gives no forecast: its deals are reported under a NULL
+ * outcome, so that the expected deals always add up to the open deals.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "funcapi.h"
+#include "engine/funnel.h"
+#include "engine/journey_log.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#define PIPE_VERSION		1
+#define PIPE_MAX_STAGES		1000
+
+typedef struct PipeState
+{
+	int32		nterm;			/* names 0..nterm-1 of the log are the terminal stages */
+	JourneyLog *log;
+} PipeState;
+
+typedef struct PipeCache
+{
+	ArrayType  *term_raw;
+	int32		nterm;
+	char	  **terms;
+	int		   *termlens;
+} PipeCache;
+
+typedef struct PipeStage
+{
+	char	   *name;
+	int			len;
+	bool		terminal;
+	int64		entries;		/* deals whose first stage this is */
+	int64		open;			/* deals in this stage at the end (open stages) */
+	int64		ended;			/* deals that ended here (terminal stages) */
+	int64		stays;			/* completed stays (= transitions out) */
+	double		stay_usecs;		/* their total length */
+} PipeStage;
+
+typedef struct PipeTrans
+{
+	int32		from;
+	int32		to;
+	int64		count;
+} PipeTrans;
+
+typedef struct PipeSummary
+{
+	int32		nstages;
+	PipeStage  *stages;			/* by name */
+	int32		ntrans;
+	PipeTrans  *trans;			/* by (from, to) */
+	int64		deals;
+	int64		first_entry;	/* earliest first row of a deal */
+	int64		last_entry;		/* latest first row of a deal */
+	int64		as_of;			/* latest row */
+} PipeSummary;
+
+static const char *const PIPE_TYPE = "pipeline_summary";
+
+static void
+pipe_bad(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid pipeline_summary: %s", what)));
+}
+
+static int
+stage_name_cmp(const PipeStage *a, const PipeStage *b)
+{
+	int			c = memcmp(a->name, b->name, Min(a->len, b->len));
+
+	if (c != 0)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+/* ---------- encoding ---------- */
+
+static bytea *
+pipe_encode(const PipeSummary *s)
+{
+	StringInfoData buf;
+	int			i;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, PIPE_VERSION);
+	pq_sendint64(&buf, s->deals);
+	pq_sendint64(&buf, s->first_entry);
+	pq_sendint64(&buf, s->last_entry);
+	pq_sendint64(&buf, s->as_of);
+	pq_sendint32(&buf, s->nstages);
+	for (i = 0; i < s->nstages; i++)
+	{
+		const PipeStage *g = &s->stages[i];
+
+		pq_sendint32(&buf, g->len);
+		pq_sendbytes(&buf, g->name, g->len);
+		pq_sendbyte(&buf, g->terminal ? 1 : 0);
+		pq_sendint64(&buf, g->entries);
+		pq_sendint64(&buf, g->open);
+		pq_sendint64(&buf, g->ended);
+		pq_sendint64(&buf, g->stays);
+		pq_sendfloat8(&buf, g->stay_usecs);
+	}
+	pq_sendint32(&buf, s->ntrans);
+	for (i = 0; i < s->ntrans; i++)
+	{
+		pq_sendint32(&buf, s->trans[i].from);
+		pq_sendint32(&buf, s->trans[i].to);
+		pq_sendint64(&buf, s->trans[i].count);
+	}
+	return pq_endtypsend(&buf);
+}
+
+static inline bool
+valid_ts(int64 t)
+{
+	return !TIMESTAMP_NOT_FINITE(t) && IS_VALID_TIMESTAMP(t);
+}
+
+/* Read and check every field. */
+static PipeSummary *
+pipe_decode(const char *data, int len)
+{
+	StringInfoData buf;
+	PipeSummary *s = palloc0(sizeof(PipeSummary));
+	int64		entries = 0,
+			   *outsum;
+	int			i;
+
+	buf.data = (char *) data;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	if (len < 1 || pq_getmsgbyte(&buf) != PIPE_VERSION)
+		pipe_bad("unknown version");
+	s->deals = pq_getmsgint64(&buf);
+	s->first_entry = pq_getmsgint64(&buf);
+	s->last_entry = pq_getmsgint64(&buf);
+	s->as_of = pq_getmsgint64(&buf);
+	if (s->deals < 0 ||
+		(s->deals > 0 && (!valid_ts(s->first_entry) || !valid_ts(s->last_entry) ||
+						  !valid_ts(s->as_of) || s->first_entry > s->last_entry ||
+						  s->last_entry > s->as_of)))
+		pipe_bad("bad totals");
+	s->nstages = pq_getmsgint(&buf, 4);
+	if (s->nstages < 1 || s->nstages > PIPE_MAX_STAGES || s->nstages > (len - buf.cursor) / 45)
+		pipe_bad("bad stage count");
+	s->stages = palloc0(sizeof(PipeStage) * s->nstages);
+	for (i = 0; i < s->nstages; i++)
+	{
+		PipeStage  *g = &s->stages[i];
+		int			b;
+
+		g->len = pq_getmsgint(&buf, 4);
+		if (g->len < 0 || g->len > len - buf.cursor)
+			pipe_bad("bad stage name");
+		g->name = pnstrdup(pq_getmsgbytes(&buf, g->len), g->len);
+		if ((int) strlen(g->name) != g->len || !pg_verifymbstr(g->name, g->len, true))
+			pipe_bad("bad stage name");
+		b = pq_getmsgbyte(&buf);
+		if (b != 0 && b != 1)
+			pipe_bad("bad terminal flag");
+		g->terminal = b;
+		g->entries = pq_getmsgint64(&buf);
+		g->open = pq_getmsgint64(&buf);
+		g->ended = pq_getmsgint64(&buf);
+		g->stays = pq_getmsgint64(&buf);
+		g->stay_usecs = pq_getmsgfloat8(&buf);
+		if (g->entries < 0 || g->open < 0 || g->ended < 0 || g->stays < 0 ||
+			isnan(g->stay_usecs) || isinf(g->stay_usecs) || g->stay_usecs < 0 ||
+			(g->terminal && (g->open != 0 || g->stays != 0 || g->stay_usecs != 0)) ||
+			(!g->terminal && g->ended != 0) || g->entries > s->deals)
+			pipe_bad("bad stage counts");
+		entries += g->entries;
+		if (i > 0 && stage_name_cmp(&s->stages[i - 1], g) >= 0)
+			pipe_bad("stages not in order or repeated");
+	}
+	if (entries != s->deals)
+		pipe_bad("entries do not add up to the deals");
+	s->ntrans = pq_getmsgint(&buf, 4);
+	if (s->ntrans < 0 || s->ntrans > (len - buf.cursor) / 16)
+		pipe_bad("bad transition count");
+	s->trans = palloc0(sizeof(PipeTrans) * (s->ntrans + 1));
+	outsum = palloc0(sizeof(int64) * s->nstages);
+	for (i = 0; i < s->ntrans; i++)
+	{
+		PipeTrans  *t = &s->trans[i];
+
+		t->from = pq_getmsgint(&buf, 4);
+		t->to = pq_getmsgint(&buf, 4);
+		t->count = pq_getmsgint64(&buf);
+		if (t->from < 0 || t->from >= s->nstages || t->to < 0 || t->to >= s->nstages ||
+			t->from == t->to || s->stages[t->from].terminal || t->count <= 0 ||
+			(i > 0 && (t->from < t[-1].from || (t->from == t[-1].from && t->to <= t[-1].to))))
+			pipe_bad("bad transition");
+		if (pg_add_s64_overflow(outsum[t->from], t->count, &outsum[t->from]))
+			pipe_bad("bad transition");
+	}
+	for (i = 0; i < s->nstages; i++)
+		if (outsum[i] != s->stages[i].stays)
+			pipe_bad("stays do not match the transitions");
+	if (buf.cursor != len)
+		pipe_bad("trailing bytes");
+	return s;
+}
+
+static PipeSummary *
+pipe_from_datum(Datum d)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	return pipe_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+/* ---------- the aggregate ---------- */
+
+static PipeCache *
+read_terminal(FunctionCallInfo fcinfo)
+{
+	PipeCache  *c = (PipeCache *) fcinfo->flinfo->fn_extra;
+	ArrayType  *arr;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PipeCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("pipeline_model terminal stages must not be NULL"),
+				 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
+	arr = PG_GETARG_ARRAYTYPE_P(4);
+	if (c->term_raw == NULL || VARSIZE(arr) != VARSIZE(c->term_raw) ||
+		memcmp(arr, c->term_raw, VARSIZE(arr)) != 0)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i,
+					j;
+		MemoryContext old;
+
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("pipeline_model terminal stages must be a one-dimensional array")));
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pipeline_model needs at least one terminal stage"),
+					 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		c->terms = palloc(sizeof(char *) * n);
+		c->termlens = palloc(sizeof(int) * n);
+		c->nterm = 0;
+		for (i = 0; i < n; i++)
+		{
+			text	   *t;
+			bool		dup = false;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("pipeline_model terminal stages must not contain NULL")));
+			t = DatumGetTextPP(elems[i]);
+			for (j = 0; j < c->nterm; j++)
+				if (c->termlens[j] == (int) VARSIZE_ANY_EXHDR(t) &&
+					memcmp(c->terms[j], VARDATA_ANY(t), c->termlens[j]) == 0)
+					dup = true;
+			if (dup)
+				continue;
+			c->termlens[c->nterm] = VARSIZE_ANY_EXHDR(t);
+			c->terms[c->nterm] = pnstrdup(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			c->nterm++;
+		}
+		if (c->nterm > PIPE_MAX_STAGES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("pipeline_model takes at most %d stages", PIPE_MAX_STAGES)));
+		if (c->term_raw)
+			pfree(c->term_raw);
+		c->term_raw = palloc(VARSIZE(arr));
+		memcpy(c->term_raw, arr, VARSIZE(arr));
+		MemoryContextSwitchTo(old);
+	}
+	return c;
+}
+
+static void
+check_same_terminal(const PipeState *st, const PipeCache *c)
+{
+	int			i;
+
+	if (st->nterm != c->nterm)
+		goto differ;
+	for (i = 0; i < c->nterm; i++)
+		if (st->log->namelens[i] != c->termlens[i] ||
+			memcmp(st->log->names[i], c->terms[i], c->termlens[i]) != 0)
+			goto differ;
+	return;
+differ:
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
+}
+
+/* pipeline_model(entity, ts, stage, terminal text[]) */
+PG_FUNCTION_INFO_V1(pipeline_model_sfunc);
+Datum
+pipeline_model_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model");
+	PipeState  *st = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
+	PipeCache  *c = read_terminal(fcinfo);
+	text	   *stage;
+	int64		ts;
+	int32		code;
+
+	if (st == NULL)
+	{
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		int			i;
+
+		if (!OidIsValid(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the entity type of pipeline_model")));
+		st = MemoryContextAllocZero(cxt, sizeof(PipeState));
+		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
+		for (i = 0; i < c->nterm; i++)
+			(void) jlog_name(st->log, c->terms[i], c->termlens[i]);
+		st->nterm = c->nterm;
+	}
+	else
+		check_same_terminal(st, c);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_POINTER(st);
+	ts = PG_GETARG_TIMESTAMPTZ(2);
+	funnel_check_timestamp(ts);
+	stage = PG_GETARG_TEXT_PP(3);
+	code = jlog_name(st->log, VARDATA_ANY(stage), VARSIZE_ANY_EXHDR(stage));
+	if (st->log->nnames > PIPE_MAX_STAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("pipeline_model takes at most %d distinct stages", PIPE_MAX_STAGES)));
+	jlog_add(st->log, jlog_entity(st->log, PG_GETARG_DATUM(1)), ts, code);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(pipeline_model_combine);
+Datum
+pipeline_model_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_combine");
+	PipeState  *a = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
+	PipeState  *b = PG_ARGISNULL(1) ? NULL : (PipeState *) PG_GETARG_POINTER(1);
+	int			i;
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		a = MemoryContextAllocZero(cxt, sizeof(PipeState));
+		a->log = jlog_create(cxt, b->log->typid, b->log->collation);
+		for (i = 0; i < b->nterm; i++)
+			(void) jlog_name(a->log, b->log->names[i], b->log->namelens[i]);
+		a->nterm = b->nterm;
+	}
+	else
+	{
+		bool		same = a->nterm == b->nterm;
+
+		for (i = 0; same && i < a->nterm; i++)
+			same = a->log->namelens[i] == b->log->namelens[i] &&
+				memcmp(a->log->names[i], b->log->names[i], a->log->namelens[i]) == 0;
+		if (!same)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
+	}
+	jlog_merge(a->log, b->log);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(pipeline_model_serialize);
+Datum
+pipeline_model_serialize(PG_FUNCTION_ARGS)
+{
+	PipeState  *st = (PipeState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	bytea	   *result;
+
+	funnel_agg_context(fcinfo, "pipeline_model_serialize");
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
+	appendBinaryStringInfo(&buf, (const char *) &st->nterm, sizeof(int32));
+	jlog_serialize(st->log, &buf);
+	result = (bytea *) buf.data;
+	SET_VARSIZE(result, buf.len);
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(pipeline_model_deserialize);
+Datum
+pipeline_model_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_deserialize");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	PipeState  *st;
+	uint64		k;
+
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	st = MemoryContextAllocZero(cxt, sizeof(PipeState));
+	if (buf.len < (int) sizeof(int32))
+		pipe_bad("truncated aggregate state");
+	memcpy(&st->nterm, buf.data, sizeof(int32));
+	buf.cursor = sizeof(int32);
+	st->log = jlog_deserialize(cxt, &buf);
+	if (buf.cursor != buf.len || st->nterm < 1 || st->nterm > st->log->nnames ||
+		st->log->nnames > PIPE_MAX_STAGES || st->log->nvals != 0)
+		pipe_bad("bad aggregate state");
+	for (k = 0; k < st->log->nrows; k++)
+		if (st->log->rows[k].code < 0)
+			pipe_bad("bad aggregate state");
+	PG_RETURN_POINTER(st);
+}
+
+static const int32 *pipe_rank;
+
+static int
+pipe_row_cmp(const void *pa, const void *pb)
+{
+	const JourneyRow *a = pa,
+			   *b = pb;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return pipe_rank[a->code] - pipe_rank[b->code];
+}
+
+PG_FUNCTION_INFO_V1(pipeline_model_final);
+Datum
+pipeline_model_final(PG_FUNCTION_ARGS)
+{
+	PipeState  *st;
+	const JourneyLog *log;
+	PipeSummary s;
+	int32	   *rank;
+	JourneyRow *rows;
+	uint64	   *starts;
+	int64	   *counts;
+	uint64		k;
+	int			m,
+				i,
+				j;
+	uint32		e;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (PipeState *) PG_GETARG_POINTER(0);
+	log = st->log;
+	m = log->nnames;
+	rank = jlog_name_ranks(log);
+	memset(&s, 0, sizeof(s));
+	s.nstages = m;
+	s.stages = palloc0(sizeof(PipeStage) * m);
+	for (i = 0; i < m; i++)
+	{
+		PipeStage  *g = &s.stages[rank[i]];
+
+		g->name = log->names[i];
+		g->len = log->namelens[i];
+		g->terminal = i < st->nterm;
+	}
+	counts = palloc0(sizeof(int64) * m * m);
+	rows = jlog_group(log, &starts);
+	pipe_rank = rank;
+	for (e = 0; e < log->nent; e++)
+	{
+		JourneyRow *g = rows + starts[e];
+		int64		n = starts[e + 1] - starts[e],
+					k;
+		int			cur;
+		int64		cur_ts;
+
+		if ((e & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (n == 0)
+			continue;
+		for (k = 1; k < n; k++)
+			if (pipe_row_cmp(&g[k - 1], &g[k]) > 0)
+				break;
+		if (k < n)
+			qsort(g, n, sizeof(JourneyRow), pipe_row_cmp);
+		cur = rank[g[0].code];
+		cur_ts = g[0].ts;
+		s.stages[cur].entries++;
+		if (s.deals == 0 || cur_ts < s.first_entry)
+			s.first_entry = cur_ts;
+		if (s.deals == 0 || cur_ts > s.last_entry)
+			s.last_entry = cur_ts;
+		s.deals++;
+		for (k = 1; k < n && !s.stages[cur].terminal; k++)
+		{
+			int			next = rank[g[k].code];
+
+			if (next == cur)
+				continue;
+			counts[cur * m + next]++;
+			s.stages[cur].stays++;
+			s.stages[cur].stay_usecs += (double) g[k].ts - (double) cur_ts;
+			cur = next;
+			cur_ts = g[k].ts;
+		}
+		if (s.stages[cur].terminal)
+			s.stages[cur].ended++;
+		else
+			s.stages[cur].open++;
+	}
+	/* as_of: the latest row of all */
+	for (k = 0; k < log->nrows; k++)
+		if (k == 0 || log->rows[k].ts > s.as_of)
+			s.as_of = log->rows[k].ts;
+	s.trans = palloc0(sizeof(PipeTrans) * ((Size) m * m + 1));
+	for (i = 0; i < m; i++)
+		for (j = 0; j < m; j++)
+			if (counts[i * m + j] > 0)
+			{
+				s.trans[s.ntrans].from = i;
+				s.trans[s.ntrans].to = j;
+				s.trans[s.ntrans].count = counts[i * m + j];
+				s.ntrans++;
+			}
+	PG_RETURN_BYTEA_P(pipe_encode(&s));
+}
+
+/* ---------- pipeline_summary I/O ---------- */
+
+static void
+ts_json(StringInfo buf, int64 ts)
+{
+	escape_json(buf, DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(ts))));
+}
+
+PG_FUNCTION_INFO_V1(pipeline_summary_out);
+Datum
+pipeline_summary_out(PG_FUNCTION_ARGS)
+{
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"deals\": " INT64_FORMAT, s->deals);
+	if (s->deals > 0)
+	{
+		appendStringInfoString(&buf, ", \"first_entry\": ");
+		ts_json(&buf, s->first_entry);
+		appendStringInfoString(&buf, ", \"last_entry\": ");
+		ts_json(&buf, s->last_entry);
+		appendStringInfoString(&buf, ", \"as_of\": ");
+		ts_json(&buf, s->as_of);
+	}
+	appendStringInfoString(&buf, ", \"stages\": [");
+	for (i = 0; i < s->nstages; i++)
+	{
+		PipeStage  *g = &s->stages[i];
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"stage\": ");
+		escape_json(&buf, g->name);
+		appendStringInfo(&buf, ", \"terminal\": %s, \"entries\": " INT64_FORMAT
+						 ", \"open\": " INT64_FORMAT ", \"ended\": " INT64_FORMAT
+						 ", \"stays\": " INT64_FORMAT ", \"stay_days\": ",
+						 g->terminal ? "true" : "false", g->entries, g->open, g->ended, g->stays);
+		jlog_json_double(&buf, g->stay_usecs / USECS_PER_DAY);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoString(&buf, "], \"transitions\": [");
+	for (i = 0; i < s->ntrans; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"from\": ");
+		escape_json(&buf, s->stages[s->trans[i].from].name);
+		appendStringInfoString(&buf, ", \"to\": ");
+		escape_json(&buf, s->stages[s->trans[i].to].name);
+		appendStringInfo(&buf, ", \"deals\": " INT64_FORMAT "}", s->trans[i].count);
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+static int64
+pj_count(JsonbContainer *o, const char *key)
+{
+	double		d = jlog_json_number(jlog_json_get(o, key, jbvNumeric, false, PIPE_TYPE), key, PIPE_TYPE);
+
+	if (d < 0 || d > 9e15 || d != floor(d))
+		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
+	return (int64) d;
+}
+
+static int64
+pj_ts(JsonbContainer *o, const char *key)
+{
+	JsonbValue *v = jlog_json_get(o, key, jbvString, false, PIPE_TYPE);
+	int64		t = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+															CStringGetDatum(jlog_json_string(v)),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+
+	if (!valid_ts(t))
+		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a finite timestamp.", key));
+	return t;
+}
+
+static int
+stage_qsort_cmp(const void *a, const void *b)
+{
+	return stage_name_cmp(a, b);
+}
+
+static int
+find_stage(const PipeSummary *s, const char *name, int len)
+{
+	int			lo = 0,
+				hi = s->nstages - 1;
+	PipeStage	key;
+
+	key.name = (char *) name;
+	key.len = len;
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = stage_name_cmp(&key, &s->stages[mid]);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static int
+trans_cmp(const void *pa, const void *pb)
+{
+	const PipeTrans *a = pa,
+			   *b = pb;
+
+	if (a->from != b->from)
+		return a->from - b->from;
+	return a->to - b->to;
+}
+
+PG_FUNCTION_INFO_V1(pipeline_summary_in);
+Datum
+pipeline_summary_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	JsonbContainer *root = jlog_json_parse(str, PIPE_TYPE);
+	JsonbValue *v;
+	JsonbContainer *arr;
+	PipeSummary s;
+	int			n,
+				i;
+	bytea	   *result;
+
+	memset(&s, 0, sizeof(s));
+	s.deals = pj_count(root, "deals");
+	if (s.deals > 0)
+	{
+		s.first_entry = pj_ts(root, "first_entry");
+		s.last_entry = pj_ts(root, "last_entry");
+		s.as_of = pj_ts(root, "as_of");
+	}
+	v = jlog_json_get(root, "stages", jbvBinary, false, PIPE_TYPE);
+	arr = v->val.binary.data;
+	if (!JsonContainerIsArray(arr))
+		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must be an array.");
+	n = JsonContainerSize(arr);
+	if (n < 1 || n > PIPE_MAX_STAGES)
+		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must have 1 to 1000 stages.");
+	s.nstages = n;
+	s.stages = palloc0(sizeof(PipeStage) * n);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *o;
+		PipeStage  *g = &s.stages[i];
+		double		days;
+
+		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+			jlog_bad_input(PIPE_TYPE, "Each stage must be a JSON object.");
+		o = e->val.binary.data;
+		g->name = jlog_json_string(jlog_json_get(o, "stage", jbvString, false, PIPE_TYPE));
+		g->len = strlen(g->name);
+		g->terminal = jlog_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
+		g->entries = pj_count(o, "entries");
+		g->open = pj_count(o, "open");
+		g->ended = pj_count(o, "ended");
+		g->stays = pj_count(o, "stays");
+		days = jlog_json_number(jlog_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
+								"stay_days", PIPE_TYPE);
+		g->stay_usecs = days * USECS_PER_DAY;
+	}
+	qsort(s.stages, n, sizeof(PipeStage), stage_qsort_cmp);
+	v = jlog_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);
+	arr = v->val.binary.data;
+	if (!JsonContainerIsArray(arr))
+		jlog_bad_input(PIPE_TYPE, "Key \"transitions\" must be an array.");
+	n = JsonContainerSize(arr);
+	s.trans = palloc0(sizeof(PipeTrans) * (n + 1));
+	s.ntrans = n;
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *o;
+		char	   *from,
+				   *to;
+
+		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+			jlog_bad_input(PIPE_TYPE, "Each transition must be a JSON object.");
+		o = e->val.binary.data;
+		from = jlog_json_string(jlog_json_get(o, "from", jbvString, false, PIPE_TYPE));
+		to = jlog_json_string(jlog_json_get(o, "to", jbvString, false, PIPE_TYPE));
+		s.trans[i].from = find_stage(&s, from, strlen(from));
+		s.trans[i].to = find_stage(&s, to, strlen(to));
+		if (s.trans[i].from < 0 || s.trans[i].to < 0)
+			jlog_bad_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
+		s.trans[i].count = pj_count(o, "deals");
+	}
+	qsort(s.trans, n, sizeof(PipeTrans), trans_cmp);
+	result = pipe_encode(&s);
+	(void) pipe_from_datum(PointerGetDatum(result));	/* check it */
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(pipeline_summary_recv);
+Datum
+pipeline_summary_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	(void) pipe_decode(buf->data + buf->cursor, buf->len - buf->cursor);
+	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
+}
+
+PG_FUNCTION_INFO_V1(pipeline_summary_send);
+Datum
+pipeline_summary_send(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P_COPY(0));
+}
+
+/* ---------- reports and forecasts ---------- */
+
+/*
+ * pipeline_report(model): one row per observed transition: stage,
+ * next_stage, deals, probability (of the stage's transitions), mean days
+ * in the stage.
+ */
+PG_FUNCTION_INFO_V1(pipeline_report);
+Datum
+pipeline_report(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < s->ntrans; i++)
+	{
+		PipeTrans  *t = &s->trans[i];
+		PipeStage  *g = &s->stages[t->from];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = PointerGetDatum(cstring_to_text(g->name));
+		values[1] = PointerGetDatum(cstring_to_text(s->stages[t->to].name));
+		values[2] = Int64GetDatum(t->count);
+		values[3] = Float8GetDatum((double) t->count / g->stays);
+		values[4] = Float8GetDatum(g->stay_usecs / g->stays / USECS_PER_DAY);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * The absorbing chain applied to a vector of deals by stage (n[stage]):
+ * for every terminal stage the expected deals ending there and their
+ * expected days to close; the rest (deals in stages with no way out seen)
+ * under a NULL outcome.
+ */
+static void
+forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			m = s->nstages;
+	int		   *tidx = palloc(sizeof(int) * m);	/* stage -> transient index or -1 */
+	int			t = 0,
+				i,
+				j,
+				k;
+	double	   *A,
+			   *visits,
+			   *Nmat,
+			   *tau,
+			   *B,
+			   *col;
+	int		   *piv;
+	bool	   *reach;
+	double		total = 0,
+				absorbed = 0;
+	bool		changed;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < m; i++)
+	{
+		tidx[i] = s->stages[i].terminal ? -1 : t++;
+		total += n[i];
+	}
+	/* which open stages can reach a terminal stage */
+	reach = palloc0(sizeof(bool) * m);
+	for (i = 0; i < m; i++)
+		reach[i] = s->stages[i].terminal;
+	do
+	{
+		changed = false;
+		for (i = 0; i < s->ntrans; i++)
+			if (reach[s->trans[i].to] && !reach[s->trans[i].from])
+				reach[s->trans[i].from] = changed = true;
+	} while (changed);
+
+	A = palloc0(sizeof(double) * (t * t + 1));
+	Nmat = palloc0(sizeof(double) * (t * t + 1));
+	tau = palloc0(sizeof(double) * (t + 1));
+	B = palloc0(sizeof(double) * (t * m + 1));	/* B[transient][stage] */
+	col = palloc0(sizeof(double) * (t + 1));
+	piv = palloc0(sizeof(int) * (t + 1));
+	for (i = 0; i < t; i++)
+		A[i * t + i] = 1;
+	for (i = 0; i < m; i++)
+		if (tidx[i] >= 0 && s->stages[i].stays > 0)
+			tau[tidx[i]] = s->stages[i].stay_usecs / s->stages[i].stays / USECS_PER_DAY;
+	for (i = 0; i < s->ntrans; i++)
+	{
+		const PipeTrans *tr = &s->trans[i];
+		double		p;
+
+		if (!reach[tr->from])
+			continue;			/* a stuck stage: its row stays e_i, no exit */
+		p = (double) tr->count / s->stages[tr->from].stays;
+		if (tidx[tr->to] >= 0)
+			A[tidx[tr->from] * t + tidx[tr->to]] -= p;
+	}
+	if (t > 0)
+		jlog_lu_factor(A, t, piv);
+	/* N column by column */
+	for (j = 0; j < t; j++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		memset(col, 0, sizeof(double) * t);
+		col[j] = 1;
+		jlog_lu_solve(A, t, piv, col);
+		for (i = 0; i < t; i++)
+			Nmat[i * t + j] = col[i];
+	}
+	/* B = N R */
+	for (i = 0; i < s->ntrans; i++)
+	{
+		const PipeTrans *tr = &s->trans[i];
+		double		p;
+		int			r;
+
+		if (!reach[tr->from] || tidx[tr->to] >= 0)
+			continue;
+		p = (double) tr->count / s->stages[tr->from].stays;
+		for (r = 0; r < t; r++)
+			B[r * m + tr->to] += Nmat[r * t + tidx[tr->from]] * p;
+	}
+	/* visits[j] = sum_i n_i N_ij: expected stays in open stage j */
+	visits = palloc0(sizeof(double) * (t + 1));
+	for (i = 0; i < m; i++)
+		if (tidx[i] >= 0 && n[i] != 0)
+			for (j = 0; j < t; j++)
+				visits[j] += n[i] * Nmat[tidx[i] * t + j];
+	for (k = 0; k < m; k++)
+	{
+		double		deals = 0,
+					timed = 0;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if (!s->stages[k].terminal)
+			continue;
+		deals = n[k];			/* already there */
+		for (i = 0; i < m; i++)
+			if (tidx[i] >= 0)
+				deals += n[i] * B[tidx[i] * m + k];
+		/* E[time 1{end in k}] = sum_i n_i sum_j N_ij tau_j B_jk */
+		for (j = 0; j < t; j++)
+			timed += visits[j] * tau[j] * B[j * m + k];
+		absorbed += deals;
+		values[0] = PointerGetDatum(cstring_to_text(s->stages[k].name));
+		values[1] = Float8GetDatum(deals);
+		if (deals > 0)
+			values[2] = Float8GetDatum(timed / deals);
+		else
+			nulls[2] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	if (total - absorbed > 1e-9 * Max(total, 1))
+	{
+		Datum		values[3];
+		bool		nulls[3] = {true, false, true};
+
+		values[1] = Float8GetDatum(total - absorbed);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+static int
+stage_or_error(const PipeSummary *s, text *name)
+{
+	int			i = find_stage(s, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+
+	if (i < 0)
+	{
+		StringInfoData buf;
+		int			j;
+
+		initStringInfo(&buf);
+		for (j = 0; j < s->nstages; j++)
+			appendStringInfo(&buf, "%s%s", j ? ", " : "", s->stages[j].name);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown pipeline stage \"%s\"", text_to_cstring(name)),
+				 errhint("The model's stages are: %s.", buf.data)));
+	}
+	return i;
+}
+
+static void
+check_count(int64 c)
+{
+	if (c < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("open deal count must not be negative")));
+}
+
+/* pipeline_forecast(model, stage, open_count) */
+PG_FUNCTION_INFO_V1(pipeline_forecast_stage);
+Datum
+pipeline_forecast_stage(PG_FUNCTION_ARGS)
+{
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	double	   *n = palloc0(sizeof(double) * s->nstages);
+	int64		c = PG_GETARG_INT64(2);
+
+	check_count(c);
+	n[stage_or_error(s, PG_GETARG_TEXT_PP(1))] = (double) c;
+	forecast_rows(fcinfo, s, n);
+	return (Datum) 0;
+}
+
+/* pipeline_forecast(model, stages text[], open_counts bigint[]) */
+PG_FUNCTION_INFO_V1(pipeline_forecast_stages);
+Datum
+pipeline_forecast_stages(PG_FUNCTION_ARGS)
+{
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	double	   *n = palloc0(sizeof(double) * s->nstages);
+	ArrayType  *sa = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *ca = PG_GETARG_ARRAYTYPE_P(2);
+	Datum	   *se,
+			   *ce;
+	bool	   *sn,
+			   *cn;
+	int			ns,
+				nc,
+				i;
+
+	if (ARR_NDIM(sa) > 1 || ARR_NDIM(ca) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("stages and open counts must be one-dimensional arrays")));
+	deconstruct_array(sa, TEXTOID, -1, false, TYPALIGN_INT, &se, &sn, &ns);
+	deconstruct_array(ca, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ce, &cn, &nc);
+	if (ns != nc)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("stages and open counts must have the same length (%d and %d)", ns, nc)));
+	for (i = 0; i < ns; i++)
+	{
+		if (sn[i] || cn[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("stages and open counts must not contain NULL")));
+		check_count(DatumGetInt64(ce[i]));
+		n[stage_or_error(s, DatumGetTextPP(se[i]))] += (double) DatumGetInt64(ce[i]);
+	}
+	forecast_rows(fcinfo, s, n);
+	return (Datum) 0;
+}
+
+/* pipeline_forecast(model): the deals open at the end of the model's data */
+PG_FUNCTION_INFO_V1(pipeline_forecast_open);
+Datum
+pipeline_forecast_open(PG_FUNCTION_ARGS)
+{
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	double	   *n = palloc0(sizeof(double) * s->nstages);
+	int			i;
+
+	for (i = 0; i < s->nstages; i++)
+		n[i] = (double) s->stages[i].open;
+	forecast_rows(fcinfo, s, n);
+	return (Datum) 0;
+}
+
+static double
+lead_rate(const PipeSummary *s)
+{
+	if (s->deals == 0 || s->as_of <= s->first_entry)
+		return 0;
+	return (double) s->deals / (((double) s->as_of - (double) s->first_entry) / USECS_PER_DAY);
+}
+
+/* pipeline_lead_rate(model): new deals per day over the model's data */
+PG_FUNCTION_INFO_V1(pipeline_lead_rate);
+Datum
+pipeline_lead_rate(PG_FUNCTION_ARGS)
+{
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+
+	if (s->deals == 0 || s->as_of <= s->first_entry)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(lead_rate(s));
+}
+
+/*
+ * pipeline_lead_forecast(model, period): the deals expected to enter during
+ * the next period at the model's lead rate (spread over the entry stages as
+ * observed), and where they are expected to end.
+ */
+PG_FUNCTION_INFO_V1(pipeline_lead_forecast);
+Datum
+pipeline_lead_forecast(PG_FUNCTION_ARGS)
+{
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	Interval   *period = PG_GETARG_INTERVAL_P(1);
+	double		days = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	double	   *n = palloc0(sizeof(double) * s->nstages);
+	double		leads = lead_rate(s) * days;
+	int			i;
+
+	for (i = 0; i < s->nstages; i++)
+		if (s->deals > 0)
+			n[i] = leads * s->stages[i].entries / s->deals;
+	forecast_rows(fcinfo, s, n);
+	return (Datum) 0;
+}
+
+/*
+ * pipeline_period_forecast(model, period): the deals expected to close in
+ * each terminal stage within the next period, from the deals open at the
+ * end of the model's data and from the leads expected to enter during the
+ * period (at the model's lead rate, spread evenly over the period).  Time
+ * is continuous: a deal leaves stage i at rate 1 / (mean days in i), to the
+ * next stages in the observed proportions (a continuous-time Markov chain;
+ * the time a deal has already spent in its stage is not used).  The chain's
+ * transition probabilities over t days, exp(G t), are computed by
+ * uniformisation: exp(G t) = sum_n Poisson(n; L t) P^n with P = I + G / L,
+ * L the largest rate.  For leads arriving at rate r, the expected closings
+ * by T are r * integral_0^T exp(G u) du = (r / L) sum_n P(Poisson(L T) > n) P^n.
+ * Stays shorter than period / 500 are taken as period / 500 long, which
+ * bounds the number of terms.
+ */
+PG_FUNCTION_INFO_V1(pipeline_period_forecast);
+Datum
+pipeline_period_forecast(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
+	Interval   *period = PG_GETARG_INTERVAL_P(1);
+	double		T = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	int			m = s->nstages,
+				i,
+				k;
+	bool	   *reach = palloc0(sizeof(bool) * m);
+	double	   *rate = palloc0(sizeof(double) * m);
+	double	   *P = palloc0(sizeof(double) * m * m);
+	double	   *xo = palloc0(sizeof(double) * m);	/* open deals, pushed n steps */
+	double	   *xl = palloc0(sizeof(double) * m);	/* one new lead, pushed n steps */
+	double	   *tmp = palloc0(sizeof(double) * m);
+	double	   *open_out = palloc0(sizeof(double) * m);
+	double	   *lead_out = palloc0(sizeof(double) * m);
+	double		L = 0,
+				LT,
+				w,
+				F,
+				r = lead_rate(s);
+	bool		changed;
+	int64		n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < m; i++)
+		reach[i] = s->stages[i].terminal;
+	do
+	{
+		changed = false;
+		for (i = 0; i < s->ntrans; i++)
+			if (reach[s->trans[i].to] && !reach[s->trans[i].from])
+				reach[s->trans[i].from] = changed = true;
+	} while (changed);
+	for (i = 0; i < m; i++)
+		if (!s->stages[i].terminal && reach[i] && s->stages[i].stays > 0)
+		{
+			double		tau = s->stages[i].stay_usecs / s->stages[i].stays / USECS_PER_DAY;
+
+			if (T > 0)
+				tau = Max(tau, T / 500);
+			rate[i] = tau > 0 ? 1 / tau : 0;
+			L = Max(L, rate[i]);
+		}
+	for (i = 0; i < m; i++)
+	{
+		xo[i] = (double) s->stages[i].open;
+		xl[i] = s->deals > 0 ? (double) s->stages[i].entries / s->deals : 0;
+		P[i * m + i] = 1;
+	}
+	if (L > 0)
+	{
+		for (i = 0; i < s->ntrans; i++)
+		{
+			const PipeTrans *t = &s->trans[i];
+			double		q = rate[t->from] * t->count / s->stages[t->from].stays / L;
+
+			P[t->from * m + t->to] += q;
+			P[t->from * m + t->from] -= q;
+		}
+	}
+	LT = L * T;
+	w = exp(-LT);				/* Poisson(0; LT); LT <= 500 */
+	F = 0;
+	for (n = 0;; n++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		F += w;
+		for (k = 0; k < m; k++)
+			if (s->stages[k].terminal)
+			{
+				open_out[k] += w * xo[k];
+				lead_out[k] += (L > 0 ? (1 - F) / L : T) * xl[k];
+			}
+		if (L == 0 || (n > LT && 1 - F < 1e-13) || n > 100000)
+			break;
+		/* x <- x P */
+		memset(tmp, 0, sizeof(double) * m);
+		for (i = 0; i < m; i++)
+			if (xo[i] != 0)
+				for (k = 0; k < m; k++)
+					tmp[k] += xo[i] * P[i * m + k];
+		memcpy(xo, tmp, sizeof(double) * m);
+		memset(tmp, 0, sizeof(double) * m);
+		for (i = 0; i < m; i++)
+			if (xl[i] != 0)
+				for (k = 0; k < m; k++)
+					tmp[k] += xl[i] * P[i * m + k];
+		memcpy(xl, tmp, sizeof(double) * m);
+		w *= LT / (n + 1);
+	}
+	for (k = 0; k < m; k++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if (!s->stages[k].terminal)
+			continue;
+		values[0] = PointerGetDatum(cstring_to_text(s->stages[k].name));
+		values[1] = Float8GetDatum(open_out[k]);
+		values[2] = Float8GetDatum(r * lead_out[k]);
+		values[3] = Float8GetDatum(open_out[k] + r * lead_out[k]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

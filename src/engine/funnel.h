@@ -1,0 +1,180 @@
+/*
+ * src/engine/funnel.h
+ *    Shared declarations of the funnel extension: the funnel_event type, the
+ *    funnel configuration (window, steps, mode) and the one funnel engine that
+ *    every function walking a funnel calls.
+ */
+#ifndef FUNNEL_H
+#define FUNNEL_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/timestamp.h"
+
+#define FUNNEL_MAX_STEPS 64
+
+/* One event of a journey: a time and the set of steps (bit k-1 = step k). */
+typedef struct FunnelEvent
+{
+	int64		ts;				/* TimestampTz, microseconds */
+	uint64		steps;
+} FunnelEvent;
+
+#define DatumGetFunnelEventP(X)		((FunnelEvent *) DatumGetPointer(X))
+#define FunnelEventPGetDatum(X)		PointerGetDatum(X)
+#define PG_GETARG_FUNNEL_EVENT_P(n)	DatumGetFunnelEventP(PG_GETARG_DATUM(n))
+
+/* Mode flags (spec: "Modes"). */
+#define FUNNEL_STRICT_DEDUPLICATION	0x01
+#define FUNNEL_STRICT_ORDER			0x02
+#define FUNNEL_STRICT_INCREASE		0x04
+#define FUNNEL_STRICT_ONCE			0x08
+#define FUNNEL_ALLOW_REENTRY		0x10
+#define FUNNEL_ALL_MODES			0x1F
+
+/* What defines one funnel: every row of a group must agree on it. */
+typedef struct FunnelConfig
+{
+	int64		window;			/* microseconds, >= 0 */
+	int32		nsteps;			/* 1..FUNNEL_MAX_STEPS */
+	uint32		mode;			/* FUNNEL_* flags */
+	int32		target;			/* time_to_convert: to_step, 0 = the last */
+	bool		want_elapsed;	/* record the time to reach each step */
+	bool		open_steps;		/* funnel_event input: the funnel has as many
+								 * steps as the highest step a row names */
+	uint64		names_hash;		/* event-name form: hash of the step names */
+} FunnelConfig;
+
+/*
+ * State of the default (not strict_once) walk.  The steps that hold a chain
+ * start are always a prefix 1..level, so "level" is the whole held set.
+ * times[k-1] is the chain start held by step k; with strict_increase,
+ * times[nsteps + k-1] is the time step k was reached; with want_elapsed,
+ * times[2 * nsteps + k-1] is the chain's time from step 1 to step k when
+ * the walk first reached step k.
+ */
+typedef struct FunnelWalk
+{
+	int16		level;
+	bool		done;			/* answer final: later entries cannot change it */
+	int64		times[FLEXIBLE_ARRAY_MEMBER];
+} FunnelWalk;
+
+/*
+ * Per-entity (or per-group) track: the online walk while rows arrive in time
+ * order, plus a compact delta-encoded log of every row that can matter, so
+ * that an entity whose rows arrive out of order (parallel scans, merges) is
+ * re-walked exactly at the end.
+ */
+typedef struct FunnelTrack
+{
+	int64		max_ts;			/* latest ts seen: the pending group's ts */
+	uint64		pend_steps;		/* steps seen at max_ts (union) */
+	uint64		pend_dup;		/* steps seen at least twice at max_ts */
+	char	   *log;			/* the inline area after the walk, or heap */
+	uint32		nrows;			/* rows in the log */
+	uint32		log_len;
+	uint32		log_cap;		/* > inline_cap: the log is on the heap */
+	uint16		inline_cap;
+	bool		pend_zero;		/* a row matching no step at max_ts */
+	bool		walk_valid;		/* online walk is exact (rows came in order) */
+	FunnelWalk	walk;			/* variable size; inline log bytes follow */
+} FunnelTrack;
+
+/*
+ * Log format, per row: varint zigzag(ts - latest ts before it), varint
+ * steps.  Tracks are never copied as a whole (log may point inside).
+ */
+
+/* engine/walk.c: the engine */
+extern uint32 funnel_parse_mode(text *mode);
+extern int64 funnel_window_usecs(Interval *window);
+extern void funnel_check_nsteps(int nsteps);
+extern Size funnel_walk_size(const FunnelConfig *cfg);
+extern Size funnel_track_size(const FunnelConfig *cfg, int inline_cap);
+extern void funnel_walk_init(const FunnelConfig *cfg, FunnelWalk *walk);
+extern void funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track,
+							  int inline_cap);
+extern Size funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
+							 MemoryContext cxt, int64 ts, uint64 steps);
+extern Size funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
+							   const FunnelTrack *src, MemoryContext cxt);
+extern Size funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
+							  const FunnelTrack *src, MemoryContext cxt);
+extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
+							   int64 *elapsed);
+extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
+								int nevents, int64 *elapsed);
+extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);
+extern void funnel_track_serialize(const FunnelTrack *track, StringInfo buf);
+extern Size funnel_track_deserialize(const FunnelConfig *cfg,
+									 FunnelTrack *track, StringInfo buf,
+									 MemoryContext cxt);
+extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
+extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
+extern void funnel_check_memory(Size bytes);
+
+/* funnel_event.c */
+extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
+extern void funnel_check_timestamp(int64 ts);
+extern FunnelEvent *funnel_journey_events(ArrayType *journey, int *nevents);
+
+/*
+ * engine/input.c: reading one row of an aggregate's arguments.  Every
+ * funnel aggregate takes, after its state: window interval, [mode text],
+ * [entity], then one of three step inputs.
+ */
+typedef enum FunnelInputKind
+{
+	FUNNEL_INPUT_BOOLS,			/* ts timestamptz, VARIADIC steps boolean[],
+								 * or ts and 1..8 separate booleans */
+	FUNNEL_INPUT_EVENT,			/* event funnel_event */
+	FUNNEL_INPUT_NAMES			/* ts timestamptz, event text, steps text[] */
+} FunnelInputKind;
+
+/* optional arguments after the window, in this order */
+#define FUNNEL_ARG_MODE		0x01	/* mode text */
+#define FUNNEL_ARG_TARGET	0x02	/* to_step integer */
+#define FUNNEL_ARG_ENTITY	0x04	/* entity anyelement */
+
+typedef struct FunnelInput
+{
+	FunnelInputKind kind;
+	int			args;			/* FUNNEL_ARG_* */
+	int			arg_mode;		/* argument numbers, 0 when absent */
+	int			arg_target;
+	int			arg_entity;
+	int			arg_input;		/* first argument of the step input */
+	bool		fixed_bools;	/* conditions as separate arguments */
+	bool		configured;		/* cfg below is set from the first row */
+	FunnelConfig cfg;
+	Interval	window_arg;		/* raw window of the first row */
+	text	   *mode_arg;		/* raw mode of the first row (or NULL) */
+	/* FUNNEL_INPUT_NAMES: distinct step names and the steps each matches */
+	ArrayType  *names_arg;		/* raw steps array of the first row */
+	bool		names_stable;	/* the steps array is a constant */
+	int			nnames;
+	char	  **names;
+	int		   *name_lens;
+	uint64	   *name_steps;
+	MemoryContext cxt;
+	/* configurations seen so far, for states to share (see funnel_input_config) */
+	int			nconfigs;
+	FunnelConfig *configs[8];
+} FunnelInput;
+
+extern MemoryContext funnel_agg_context(FunctionCallInfo fcinfo, const char *fname);
+extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
+									 FunnelInputKind kind, int args);
+extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
+							  int64 *ts, uint64 *steps);
+extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);
+extern bool funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b);
+extern const FunnelConfig *funnel_input_config(FunnelInput *in);
+
+/* guc */
+extern int	funnel_max_state_memory_kb;
+
+#endif							/* FUNNEL_H */

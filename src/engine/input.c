@@ -1,0 +1,368 @@
+/*
+ * src/engine/input.c
+ *    Reading one row of a funnel aggregate's arguments: the window, the
+ *    mode, and the steps the row matches, given as boolean conditions, as a
+ *    funnel_event, or as an event name looked up in a constant text[].
+ *
+ * Parsing is cached per call site (fn_extra) and redone only when a row
+ * brings a different raw value; the group's state then checks that every
+ * row of the group gives the same configuration.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "engine/funnel.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/pg_locale.h"
+
+/* The aggregate's memory context; an error when not called as an aggregate. */
+MemoryContext
+funnel_agg_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", fname)));
+	return cxt;
+}
+
+FunnelInput *
+funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
+{
+	FunnelInput *in = (FunnelInput *) fcinfo->flinfo->fn_extra;
+
+	if (in == NULL)
+	{
+		int			next = 2;	/* argument 0 is the state, 1 the window */
+
+		in = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelInput));
+		in->kind = kind;
+		in->args = args;
+		if (args & FUNNEL_ARG_MODE)
+			in->arg_mode = next++;
+		if (args & FUNNEL_ARG_TARGET)
+			in->arg_target = next++;
+		if (args & FUNNEL_ARG_ENTITY)
+			in->arg_entity = next++;
+		in->arg_input = next;
+		/* fixed-arity overloads spare PostgreSQL building an array per row */
+		if (kind == FUNNEL_INPUT_BOOLS)
+			in->fixed_bools = (get_fn_expr_argtype(fcinfo->flinfo, next + 1) == BOOLOID);
+		in->cxt = fcinfo->flinfo->fn_mcxt;
+		if (kind == FUNNEL_INPUT_NAMES)
+		{
+			Oid			collid = PG_GET_COLLATION();
+
+			in->names_stable = get_fn_expr_arg_stable(fcinfo->flinfo, in->arg_input + 2);
+			if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("funnel step names cannot use a nondeterministic collation"),
+						 errhint("Compare event names under a deterministic collation, e.g. COLLATE \"C\".")));
+		}
+		fcinfo->flinfo->fn_extra = in;
+	}
+	return in;
+}
+
+static void
+read_window(FunctionCallInfo fcinfo, FunnelInput *in)
+{
+	Interval   *w;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel window must not be NULL")));
+	w = PG_GETARG_INTERVAL_P(1);
+	if (!in->configured || memcmp(w, &in->window_arg, sizeof(Interval)) != 0)
+	{
+		in->cfg.window = funnel_window_usecs(w);
+		in->window_arg = *w;
+	}
+}
+
+static void
+read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
+{
+	text	   *m;
+
+	if (in->arg_mode == 0)
+	{
+		in->cfg.mode = 0;
+		return;
+	}
+	if (PG_ARGISNULL(in->arg_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel mode must not be NULL"),
+				 errhint("Use '' for the default mode.")));
+	m = PG_GETARG_TEXT_PP(in->arg_mode);
+	if (!in->configured || in->mode_arg == NULL ||
+		VARSIZE_ANY_EXHDR(m) != VARSIZE_ANY_EXHDR(in->mode_arg) ||
+		memcmp(VARDATA_ANY(m), VARDATA_ANY(in->mode_arg), VARSIZE_ANY_EXHDR(m)) != 0)
+	{
+		in->cfg.mode = funnel_parse_mode(m);
+		if (in->mode_arg)
+			pfree(in->mode_arg);
+		in->mode_arg = (text *) MemoryContextAlloc(in->cxt, VARSIZE_ANY(m));
+		memcpy(in->mode_arg, m, VARSIZE_ANY(m));
+	}
+}
+
+/* Build the name lookup: distinct names, each with every step it names. */
+static void
+parse_names(FunnelInput *in, ArrayType *arr)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i,
+				j;
+	MemoryContext old;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("funnel step names must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	funnel_check_nsteps(n);
+
+	old = MemoryContextSwitchTo(in->cxt);
+	if (in->names_arg)
+	{
+		pfree(in->names_arg);
+		for (i = 0; i < in->nnames; i++)
+			pfree(in->names[i]);
+		pfree(in->names);
+		pfree(in->name_lens);
+		pfree(in->name_steps);
+	}
+	in->names_arg = (ArrayType *) palloc(VARSIZE(arr));
+	memcpy(in->names_arg, arr, VARSIZE(arr));
+	in->names = palloc(sizeof(char *) * n);
+	in->name_lens = palloc(sizeof(int) * n);
+	in->name_steps = palloc(sizeof(uint64) * n);
+	in->nnames = 0;
+	for (i = 0; i < n; i++)
+	{
+		text	   *t;
+		int			len;
+
+		if (nulls[i])
+			continue;			/* a NULL name matches no event */
+		t = DatumGetTextPP(elems[i]);
+		len = VARSIZE_ANY_EXHDR(t);
+		for (j = 0; j < in->nnames; j++)
+			if (in->name_lens[j] == len && memcmp(in->names[j], VARDATA_ANY(t), len) == 0)
+				break;
+		if (j == in->nnames)
+		{
+			in->names[j] = pnstrdup(VARDATA_ANY(t), len);
+			in->name_lens[j] = len;
+			in->name_steps[j] = 0;
+			in->nnames++;
+		}
+		in->name_steps[j] |= (uint64) 1 << i;
+	}
+	MemoryContextSwitchTo(old);
+	in->cfg.nsteps = n;
+	/* rows of one group must name the same steps: compared through a hash */
+	in->cfg.names_hash = DatumGetUInt64(hash_any_extended((const unsigned char *) arr + VARHDRSZ,
+														  VARSIZE(arr) - VARHDRSZ,
+														  n)) | 1;
+}
+
+/*
+ * Read one row.  Returns false for a row to ignore (NULL time); otherwise
+ * sets *ts and *steps and leaves the row's configuration in in->cfg.
+ */
+bool
+funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
+				  uint64 *steps)
+{
+	int			a = in->arg_input;
+
+	read_window(fcinfo, in);
+	read_mode(fcinfo, in);
+
+	switch (in->kind)
+	{
+		case FUNNEL_INPUT_BOOLS:
+			{
+				int			n;
+
+				if (in->fixed_bools)
+				{
+					int			k;
+
+					n = PG_NARGS() - a - 1;
+					funnel_check_nsteps(n);
+					*steps = 0;
+					for (k = 0; k < n; k++)
+						if (!PG_ARGISNULL(a + 1 + k) && PG_GETARG_BOOL(a + 1 + k))
+							*steps |= (uint64) 1 << k;
+					in->cfg.nsteps = n;
+					if (PG_ARGISNULL(a))
+					{
+						in->configured = true;
+						return false;
+					}
+					*ts = PG_GETARG_TIMESTAMPTZ(a);
+					break;
+				}
+				if (PG_ARGISNULL(a + 1))
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("funnel step conditions must not be a NULL array"),
+							 errhint("A NULL condition counts as false; pass the conditions themselves.")));
+				*steps = funnel_steps_from_bools(PG_GETARG_ARRAYTYPE_P(a + 1), &n);
+				in->cfg.nsteps = n;
+				if (PG_ARGISNULL(a))
+				{
+					in->configured = true;
+					return false;
+				}
+				*ts = PG_GETARG_TIMESTAMPTZ(a);
+				break;
+			}
+		case FUNNEL_INPUT_EVENT:
+			{
+				FunnelEvent *ev;
+
+				in->cfg.nsteps = FUNNEL_MAX_STEPS;
+				in->cfg.open_steps = true;
+				if (PG_ARGISNULL(a))
+				{
+					in->configured = true;
+					return false;
+				}
+				ev = PG_GETARG_FUNNEL_EVENT_P(a);
+				*ts = ev->ts;
+				*steps = ev->steps;
+				break;
+			}
+		case FUNNEL_INPUT_NAMES:
+			{
+				ArrayType  *arr;
+				int			i;
+
+				if (PG_ARGISNULL(a + 2))
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("funnel step names must not be a NULL array")));
+				arr = PG_GETARG_ARRAYTYPE_P(a + 2);
+				if (in->names_arg == NULL ||
+					(!in->names_stable &&
+					 (VARSIZE(arr) != VARSIZE(in->names_arg) ||
+					  memcmp(arr, in->names_arg, VARSIZE(arr)) != 0)))
+					parse_names(in, arr);
+				if (PG_ARGISNULL(a))
+				{
+					in->configured = true;
+					return false;
+				}
+				*ts = PG_GETARG_TIMESTAMPTZ(a);
+				*steps = 0;
+				if (!PG_ARGISNULL(a + 1))
+				{
+					text	   *ev = PG_GETARG_TEXT_PP(a + 1);
+					int			len = VARSIZE_ANY_EXHDR(ev);
+					const char *d = VARDATA_ANY(ev);
+
+					for (i = 0; i < in->nnames; i++)
+					{
+						if (in->name_lens[i] == len &&
+							(len == 0 || in->names[i][0] == d[0]) &&
+							memcmp(in->names[i], d, len) == 0)
+						{
+							*steps = in->name_steps[i];
+							break;
+						}
+					}
+					if ((Pointer) ev != DatumGetPointer(PG_GETARG_DATUM(a + 1)))
+						pfree(ev);
+				}
+				break;
+			}
+	}
+	in->configured = true;
+	funnel_check_timestamp(*ts);
+	return true;
+}
+
+bool
+funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
+{
+	return a->window == b->window && a->nsteps == b->nsteps &&
+		a->mode == b->mode && a->target == b->target &&
+		a->want_elapsed == b->want_elapsed && a->open_steps == b->open_steps &&
+		a->names_hash == b->names_hash;
+}
+
+/*
+ * The current row's configuration as a long-lived shared copy: states point
+ * at it instead of carrying their own, and equal pointers mean equal
+ * configurations.
+ */
+const FunnelConfig *
+funnel_input_config(FunnelInput *in)
+{
+	int			i;
+	FunnelConfig *c;
+
+	for (i = in->nconfigs - 1; i >= 0; i--)
+		if (funnel_config_equal(in->configs[i], &in->cfg))
+			return in->configs[i];
+	c = MemoryContextAlloc(in->cxt, sizeof(FunnelConfig));
+	*c = in->cfg;
+	if (in->nconfigs < (int) lengthof(in->configs))
+		in->configs[in->nconfigs++] = c;
+	else
+	{
+		/* many windows or modes in one query: keep the newest ones */
+		memmove(&in->configs[0], &in->configs[1], sizeof(FunnelConfig *) * (lengthof(in->configs) - 1));
+		in->configs[lengthof(in->configs) - 1] = c;
+	}
+	return c;
+}
+
+void
+funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
+{
+	if (a->window != b->window)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel window differs between rows of one group"),
+				 errhint("Give every row of a group the same window.")));
+	if (a->nsteps != b->nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel step count differs between rows of one group (%d and %d)",
+						a->nsteps, b->nsteps),
+				 errhint("Give every row of a group the same steps.")));
+	if (a->names_hash != b->names_hash)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel step names differ between rows of one group"),
+				 errhint("Give every row of a group the same steps array.")));
+	if (a->open_steps != b->open_steps || a->want_elapsed != b->want_elapsed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine states of different funnel aggregates")));
+	if (a->mode != b->mode)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode differs between rows of one group"),
+				 errhint("Give every row of a group the same mode.")));
+	if (a->target != b->target)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("to_step differs between rows of one group"),
+				 errhint("Give every row of a group the same to_step.")));
+}

@@ -1,0 +1,991 @@
+/*
+ * src/engine/walk.c
+ *    The funnel engine: the walk of doc/window_funnel.md (ClickHouse's
+ *    windowFunnel), shared by every function that needs a funnel level or a
+ *    conversion time.
+ *
+ * Entries (ts, k) are walked in (ts, k) order.  All entries with one
+ * timestamp form a "group"; for every mode but strict_once a group is fully
+ * described by the union of its steps, the steps seen twice (only
+ * strict_deduplication can tell a repeated entry from a single one) and
+ * whether a row matched no step (strict_order's step 0).  So rows that arrive
+ * in time order are walked online with a fixed-size state, and a track keeps
+ * a delta-encoded log to re-walk exactly when they do not.
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "common/int.h"
+#include "engine/funnel.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+int			funnel_max_state_memory_kb = 1024 * 1024;
+
+/* ---------- configuration ---------- */
+
+static const struct
+{
+	const char *name;
+	uint32		flag;
+}			funnel_modes[] =
+{
+	{"strict_deduplication", FUNNEL_STRICT_DEDUPLICATION},
+	{"strict_order", FUNNEL_STRICT_ORDER},
+	{"strict_increase", FUNNEL_STRICT_INCREASE},
+	{"strict_once", FUNNEL_STRICT_ONCE},
+	{"allow_reentry", FUNNEL_ALLOW_REENTRY},
+};
+
+#define FUNNEL_MODE_LIST "strict_deduplication, strict_order, strict_increase, strict_once, allow_reentry"
+
+/* Parse a comma-separated mode list; whitespace around names is allowed. */
+uint32
+funnel_parse_mode(text *mode_text)
+{
+	char	   *str = text_to_cstring(mode_text);
+	char	   *p = str;
+	uint32		mode = 0;
+	bool		any = false;
+
+	while (*p)
+	{
+		char	   *start;
+		char	   *end;
+		int			i;
+		bool		found = false;
+
+		while (*p && isspace((unsigned char) *p))
+			p++;
+		if (*p == '\0' && !any)
+			break;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && isspace((unsigned char) end[-1]))
+			end--;
+		if (end == start)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("empty name in funnel mode \"%s\"", str),
+					 errhint("The mode is a comma-separated list of: %s.", FUNNEL_MODE_LIST)));
+		for (i = 0; i < (int) lengthof(funnel_modes); i++)
+		{
+			if (strlen(funnel_modes[i].name) == (size_t) (end - start) &&
+				strncmp(funnel_modes[i].name, start, end - start) == 0)
+			{
+				mode |= funnel_modes[i].flag;
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+		{
+			if (end - start == 6 && strncmp(start, "strict", 6) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("funnel mode \"strict\" is no longer supported"),
+						 errhint("Use \"strict_deduplication\", its new name.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown funnel mode \"%.*s\"", (int) (end - start), start),
+					 errhint("Allowed modes are: %s.", FUNNEL_MODE_LIST)));
+		}
+		any = true;
+		if (*p == ',')
+		{
+			p++;
+			/* a trailing comma leaves an empty name */
+			while (*p && isspace((unsigned char) *p))
+				p++;
+			if (*p == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("empty name in funnel mode \"%s\"", str),
+						 errhint("The mode is a comma-separated list of: %s.", FUNNEL_MODE_LIST)));
+		}
+	}
+	if ((mode & FUNNEL_ALLOW_REENTRY) && !(mode & FUNNEL_STRICT_ORDER))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode \"allow_reentry\" requires \"strict_order\""),
+				 errhint("Use \"strict_order, allow_reentry\".")));
+	pfree(str);
+	return mode;
+}
+
+/*
+ * The window in microseconds.  A day counts 24 hours and a month 30 days
+ * (as PostgreSQL's interval comparison does); negative windows are errors.
+ */
+int64
+funnel_window_usecs(Interval *window)
+{
+	int64		result;
+	int64		days;
+
+	if (pg_mul_s64_overflow((int64) window->month, DAYS_PER_MONTH, &days) ||
+		pg_add_s64_overflow(days, (int64) window->day, &days) ||
+		pg_mul_s64_overflow(days, USECS_PER_DAY, &result) ||
+		pg_add_s64_overflow(result, window->time, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel window is out of range")));
+	if (result < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel window must not be negative"),
+				 errhint("Use a window of 0 or more, for example '7 days'.")));
+	return result;
+}
+
+void
+funnel_check_nsteps(int nsteps)
+{
+	if (nsteps < 1 || nsteps > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a funnel has 1 to %d steps, not %d", FUNNEL_MAX_STEPS, nsteps)));
+}
+
+void
+funnel_check_memory(Size bytes)
+{
+	if (bytes / 1024 > (Size) funnel_max_state_memory_kb)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("funnel aggregate state exceeds funnel.max_state_memory (%d kB)",
+						funnel_max_state_memory_kb),
+				 errhint("Raise funnel.max_state_memory, or compute one level per entity with "
+						 "window_funnel(...) GROUP BY entity and count those levels with "
+						 "funnel_stage_counts(level, steps).")));
+}
+
+/* ---------- the default walk ---------- */
+
+static inline int
+walk_nslots(const FunnelConfig *cfg)
+{
+	return cfg->nsteps * (cfg->want_elapsed ? 3 : (cfg->mode & FUNNEL_STRICT_INCREASE) ? 2 : 1);
+}
+
+Size
+funnel_walk_size(const FunnelConfig *cfg)
+{
+	return offsetof(FunnelWalk, times) + sizeof(int64) * walk_nslots(cfg);
+}
+
+/* A track with room for inline_cap log bytes inside it. */
+Size
+funnel_track_size(const FunnelConfig *cfg, int inline_cap)
+{
+	return offsetof(FunnelTrack, walk) + funnel_walk_size(cfg) + inline_cap;
+}
+
+void
+funnel_walk_init(const FunnelConfig *cfg, FunnelWalk *walk)
+{
+	memset(walk, 0, funnel_walk_size(cfg));
+}
+
+/* One entry (ts, k) of the walk; k = 0 is a row matching no step. */
+static inline void
+walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
+{
+	int			n = cfg->nsteps;
+	int64		start;
+
+	if (k == 0)
+	{
+		/* only strict_order logs such rows; they end a started chain */
+		if (w->level >= 1)
+			w->done = true;
+		return;
+	}
+	if (k == 1)
+	{
+		/* (re)start a chain: only step 1 changes */
+		w->times[0] = ts;
+		if (cfg->mode & FUNNEL_STRICT_INCREASE)
+			w->times[n] = ts;
+		if (w->level == 0)
+		{
+			w->level = 1;
+			if (cfg->want_elapsed)
+				w->times[2 * n] = 0;
+			if (n == 1)
+				w->done = true;
+		}
+		return;
+	}
+	if ((cfg->mode & FUNNEL_STRICT_DEDUPLICATION) && w->level >= k)
+	{
+		w->done = true;
+		return;
+	}
+	if (w->level < k - 1)
+	{
+		if ((cfg->mode & FUNNEL_STRICT_ORDER) && w->level >= 1 &&
+			!(cfg->mode & FUNNEL_ALLOW_REENTRY))
+			w->done = true;
+		return;
+	}
+	start = w->times[k - 2];
+	/* entries come in time order, so ts >= start: no overflow in unsigned */
+	if ((uint64) ts - (uint64) start > (uint64) cfg->window)
+		return;
+	if ((cfg->mode & FUNNEL_STRICT_INCREASE) && !(w->times[n + k - 2] < ts))
+		return;
+	w->times[k - 1] = start;
+	if (cfg->mode & FUNNEL_STRICT_INCREASE)
+		w->times[n + k - 1] = ts;
+	if (w->level < k)
+	{
+		w->level = k;
+		if (cfg->want_elapsed)
+			w->times[2 * n + k - 1] = ts - start;
+		if (k == n)
+			w->done = true;
+	}
+}
+
+/* All entries of one timestamp, in step order. */
+static void
+walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
+		   uint64 steps, uint64 dup, bool zero)
+{
+	if (zero)
+		walk_entry(cfg, w, ts, 0);
+	while (steps != 0 && !w->done)
+	{
+		int			k = pg_rightmost_one_pos64(steps) + 1;
+		uint64		bit = steps & (~steps + 1);
+
+		walk_entry(cfg, w, ts, k);
+		if ((dup & bit) && !w->done)
+			walk_entry(cfg, w, ts, k);
+		steps &= steps - 1;
+	}
+}
+
+/* ---------- the strict_once walk ---------- */
+
+/*
+ * strict_once keeps every chain that reached each step, with the rows it
+ * used (spec: strict_once).  Rows are identified by their position in the
+ * stably sorted event array, which is the order the aggregate received them.
+ */
+typedef struct OnceLevel
+{
+	int64	   *first;			/* chain start */
+	int64	   *last;			/* time the chain reached this level */
+	uint32	   *rows;			/* (level+1) row ids per chain */
+	int			count;
+	int			cap;
+} OnceLevel;
+
+typedef struct OnceWalk
+{
+	OnceLevel	levels[FUNNEL_MAX_STEPS];
+	int			level;
+	bool		done;
+	Size		mem;
+	int64	   *elapsed;
+} OnceWalk;
+
+static void
+once_append(OnceWalk *ow, int lvl, int64 first, int64 last,
+			const uint32 *prev_rows, uint32 row)
+{
+	OnceLevel  *L = &ow->levels[lvl];
+
+	if (L->count == L->cap)
+	{
+		int			newcap = L->cap ? L->cap * 2 : 8;
+
+		if (L->cap == 0)
+		{
+			L->first = palloc(sizeof(int64) * newcap);
+			L->last = palloc(sizeof(int64) * newcap);
+			L->rows = palloc_extended(sizeof(uint32) * (lvl + 1) * (Size) newcap, MCXT_ALLOC_HUGE);
+		}
+		else
+		{
+			L->first = repalloc_huge(L->first, sizeof(int64) * newcap);
+			L->last = repalloc_huge(L->last, sizeof(int64) * newcap);
+			L->rows = repalloc_huge(L->rows, sizeof(uint32) * (lvl + 1) * (Size) newcap);
+		}
+		ow->mem += (Size) (newcap - L->cap) * (16 + 4 * (lvl + 1));
+		funnel_check_memory(ow->mem);
+		L->cap = newcap;
+	}
+	L->first[L->count] = first;
+	L->last[L->count] = last;
+	if (lvl > 0)
+		memcpy(&L->rows[(Size) L->count * (lvl + 1)], prev_rows, sizeof(uint32) * lvl);
+	L->rows[(Size) L->count * (lvl + 1) + lvl] = row;
+	L->count++;
+	if (ow->level < lvl + 1)
+	{
+		ow->level = lvl + 1;
+		if (ow->elapsed)
+			ow->elapsed[lvl] = last - first;
+	}
+}
+
+static void
+once_entry(const FunnelConfig *cfg, OnceWalk *ow, int64 ts, int k, uint32 row)
+{
+	OnceLevel  *prev;
+	int			i,
+				kept,
+				count;
+
+	if (k == 0)
+	{
+		if (ow->levels[0].count > 0)
+			ow->done = true;
+		return;
+	}
+	if (k == 1)
+	{
+		once_append(ow, 0, ts, ts, NULL, row);
+		if (cfg->nsteps == 1)
+			ow->done = true;
+		return;
+	}
+	if ((cfg->mode & FUNNEL_STRICT_DEDUPLICATION) && ow->levels[k - 1].count > 0)
+	{
+		ow->done = true;
+		return;
+	}
+	prev = &ow->levels[k - 2];
+	if (prev->count == 0)
+	{
+		if ((cfg->mode & FUNNEL_STRICT_ORDER) && ow->levels[0].count > 0 &&
+			!(cfg->mode & FUNNEL_ALLOW_REENTRY))
+			ow->done = true;
+		return;
+	}
+
+	count = prev->count;
+	kept = 0;
+	for (i = 0; i < count; i++)
+	{
+		const uint32 *rows = &prev->rows[(Size) i * (k - 1)];
+		bool		matched = (uint64) ts - (uint64) prev->first[i] <= (uint64) cfg->window;
+		int			j;
+
+		/* one entry may meet millions of chains: stay cancellable */
+		CHECK_FOR_INTERRUPTS();
+		/* out-of-window chains go, but one always stays */
+		if (!matched && kept + (count - i) > 1)
+			continue;
+		if (kept != i)
+		{
+			prev->first[kept] = prev->first[i];
+			prev->last[kept] = prev->last[i];
+			memmove(&prev->rows[(Size) kept * (k - 1)], rows, sizeof(uint32) * (k - 1));
+			rows = &prev->rows[(Size) kept * (k - 1)];
+		}
+		kept++;
+		for (j = 0; matched && j < k - 1; j++)
+			if (rows[j] == row)
+				matched = false;
+		if (matched && (cfg->mode & FUNNEL_STRICT_INCREASE))
+			matched = prev->last[kept - 1] < ts;
+		if (matched)
+		{
+			once_append(ow, k - 1, prev->first[kept - 1], ts, rows, row);
+			if (k == cfg->nsteps)
+			{
+				ow->done = true;
+				return;
+			}
+		}
+	}
+	prev->count = kept;
+}
+
+static int
+once_walk(const FunnelConfig *cfg, const FunnelEvent *ev, int n, int64 *elapsed)
+{
+	OnceWalk	ow;
+	int			i = 0;
+	int			lvl;
+
+	memset(&ow, 0, sizeof(ow));
+	ow.elapsed = elapsed;
+	while (i < n && !ow.done)
+	{
+		int			g = i;
+		int64		ts = ev[i].ts;
+		uint64		all = 0;
+		bool		zero = false;
+
+		CHECK_FOR_INTERRUPTS();
+		while (g < n && ev[g].ts == ts)
+		{
+			all |= ev[g].steps;
+			zero |= (ev[g].steps == 0);
+			g++;
+		}
+		if (zero && (cfg->mode & FUNNEL_STRICT_ORDER))
+			once_entry(cfg, &ow, ts, 0, 0);
+		while (all != 0 && !ow.done)
+		{
+			int			k = pg_rightmost_one_pos64(all) + 1;
+			uint64		bit = all & (~all + 1);
+			int			r;
+
+			for (r = i; r < g && !ow.done; r++)
+				if (ev[r].steps & bit)
+					once_entry(cfg, &ow, ts, k, (uint32) r);
+			all &= all - 1;
+		}
+		i = g;
+	}
+	for (lvl = 0; lvl < cfg->nsteps; lvl++)
+	{
+		if (ow.levels[lvl].cap > 0)
+		{
+			pfree(ow.levels[lvl].first);
+			pfree(ow.levels[lvl].last);
+			pfree(ow.levels[lvl].rows);
+		}
+	}
+	return ow.level;
+}
+
+/* ---------- walking an array of events ---------- */
+
+static void
+merge_sort_events(FunnelEvent *ev, FunnelEvent *tmp, int n)
+{
+	int			mid,
+				i,
+				j,
+				k;
+
+	if (n < 2)
+		return;
+	if (n <= 16)
+	{
+		/* stable insertion sort */
+		for (i = 1; i < n; i++)
+		{
+			FunnelEvent x = ev[i];
+
+			for (j = i; j > 0 && ev[j - 1].ts > x.ts; j--)
+				ev[j] = ev[j - 1];
+			ev[j] = x;
+		}
+		return;
+	}
+	mid = n / 2;
+	merge_sort_events(ev, tmp, mid);
+	merge_sort_events(ev + mid, tmp, n - mid);
+	if (ev[mid - 1].ts <= ev[mid].ts)
+		return;
+	memcpy(tmp, ev, sizeof(FunnelEvent) * mid);
+	i = 0;
+	j = mid;
+	k = 0;
+	while (i < mid && j < n)
+		ev[k++] = (ev[j].ts < tmp[i].ts) ? ev[j++] : tmp[i++];
+	while (i < mid)
+		ev[k++] = tmp[i++];
+}
+
+/* Stable sort by time: equal times keep the order the rows arrived in. */
+static void
+sort_events(FunnelEvent *ev, int n)
+{
+	int			i;
+	FunnelEvent *tmp;
+
+	for (i = 1; i < n; i++)
+		if (ev[i].ts < ev[i - 1].ts)
+			break;
+	if (i >= n)
+		return;
+	tmp = palloc_extended(sizeof(FunnelEvent) * ((Size) n / 2 + 1), MCXT_ALLOC_HUGE);
+	merge_sort_events(ev, tmp, n);
+	pfree(tmp);
+}
+
+static void
+copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
+{
+	if (elapsed && cfg->want_elapsed)
+		memcpy(elapsed, &w->times[2 * cfg->nsteps], sizeof(int64) * w->level);
+}
+
+/*
+ * The level of a journey given as events in any order.  With elapsed (and
+ * cfg->want_elapsed), elapsed[k-1] is set for every reached step k.
+ */
+int
+funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
+					int nevents, int64 *elapsed)
+{
+	FunnelEvent *ev = NULL;
+	int			i;
+	int			level;
+
+	for (i = 1; i < nevents; i++)
+		if (events[i].ts < events[i - 1].ts)
+			break;
+	if (i < nevents)
+	{
+		ev = palloc_extended(sizeof(FunnelEvent) * (Size) nevents, MCXT_ALLOC_HUGE);
+		memcpy(ev, events, sizeof(FunnelEvent) * (Size) nevents);
+		sort_events(ev, nevents);
+		events = ev;
+	}
+
+	if (cfg->mode & FUNNEL_STRICT_ONCE)
+		level = once_walk(cfg, events, nevents,
+						  cfg->want_elapsed ? elapsed : NULL);
+	else
+	{
+		union
+		{
+			FunnelWalk	w;
+			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * 3 * FUNNEL_MAX_STEPS];
+		}			u;
+		FunnelWalk *w = &u.w;
+
+		funnel_walk_init(cfg, w);
+		i = 0;
+		while (i < nevents && !w->done)
+		{
+			int64		ts = events[i].ts;
+			uint64		all = 0,
+						dup = 0;
+			bool		zero = false;
+
+			CHECK_FOR_INTERRUPTS();
+			for (; i < nevents && events[i].ts == ts; i++)
+			{
+				dup |= all & events[i].steps;
+				all |= events[i].steps;
+				zero |= (events[i].steps == 0);
+			}
+			if (!(cfg->mode & FUNNEL_STRICT_ORDER))
+				zero = false;
+			walk_group(cfg, w, ts, all, dup, zero);
+		}
+		level = w->level;
+		copy_elapsed(cfg, w, elapsed);
+	}
+	if (ev)
+		pfree(ev);
+	return level;
+}
+
+/* ---------- tracks: online walk plus log ---------- */
+
+void
+funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track, int inline_cap)
+{
+	memset(track, 0, offsetof(FunnelTrack, walk));
+	funnel_walk_init(cfg, &track->walk);
+	track->log = (char *) &track->walk + funnel_walk_size(cfg);
+	track->log_cap = track->inline_cap = inline_cap;
+	/* strict_once cannot be walked online: its answer comes from the log */
+	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE);
+}
+
+static inline uint64
+zigzag(int64 v)
+{
+	return ((uint64) v << 1) ^ (uint64) (v >> 63);
+}
+
+static inline int64
+unzigzag(uint64 v)
+{
+	return (int64) (v >> 1) ^ -(int64) (v & 1);
+}
+
+static inline char *
+put_varint(char *p, uint64 v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (char) (v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (char) v;
+	return p;
+}
+
+static inline const char *
+get_varint(const char *p, const char *end, uint64 *v)
+{
+	uint64		r = 0;
+	int			shift = 0;
+
+	while (p < end && shift < 64)
+	{
+		uint8		b = (uint8) *p++;
+
+		r |= (uint64) (b & 0x7F) << shift;
+		if (!(b & 0x80))
+		{
+			*v = r;
+			return p;
+		}
+		shift += 7;
+	}
+	return NULL;
+}
+
+/*
+ * The online part of adding a row (funnel_track_add, and deserialisation,
+ * which keeps the log bytes it has checked): a group of equal timestamps is
+ * walked once time moves past it; a row older than the latest makes the
+ * track re-walk from its log at the end.
+ */
+static inline void
+track_walk_row(const FunnelConfig *cfg, FunnelTrack *track, int64 ts, uint64 steps)
+{
+	if (track->nrows == 0)
+	{
+		track->max_ts = ts;
+		track->pend_steps = steps;
+		track->pend_zero = (steps == 0);
+	}
+	else if (ts == track->max_ts)
+	{
+		track->pend_dup |= track->pend_steps & steps;
+		track->pend_steps |= steps;
+		track->pend_zero |= (steps == 0);
+	}
+	else if (ts > track->max_ts)
+	{
+		if (track->walk_valid && !track->walk.done)
+			walk_group(cfg, &track->walk, track->max_ts, track->pend_steps,
+					   track->pend_dup, track->pend_zero);
+		track->max_ts = ts;
+		track->pend_steps = steps;
+		track->pend_dup = 0;
+		track->pend_zero = (steps == 0);
+	}
+	else
+		track->walk_valid = false;	/* out of order: re-walk from the log */
+	track->nrows++;
+}
+
+/*
+ * Add one row.  Returns the bytes newly allocated in cxt, for the caller's
+ * memory accounting.
+ */
+Size
+funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
+				 MemoryContext cxt, int64 ts, uint64 steps)
+{
+	Size		grown = 0;
+	char		enc[20];
+	char	   *p;
+	uint32		enclen;
+
+	if (steps == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
+		return 0;				/* cannot change any answer */
+
+	/*
+	 * In the default mode more rows can only raise a level (a restart only
+	 * moves a chain's start later), so a walk that reached the last step is
+	 * final whatever comes next, in any order: no need to log the rest.  Not
+	 * so for the times to each step, nor in the other modes.
+	 */
+	if (cfg->mode == 0 && !cfg->want_elapsed && track->walk_valid && track->walk.done)
+		return 0;
+
+	if (track->nrows == PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many events for one funnel entity (at most %u)", PG_UINT32_MAX - 1)));
+
+	/* log: delta from the latest time so far (small, decodable in order) */
+	p = put_varint(enc, zigzag((int64) ((uint64) ts - (uint64) track->max_ts)));
+	p = put_varint(p, steps);
+	enclen = p - enc;
+	if (track->log_cap - track->log_len < enclen)
+	{
+		uint32		newcap = Max(track->log_cap * 2, 64);
+		char	   *heap;
+
+		if (track->log_cap > PG_UINT32_MAX / 4)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("funnel entity log exceeds 1 GB")));
+		if (track->log_cap <= track->inline_cap)
+		{
+			heap = MemoryContextAllocHuge(cxt, newcap);
+			memcpy(heap, track->log, track->log_len);
+			grown = newcap;
+		}
+		else
+		{
+			heap = repalloc_huge(track->log, newcap);
+			grown = newcap - track->log_cap;
+		}
+		track->log = heap;
+		track->log_cap = newcap;
+	}
+	memcpy(track->log + track->log_len, enc, enclen);
+	track->log_len += enclen;
+
+	track_walk_row(cfg, track, ts, steps);
+	return grown;
+}
+
+/* The events of a track's log, in the order they were added. */
+FunnelEvent *
+funnel_track_decode(const FunnelTrack *track, int *nevents)
+{
+	FunnelEvent *ev;
+	const char *p = track->log;
+	const char *end = p + track->log_len;
+	int64		max_ts = 0;
+	uint32		i;
+
+	ev = palloc_extended(sizeof(FunnelEvent) * ((Size) track->nrows + 1), MCXT_ALLOC_HUGE);
+	for (i = 0; i < track->nrows; i++)
+	{
+		uint64		d,
+					s;
+		int64		ts;
+
+		p = get_varint(p, end, &d);
+		if (p)
+			p = get_varint(p, end, &s);
+		if (!p)
+			elog(ERROR, "corrupt funnel event log");	/* cannot happen */
+		ts = (int64) ((uint64) max_ts + (uint64) unzigzag(d));
+		if (i == 0 || ts > max_ts)
+			max_ts = ts;
+		ev[i].ts = ts;
+		ev[i].steps = s;
+	}
+	*nevents = (int) track->nrows;
+	return ev;
+}
+
+/* The level of a track (never modifies it: final functions use this). */
+int
+funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
+				   int64 *elapsed)
+{
+	if (track->nrows == 0)
+		return 0;
+	if (track->walk_valid)
+	{
+		union
+		{
+			FunnelWalk	w;
+			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * 3 * FUNNEL_MAX_STEPS];
+		}			u;
+
+		memcpy(&u.w, &track->walk, funnel_walk_size(cfg));
+		if (!u.w.done)
+			walk_group(cfg, &u.w, track->max_ts, track->pend_steps,
+					   track->pend_dup, track->pend_zero);
+		copy_elapsed(cfg, &u.w, elapsed);
+		return u.w.level;
+	}
+	else
+	{
+		int			n;
+		FunnelEvent *ev = funnel_track_decode(track, &n);
+		int			level;
+
+		sort_events(ev, n);
+		level = funnel_events_level(cfg, ev, n, elapsed);
+		pfree(ev);
+		return level;
+	}
+}
+
+/*
+ * Append src's rows to dst (as if they arrived after dst's): the combine
+ * step of parallel aggregation.  Returns the bytes newly allocated.
+ */
+Size
+funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
+				   const FunnelTrack *src, MemoryContext cxt)
+{
+	int			n,
+				i;
+	Size		grown = 0;
+	FunnelEvent *ev;
+
+	if (src->nrows == 0)
+		return 0;
+	ev = funnel_track_decode(src, &n);
+	for (i = 0; i < n; i++)
+		grown += funnel_track_add(cfg, dst, cxt, ev[i].ts, ev[i].steps);
+	pfree(ev);
+	return grown;
+}
+
+/*
+ * Make dst (initialised, empty, with the same inline room) a copy of src.
+ * Returns the bytes newly allocated.
+ */
+Size
+funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
+				  const FunnelTrack *src, MemoryContext cxt)
+{
+	char	   *inline_area = dst->log;
+
+	Assert(dst->inline_cap == src->inline_cap && dst->nrows == 0);
+	memcpy(dst, src, offsetof(FunnelTrack, walk) + funnel_walk_size(cfg));
+	if (src->log_cap <= src->inline_cap)
+	{
+		dst->log = inline_area;
+		memcpy(dst->log, src->log, src->log_len);
+		return 0;
+	}
+	dst->log = MemoryContextAllocHuge(cxt, src->log_cap);
+	memcpy(dst->log, src->log, src->log_len);
+	return src->log_cap;
+}
+
+/* ---------- serialisation ---------- */
+
+#define FUNNEL_SERIAL_VERSION 1
+
+void
+funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
+{
+	pq_sendbyte(buf, FUNNEL_SERIAL_VERSION);
+	pq_sendint64(buf, cfg->window);
+	pq_sendbyte(buf, (uint8) cfg->nsteps);
+	pq_sendbyte(buf, (uint8) cfg->mode);
+	pq_sendbyte(buf, (cfg->want_elapsed ? 1 : 0) | (cfg->open_steps ? 2 : 0));
+	pq_sendint64(buf, (int64) cfg->names_hash);
+	pq_sendint32(buf, cfg->target);
+}
+
+static void
+corrupt_state(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid funnel aggregate state: %s", what)));
+}
+
+/* Reads raise an error on short input: pq_getmsg* check the length. */
+void
+funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
+{
+	int			version = pq_getmsgbyte(buf);
+	int			flag;
+
+	if (version != FUNNEL_SERIAL_VERSION)
+		corrupt_state("unknown version");
+	cfg->window = pq_getmsgint64(buf);
+	cfg->nsteps = pq_getmsgbyte(buf);
+	cfg->mode = pq_getmsgbyte(buf);
+	flag = pq_getmsgbyte(buf);
+	cfg->names_hash = (uint64) pq_getmsgint64(buf);
+	cfg->target = pq_getmsgint(buf, 4);
+	if (cfg->target < 0 || cfg->target > cfg->nsteps)
+		corrupt_state("to_step out of range");
+	if (cfg->window < 0)
+		corrupt_state("negative window");
+	if (cfg->nsteps < 1 || cfg->nsteps > FUNNEL_MAX_STEPS)
+		corrupt_state("step count out of range");
+	if (cfg->mode & ~FUNNEL_ALL_MODES)
+		corrupt_state("unknown mode");
+	if ((cfg->mode & FUNNEL_ALLOW_REENTRY) && !(cfg->mode & FUNNEL_STRICT_ORDER))
+		corrupt_state("allow_reentry without strict_order");
+	if (flag > 3)
+		corrupt_state("bad flag");
+	cfg->want_elapsed = (flag & 1) != 0;
+	cfg->open_steps = (flag & 2) != 0;
+	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS)
+		corrupt_state("bad step count");
+}
+
+void
+funnel_track_serialize(const FunnelTrack *track, StringInfo buf)
+{
+	pq_sendint32(buf, track->nrows);
+	pq_sendint32(buf, track->log_len);
+	pq_sendbytes(buf, track->log, track->log_len);
+}
+
+/*
+ * Rebuild a track (initialised by the caller) by replaying its serialised
+ * log, checking every value: the bytes come from outside.  Returns the
+ * bytes allocated.
+ */
+Size
+funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
+						 StringInfo buf, MemoryContext cxt)
+{
+	uint32		nrows = pq_getmsgint(buf, 4);
+	uint32		len = pq_getmsgint(buf, 4);
+	const char *p;
+	const char *end;
+	int64		ts = 0;
+	uint32		i;
+	Size		grown = 0;
+	uint64		allowed = (cfg->nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1;
+
+	if (len > (uint32) (buf->len - buf->cursor))
+		corrupt_state("log longer than the data");
+	if ((uint64) nrows * 2 > len)
+		corrupt_state("row count does not match the log");
+	p = pq_getmsgbytes(buf, len);
+	end = p + len;
+	for (i = 0; i < nrows; i++)
+	{
+		uint64		d,
+					s;
+
+		p = get_varint(p, end, &d);
+		if (p)
+			p = get_varint(p, end, &s);
+		if (!p)
+			corrupt_state("truncated event log");
+		ts = (int64) ((uint64) (i == 0 ? 0 : track->max_ts) + (uint64) unzigzag(d));
+		if (!IS_VALID_TIMESTAMP(ts) || TIMESTAMP_NOT_FINITE(ts))
+			corrupt_state("timestamp out of range");
+		if (s & ~allowed)
+			corrupt_state("step outside the funnel");
+		if (s == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
+			corrupt_state("empty step set");
+		track_walk_row(cfg, track, ts, s);
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (p != end)
+		corrupt_state("trailing bytes in event log");
+
+	/*
+	 * Every row decoded and checked: keep the log's bytes as they are (they
+	 * decode to the rows just walked) instead of encoding each row again.
+	 */
+	if (len <= track->inline_cap)
+		memcpy(track->log, end - len, len);
+	else
+	{
+		track->log_cap = Max(len, Max(64, (uint32) track->inline_cap + 1));
+		track->log = MemoryContextAllocHuge(cxt, track->log_cap);
+		memcpy(track->log, end - len, len);
+		grown = track->log_cap;
+	}
+	track->log_len = len;
+	return grown;
+}

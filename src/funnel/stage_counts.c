@@ -1,0 +1,426 @@
+/*
+ * src/funnel/stage_counts.c
+ *    Whole-table funnel aggregates: funnel_stage_counts and funnel_conversion
+ *    over raw rows (one pass, entities in a hash table, each walked by the
+ *    funnel engine), the same from precomputed per-entity levels, and
+ *    funnel_conversion(stage_counts bigint[]).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "engine/funnel.h"
+#include "engine/entities.h"
+#include "libpq/pqformat.h"
+#include "port/pg_bitutils.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+/* ---------- over raw rows ---------- */
+
+/*
+ * One row into a per-entity table: shared by every whole-table funnel
+ * aggregate (want_elapsed also records each entity's time to every step).
+ */
+Datum
+funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
+					bool want_elapsed)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
+	EntityTable *t = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
+	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
+	int64		ts;
+	uint64		steps;
+	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
+
+	in->cfg.want_elapsed = want_elapsed;
+	if (t == NULL)
+	{
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, in->arg_entity);
+
+		if (!OidIsValid(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the entity's data type")));
+		t = entity_table_create(cxt, &in->cfg, typid, PG_GET_COLLATION());
+	}
+	else
+		funnel_config_check_same(&t->cfg, &in->cfg);
+
+	/* NULL entities are ignored; so are rows no step can use */
+	if (use && !PG_ARGISNULL(in->arg_entity) &&
+		(steps != 0 || (t->cfg.mode & FUNNEL_STRICT_ORDER)))
+	{
+		t->seen_steps |= steps;
+		entity_table_add(t, PG_GETARG_DATUM(in->arg_entity), ts, steps);
+	}
+	PG_RETURN_POINTER(t);
+}
+
+#define ENTITIES_SFUNC(name, kind, args) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	return funnel_entities_add(fcinfo, kind, args, false); \
+}
+
+ENTITIES_SFUNC(funnel_entities_bools_sfunc, FUNNEL_INPUT_BOOLS, 0)
+ENTITIES_SFUNC(funnel_entities_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE)
+ENTITIES_SFUNC(funnel_entities_event_sfunc, FUNNEL_INPUT_EVENT, 0)
+ENTITIES_SFUNC(funnel_entities_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE)
+ENTITIES_SFUNC(funnel_entities_names_sfunc, FUNNEL_INPUT_NAMES, 0)
+ENTITIES_SFUNC(funnel_entities_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE)
+
+PG_FUNCTION_INFO_V1(funnel_entities_combine);
+Datum
+funnel_entities_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_entities_combine");
+	EntityTable *a = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
+	EntityTable *b = PG_ARGISNULL(1) ? NULL : (EntityTable *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		a = entity_table_create(cxt, &b->cfg, b->typid, b->collation);
+	entity_table_merge(a, b);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(funnel_entities_serialize);
+Datum
+funnel_entities_serialize(PG_FUNCTION_ARGS)
+{
+	funnel_agg_context(fcinfo, "funnel_entities_serialize");
+	PG_RETURN_BYTEA_P(entity_table_serialize((EntityTable *) PG_GETARG_POINTER(0)));
+}
+
+PG_FUNCTION_INFO_V1(funnel_entities_deserialize);
+Datum
+funnel_entities_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_entities_deserialize");
+
+	PG_RETURN_POINTER(entity_table_deserialize(cxt, PG_GETARG_BYTEA_PP(0)));
+}
+
+/* Number of steps reported: for funnel_event input, the highest step seen. */
+static int
+reported_steps(const EntityTable *t)
+{
+	if (t->cfg.open_steps)
+		return t->seen_steps ? pg_leftmost_one_pos64(t->seen_steps) + 1 : 0;
+	return t->cfg.nsteps;
+}
+
+typedef struct LevelHistogram
+{
+	const FunnelConfig *cfg;
+	int64		at_level[FUNNEL_MAX_STEPS + 1];
+} LevelHistogram;
+
+static void
+count_level(const FunnelTrack *track, void *arg)
+{
+	LevelHistogram *h = (LevelHistogram *) arg;
+
+	h->at_level[funnel_track_level(h->cfg, track, NULL)]++;
+}
+
+/* counts[k-1] = entities whose level is at least k */
+static void
+stage_counts(EntityTable *t, int nsteps, int64 *counts)
+{
+	LevelHistogram h;
+	int			k;
+	int64		acc = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.cfg = &t->cfg;
+	entity_table_foreach(t, count_level, &h);
+	for (k = FUNNEL_MAX_STEPS; k >= 1; k--)
+	{
+		acc += h.at_level[k];
+		if (k <= nsteps)
+			counts[k - 1] = acc;
+	}
+}
+
+static Datum
+counts_array(const int64 *counts, int n)
+{
+	Datum		elems[FUNNEL_MAX_STEPS];
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(counts[i]);
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * Conversion from cumulative counts: element 1 is 1 when anyone entered
+ * (NULL otherwise), element k is counts[k] / counts[k-1] (NULL for 0/0).
+ */
+static Datum
+conversion_array(const int64 *counts, int n)
+{
+	Datum		elems[FUNNEL_MAX_STEPS];
+	bool		nulls[FUNNEL_MAX_STEPS];
+	int			dims[1];
+	int			lbs[1] = {1};
+	int			k;
+
+	for (k = 0; k < n; k++)
+	{
+		int64		prev = (k == 0) ? counts[0] : counts[k - 1];
+
+		nulls[k] = (prev == 0);
+		elems[k] = Float8GetDatum(prev == 0 ? 0.0 : (double) counts[k] / (double) prev);
+	}
+	dims[0] = n;
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(FLOAT8OID));
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, FLOAT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* Final functions read the state only, so they also work with OVER. */
+PG_FUNCTION_INFO_V1(funnel_stage_counts_final);
+Datum
+funnel_stage_counts_final(PG_FUNCTION_ARGS)
+{
+	EntityTable *t;
+	int64		counts[FUNNEL_MAX_STEPS];
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	t = (EntityTable *) PG_GETARG_POINTER(0);
+	n = reported_steps(t);
+	stage_counts(t, n, counts);
+	return counts_array(counts, n);
+}
+
+PG_FUNCTION_INFO_V1(funnel_conversion_final);
+Datum
+funnel_conversion_final(PG_FUNCTION_ARGS)
+{
+	EntityTable *t;
+	int64		counts[FUNNEL_MAX_STEPS];
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	t = (EntityTable *) PG_GETARG_POINTER(0);
+	n = reported_steps(t);
+	stage_counts(t, n, counts);
+	return conversion_array(counts, n);
+}
+
+/* ---------- from per-entity levels ---------- */
+
+typedef struct LevelCounts
+{
+	int32		nsteps;
+	int64		at_level[FUNNEL_MAX_STEPS + 1];
+} LevelCounts;
+
+PG_FUNCTION_INFO_V1(funnel_levels_sfunc);
+Datum
+funnel_levels_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
+	LevelCounts *st = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
+	int32		level,
+				nsteps;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the number of funnel steps must not be NULL")));
+	nsteps = PG_GETARG_INT32(2);
+	funnel_check_nsteps(nsteps);
+	if (st == NULL)
+	{
+		st = MemoryContextAllocZero(cxt, sizeof(LevelCounts));
+		st->nsteps = nsteps;
+	}
+	else if (st->nsteps != nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel step count differs between rows of one group (%d and %d)",
+						st->nsteps, nsteps)));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);	/* a NULL level: entity not counted */
+	level = PG_GETARG_INT32(1);
+	if (level < 0 || level > nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel level %d is out of range", level),
+				 errdetail("A level of a %d-step funnel is 0 to %d.", nsteps, nsteps)));
+	st->at_level[level]++;
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(funnel_levels_combine);
+Datum
+funnel_levels_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_levels_combine");
+	LevelCounts *a = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
+	LevelCounts *b = PG_ARGISNULL(1) ? NULL : (LevelCounts *) PG_GETARG_POINTER(1);
+	int			k;
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+	{
+		a = MemoryContextAllocZero(cxt, sizeof(LevelCounts));
+		a->nsteps = b->nsteps;
+	}
+	else if (a->nsteps != b->nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel step count differs between rows of one group (%d and %d)",
+						a->nsteps, b->nsteps)));
+	for (k = 0; k <= FUNNEL_MAX_STEPS; k++)
+		a->at_level[k] += b->at_level[k];
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(funnel_levels_serialize);
+Datum
+funnel_levels_serialize(PG_FUNCTION_ARGS)
+{
+	LevelCounts *st = (LevelCounts *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int			k;
+
+	funnel_agg_context(fcinfo, "funnel_levels_serialize");
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->nsteps);
+	for (k = 0; k <= st->nsteps; k++)
+		pq_sendint64(&buf, st->at_level[k]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(funnel_levels_deserialize);
+Datum
+funnel_levels_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_levels_deserialize");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	LevelCounts *st = MemoryContextAllocZero(cxt, sizeof(LevelCounts));
+	int			k;
+
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	st->nsteps = pq_getmsgint(&buf, 4);
+	if (st->nsteps < 1 || st->nsteps > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid funnel level state: step count out of range")));
+	for (k = 0; k <= st->nsteps; k++)
+	{
+		st->at_level[k] = pq_getmsgint64(&buf);
+		if (st->at_level[k] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid funnel level state: negative count")));
+	}
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+static void
+levels_to_counts(const LevelCounts *st, int64 *counts)
+{
+	int			k;
+	int64		acc = 0;
+
+	for (k = st->nsteps; k >= 1; k--)
+	{
+		acc += st->at_level[k];
+		counts[k - 1] = acc;
+	}
+}
+
+PG_FUNCTION_INFO_V1(funnel_levels_counts_final);
+Datum
+funnel_levels_counts_final(PG_FUNCTION_ARGS)
+{
+	int64		counts[FUNNEL_MAX_STEPS];
+	LevelCounts *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (LevelCounts *) PG_GETARG_POINTER(0);
+	levels_to_counts(st, counts);
+	return counts_array(counts, st->nsteps);
+}
+
+PG_FUNCTION_INFO_V1(funnel_levels_conversion_final);
+Datum
+funnel_levels_conversion_final(PG_FUNCTION_ARGS)
+{
+	int64		counts[FUNNEL_MAX_STEPS];
+	LevelCounts *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (LevelCounts *) PG_GETARG_POINTER(0);
+	levels_to_counts(st, counts);
+	return conversion_array(counts, st->nsteps);
+}
+
+/* funnel_conversion(stage_counts bigint[]) */
+PG_FUNCTION_INFO_V1(funnel_conversion_from_counts);
+Datum
+funnel_conversion_from_counts(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				k;
+	int64		counts[FUNNEL_MAX_STEPS];
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("stage counts must be a one-dimensional array")));
+	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n > FUNNEL_MAX_STEPS)
+		funnel_check_nsteps(n);
+	for (k = 0; k < n; k++)
+	{
+		if (nulls[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("stage counts must not contain NULL")));
+		counts[k] = DatumGetInt64(elems[k]);
+		if (counts[k] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("stage count %lld at step %d is negative", (long long) counts[k], k + 1)));
+		if (k > 0 && counts[k] > counts[k - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("stage counts must not increase: step %d has %lld, step %d has %lld",
+							k, (long long) counts[k - 1], k + 1, (long long) counts[k]),
+					 errhint("Element k counts the entities that reached step k or further.")));
+	}
+	return conversion_array(counts, n);
+}

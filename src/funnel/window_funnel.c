@@ -1,0 +1,325 @@
+/*
+ * src/funnel/window_funnel.c
+ *    The window_funnel aggregate (one level per group) and the
+ *    window_funnel(window, journey funnel_event[], mode) function.  Both
+ *    hand their rows to the funnel engine in engine/walk.c.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "engine/funnel.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "port/pg_bitutils.h"
+
+/*
+ * One group's state: kept small (at most 128 bytes for up to 5 steps in the
+ * default mode) because GROUP BY user makes a million of them.  The
+ * configuration is shared: rows of one call site point at one copy.
+ */
+typedef struct WindowFunnelState
+{
+	const FunnelConfig *cfg;
+	FunnelTrack track;			/* variable size: keep last */
+} WindowFunnelState;
+
+/*
+ * Allocations are rounded up to a power of two: give the inline log what
+ * would otherwise be wasted (at least 16 bytes).
+ */
+static WindowFunnelState *
+state_create(MemoryContext cxt, const FunnelConfig *cfg)
+{
+	Size		fixed = offsetof(WindowFunnelState, track) + funnel_track_size(cfg, 0);
+	Size		size = Max(pg_nextpower2_32((uint32) fixed + 16), 64);
+	WindowFunnelState *st = MemoryContextAlloc(cxt, size);
+
+	st->cfg = cfg;
+	funnel_track_init(cfg, &st->track, (int) (size - fixed));
+	return st;
+}
+
+/* A state's memory: the state and its log. */
+static Size
+state_memory(const WindowFunnelState *st)
+{
+	Size		size = offsetof(WindowFunnelState, track) +
+		funnel_track_size(st->cfg, st->track.inline_cap);
+
+	if (st->track.log_cap > st->track.inline_cap)
+		size += st->track.log_cap;
+	return size;
+}
+
+static int32
+read_target(FunctionCallInfo fcinfo, FunnelInput *in)
+{
+	int32		target;
+
+	if (in->arg_target == 0 || PG_ARGISNULL(in->arg_target))
+		return 0;
+	target = PG_GETARG_INT32(in->arg_target);
+	if (target < 1 || target > in->cfg.nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("to_step %d is out of range", target),
+				 errdetail("The funnel has steps 1 to %d.", in->cfg.nsteps)));
+	return target;
+}
+
+/* One row into a per-group state (window_funnel, time_to_convert). */
+static Datum
+group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
+		  bool want_elapsed)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, want_elapsed ? "time_to_convert" : "window_funnel");
+	WindowFunnelState *st = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
+	FunnelInput *in = funnel_input_get(fcinfo, kind, args);
+	int64		ts;
+	uint64		steps;
+	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
+	const FunnelConfig *cfg;
+
+	in->cfg.want_elapsed = want_elapsed;
+	in->cfg.target = read_target(fcinfo, in);
+	cfg = funnel_input_config(in);
+	if (st == NULL)
+		st = state_create(cxt, cfg);
+	else if (st->cfg != cfg)
+		funnel_config_check_same(st->cfg, cfg);
+	if (use)
+	{
+		Size		grown = funnel_track_add(st->cfg, &st->track, cxt, ts, steps);
+
+		if (grown)
+			funnel_check_memory(state_memory(st));
+	}
+	PG_RETURN_POINTER(st);
+}
+
+#define GROUP_SFUNC(name, kind, args, elapsed) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	return group_add(fcinfo, kind, args, elapsed); \
+}
+
+GROUP_SFUNC(window_funnel_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, false)
+GROUP_SFUNC(window_funnel_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(window_funnel_event_sfunc, FUNNEL_INPUT_EVENT, 0, false)
+GROUP_SFUNC(window_funnel_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(window_funnel_names_sfunc, FUNNEL_INPUT_NAMES, 0, false)
+GROUP_SFUNC(window_funnel_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, false)
+GROUP_SFUNC(time_to_convert_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, true)
+GROUP_SFUNC(time_to_convert_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+GROUP_SFUNC(time_to_convert_event_sfunc, FUNNEL_INPUT_EVENT, 0, true)
+GROUP_SFUNC(time_to_convert_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+GROUP_SFUNC(time_to_convert_names_sfunc, FUNNEL_INPUT_NAMES, 0, true)
+GROUP_SFUNC(time_to_convert_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, true)
+GROUP_SFUNC(time_to_convert_target_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE | FUNNEL_ARG_TARGET, true)
+
+/*
+ * The step time_to_convert measures to: to_step, else the funnel's last
+ * step; for funnel_event input (64 possible steps) the highest step any
+ * event names.
+ */
+static int
+target_step(const FunnelConfig *cfg, const FunnelEvent *events, int n)
+{
+	uint64		seen = 0;
+	int			i;
+
+	if (cfg->target > 0)
+		return cfg->target;
+	if (!cfg->open_steps)
+		return cfg->nsteps;
+	for (i = 0; i < n; i++)
+		seen |= events[i].steps;
+	return seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
+}
+
+static Datum
+elapsed_interval(int64 usecs)
+{
+	Interval   *result = palloc0(sizeof(Interval));
+
+	result->time = usecs;
+	return IntervalPGetDatum(result);
+}
+
+PG_FUNCTION_INFO_V1(time_to_convert_final);
+Datum
+time_to_convert_final(PG_FUNCTION_ARGS)
+{
+	WindowFunnelState *st;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+	int			level;
+	int			target;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
+	level = funnel_track_level(st->cfg, &st->track, elapsed);
+	if (st->cfg->open_steps)
+	{
+		int			n;
+		FunnelEvent *ev = funnel_track_decode(&st->track, &n);
+
+		target = target_step(st->cfg, ev, n);
+		pfree(ev);
+	}
+	else
+		target = target_step(st->cfg, NULL, 0);
+	if (target == 0 || level < target)
+		PG_RETURN_NULL();
+	return elapsed_interval(elapsed[target - 1]);
+}
+
+/* Never modifies the state, so the aggregate works as a window function. */
+PG_FUNCTION_INFO_V1(window_funnel_final);
+Datum
+window_funnel_final(PG_FUNCTION_ARGS)
+{
+	WindowFunnelState *st;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(0);
+	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
+	PG_RETURN_INT32(funnel_track_level(st->cfg, &st->track, NULL));
+}
+
+static FunnelConfig *
+config_copy(MemoryContext cxt, const FunnelConfig *cfg)
+{
+	FunnelConfig *copy = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
+
+	*copy = *cfg;
+	return copy;
+}
+
+PG_FUNCTION_INFO_V1(window_funnel_combine);
+Datum
+window_funnel_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "window_funnel_combine");
+	WindowFunnelState *a = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
+	WindowFunnelState *b = PG_ARGISNULL(1) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		a = state_create(cxt, config_copy(cxt, b->cfg));
+	else
+		funnel_config_check_same(a->cfg, b->cfg);
+	funnel_track_merge(a->cfg, &a->track, &b->track, cxt);
+	funnel_check_memory(state_memory(a));
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(window_funnel_serialize);
+Datum
+window_funnel_serialize(PG_FUNCTION_ARGS)
+{
+	WindowFunnelState *st = (WindowFunnelState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	funnel_agg_context(fcinfo, "window_funnel_serialize");
+	pq_begintypsend(&buf);
+	funnel_config_serialize(st->cfg, &buf);
+	funnel_track_serialize(&st->track, &buf);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(window_funnel_deserialize);
+Datum
+window_funnel_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "window_funnel_deserialize");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	FunnelConfig *cfg = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
+	WindowFunnelState *st;
+
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	funnel_config_deserialize(cfg, &buf);
+	st = state_create(cxt, cfg);
+	funnel_track_deserialize(cfg, &st->track, &buf, cxt);
+	funnel_check_memory(state_memory(st));
+	if (buf.cursor != buf.len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid funnel aggregate state: trailing bytes")));
+	PG_RETURN_POINTER(st);
+}
+
+/* window_funnel(window, journey funnel_event[], mode): a stored journey. */
+PG_FUNCTION_INFO_V1(window_funnel_journey);
+Datum
+window_funnel_journey(PG_FUNCTION_ARGS)
+{
+	Interval   *window = PG_GETARG_INTERVAL_P(0);
+	ArrayType  *journey = PG_GETARG_ARRAYTYPE_P(1);
+	text	   *mode = PG_GETARG_TEXT_PP(2);
+	FunnelConfig cfg;
+	FunnelEvent *events;
+	int			n;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window = funnel_window_usecs(window);
+	cfg.mode = funnel_parse_mode(mode);
+	cfg.nsteps = FUNNEL_MAX_STEPS;
+	events = funnel_journey_events(journey, &n);
+	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, NULL));
+}
+
+/* time_to_convert(window, journey funnel_event[], mode, to_step) */
+PG_FUNCTION_INFO_V1(time_to_convert_journey);
+Datum
+time_to_convert_journey(PG_FUNCTION_ARGS)
+{
+	FunnelConfig cfg;
+	FunnelEvent *events;
+	int			n,
+				level,
+				target;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window = funnel_window_usecs(PG_GETARG_INTERVAL_P(0));
+	cfg.mode = funnel_parse_mode(PG_GETARG_TEXT_PP(2));
+	cfg.nsteps = FUNNEL_MAX_STEPS;
+	cfg.open_steps = true;
+	cfg.want_elapsed = true;
+	if (!PG_ARGISNULL(3))
+	{
+		cfg.target = PG_GETARG_INT32(3);
+		if (cfg.target < 1 || cfg.target > FUNNEL_MAX_STEPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("to_step %d is out of range", cfg.target),
+					 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
+	}
+	events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(1), &n);
+	target = target_step(&cfg, events, n);
+	if (target == 0)
+		PG_RETURN_NULL();
+	level = funnel_events_level(&cfg, events, n, elapsed);
+	if (level < target)
+		PG_RETURN_NULL();
+	return elapsed_interval(elapsed[target - 1]);
+}

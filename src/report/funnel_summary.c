@@ -1,0 +1,946 @@
+/*
+ * src/report/funnel_summary.c
+ *    The funnel_summary type and its aggregates: funnel_summary(...) over raw
+ *    rows (the per-entity table of engine/entities.c, each entity walked by
+ *    the funnel engine with its time to every step) and rollup(funnel_summary)
+ *    to merge summaries of disjoint sets of entities.
+ *
+ * Per step a summary holds the number of entities that reached it and the
+ * distribution of their times from step 1 to it, as a log-bucketed
+ * histogram (relative accuracy FS_ALPHA = 1%): exact counts, the exact
+ * minimum and maximum, zero times counted apart, and for t > 0 one count per
+ * bucket gamma^(i-1) < t <= gamma^i.  Merging adds counts bucket by bucket,
+ * so a rollup is exactly the summary computed over all the entities at once.
+ * A quantile is the bucket holding the rank (nearest-rank definition, the
+ * same as percentile_disc), reported as the bucket's representative value:
+ * within 1% of the exact percentile_disc of the times (plus rounding to whole
+ * microseconds), exact at the minimum and maximum.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "engine/funnel.h"
+#include "engine/entities.h"
+#include "report/funnel_summary.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+/* ---------- the sketch ---------- */
+
+static double
+log_gamma(void)
+{
+	static double lg = 0.0;
+
+	if (lg == 0.0)
+		lg = log((1.0 + FS_ALPHA) / (1.0 - FS_ALPHA));
+	return lg;
+}
+
+/* bucket of a time t >= 1 microsecond */
+static int
+bucket_of(int64 t)
+{
+	double		i = ceil(log((double) t) / log_gamma());
+
+	if (i < 0)
+		return 0;
+	if (i > FS_MAX_BUCKET)
+		return FS_MAX_BUCKET;
+	return (int) i;
+}
+
+/* representative value of bucket i: within FS_ALPHA of every time in it */
+static double
+bucket_value(int i)
+{
+	double		gamma = exp(log_gamma());
+
+	return 2.0 * exp(i * log_gamma()) / (gamma + 1.0);
+}
+
+/* ---------- accumulator (mutable, dense bucket ranges) ---------- */
+
+typedef struct StepAcc
+{
+	int64		entities;
+	int64		zero;
+	int64		min_us;
+	int64		max_us;
+	int32		lo;				/* b[i - lo] counts bucket i, lo..hi */
+	int32		hi;
+	int64	   *b;
+} StepAcc;
+
+typedef struct SummaryAcc
+{
+	MemoryContext cxt;
+	bool		configured;
+	uint8		flags;
+	uint8		mode;
+	int			nsteps;
+	int64		window;
+	StepAcc		st[FUNNEL_MAX_STEPS];
+} SummaryAcc;
+
+static SummaryAcc *
+acc_create(MemoryContext cxt)
+{
+	SummaryAcc *acc = MemoryContextAllocZero(cxt, sizeof(SummaryAcc));
+
+	acc->cxt = cxt;
+	return acc;
+}
+
+static void
+add_checked(int64 *dst, int64 v)
+{
+	if (pg_add_s64_overflow(*dst, v, dst))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel summary count is out of range for type bigint")));
+}
+
+static void
+acc_add_bucket(SummaryAcc *acc, StepAcc *s, int idx, int64 count)
+{
+	Assert(idx >= 0 && idx <= FS_MAX_BUCKET);
+	if (s->b == NULL || idx < s->lo || idx > s->hi)
+	{
+		int			lo = s->b ? Min(s->lo, idx - 32) : idx - 16;
+		int			hi = s->b ? Max(s->hi, idx + 32) : idx + 16;
+		int64	   *nb;
+
+		lo = Max(lo, 0);
+		hi = Min(hi, FS_MAX_BUCKET);
+		nb = MemoryContextAllocZero(acc->cxt, sizeof(int64) * (hi - lo + 1));
+		if (s->b)
+		{
+			memcpy(nb + (s->lo - lo), s->b, sizeof(int64) * (s->hi - s->lo + 1));
+			pfree(s->b);
+		}
+		s->b = nb;
+		s->lo = lo;
+		s->hi = hi;
+	}
+	add_checked(&s->b[idx - s->lo], count);
+}
+
+/* one entity's time (microseconds) to a step */
+static void
+acc_add_time(SummaryAcc *acc, StepAcc *s, int64 t)
+{
+	if (t < 0)
+		t = 0;					/* cannot happen: chains go forward in time */
+	if (s->entities == 0 || t < s->min_us)
+		s->min_us = t;
+	if (s->entities == 0 || t > s->max_us)
+		s->max_us = t;
+	s->entities++;
+	if (t == 0)
+		s->zero++;
+	else
+		acc_add_bucket(acc, s, bucket_of(t), 1);
+}
+
+static char *
+window_text(int64 usecs)
+{
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	iv->time = usecs;
+	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv)));
+}
+
+static const char *const mode_names[] = {
+	"strict_deduplication", "strict_order", "strict_increase", "strict_once", "allow_reentry"
+};
+
+static char *
+mode_text(uint32 mode)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < (int) lengthof(mode_names); i++)
+		if (mode & (1u << i))
+			appendStringInfo(&buf, "%s%s", buf.len ? "," : "", mode_names[i]);
+	return buf.data;
+}
+
+/* Set the funnel of the accumulator, or check that a summary is of the same. */
+static void
+acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window)
+{
+	if (!acc->configured)
+	{
+		acc->configured = true;
+		acc->flags = flags;
+		acc->mode = mode;
+		acc->nsteps = nsteps;
+		acc->window = window;
+		return;
+	}
+	if (acc->flags != flags)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot roll up a summary of funnel_event input with a summary of step conditions"),
+				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
+	if (acc->window != window)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot roll up funnel summaries with different windows (%s and %s)",
+						window_text(acc->window), window_text(window)),
+				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
+	if (acc->mode != mode)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot roll up funnel summaries with different modes (\"%s\" and \"%s\")",
+						acc->mode ? mode_text(acc->mode) : "default",
+						mode ? mode_text(mode) : "default"),
+				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
+	if (flags & FS_FLAG_OPEN)
+		acc->nsteps = Max(acc->nsteps, nsteps);	/* steps past a summary's highest: 0 */
+	else if (acc->nsteps != nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot roll up funnel summaries with different step counts (%d and %d)",
+						acc->nsteps, nsteps),
+				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
+}
+
+static void
+merge_step_totals(StepAcc *d, int64 entities, int64 zero, int64 min_us, int64 max_us)
+{
+	if (entities == 0)
+		return;
+	if (d->entities == 0 || min_us < d->min_us)
+		d->min_us = min_us;
+	if (d->entities == 0 || max_us > d->max_us)
+		d->max_us = max_us;
+	add_checked(&d->entities, entities);
+	add_checked(&d->zero, zero);
+}
+
+static void
+acc_merge_summary(SummaryAcc *acc, const FunnelSummary *s)
+{
+	const int64 *counts = FS_COUNTS(s);
+	const int16 *idx = FS_INDEXES(s);
+	int			k,
+				j;
+
+	acc_configure(acc, s->flags, s->mode, s->nsteps, s->window);
+	for (k = 0; k < s->nsteps; k++)
+	{
+		const FunnelSummaryStep *ss = &s->steps[k];
+		StepAcc    *d = &acc->st[k];
+
+		merge_step_totals(d, ss->entities, ss->zero, ss->min_us, ss->max_us);
+		for (j = ss->first; j < ss->first + ss->nbuckets; j++)
+			acc_add_bucket(acc, d, idx[j], counts[j]);
+	}
+}
+
+static void
+acc_merge_acc(SummaryAcc *a, const SummaryAcc *b)
+{
+	int			k,
+				i;
+
+	if (!b->configured)
+		return;
+	acc_configure(a, b->flags, b->mode, b->nsteps, b->window);
+	for (k = 0; k < b->nsteps; k++)
+	{
+		const StepAcc *s = &b->st[k];
+		StepAcc    *d = &a->st[k];
+
+		merge_step_totals(d, s->entities, s->zero, s->min_us, s->max_us);
+		if (s->b)
+			for (i = s->lo; i <= s->hi; i++)
+				if (s->b[i - s->lo] != 0)
+					acc_add_bucket(a, d, i, s->b[i - s->lo]);
+	}
+}
+
+/* The flat value of an accumulator (never modifies it). */
+static FunnelSummary *
+acc_to_summary(const SummaryAcc *acc)
+{
+	int			k,
+				i,
+				nb = 0,
+				pos = 0;
+	Size		size;
+	FunnelSummary *s;
+	int64	   *counts;
+	int16	   *idx;
+
+	for (k = 0; k < acc->nsteps; k++)
+	{
+		const StepAcc *st = &acc->st[k];
+
+		if (st->b)
+			for (i = st->lo; i <= st->hi; i++)
+				if (st->b[i - st->lo] != 0)
+					nb++;
+	}
+	size = offsetof(FunnelSummary, steps) + sizeof(FunnelSummaryStep) * acc->nsteps +
+		(sizeof(int64) + sizeof(int16)) * nb;
+	s = palloc0(size);
+	SET_VARSIZE(s, size);
+	s->version = FS_VERSION;
+	s->flags = acc->flags;
+	s->mode = acc->mode;
+	s->nsteps = (uint8) acc->nsteps;
+	s->nbuckets = nb;
+	s->window = acc->window;
+	counts = FS_COUNTS(s);
+	idx = FS_INDEXES(s);
+	for (k = 0; k < acc->nsteps; k++)
+	{
+		const StepAcc *st = &acc->st[k];
+		FunnelSummaryStep *ss = &s->steps[k];
+
+		ss->entities = st->entities;
+		ss->zero = st->zero;
+		ss->min_us = st->entities ? st->min_us : 0;
+		ss->max_us = st->entities ? st->max_us : 0;
+		ss->first = pos;
+		if (st->b)
+			for (i = st->lo; i <= st->hi; i++)
+				if (st->b[i - st->lo] != 0)
+				{
+					counts[pos] = st->b[i - st->lo];
+					idx[pos] = (int16) i;
+					pos++;
+				}
+		ss->nbuckets = pos - ss->first;
+	}
+	return s;
+}
+
+/*
+ * Consistency of an accumulator built from outside data (text or binary
+ * input, deserialisation): every count agrees with its step's total.
+ */
+static void
+acc_check(const SummaryAcc *acc, int code, const char *what)
+{
+	int			k,
+				i;
+
+#define BAD(msg) ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)))
+	for (k = 0; k < acc->nsteps; k++)
+	{
+		const StepAcc *st = &acc->st[k];
+		int64		total = st->zero;
+		bool		any_bucket = false;
+
+		if (st->entities < 0 || st->zero < 0)
+			BAD("negative count");
+		if (st->b)
+			for (i = st->lo; i <= st->hi; i++)
+			{
+				if (st->b[i - st->lo] < 0)
+					BAD("negative count");
+				if (st->b[i - st->lo] > 0)
+					any_bucket = true;
+				if (pg_add_s64_overflow(total, st->b[i - st->lo], &total))
+					BAD("counts overflow");
+			}
+		if (total != st->entities)
+			BAD("a step's time counts do not add up to its entities");
+		if (k == 0 && st->zero != st->entities)
+			BAD("times at step 1 must be 0");
+		if (k > 0 && st->entities > acc->st[k - 1].entities)
+			BAD("a step has more entities than the step before it");
+		if (st->entities == 0)
+		{
+			if (st->min_us != 0 || st->max_us != 0)
+				BAD("minimum or maximum time of a step no entity reached");
+			continue;
+		}
+		if (st->min_us < 0 || st->max_us < st->min_us)
+			BAD("minimum and maximum times out of order");
+		if ((st->zero > 0) != (st->min_us == 0))
+			BAD("minimum time does not match the zero count");
+		if (any_bucket != (st->max_us > 0))
+			BAD("maximum time does not match the buckets");
+	}
+	if (acc->nsteps == 0 && !(acc->flags & FS_FLAG_OPEN))
+		BAD("step count out of range");
+#undef BAD
+}
+
+/* ---------- binary form (send/recv and aggregate serialisation) ---------- */
+
+static void
+summary_send_buf(const FunnelSummary *s, StringInfo buf)
+{
+	const int64 *counts = FS_COUNTS(s);
+	const int16 *idx = FS_INDEXES(s);
+	int			k,
+				j;
+
+	pq_sendbyte(buf, s->version);
+	pq_sendbyte(buf, s->flags);
+	pq_sendbyte(buf, s->mode);
+	pq_sendbyte(buf, s->nsteps);
+	pq_sendint64(buf, s->window);
+	for (k = 0; k < s->nsteps; k++)
+	{
+		const FunnelSummaryStep *ss = &s->steps[k];
+
+		pq_sendint64(buf, ss->entities);
+		pq_sendint64(buf, ss->zero);
+		pq_sendint64(buf, ss->min_us);
+		pq_sendint64(buf, ss->max_us);
+		pq_sendint32(buf, ss->nbuckets);
+		for (j = ss->first; j < ss->first + ss->nbuckets; j++)
+		{
+			pq_sendint16(buf, idx[j]);
+			pq_sendint64(buf, counts[j]);
+		}
+	}
+}
+
+static void
+check_header(int version, int flags, int mode, int nsteps, int64 window,
+			 int code, const char *what)
+{
+#define BAD(msg) ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)))
+	if (version != FS_VERSION)
+		BAD("unknown version");
+	if (flags & ~FS_FLAG_OPEN)
+		BAD("unknown flags");
+	if (mode & ~FUNNEL_ALL_MODES)
+		BAD("unknown mode");
+	if ((mode & FUNNEL_ALLOW_REENTRY) && !(mode & FUNNEL_STRICT_ORDER))
+		BAD("allow_reentry without strict_order");
+	if (nsteps < ((flags & FS_FLAG_OPEN) ? 0 : 1) || nsteps > FUNNEL_MAX_STEPS)
+		BAD("step count out of range");
+	if (window < 0)
+		BAD("negative window");
+#undef BAD
+}
+
+/* Read and validate every byte: the data comes from outside. */
+static SummaryAcc *
+acc_from_binary(StringInfo buf, MemoryContext cxt, int code, const char *what)
+{
+	SummaryAcc *acc = acc_create(cxt);
+	int			version = pq_getmsgbyte(buf);
+	int			flags = pq_getmsgbyte(buf);
+	int			mode = pq_getmsgbyte(buf);
+	int			nsteps = pq_getmsgbyte(buf);
+	int64		window = pq_getmsgint64(buf);
+	int			k,
+				j;
+
+	check_header(version, flags, mode, nsteps, window, code, what);
+	acc_configure(acc, flags, mode, nsteps, window);
+	for (k = 0; k < nsteps; k++)
+	{
+		StepAcc    *st = &acc->st[k];
+		int32		nb;
+		int			prev = -1;
+
+		st->entities = pq_getmsgint64(buf);
+		st->zero = pq_getmsgint64(buf);
+		st->min_us = pq_getmsgint64(buf);
+		st->max_us = pq_getmsgint64(buf);
+		nb = (int32) pq_getmsgint(buf, 4);
+		if (nb < 0 || nb > FS_MAX_BUCKET + 1 || (int64) nb * 10 > buf->len - buf->cursor)
+			ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket count out of range", what)));
+		for (j = 0; j < nb; j++)
+		{
+			int			i = (int16) pq_getmsgint(buf, 2);
+			int64		c = pq_getmsgint64(buf);
+
+			if (i <= prev || i > FS_MAX_BUCKET)
+				ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket index out of order or range", what)));
+			if (c <= 0)
+				ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket count not positive", what)));
+			acc_add_bucket(acc, st, i, c);
+			prev = i;
+		}
+	}
+	if (buf->cursor != buf->len)
+		ereport(ERROR, (errcode(code), errmsg("invalid %s: trailing bytes", what)));
+	acc_check(acc, code, what);
+	return acc;
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_send);
+Datum
+funnel_summary_send(PG_FUNCTION_ARGS)
+{
+	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	summary_send_buf(s, &buf);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_recv);
+Datum
+funnel_summary_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	SummaryAcc *acc = acc_from_binary(buf, CurrentMemoryContext,
+									  ERRCODE_INVALID_BINARY_REPRESENTATION,
+									  "binary funnel_summary");
+
+	PG_RETURN_POINTER(acc_to_summary(acc));
+}
+
+/* ---------- text form: a JSON document ---------- */
+
+PG_FUNCTION_INFO_V1(funnel_summary_out);
+Datum
+funnel_summary_out(PG_FUNCTION_ARGS)
+{
+	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
+	const int64 *counts = FS_COUNTS(s);
+	const int16 *idx = FS_INDEXES(s);
+	StringInfoData buf;
+	int			k,
+				j;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"version\": %d, \"steps\": %d, \"window_us\": " INT64_FORMAT
+					 ", \"mode\": \"%s\", \"open_steps\": %s, \"entities\": [",
+					 s->version, s->nsteps, s->window, mode_text(s->mode),
+					 (s->flags & FS_FLAG_OPEN) ? "true" : "false");
+	for (k = 0; k < s->nsteps; k++)
+		appendStringInfo(&buf, "%s" INT64_FORMAT, k ? ", " : "", s->steps[k].entities);
+	appendStringInfoString(&buf, "], \"times_us\": [");
+	for (k = 0; k < s->nsteps; k++)
+	{
+		const FunnelSummaryStep *ss = &s->steps[k];
+
+		appendStringInfo(&buf, "%s{\"zero\": " INT64_FORMAT ", \"min\": " INT64_FORMAT
+						 ", \"max\": " INT64_FORMAT ", \"buckets\": [",
+						 k ? ", " : "", ss->zero, ss->min_us, ss->max_us);
+		for (j = ss->first; j < ss->first + ss->nbuckets; j++)
+			appendStringInfo(&buf, "%s[%d, " INT64_FORMAT "]",
+							 j > ss->first ? ", " : "", idx[j], counts[j]);
+		appendStringInfoString(&buf, "]}");
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+#define TEXT_WHAT "input syntax for type funnel_summary"
+
+static void
+text_bad(const char *msg)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid " TEXT_WHAT ": %s", msg),
+			 errhint("The text form is the JSON document that funnel_summary's output gives.")));
+}
+
+static int64
+json_int(const JsonbValue *v, const char *field)
+{
+	char	   *str;
+	const char *p;
+
+	if (v == NULL || v->type != jbvNumeric)
+		text_bad(psprintf("\"%s\" must be an integer", field));
+	str = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	p = str + (*str == '-');
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
+		text_bad(psprintf("\"%s\" must be an integer", field));
+	return pg_strtoint64(str);
+}
+
+static JsonbContainer *
+json_container(const JsonbValue *v, bool array, const char *field)
+{
+	if (v == NULL || v->type != jbvBinary ||
+		(array ? !JsonContainerIsArray(v->val.binary.data) : !JsonContainerIsObject(v->val.binary.data)))
+		text_bad(psprintf("\"%s\" must be %s", field, array ? "an array" : "an object"));
+	return v->val.binary.data;
+}
+
+static JsonbValue *
+json_key(JsonbContainer *c, const char *key)
+{
+	return getKeyJsonValueFromContainer(c, key, strlen(key), NULL);
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_in);
+Datum
+funnel_summary_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	JsonbContainer *root = &jb->root;
+	JsonbValue *v;
+	JsonbContainer *entities,
+			   *times;
+	SummaryAcc *acc;
+	int64		version,
+				nsteps,
+				window;
+	uint32		mode;
+	bool		open;
+	int			k,
+				j;
+
+	if (!JB_ROOT_IS_OBJECT(jb))
+		text_bad("not a JSON object");
+	if (JsonContainerSize(root) != 7)
+		text_bad("expected the keys version, steps, window_us, mode, open_steps, entities and times_us");
+	version = json_int(json_key(root, "version"), "version");
+	nsteps = json_int(json_key(root, "steps"), "steps");
+	window = json_int(json_key(root, "window_us"), "window_us");
+	v = json_key(root, "mode");
+	if (v == NULL || v->type != jbvString)
+		text_bad("\"mode\" must be a string");
+	mode = funnel_parse_mode(cstring_to_text_with_len(v->val.string.val, v->val.string.len));
+	v = json_key(root, "open_steps");
+	if (v == NULL || v->type != jbvBool)
+		text_bad("\"open_steps\" must be true or false");
+	open = v->val.boolean;
+	if (version != FS_VERSION)
+		text_bad("unknown version");
+	if (nsteps < (open ? 0 : 1) || nsteps > FUNNEL_MAX_STEPS)
+		text_bad("step count out of range");
+	check_header((int) version, open ? FS_FLAG_OPEN : 0, mode, (int) nsteps, window,
+				 ERRCODE_INVALID_TEXT_REPRESENTATION, TEXT_WHAT);
+	entities = json_container(json_key(root, "entities"), true, "entities");
+	times = json_container(json_key(root, "times_us"), true, "times_us");
+	if (JsonContainerSize(entities) != nsteps || JsonContainerSize(times) != nsteps)
+		text_bad("\"entities\" and \"times_us\" must have one element per step");
+
+	acc = acc_create(CurrentMemoryContext);
+	acc_configure(acc, open ? FS_FLAG_OPEN : 0, mode, (int) nsteps, window);
+	for (k = 0; k < nsteps; k++)
+	{
+		StepAcc    *st = &acc->st[k];
+		JsonbContainer *t,
+				   *buckets;
+		int			prev = -1;
+
+		st->entities = json_int(getIthJsonbValueFromContainer(entities, k), "entities");
+		t = json_container(getIthJsonbValueFromContainer(times, k), false, "times_us");
+		if (JsonContainerSize(t) != 4)
+			text_bad("an element of \"times_us\" must have the keys zero, min, max and buckets");
+		st->zero = json_int(json_key(t, "zero"), "zero");
+		st->min_us = json_int(json_key(t, "min"), "min");
+		st->max_us = json_int(json_key(t, "max"), "max");
+		buckets = json_container(json_key(t, "buckets"), true, "buckets");
+		for (j = 0; j < (int) JsonContainerSize(buckets); j++)
+		{
+			JsonbContainer *pair = json_container(getIthJsonbValueFromContainer(buckets, j),
+												  true, "buckets");
+			int64		i,
+						c;
+
+			if (JsonContainerSize(pair) != 2)
+				text_bad("a bucket must be [index, count]");
+			i = json_int(getIthJsonbValueFromContainer(pair, 0), "bucket index");
+			c = json_int(getIthJsonbValueFromContainer(pair, 1), "bucket count");
+			if (i <= prev || i > FS_MAX_BUCKET)
+				text_bad("bucket index out of order or range");
+			if (c <= 0)
+				text_bad("bucket count not positive");
+			acc_add_bucket(acc, st, (int) i, c);
+			prev = (int) i;
+		}
+	}
+	acc_check(acc, ERRCODE_INVALID_TEXT_REPRESENTATION, TEXT_WHAT);
+	PG_RETURN_POINTER(acc_to_summary(acc));
+}
+
+/* ---------- funnel_summary over raw rows ---------- */
+
+#define SUMMARY_SFUNC(name, kind, args) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	return funnel_entities_add(fcinfo, kind, args, true); \
+}
+
+SUMMARY_SFUNC(funnel_summary_bools_sfunc, FUNNEL_INPUT_BOOLS, 0)
+SUMMARY_SFUNC(funnel_summary_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE)
+SUMMARY_SFUNC(funnel_summary_event_sfunc, FUNNEL_INPUT_EVENT, 0)
+SUMMARY_SFUNC(funnel_summary_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE)
+SUMMARY_SFUNC(funnel_summary_names_sfunc, FUNNEL_INPUT_NAMES, 0)
+SUMMARY_SFUNC(funnel_summary_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE)
+
+typedef struct SummaryWalk
+{
+	const FunnelConfig *cfg;
+	SummaryAcc *acc;
+} SummaryWalk;
+
+static void
+summary_add_entity(const FunnelTrack *track, void *arg)
+{
+	SummaryWalk *w = (SummaryWalk *) arg;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+	int			level = funnel_track_level(w->cfg, track, elapsed);
+	int			k;
+
+	level = Min(level, w->acc->nsteps);
+	for (k = 0; k < level; k++)
+		acc_add_time(w->acc, &w->acc->st[k], elapsed[k]);
+}
+
+/* Final function: reads the state only (works as a window function too). */
+PG_FUNCTION_INFO_V1(funnel_summary_final);
+Datum
+funnel_summary_final(PG_FUNCTION_ARGS)
+{
+	EntityTable *t;
+	SummaryAcc *acc;
+	SummaryWalk w;
+	int			nsteps;
+	FunnelSummary *s;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	t = (EntityTable *) PG_GETARG_POINTER(0);
+	if (!t->cfg.want_elapsed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("funnel_summary state does not record times")));
+	if (t->cfg.open_steps)
+		nsteps = t->seen_steps ? pg_leftmost_one_pos64(t->seen_steps) + 1 : 0;
+	else
+		nsteps = t->cfg.nsteps;
+	acc = acc_create(CurrentMemoryContext);
+	acc_configure(acc, t->cfg.open_steps ? FS_FLAG_OPEN : 0, (uint8) t->cfg.mode,
+				  nsteps, t->cfg.window);
+	w.cfg = &t->cfg;
+	w.acc = acc;
+	entity_table_foreach(t, summary_add_entity, &w);
+	s = acc_to_summary(acc);
+	PG_RETURN_POINTER(s);
+}
+
+/* ---------- rollup(funnel_summary) ---------- */
+
+PG_FUNCTION_INFO_V1(funnel_summary_rollup_sfunc);
+Datum
+funnel_summary_rollup_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "rollup");
+	SummaryAcc *acc = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1))
+	{
+		if (acc == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(acc);
+	}
+	if (acc == NULL)
+		acc = acc_create(cxt);
+	acc_merge_summary(acc, PG_GETARG_FUNNEL_SUMMARY_P(1));
+	PG_RETURN_POINTER(acc);
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_rollup_combine);
+Datum
+funnel_summary_rollup_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_summary_rollup_combine");
+	SummaryAcc *a = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
+	SummaryAcc *b = PG_ARGISNULL(1) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		a = acc_create(cxt);
+	acc_merge_acc(a, b);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_rollup_serialize);
+Datum
+funnel_summary_rollup_serialize(PG_FUNCTION_ARGS)
+{
+	SummaryAcc *acc;
+	StringInfoData buf;
+
+	funnel_agg_context(fcinfo, "funnel_summary_rollup_serialize");
+	acc = (SummaryAcc *) PG_GETARG_POINTER(0);
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, acc->configured ? 1 : 0);
+	if (acc->configured)
+		summary_send_buf(acc_to_summary(acc), &buf);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_rollup_deserialize);
+Datum
+funnel_summary_rollup_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_summary_rollup_deserialize");
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	int			configured;
+
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	configured = pq_getmsgbyte(&buf);
+	if (configured == 0)
+	{
+		pq_getmsgend(&buf);
+		PG_RETURN_POINTER(acc_create(cxt));
+	}
+	if (configured != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid funnel summary rollup state: bad flag")));
+	PG_RETURN_POINTER(acc_from_binary(&buf, cxt, ERRCODE_INVALID_BINARY_REPRESENTATION,
+									  "funnel summary rollup state"));
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_rollup_final);
+Datum
+funnel_summary_rollup_final(PG_FUNCTION_ARGS)
+{
+	SummaryAcc *acc;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	acc = (SummaryAcc *) PG_GETARG_POINTER(0);
+	if (!acc->configured)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(acc_to_summary(acc));
+}
+
+/* ---------- accessors ---------- */
+
+bool
+funnel_summary_quantile(const FunnelSummary *s, int step, double q, int64 *result)
+{
+	const FunnelSummaryStep *ss = &s->steps[step - 1];
+	const int64 *counts = FS_COUNTS(s);
+	const int16 *idx = FS_INDEXES(s);
+	double		r;
+	int64		rank,
+				cum;
+	int			j;
+
+	if (ss->entities == 0)
+		return false;
+	/* nearest rank: the smallest time with at least q of the entities at or below it */
+	r = ceil(q * (double) ss->entities);
+	rank = (r < 1.0) ? 1 : (r >= (double) ss->entities) ? ss->entities : (int64) r;
+	if (rank <= ss->zero)
+	{
+		*result = 0;
+		return true;
+	}
+	if (rank == 1)
+	{
+		*result = ss->min_us;
+		return true;
+	}
+	if (rank == ss->entities)
+	{
+		*result = ss->max_us;
+		return true;
+	}
+	cum = ss->zero;
+	for (j = ss->first; j < ss->first + ss->nbuckets; j++)
+	{
+		cum += counts[j];
+		if (cum >= rank)
+		{
+			double		v = bucket_value(idx[j]);
+
+			if (v <= (double) ss->min_us)
+				*result = ss->min_us;
+			else if (v >= (double) ss->max_us)
+				*result = ss->max_us;
+			else
+				*result = (int64) rint(v);
+			return true;
+		}
+	}
+	*result = ss->max_us;		/* not reached: counts add up (checked on input) */
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_stage_counts);
+Datum
+funnel_summary_stage_counts(PG_FUNCTION_ARGS)
+{
+	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
+	Datum		elems[FUNNEL_MAX_STEPS];
+	int			k;
+
+	for (k = 0; k < s->nsteps; k++)
+		elems[k] = Int64GetDatum(s->steps[k].entities);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, s->nsteps, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static Interval *
+usecs_interval(int64 us)
+{
+	Interval   *iv = palloc0(sizeof(Interval));
+
+	iv->time = us;
+	return iv;
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_time_percentile);
+Datum
+funnel_summary_time_percentile(PG_FUNCTION_ARGS)
+{
+	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
+	int32		step = PG_GETARG_INT32(1);
+	float8		q = PG_GETARG_FLOAT8(2);
+	int64		us;
+
+	if (step < 1 || step > s->nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step %d is out of range", step),
+				 errdetail("This funnel summary has steps 1 to %d.", s->nsteps)));
+	if (isnan(q) || q < 0.0 || q > 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("percentile fraction %g is not between 0 and 1", q)));
+	if (!funnel_summary_quantile(s, step, q, &us))
+		PG_RETURN_NULL();
+	PG_RETURN_INTERVAL_P(usecs_interval(us));
+}
+
+PG_FUNCTION_INFO_V1(funnel_summary_window);
+Datum
+funnel_summary_window(PG_FUNCTION_ARGS)
+{
+	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
+
+	PG_RETURN_INTERVAL_P(usecs_interval(s->window));
+}
