@@ -199,6 +199,13 @@ model_text(const AttrConfig *cfg)
 	return psprintf("time_decay(%s)", jlog_interval_text(cfg->half_life));
 }
 
+/* One zero: the text form has no -0, so the binary form has none either. */
+static void
+send_double(StringInfo buf, double v)
+{
+	pq_sendfloat8(buf, v == 0 ? 0.0 : v);
+}
+
 static bytea *
 summary_encode(const AttrSummary *s)
 {
@@ -210,13 +217,13 @@ summary_encode(const AttrSummary *s)
 	pq_sendbyte(&buf, (uint8) s->cfg.model);
 	pq_sendint64(&buf, s->cfg.half_life);
 	pq_sendint64(&buf, s->cfg.lookback);
-	pq_sendfloat8(&buf, s->conversions);
-	pq_sendfloat8(&buf, s->value);
+	send_double(&buf, s->conversions);
+	send_double(&buf, s->value);
 	pq_sendint64(&buf, s->touchpoints);
 	pq_sendint64(&buf, s->converting_journeys);
 	pq_sendint64(&buf, s->other_journeys);
-	pq_sendfloat8(&buf, s->none.conv);
-	pq_sendfloat8(&buf, s->none.value);
+	send_double(&buf, s->none.conv);
+	send_double(&buf, s->none.value);
 	pq_sendint64(&buf, s->none.journeys);
 	pq_sendint32(&buf, s->nchannels);
 	for (i = 0; i < s->nchannels; i++)
@@ -225,8 +232,8 @@ summary_encode(const AttrSummary *s)
 
 		pq_sendint32(&buf, c->len);
 		pq_sendbytes(&buf, c->name, c->len);
-		pq_sendfloat8(&buf, c->conv);
-		pq_sendfloat8(&buf, c->value);
+		send_double(&buf, c->conv);
+		send_double(&buf, c->value);
 		pq_sendint64(&buf, c->journeys);
 		pq_sendint64(&buf, c->touched);
 	}
@@ -246,13 +253,14 @@ channel_name_cmp(const AttrChannel *a, const AttrChannel *b)
 static inline bool
 finite_nonneg(double v)
 {
-	return !isnan(v) && !isinf(v) && v >= 0;
+	return !isnan(v) && !isinf(v) && !signbit(v);
 }
 
+/* finite, and not -0 (summary_encode never writes it) */
 static inline bool
 is_finite(double v)
 {
-	return !isnan(v) && !isinf(v);
+	return !isnan(v) && !isinf(v) && !(v == 0 && signbit(v));
 }
 
 #define NEED(n) do { if ((n) > (Size) (len - pos)) attr_bad_summary("truncated"); } while (0)

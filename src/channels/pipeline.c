@@ -133,7 +133,7 @@ pipe_encode(const PipeSummary *s)
 		pq_sendint64(&buf, g->open);
 		pq_sendint64(&buf, g->ended);
 		pq_sendint64(&buf, g->stays);
-		pq_sendfloat8(&buf, g->stay_usecs);
+		pq_sendfloat8(&buf, g->stay_usecs == 0 ? 0.0 : g->stay_usecs);	/* no -0 */
 	}
 	pq_sendint32(&buf, s->ntrans);
 	for (i = 0; i < s->ntrans; i++)
@@ -201,7 +201,8 @@ pipe_decode(const char *data, int len)
 		g->stays = pq_getmsgint64(&buf);
 		g->stay_usecs = pq_getmsgfloat8(&buf);
 		if (g->entries < 0 || g->open < 0 || g->ended < 0 || g->stays < 0 ||
-			isnan(g->stay_usecs) || isinf(g->stay_usecs) || g->stay_usecs < 0 ||
+			isnan(g->stay_usecs) || isinf(g->stay_usecs) || signbit(g->stay_usecs) ||
+			g->stay_usecs != floor(g->stay_usecs) ||	/* whole microseconds */
 			(g->terminal && (g->open != 0 || g->stays != 0 || g->stay_usecs != 0)) ||
 			(!g->terminal && g->ended != 0) || g->entries > s->deals)
 			pipe_bad("bad stage counts");
@@ -750,7 +751,7 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		g->stays = pj_count(o, "stays");
 		days = jlog_json_number(jlog_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
 								"stay_days", PIPE_TYPE);
-		g->stay_usecs = days * USECS_PER_DAY;
+		g->stay_usecs = rint(days * USECS_PER_DAY);	/* whole microseconds */
 	}
 	qsort(s.stages, n, sizeof(PipeStage), stage_qsort_cmp);
 	v = jlog_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);

@@ -10,9 +10,11 @@
  *    the target functions run in a real aggregate context.  For each row it
  *    deserialises the bytes with the target aggregate's deserialise function,
  *    then checks what a valid state must allow: serialise, deserialise and
- *    serialise again give the same bytes; the combine function accepts the
- *    state twice (merging into an empty state, then into itself); the final
- *    function runs and leaves the state unchanged (serialised bytes again).
+ *    serialise again give as many bytes (entities may come in another
+ *    order) and a state the final function gives the same result for; the
+ *    final function leaves the state unchanged (serialised bytes again); the
+ *    combine function accepts the state twice (merging into an empty state,
+ *    then into itself).
  *    It returns the text output of the final function of the last row.
  *
  *    fuzz.capture_final(internal) is a final function for "capture"
@@ -143,6 +145,19 @@ serialize(FunctionCallInfo outer, const AggFns *fns, Datum st)
 	return DatumGetByteaPP(b);
 }
 
+static char *
+hex(bytea *b)
+{
+	int			len = Min(VARSIZE_ANY_EXHDR(b), 4096);
+	char	   *s = palloc(2 * len + 1);
+	int			i;
+
+	for (i = 0; i < len; i++)
+		sprintf(s + 2 * i, "%02x", (unsigned char) VARDATA_ANY(b)[i]);
+	s[2 * len] = '\0';
+	return s;
+}
+
 static void
 check_same(bytea *a, bytea *b, const char *what)
 {
@@ -151,8 +166,39 @@ check_same(bytea *a, bytea *b, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_FUZZ_INVARIANT),
 				 errmsg("%s", what),
-				 errdetail("%d bytes before, %d after.",
-						   (int) VARSIZE_ANY_EXHDR(a), (int) VARSIZE_ANY_EXHDR(b))));
+				 errdetail("Before: %s, after: %s.",
+						   hex(a), hex(b))));
+}
+
+/* The final function's result as text (NULL for NULL), in cxt. */
+static text *
+final_text(FunctionCallInfo outer, const AggFns *fns, Datum st, MemoryContext cxt)
+{
+	Datum		args[FUNC_MAX_ARGS];
+	bool		nulls[FUNC_MAX_ARGS];
+	bool		isnull;
+	Datum		r;
+	int			i;
+	Oid			typout;
+	bool		varlena;
+	MemoryContext old;
+	text	   *result;
+
+	args[0] = st;
+	nulls[0] = false;
+	for (i = 1; i < fns->final_nargs; i++)
+	{
+		args[i] = (Datum) 0;
+		nulls[i] = true;
+	}
+	r = call_in_agg(outer, fns->final, fns->final_nargs, args, nulls, &isnull);
+	if (isnull)
+		return NULL;
+	getTypeOutputInfo(fns->final_rettype, &typout, &varlena);
+	old = MemoryContextSwitchTo(cxt);
+	result = cstring_to_text(OidOutputFunctionCall(typout, r));
+	MemoryContextSwitchTo(old);
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(fuzz_check_state_sfunc);
@@ -160,7 +206,6 @@ Datum
 fuzz_check_state_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
-	MemoryContext old;
 	AggFns		fns;
 	Datum		st,
 				st2;
@@ -176,39 +221,32 @@ fuzz_check_state_sfunc(PG_FUNCTION_ARGS)
 
 	st = deserialize(fcinfo, &fns, PG_GETARG_BYTEA_PP(2));
 
-	/* accepted bytes: the state must survive its own round trip */
+	/*
+	 * Accepted bytes: the state survives its own round trip.  Entities are
+	 * serialised in hash table order, which depends on the order they were
+	 * inserted: the bytes may be reordered, but not grow or shrink.
+	 */
 	s1 = serialize(fcinfo, &fns, st);
 	st2 = deserialize(fcinfo, &fns, s1);
 	s2 = serialize(fcinfo, &fns, st2);
-	check_same(s1, s2, "serialise(deserialise(serialise(state))) differs from serialise(state)");
+	if (VARSIZE_ANY_EXHDR(s1) != VARSIZE_ANY_EXHDR(s2))
+		check_same(s1, s2, "serialise(deserialise(serialise(state))) differs in length from serialise(state)");
 
-	/* the final function runs and does not write the state */
+	/* the final function runs, gives the same for both, and writes neither */
 	if (OidIsValid(fns.final))
 	{
-		Datum		args[FUNC_MAX_ARGS];
-		bool		nulls[FUNC_MAX_ARGS];
-		bool		isnull;
-		Datum		r;
-		int			i;
+		text	   *result2;
 
-		args[0] = st;
-		nulls[0] = false;
-		for (i = 1; i < fns.final_nargs; i++)
-		{
-			args[i] = (Datum) 0;
-			nulls[i] = true;
-		}
-		r = call_in_agg(fcinfo, fns.final, fns.final_nargs, args, nulls, &isnull);
-		if (!isnull)
-		{
-			Oid			typout;
-			bool		varlena;
-
-			getTypeOutputInfo(fns.final_rettype, &typout, &varlena);
-			old = MemoryContextSwitchTo(aggcxt);
-			result = cstring_to_text(OidOutputFunctionCall(typout, r));
-			MemoryContextSwitchTo(old);
-		}
+		result = final_text(fcinfo, &fns, st, aggcxt);
+		result2 = final_text(fcinfo, &fns, st2, aggcxt);
+		if ((result == NULL) != (result2 == NULL) ||
+			(result && strcmp(text_to_cstring(result), text_to_cstring(result2)) != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_FUZZ_INVARIANT),
+					 errmsg("the final function gives another result after a serialise round trip"),
+					 errdetail("Before: %s, after: %s.",
+							   result ? text_to_cstring(result) : "NULL",
+							   result2 ? text_to_cstring(result2) : "NULL")));
 		check_same(s1, serialize(fcinfo, &fns, st),
 				   "the final function changed the state");
 	}
