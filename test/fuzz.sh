@@ -53,7 +53,7 @@ as_postgres "$bindir/initdb" -D "$run/data" -U postgres -A trust -E UTF8 --local
 limit="ulimit -v 4194304;"
 case "${FUNNEL_SERVER_ENV:-}" in *asan*|*ASAN*) limit="";; esac
 as_postgres bash -c "$limit exec env ${FUNNEL_SERVER_ENV:-} '$bindir/pg_ctl' -D '$run/data' -l '$run/log' -w \
-  -o \"-p $port -k $run -c listen_addresses='' -c fsync=off -c max_worker_processes=4 -c log_min_messages=warning\" start" >/dev/null
+  -o \"-p $port -k $run -c listen_addresses='' -c fsync=off -c max_worker_processes=4 -c log_min_messages=log -c log_min_error_statement=panic\" start" >/dev/null
 
 export PGHOST=$run PGPORT=$port
 psql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }

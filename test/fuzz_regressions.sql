@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(8);
+SELECT plan(12);
 
 CREATE FUNCTION pg_temp.f(name text) RETURNS text LANGUAGE sql AS
     $$ SELECT current_setting('data_directory') || '/' || name $$;
@@ -37,6 +37,23 @@ SELECT throws_ok(format($$SELECT pg_temp.copy_in('a_dst', %L)$$,
                         overlay(attribution_summary_send(s) placing '\x80'::bytea from 67 for 1)),
                  '22P03', NULL, 'attribution_summary binary input: a value of -0 is rejected')
 FROM a_src;
+-- attribution_summary: counts above 9e15 (the largest the JSON form reads
+-- exactly) were accepted in binary input, and their text did not read back.
+-- The touchpoint count is bytes 34..41.
+SELECT is(substr(attribution_summary_send(s), 35, 8), int8send(1),
+          'attribution_summary: the bytes changed below hold the touchpoint count')
+FROM a_src;
+SELECT throws_ok(format($$SELECT pg_temp.copy_in('a_dst', %L)$$,
+                        overlay(attribution_summary_send(s) placing int8send(9000000000000001) from 35 for 8)),
+                 '22P03', NULL, 'attribution_summary binary input: a count above 9e15 is rejected')
+FROM a_src;
+TRUNCATE a_dst;
+SELECT pg_temp.copy_in('a_dst', overlay(attribution_summary_send(s) placing int8send(9000000000000000) from 35 for 8))
+FROM a_src;
+SELECT is((SELECT attribution_summary_send(s::text::attribution_summary) FROM a_dst),
+          (SELECT attribution_summary_send(s) FROM a_dst),
+          'attribution_summary: a count of 9e15 in binary input reads back from its text');
+
 -- pipeline_summary: stay lengths are sums of whole microseconds; a fraction
 -- (or -0) was accepted in binary input and lost by the text form.
 CREATE TABLE p_dst (m pipeline_summary);
@@ -59,6 +76,11 @@ FROM p_src;
 SELECT throws_ok(format($$SELECT pg_temp.copy_in('p_dst', %L)$$,
                         overlay(pipeline_summary_send(m) placing '\x80'::bytea from 128 for 1)),
                  '22P03', NULL, 'pipeline_summary binary input: a stay length of -0 is rejected')
+FROM p_src;
+-- and a count above 9e15: the lead stage's open deals are bytes 54..61
+SELECT throws_ok(format($$SELECT pg_temp.copy_in('p_dst', %L)$$,
+                        overlay(pipeline_summary_send(m) placing int8send(9000000000000001) from 55 for 8)),
+                 '22P03', NULL, 'pipeline_summary binary input: a count above 9e15 is rejected')
 FROM p_src;
 -- text input still takes any number of days (rounded to the microsecond)
 SELECT is(pipeline_summary_send(t::pipeline_summary),

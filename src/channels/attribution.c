@@ -256,6 +256,12 @@ finite_nonneg(double v)
 	return !isnan(v) && !isinf(v) && !signbit(v);
 }
 
+static inline bool
+valid_count(int64 n)
+{
+	return n >= 0 && n <= JLOG_MAX_COUNT;
+}
+
 /* finite, and not -0 (summary_encode never writes it) */
 static inline bool
 is_finite(double v)
@@ -330,9 +336,9 @@ summary_decode(const char *d, int len)
 	s->none.conv = rd_float8(d, len, &pos);
 	s->none.value = rd_float8(d, len, &pos);
 	s->none.journeys = rd_int64(d, len, &pos);
-	if (!finite_nonneg(s->conversions) || !is_finite(s->value) || s->touchpoints < 0 ||
-		s->converting_journeys < 0 || s->other_journeys < 0 ||
-		!finite_nonneg(s->none.conv) || !is_finite(s->none.value) || s->none.journeys < 0)
+	if (!finite_nonneg(s->conversions) || !is_finite(s->value) || !valid_count(s->touchpoints) ||
+		!valid_count(s->converting_journeys) || !valid_count(s->other_journeys) ||
+		!finite_nonneg(s->none.conv) || !is_finite(s->none.value) || !valid_count(s->none.journeys))
 		attr_bad_summary("bad totals");
 	s->nchannels = rd_int32(d, len, &pos);
 	if (s->nchannels < 0 || s->nchannels > ATTR_MAX_CHANNELS ||
@@ -355,8 +361,8 @@ summary_decode(const char *d, int len)
 		c->value = rd_float8(d, len, &pos);
 		c->journeys = rd_int64(d, len, &pos);
 		c->touched = rd_int64(d, len, &pos);
-		if (!finite_nonneg(c->conv) || !is_finite(c->value) || c->journeys < 0 ||
-			c->touched < c->journeys)
+		if (!finite_nonneg(c->conv) || !is_finite(c->value) || !valid_count(c->journeys) ||
+			!valid_count(c->touched) || c->touched < c->journeys)
 			attr_bad_summary("bad channel credit");
 		if (i > 0 && channel_name_cmp(&s->channels[i - 1], c) >= 0)
 			attr_bad_summary("channels not in order or repeated");
@@ -1062,7 +1068,7 @@ json_count(JsonbContainer *obj, const char *key)
 	double		d = jlog_json_number(jlog_json_get(obj, key, jbvNumeric, false, SUMMARY_TYPE),
 									 key, SUMMARY_TYPE);
 
-	if (d < 0 || d > 9e15 || d != floor(d))
+	if (d < 0 || d > (double) JLOG_MAX_COUNT || d != floor(d))
 		jlog_bad_input(SUMMARY_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
 	return (int64) d;
 }

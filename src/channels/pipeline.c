@@ -171,7 +171,7 @@ pipe_decode(const char *data, int len)
 	s->first_entry = pq_getmsgint64(&buf);
 	s->last_entry = pq_getmsgint64(&buf);
 	s->as_of = pq_getmsgint64(&buf);
-	if (s->deals < 0 ||
+	if (s->deals < 0 || s->deals > JLOG_MAX_COUNT ||
 		(s->deals > 0 && (!valid_ts(s->first_entry) || !valid_ts(s->last_entry) ||
 						  !valid_ts(s->as_of) || s->first_entry > s->last_entry ||
 						  s->last_entry > s->as_of)))
@@ -201,6 +201,7 @@ pipe_decode(const char *data, int len)
 		g->stays = pq_getmsgint64(&buf);
 		g->stay_usecs = pq_getmsgfloat8(&buf);
 		if (g->entries < 0 || g->open < 0 || g->ended < 0 || g->stays < 0 ||
+			g->open > JLOG_MAX_COUNT || g->ended > JLOG_MAX_COUNT || g->stays > JLOG_MAX_COUNT ||
 			isnan(g->stay_usecs) || isinf(g->stay_usecs) || signbit(g->stay_usecs) ||
 			g->stay_usecs != floor(g->stay_usecs) ||	/* whole microseconds */
 			(g->terminal && (g->open != 0 || g->stays != 0 || g->stay_usecs != 0)) ||
@@ -226,6 +227,7 @@ pipe_decode(const char *data, int len)
 		t->count = pq_getmsgint64(&buf);
 		if (t->from < 0 || t->from >= s->nstages || t->to < 0 || t->to >= s->nstages ||
 			t->from == t->to || s->stages[t->from].terminal || t->count <= 0 ||
+			t->count > JLOG_MAX_COUNT ||
 			(i > 0 && (t->from < t[-1].from || (t->from == t[-1].from && t->to <= t[-1].to))))
 			pipe_bad("bad transition");
 		if (pg_add_s64_overflow(outsum[t->from], t->count, &outsum[t->from]))
@@ -642,7 +644,7 @@ pj_count(JsonbContainer *o, const char *key)
 {
 	double		d = jlog_json_number(jlog_json_get(o, key, jbvNumeric, false, PIPE_TYPE), key, PIPE_TYPE);
 
-	if (d < 0 || d > 9e15 || d != floor(d))
+	if (d < 0 || d > (double) JLOG_MAX_COUNT || d != floor(d))
 		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
 	return (int64) d;
 }

@@ -77,6 +77,13 @@ extern JourneyRow *jlog_group(const JourneyLog *log, uint64 **starts);
 #include "utils/jsonb.h"
 #include "datatype/timestamp.h"
 
+/*
+ * The largest count the summaries' JSON forms hold exactly (their numbers are
+ * read as doubles): binary input accepts no more, so that every value read
+ * has a text form that reads back.
+ */
+#define JLOG_MAX_COUNT INT64CONST(9000000000000000)
+
 extern bytea *jlog_recv_rest(StringInfo buf);
 extern int64 jlog_interval_usecs(const Interval *iv, const char *what, bool positive);
 extern void jlog_json_double(StringInfo buf, double v);

@@ -80,3 +80,21 @@ CREATE AGGREGATE fuzz.cap_pipeline_model(anyelement, timestamptz, text, text[]) 
     SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
     DESERIALFUNC = pipeline_model_deserialize);
+
+-- The values loaded in fz_<typ> read back from their text output, to the
+-- same text and the same binary output; an error on the way is a finding too.
+CREATE FUNCTION fuzz.roundtrip(typ text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    same boolean;
+BEGIN
+    EXECUTE format('SELECT bool_and(v::text::%1$s::text = v::text AND %1$s_send(v::text::%1$s) = %1$s_send(v))'
+                   ' FROM fz_%1$s', typ) INTO same;
+    IF same IS FALSE THEN
+        RAISE EXCEPTION 'fuzz invariant: % does not round-trip', typ USING ERRCODE = 'FZ002';
+    END IF;
+EXCEPTION
+    WHEN SQLSTATE 'FZ002' THEN RAISE;
+    WHEN OTHERS THEN
+        RAISE EXCEPTION 'fuzz invariant: % output does not read back: % (%)', typ, SQLERRM, SQLSTATE
+            USING ERRCODE = 'FZ002';
+END $$;
