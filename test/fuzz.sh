@@ -74,6 +74,12 @@ SQL
 psql -U postgres -d funnel_fuzz -v harness="$run/harness/funnel_fuzz.so" -f test/fuzz/harness.sql
 
 status=0
+# the deserialise findings so far, as pgTAP (they need the test-only module)
+psql -U postgres -d funnel_fuzz -c 'CREATE EXTENSION pgtap' >/dev/null
+if ! PGUSER=funnel_fuzz PGDATABASE=funnel_fuzz PATH=$bindir:$PATH pg_prove -Q test/fuzz/state_regressions.sql; then
+  echo "fuzz: test/fuzz/state_regressions.sql FAILED"
+  status=1
+fi
 if [ "${1:-}" = "--replay" ]; then
   PGUSER=funnel_fuzz PGDATABASE=funnel_fuzz "$bindir/psql" -X -v VERBOSITY=verbose -f "$2" || status=$?
   grep -E 'terminated by signal|runtime error|AddressSanitizer|TRAP' "$run/log" || true

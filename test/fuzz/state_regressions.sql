@@ -1,0 +1,25 @@
+-- Deserialise findings of the fuzzer, reduced to one case each (pgTAP).
+-- Needs the test-only fuzz.check_state aggregate (funnel_fuzz.c), so it runs
+-- in the fuzzer's cluster: test/fuzz.sh runs it before fuzzing, as the
+-- fuzzer's plain role.  fuzz.check_state deserialises the bytes with the
+-- named aggregate's deserialise function, runs its final function and
+-- combines the state with itself.
+BEGIN;
+SELECT plan(3);
+
+-- funnel_stage_counts(level, steps): the state is the step count (int32),
+-- then the entities at each level 0..steps (int64)
+SELECT is(fuzz.check_state('funnel_stage_counts(integer,integer)'::regprocedure,
+                           '\x00000002000000000000000100000000000000020000000000000001'::bytea),
+          '{3,1}', 'level state: 1 entity at level 0, 2 at level 1, 1 at level 2 count 3 and 1');
+-- counts that overflow when summed over the levels (the final function)
+-- or merged (the combine function) were wrapped to negative counts
+SELECT throws_ok($$SELECT fuzz.check_state('funnel_stage_counts(integer,integer)'::regprocedure,
+                   '\x00000002000000000000000040000000000000004000000000000000'::bytea)$$,
+                 '22003', NULL, 'level state: counts summing past 2^63 are an error, not a negative count');
+SELECT throws_ok($$SELECT fuzz.check_state('funnel_stage_counts(integer,integer)'::regprocedure,
+                   '\x0000000100000000000000004000000000000000'::bytea)$$,
+                 '22003', NULL, 'level state: merging counts past 2^63 is an error, not a negative count');
+
+SELECT * FROM finish();
+ROLLBACK;
