@@ -16,7 +16,7 @@
 # per target and outcome, and every finding; exits 1 if there is any.
 # doc/testing.md says how to read the output.
 #
-# FUNNEL_SERVER_ENV (e.g. "LD_PRELOAD=... ASAN_OPTIONS=...") is put in the
+# FUNNEL_SERVER_ENV (e.g. "UBSAN_OPTIONS=...") is put in the
 # server's environment: test/sanitize.sh uses it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

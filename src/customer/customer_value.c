@@ -12,6 +12,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "customer/customer_value.h"
 #include "engine/funnel.h"
 #include "fmgr.h"
@@ -302,7 +303,11 @@ customer_rfm_combine(PG_FUNCTION_ARGS)
 		a = rfm_create(cxt, b->obs_end, &b->unit);
 	else
 		rfm_check_same(a, b->obs_end, &b->unit);
-	a->ignored += b->ignored;
+	/* only states deserialised from hostile bytes can hold counts this large */
+	if (pg_add_s64_overflow(a->ignored, b->ignored, &a->ignored))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("count of rows after the observation end is out of range")));
 	for (i = 0; i < b->n; i++)
 		rfm_add_day(cxt, a, b->days[i].day, b->days[i].amount);
 	PG_RETURN_POINTER(a);

@@ -5,7 +5,7 @@
 -- named aggregate's deserialise function, runs its final function and
 -- combines the state with itself.
 BEGIN;
-SELECT plan(3);
+SELECT plan(6);
 
 -- funnel_stage_counts(level, steps): the state is the step count (int32),
 -- then the entities at each level 0..steps (int64)
@@ -20,6 +20,22 @@ SELECT throws_ok($$SELECT fuzz.check_state('funnel_stage_counts(integer,integer)
 SELECT throws_ok($$SELECT fuzz.check_state('funnel_stage_counts(integer,integer)'::regprocedure,
                    '\x0000000100000000000000004000000000000000'::bytea)$$,
                  '22003', NULL, 'level state: merging counts past 2^63 is an error, not a negative count');
+
+-- counts of skipped rows (NULLs, rows after the observation end) were added
+-- with a signed overflow when merging states: an error now.  ltv: horizon
+-- (month, day, time), discount, skipped rows, then no entity type and no rows
+SELECT throws_ok($$SELECT fuzz.check_state('ltv(anyelement,timestamptz,numeric,interval,double precision)'::regprocedure,
+                   '\x0000000c0000000000000000000000003f847ae147ae147b4000000000000000000000000000000000000000000000000000000000000000'::bytea)$$,
+                 '22003', NULL, 'ltv state: merging skipped-row counts past 2^63 is an error');
+-- cohort_retention: period unit, periods, skipped rows, no type, no rows
+SELECT throws_ok($$SELECT fuzz.check_state('cohort_retention(anyelement,timestamptz,text,integer)'::regprocedure,
+                   '\x00000002000000034000000000000000000000000000000000000000000000000000000000000000'::bytea)$$,
+                 '22003', NULL, 'cohort_retention state: merging skipped-row counts past 2^63 is an error');
+-- customer_rfm: observation end (2024-01-01), time unit (month, day, time),
+-- rows after the end, one purchase day (day 8000 after 2000-01-01, 10.0)
+SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,timestamptz,interval)'::regprocedure,
+                   '\x0002b0d5d4e94000000000000000000100000000000000004000000000000000000000000000000100001f404024000000000000'::bytea)$$,
+                 '22003', NULL, 'customer_rfm state: merging counts of rows after the end past 2^63 is an error');
 
 SELECT * FROM finish();
 ROLLBACK;
