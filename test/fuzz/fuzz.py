@@ -158,6 +158,7 @@ RECORD_USES = {
 NUMS = ['0', '-0', '1', '-1', 'NaN', 'Infinity', '-Infinity', '1e308', '-1e308',
         '5e-324', '1e-300', '2147483647', '-2147483648', '9223372036854775807',
         '-9223372036854775808', '4294967296', '64', '65', '100000000']
+INTS = ['0', '1', '2', '3', '4', '-1', '8', '63', '64', '65', '1000', '2147483647', '-2147483648']
 TIMES = ['infinity', '-infinity', '294276-12-31 23:59:59.999999+00',
          '4714-11-24 00:00:00+00 BC', '1970-01-01 00:00+00', '2000-01-01 00:00+00',
          '2024-01-01 10:00+00', '2024-02-29 12:00+14']
@@ -221,18 +222,18 @@ CALLS = [
      "SELECT {call} FROM generate_series(1, 20) g, (VALUES (1), (2)) x(e)",
      {'w': lit(INTERVALS), 'm': lit(MODES), 't': lit(TIMES)}),
     ("funnel_stage_counts({l}::integer, {n}::integer)", "SELECT {call} FROM generate_series(1, 3)",
-     {'l': lit(NUMS), 'n': lit(NUMS)}),
+     {'l': lit(INTS), 'n': lit(INTS)}),
     ("funnel_conversion({a}::bigint[])", "SELECT {call}",
      {'a': lit(['{10,5,1}', '{}', '{0,0}', '{-1,5}', '{1,NULL}', '{{1,2},{3,4}}', '{9223372036854775807,1}', '{5,10}'])}),
     # funnel_summary readers
     ("funnel_time_percentile(s, {k}::integer, {f}::float8), funnel_window(s), funnel_stage_counts(s), funnel_conversion(s)",
      EVENTS_CTE + " SELECT {call} FROM (SELECT funnel_summary('1 day', e, ts, c1, c2, c3) s FROM ev) x",
-     {'k': lit(NUMS), 'f': lit(NUMS + ['0.5', '0.99', '1.0000001'])}),
+     {'k': lit(INTS), 'f': lit(NUMS + ['0.5', '0.99', '1.0000001'])}),
     ("(SELECT count(*) FROM funnel_report(s, ({names})::text[])) + length(funnel_chart(s, ({names})::text[], {wd}::integer)) + length(funnel_svg(s, ({names})::text[]))",
      EVENTS_CTE + " SELECT {call} FROM (SELECT funnel_summary('1 day', e, ts, c1, c2, c3) s FROM ev) x",
      {'names': ["ARRAY['Visit','Cart','Buy']", "ARRAY['<script>&\"''','\\\\','']", "ARRAY['a','b']", "NULL",
                 "ARRAY[NULL,'b','c']", "array_fill('x'::text, ARRAY[3])", "ARRAY[repeat('w', 100000),'b','c']"],
-      'wd': lit(NUMS)}),
+      'wd': lit(INTS)}),
     ("(SELECT count(*) FROM funnel_report(s, {sp}::numeric, ({names})::text[]))",
      EVENTS_CTE + " SELECT {call} FROM (SELECT funnel_summary('1 day', e, ts, c1, c2, c3) s FROM ev) x",
      {'sp': lit(NUMS + ['1e1000', '0.000001']), 'names': ["ARRAY['Visit','Cart','Buy']", "NULL", "ARRAY['a']"]}),
@@ -259,7 +260,7 @@ CALLS = [
     ("ltv_report(c, ts, ({a})::numeric, {h}::interval)", ORDERS_CTE + " SELECT {call} FROM o",
      {'a': ['amount', 'amount'] + lit(NUMS + ['1e100', '-5']), 'h': lit(INTERVALS)}),
     ("cohort_retention(c, ({t})::timestamptz, {p}::text, {n}::integer)", ORDERS_CTE + " SELECT {call} FROM o",
-     {'t': ['ts', 'ts'] + lit(TIMES), 'p': lit(PERIODS + ['fortnight', 'months', 'MONTH']), 'n': lit(NUMS)}),
+     {'t': ['ts', 'ts'] + lit(TIMES), 'p': lit(PERIODS + ['fortnight', 'months', 'MONTH']), 'n': lit(INTS)}),
     ("retention(VARIADIC {a}::boolean[])", "SELECT {call} FROM generate_series(1, 3)",
      {'a': lit(['{t,f,t}', '{}', '{t}', '{NULL,t}', '{{t,f},{t,t}}']) + ["array_fill(true, ARRAY[32])", "array_fill(true, ARRAY[33])", "array_fill(true, ARRAY[65])"]}),
     # channels
@@ -268,7 +269,7 @@ CALLS = [
       'w': lit(INTERVALS)}),
     ("attribution_model(s) || attribution_bar_chart(ARRAY[s, s], {wd}::integer) || attribution_svg(ARRAY[s])",
      TOUCH_CTE + " SELECT {call} FROM (SELECT attribution('linear', e, ts, ch, v) s FROM t) x",
-     {'wd': lit(NUMS)}),
+     {'wd': lit(INTS)}),
     ("pipeline_model(deal, ({t})::timestamptz, ({st})::text, ({term})::text[])", DEALS_CTE + " SELECT {call} FROM d",
      {'t': ['ts', 'ts'] + lit(TIMES), 'st': ['stage', 'stage', "''", "NULL::text", "upper(stage)", "repeat(stage, 3000)"],
       'term': ["ARRAY['won','lost']", "ARRAY[]::text[]", "ARRAY[NULL]::text[]", "ARRAY['won','won']", "'{{won},{lost}}'::text[]", "ARRAY['lead']"]}),
@@ -276,7 +277,7 @@ CALLS = [
      " + (SELECT count(*) FROM pipeline_lead_forecast(m, {p}::interval)) + (SELECT count(*) FROM pipeline_period_forecast(m, {p}::interval))"
      " + pipeline_lead_rate(m) + (SELECT count(*) FROM pipeline_report(m)) + (SELECT count(*) FROM pipeline_forecast(m))",
      DEALS_CTE + " SELECT {call} FROM (SELECT pipeline_model(deal, ts, stage, ARRAY['won','lost']) m FROM d) x",
-     {'st': lit(['lead', 'qualified', 'won', 'nope', '', 'LEAD']), 'n': lit(NUMS), 'p': lit(INTERVALS)}),
+     {'st': lit(['lead', 'qualified', 'won', 'nope', '', 'LEAD']), 'n': lit(INTS + ['9223372036854775807']), 'p': lit(INTERVALS)}),
 ]
 
 # --------------------------------------------------------------------------
