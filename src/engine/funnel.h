@@ -116,6 +116,10 @@ extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
 extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
 extern void funnel_check_memory(Size bytes);
 
+/* engine/entities.c: entity keys in the serialised states of parallel aggregates */
+extern void funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval);
+extern bool funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key);
+
 /* funnel_event.c */
 extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
 extern void funnel_check_timestamp(int64 ts);
