@@ -104,10 +104,11 @@ extern Size funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 extern Size funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
 							  const FunnelTrack *src, MemoryContext cxt);
 extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
-							   int64 *elapsed);
+							   Size held, int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
-								int nevents, int64 *elapsed);
+								int nevents, Size held, int64 *elapsed);
 extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);
+extern uint64 funnel_track_steps(const FunnelTrack *track);
 extern void funnel_track_serialize(const FunnelTrack *track, StringInfo buf);
 extern Size funnel_track_deserialize(const FunnelConfig *cfg,
 									 FunnelTrack *track, StringInfo buf,
