@@ -466,7 +466,11 @@ once_entry(OnceWalk *ow, int k, uint32 row)
 	if (ow->older_step != k)
 		once_find_older(ow, lvl - 1);
 	for (i = 0; i < ow->nolder && !ow->done; i++)
+	{
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 		once_append(ow, lvl, ow->older[i], NULL, row);
+	}
 
 	/* then this group's, in the order they were made */
 	if (cfg->mode & FUNNEL_STRICT_INCREASE)
@@ -634,6 +638,9 @@ merge_sort_events(FunnelEvent *ev, FunnelEvent *tmp, int n)
 		}
 		return;
 	}
+	/* sorting millions of events takes a while: stay cancellable */
+	if (n >= 65536)
+		CHECK_FOR_INTERRUPTS();
 	mid = n / 2;
 	merge_sort_events(ev, tmp, mid);
 	merge_sort_events(ev + mid, tmp, n - mid);
@@ -922,6 +929,9 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 		uint64		d,
 					s;
 		int64		ts;
+
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
 
 		p = get_varint(p, end, &d);
 		if (p)
