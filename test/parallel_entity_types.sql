@@ -1,11 +1,12 @@
 -- Every aggregate with an entity gives in a forced parallel plan what it
 -- gives serially, for entity types without binary send/receive (aclitem:
--- hashable, no send/recv), fixed-length by reference (name, uuid), one-byte
--- by value ("char") and varlena (text, numeric).  The partial states carry
+-- hashable, no send/recv), fixed-length by reference (name, uuid), by value
+-- but not bigint or integer ("char", smallint, timestamptz) and varlena
+-- (text, numeric).  The partial states carry
 -- the keys as the value's own bytes.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(19);
+SELECT plan(21);
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL client_min_messages = warning;
 
@@ -17,6 +18,7 @@ SELECT makeaclitem((10 + k)::oid, 10::oid, 'SELECT', false) AS a,
        chr(65 + k)::"char" AS ch,
        repeat('customer ', 1 + k % 5) || k AS txt,
        k / 7.0 AS num,
+       k,
        timestamptz '2024-01-01' + (abs(hashint4(g)) % 2000) * interval '1 hour' AS ts,
        1 + (g / 60) % 3 AS step,
        (g % 17) * 3.25 AS amount
@@ -64,6 +66,8 @@ FROM unnest(ARRAY[
     $$funnel_stage_counts('1 day', nm, ts, step = 1, step = 2, step = 3)$$,
     $$funnel_stage_counts('1 day', id, ts, step = 1, step = 2, step = 3)$$,
     $$funnel_stage_counts('1 day', ch, ts, step = 1, step = 2, step = 3)$$,
+    $$funnel_stage_counts('1 day', k::smallint, ts, step = 1, step = 2, step = 3)$$,
+    $$funnel_summary('1 day', timestamptz '2000-01-01' + k * interval '1 day', ts, step = 1, step = 2, step = 3)$$,
     $$funnel_summary('1 day', txt, ts, step = 1, step = 2, step = 3)$$,
     $$funnel_summary('1 day', num, ts, step = 1, step = 2, step = 3)$$,
     $$ltv_report(a, ts, amount::numeric)$$,
