@@ -351,6 +351,15 @@ once_account(OnceWalk *ow, Size bytes)
 	funnel_check_memory(ow->mem);
 }
 
+/* more chains at one time than an array can count (a limit of terabytes) */
+static void
+once_too_many(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("too many strict_once chains at one time")));
+}
+
 static inline int64
 once_start_time(const OnceWalk *ow, int64 idx)
 {
@@ -368,8 +377,11 @@ once_append(OnceWalk *ow, int lvl, int64 start, const uint32 *prev_rows, uint32 
 
 	if (L->count == L->cap)
 	{
-		int			newcap = L->cap ? L->cap * 2 : 8;
+		int			newcap;
 
+		if (L->cap > PG_INT32_MAX / 2)
+			once_too_many();
+		newcap = L->cap ? L->cap * 2 : 8;
 		if (L->cap == 0)
 		{
 			L->start = palloc(sizeof(int64) * newcap);
@@ -418,7 +430,11 @@ once_find_older(OnceWalk *ow, int lvl)
 			continue;
 		if (ow->nolder == ow->older_cap)
 		{
-			int			newcap = ow->older_cap ? ow->older_cap * 2 : 64;
+			int			newcap;
+
+			if (ow->older_cap > PG_INT32_MAX / 2)
+				once_too_many();
+			newcap = ow->older_cap ? ow->older_cap * 2 : 64;
 
 			ow->older = ow->older ? repalloc_huge(ow->older, sizeof(int64) * newcap)
 				: palloc(sizeof(int64) * newcap);
