@@ -4,6 +4,7 @@
 -- Each query shows our result and whether it equals the value worked out by
 -- hand in the comments (ok).
 SET timezone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 
 -- ---------------------------------------------------------------------------
 -- cohort_retention.  A cohort is the calendar period (session time zone) of
@@ -67,6 +68,7 @@ SELECT (m).cohort_start, (m).cohort_size, (m).active[1:2][1:4] AS first_two,
          AND (m).active[1:2][1:4] = '{{2,1,1,1},{3,1,0,NULL}}'::bigint[] AS ok
 FROM (SELECT cohort_retention(customer, ts) AS m FROM cohort_activity) s;
 SET timezone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 
 -- Quarters: Q1 cohort {a, b, c, d, e}: Q1 5, Q2 1 (a); Q2 cohort {f}: 1.
 SELECT (m).cohort_start, (m).active[1:2][1:2],
