@@ -100,6 +100,11 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * The window_funnel and time_to_convert transitions, one per input form
+ * (conditions, funnel_event, event names; with or without a mode or target
+ * step): each adds the row's time and matched steps to the group's state.
+ */
 #define GROUP_SFUNC(name, kind, args, elapsed) \
 PG_FUNCTION_INFO_V1(name); \
 Datum \
@@ -153,6 +158,10 @@ elapsed_interval(int64 usecs)
 	return IntervalPGetDatum(result);
 }
 
+/*
+ * time_to_convert final function: time from step 1 to the target step on
+ * the chain the funnel walk reaches it with; NULL when not reached.
+ */
 PG_FUNCTION_INFO_V1(time_to_convert_final);
 Datum
 time_to_convert_final(PG_FUNCTION_ARGS)
@@ -203,6 +212,10 @@ config_copy(MemoryContext cxt, const FunnelConfig *cfg)
 	return copy;
 }
 
+/*
+ * window_funnel / time_to_convert combine function: appends the second
+ * state's events to the first (the funnel settings must agree).
+ */
 PG_FUNCTION_INFO_V1(window_funnel_combine);
 Datum
 window_funnel_combine(PG_FUNCTION_ARGS)
@@ -226,6 +239,7 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* window_funnel / time_to_convert state serialisation: settings and events. */
 PG_FUNCTION_INFO_V1(window_funnel_serialize);
 Datum
 window_funnel_serialize(PG_FUNCTION_ARGS)
@@ -240,6 +254,10 @@ window_funnel_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/*
+ * window_funnel / time_to_convert state deserialisation; every field read is
+ * checked.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_deserialize);
 Datum
 window_funnel_deserialize(PG_FUNCTION_ARGS)
