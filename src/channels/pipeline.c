@@ -340,7 +340,11 @@ differ:
 			 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
 }
 
-/* pipeline_model(entity, ts, stage, terminal text[]) */
+/*
+ * pipeline_model(entity, ts, stage, terminal text[]) transition: logs the
+ * deal's stage row; terminal names the stages that end a deal (the same
+ * array on every row of a group).
+ */
 PG_FUNCTION_INFO_V1(pipeline_model_sfunc);
 Datum
 pipeline_model_sfunc(PG_FUNCTION_ARGS)
@@ -1025,7 +1029,10 @@ check_count(int64 c)
 				 errmsg("open deal count must not be negative")));
 }
 
-/* pipeline_forecast(model, stage, open_count) */
+/*
+ * pipeline_forecast(model, stage, open_count): where open_count deals now in
+ * stage are expected to end, and after how many days.
+ */
 PG_FUNCTION_INFO_V1(pipeline_forecast_stage);
 Datum
 pipeline_forecast_stage(PG_FUNCTION_ARGS)
@@ -1040,7 +1047,10 @@ pipeline_forecast_stage(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* pipeline_forecast(model, stages text[], open_counts bigint[]) */
+/*
+ * pipeline_forecast(model, stages text[], open_counts bigint[]): the same for
+ * open deals in several stages (parallel arrays), summed by outcome.
+ */
 PG_FUNCTION_INFO_V1(pipeline_forecast_stages);
 Datum
 pipeline_forecast_stages(PG_FUNCTION_ARGS)

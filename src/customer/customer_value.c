@@ -226,7 +226,10 @@ cmp_rfm_day(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Final function: never modifies the state (works as a window function). */
+/*
+ * customer_rfm final function: the rfm_summary of the orders up to the
+ * observation end.  Never modifies the state (works as a window function).
+ */
 PG_FUNCTION_INFO_V1(customer_rfm_final);
 Datum
 customer_rfm_final(PG_FUNCTION_ARGS)
@@ -718,7 +721,11 @@ read_sbg(HeapTupleHeader t, double *alpha, double *beta)
  * ---------------------------------------------------------------------
  */
 
-/* expected_purchases(model, horizon, frequency, recency, t) */
+/*
+ * expected_purchases(model, horizon, frequency, recency, t): BG/NBD expected
+ * purchases in the next horizon time units of a customer with this summary;
+ * without the summary, the repeat purchases of a new customer.
+ */
 PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
 Datum
 bgnbd_expected_purchases(PG_FUNCTION_ARGS)

@@ -198,7 +198,11 @@ conversion_array(const int64 *counts, int n)
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* Final functions read the state only, so they also work with OVER. */
+/*
+ * funnel_stage_counts final function: walks every entity and counts the
+ * entities that reached each step.  Final functions read the state only, so
+ * they also work with OVER.
+ */
 PG_FUNCTION_INFO_V1(funnel_stage_counts_final);
 Datum
 funnel_stage_counts_final(PG_FUNCTION_ARGS)
@@ -416,7 +420,10 @@ funnel_levels_conversion_final(PG_FUNCTION_ARGS)
 	return conversion_array(counts, st->nsteps);
 }
 
-/* funnel_conversion(stage_counts bigint[]) */
+/*
+ * funnel_conversion(stage_counts bigint[]): the conversion from each stage
+ * to the next of a stage-count array (element 1 is 1.0).
+ */
 PG_FUNCTION_INFO_V1(funnel_conversion_from_counts);
 Datum
 funnel_conversion_from_counts(PG_FUNCTION_ARGS)

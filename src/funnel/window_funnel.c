@@ -190,7 +190,11 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 	return elapsed_interval(elapsed[target - 1]);
 }
 
-/* Never modifies the state, so the aggregate works as a window function. */
+/*
+ * window_funnel final function: the funnel level (0..steps) the walk reaches
+ * over the group's events.  Never modifies the state, so the aggregate works
+ * as a window function.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_final);
 Datum
 window_funnel_final(PG_FUNCTION_ARGS)
@@ -283,7 +287,10 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* window_funnel(window, journey funnel_event[], mode): a stored journey. */
+/*
+ * window_funnel(window, journey funnel_event[], mode): the funnel level the
+ * walk reaches over the events of a stored journey.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_journey);
 Datum
 window_funnel_journey(PG_FUNCTION_ARGS)
@@ -303,7 +310,10 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, NULL));
 }
 
-/* time_to_convert(window, journey funnel_event[], mode, to_step) */
+/*
+ * time_to_convert(window, journey funnel_event[], mode, to_step): the time
+ * to convert of a stored journey; NULL when the target step is not reached.
+ */
 PG_FUNCTION_INFO_V1(time_to_convert_journey);
 Datum
 time_to_convert_journey(PG_FUNCTION_ARGS)

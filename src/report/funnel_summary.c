@@ -717,7 +717,11 @@ summary_add_entity(const FunnelTrack *track, void *arg)
 		acc_add_time(w->acc, &w->acc->st[k], elapsed[k]);
 }
 
-/* Final function: reads the state only (works as a window function too). */
+/*
+ * funnel_summary final function: walks every entity and returns the
+ * funnel_summary (entities and time histogram per step).  Reads the state
+ * only (works as a window function too).
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_final);
 Datum
 funnel_summary_final(PG_FUNCTION_ARGS)
