@@ -151,4 +151,45 @@ ORDER BY f.outcome;
 SELECT f.outcome, f.expected_deals, f.expected_days_to_close
 FROM pipe_model_b, pipeline_forecast(m, 'lead', 4) f ORDER BY f.outcome;
 
+-- Model A's period forecast: a continuous-time chain with rates 1/2 a day
+-- out of new (to demo .7, lost .3) and 1/4 a day out of demo (won 4/7,
+-- lost 2/7, new 1/7).  Computed independently with mpmath (30 digits):
+-- exp(G T) for the open deal in new, and for the leads (0.625 a day, all
+-- entering new) 0.625 * int_0^T exp(G u) du, the top-right block of
+-- exp([[G, I], [0, 0]] T):
+--   T = 5:  open won 0.207580358, lost 0.388452000 (0.38845199994);
+--           leads won 0.285125262, lost 0.745619750
+--   T = 30: open won 0.443012299, lost 0.554655980 (near 4/9 and 5/9);
+--           leads won 6.485799484, lost 8.937897415
+SELECT f.outcome, round(f.from_open_deals::numeric, 9) AS from_open_deals,
+       round(f.from_new_leads::numeric, 9) AS from_new_leads,
+       round(f.from_open_deals::numeric, 9) = e.open AND round(f.from_new_leads::numeric, 9) = e.leads
+         AND abs(f.expected_deals - f.from_open_deals - f.from_new_leads) < 1e-12 AS ok
+FROM pipe_model_a, pipeline_period_forecast(m, '5 days') f
+JOIN (VALUES ('won', 0.207580358, 0.285125262), ('lost', 0.388452000, 0.745619750)) e(outcome, open, leads)
+  USING (outcome)
+ORDER BY f.outcome;
+SELECT f.outcome, round(f.from_open_deals::numeric, 9) AS from_open_deals,
+       round(f.from_new_leads::numeric, 9) AS from_new_leads,
+       round(f.from_open_deals::numeric, 9) = e.open AND round(f.from_new_leads::numeric, 9) = e.leads AS ok
+FROM pipe_model_a, pipeline_period_forecast(m, '30 days') f
+JOIN (VALUES ('won', 0.443012299, 6.485799484), ('lost', 0.554655980, 8.937897415)) e(outcome, open, leads)
+  USING (outcome)
+ORDER BY f.outcome;
+
+-- ---------------------------------------------------------------------------
+-- Model C: a stage no deal ever left.  X1: lead d0, won d2; X2: lead d1,
+-- hold d3 (open; d3 is the last row of the data).  Lead: won 1/2, hold 1/2,
+-- 2 days; hold has no way out, so its deals have no forecast and are
+-- reported under the NULL outcome:
+--   2 deals in lead: won 1 after 2 days, NULL 1;
+--   5 deals in hold: won 0 (no days), NULL 5;
+-- lost, a terminal stage no deal reached, gets 0 deals (no days).
+-- ---------------------------------------------------------------------------
+CREATE TABLE pipe_model_c AS
+SELECT pipeline_model(deal, '2024-06-01'::timestamptz + day * interval '1 day', stage, ARRAY['won', 'lost']) AS m
+FROM (VALUES (1, 0, 'lead'), (1, 2, 'won'), (2, 1, 'lead'), (2, 3, 'hold')) v(deal, day, stage);
+SELECT f.* FROM pipe_model_c, pipeline_forecast(m, 'lead', 2) f ORDER BY f.outcome NULLS LAST;
+SELECT f.* FROM pipe_model_c, pipeline_forecast(m, 'hold', 5) f ORDER BY f.outcome NULLS LAST;
+
 -- (Errors are tested with pgTAP in test/pipeline.sql.)
