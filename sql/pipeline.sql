@@ -148,7 +148,8 @@ ORDER BY f.outcome;
 
 -- The absorbing forecast of model B: 4 deals in lead, 2 won and 2 lost,
 -- both after 10 days.
-SELECT f.outcome, f.expected_deals, f.expected_days_to_close
+SELECT f.outcome, round(f.expected_deals::numeric, 9) AS expected_deals,
+       round(f.expected_days_to_close::numeric, 9) AS expected_days_to_close
 FROM pipe_model_b, pipeline_forecast(m, 'lead', 4) f ORDER BY f.outcome;
 
 -- Model A's period forecast: a continuous-time chain with rates 1/2 a day
@@ -189,7 +190,11 @@ ORDER BY f.outcome;
 CREATE TABLE pipe_model_c AS
 SELECT pipeline_model(deal, '2024-06-01'::timestamptz + day * interval '1 day', stage, ARRAY['won', 'lost']) AS m
 FROM (VALUES (1, 0, 'lead'), (1, 2, 'won'), (2, 1, 'lead'), (2, 3, 'hold')) v(deal, day, stage);
-SELECT f.* FROM pipe_model_c, pipeline_forecast(m, 'lead', 2) f ORDER BY f.outcome NULLS LAST;
-SELECT f.* FROM pipe_model_c, pipeline_forecast(m, 'hold', 5) f ORDER BY f.outcome NULLS LAST;
+SELECT f.outcome, round(f.expected_deals::numeric, 9) AS expected_deals,
+       round(f.expected_days_to_close::numeric, 9) AS expected_days_to_close
+FROM pipe_model_c, pipeline_forecast(m, 'lead', 2) f ORDER BY f.outcome NULLS LAST;
+SELECT f.outcome, round(f.expected_deals::numeric, 9) AS expected_deals,
+       round(f.expected_days_to_close::numeric, 9) AS expected_days_to_close
+FROM pipe_model_c, pipeline_forecast(m, 'hold', 5) f ORDER BY f.outcome NULLS LAST;
 
 -- (Errors are tested with pgTAP in test/pipeline.sql.)
