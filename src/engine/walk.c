@@ -546,7 +546,8 @@ once_end_group(OnceWalk *ow)
 		ow->emask[ow->end - ow->base] = 0;
 		ow->end++;
 	}
-	for (lvl = 0; lvl < ow->cfg->nsteps; lvl++)
+	/* chains exist at reached steps only */
+	for (lvl = 0; lvl < ow->level; lvl++)
 	{
 		OnceGroupLevel *L = &ow->g[lvl];
 		int			i;
