@@ -301,7 +301,8 @@ walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
  * - Within a group, chains are kept with the rows of the group they used.
  *   A chain made here whose start is at or below the latest record of its
  *   step is behind that record (an older chain, before every new one in
- *   the list, in the window whenever it is): it is not made.
+ *   the list, in the window whenever it is): it is not made.  Nor is one
+ *   with the start and the set of rows of an earlier one.
  *
  * The records a step-k event extends from step k-1 are those above the
  * latest record of step k, so every start is looked at once per step over
@@ -315,7 +316,21 @@ typedef struct OnceGroupLevel
 	uint32	   *rows;			/* its rows of this group, step + 1 slots each */
 	int			count;
 	int			cap;
+	/* chains by start and set of rows, once there are ONCE_DEDUP_FROM */
+	uint64	   *hash;			/* of each chain (cap entries) */
+	int32	   *slots;			/* chain index + 1, 0 = free */
+	int			nslots;			/* 0: not looking for duplicates */
+	int			slots_cap;
 } OnceGroupLevel;
+
+/*
+ * Two chains of a step with the same start and the same rows (used for
+ * different steps) behave alike from then on, and the later one is behind
+ * the earlier in every list: it is not kept.  Many rows of one time that
+ * each match several steps would otherwise make every ordering of them.
+ * Looked for once a step has this many chains in a group.
+ */
+#define ONCE_DEDUP_FROM 32
 
 #define ONCE_NO_ROW PG_UINT32_MAX
 
@@ -360,6 +375,103 @@ once_too_many(void)
 			 errmsg("too many strict_once chains at one time")));
 }
 
+static inline uint64
+once_mix(uint64 x)
+{
+	x ^= x >> 33;
+	x *= UINT64CONST(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+/* A hash of a chain's start and set of rows (the order of the rows aside). */
+static uint64
+once_chain_hash(int64 start, const uint32 *rows, int stride)
+{
+	uint64		h = once_mix((uint64) start);
+	int			i;
+
+	for (i = 0; i < stride; i++)
+		if (rows[i] != ONCE_NO_ROW)
+			h += once_mix((uint64) rows[i] + UINT64CONST(0x9e3779b97f4a7c15));
+	return h;
+}
+
+static int
+once_row_cmp(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static bool
+once_same_rows(const uint32 *a, const uint32 *b, int stride)
+{
+	uint32		x[FUNNEL_MAX_STEPS];
+	uint32		y[FUNNEL_MAX_STEPS];
+
+	memcpy(x, a, sizeof(uint32) * stride);
+	memcpy(y, b, sizeof(uint32) * stride);
+	qsort(x, stride, sizeof(uint32), once_row_cmp);
+	qsort(y, stride, sizeof(uint32), once_row_cmp);
+	return memcmp(x, y, sizeof(uint32) * stride) == 0;
+}
+
+/*
+ * Put chain c of level lvl in its table; false if an earlier chain has the
+ * same start and rows (then c is not added).
+ */
+static bool
+once_hash_insert(OnceGroupLevel *L, int lvl, int c)
+{
+	int			stride = lvl + 1;
+	uint64		h = L->hash[c];
+	int			mask = L->nslots - 1;
+	int			i;
+
+	for (i = (int) (h & mask); L->slots[i] != 0; i = (i + 1) & mask)
+	{
+		int			o = L->slots[i] - 1;
+
+		if (L->hash[o] == h && L->start[o] == L->start[c] &&
+			once_same_rows(&L->rows[(Size) o * stride], &L->rows[(Size) c * stride], stride))
+			return false;
+	}
+	L->slots[i] = c + 1;
+	return true;
+}
+
+/* (Re)build the table of level lvl with room for twice its chains. */
+static void
+once_hash_build(OnceWalk *ow, OnceGroupLevel *L, int lvl)
+{
+	int			nslots = 64;
+	int			c;
+
+	while (nslots < L->count * 4)
+	{
+		if (nslots > PG_INT32_MAX / 4)
+			once_too_many();
+		nslots *= 2;
+	}
+	if (nslots > L->slots_cap)
+	{
+		if (L->slots)
+			pfree(L->slots);
+		L->slots = palloc_extended(sizeof(int32) * nslots, MCXT_ALLOC_HUGE);
+		once_account(ow, sizeof(int32) * (nslots - L->slots_cap));
+		L->slots_cap = nslots;
+	}
+	memset(L->slots, 0, sizeof(int32) * nslots);
+	L->nslots = nslots;
+	for (c = 0; c < L->count; c++)
+		(void) once_hash_insert(L, lvl, c);
+}
+
 static inline int64
 once_start_time(const OnceWalk *ow, int64 idx)
 {
@@ -386,13 +498,15 @@ once_append(OnceWalk *ow, int lvl, int64 start, const uint32 *prev_rows, uint32 
 		{
 			L->start = palloc(sizeof(int64) * newcap);
 			L->rows = palloc_extended(sizeof(uint32) * stride * newcap, MCXT_ALLOC_HUGE);
+			L->hash = palloc(sizeof(uint64) * newcap);
 		}
 		else
 		{
 			L->start = repalloc_huge(L->start, sizeof(int64) * newcap);
 			L->rows = repalloc_huge(L->rows, sizeof(uint32) * stride * newcap);
+			L->hash = repalloc_huge(L->hash, sizeof(uint64) * newcap);
 		}
-		once_account(ow, (Size) (newcap - L->cap) * (sizeof(int64) + sizeof(uint32) * stride));
+		once_account(ow, (Size) (newcap - L->cap) * (2 * sizeof(int64) + sizeof(uint32) * stride));
 		L->cap = newcap;
 	}
 	L->start[L->count] = start;
@@ -400,7 +514,22 @@ once_append(OnceWalk *ow, int lvl, int64 start, const uint32 *prev_rows, uint32 
 	for (i = 0; i + 1 < stride; i++)
 		rows[i] = prev_rows ? prev_rows[i] : ONCE_NO_ROW;
 	rows[stride - 1] = row;
-	L->count++;
+	L->hash[L->count] = once_chain_hash(start, rows, (int) stride);
+	if (L->nslots > 0)
+	{
+		/* a chain like an earlier one adds nothing (and reaches nothing new) */
+		if (!once_hash_insert(L, lvl, L->count))
+			return;
+		L->count++;
+		if (L->count * 2 > L->nslots)
+			once_hash_build(ow, L, lvl);
+	}
+	else
+	{
+		L->count++;
+		if (L->count >= ONCE_DEDUP_FROM && lvl > 0)
+			once_hash_build(ow, L, lvl);
+	}
 	ow->reached[lvl] = true;
 	if (ow->level < lvl + 1)
 	{
@@ -559,6 +688,7 @@ once_end_group(OnceWalk *ow)
 				ow->emask[L->start[i] - ow->base] |= (uint64) 1 << lvl;
 			}
 		L->count = 0;
+		L->nslots = 0;
 	}
 	ow->older_step = 0;
 }
@@ -618,7 +748,10 @@ once_walk(const FunnelConfig *cfg, const FunnelEvent *ev, int n, Size held,
 		{
 			pfree(ow.g[lvl].start);
 			pfree(ow.g[lvl].rows);
+			pfree(ow.g[lvl].hash);
 		}
+		if (ow.g[lvl].slots)
+			pfree(ow.g[lvl].slots);
 	}
 	if (ow.ets)
 	{
