@@ -1267,12 +1267,12 @@ retention_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("retention conditions must not be a NULL array")));
+				 errmsg("conditions must not be a NULL array")));
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("retention conditions must be a one-dimensional array")));
+				 errmsg("conditions must be a one-dimensional array")));
 	deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &enulls, &n);
 	/* no condition is an invalid argument; more than 32 the state's limit */
 	if (n < 1)
