@@ -6,8 +6,9 @@
 -- funnel_conversion but 22023 in funnel_cost_report.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(24);
+SELECT plan(62);
 SET LOCAL timezone = 'UTC';
+SET LOCAL datestyle = 'ISO, YMD';
 
 -- The error a statement raises, as 'SQLSTATE: message'.
 CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -183,6 +184,73 @@ SELECT is(pg_temp.error_of($$SELECT attribution_svg(ARRAY[]::attribution_summary
           '22023: at least one attribution summary is required', 'attribution_svg: no summary');
 SELECT is(pg_temp.error_of($$SELECT * FROM funnel_cost_report('{10,5}', -1)$$),
           '22023: spend must be a finite non-negative amount, not -1', 'funnel_cost_report: negative spend');
+
+-- ---------------------------------------------------------------------------
+-- every message changed in 1.1 that SQL can reach, as doc/errors.md gives it
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.detail_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE d text;
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+  RETURN d;
+END $$;
+CREATE TEMP TABLE changed (q text, want text);
+INSERT INTO changed VALUES
+  ($$SELECT funnel_chart(s, ARRAY['a', NULL]) FROM sums$$, '22004: the name of step 2 must not be NULL'),
+  ($$SELECT funnel_chart(s, NULL, NULL) FROM sums$$, '22004: chart width must not be NULL'),
+  ($$SELECT funnel_svg(s, ARRAY[['a'], ['b']]) FROM sums$$, '2202E: step names must be a one-dimensional array'),
+  ($$SELECT cac_payback_months(-1, 10, 0.5)$$, '22023: cac must be a finite non-negative amount, not -1'),
+  ($$SELECT cac_payback_months(1, -10, 0.5)$$, '22023: monthly revenue per customer must be a finite non-negative amount, not -10'),
+  ($$SELECT retention(VARIADIC NULL::boolean[])$$, '22004: conditions must not be a NULL array'),
+  ($$SELECT retention(VARIADIC '{{true},{false}}'::boolean[])$$, '2202E: conditions must be a one-dimensional array'),
+  ($$SELECT retention(VARIADIC CASE WHEN e = 1 THEN ARRAY[true] ELSE ARRAY[true, false] END) FROM (VALUES (1), (2)) v(e)$$,
+   '22023: number of retention conditions differs between rows of one group (1 and 2)'),
+  ($$SELECT cohort_retention(e, ts, p) FROM ev, (VALUES ('month'), ('week')) v(p)$$,
+   '22023: cohort period and periods must be the same for every row of a group'),
+  ($$SELECT cohort_retention(e, ts, 'fortnight') FROM ev$$, '22023: unrecognized cohort period "fortnight"'),
+  ($$SELECT customer_rfm(ts, 1, NULL) FROM ev$$, '22004: observation_end must not be NULL'),
+  ($$SELECT customer_rfm(ts, 1, '2024-02-01', NULL) FROM ev$$, '22004: time_unit must not be NULL'),
+  ($$SELECT customer_rfm(ts, 1, '2024-02-01', u) FROM ev, (VALUES ('1 day'::interval), ('2 days')) v(u)$$,
+   '22023: time_unit must be the same for every row of a group'),
+  ($$SELECT customer_rfm(ts, 1, '2024-02-01', '-1 day') FROM ev$$, '22023: time_unit must be a positive interval'),
+  ($$SELECT customer_rfm(ts, 1, '2023-01-01') FROM ev$$,
+   '22023: observation end 2023-01-01 00:00:00+00 is before the customer''s first purchase'),
+  ($$SELECT sbg_fit('{{1000,900}}')$$, '2202E: survivor counts must be a one-dimensional array'),
+  ($$SELECT sbg_fit('{1000,NULL,800}')$$, '22004: survivor count 2 must not be NULL'),
+  ($$SELECT sbg_fit('{1000}')$$, '22023: sBG fit needs the cohort size and at least one later survivor count'),
+  ($$SELECT sbg_fit('{0,0,0}')$$, '22023: cohort size (the first survivor count) must be positive, not 0'),
+  ($$SELECT sbg_fit('{1000,900,950}')$$, '22023: survivor counts must not be negative or increase'),
+  ($$SELECT sbg_expected_remaining_lifetime(ROW(1, 1, 0, 2, 1000)::sbg_model, 1, 1e-9)$$,
+   '22003: discount rate 1e-09 is too small to sum the expected remaining lifetime'),
+  ($$SELECT ltv(e, ts, 1, NULL) FROM ev$$, '22004: horizon must not be NULL'),
+  ($$SELECT ltv(e, ts, 1, '1 year', NULL) FROM ev$$, '22004: discount_rate must not be NULL'),
+  ($$SELECT ltv(e, ts, 1, '-1 day') FROM ev$$, '22023: horizon must be a positive interval'),
+  ($$SELECT ltv(e, ts, 1, '2000 years') FROM ev$$, '22023: horizon must be between 0 and 12000 months, not 24000'),
+  ($$SELECT ltv(e, ts, 1, h) FROM ev, (VALUES ('1 year'::interval), ('2 years')) v(h)$$,
+   '22023: horizon and discount_rate must be the same for every row of a group'),
+  ($$SELECT pipeline_model(e, ts, name, NULL) FROM ev$$, '22004: terminal stages must not be NULL'),
+  ($$SELECT pipeline_model(e, ts, name, ARRAY[]::text[]) FROM ev$$, '22023: at least one terminal stage is required'),
+  ($$SELECT pipeline_model(e, ts, name, ARRAY[NULL]::text[]) FROM ev$$, '22004: terminal stages must not contain NULL'),
+  ($$SELECT pipeline_model(e, ts, name, ARRAY[['b']]) FROM ev$$, '2202E: terminal stages must be a one-dimensional array'),
+  ($$SELECT pipeline_model(1, now(), 's' || g, ARRAY['won']) FROM generate_series(1, 1001) g$$,
+   '54000: a pipeline model cannot have more than 1000 stages'),
+  ($$SELECT pipeline_model(1, now(), 'a', ARRAY(SELECT 's' || g FROM generate_series(1, 1001) g))$$,
+   '54000: a pipeline model cannot have more than 1000 stages'),
+  ($$SELECT attribution('U-shaped', 1, now(), 'a', NULL)$$, '22023: unrecognized attribution model "U-shaped"');
+SELECT is(pg_temp.error_of(q), want, q) FROM changed;
+
+SELECT is(pg_temp.detail_of($$SELECT sbg_fit('{1000}')$$), '1 survivor count was given.', 'sBG: the count given, as DETAIL');
+SELECT is(pg_temp.detail_of($$SELECT sbg_fit('{1000,900,950}')$$), 'Period 2 has 950 survivors after 900.',
+          'sBG: the offending period, as DETAIL');
+SELECT is(pg_temp.detail_of($$SELECT retention(VARIADIC array_fill(true, ARRAY[33]))$$), '33 conditions were given.',
+          'retention: the number of conditions, as DETAIL');
+SELECT is(pg_temp.detail_of($$SELECT funnel_conversion(array_fill(1::bigint, ARRAY[65]))$$), '65 steps were given.',
+          'funnel: the number of steps, as DETAIL');
+SELECT is(pg_temp.detail_of($$SELECT * FROM attribution_bar_chart(ARRAY[(SELECT a FROM attr)], 0)$$),
+          'The chart needs a width from 1 to 1000 characters.', 'attribution_bar_chart: the allowed widths, as DETAIL');
 
 SELECT * FROM finish();
 ROLLBACK;
