@@ -21,18 +21,18 @@ END $$;
 SELECT throws_ok($$SELECT 'yesterday-ish {1}'::funnel_event$$, '22P02',
     'invalid input syntax for type funnel_event: "yesterday-ish {1}"', 'not a timestamp');
 SELECT is(pg_temp.detail_of($$SELECT 'yesterday-ish {1}'::funnel_event$$),
-    'The timestamp "yesterday-ish " is not valid: invalid input syntax for type timestamp with time zone',
+    'The timestamp "yesterday-ish " is not valid: invalid input syntax for type timestamp with time zone.',
     'detail: syntax');
 SELECT throws_ok($$SELECT '2024-02-30 10:00 {1}'::funnel_event$$, '22P02',
     'invalid input syntax for type funnel_event: "2024-02-30 10:00 {1}"', 'February 30');
 SELECT is(pg_temp.detail_of($$SELECT '2024-02-30 10:00 {1}'::funnel_event$$),
-    'The timestamp "2024-02-30 10:00 " is not valid: date/time field value out of range',
+    'The timestamp "2024-02-30 10:00 " is not valid: date/time field value out of range.',
     'detail: field out of range');
 SELECT is(pg_temp.detail_of($$SELECT '2024-03-01 10:00+99 {1}'::funnel_event$$),
-    'The timestamp "2024-03-01 10:00+99 " is not valid: time zone displacement out of range',
+    'The timestamp "2024-03-01 10:00+99 " is not valid: time zone displacement out of range.',
     'detail: time zone displacement');
 SELECT is(pg_temp.detail_of($$SELECT '20000000-03-01 {1}'::funnel_event$$),
-    'The timestamp "20000000-03-01 " is not valid: timestamp out of range',
+    'The timestamp "20000000-03-01 " is not valid: timestamp out of range.',
     'detail: beyond the timestamp range');
 -- PostgreSQL's own error, raised inside its date parser, is not rewritten
 -- (catching it without a subtransaction would be unsafe)

@@ -262,7 +262,7 @@ read_terminal(FunctionCallInfo fcinfo)
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("pipeline_model terminal stages must not be NULL"),
+				 errmsg("terminal stages must not be NULL"),
 				 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
 	arr = PG_GETARG_ARRAYTYPE_P(4);
 	if (c->term_raw == NULL || VARSIZE(arr) != VARSIZE(c->term_raw) ||
@@ -278,12 +278,12 @@ read_terminal(FunctionCallInfo fcinfo)
 		if (ARR_NDIM(arr) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("pipeline_model terminal stages must be a one-dimensional array")));
+					 errmsg("terminal stages must be a one-dimensional array")));
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		if (n == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("pipeline_model needs at least one terminal stage"),
+					 errmsg("at least one terminal stage is required"),
 					 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		c->terms = palloc(sizeof(char *) * n);
@@ -297,7 +297,7 @@ read_terminal(FunctionCallInfo fcinfo)
 			if (nulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("pipeline_model terminal stages must not contain NULL")));
+						 errmsg("terminal stages must not contain NULL")));
 			t = DatumGetTextPP(elems[i]);
 			for (j = 0; j < c->nterm; j++)
 				if (c->termlens[j] == (int) VARSIZE_ANY_EXHDR(t) &&
@@ -312,7 +312,7 @@ read_terminal(FunctionCallInfo fcinfo)
 		if (c->nterm > PIPE_MAX_STAGES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("pipeline_model takes at most %d stages", PIPE_MAX_STAGES)));
+					 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
 		if (c->term_raw)
 			pfree(c->term_raw);
 		c->term_raw = palloc(VARSIZE(arr));
@@ -337,7 +337,7 @@ check_same_terminal(const PipeState *st, const PipeCache *c)
 differ:
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
+			 errmsg("terminal stages must be the same for every row of a group")));
 }
 
 /*
@@ -364,7 +364,7 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 		if (!OidIsValid(typid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the entity type of pipeline_model")));
+					 errmsg("could not determine the data type of the entity argument")));
 		st = MemoryContextAllocZero(cxt, sizeof(PipeState));
 		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
 		for (i = 0; i < c->nterm; i++)
@@ -382,7 +382,7 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 	if (st->log->nnames > PIPE_MAX_STAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("pipeline_model takes at most %d distinct stages", PIPE_MAX_STAGES)));
+				 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
 	jlog_add(st->log, jlog_entity(st->log, PG_GETARG_DATUM(1)), ts, code);
 	PG_RETURN_POINTER(st);
 }
@@ -424,7 +424,7 @@ pipeline_model_combine(PG_FUNCTION_ARGS)
 		if (!same)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
+					 errmsg("terminal stages must be the same for every row of a group")));
 	}
 	jlog_merge(a->log, b->log);
 	PG_RETURN_POINTER(a);
@@ -1014,7 +1014,7 @@ stage_or_error(const PipeSummary *s, text *name)
 			appendStringInfo(&buf, "%s%s", j ? ", " : "", s->stages[j].name);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown pipeline stage \"%s\"", text_to_cstring(name)),
+				 errmsg("unrecognized pipeline stage \"%s\"", text_to_cstring(name)),
 				 errhint("The model's stages are: %s.", buf.data)));
 	}
 	return i;
