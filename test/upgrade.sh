@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Upgrade test: a database made with release 1.0 and updated with
+# ALTER EXTENSION funnel UPDATE is a fresh install of the current version,
+# with its data intact.  Starts its own cluster (test/tools/own_cluster.sh)
+# from the binaries of $PG_CONFIG and expects the extension installed there
+# (make install).  Checks, each printed as "ok" or "FAILED":
+#   catalog  the catalog listing of every extension member
+#            (test/upgrade/catalog.sql) after the update equals that of a
+#            fresh install in another database;
+#   data     values of every stored type, the accessors and reports on them,
+#            btree (amcheck) and hash indexes, index scans and materialized
+#            views (test/upgrade/data.sql, test/upgrade/stored.sql) print the
+#            same before and after the update, and index scans and REFRESH
+#            work after it;
+#   dump     pg_dump -Fc of the updated database restored with pg_restore
+#            into a new database: the same catalog listing and the same data.
+# Exits non-zero when a check fails; the diffs are printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PG_CONFIG=${PG_CONFIG:-pg_config}
+source test/tools/own_cluster.sh
+start_own_cluster
+
+out=$(mktemp -d /tmp/funnel-upgrade.XXXXXX)
+chmod 0755 "$out"
+failed=0
+check() {  # check NAME EXPECTED_FILE ACTUAL_FILE
+  if diff -u "$2" "$3" > "$out/$1.diff"; then
+    echo "upgrade: $1 ok"
+  else
+    echo "upgrade: $1 FAILED"; head -100 "$out/$1.diff"; failed=1
+  fi
+}
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+default=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" funnel.control)
+echo "upgrade: 1.0 -> $default"
+
+# the old release with data in it, read back before the update
+createdb funnel_updated
+psql_q -d funnel_updated -c "CREATE EXTENSION funnel VERSION '1.0'"
+psql_q -d funnel_updated -f test/upgrade/data.sql
+psql_q -d funnel_updated -f test/upgrade/stored.sql > "$out/stored-1.0.txt"
+# the indexes were used (the plans are part of what is compared)
+for ix in stored_events_btree stored_events_hash; do
+  grep -q "Index.* Scan using $ix" "$out/stored-1.0.txt" || { echo "upgrade: no index scan on $ix"; failed=1; }
+done
+
+psql_q -d funnel_updated -c "ALTER EXTENSION funnel UPDATE"
+version=$(psql -X -At -d funnel_updated -c "SELECT extversion FROM pg_extension WHERE extname = 'funnel'")
+[ "$version" = "$default" ] || { echo "upgrade: updated to $version, not $default"; failed=1; }
+
+# (a) the objects: updated = fresh install
+createdb funnel_fresh
+psql_q -d funnel_fresh -c "CREATE EXTENSION funnel"
+psql_q -d funnel_fresh -f test/upgrade/catalog.sql > "$out/catalog-fresh.txt"
+psql_q -d funnel_updated -f test/upgrade/catalog.sql > "$out/catalog-updated.txt"
+[ "$(wc -l < "$out/catalog-fresh.txt")" -gt 300 ] || { echo "upgrade: catalog listing too short"; failed=1; }
+check catalog "$out/catalog-fresh.txt" "$out/catalog-updated.txt"
+
+# (b) the data: the same before and after the update
+psql_q -d funnel_updated -f test/upgrade/stored.sql > "$out/stored-updated.txt"
+check data "$out/stored-1.0.txt" "$out/stored-updated.txt"
+
+# (c) dump and restore of the updated database
+pg_dump -Fc -d funnel_updated -f "$out/updated.dump"
+createdb funnel_restored
+pg_restore --exit-on-error -d funnel_restored "$out/updated.dump"
+psql_q -d funnel_restored -f test/upgrade/catalog.sql > "$out/catalog-restored.txt"
+psql_q -d funnel_restored -f test/upgrade/stored.sql > "$out/stored-restored.txt"
+cat "$out/catalog-updated.txt" "$out/stored-updated.txt" > "$out/dump-expected.txt"
+cat "$out/catalog-restored.txt" "$out/stored-restored.txt" > "$out/dump-actual.txt"
+check dump "$out/dump-expected.txt" "$out/dump-actual.txt"
+
+if [ -n "${FUNNEL_UPGRADE_KEEP:-}" ]; then echo "upgrade: outputs kept in $out"; else rm -rf "$out"; fi
+exit $failed
