@@ -25,7 +25,8 @@
 #   - no plant was ever called (sequence, log table, WARNING) in any database;
 #   - no role gained an attribute or a membership;
 #   - the extension installs into a schema named "p%s" and its functions run.
-# Exits non-zero when a check fails.
+# Exits non-zero when a check fails.  The last line is "N passed, M failed"
+# (test/run.sh counts the checks from it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PG_CONFIG=${PG_CONFIG:-pg_config}
@@ -34,9 +35,10 @@ start_own_cluster
 
 out=$(mktemp -d /tmp/funnel-security.XXXXXX)
 chmod 0777 "$out"
+passed=0
 failed=0
-ok() { echo "security: $1 ok"; }
-fail() { echo "security: $1 FAILED"; [ $# -gt 1 ] && printf '%s\n' "$2" | head -60; failed=1; }
+ok() { echo "security: $1 ok"; passed=$((passed + 1)); }
+fail() { echo "security: $1 FAILED"; [ $# -gt 1 ] && printf '%s\n' "$2" | head -60; failed=$((failed + 1)); }
 # the test's own queries never see the attackers' schemas
 export PGOPTIONS='-c search_path=pg_catalog,pg_temp'
 sq() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
@@ -180,5 +182,6 @@ res=$(printf '%s\n' \
 if [ "$res" = "$(printf '8.0000000000000000\n{1,0.4,0.5}\n3')" ]; then ok 'schema "p%s"'
 else fail 'schema "p%s"' "$res"; fi
 
-[ "$failed" = 0 ] && rm -rf "$out" || echo "security: outputs kept in $out"
-exit $failed
+if [ "$failed" = 0 ]; then rm -rf "$out"; else echo "security: outputs kept in $out"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -14,7 +14,8 @@
 #            work after it;
 #   dump     pg_dump -Fc of the updated database restored with pg_restore
 #            into a new database: the same catalog listing and the same data.
-# Exits non-zero when a check fails; the diffs are printed.
+# Exits non-zero when a check fails; the diffs are printed.  The last line
+# is "N passed, M failed" (test/run.sh counts the checks from it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PG_CONFIG=${PG_CONFIG:-pg_config}
@@ -23,13 +24,13 @@ start_own_cluster
 
 out=$(mktemp -d /tmp/funnel-upgrade.XXXXXX)
 chmod 0755 "$out"
+passed=0
 failed=0
+ok() { echo "upgrade: $1 ok"; passed=$((passed + 1)); }
+fail() { echo "upgrade: $1 FAILED"; failed=$((failed + 1)); }
 check() {  # check NAME EXPECTED_FILE ACTUAL_FILE
-  if diff -u "$2" "$3" > "$out/$1.diff"; then
-    echo "upgrade: $1 ok"
-  else
-    echo "upgrade: $1 FAILED"; head -100 "$out/$1.diff"; failed=1
-  fi
+  if diff -u "$2" "$3" > "$out/$1.diff"; then ok "$1"
+  else fail "$1"; head -100 "$out/$1.diff"; fi
 }
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
@@ -43,19 +44,21 @@ psql_q -d funnel_updated -f test/upgrade/data.sql
 psql_q -d funnel_updated -f test/upgrade/stored.sql > "$out/stored-1.0.txt"
 # the indexes were used (the plans are part of what is compared)
 for ix in stored_events_btree stored_events_hash; do
-  grep -q "Index.* Scan using $ix" "$out/stored-1.0.txt" || { echo "upgrade: no index scan on $ix"; failed=1; }
+  if grep -q "Index.* Scan using $ix" "$out/stored-1.0.txt"; then ok "index scan on $ix"
+  else fail "index scan on $ix"; fi
 done
 
 psql_q -d funnel_updated -c "ALTER EXTENSION funnel UPDATE"
 version=$(psql -X -At -d funnel_updated -c "SELECT extversion FROM pg_extension WHERE extname = 'funnel'")
-[ "$version" = "$default" ] || { echo "upgrade: updated to $version, not $default"; failed=1; }
+if [ "$version" = "$default" ]; then ok "updated to $default"; else fail "updated to $default (not $version)"; fi
 
 # (a) the objects: updated = fresh install
 createdb funnel_fresh
 psql_q -d funnel_fresh -c "CREATE EXTENSION funnel"
 psql_q -d funnel_fresh -f test/upgrade/catalog.sql > "$out/catalog-fresh.txt"
 psql_q -d funnel_updated -f test/upgrade/catalog.sql > "$out/catalog-updated.txt"
-[ "$(wc -l < "$out/catalog-fresh.txt")" -gt 300 ] || { echo "upgrade: catalog listing too short"; failed=1; }
+lines=$(wc -l < "$out/catalog-fresh.txt")
+if [ "$lines" -gt 300 ]; then ok "catalog listing of $lines objects"; else fail "catalog listing of $lines objects"; fi
 check catalog "$out/catalog-fresh.txt" "$out/catalog-updated.txt"
 
 # (b) the data: the same before and after the update
@@ -73,4 +76,5 @@ cat "$out/catalog-restored.txt" "$out/stored-restored.txt" > "$out/dump-actual.t
 check dump "$out/dump-expected.txt" "$out/dump-actual.txt"
 
 if [ -n "${FUNNEL_UPGRADE_KEEP:-}" ]; then echo "upgrade: outputs kept in $out"; else rm -rf "$out"; fi
-exit $failed
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
