@@ -106,3 +106,18 @@ SELECT pg_catalog.concat_ws(' | ', pg_catalog.pg_describe_object(d.classid, d.ob
           FROM pg_catalog.pg_init_privs i WHERE i.classoid = d.classid AND i.objoid = d.objid))
   FROM detail d
  ORDER BY 1;
+-- functions, operators, operator classes and families and base or domain
+-- types in the extension's schema that belong to no extension: an update that
+-- left something behind (ALTER EXTENSION ... DROP) shows here
+SELECT 'not a member: ' || pg_catalog.pg_describe_object(o.classid, o.objid, 0)
+  FROM (SELECT 'pg_catalog.pg_proc'::regclass AS classid, p.oid AS objid, p.pronamespace AS nsp FROM pg_catalog.pg_proc p
+        UNION ALL SELECT 'pg_catalog.pg_operator'::regclass, o.oid, o.oprnamespace FROM pg_catalog.pg_operator o
+        UNION ALL SELECT 'pg_catalog.pg_opclass'::regclass, c.oid, c.opcnamespace FROM pg_catalog.pg_opclass c
+        UNION ALL SELECT 'pg_catalog.pg_opfamily'::regclass, f.oid, f.opfnamespace FROM pg_catalog.pg_opfamily f
+        UNION ALL SELECT 'pg_catalog.pg_type'::regclass, t.oid, t.typnamespace FROM pg_catalog.pg_type t
+                   WHERE t.typtype IN ('b', 'd', 'e', 'r', 'm') AND t.typrelid = 0
+                     AND NOT EXISTS (SELECT FROM pg_catalog.pg_type e WHERE e.oid = t.typelem AND e.typrelid <> 0)) o
+ WHERE o.nsp = (SELECT extnamespace FROM pg_catalog.pg_extension WHERE extname = 'funnel')
+   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                    WHERE d.classid = o.classid AND d.objid = o.objid AND d.deptype = 'e')
+ ORDER BY 1;
