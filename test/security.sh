@@ -24,6 +24,8 @@
 #   - every SQL and PL/pgSQL member has a call in test/security/calls.sql;
 #   - no plant was ever called (sequence, log table, WARNING) in any database;
 #   - no role gained an attribute or a membership;
+#   - the installer (owner of the extension, not of its members) cannot drop,
+#     replace or alter a member;
 #   - the extension installs into a schema named "p%s" and its functions run.
 # Exits non-zero when a check fails.  The last line is "N passed, M failed"
 # (test/run.sh counts the checks from it).
@@ -122,6 +124,17 @@ install() {
       fail "$name: ALTER EXTENSION UPDATE as $who" "$(cat "$log")"; return
     fi
   fi
+  # the installer owns the extension, not its members: it cannot change them
+  local f="$schema.cac_payback_months(numeric, numeric, numeric)" stmt changed=""
+  for stmt in "ALTER EXTENSION funnel DROP FUNCTION $f" "DROP FUNCTION $f" \
+              "CREATE OR REPLACE FUNCTION $f RETURNS numeric LANGUAGE sql AS 'SELECT 1'" \
+              "ALTER FUNCTION $f OWNER TO $who" "ALTER FUNCTION $f SET search_path = public" \
+              "ALTER TYPE $schema.funnel_event OWNER TO $who"; do
+    PGOPTIONS= psql -X -q -U "$who" -d "$db" -c "$stmt" >/dev/null 2>&1 && changed="$changed
+$stmt"
+  done
+  if [ -z "$changed" ]; then ok "$name: $who cannot change the extension's objects"
+  else fail "$name: $who cannot change the extension's objects (these worked)" "$changed"; fi
   # settings of every SQL and PL/pgSQL member
   local bad
   bad=$(val -d "$db" -c "SELECT p.oid::regprocedure, p.proconfig FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
