@@ -69,9 +69,7 @@ updatable=$(val -c "SELECT source FROM pg_extension_update_paths('funnel') WHERE
 echo "security: versions $(echo $versions), updates to $default from: $(echo $updatable)"
 
 sq -c "CREATE ROLE eve LOGIN" -c "CREATE ROLE mallory LOGIN"
-sq -f - <<'SQL'
-CREATE DATABASE plants OWNER postgres;
-SQL
+createdb plants
 sq -d plants -c "GRANT CREATE ON DATABASE plants TO eve" -c "GRANT CREATE ON SCHEMA public TO eve, mallory"
 val -c "$roles_query" > "$out/roles-before.txt"
 
@@ -84,6 +82,11 @@ for v in $versions; do
     -v fs="$(sed -n 's/^fs|//p' "$out/values-$v.txt")" -v cm="$(sed -n 's/^cm|//p' "$out/values-$v.txt")" \
     -v attrs="$(sed -n 's/^attrs|//p' "$out/values-$v.txt")" -f test/security/calls.sql > "$out/calls-clean-$v.txt" 2>&1 \
     || fail "calls in a clean database (version $v)" "$(tail -5 "$out/calls-clean-$v.txt")"
+  # every call answers something (a section "call ..." with rows under it)
+  empty=$(awk '/^call / { if (name != "" && rows == 0) print name; name = $0; rows = 0; next }
+               { rows++ } END { if (name != "" && rows == 0) print name }' "$out/calls-clean-$v.txt")
+  if [ -z "$empty" ]; then ok "every call answers in a clean database (version $v)"
+  else fail "every call answers in a clean database (version $v)" "$empty"; fi
   val -d "clean_$v" -c "SELECT DISTINCT m[1] FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
       JOIN pg_language l ON l.oid = p.prolang,
       regexp_matches(p.prosrc, '([A-Za-z_][A-Za-z0-9_]*)\s*\(', 'g') m
