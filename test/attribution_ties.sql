@@ -32,11 +32,12 @@ INSERT INTO tp VALUES (1, pg_temp.d(0), 'A', NULL), (1, pg_temp.d(0), 'B', NULL)
 CREATE TEMP TABLE renamed AS SELECT '{"A": "zz", "B": "aa", "C": "mm", "D": "00"}'::jsonb AS map;
 
 SELECT is(pg_temp.credit(attribution('first_touch', e, ts, ch, v)),
-          ARRAY['A:' || round(1.0, 9) || ':' || round(15.0, 6), 'B:' || round(1.0, 9) || ':' || round(15.0, 6)],
+          ARRAY['A:' || round(1.0, 9) || ':' || round(15.0, 6), 'B:' || round(1.0, 9) || ':' || round(15.0, 6),
+                'C:' || round(0.0, 9) || ':' || round(0.0, 6), 'D:' || round(0.0, 9) || ':' || round(0.0, 6)],
           'first_touch: tied first touchpoints share the credit') FROM tp;
 SELECT is(pg_temp.credit(attribution('last_touch', e, ts, ch, v)),
           ARRAY['A:' || round(0.5, 9) || ':' || round(5.0, 6), 'B:' || round(0.5, 9) || ':' || round(5.0, 6),
-                'D:' || round(1.0, 9) || ':' || round(20.0, 6)],
+                'C:' || round(0.0, 9) || ':' || round(0.0, 6), 'D:' || round(1.0, 9) || ':' || round(20.0, 6)],
           'last_touch: tied last touchpoints share the credit') FROM tp;
 SELECT is(pg_temp.credit(attribution('position_based', e, ts, ch, v)),
           ARRAY['A:' || round(0.7, 9) || ':' || round(9.0, 6), 'B:' || round(0.7, 9) || ':' || round(9.0, 6),
