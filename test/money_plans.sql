@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(13);
+SELECT plan(16);
 
 CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE j json;
@@ -98,6 +98,17 @@ SELECT is((SELECT (r).monetary_value FROM par_rfm),
           'customer_rfm in a parallel plan: the exact sum');
 SELECT is((SELECT (r).revenue FROM par_ltv), (SELECT sum(amount)::float8 FROM orders3),
           'ltv_report in a parallel plan: the exact sum');
+
+-- amounts are summed in billionths: a tenth decimal rounds half up, and
+-- up to 20 digits before the point are exact
+SELECT is((SELECT (ltv_report(c, ts, a)).revenue FROM (VALUES (1, timestamptz '2024-01-01', 0.0000000004),
+              (2, '2024-01-02', 0.0000000005), (3, '2024-01-03', 0.00000000149)) v(c, ts, a)),
+          0.000000002::float8, 'ltv_report: amounts rounded to the ninth decimal, half up');
+SELECT is((SELECT (ltv_report(c, ts, a)).revenue FROM (VALUES (1, timestamptz '2024-01-01', 99999999999999999999.999999999),
+              (2, '2024-01-02', 0.000000001)) v(c, ts, a)),
+          100000000000000000000::float8, 'ltv_report: 20 digits before the point');
+SELECT throws_ok($$SELECT customer_rfm(ts, 100000000000000000000, ts) FROM (VALUES (timestamptz '2024-01-01')) v(ts)$$,
+                 '22003', 'purchase amount is too large', 'an amount of 21 digits is refused');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(15);
+SELECT plan(17);
 
 CREATE FUNCTION pg_temp.d(n numeric) RETURNS timestamptz LANGUAGE sql AS
     $$ SELECT timestamptz '2024-01-01 00:00+00' + n * interval '1 day' $$;
@@ -144,6 +144,33 @@ SELECT is(pg_temp.report(pipeline_model(deal, ts, stage, ARRAY['won'])),
           'pipeline_report: transitions, not deals')
 FROM (VALUES (1, pg_temp.d(0), 'lead'), (1, pg_temp.d(1), 'qualified'), (1, pg_temp.d(2), 'lead'),
              (1, pg_temp.d(3), 'qualified'), (1, pg_temp.d(4), 'won')) h(deal, ts, stage);
+
+-- the pipeline order through parallel plans (serialised with the state)
+CREATE TABLE hbig AS
+SELECT d::bigint AS deal, pg_temp.d(d % 200 + k / 2) AS ts,
+       CASE WHEN k = 0 THEN 'lead' WHEN k = 1 THEN 'qualified' WHEN d % 3 = 0 THEN 'lost'
+            WHEN d % 3 = 1 THEN 'proposal' ELSE 'won' END AS stage
+FROM generate_series(1, 30000) d, generate_series(0, 2) k;
+ANALYZE hbig;
+CREATE TEMP TABLE serial_p AS
+SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost'], ARRAY['lead', 'qualified', 'proposal'])::text AS t FROM hbig;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL parallel_leader_participation = off;
+CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+    RETURN j::text;
+END $$;
+SELECT ok(pg_temp.plan($$SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost'], ARRAY['lead', 'qualified', 'proposal']) FROM hbig$$)
+          LIKE '%"Partial Mode": "Partial"%', 'the parallel plan has a partial aggregate');
+CREATE TEMP TABLE par_p AS
+SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost'], ARRAY['lead', 'qualified', 'proposal'])::text AS t FROM hbig;
+SELECT is((SELECT t FROM par_p), (SELECT t FROM serial_p), 'with a pipeline order, parallel and serial plans give the same model');
+RESET max_parallel_workers_per_gather;
 
 SELECT * FROM finish();
 ROLLBACK;
