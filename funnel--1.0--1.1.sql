@@ -28,6 +28,8 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
     DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
 
+COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
+
 DROP FUNCTION @extschema@.pipeline_report(pipeline_summary);
 CREATE FUNCTION @extschema@.pipeline_report(model @extschema@.pipeline_summary)
     RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,

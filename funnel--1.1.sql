@@ -1862,7 +1862,7 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
     SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
     COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
     DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
-COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal';
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
 CREATE FUNCTION pipeline_report(model pipeline_summary)
     RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
