@@ -32,10 +32,12 @@
  *
  * Plans.  The final function walks the entities in an order of their own
  * (their hash under the type's hash opclass, then their bytes), not in the
- * order the rows arrived in, and sums credit with compensation (Neumaier):
- * serial and parallel plans give the same summary, to the last bit.
- * Conversion values are carried as double precision (15 significant
- * digits are kept exactly).
+ * order the rows arrived in; credited conversions are summed with
+ * compensation (Neumaier) and values exactly, in billionths
+ * (common/money.c): serial and parallel plans give the same summary, to
+ * the last bit.  Conversion values are carried as double precision, so a
+ * value below 4.5 million with at most 9 decimals is summed exactly; values
+ * must be below 1e20 in absolute value.
  *
  * Markov.  A first-order chain over the states (start), the channels,
  * (conversion) and (null) is estimated from the journeys that have at least
@@ -56,6 +58,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
+#include "common/money.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
 #include "engine/journey_log.h"
@@ -75,6 +78,8 @@
 #define ATTR_MARKOV_MAX_CHANNELS 2000
 #define ATTR_DEFAULT_HALF_LIFE	(7 * USECS_PER_DAY)
 #define ATTR_DEFAULT_LOOKBACK	(30 * USECS_PER_DAY)
+#define ATTR_MAX_VALUE			1e20	/* so that values sum exactly in int128 */
+#define VALUE_SUM				"conversion values"	/* in errors */
 
 typedef enum AttrModel
 {
@@ -504,6 +509,11 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("conversion value is out of range for double precision")));
+		if (fabs(v) >= ATTR_MAX_VALUE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("conversion value is out of range"),
+					 errdetail("Conversion values are summed exactly and must be below 1e20 in absolute value.")));
 		code = -1 - jlog_add_value(st->log, v);
 	}
 	else
@@ -605,21 +615,19 @@ typedef struct Credit
 	const AttrConfig *cfg;
 	int32		m;				/* channels */
 	double	   *conv;
-	double	   *value;
 	int64	   *journeys;
 	int64	   *touched;
 	int64	   *stamp;			/* last journey that touched the channel */
 	int64		journey_id;
 	double	   *w;				/* scratch weights */
-	double	   *conv_c;			/* compensation terms of conv and value */
-	double	   *value_c;
+	double	   *conv_c;			/* compensation terms of conv */
+	int128	   *value_nanos;	/* credited value, exact (value is unused) */
 	int32	   *run_ch;			/* scratch: channel runs of two tie groups */
 	double	   *run_n;
-	AttrChannel none;
-	double		none_value_c;
+	AttrChannel none;			/* none.value unused: none_value_nanos */
+	int128		none_value_nanos;
 	double		conversions;
-	double		total_value;
-	double		total_value_c;
+	int128		total_value_nanos;
 	int64		touchpoints;
 	int64		converting;
 	int64		other;
@@ -629,9 +637,9 @@ typedef struct Credit
 	double	   *toconv;			/* [m] */
 	double	   *tonull;			/* [m] */
 	double		mk_conv;		/* conversions with a touchpoint */
-	double		mk_value;
-	double		mk_value_c;
+	int128		mk_value_nanos;
 } Credit;
+
 
 /*
  * *sum += x with Neumaier's compensation in *comp (the result is *sum +
@@ -785,11 +793,11 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 				nlast;
 
 	cr->conversions += 1;
-	add_comp(&cr->total_value, &cr->total_value_c, v);
+	money_add(&cr->total_value_nanos, money_from_double(v), VALUE_SUM);
 	if (k == 0)
 	{
 		cr->none.conv += 1;
-		add_comp(&cr->none.value, &cr->none_value_c, v);
+		money_add(&cr->none_value_nanos, money_from_double(v), VALUE_SUM);
 		cr->none.journeys += 1;
 		return;
 	}
@@ -860,13 +868,13 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 		case ATTR_MARKOV:
 			markov_journey(cr, t, k, true);
 			cr->mk_conv += 1;
-			add_comp(&cr->mk_value, &cr->mk_value_c, v);
+			money_add(&cr->mk_value_nanos, money_from_double(v), VALUE_SUM);
 			return;
 	}
 	for (i = 0; i < k; i++)
 	{
 		add_comp(&cr->conv[t[i].ch], &cr->conv_c[t[i].ch], cr->w[i]);
-		add_comp(&cr->value[t[i].ch], &cr->value_c[t[i].ch], cr->w[i] * v);
+		money_add(&cr->value_nanos[t[i].ch], money_from_double(cr->w[i] * v), VALUE_SUM);
 	}
 }
 
@@ -948,8 +956,6 @@ markov_credit(Credit *cr)
 
 	if (m == 0 || cr->mk_conv == 0)
 		return;
-	cr->mk_value += cr->mk_value_c;
-	cr->mk_value_c = 0;
 	if (m > ATTR_MARKOV_MAX_CHANNELS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -1018,13 +1024,13 @@ markov_credit(Credit *cr)
 		if (sumre > 0)
 		{
 			cr->conv[k] = cr->mk_conv * re[k] / sumre;
-			cr->value[k] = cr->mk_value * re[k] / sumre;
+			cr->value_nanos[k] = money_from_double(money_to_double(cr->mk_value_nanos) * re[k] / sumre);
 		}
 	if (sumre <= 0)
 	{
 		/* cannot happen when P > 0; never drop a conversion */
 		cr->none.conv += cr->mk_conv;
-		add_comp(&cr->none.value, &cr->none_value_c, cr->mk_value);
+		money_add(&cr->none_value_nanos, cr->mk_value_nanos, VALUE_SUM);
 	}
 }
 
@@ -1105,9 +1111,8 @@ attribution_final(PG_FUNCTION_ARGS)
 	cr.cfg = &st->cfg;
 	cr.m = m;
 	cr.conv = palloc0(sizeof(double) * (m + 1));
-	cr.value = palloc0(sizeof(double) * (m + 1));
 	cr.conv_c = palloc0(sizeof(double) * (m + 1));
-	cr.value_c = palloc0(sizeof(double) * (m + 1));
+	cr.value_nanos = palloc0(sizeof(int128) * (m + 1));
 	cr.journeys = palloc0(sizeof(int64) * (m + 1));
 	cr.touched = palloc0(sizeof(int64) * (m + 1));
 	cr.stamp = palloc0(sizeof(int64) * (m + 1));
@@ -1162,12 +1167,12 @@ attribution_final(PG_FUNCTION_ARGS)
 	memset(&s, 0, sizeof(s));
 	s.cfg = st->cfg;
 	s.conversions = cr.conversions;
-	s.value = cr.total_value + cr.total_value_c;
+	s.value = money_to_double(cr.total_value_nanos);
 	s.touchpoints = cr.touchpoints;
 	s.converting_journeys = cr.converting;
 	s.other_journeys = cr.other;
 	s.none = cr.none;
-	s.none.value += cr.none_value_c;
+	s.none.value = money_to_double(cr.none_value_nanos);
 	s.nchannels = m;
 	s.channels = palloc0(sizeof(AttrChannel) * (m + 1));
 	for (i = 0; i < m; i++)
@@ -1177,7 +1182,7 @@ attribution_final(PG_FUNCTION_ARGS)
 		s.channels[i].name = log->names[id];
 		s.channels[i].len = log->namelens[id];
 		s.channels[i].conv = cr.conv[i] + cr.conv_c[i];
-		s.channels[i].value = cr.value[i] + cr.value_c[i];
+		s.channels[i].value = money_to_double(cr.value_nanos[i]);
 		s.channels[i].journeys = cr.journeys[i];
 		s.channels[i].touched = cr.touched[i];
 	}

@@ -317,7 +317,7 @@ kr_serialize(const KeyedRows *kr, StringInfo buf)
 	{
 		pq_sendint64(buf, kr->rows[i].entity);
 		pq_sendint32(buf, kr->rows[i].period);
-		cv_send_money(buf, kr->rows[i].amount);
+		money_send(buf, kr->rows[i].amount);
 	}
 }
 
@@ -409,7 +409,7 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 	{
 		int64		entity = pq_getmsgint64(buf);
 		int32		period = pq_getmsgint(buf, 4);
-		int128		amount = cv_recv_money(buf);
+		int128		amount = money_recv(buf);
 
 		/* calendar days / periods of finite timestamps fit in +-2e8 */
 		if (entity < 0 || entity >= nent ||
@@ -712,9 +712,9 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	{
 		end_day = Max(end_day, kr->rows[i].period);
 		first_day = Min(first_day, kr->rows[i].period);
-		cv_money_add(&revenue, kr->rows[i].amount);
+		money_add(&revenue, kr->rows[i].amount, "purchase amounts");
 	}
-	res->revenue = cv_money_double(revenue);
+	res->revenue = money_to_double(revenue);
 	res->orders = kr->n;
 	res->span_days = (double) end_day - first_day;
 
@@ -741,12 +741,12 @@ ltv_compute(const LtvState *st, LtvResult *res)
 				last = rows[j].period;
 			}
 			if (rows[j].period != first)
-				cv_money_add(&repeat, rows[j].amount);
+				money_add(&repeat, rows[j].amount, "purchase amounts");
 		}
 		obs[ncust].x = ndays - 1;
 		obs[ncust].tx = (double) last - first;
 		obs[ncust].T = (double) end_day - first;
-		mx[ncust] = ndays > 1 ? cv_money_double(repeat) / (ndays - 1) : 0.0;
+		mx[ncust] = ndays > 1 ? money_to_double(repeat) / (ndays - 1) : 0.0;
 		/* the spend model needs positive spend: free repeat orders stay out */
 		if (ndays > 1 && mx[ncust] > 0)
 		{

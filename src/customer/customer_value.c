@@ -81,10 +81,9 @@ cv_interval_days(const Interval *iv, const char *what)
 }
 
 /*
- * Money is summed exactly: an amount is an integer number of billionths
- * (CV_NANOS_PER_UNIT), sums are int128, and a sum becomes a double only
- * once, at the end, correctly rounded.  So a sum does not depend on the
- * order of its terms, nor a report on the plan.
+ * Money is summed exactly (common/money.c): an amount is an int128 count of
+ * billionths, and a sum becomes a double only once, at the end.  So a sum
+ * does not depend on the order of its terms, nor a report on the plan.
  */
 
 /*
@@ -123,65 +122,14 @@ cv_amount(Numeric n)
 							   CV_AMOUNT_MAX_DIGITS)));
 	}
 	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9' && frac < CV_NANO_DIGITS; p++, frac++)
+		for (p++; *p >= '0' && *p <= '9' && frac < MONEY_NANO_DIGITS; p++, frac++)
 			v = v * 10 + (*p - '0');
-	for (; frac < CV_NANO_DIGITS; frac++)
+	for (; frac < MONEY_NANO_DIGITS; frac++)
 		v *= 10;
 	if (*p >= '5' && *p <= '9')
 		v++;
 	pfree(str);
 	return v;
-}
-
-/* sum += x, for sums of amounts in billionths */
-void
-cv_money_add(int128 *sum, int128 x)
-{
-	if (__builtin_add_overflow(*sum, x, sum))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("sum of purchase amounts is out of range")));
-}
-
-/* An amount in billionths as the nearest double. */
-double
-cv_money_double(int128 v)
-{
-	char		buf[64];
-	char	   *p = buf + sizeof(buf);
-	bool		neg = v < 0;
-	uint128		u = neg ? -(uint128) v : (uint128) v;
-	int			k = 0;
-
-	/* the decimal digits, then strtod (correctly rounded) */
-	*--p = '\0';
-	do
-	{
-		*--p = '0' + (int) (u % 10);
-		u /= 10;
-		if (++k == CV_NANO_DIGITS)
-			*--p = '.';
-	} while (u != 0 || k <= CV_NANO_DIGITS);
-	if (neg)
-		*--p = '-';
-	return strtod(p, NULL);
-}
-
-/* An int128 in aggregate states: high, then low 64 bits. */
-void
-cv_send_money(StringInfo buf, int128 v)
-{
-	pq_sendint64(buf, (int64) (v >> 64));
-	pq_sendint64(buf, (int64) (uint64) v);
-}
-
-int128
-cv_recv_money(StringInfo buf)
-{
-	int64		hi = pq_getmsgint64(buf);
-	uint64		lo = (uint64) pq_getmsgint64(buf);
-
-	return (int128) (((uint128) hi << 64) | lo);
 }
 
 /* ---------------------------------------------------------------------
@@ -223,7 +171,7 @@ rfm_add_day(MemoryContext cxt, RfmState *st, int32 day, int128 amount)
 {
 	if (st->n > 0 && st->days[st->n - 1].day == day)
 	{
-		cv_money_add(&st->days[st->n - 1].amount, amount);
+		money_add(&st->days[st->n - 1].amount, amount, "purchase amounts");
 		return;
 	}
 	if (st->n > 0 && st->days[st->n - 1].day > day)
@@ -342,12 +290,12 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->n; i++)
 	{
 		if (k > 0 && d[k - 1].day == d[i].day)
-			cv_money_add(&d[k - 1].amount, d[i].amount);
+			money_add(&d[k - 1].amount, d[i].amount, "purchase amounts");
 		else
 			d[k++] = d[i];
 	}
 	for (i = 1; i < k; i++)
-		cv_money_add(&repeat_sum, d[i].amount);
+		money_add(&repeat_sum, d[i].amount, "purchase amounts");
 	if (k - 1 > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -360,7 +308,7 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum((int32) (k - 1));
 	values[1] = Float8GetDatum((d[k - 1].day - d[0].day) / unit_days);
 	values[2] = Float8GetDatum((st->end_day - d[0].day) / unit_days);
-	values[3] = Float8GetDatum(k > 1 ? cv_money_double(repeat_sum) / (k - 1) : 0.0);
+	values[3] = Float8GetDatum(k > 1 ? money_to_double(repeat_sum) / (k - 1) : 0.0);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -408,7 +356,7 @@ customer_rfm_serialize(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->n; i++)
 	{
 		pq_sendint32(&buf, st->days[i].day);
-		cv_send_money(&buf, st->days[i].amount);
+		money_send(&buf, st->days[i].amount);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -456,7 +404,7 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 	for (i = 0; i < n; i++)
 	{
 		int32		day = pq_getmsgint(&buf, 4);
-		int128		amount = cv_recv_money(&buf);
+		int128		amount = money_recv(&buf);
 
 		if (amount < 0 || day > st->end_day)
 			cv_bad_state("customer_rfm");

@@ -10,8 +10,8 @@
 
 #include "postgres.h"
 
+#include "common/money.h"
 #include "datatype/timestamp.h"
-#include "lib/stringinfo.h"
 #include "utils/numeric.h"
 
 /* One customer's summary: repeat purchases, recency and age (same unit). */
@@ -91,17 +91,9 @@ extern void bgnbd_check_obs(double x, double tx, double T);
 /* customer_value.c: helpers shared with customer/cohort.c */
 extern int32 cv_local_day(TimestampTz ts);
 extern double cv_interval_days(const Interval *iv, const char *what);
-/* amounts in billionths, summed exactly (customer_value.c) */
-#ifndef HAVE_INT128
-#error "funnel needs a compiler with a 128-bit integer type (exact sums of amounts)"
-#endif
-#define CV_NANO_DIGITS			9
+/* a purchase amount in billionths, summed exactly (common/money.h) */
 #define CV_AMOUNT_MAX_DIGITS	20
 extern int128 cv_amount(Numeric n);
-extern void cv_money_add(int128 *sum, int128 x);
-extern double cv_money_double(int128 v);
-extern void cv_send_money(StringInfo buf, int128 v);
-extern int128 cv_recv_money(StringInfo buf);
 extern void cv_check_ltv_args(double months, double discount,
 							  double units_per_month);
 
