@@ -6,7 +6,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(17);
+SELECT plan(18);
 
 CREATE FUNCTION pg_temp.d(n numeric) RETURNS timestamptz LANGUAGE sql AS
     $$ SELECT timestamptz '2024-01-01 00:00+00' + n * interval '1 day' $$;
@@ -133,6 +133,19 @@ SELECT is((SELECT round(from_open_deals::numeric, 12) FROM pipeline_period_forec
               (SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost'], ARRAY['lead', 'qualified']) FROM zero300), '1 day')
            WHERE outcome = 'won'),
           round((1 - exp(-0.5)) / 3, 12), 'period forecast, 300 deals: the 0-day stage is passed at once');
+
+-- Two 0-day stages in a row: lead, qualified and proposal at one time,
+-- then proposal 2 days (1 in 3 won); one open deal in lead on the last day.
+-- Lead and qualified are passed at once: won within a day from lead
+-- 1/3 (1 - e^(-1/2)), as above.
+CREATE TEMP TABLE zero3 AS
+SELECT d AS deal, pg_temp.d(d) AS ts, s AS stage FROM generate_series(1, 30) d, unnest(ARRAY['lead', 'qualified', 'proposal']) s UNION ALL
+SELECT d, pg_temp.d(d + 2), CASE WHEN d % 3 = 0 THEN 'won' ELSE 'lost' END FROM generate_series(1, 30) d UNION ALL
+SELECT 31, pg_temp.d(32), 'lead';
+SELECT is((SELECT round(from_open_deals::numeric, 12) FROM pipeline_period_forecast(
+              (SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost'], ARRAY['lead', 'qualified', 'proposal']) FROM zero3), '1 day')
+           WHERE outcome = 'won'),
+          round((1 - exp(-0.5)) / 3, 12), 'period forecast: two 0-day stages in a row are passed at once');
 
 -- pipeline_report counts transitions (and says so): a deal that goes
 -- lead -> qualified twice counts twice

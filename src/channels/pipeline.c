@@ -1279,47 +1279,94 @@ pipeline_lead_forecast(PG_FUNCTION_ARGS)
  * L the largest rate.  For leads arriving at rate r, the expected closings
  * by T are r * integral_0^T exp(G u) du = (r / L) sum_n P(Poisson(L T) > n) P^n.
  * A stage whose stays all lasted 0 days (entered and left at one time)
- * passes its deals on at once, in its observed proportions (settle()).
+ * passes its deals on at once, in its observed proportions (instant_exits()).
  * Other stays shorter than period / 500 are taken as period / 500 long,
  * which bounds the number of terms.
  */
 /*
- * Move the deals in stages passed in 0 days (instant[i]) on along their
- * observed transitions until (almost) none are left in such a stage; deals
- * that could only circle among such stages stay where they are.
+ * Where a deal that enters a stage passed in 0 days (instant[z]) goes on to:
+ * D[z * m + j], the probability of arriving in stage j (not instant) after
+ * passing only through such stages, from the observed transitions.  With
+ * J the transition probabilities among the instant stages and K those from
+ * them to the others, D = (I - J)^-1 K.  I - J is regular: every instant
+ * stage reaches a terminal stage, so deals do not circle among them forever.
  */
-static void
-settle(const PipeSummary *s, const bool *instant, double *x, double *moving)
+static double *
+instant_exits(const PipeSummary *s, const bool *instant)
 {
 	int			m = s->nstages,
+				nz = 0,
 				i,
-				round;
+				j;
+	int		   *zidx = palloc(sizeof(int) * m);
+	int		   *zstage;
+	int		   *piv;
+	double	   *A,
+			   *col,
+			   *D = palloc0(sizeof(double) * m * m);
 
-	for (round = 0; round < 10000; round++)
+	for (i = 0; i < m; i++)
+		zidx[i] = instant[i] ? nz++ : -1;
+	if (nz == 0)
+		return D;
+	zstage = palloc(sizeof(int) * nz);
+	for (i = 0; i < m; i++)
+		if (instant[i])
+			zstage[zidx[i]] = i;
+	A = palloc0(sizeof(double) * nz * nz);
+	piv = palloc(sizeof(int) * nz);
+	col = palloc(sizeof(double) * nz);
+	for (i = 0; i < nz; i++)
+		A[i * nz + i] = 1;
+	for (i = 0; i < s->ntrans; i++)
 	{
-		double		moved = 0,
-					total = 0;
+		const PipeTrans *t = &s->trans[i];
 
-		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < m; i++)
-		{
-			total += fabs(x[i]);
-			moving[i] = instant[i] ? x[i] : 0;
-			moved += fabs(moving[i]);
-		}
-		if (moved <= 1e-15 * total)
-			return;
-		for (i = 0; i < m; i++)
-			if (instant[i])
-				x[i] = 0;
+		if (instant[t->from] && instant[t->to])
+			A[zidx[t->from] * nz + zidx[t->to]] -= (double) t->count / s->stages[t->from].stays;
+	}
+	jlog_lu_factor(A, nz, piv);
+	for (j = 0; j < m; j++)
+	{
+		bool		any = false;
+
+		if (instant[j])
+			continue;
+		memset(col, 0, sizeof(double) * nz);
 		for (i = 0; i < s->ntrans; i++)
 		{
 			const PipeTrans *t = &s->trans[i];
 
-			if (instant[t->from])
-				x[t->to] += moving[t->from] * t->count / s->stages[t->from].stays;
+			if (t->to == j && instant[t->from])
+			{
+				col[zidx[t->from]] += (double) t->count / s->stages[t->from].stays;
+				any = true;
+			}
 		}
+		if (!any)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		jlog_lu_solve(A, nz, piv, col);
+		for (i = 0; i < nz; i++)
+			D[zstage[i] * m + j] = col[i];
 	}
+	return D;
+}
+
+/* Pass the deals in instant stages on at once (D from instant_exits). */
+static void
+settle(int m, const bool *instant, const double *D, double *x)
+{
+	int			z,
+				j;
+
+	for (z = 0; z < m; z++)
+		if (instant[z] && x[z] != 0)
+		{
+			for (j = 0; j < m; j++)
+				x[j] += x[z] * D[z * m + j];
+			x[z] = 0;
+		}
 }
 
 PG_FUNCTION_INFO_V1(pipeline_period_forecast);
@@ -1342,6 +1389,7 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 	double	   *open_out = palloc0(sizeof(double) * m);
 	double	   *lead_out = palloc0(sizeof(double) * m);
 	bool	   *instant = palloc0(sizeof(bool) * m);
+	double	   *D;
 	double		L = 0,
 				LT,
 				w,
@@ -1381,8 +1429,9 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 		xl[i] = s->deals > 0 ? (double) s->stages[i].entries / s->deals : 0;
 		P[i * m + i] = 1;
 	}
-	settle(s, instant, xo, tmp);
-	settle(s, instant, xl, tmp);
+	D = instant_exits(s, instant);
+	settle(m, instant, D, xo);
+	settle(m, instant, D, xl);
 	if (L > 0)
 	{
 		for (i = 0; i < s->ntrans; i++)
@@ -1420,14 +1469,14 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 				for (k = 0; k < m; k++)
 					tmp[k] += xo[i] * P[i * m + k];
 		memcpy(xo, tmp, sizeof(double) * m);
-		settle(s, instant, xo, tmp);
+		settle(m, instant, D, xo);
 		memset(tmp, 0, sizeof(double) * m);
 		for (i = 0; i < m; i++)
 			if (xl[i] != 0)
 				for (k = 0; k < m; k++)
 					tmp[k] += xl[i] * P[i * m + k];
 		memcpy(xl, tmp, sizeof(double) * m);
-		settle(s, instant, xl, tmp);
+		settle(m, instant, D, xl);
 		w *= LT / (n + 1);
 	}
 	for (k = 0; k < m; k++)
