@@ -157,7 +157,7 @@ SELECT throws_ok($$SELECT customer_rfm(ts, amount, '2024-01-31')
                  '22023', NULL, 'NaN amount: error');
 SELECT throws_ok($$SELECT customer_rfm(ts, 1, e) FROM (VALUES ('2024-01-01'::timestamptz, '2024-01-31'::timestamptz),
                                                             ('2024-01-02', '2024-02-28')) v(ts, e)$$,
-                 '22023', 'customer_rfm: observation_end must be the same for every row of a group',
+                 '22023', 'observation_end must be the same for every row of a group',
                  'observation end changing within a group: error');
 SELECT throws_ok($$SELECT bgnbd_fit(x, 0, 10) FROM generate_series(1, 5) g, (VALUES (0)) v(x)$$,
                  '22023', 'BG/NBD fit impossible: none of the 5 customers made a repeat purchase',

@@ -139,17 +139,17 @@ SELECT throws_like($$SELECT '{"deals": 0}'::pipeline_summary $$,
 
 -- errors
 SELECT throws_ok($$SELECT * FROM pipeline_forecast((SELECT m FROM pm), 'proposal', 3) $$,
-                 '22023', 'unknown pipeline stage "proposal"', 'unknown stage');
+                 '22023', 'unrecognized pipeline stage "proposal"', 'unknown stage');
 SELECT throws_ok($$SELECT * FROM pipeline_forecast((SELECT m FROM pm), 'lead', -3) $$,
                  '22023', 'open deal count must not be negative', 'negative count');
 SELECT throws_ok($$SELECT * FROM pipeline_forecast((SELECT m FROM pm), ARRAY['lead'], ARRAY[1, 2]::bigint[]) $$,
                  '2202E', NULL, 'arrays of different lengths');
 SELECT throws_ok($$SELECT pipeline_model(deal, ts, stage, ARRAY[]::text[]) FROM h $$,
-                 '22023', 'pipeline_model needs at least one terminal stage', 'no terminal stage');
+                 '22023', 'at least one terminal stage is required', 'no terminal stage');
 SELECT throws_ok($$SELECT pipeline_model(deal, ts, stage, NULL) FROM h $$,
-                 '22004', 'pipeline_model terminal stages must not be NULL', 'NULL terminal stages');
+                 '22004', 'terminal stages must not be NULL', 'NULL terminal stages');
 SELECT throws_ok($$SELECT pipeline_model(deal, ts, stage, CASE WHEN deal = 1 THEN ARRAY['won'] ELSE ARRAY['won', 'lost'] END) FROM h $$,
-                 '22023', 'pipeline_model terminal stages and pipeline order must be the same for every row of a group', 'terminal stages change');
+                 '22023', 'terminal stages and pipeline order must be the same for every row of a group', 'terminal stages change');
 SELECT throws_ok($$SELECT * FROM pipeline_lead_forecast((SELECT m FROM pm), '-1 day') $$,
                  '22023', 'forecast period must be zero or positive', 'negative period');
 

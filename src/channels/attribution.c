@@ -211,8 +211,8 @@ parse_model(const char *str, int len, int32 *model, int64 *half_life)
 	if (m <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown attribution model \"%s\"", pnstrdup(str, len)),
-				 errhint("Allowed models: " ATTR_ALLOWED_MODELS ".")));
+				 errmsg("unrecognized attribution model \"%s\"", pnstrdup(str, len)),
+				 errhint("Allowed models are: " ATTR_ALLOWED_MODELS ".")));
 	*model = m;
 }
 
@@ -408,7 +408,7 @@ read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("attribution model must not be NULL"),
-				 errhint("Allowed models: " ATTR_ALLOWED_MODELS ".")));
+				 errhint("Allowed models are: " ATTR_ALLOWED_MODELS ".")));
 	model = PG_GETARG_TEXT_PP(1);
 	if (c->model_raw == NULL || VARSIZE_ANY_EXHDR(model) != VARSIZE_ANY_EXHDR(c->model_raw) ||
 		memcmp(VARDATA_ANY(model), VARDATA_ANY(c->model_raw), VARSIZE_ANY_EXHDR(model)) != 0)
@@ -483,7 +483,7 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 		if (!OidIsValid(typid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the entity type of attribution")));
+					 errmsg("could not determine the data type of the entity argument")));
 		st = MemoryContextAllocZero(cxt, sizeof(AttrState));
 		st->cfg = cfg;
 		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());

@@ -299,12 +299,12 @@ read_names(FunctionCallInfo fcinfo, PipeNames *c, ArrayType *arr, const char *wh
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("pipeline_model %s must be a one-dimensional array", what)));
+				 errmsg("%s must be a one-dimensional array", what)));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (n > PIPE_MAX_STAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("pipeline_model takes at most %d stages", PIPE_MAX_STAGES)));
+				 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	c->names = palloc(sizeof(char *) * (n + 1));
 	c->lens = palloc(sizeof(int) * (n + 1));
@@ -317,7 +317,7 @@ read_names(FunctionCallInfo fcinfo, PipeNames *c, ArrayType *arr, const char *wh
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("pipeline_model %s must not contain NULL", what)));
+					 errmsg("%s must not contain NULL", what)));
 		t = DatumGetTextPP(elems[i]);
 		for (j = 0; j < c->n; j++)
 			if (c->lens[j] == (int) VARSIZE_ANY_EXHDR(t) &&
@@ -350,20 +350,20 @@ read_terminal(FunctionCallInfo fcinfo)
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("pipeline_model terminal stages must not be NULL"),
+				 errmsg("terminal stages must not be NULL"),
 				 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
 	read_names(fcinfo, &c->term, PG_GETARG_ARRAYTYPE_P(4), "terminal stages");
 	if (c->term.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pipeline_model needs at least one terminal stage"),
+				 errmsg("at least one terminal stage is required"),
 				 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
 	if (PG_NARGS() > 5)
 	{
 		if (PG_ARGISNULL(5))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("pipeline_model pipeline order must not be NULL"),
+					 errmsg("pipeline order must not be NULL"),
 					 errhint("List the open stages in the order deals go through them, e.g. ARRAY['lead', 'qualified', 'proposal'].")));
 		read_names(fcinfo, &c->order, PG_GETARG_ARRAYTYPE_P(5), "pipeline order");
 	}
@@ -389,7 +389,7 @@ check_same_terminal(const PipeState *st, const PipeCache *c)
 		st->norder != c->order.n || !same_names(st->log, st->nterm, &c->order))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pipeline_model terminal stages and pipeline order must be the same for every row of a group")));
+				 errmsg("terminal stages and pipeline order must be the same for every row of a group")));
 }
 
 /*
@@ -438,7 +438,7 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 		if (!OidIsValid(typid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the entity type of pipeline_model")));
+					 errmsg("could not determine the data type of the entity argument")));
 		st = MemoryContextAllocZero(cxt, sizeof(PipeState));
 		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
 		pipe_intern_names(st, c->term.names, c->term.lens, c->term.n,
@@ -461,7 +461,7 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 	if (st->log->nnames > PIPE_MAX_STAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("pipeline_model takes at most %d distinct stages", PIPE_MAX_STAGES)));
+				 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
 	jlog_add(st->log, jlog_entity(st->log, PG_GETARG_DATUM(1)), ts, code);
 	PG_RETURN_POINTER(st);
 }
@@ -502,7 +502,7 @@ pipeline_model_combine(PG_FUNCTION_ARGS)
 		if (!same)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("pipeline_model terminal stages and pipeline order must be the same for every row of a group")));
+					 errmsg("terminal stages and pipeline order must be the same for every row of a group")));
 	}
 	jlog_merge(a->log, b->log);
 	PG_RETURN_POINTER(a);
@@ -1132,7 +1132,7 @@ stage_or_error(const PipeSummary *s, text *name)
 			appendStringInfo(&buf, "%s%s", j ? ", " : "", s->stages[j].name);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown pipeline stage \"%s\"", text_to_cstring(name)),
+				 errmsg("unrecognized pipeline stage \"%s\"", text_to_cstring(name)),
 				 errhint("The model's stages are: %s.", buf.data)));
 	}
 	return i;

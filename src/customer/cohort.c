@@ -249,7 +249,7 @@ kr_add_entity(FunctionCallInfo fcinfo, MemoryContext cxt, KeyedRows *kr,
 
 		if (!OidIsValid(typid))
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the type of the customer or entity argument")));
 		kr_set_type(kr, typid, PG_GET_COLLATION());
 	}
@@ -541,7 +541,7 @@ ltv_create(MemoryContext cxt, const Interval *horizon, double discount)
 static void
 ltv_check_args(const Interval *horizon, double discount)
 {
-	double		months = cv_interval_days(horizon, "ltv horizon") / 30.0;
+	double		months = cv_interval_days(horizon, "horizon") / 30.0;
 
 	cv_check_ltv_args(months, discount, 30.0);
 }
@@ -565,7 +565,7 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(4))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("ltv horizon must not be NULL")));
+					 errmsg("horizon must not be NULL")));
 		horizon = PG_GETARG_INTERVAL_P(4);
 	}
 	if (PG_NARGS() > 5)
@@ -573,7 +573,7 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(5))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("ltv discount_rate must not be NULL")));
+					 errmsg("discount_rate must not be NULL")));
 		discount = PG_GETARG_FLOAT8(5);
 	}
 	if (st == NULL)
@@ -585,7 +585,7 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 			 st->discount != discount)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ltv: horizon and discount_rate must be the same for every row of a group")));
+				 errmsg("horizon and discount_rate must be the same for every row of a group")));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
 		st->nulls++;
@@ -621,7 +621,7 @@ ltv_agg_combine(PG_FUNCTION_ARGS)
 			 a->discount != b->discount)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ltv: horizon and discount_rate must be the same for every row of a group")));
+				 errmsg("horizon and discount_rate must be the same for every row of a group")));
 	a->nulls += b->nulls;
 	kr_merge(cxt, &a->kr, &b->kr);
 	PG_RETURN_POINTER(a);
@@ -714,7 +714,7 @@ ltv_compute(const LtvState *st, LtvResult *res)
 				nrep = 0;
 	int32		end_day = PG_INT32_MIN,
 				first_day = PG_INT32_MAX;
-	double		horizon_days = cv_interval_days(&st->horizon, "ltv horizon");
+	double		horizon_days = cv_interval_days(&st->horizon, "horizon");
 	double		months = horizon_days / 30.0;
 	int128		revenue = 0;
 
@@ -807,9 +807,10 @@ ltv_compute(const LtvState *st, LtvResult *res)
 		if (nrep < 2 || !varied)
 		{
 			ereport(NOTICE,
-					(errmsg("ltv: no spend model for this group: %s",
-							nrep < 2 ? "fewer than 2 customers with paid repeat purchases"
-							: "all repeat customers have the same average spend")));
+					(errmsg("no spend model for this group"),
+					 nrep < 2 ?
+					 errdetail("Fewer than 2 customers made paid repeat purchases.") :
+					 errdetail("All repeat customers have the same average spend.")));
 			res->fitted = false;
 		}
 		else
@@ -818,7 +819,8 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	if (res->fitted && res->g.q <= 1.0)
 	{
 		ereport(NOTICE,
-				(errmsg("ltv: the fitted spend model has q = %g <= 1 (no finite mean spend)", res->g.q)));
+				(errmsg("the fitted spend model has no finite mean spend"),
+				 errdetail("The fitted q is %g; the mean spend exists only for q > 1.", res->g.q)));
 		res->fitted = false;
 	}
 	if (res->fitted)
@@ -1035,7 +1037,7 @@ parse_period(text *t)
 			return (CohortPeriod) i;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown cohort period \"%s\"", s),
+			 errmsg("unrecognized cohort period \"%s\"", s),
 			 errhint("Use day, week, month, quarter or year.")));
 	return CP_MONTH;
 }
@@ -1113,7 +1115,7 @@ cohort_retention_sfunc(PG_FUNCTION_ARGS)
 	else if (st->unit != (int32) unit || st->periods != periods)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cohort_retention: period and periods must be the same for every row of a group")));
+				 errmsg("cohort period and periods must be the same for every row of a group")));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		st->nulls++;
@@ -1151,7 +1153,7 @@ cohort_retention_combine(PG_FUNCTION_ARGS)
 	else if (a->unit != b->unit || a->periods != b->periods)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cohort_retention: period and periods must be the same for every row of a group")));
+				 errmsg("cohort period and periods must be the same for every row of a group")));
 	a->nulls += b->nulls;
 	kr_merge(cxt, &a->kr, &b->kr);
 	PG_RETURN_POINTER(a);
@@ -1289,7 +1291,7 @@ cohort_retention_final(PG_FUNCTION_ARGS)
 	if ((Size) ncohorts * width > MaxAllocSize / sizeof(Datum))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cohort_retention: too many cohorts (%d) for %d periods", ncohorts, st->periods)));
+				 errmsg("too many cohorts (%d) for %d periods", ncohorts, st->periods)));
 	starts = palloc(sizeof(Datum) * ncohorts);
 	sizes = palloc(sizeof(Datum) * ncohorts);
 	active = palloc0(sizeof(Datum) * ncohorts * width);
@@ -1362,21 +1364,27 @@ retention_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("retention: the conditions array must not be NULL")));
+				 errmsg("conditions must not be a NULL array")));
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("retention: conditions must be a one-dimensional array")));
+				 errmsg("conditions must be a one-dimensional array")));
 	deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &enulls, &n);
-	if (n < 1 || n > RETENTION_MAX)
+	/* no condition is an invalid argument; more than 32 the state's limit */
+	if (n < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention takes 1 to %d conditions, not %d", RETENTION_MAX, n)));
+				 errmsg("at least one retention condition is required")));
+	if (n > RETENTION_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot have more than %d retention conditions", RETENTION_MAX),
+				 errdetail("%d conditions were given.", n)));
 	if (have != 0 && have != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
+				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
 						have, n)));
 	for (k = 0; k < n; k++)
 		if (!enulls[k] && DatumGetBool(elems[k]))
@@ -1396,7 +1404,7 @@ retention_combine(PG_FUNCTION_ARGS)
 	if (na != 0 && nb != 0 && na != nb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
+				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
 						na, nb)));
 	PG_RETURN_INT64(retention_state((a | b) & 0xFFFFFFFF, Max(na, nb)));
 }

@@ -188,11 +188,11 @@ rfm_check_same(const RfmState *st, TimestampTz obs_end, const Interval *unit)
 	if (st->obs_end != obs_end)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("customer_rfm: observation_end must be the same for every row of a group")));
+				 errmsg("observation_end must be the same for every row of a group")));
 	if (memcmp(&st->unit, unit, sizeof(Interval)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("customer_rfm: time_unit must be the same for every row of a group")));
+				 errmsg("time_unit must be the same for every row of a group")));
 }
 
 /*
@@ -214,19 +214,19 @@ customer_rfm_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("customer_rfm: observation_end must not be NULL")));
+				 errmsg("observation_end must not be NULL")));
 	obs_end = PG_GETARG_TIMESTAMPTZ(3);
 	if (PG_NARGS() > 4)
 	{
 		if (PG_ARGISNULL(4))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("customer_rfm: time_unit must not be NULL")));
+					 errmsg("time_unit must not be NULL")));
 		unit = PG_GETARG_INTERVAL_P(4);
 	}
 	if (st == NULL)
 	{
-		(void) cv_interval_days(unit, "customer_rfm time_unit");
+		(void) cv_interval_days(unit, "time_unit");
 		st = rfm_create(cxt, obs_end, unit);
 	}
 	else
@@ -285,7 +285,7 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("customer_rfm: observation end %s is before the customer's first purchase", end),
+					 errmsg("observation end %s is before the customer's first purchase", end),
 					 errhint("Leave out customers who first bought after the observation end, e.g. WHERE ts <= observation_end.")));
 		}
 		PG_RETURN_NULL();
@@ -303,11 +303,10 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 	}
 	for (i = 1; i < k; i++)
 		money_add(&repeat_sum, d[i].amount, "purchase amounts");
+	/* the timestamp range has far fewer days */
 	if (k - 1 > PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer_rfm: too many purchase days")));
-	unit_days = cv_interval_days(&st->unit, "customer_rfm time_unit");
+		elog(ERROR, "too many purchase days for one customer");
+	unit_days = cv_interval_days(&st->unit, "time_unit");
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "customer_rfm must return a composite type");
@@ -411,7 +410,7 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 	if (ignored < 0 || n < 0 || n > (buf.len - buf.cursor) / 20 ||
 		n * 20 != buf.len - buf.cursor || TIMESTAMP_NOT_FINITE(obs_end))
 		cv_bad_state("customer_rfm");
-	(void) cv_interval_days(&unit, "customer_rfm time_unit");
+	(void) cv_interval_days(&unit, "time_unit");
 	st = rfm_create(cxt, obs_end, &unit);
 	st->ignored = ignored;
 	for (i = 0; i < n; i++)
@@ -817,7 +816,7 @@ cv_check_ltv_args(double months, double discount, double units_per_month)
 	if (!(months >= 0) || months > 12000)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ltv horizon must be between 0 and 12000 months, not %g", months)));
+				 errmsg("horizon must be between 0 and 12000 months, not %g", months)));
 	if (!isfinite(discount) || discount <= -1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -877,7 +876,7 @@ sbg_fit_sql(PG_FUNCTION_ARGS)
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("sbg_fit: survivors must be a one-dimensional array")));
+				 errmsg("survivor counts must be a one-dimensional array")));
 	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &elems, &enulls, &n);
 	surv = palloc(sizeof(int64) * Max(n, 1));
@@ -886,7 +885,7 @@ sbg_fit_sql(PG_FUNCTION_ARGS)
 		if (enulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("sbg_fit: survivor count %d is NULL", i + 1)));
+					 errmsg("survivor count %d must not be NULL", i + 1)));
 		surv[i] = DatumGetInt64(elems[i]);
 	}
 	sbg_fit_survivors(surv, n, &s);
