@@ -13,7 +13,10 @@
 #            same before and after the update, and index scans and REFRESH
 #            work after it;
 #   dump     pg_dump -Fc of the updated database restored with pg_restore
-#            into a new database: the same catalog listing and the same data.
+#            into a new database: the same catalog listing and the same data;
+#   views    a user's views over the extension's functions
+#            (test/upgrade/views.sql) do not stop the update and read the
+#            same after it.
 # Exits non-zero when a check fails; the diffs are printed.  The last line
 # is "N passed, M failed" (test/run.sh counts the checks from it).
 set -euo pipefail
@@ -75,6 +78,21 @@ psql_q -d funnel_restored -f test/upgrade/stored.sql > "$out/stored-restored.txt
 cat "$out/catalog-updated.txt" "$out/stored-updated.txt" > "$out/dump-expected.txt"
 cat "$out/catalog-restored.txt" "$out/stored-restored.txt" > "$out/dump-actual.txt"
 check dump "$out/dump-expected.txt" "$out/dump-actual.txt"
+
+# (d) a user's views over the extension's functions: the update succeeds with
+# them in place, and they read the same after it
+createdb funnel_views
+psql_q -d funnel_views -c "CREATE EXTENSION funnel VERSION '1.0'"
+psql_q -d funnel_views -f test/upgrade/data.sql
+psql_q -d funnel_views -f test/upgrade/views.sql
+psql_q -d funnel_views -f test/upgrade/read_views.sql > "$out/views-1.0.txt"
+if psql_q -d funnel_views -c "ALTER EXTENSION funnel UPDATE" > "$out/views-update.txt" 2>&1; then
+  ok "update with views over the extension's functions"
+  psql_q -d funnel_views -f test/upgrade/read_views.sql > "$out/views-updated.txt" 2>&1 || true
+  check views "$out/views-1.0.txt" "$out/views-updated.txt"
+else
+  fail "update with views over the extension's functions"; cat "$out/views-update.txt"
+fi
 
 if [ -n "${FUNNEL_UPGRADE_KEEP:-}" ]; then echo "upgrade: outputs kept in $out"; else rm -rf "$out"; fi
 echo "$passed passed, $failed failed"
