@@ -19,7 +19,7 @@ DROP FUNCTION @extschema@.funnel_noop_sfunc(internal, VARIADIC "any");
 -- markings and comments; only the RAISE statements change.
 -- ---------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION funnel_cost_report(stage_counts bigint[], spend numeric, step_names text[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @extschema@.funnel_cost_report(stage_counts bigint[], spend numeric, step_names text[] DEFAULT NULL)
     RETURNS TABLE (step integer, name text, entities bigint, cost_per_entity numeric)
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS $$
@@ -66,7 +66,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION cac_payback_months(cac numeric, monthly_revenue_per_customer numeric, gross_margin numeric)
+CREATE OR REPLACE FUNCTION @extschema@.cac_payback_months(cac numeric, monthly_revenue_per_customer numeric, gross_margin numeric)
     RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS $$
@@ -96,7 +96,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION attribution_bar_chart(summaries attribution_summary[], width integer DEFAULT 40)
+CREATE OR REPLACE FUNCTION @extschema@.attribution_bar_chart(summaries attribution_summary[], width integer DEFAULT 40)
     RETURNS TABLE (channel text, model text, conversions double precision, bar text)
     LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -128,7 +128,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION attribution_svg(summaries attribution_summary[],
+CREATE OR REPLACE FUNCTION @extschema@.attribution_svg(summaries attribution_summary[],
                                 title text DEFAULT 'Conversions credited by channel')
     RETURNS text LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -210,3 +210,34 @@ BEGIN
         || svg || '</svg>' || E'\n';
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- pipeline: stages entered at one time in the caller's pipeline order
+-- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
+
+CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
+                                pipeline_order text[]) (
+    SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
+    COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
+    DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
+
+COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
+
+DROP FUNCTION @extschema@.pipeline_report(pipeline_summary);
+CREATE FUNCTION @extschema@.pipeline_report(model @extschema@.pipeline_summary)
+    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
+                   mean_days_in_stage double precision)
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION @extschema@.pipeline_report(@extschema@.pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
+
+-- ---------------------------------------------------------------------------
+-- sBG: the discounted expected residual lifetime as Fader & Hardie define it
+-- ---------------------------------------------------------------------------
+
+COMMENT ON FUNCTION @extschema@.sbg_expected_remaining_lifetime(@extschema@.sbg_model, integer, double precision) IS 'sBG discounted expected residual lifetime (Fader & Hardie 2010 DERL) of a customer who has made periods_survived renewals: sum over the further periods k >= 1 of the chance to be active in it over (1 + discount_rate)^(k - 1); Infinity when undiscounted and alpha <= 1';

@@ -1461,7 +1461,7 @@ CREATE FUNCTION sbg_expected_remaining_lifetime(model sbg_model, periods_survive
         discount_rate double precision DEFAULT 0)
     RETURNS double precision AS 'MODULE_PATHNAME', 'sbg_remaining_sql'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION sbg_expected_remaining_lifetime(sbg_model, integer, double precision) IS 'sBG expected number of further periods (discounted by (1 + discount_rate)^k) of a customer active after periods_survived periods; Infinity when undiscounted and alpha <= 1';
+COMMENT ON FUNCTION sbg_expected_remaining_lifetime(sbg_model, integer, double precision) IS 'sBG discounted expected residual lifetime (Fader & Hardie 2010 DERL) of a customer who has made periods_survived renewals: sum over the further periods k >= 1 of the chance to be active in it over (1 + discount_rate)^(k - 1); Infinity when undiscounted and alpha <= 1';
 
 -- ---------------------------------------------------------------------------
 -- Customer value over whole orders tables: the one-call ltv and ltv_report
@@ -1874,13 +1874,13 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
     SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
     COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
     DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
-COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal';
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
 CREATE FUNCTION pipeline_report(model pipeline_summary)
-    RETURNS TABLE (stage text, next_stage text, deals bigint, probability double precision,
+    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
                    mean_days_in_stage double precision)
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
-COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: deals, probability among the transitions out of the stage, mean days in the stage';
+COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
 
 CREATE FUNCTION pipeline_forecast(model pipeline_summary, stage text, open_count bigint)
     RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
@@ -2039,3 +2039,19 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION attribution_svg(attribution_summary[], text) IS 'SVG bar chart of credited conversions by channel, one colour per model (models side by side), names escaped';
+
+-- ---------------------------------------------------------------------------
+-- pipeline: stages entered at one time in the caller's pipeline order
+-- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
+
+CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
+                                pipeline_order text[]) (
+    SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
+    COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
+    DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';

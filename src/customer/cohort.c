@@ -57,7 +57,7 @@ typedef struct KeyedRow
 {
 	int64		entity;			/* index into KeyedRows.keys */
 	int32		period;			/* calendar day or period number */
-	double		amount;
+	int128		amount;			/* billionths (cv_amount), summed exactly */
 } KeyedRow;
 
 typedef enum KeyKind
@@ -227,7 +227,7 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 }
 
 static void
-kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, double amount)
+kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, int128 amount)
 {
 	KeyedRow   *row;
 
@@ -241,7 +241,7 @@ kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, double 
 /* Add a row for the entity in argument argno (not NULL). */
 static void
 kr_add_entity(FunctionCallInfo fcinfo, MemoryContext cxt, KeyedRows *kr,
-			  int argno, int32 period, double amount)
+			  int argno, int32 period, int128 amount)
 {
 	if (!kr->typed)
 	{
@@ -302,7 +302,7 @@ kr_serialize(const KeyedRows *kr, StringInfo buf)
 	{
 		pq_sendint64(buf, kr->rows[i].entity);
 		pq_sendint32(buf, kr->rows[i].period);
-		pq_sendfloat8(buf, kr->rows[i].amount);
+		money_send(buf, kr->rows[i].amount);
 	}
 }
 
@@ -365,22 +365,66 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 	if (buf->len - buf->cursor < 8)
 		cc_bad_state(what);
 	n = pq_getmsgint64(buf);
-	if (n < 0 || n > (buf->len - buf->cursor) / 20)
+	if (n < 0 || n > (buf->len - buf->cursor) / 28)
 		cc_bad_state(what);
 	for (i = 0; i < n; i++)
 	{
 		int64		entity = pq_getmsgint64(buf);
 		int32		period = pq_getmsgint(buf, 4);
-		double		amount = pq_getmsgfloat8(buf);
+		int128		amount = money_recv(buf);
 
 		/* calendar days / periods of finite timestamps fit in +-2e8 */
 		if (entity < 0 || entity >= nent ||
-			!isfinite(amount) || amount < 0 || (!amounts && amount != 0) ||
+			amount < 0 || (!amounts && amount != 0) ||
 			period < -200000000 || period > 200000000)
 			cc_bad_state(what);
 		kr_add_row(cxt, kr, entity, period, amount);
 	}
 }
+
+/*
+ * The entities in an order that does not depend on the order the rows
+ * arrived in (and so on the plan): integers by value, other types by hash,
+ * then by the bytes of the value.  Customer-level sums and the model fits
+ * run in this order, so that serial and parallel plans agree to the bit.
+ */
+static const KeyedRows *canon_kr;
+
+static int
+cmp_canonical_entity(const void *pa, const void *pb)
+{
+	const KeyedRows *kr = canon_kr;
+	int64		a = *(const int64 *) pa,
+				b = *(const int64 *) pb;
+	Datum		da = kr->keys[a],
+				db = kr->keys[b];
+
+	if (kr->kind == KEY_INT)
+	{
+		int64		va = kr_int_value(kr, da),
+					vb = kr_int_value(kr, db);
+
+		return (va > vb) - (va < vb);
+	}
+	if (kr->hashes[a] != kr->hashes[b])
+		return kr->hashes[a] < kr->hashes[b] ? -1 : 1;
+	if (kr->typbyval)
+		return (da > db) - (da < db);
+	if (kr->typlen > 0)
+		return memcmp(DatumGetPointer(da), DatumGetPointer(db), kr->typlen);
+	{
+		Size		la = VARSIZE_ANY_EXHDR(DatumGetPointer(da)),
+					lb = VARSIZE_ANY_EXHDR(DatumGetPointer(db));
+		int			c = memcmp(VARDATA_ANY(DatumGetPointer(da)), VARDATA_ANY(DatumGetPointer(db)),
+							   Min(la, lb));
+
+		if (c != 0)
+			return c;
+		return (la > lb) - (la < lb);
+	}
+}
+
+static const int64 *sort_entity_rank;
 
 static int
 cmp_keyed_row(const void *a, const void *b)
@@ -389,22 +433,41 @@ cmp_keyed_row(const void *a, const void *b)
 	const KeyedRow *y = (const KeyedRow *) b;
 
 	if (x->entity != y->entity)
-		return (x->entity > y->entity) - (x->entity < y->entity);
+	{
+		int64		rx = sort_entity_rank[x->entity],
+					ry = sort_entity_rank[y->entity];
+
+		return (rx > ry) - (rx < ry);
+	}
 	if (x->period != y->period)
 		return (x->period > y->period) - (x->period < y->period);
-	/* amounts too, so that a day's total does not depend on the row order */
 	return (x->amount > y->amount) - (x->amount < y->amount);
 }
 
-/* A copy of the rows sorted by entity, then period (the state is untouched). */
+/*
+ * A copy of the rows sorted by entity (in the order above), then period
+ * (the state is untouched).
+ */
 static KeyedRow *
 kr_sorted(const KeyedRows *kr)
 {
 	KeyedRow   *rows = palloc_extended(sizeof(KeyedRow) * Max(kr->n, 1),
 									   MCXT_ALLOC_HUGE);
+	int64	   *order = palloc_extended(sizeof(int64) * Max(kr->nent, 1), MCXT_ALLOC_HUGE);
+	int64	   *rank = palloc_extended(sizeof(int64) * Max(kr->nent, 1), MCXT_ALLOC_HUGE);
+	int64		i;
 
+	for (i = 0; i < kr->nent; i++)
+		order[i] = i;
+	canon_kr = kr;
+	qsort(order, kr->nent, sizeof(int64), cmp_canonical_entity);
+	for (i = 0; i < kr->nent; i++)
+		rank[order[i]] = i;
 	memcpy(rows, kr->rows, sizeof(KeyedRow) * kr->n);
+	sort_entity_rank = rank;
 	qsort(rows, kr->n, sizeof(KeyedRow), cmp_keyed_row);
+	pfree(order);
+	pfree(rank);
 	return rows;
 }
 
@@ -586,7 +649,7 @@ typedef struct LtvResult
 {
 	int64		customers;
 	int64		orders;
-	double		revenue;
+	double		revenue;		/* the exact sum, rounded once */
 	double		span_days;		/* first to last order of the group */
 	double		lifespan_days;	/* mean first to last order per customer */
 	double		churn_days;		/* churn period: the last L days of the data */
@@ -615,6 +678,7 @@ ltv_compute(const LtvState *st, LtvResult *res)
 				first_day = PG_INT32_MAX;
 	double		horizon_days = cv_interval_days(&st->horizon, "horizon");
 	double		months = horizon_days / 30.0;
+	int128		revenue = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (kr->n == 0)
@@ -623,8 +687,9 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	{
 		end_day = Max(end_day, kr->rows[i].period);
 		first_day = Min(first_day, kr->rows[i].period);
-		res->revenue += kr->rows[i].amount;
+		money_add(&revenue, kr->rows[i].amount, "purchase amounts");
 	}
+	res->revenue = money_to_double(revenue);
 	res->orders = kr->n;
 	res->span_days = (double) end_day - first_day;
 
@@ -640,7 +705,7 @@ ltv_compute(const LtvState *st, LtvResult *res)
 		int32		first = rows[i].period,
 					last = first,
 					ndays = 1;
-		double		repeat = 0.0;
+		int128		repeat = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		for (j = i + 1; j < kr->n && same_key(kr, &rows[i], &rows[j]); j++)
@@ -651,12 +716,12 @@ ltv_compute(const LtvState *st, LtvResult *res)
 				last = rows[j].period;
 			}
 			if (rows[j].period != first)
-				repeat += rows[j].amount;
+				money_add(&repeat, rows[j].amount, "purchase amounts");
 		}
 		obs[ncust].x = ndays - 1;
 		obs[ncust].tx = (double) last - first;
 		obs[ncust].T = (double) end_day - first;
-		mx[ncust] = ndays > 1 ? repeat / (ndays - 1) : 0.0;
+		mx[ncust] = ndays > 1 ? money_to_double(repeat) / (ndays - 1) : 0.0;
 		/* the spend model needs positive spend: free repeat orders stay out */
 		if (ndays > 1 && mx[ncust] > 0)
 		{
@@ -1019,7 +1084,7 @@ cohort_retention_sfunc(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 	kr_add_entity(fcinfo, cxt, &st->kr, 1,
-				  period_number(PG_GETARG_TIMESTAMPTZ(2), unit), 0.0);
+				  period_number(PG_GETARG_TIMESTAMPTZ(2), unit), 0);
 	PG_RETURN_POINTER(st);
 }
 

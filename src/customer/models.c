@@ -1250,9 +1250,15 @@ sbg_survival(double alpha, double beta, int64 t)
 }
 
 /*
- * Expected further periods of a customer who has survived n periods,
- * discounted: sum_{k>=1} S(n+k)/S(n) / (1+d)^k.  Undiscounted the sum is
- * (beta+n)/(alpha-1) for alpha > 1 and infinite otherwise.
+ * Discounted expected residual lifetime of a customer who has made n
+ * renewals (survived n periods), as Fader & Hardie define it ("Customer-Base
+ * Valuation in a Contractual Setting: The Perils of Ignoring
+ * Heterogeneity", 2010), the next period undiscounted:
+ *   DERL = sum_{k>=1} S(n+k)/S(n) / (1+d)^(k-1)
+ *        = (beta+n)/(alpha+beta+n) 2F1(1, beta+n+1; alpha+beta+n+1; 1/(1+d)).
+ * (Before 1.1 the sum was discounted by (1+d)^k, DERL / (1+d).)
+ * Undiscounted the sum is (beta+n)/(alpha-1) for alpha > 1 and infinite
+ * otherwise.
  */
 double
 sbg_remaining(double alpha, double beta, int64 n, double discount)
@@ -1267,7 +1273,8 @@ sbg_remaining(double alpha, double beta, int64 n, double discount)
 	z = 1.0 / (1.0 + discount);
 	for (k = 1;; k++)
 	{
-		term *= (beta + n + k - 1) / (alpha + beta + n + k - 1) * z;
+		/* S(n+k)/S(n) z^(k-1) from S(n+k-1)/S(n) z^(k-2) */
+		term *= (beta + n + k - 1) / (alpha + beta + n + k - 1) * (k > 1 ? z : 1.0);
 		sum += term;
 		if (term <= 1e-17 * sum)
 			break;
