@@ -132,35 +132,72 @@ funnel_steps_from_bools(ArrayType *conds, int *nsteps)
 
 /* ---------- I/O ---------- */
 
-/* The time part of funnel_event text; a bad one is reported as 22P02. */
+/*
+ * The time part of funnel_event text; a bad one is reported as 22P02.  It
+ * is parsed as timestamptz_in does, through the return codes of
+ * ParseDateTime and DecodeDateTime: no error is caught, so an out of memory
+ * or a cancel raised meanwhile stays what it is.
+ */
 static int64
 parse_event_time(const char *str, const char *tsstr)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	Datum		d = (Datum) 0;
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf,
+				dtype,
+				tz,
+				dterr;
+	struct pg_tm tt;
+	fsec_t		fsec;
+	TimestampTz result = 0;
+	const char *problem = NULL;
 
-	PG_TRY();
+	dterr = ParseDateTime(tsstr, workbuf, sizeof(workbuf), field, ftype,
+						  MAXDATEFIELDS, &nf);
+	if (dterr == 0)
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+	if (dterr == DTERR_FIELD_OVERFLOW || dterr == DTERR_MD_FIELD_OVERFLOW)
+		problem = "date/time field value out of range";
+	else if (dterr == DTERR_TZDISP_OVERFLOW)
+		problem = "time zone displacement out of range";
+	else if (dterr != 0)
+		problem = "invalid input syntax for type timestamp with time zone";
+	else
 	{
-		d = DirectFunctionCall3(timestamptz_in, CStringGetDatum(tsstr),
-								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		switch (dtype)
+		{
+			case DTK_DATE:
+				if (tm2timestamp(&tt, fsec, &tz, &result) != 0)
+					problem = "timestamp out of range";
+				break;
+			case DTK_EPOCH:
+				result = SetEpochTimestamp();
+				break;
+			case DTK_LATE:
+				TIMESTAMP_NOEND(result);
+				break;
+			case DTK_EARLY:
+				TIMESTAMP_NOBEGIN(result);
+				break;
+			default:
+				problem = "invalid input syntax for type timestamp with time zone";
+				break;
+		}
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+	if (problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type funnel_event: \"%s\"", str),
-				 errdetail("The timestamp \"%s\" is not valid: %s", tsstr, edata->message)));
-	}
-	PG_END_TRY();
-	return DatumGetTimestampTz(d);
+				 errdetail("The timestamp \"%s\" is not valid: %s.", tsstr, problem)));
+	return result;
 }
 
 
+/*
+ * funnel_event text input: a timestamptz literal followed by the set of
+ * steps (1..64) in braces.
+ */
 PG_FUNCTION_INFO_V1(funnel_event_in);
 Datum
 funnel_event_in(PG_FUNCTION_ARGS)
@@ -213,9 +250,12 @@ funnel_event_in(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("invalid input syntax for type funnel_event: \"%s\"", str),
 						 errdetail("Expected a step number at \"%s\".", p)));
-			if (errno == ERANGE)
-				step = LONG_MAX;
-			check_step(step);
+			/* out of range: name the step as written, not as strtol clamped it */
+			if (errno == ERANGE || step < 1 || step > FUNNEL_MAX_STEPS)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("funnel step %.*s is out of range", (int) (end - p), p),
+						 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
 			steps |= (uint64) 1 << (step - 1);
 			p = end;
 			while (isspace((unsigned char) *p))
@@ -276,6 +316,7 @@ append_steps(StringInfo buf, uint64 steps)
 	appendStringInfoChar(buf, '}');
 }
 
+/* funnel_event text output: the time in ISO 8601 at UTC and the step set. */
 PG_FUNCTION_INFO_V1(funnel_event_out);
 Datum
 funnel_event_out(PG_FUNCTION_ARGS)
@@ -290,6 +331,7 @@ funnel_event_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/* funnel_event binary input: time (int64 microseconds, finite) and step mask. */
 PG_FUNCTION_INFO_V1(funnel_event_recv);
 Datum
 funnel_event_recv(PG_FUNCTION_ARGS)
@@ -306,6 +348,7 @@ funnel_event_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(make_event(ts, steps));
 }
 
+/* funnel_event binary output: time (int64 microseconds) and step mask. */
 PG_FUNCTION_INFO_V1(funnel_event_send);
 Datum
 funnel_event_send(PG_FUNCTION_ARGS)
@@ -321,6 +364,7 @@ funnel_event_send(PG_FUNCTION_ARGS)
 
 /* ---------- constructors and accessors ---------- */
 
+/* funnel_event(ts, step): an event at ts matching the one step (1..64). */
 PG_FUNCTION_INFO_V1(funnel_event_from_step);
 Datum
 funnel_event_from_step(PG_FUNCTION_ARGS)
@@ -333,6 +377,10 @@ funnel_event_from_step(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(make_event(ts, (uint64) 1 << (step - 1)));
 }
 
+/*
+ * funnel_event(ts, VARIADIC steps boolean[]): an event at ts matching step
+ * k when the k-th condition is true.
+ */
 PG_FUNCTION_INFO_V1(funnel_event_from_conditions);
 Datum
 funnel_event_from_conditions(PG_FUNCTION_ARGS)
@@ -347,6 +395,7 @@ funnel_event_from_conditions(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(make_event(ts, steps));
 }
 
+/* event_time(funnel_event): the event's time. */
 PG_FUNCTION_INFO_V1(funnel_event_time);
 Datum
 funnel_event_time(PG_FUNCTION_ARGS)
@@ -354,6 +403,7 @@ funnel_event_time(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(PG_GETARG_FUNNEL_EVENT_P(0)->ts);
 }
 
+/* event_steps(funnel_event): the steps the event matches, ascending. */
 PG_FUNCTION_INFO_V1(funnel_event_steps);
 Datum
 funnel_event_steps(PG_FUNCTION_ARGS)
@@ -382,6 +432,10 @@ event_cmp(const FunnelEvent *a, const FunnelEvent *b)
 	return 0;
 }
 
+/*
+ * The six comparison operators of funnel_event (=, <>, <, <=, >, >=): by
+ * time, then by step mask (unsigned), as funnel_event_cmp.
+ */
 #define EVENT_CMP_FN(name, expr) \
 PG_FUNCTION_INFO_V1(name); \
 Datum \
@@ -398,6 +452,10 @@ EVENT_CMP_FN(funnel_event_le, c <= 0)
 EVENT_CMP_FN(funnel_event_gt, c > 0)
 EVENT_CMP_FN(funnel_event_ge, c >= 0)
 
+/*
+ * funnel_event_cmp: btree comparison, by time and then by step mask
+ * (unsigned).
+ */
 PG_FUNCTION_INFO_V1(funnel_event_cmp);
 Datum
 funnel_event_cmp(PG_FUNCTION_ARGS)
@@ -405,6 +463,10 @@ funnel_event_cmp(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(event_cmp(PG_GETARG_FUNNEL_EVENT_P(0), PG_GETARG_FUNNEL_EVENT_P(1)));
 }
 
+/*
+ * funnel_event_hash: hash of the time and step mask, for hash joins and
+ * hash indexes.
+ */
 PG_FUNCTION_INFO_V1(funnel_event_hash);
 Datum
 funnel_event_hash(PG_FUNCTION_ARGS)
@@ -414,6 +476,7 @@ funnel_event_hash(PG_FUNCTION_ARGS)
 	return hash_any((const unsigned char *) ev, sizeof(FunnelEvent));
 }
 
+/* funnel_event_hash_extended: seeded 64-bit hash of the time and step mask. */
 PG_FUNCTION_INFO_V1(funnel_event_hash_extended);
 Datum
 funnel_event_hash_extended(PG_FUNCTION_ARGS)

@@ -100,6 +100,11 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * The window_funnel and time_to_convert transitions, one per input form
+ * (conditions, funnel_event, event names; with or without a mode or target
+ * step): each adds the row's time and matched steps to the group's state.
+ */
 #define GROUP_SFUNC(name, kind, args, elapsed) \
 PG_FUNCTION_INFO_V1(name); \
 Datum \
@@ -153,6 +158,10 @@ elapsed_interval(int64 usecs)
 	return IntervalPGetDatum(result);
 }
 
+/*
+ * time_to_convert final function: time from step 1 to the target step on
+ * the chain the funnel walk reaches it with; NULL when not reached.
+ */
 PG_FUNCTION_INFO_V1(time_to_convert_final);
 Datum
 time_to_convert_final(PG_FUNCTION_ARGS)
@@ -165,14 +174,12 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
-	level = funnel_track_level(st->cfg, &st->track, elapsed);
-	if (st->cfg->open_steps)
+	level = funnel_track_level(st->cfg, &st->track, state_memory(st), elapsed);
+	if (st->cfg->open_steps && st->cfg->target == 0)
 	{
-		int			n;
-		FunnelEvent *ev = funnel_track_decode(&st->track, &n);
+		uint64		seen = funnel_track_steps(&st->track);
 
-		target = target_step(st->cfg, ev, n);
-		pfree(ev);
+		target = seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
 	}
 	else
 		target = target_step(st->cfg, NULL, 0);
@@ -181,7 +188,11 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 	return elapsed_interval(elapsed[target - 1]);
 }
 
-/* Never modifies the state, so the aggregate works as a window function. */
+/*
+ * window_funnel final function: the funnel level (0..steps) the walk reaches
+ * over the group's events.  Never modifies the state, so the aggregate works
+ * as a window function.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_final);
 Datum
 window_funnel_final(PG_FUNCTION_ARGS)
@@ -191,7 +202,7 @@ window_funnel_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_INT32(0);
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
-	PG_RETURN_INT32(funnel_track_level(st->cfg, &st->track, NULL));
+	PG_RETURN_INT32(funnel_track_level(st->cfg, &st->track, state_memory(st), NULL));
 }
 
 static FunnelConfig *
@@ -203,6 +214,10 @@ config_copy(MemoryContext cxt, const FunnelConfig *cfg)
 	return copy;
 }
 
+/*
+ * window_funnel / time_to_convert combine function: appends the second
+ * state's events to the first (the funnel settings must agree).
+ */
 PG_FUNCTION_INFO_V1(window_funnel_combine);
 Datum
 window_funnel_combine(PG_FUNCTION_ARGS)
@@ -226,6 +241,7 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* window_funnel / time_to_convert state serialisation: settings and events. */
 PG_FUNCTION_INFO_V1(window_funnel_serialize);
 Datum
 window_funnel_serialize(PG_FUNCTION_ARGS)
@@ -240,6 +256,10 @@ window_funnel_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/*
+ * window_funnel / time_to_convert state deserialisation; every field read is
+ * checked.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_deserialize);
 Datum
 window_funnel_deserialize(PG_FUNCTION_ARGS)
@@ -265,7 +285,10 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* window_funnel(window, journey funnel_event[], mode): a stored journey. */
+/*
+ * window_funnel(window, journey funnel_event[], mode): the funnel level the
+ * walk reaches over the events of a stored journey.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_journey);
 Datum
 window_funnel_journey(PG_FUNCTION_ARGS)
@@ -282,10 +305,13 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 	cfg.mode = funnel_parse_mode(mode);
 	cfg.nsteps = FUNNEL_MAX_STEPS;
 	events = funnel_journey_events(journey, &n);
-	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, NULL));
+	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, 0, NULL));
 }
 
-/* time_to_convert(window, journey funnel_event[], mode, to_step) */
+/*
+ * time_to_convert(window, journey funnel_event[], mode, to_step): the time
+ * to convert of a stored journey; NULL when the target step is not reached.
+ */
 PG_FUNCTION_INFO_V1(time_to_convert_journey);
 Datum
 time_to_convert_journey(PG_FUNCTION_ARGS)
@@ -318,7 +344,7 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 	target = target_step(&cfg, events, n);
 	if (target == 0)
 		PG_RETURN_NULL();
-	level = funnel_events_level(&cfg, events, n, elapsed);
+	level = funnel_events_level(&cfg, events, n, 0, elapsed);
 	if (level < target)
 		PG_RETURN_NULL();
 	return elapsed_interval(elapsed[target - 1]);
