@@ -32,9 +32,10 @@ SELECT throws_ok($$SELECT fuzz.check_state('cohort_retention(anyelement,timestam
                    '\x00000002000000034000000000000000000000000000000000000000000000000000000000000000'::bytea)$$,
                  '22003', NULL, 'cohort_retention state: merging skipped-row counts past 2^63 is an error');
 -- customer_rfm: observation end (2024-01-01), time unit (month, day, time),
--- rows after the end, one purchase day (day 8000 after 2000-01-01, 10.0)
+-- rows after the end, one purchase day (day 8000 after 2000-01-01, amount 0
+-- as an int128)
 SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,timestamptz,interval)'::regprocedure,
-                   '\x0002b0d5d4e94000000000000000000100000000000000004000000000000000000000000000000100001f404024000000000000'::bytea)$$,
+                   '\x0002b0d5d4e94000000000000000000100000000000000004000000000000000000000000000000100001f4000000000000000000000000000000000'::bytea)$$,
                  '22003', NULL, 'customer_rfm state: merging counts of rows after the end past 2^63 is an error');
 
 SELECT * FROM finish();
