@@ -17,7 +17,7 @@
 # doc/testing.md says how to read the output.
 #
 # FUNNEL_SERVER_ENV (e.g. "UBSAN_OPTIONS=...") is put in the
-# server's environment: test/sanitize.sh uses it.
+# server's environment: test/tools/sanitize.sh uses it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${PG_CONFIG:-}" ]; then

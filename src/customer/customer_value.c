@@ -423,7 +423,8 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 		int32		day = pq_getmsgint(&buf, 4);
 		int128		amount = money_recv(&buf);
 
-		if (amount < 0 || day > st->end_day)
+		/* days of finite timestamps fit in +-2e8: day differences fit an int */
+		if (amount < 0 || day > st->end_day || day < -200000000)
 			cv_bad_state("customer_rfm");
 		rfm_add_day(cxt, st, day, amount);
 	}

@@ -461,6 +461,8 @@ def main():
     ap.add_argument('--verbose', action='store_true')
     ap.add_argument('--show-errors', action='store_true', help='list the distinct error messages per target')
     args = ap.parse_args()
+    if args.seed is None and os.environ.get('FUNNEL_TEST_SEED'):
+        args.seed = int(os.environ['FUNNEL_TEST_SEED'])     # as test/run.sh passes it
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     rng = random.Random(seed)
     print('fuzz: seed %d, %d cases' % (seed, args.cases), flush=True)

@@ -5,7 +5,7 @@
 -- named aggregate's deserialise function, runs its final function and
 -- combines the state with itself.
 BEGIN;
-SELECT plan(6);
+SELECT plan(7);
 
 -- funnel_stage_counts(level, steps): the state is the step count (int32),
 -- then the entities at each level 0..steps (int64)
@@ -37,6 +37,13 @@ SELECT throws_ok($$SELECT fuzz.check_state('cohort_retention(anyelement,timestam
 SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,timestamptz,interval)'::regprocedure,
                    '\x0002b0d5d4e94000000000000000000100000000000000004000000000000000000000000000000100001f4000000000000000000000000000000000'::bytea)$$,
                  '22003', NULL, 'customer_rfm state: merging counts of rows after the end past 2^63 is an error');
+
+-- customer_rfm: a purchase day before any timestamp (-2147474884) was
+-- accepted, and the final function's day differences overflowed (a recency
+-- of about 5.9 million years); found by the fuzzer under UBSan
+SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,timestamptz,interval)'::regprocedure,
+                   '\x0002b0d5d4e9400000000000000000010000000000000000000000000000000000000000000000018000223c00000000000000000000000000000000'::bytea)$$,
+                 '22P03', NULL, 'customer_rfm state: a purchase day outside the timestamp range is rejected');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,10 @@
 # on two cores): run it before a release or after changing code that reads
 # outside bytes or does arithmetic on them.  doc/testing.md says how to read it.
 #
-#   bash test/sanitize.sh [--fuzz-only] [--cases N] [--seed S] (fuzzer options)
+#   bash test/tools/sanitize.sh [--fuzz-only] [--cases N] [--seed S] (fuzzer options)
+#
+# It lives in test/tools/ so that test/run.sh (which runs every test/*.sh)
+# does not run it.
 #
 # Nothing is installed in the system PostgreSQL: the build goes into a
 # private copy of PostgreSQL 15 under /tmp (as test/tools/sandbox.sh does),
@@ -16,7 +19,7 @@
 # stops the backend (-fno-sanitize-recover) and lands in the server log,
 # which is searched at the end; exits 1 if any report, crash or test failure.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 checkout=$(pwd)
 start=$(date +%s)
 key=$(printf '%s' "$checkout" | md5sum | cut -c1-8)
