@@ -38,6 +38,9 @@
 #include "common/int.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
+#include "common/interval_usecs.h"
+#include "common/json_fields.h"
+#include "common/linear_algebra.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -178,7 +181,7 @@ parse_model(const char *str, int len, int32 *model, int64 *half_life)
 													   CStringGetDatum(pnstrdup(paren + 1, end - 1 - (paren + 1))),
 													   ObjectIdGetDatum(InvalidOid),
 													   Int32GetDatum(-1)));
-			*half_life = jlog_interval_usecs(iv, "time_decay half-life", true);
+			*half_life = funnel_interval_usecs(iv, "time_decay half-life", true);
 		}
 		else
 			m = 0;
@@ -196,7 +199,7 @@ model_text(const AttrConfig *cfg)
 {
 	if (cfg->model != ATTR_TIME_DECAY)
 		return pstrdup(model_names[cfg->model]);
-	return psprintf("time_decay(%s)", jlog_interval_text(cfg->half_life));
+	return psprintf("time_decay(%s)", funnel_usecs_text(cfg->half_life));
 }
 
 static bytea *
@@ -415,7 +418,7 @@ read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
 		lb = PG_GETARG_INTERVAL_P(6);
 		if (!c->have_lookback || memcmp(lb, &c->lookback_raw, sizeof(Interval)) != 0)
 		{
-			c->lookback = jlog_interval_usecs(lb, "attribution lookback", false);
+			c->lookback = funnel_interval_usecs(lb, "attribution lookback", false);
 			c->lookback_raw = *lb;
 			c->have_lookback = true;
 		}
@@ -848,9 +851,9 @@ markov_credit(Credit *cr)
 		for (j = 0; j < m; j++)
 			A[(Size) i * m + j] = (i == j ? 1.0 : 0.0) - Q[(Size) i * m + j];
 	}
-	jlog_lu_factor(A, m, piv);
+	funnel_lu_factor(A, m, piv);
 	memcpy(x, r, sizeof(double) * m);
-	jlog_lu_solve(A, m, piv, x);
+	funnel_lu_solve(A, m, piv, x);
 	for (i = 0; i < m; i++)
 		P += ps[i] * x[i];
 	for (k = 0; k < m; k++)
@@ -867,7 +870,7 @@ markov_credit(Credit *cr)
 		 */
 		memset(w, 0, sizeof(double) * m);
 		w[k] = 1;
-		jlog_lu_solve(A, m, piv, w);
+		funnel_lu_solve(A, m, piv, w);
 		for (j = 0; j < m; j++)
 		{
 			double		y = x[j] - r[k] * w[j];
@@ -1007,9 +1010,9 @@ channel_json(StringInfo buf, const AttrChannel *c)
 	else
 		appendStringInfoString(buf, "null");
 	appendStringInfoString(buf, ", \"conversions\": ");
-	jlog_json_double(buf, c->conv);
+	funnel_json_double(buf, c->conv);
 	appendStringInfoString(buf, ", \"value\": ");
-	jlog_json_double(buf, c->value);
+	funnel_json_double(buf, c->value);
 	appendStringInfo(buf, ", \"journeys\": " INT64_FORMAT, c->journeys);
 	if (c->name)
 		appendStringInfo(buf, ", \"touched\": " INT64_FORMAT, c->touched);
@@ -1028,11 +1031,11 @@ attribution_summary_out(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, "{\"model\": ");
 	escape_json(&buf, model_text(&s->cfg));
 	appendStringInfoString(&buf, ", \"lookback\": ");
-	jlog_json_interval(&buf, s->cfg.lookback);
+	funnel_json_interval(&buf, s->cfg.lookback);
 	appendStringInfoString(&buf, ", \"conversions\": ");
-	jlog_json_double(&buf, s->conversions);
+	funnel_json_double(&buf, s->conversions);
 	appendStringInfoString(&buf, ", \"value\": ");
-	jlog_json_double(&buf, s->value);
+	funnel_json_double(&buf, s->value);
 	appendStringInfo(&buf, ", \"touchpoints\": " INT64_FORMAT
 					 ", \"converting_journeys\": " INT64_FORMAT
 					 ", \"other_journeys\": " INT64_FORMAT ", \"channels\": [",
@@ -1051,11 +1054,11 @@ attribution_summary_out(PG_FUNCTION_ARGS)
 static int64
 json_count(JsonbContainer *obj, const char *key)
 {
-	double		d = jlog_json_number(jlog_json_get(obj, key, jbvNumeric, false, SUMMARY_TYPE),
+	double		d = funnel_json_number(funnel_json_get(obj, key, jbvNumeric, false, SUMMARY_TYPE),
 									 key, SUMMARY_TYPE);
 
 	if (d < 0 || d > 9e15 || d != floor(d))
-		jlog_bad_input(SUMMARY_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
+		funnel_bad_text_input(SUMMARY_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
 	return (int64) d;
 }
 
@@ -1070,7 +1073,7 @@ Datum
 attribution_summary_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	JsonbContainer *root = jlog_json_parse(str, SUMMARY_TYPE);
+	JsonbContainer *root = funnel_json_object(str, SUMMARY_TYPE);
 	JsonbValue *v;
 	JsonbContainer *arr;
 	AttrSummary s;
@@ -1081,25 +1084,25 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 	char	   *model;
 
 	memset(&s, 0, sizeof(s));
-	v = jlog_json_get(root, "model", jbvString, false, SUMMARY_TYPE);
-	model = jlog_json_string(v);
+	v = funnel_json_get(root, "model", jbvString, false, SUMMARY_TYPE);
+	model = funnel_json_string(v);
 	parse_model(model, strlen(model), &s.cfg.model, &s.cfg.half_life);
-	s.cfg.lookback = jlog_json_interval_usecs(jlog_json_get(root, "lookback", jbvString, false, SUMMARY_TYPE),
+	s.cfg.lookback = funnel_json_interval_usecs(funnel_json_get(root, "lookback", jbvString, false, SUMMARY_TYPE),
 											  "lookback", false, SUMMARY_TYPE);
-	s.conversions = jlog_json_number(jlog_json_get(root, "conversions", jbvNumeric, false, SUMMARY_TYPE),
+	s.conversions = funnel_json_number(funnel_json_get(root, "conversions", jbvNumeric, false, SUMMARY_TYPE),
 									 "conversions", SUMMARY_TYPE);
-	s.value = jlog_json_number(jlog_json_get(root, "value", jbvNumeric, false, SUMMARY_TYPE),
+	s.value = funnel_json_number(funnel_json_get(root, "value", jbvNumeric, false, SUMMARY_TYPE),
 							   "value", SUMMARY_TYPE);
 	s.touchpoints = json_count(root, "touchpoints");
 	s.converting_journeys = json_count(root, "converting_journeys");
 	s.other_journeys = json_count(root, "other_journeys");
-	v = jlog_json_get(root, "channels", jbvBinary, false, SUMMARY_TYPE);
+	v = funnel_json_get(root, "channels", jbvBinary, false, SUMMARY_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(SUMMARY_TYPE, "Key \"channels\" must be an array.");
+		funnel_bad_text_input(SUMMARY_TYPE, "Key \"channels\" must be an array.");
 	n = JsonContainerSize(arr);
 	if (n > ATTR_MAX_CHANNELS)
-		jlog_bad_input(SUMMARY_TYPE, "Too many channels.");
+		funnel_bad_text_input(SUMMARY_TYPE, "Too many channels.");
 	s.channels = palloc0(sizeof(AttrChannel) * (n + 1));
 	for (i = 0; i < n; i++)
 	{
@@ -1108,29 +1111,29 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 		AttrChannel c;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(SUMMARY_TYPE, "Each channel must be a JSON object.");
+			funnel_bad_text_input(SUMMARY_TYPE, "Each channel must be a JSON object.");
 		o = e->val.binary.data;
 		memset(&c, 0, sizeof(c));
-		v = jlog_json_get(o, "channel", jbvString, true, SUMMARY_TYPE);
+		v = funnel_json_get(o, "channel", jbvString, true, SUMMARY_TYPE);
 		if (v->type == jbvString)
 		{
-			c.name = jlog_json_string(v);
+			c.name = funnel_json_string(v);
 			c.len = strlen(c.name);
 		}
-		c.conv = jlog_json_number(jlog_json_get(o, "conversions", jbvNumeric, false, SUMMARY_TYPE),
+		c.conv = funnel_json_number(funnel_json_get(o, "conversions", jbvNumeric, false, SUMMARY_TYPE),
 								  "conversions", SUMMARY_TYPE);
-		c.value = jlog_json_number(jlog_json_get(o, "value", jbvNumeric, false, SUMMARY_TYPE),
+		c.value = funnel_json_number(funnel_json_get(o, "value", jbvNumeric, false, SUMMARY_TYPE),
 								   "value", SUMMARY_TYPE);
 		c.journeys = json_count(o, "journeys");
 		c.touched = c.name ? json_count(o, "touched") : c.journeys;
 		if (c.touched < c.journeys)
-			jlog_bad_input(SUMMARY_TYPE, "A channel cannot have more converting journeys than journeys.");
+			funnel_bad_text_input(SUMMARY_TYPE, "A channel cannot have more converting journeys than journeys.");
 		if (c.conv < 0)
-			jlog_bad_input(SUMMARY_TYPE, "Credited conversions cannot be negative.");
+			funnel_bad_text_input(SUMMARY_TYPE, "Credited conversions cannot be negative.");
 		if (c.name == NULL)
 		{
 			if (have_none)
-				jlog_bad_input(SUMMARY_TYPE, "The NULL channel appears twice.");
+				funnel_bad_text_input(SUMMARY_TYPE, "The NULL channel appears twice.");
 			have_none = true;
 			s.none = c;
 		}
@@ -1138,11 +1141,11 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 			s.channels[s.nchannels++] = c;
 	}
 	if (s.conversions < 0)
-		jlog_bad_input(SUMMARY_TYPE, "Conversions cannot be negative.");
+		funnel_bad_text_input(SUMMARY_TYPE, "Conversions cannot be negative.");
 	qsort(s.channels, s.nchannels, sizeof(AttrChannel), channel_qsort_cmp);
 	for (i = 1; i < s.nchannels; i++)
 		if (channel_name_cmp(&s.channels[i - 1], &s.channels[i]) == 0)
-			jlog_bad_input(SUMMARY_TYPE, psprintf("Channel \"%s\" appears twice.", s.channels[i].name));
+			funnel_bad_text_input(SUMMARY_TYPE, psprintf("Channel \"%s\" appears twice.", s.channels[i].name));
 	result = summary_encode(&s);
 	(void) summary_from_datum(PointerGetDatum(result));	/* check it */
 	PG_RETURN_BYTEA_P(result);
@@ -1155,7 +1158,7 @@ attribution_summary_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
 	(void) summary_decode(buf->data + buf->cursor, buf->len - buf->cursor);
-	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
+	PG_RETURN_BYTEA_P(funnel_recv_rest(buf));
 }
 
 PG_FUNCTION_INFO_V1(attribution_summary_send);

@@ -27,6 +27,9 @@
 #include "common/int.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
+#include "common/interval_usecs.h"
+#include "common/json_fields.h"
+#include "common/linear_algebra.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -618,7 +621,7 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 						 ", \"open\": " INT64_FORMAT ", \"ended\": " INT64_FORMAT
 						 ", \"stays\": " INT64_FORMAT ", \"stay_days\": ",
 						 g->terminal ? "true" : "false", g->entries, g->open, g->ended, g->stays);
-		jlog_json_double(&buf, g->stay_usecs / USECS_PER_DAY);
+		funnel_json_double(&buf, g->stay_usecs / USECS_PER_DAY);
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "], \"transitions\": [");
@@ -639,24 +642,24 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 static int64
 pj_count(JsonbContainer *o, const char *key)
 {
-	double		d = jlog_json_number(jlog_json_get(o, key, jbvNumeric, false, PIPE_TYPE), key, PIPE_TYPE);
+	double		d = funnel_json_number(funnel_json_get(o, key, jbvNumeric, false, PIPE_TYPE), key, PIPE_TYPE);
 
 	if (d < 0 || d > 9e15 || d != floor(d))
-		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
+		funnel_bad_text_input(PIPE_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
 	return (int64) d;
 }
 
 static int64
 pj_ts(JsonbContainer *o, const char *key)
 {
-	JsonbValue *v = jlog_json_get(o, key, jbvString, false, PIPE_TYPE);
+	JsonbValue *v = funnel_json_get(o, key, jbvString, false, PIPE_TYPE);
 	int64		t = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-															CStringGetDatum(jlog_json_string(v)),
+															CStringGetDatum(funnel_json_string(v)),
 															ObjectIdGetDatum(InvalidOid),
 															Int32GetDatum(-1)));
 
 	if (!valid_ts(t))
-		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a finite timestamp.", key));
+		funnel_bad_text_input(PIPE_TYPE, psprintf("Key \"%s\" must be a finite timestamp.", key));
 	return t;
 }
 
@@ -706,7 +709,7 @@ Datum
 pipeline_summary_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	JsonbContainer *root = jlog_json_parse(str, PIPE_TYPE);
+	JsonbContainer *root = funnel_json_object(str, PIPE_TYPE);
 	JsonbValue *v;
 	JsonbContainer *arr;
 	PipeSummary s;
@@ -722,13 +725,13 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		s.last_entry = pj_ts(root, "last_entry");
 		s.as_of = pj_ts(root, "as_of");
 	}
-	v = jlog_json_get(root, "stages", jbvBinary, false, PIPE_TYPE);
+	v = funnel_json_get(root, "stages", jbvBinary, false, PIPE_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must be an array.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"stages\" must be an array.");
 	n = JsonContainerSize(arr);
 	if (n < 1 || n > PIPE_MAX_STAGES)
-		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must have 1 to 1000 stages.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"stages\" must have 1 to 1000 stages.");
 	s.nstages = n;
 	s.stages = palloc0(sizeof(PipeStage) * n);
 	for (i = 0; i < n; i++)
@@ -739,24 +742,24 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		double		days;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(PIPE_TYPE, "Each stage must be a JSON object.");
+			funnel_bad_text_input(PIPE_TYPE, "Each stage must be a JSON object.");
 		o = e->val.binary.data;
-		g->name = jlog_json_string(jlog_json_get(o, "stage", jbvString, false, PIPE_TYPE));
+		g->name = funnel_json_string(funnel_json_get(o, "stage", jbvString, false, PIPE_TYPE));
 		g->len = strlen(g->name);
-		g->terminal = jlog_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
+		g->terminal = funnel_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
 		g->entries = pj_count(o, "entries");
 		g->open = pj_count(o, "open");
 		g->ended = pj_count(o, "ended");
 		g->stays = pj_count(o, "stays");
-		days = jlog_json_number(jlog_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
+		days = funnel_json_number(funnel_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
 								"stay_days", PIPE_TYPE);
 		g->stay_usecs = days * USECS_PER_DAY;
 	}
 	qsort(s.stages, n, sizeof(PipeStage), stage_qsort_cmp);
-	v = jlog_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);
+	v = funnel_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(PIPE_TYPE, "Key \"transitions\" must be an array.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"transitions\" must be an array.");
 	n = JsonContainerSize(arr);
 	s.trans = palloc0(sizeof(PipeTrans) * (n + 1));
 	s.ntrans = n;
@@ -768,14 +771,14 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 				   *to;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(PIPE_TYPE, "Each transition must be a JSON object.");
+			funnel_bad_text_input(PIPE_TYPE, "Each transition must be a JSON object.");
 		o = e->val.binary.data;
-		from = jlog_json_string(jlog_json_get(o, "from", jbvString, false, PIPE_TYPE));
-		to = jlog_json_string(jlog_json_get(o, "to", jbvString, false, PIPE_TYPE));
+		from = funnel_json_string(funnel_json_get(o, "from", jbvString, false, PIPE_TYPE));
+		to = funnel_json_string(funnel_json_get(o, "to", jbvString, false, PIPE_TYPE));
 		s.trans[i].from = find_stage(&s, from, strlen(from));
 		s.trans[i].to = find_stage(&s, to, strlen(to));
 		if (s.trans[i].from < 0 || s.trans[i].to < 0)
-			jlog_bad_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
+			funnel_bad_text_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
 		s.trans[i].count = pj_count(o, "deals");
 	}
 	qsort(s.trans, n, sizeof(PipeTrans), trans_cmp);
@@ -791,7 +794,7 @@ pipeline_summary_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
 	(void) pipe_decode(buf->data + buf->cursor, buf->len - buf->cursor);
-	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
+	PG_RETURN_BYTEA_P(funnel_recv_rest(buf));
 }
 
 PG_FUNCTION_INFO_V1(pipeline_summary_send);
@@ -903,14 +906,14 @@ forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
 			A[tidx[tr->from] * t + tidx[tr->to]] -= p;
 	}
 	if (t > 0)
-		jlog_lu_factor(A, t, piv);
+		funnel_lu_factor(A, t, piv);
 	/* N column by column */
 	for (j = 0; j < t; j++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		memset(col, 0, sizeof(double) * t);
 		col[j] = 1;
-		jlog_lu_solve(A, t, piv, col);
+		funnel_lu_solve(A, t, piv, col);
 		for (i = 0; i < t; i++)
 			Nmat[i * t + j] = col[i];
 	}
@@ -1099,7 +1102,7 @@ pipeline_lead_forecast(PG_FUNCTION_ARGS)
 {
 	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
 	Interval   *period = PG_GETARG_INTERVAL_P(1);
-	double		days = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	double		days = (double) funnel_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
 	double	   *n = palloc0(sizeof(double) * s->nstages);
 	double		leads = lead_rate(s) * days;
 	int			i;
@@ -1133,7 +1136,7 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
 	Interval   *period = PG_GETARG_INTERVAL_P(1);
-	double		T = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	double		T = (double) funnel_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
 	int			m = s->nstages,
 				i,
 				k;

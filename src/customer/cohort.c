@@ -5,7 +5,7 @@
  *    ltv_report aggregates (per-customer summaries, BG/NBD and Gamma-Gamma
  *    fits and the mean predicted value, next to the textbook historical
  *    figures), the cohort_retention aggregate (cohort x period activity
- *    matrix), and ClickHouse's retention aggregate.
+ *    matrix).
  *
  *    Entities (customers) are told apart with the type's default hash
  *    operator class, as GROUP BY would.  The state keeps the distinct
@@ -1233,92 +1233,4 @@ cohort_retention_final(PG_FUNCTION_ARGS)
 												   INT8OID, 8, FLOAT8PASSBYVAL,
 												   TYPALIGN_DOUBLE));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-/* ---------------------------------------------------------------------
- * retention(VARIADIC conditions boolean[]): ClickHouse's retention.  The
- * state is a bigint: bit k-1 set when condition k held on some row, the
- * number of conditions in bits 32..39 (0 before the first row).
- * ---------------------------------------------------------------------
- */
-#define RETENTION_MAX 32
-
-static int64
-retention_state(int64 mask, int n)
-{
-	return mask | ((int64) n << 32);
-}
-
-PG_FUNCTION_INFO_V1(retention_sfunc);
-Datum
-retention_sfunc(PG_FUNCTION_ARGS)
-{
-	int64		st = PG_GETARG_INT64(0);
-	int			have = (int) (st >> 32);
-	int64		mask = st & 0xFFFFFFFF;
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *enulls;
-	int			n,
-				k;
-
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("retention: the conditions array must not be NULL")));
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("retention: conditions must be a one-dimensional array")));
-	deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &enulls, &n);
-	if (n < 1 || n > RETENTION_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention takes 1 to %d conditions, not %d", RETENTION_MAX, n)));
-	if (have != 0 && have != n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
-						have, n)));
-	for (k = 0; k < n; k++)
-		if (!enulls[k] && DatumGetBool(elems[k]))
-			mask |= ((int64) 1) << k;
-	PG_RETURN_INT64(retention_state(mask, n));
-}
-
-PG_FUNCTION_INFO_V1(retention_combine);
-Datum
-retention_combine(PG_FUNCTION_ARGS)
-{
-	int64		a = PG_GETARG_INT64(0);
-	int64		b = PG_GETARG_INT64(1);
-	int			na = (int) (a >> 32),
-				nb = (int) (b >> 32);
-
-	if (na != 0 && nb != 0 && na != nb)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
-						na, nb)));
-	PG_RETURN_INT64(retention_state((a | b) & 0xFFFFFFFF, Max(na, nb)));
-}
-
-PG_FUNCTION_INFO_V1(retention_final);
-Datum
-retention_final(PG_FUNCTION_ARGS)
-{
-	int64		st = PG_GETARG_INT64(0);
-	int			n = (int) (st >> 32);
-	int64		mask = st & 0xFFFFFFFF;
-	Datum		out[RETENTION_MAX];
-	bool		first;
-	int			k;
-
-	if (n <= 0 || n > RETENTION_MAX)
-		PG_RETURN_NULL();
-	first = (mask & 1) != 0;
-	for (k = 0; k < n; k++)
-		out[k] = Int32GetDatum(first && (mask & (((int64) 1) << k)) ? 1 : 0);
-	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, INT4OID, 4, true, TYPALIGN_INT));
 }

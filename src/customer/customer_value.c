@@ -12,6 +12,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/interval_usecs.h"
 #include "customer/customer_value.h"
 #include "engine/funnel.h"
 #include "fmgr.h"
@@ -70,9 +71,15 @@ cv_local_day(TimestampTz ts)
 double
 cv_interval_days(const Interval *iv, const char *what)
 {
-	double		days = iv->month * 30.0 + iv->day + (double) iv->time / USECS_PER_DAY;
+	int64		usecs;
+	double		days;
 
-	if (!(days > 0) || !isfinite(days))
+	if (!funnel_interval_to_usecs(iv, &usecs))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what)));
+	days = (double) usecs / USECS_PER_DAY;
+	if (!(days > 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a positive interval", what),

@@ -93,7 +93,7 @@ arena_alloc(EntityTable *t, Size size)
 		t->arena_cur = MemoryContextAllocHuge(t->cxt, block);
 		t->arena_left = block;
 		t->mem += block;
-		funnel_check_memory(t->mem);
+		funnel_check_state_memory(t->mem);
 		/* grow blocks up to 1 MB: small groups stay small */
 		if (t->arena_block < 1024 * 1024)
 			t->arena_block *= 2;
@@ -160,7 +160,7 @@ account_hash(EntityTable *t, uint64 old_size)
 	if (t->hash->size != old_size)
 	{
 		t->mem += (t->hash->size - old_size) * sizeof(EntityEntry);
-		funnel_check_memory(t->mem);
+		funnel_check_state_memory(t->mem);
 	}
 }
 
@@ -210,7 +210,7 @@ track_add(EntityTable *t, FunnelTrack *track, int64 ts, uint64 steps)
 	if (grown)
 	{
 		t->mem += grown;
-		funnel_check_memory(t->mem);
+		funnel_check_state_memory(t->mem);
 	}
 }
 
@@ -309,7 +309,7 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 			a->mem += funnel_track_copy(&a->cfg, dst, e->track, a->cxt);
 		else
 			a->mem += funnel_track_merge(&a->cfg, dst, e->track, a->cxt);
-		funnel_check_memory(a->mem);
+		funnel_check_state_memory(a->mem);
 	}
 	/* rows b has not applied yet come after all of b's others */
 	for (i = 0; i < b->nbatch; i++)
@@ -379,6 +379,47 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 	}
 }
 
+/* ---------- the transition shared by the whole-table aggregates ---------- */
+
+/*
+ * One row into a per-entity table: shared by every whole-table funnel
+ * aggregate (want_elapsed also records each entity's time to every step).
+ */
+Datum
+funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
+					bool want_elapsed)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
+	EntityTable *t = FUNNEL_STATE_ARG(EntityTable, 0);
+	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
+	int64		ts;
+	uint64		steps;
+	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
+
+	in->cfg.want_elapsed = want_elapsed;
+	if (t == NULL)
+	{
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, in->arg_entity);
+
+		if (!OidIsValid(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the entity's data type")));
+		t = entity_table_create(cxt, &in->cfg, typid, PG_GET_COLLATION());
+	}
+	else
+		funnel_config_check_same(&t->cfg, &in->cfg);
+
+	/* NULL entities are ignored; so are rows no step can use */
+	if (use && !PG_ARGISNULL(in->arg_entity) &&
+		(steps != 0 || (t->cfg.mode & FUNNEL_STRICT_ORDER)))
+	{
+		t->seen_steps |= steps;
+		entity_table_add(t, PG_GETARG_DATUM(in->arg_entity), ts, steps);
+	}
+	PG_RETURN_POINTER(t);
+}
+
 /* ---------- serialisation ---------- */
 
 /*
@@ -418,24 +459,10 @@ entity_table_serialize(EntityTable *t)
 		else if (t->kind == ENTITY_INT4)
 			pq_sendint32(&buf, DatumGetInt32(e->key));
 		else
-		{
-			bytea	   *b = SendFunctionCall(&send_fn, e->key);
-
-			pq_sendint32(&buf, VARSIZE(b) - VARHDRSZ);
-			pq_sendbytes(&buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-			pfree(b);
-		}
+			funnel_state_send_value(&buf, &send_fn, e->key);
 		funnel_track_serialize(e->track, &buf);
 	}
 	return pq_endtypsend(&buf);
-}
-
-static void
-corrupt(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid funnel aggregate state: %s", what)));
 }
 
 EntityTable *
@@ -452,21 +479,18 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 	FmgrInfo	recv_fn;
 	Oid			ioparam = InvalidOid;
 
-	buf.data = VARDATA_ANY(data);
-	buf.len = VARSIZE_ANY_EXHDR(data);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(data, &buf);
 	funnel_config_deserialize(&cfg, &buf);
 	typid = pq_getmsgint(&buf, 4);
 	collation = pq_getmsgint(&buf, 4);
 	seen = (uint64) pq_getmsgint64(&buf);
 	n = (uint64) pq_getmsgint64(&buf);
 	if (!OidIsValid(typid) || get_typtype(typid) == '\0')
-		corrupt("unknown entity type");
+		funnel_invalid_state("The state names an entity type that does not exist.");
 	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
-		corrupt("unknown collation");
+		funnel_invalid_state("The state names a collation that does not exist.");
 	if (n > (uint64) (buf.len - buf.cursor))
-		corrupt("entity count exceeds the data");
+		funnel_invalid_state("The entity count of the state does not match its length.");
 	t = entity_table_create(cxt, &cfg, typid, collation);
 	t->seen_steps = seen;
 	if (t->kind == ENTITY_GENERIC)
@@ -490,22 +514,10 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 		else if (t->kind == ENTITY_INT4)
 			key = Int32GetDatum((int32) pq_getmsgint(&buf, 4));
 		else
-		{
-			int			len = pq_getmsgint(&buf, 4);
-			StringInfoData kb;
-
-			if (len < 0 || len > buf.len - buf.cursor)
-				corrupt("entity key longer than the data");
-			initStringInfo(&kb);
-			appendBinaryStringInfo(&kb, pq_getmsgbytes(&buf, len), len);
-			key = ReceiveFunctionCall(&recv_fn, &kb, ioparam, -1);
-			if (kb.cursor != kb.len)
-				corrupt("trailing bytes in an entity key");
-			pfree(kb.data);
-		}
+			key = funnel_state_recv_value(&buf, &recv_fn, ioparam);
 		e = entity_insert(t->hash, key, &found);
 		if (found)
-			corrupt("duplicate entity");
+			funnel_invalid_state("The state holds an entity twice.");
 		if (!t->typbyval)
 		{
 			Size		len = datumGetSize(key, false, t->typlen);
@@ -520,9 +532,8 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 		t->nentities++;
 		account_hash(t, old_size);
 		t->mem += funnel_track_deserialize(&cfg, track, &buf, cxt);
-		funnel_check_memory(t->mem);
+		funnel_check_state_memory(t->mem);
 	}
-	if (buf.cursor != buf.len)
-		corrupt("trailing bytes");
+	funnel_state_check_end(&buf);
 	return t;
 }

@@ -8,6 +8,7 @@
 #define FUNNEL_H
 
 #include "postgres.h"
+#include "common/agg_state.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -114,7 +115,6 @@ extern Size funnel_track_deserialize(const FunnelConfig *cfg,
 									 MemoryContext cxt);
 extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
 extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
-extern void funnel_check_memory(Size bytes);
 
 /* funnel_event.c */
 extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
@@ -165,7 +165,6 @@ typedef struct FunnelInput
 	FunnelConfig *configs[8];
 } FunnelInput;
 
-extern MemoryContext funnel_agg_context(FunctionCallInfo fcinfo, const char *fname);
 extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
 									 FunnelInputKind kind, int args);
 extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
@@ -173,8 +172,5 @@ extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);
 extern bool funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b);
 extern const FunnelConfig *funnel_input_config(FunnelInput *in);
-
-/* guc */
-extern int	funnel_max_state_memory_kb;
 
 #endif							/* FUNNEL_H */

@@ -18,19 +18,6 @@
 #include "utils/lsyscache.h"
 #include "utils/pg_locale.h"
 
-/* The aggregate's memory context; an error when not called as an aggregate. */
-MemoryContext
-funnel_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return cxt;
-}
-
 FunnelInput *
 funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 {

@@ -18,45 +18,6 @@
 
 /* ---------- over raw rows ---------- */
 
-/*
- * One row into a per-entity table: shared by every whole-table funnel
- * aggregate (want_elapsed also records each entity's time to every step).
- */
-Datum
-funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
-					bool want_elapsed)
-{
-	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
-	EntityTable *t = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
-	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
-	int64		ts;
-	uint64		steps;
-	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
-
-	in->cfg.want_elapsed = want_elapsed;
-	if (t == NULL)
-	{
-		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, in->arg_entity);
-
-		if (!OidIsValid(typid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the entity's data type")));
-		t = entity_table_create(cxt, &in->cfg, typid, PG_GET_COLLATION());
-	}
-	else
-		funnel_config_check_same(&t->cfg, &in->cfg);
-
-	/* NULL entities are ignored; so are rows no step can use */
-	if (use && !PG_ARGISNULL(in->arg_entity) &&
-		(steps != 0 || (t->cfg.mode & FUNNEL_STRICT_ORDER)))
-	{
-		t->seen_steps |= steps;
-		entity_table_add(t, PG_GETARG_DATUM(in->arg_entity), ts, steps);
-	}
-	PG_RETURN_POINTER(t);
-}
-
 #define ENTITIES_SFUNC(name, kind, args) \
 PG_FUNCTION_INFO_V1(name); \
 Datum \
@@ -77,15 +38,11 @@ Datum
 funnel_entities_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_entities_combine");
-	EntityTable *a = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
-	EntityTable *b = PG_ARGISNULL(1) ? NULL : (EntityTable *) PG_GETARG_POINTER(1);
+	EntityTable *a = FUNNEL_STATE_ARG(EntityTable, 0);
+	EntityTable *b = FUNNEL_STATE_ARG(EntityTable, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = entity_table_create(cxt, &b->cfg, b->typid, b->collation);
 	entity_table_merge(a, b);

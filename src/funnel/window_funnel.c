@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/interval_usecs.h"
 #include "engine/funnel.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -95,7 +96,7 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 		Size		grown = funnel_track_add(st->cfg, &st->track, cxt, ts, steps);
 
 		if (grown)
-			funnel_check_memory(state_memory(st));
+			funnel_check_state_memory(state_memory(st));
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -144,15 +145,6 @@ target_step(const FunnelConfig *cfg, const FunnelEvent *events, int n)
 	return seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
 }
 
-static Datum
-elapsed_interval(int64 usecs)
-{
-	Interval   *result = palloc0(sizeof(Interval));
-
-	result->time = usecs;
-	return IntervalPGetDatum(result);
-}
-
 PG_FUNCTION_INFO_V1(time_to_convert_final);
 Datum
 time_to_convert_final(PG_FUNCTION_ARGS)
@@ -178,7 +170,7 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 		target = target_step(st->cfg, NULL, 0);
 	if (target == 0 || level < target)
 		PG_RETURN_NULL();
-	return elapsed_interval(elapsed[target - 1]);
+	return IntervalPGetDatum(funnel_usecs_interval(elapsed[target - 1]));
 }
 
 /* Never modifies the state, so the aggregate works as a window function. */
@@ -222,7 +214,7 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 	else
 		funnel_config_check_same(a->cfg, b->cfg);
 	funnel_track_merge(a->cfg, &a->track, &b->track, cxt);
-	funnel_check_memory(state_memory(a));
+	funnel_check_state_memory(state_memory(a));
 	PG_RETURN_POINTER(a);
 }
 
@@ -257,7 +249,7 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	funnel_config_deserialize(cfg, &buf);
 	st = state_create(cxt, cfg);
 	funnel_track_deserialize(cfg, &st->track, &buf, cxt);
-	funnel_check_memory(state_memory(st));
+	funnel_check_state_memory(state_memory(st));
 	if (buf.cursor != buf.len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -321,5 +313,5 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 	level = funnel_events_level(&cfg, events, n, elapsed);
 	if (level < target)
 		PG_RETURN_NULL();
-	return elapsed_interval(elapsed[target - 1]);
+	return IntervalPGetDatum(funnel_usecs_interval(elapsed[target - 1]));
 }

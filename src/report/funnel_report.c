@@ -10,6 +10,7 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "common/interval_usecs.h"
 #include "engine/funnel.h"
 #include "report/funnel_summary.h"
 #include "mb/pg_wchar.h"
@@ -85,15 +86,6 @@ conv_start(const FunnelSummary *s, int k, double *r)
 	return true;
 }
 
-static Interval *
-usecs_interval(int64 us)
-{
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	iv->time = us;
-	return iv;
-}
-
 /* ---------- funnel_report ---------- */
 
 PG_FUNCTION_INFO_V1(funnel_report);
@@ -136,11 +128,11 @@ funnel_report(PG_FUNCTION_ARGS)
 		else
 			nulls[6] = true;
 		if (funnel_summary_quantile(s, k + 1, 0.5, &us))
-			values[7] = IntervalPGetDatum(usecs_interval(us));
+			values[7] = IntervalPGetDatum(funnel_usecs_interval(us));
 		else
 			nulls[7] = true;
 		if (funnel_summary_quantile(s, k + 1, 0.9, &us))
-			values[8] = IntervalPGetDatum(usecs_interval(us));
+			values[8] = IntervalPGetDatum(funnel_usecs_interval(us));
 		else
 			nulls[8] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

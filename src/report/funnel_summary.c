@@ -22,6 +22,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
+#include "common/interval_usecs.h"
 #include "engine/funnel.h"
 #include "engine/entities.h"
 #include "report/funnel_summary.h"
@@ -156,10 +157,8 @@ acc_add_time(SummaryAcc *acc, StepAcc *s, int64 t)
 static char *
 window_text(int64 usecs)
 {
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	iv->time = usecs;
-	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv)));
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   IntervalPGetDatum(funnel_usecs_interval(usecs))));
 }
 
 static const char *const mode_names[] = {
@@ -904,15 +903,6 @@ funnel_summary_stage_counts(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, s->nsteps, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-static Interval *
-usecs_interval(int64 us)
-{
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	iv->time = us;
-	return iv;
-}
-
 PG_FUNCTION_INFO_V1(funnel_summary_time_percentile);
 Datum
 funnel_summary_time_percentile(PG_FUNCTION_ARGS)
@@ -933,7 +923,7 @@ funnel_summary_time_percentile(PG_FUNCTION_ARGS)
 				 errmsg("percentile fraction %g is not between 0 and 1", q)));
 	if (!funnel_summary_quantile(s, step, q, &us))
 		PG_RETURN_NULL();
-	PG_RETURN_INTERVAL_P(usecs_interval(us));
+	PG_RETURN_INTERVAL_P(funnel_usecs_interval(us));
 }
 
 PG_FUNCTION_INFO_V1(funnel_summary_window);
@@ -942,5 +932,5 @@ funnel_summary_window(PG_FUNCTION_ARGS)
 {
 	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
 
-	PG_RETURN_INTERVAL_P(usecs_interval(s->window));
+	PG_RETURN_INTERVAL_P(funnel_usecs_interval(s->window));
 }
