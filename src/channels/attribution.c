@@ -258,105 +258,68 @@ is_finite(double v)
 	return !isnan(v) && !isinf(v);
 }
 
-#define NEED(n) do { if ((n) > (Size) (len - pos)) attr_bad_summary("truncated"); } while (0)
-
-static int64
-rd_int64(const char *d, int len, int *pos_p)
-{
-	int			pos = *pos_p;
-	uint64		v;
-
-	NEED(8);
-	memcpy(&v, d + pos, 8);
-	*pos_p = pos + 8;
-	return (int64) pg_ntoh64(v);
-}
-
-static double
-rd_float8(const char *d, int len, int *pos_p)
-{
-	union
-	{
-		int64		i;
-		double		f;
-	}			u;
-
-	u.i = rd_int64(d, len, pos_p);
-	return u.f;
-}
-
-static int32
-rd_int32(const char *d, int len, int *pos_p)
-{
-	int			pos = *pos_p;
-	uint32		v;
-
-	NEED(4);
-	memcpy(&v, d + pos, 4);
-	*pos_p = pos + 4;
-	return (int32) pg_ntoh32(v);
-}
-
 /* Read and check every field of a summary's bytes. */
 static AttrSummary *
 summary_decode(const char *d, int len)
 {
 	AttrSummary *s = palloc0(sizeof(AttrSummary));
-	int			pos = 0;
+	StringInfoData buf;
 	int			i;
 
-	NEED(2);
-	if ((uint8) d[0] != ATTR_SUMMARY_VERSION)
+	buf.data = (char *) d;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	if (len < 1 || pq_getmsgbyte(&buf) != ATTR_SUMMARY_VERSION)
 		attr_bad_summary("unknown version");
-	s->cfg.model = (uint8) d[1];
-	pos = 2;
+	s->cfg.model = pq_getmsgbyte(&buf);
 	if (s->cfg.model < ATTR_FIRST_TOUCH || s->cfg.model > ATTR_MARKOV)
 		attr_bad_summary("unknown model");
-	s->cfg.half_life = rd_int64(d, len, &pos);
-	s->cfg.lookback = rd_int64(d, len, &pos);
+	s->cfg.half_life = pq_getmsgint64(&buf);
+	s->cfg.lookback = pq_getmsgint64(&buf);
 	if ((s->cfg.model == ATTR_TIME_DECAY) != (s->cfg.half_life > 0) || s->cfg.half_life < 0 ||
 		s->cfg.lookback < 0)
 		attr_bad_summary("bad half-life or lookback");
-	s->conversions = rd_float8(d, len, &pos);
-	s->value = rd_float8(d, len, &pos);
-	s->touchpoints = rd_int64(d, len, &pos);
-	s->converting_journeys = rd_int64(d, len, &pos);
-	s->other_journeys = rd_int64(d, len, &pos);
-	s->none.conv = rd_float8(d, len, &pos);
-	s->none.value = rd_float8(d, len, &pos);
-	s->none.journeys = rd_int64(d, len, &pos);
+	s->conversions = pq_getmsgfloat8(&buf);
+	s->value = pq_getmsgfloat8(&buf);
+	s->touchpoints = pq_getmsgint64(&buf);
+	s->converting_journeys = pq_getmsgint64(&buf);
+	s->other_journeys = pq_getmsgint64(&buf);
+	s->none.conv = pq_getmsgfloat8(&buf);
+	s->none.value = pq_getmsgfloat8(&buf);
+	s->none.journeys = pq_getmsgint64(&buf);
 	if (!finite_nonneg(s->conversions) || !is_finite(s->value) || s->touchpoints < 0 ||
 		s->converting_journeys < 0 || s->other_journeys < 0 ||
 		!finite_nonneg(s->none.conv) || !is_finite(s->none.value) || s->none.journeys < 0)
 		attr_bad_summary("bad totals");
-	s->nchannels = rd_int32(d, len, &pos);
+	s->nchannels = pq_getmsgint(&buf, 4);
 	if (s->nchannels < 0 || s->nchannels > ATTR_MAX_CHANNELS ||
-		(Size) s->nchannels > (Size) (len - pos) / 36)
+		(Size) s->nchannels > (Size) (len - buf.cursor) / 36)
 		attr_bad_summary("bad channel count");
 	s->channels = palloc0(sizeof(AttrChannel) * (s->nchannels + 1));
 	for (i = 0; i < s->nchannels; i++)
 	{
 		AttrChannel *c = &s->channels[i];
+		const char *name;
 
-		c->len = rd_int32(d, len, &pos);
-		if (c->len < 0)
+		c->len = pq_getmsgint(&buf, 4);
+		if (c->len < 0 || c->len > len - buf.cursor)
 			attr_bad_summary("bad channel name");
-		NEED((Size) c->len);
-		if (memchr(d + pos, '\0', c->len) != NULL || !pg_verifymbstr(d + pos, c->len, true))
+		name = pq_getmsgbytes(&buf, c->len);
+		if (memchr(name, '\0', c->len) != NULL || !pg_verifymbstr(name, c->len, true))
 			attr_bad_summary("bad channel name");
-		c->name = pnstrdup(d + pos, c->len);
-		pos += c->len;
-		c->conv = rd_float8(d, len, &pos);
-		c->value = rd_float8(d, len, &pos);
-		c->journeys = rd_int64(d, len, &pos);
-		c->touched = rd_int64(d, len, &pos);
+		c->name = pnstrdup(name, c->len);
+		c->conv = pq_getmsgfloat8(&buf);
+		c->value = pq_getmsgfloat8(&buf);
+		c->journeys = pq_getmsgint64(&buf);
+		c->touched = pq_getmsgint64(&buf);
 		if (!finite_nonneg(c->conv) || !is_finite(c->value) || c->journeys < 0 ||
 			c->touched < c->journeys)
 			attr_bad_summary("bad channel credit");
 		if (i > 0 && channel_name_cmp(&s->channels[i - 1], c) >= 0)
 			attr_bad_summary("channels not in order or repeated");
 	}
-	if (pos != len)
+	if (buf.cursor != len)
 		attr_bad_summary("trailing bytes");
 	return s;
 }
@@ -505,16 +468,12 @@ Datum
 attribution_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_combine");
-	AttrState  *a = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
-	AttrState  *b = PG_ARGISNULL(1) ? NULL : (AttrState *) PG_GETARG_POINTER(1);
+	AttrState  *a = FUNNEL_STATE_ARG(AttrState, 0);
+	AttrState  *b = FUNNEL_STATE_ARG(AttrState, 1);
 	MemoryContext old;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	old = MemoryContextSwitchTo(cxt);
 	if (a == NULL)
 	{
@@ -529,22 +488,21 @@ attribution_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* Layout: model, half-life, lookback, then the journey log. */
 PG_FUNCTION_INFO_V1(attribution_serialize);
 Datum
 attribution_serialize(PG_FUNCTION_ARGS)
 {
 	AttrState  *st = (AttrState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	bytea	   *result;
 
 	funnel_agg_context(fcinfo, "attribution_serialize");
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
-	appendBinaryStringInfo(&buf, (const char *) &st->cfg, sizeof(AttrConfig));
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, (uint8) st->cfg.model);
+	pq_sendint64(&buf, st->cfg.half_life);
+	pq_sendint64(&buf, st->cfg.lookback);
 	jlog_serialize(st->log, &buf);
-	result = (bytea *) buf.data;
-	SET_VARSIZE(result, buf.len);
-	PG_RETURN_BYTEA_P(result);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
 PG_FUNCTION_INFO_V1(attribution_deserialize);
@@ -552,26 +510,20 @@ Datum
 attribution_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_deserialize");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	AttrState  *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(PG_GETARG_BYTEA_PP(0), &buf);
 	st = MemoryContextAllocZero(cxt, sizeof(AttrState));
-	if (buf.len < (int) sizeof(AttrConfig))
-		attr_bad_summary("truncated aggregate state");
-	memcpy(&st->cfg, buf.data, sizeof(AttrConfig));
-	buf.cursor = sizeof(AttrConfig);
+	st->cfg.model = pq_getmsgbyte(&buf);
+	st->cfg.half_life = pq_getmsgint64(&buf);
+	st->cfg.lookback = pq_getmsgint64(&buf);
 	if (st->cfg.model < ATTR_FIRST_TOUCH || st->cfg.model > ATTR_MARKOV ||
 		(st->cfg.model == ATTR_TIME_DECAY) != (st->cfg.half_life > 0) ||
 		st->cfg.half_life < 0 || st->cfg.lookback < 0)
-		attr_bad_summary("bad aggregate state configuration");
+		funnel_invalid_state("The attribution state has an invalid model, half-life or lookback.");
 	st->log = jlog_deserialize(cxt, &buf);
-	if (buf.cursor != buf.len)
-		attr_bad_summary("trailing bytes in aggregate state");
+	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
 

@@ -391,16 +391,12 @@ Datum
 pipeline_model_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_combine");
-	PipeState  *a = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
-	PipeState  *b = PG_ARGISNULL(1) ? NULL : (PipeState *) PG_GETARG_POINTER(1);
+	PipeState  *a = FUNNEL_STATE_ARG(PipeState, 0);
+	PipeState  *b = FUNNEL_STATE_ARG(PipeState, 1);
 	int			i;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(PipeState));
@@ -425,22 +421,19 @@ pipeline_model_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* Layout: the number of terminal stages, then the journey log. */
 PG_FUNCTION_INFO_V1(pipeline_model_serialize);
 Datum
 pipeline_model_serialize(PG_FUNCTION_ARGS)
 {
 	PipeState  *st = (PipeState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	bytea	   *result;
 
 	funnel_agg_context(fcinfo, "pipeline_model_serialize");
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
-	appendBinaryStringInfo(&buf, (const char *) &st->nterm, sizeof(int32));
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->nterm);
 	jlog_serialize(st->log, &buf);
-	result = (bytea *) buf.data;
-	SET_VARSIZE(result, buf.len);
-	PG_RETURN_BYTEA_P(result);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
 PG_FUNCTION_INFO_V1(pipeline_model_deserialize);
@@ -448,27 +441,22 @@ Datum
 pipeline_model_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_deserialize");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	PipeState  *st;
 	uint64		k;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(PG_GETARG_BYTEA_PP(0), &buf);
 	st = MemoryContextAllocZero(cxt, sizeof(PipeState));
-	if (buf.len < (int) sizeof(int32))
-		pipe_bad("truncated aggregate state");
-	memcpy(&st->nterm, buf.data, sizeof(int32));
-	buf.cursor = sizeof(int32);
+	st->nterm = pq_getmsgint(&buf, 4);
 	st->log = jlog_deserialize(cxt, &buf);
-	if (buf.cursor != buf.len || st->nterm < 1 || st->nterm > st->log->nnames ||
-		st->log->nnames > PIPE_MAX_STAGES || st->log->nvals != 0)
-		pipe_bad("bad aggregate state");
+	funnel_state_check_end(&buf);
+	if (st->nterm < 1 || st->nterm > st->log->nnames || st->log->nnames > PIPE_MAX_STAGES)
+		funnel_invalid_state("The pipeline_model state has an invalid stage count.");
+	if (st->log->nvals != 0)
+		funnel_invalid_state("The pipeline_model state holds values.");
 	for (k = 0; k < st->log->nrows; k++)
 		if (st->log->rows[k].code < 0)
-			pipe_bad("bad aggregate state");
+			funnel_invalid_state("A row of the pipeline_model state has no stage.");
 	PG_RETURN_POINTER(st);
 }
 

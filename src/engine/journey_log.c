@@ -9,32 +9,29 @@
  * functions never change the log: jlog_group() returns a copy of the rows
  * grouped by entity (a counting sort, linear in the number of rows).
  *
- * The serialised form is for parallel aggregation only (native byte order);
- * deserialisation checks every length, index and value, and rebuilds the
- * hash tables by hashing the entities again.
+ * The serialised form (pq_*, for parallel aggregation) is checked value by
+ * value when read back, and the hash tables are rebuilt by hashing the
+ * entities again.
  */
 #include "postgres.h"
 
 #include <math.h>
 
-#include "miscadmin.h"
-
+#include "access/htup_details.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "engine/funnel.h"
 #include "engine/journey_log.h"
+#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
-#include "common/int.h"
-#include "common/shortest_dec.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
-#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
 #define JLOG_MAGIC		0x4A4C4F47	/* "JLOG" */
@@ -374,197 +371,245 @@ jlog_merge(JourneyLog *a, const JourneyLog *b)
 	pfree(namemap);
 }
 
-/* ---------- serialisation (parallel aggregation: native byte order) ---------- */
+/* ---------- serialisation (parallel aggregation) ---------- */
 
-static inline void
-put_bytes(StringInfo buf, const void *p, Size n)
+/*
+ * Entities of a type without binary send and receive functions travel as
+ * their bytes: a by-value Datum as an int64 (checked against the type's
+ * width when read back), a fixed-length value as its bytes, a varlena with
+ * its header.  Parallel workers share the server's byte order and types.
+ */
+static bool
+has_binary_io(Oid typid)
 {
-	if (n > (Size) (MaxAllocSize - 1 - buf->len))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("aggregate state too large to serialise for a parallel plan"),
-				 errhint("Disable parallel aggregation (SET max_parallel_workers_per_gather = 0).")));
-	appendBinaryStringInfo(buf, p, (int) n);
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	result = OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typsend) &&
+		OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typreceive);
+	ReleaseSysCache(tup);
+	return result;
 }
 
 static void
-bad_state(const char *what)
+send_raw_entity(const JourneyLog *log, StringInfo buf, Datum d)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid journey aggregate state: %s", what)));
+	if (log->typbyval)
+		pq_sendint64(buf, (int64) d);
+	else if (log->typlen > 0)
+		pq_sendbytes(buf, DatumGetPointer(d), log->typlen);
+	else
+	{
+		int32		len = VARSIZE(DatumGetPointer(d));
+
+		pq_sendint32(buf, len);
+		pq_sendbytes(buf, DatumGetPointer(d), len);
+	}
 }
 
-static inline void
-get_bytes(StringInfo buf, void *p, Size n)
+static Datum
+recv_raw_entity(const JourneyLog *log, StringInfo buf)
 {
-	if (n > (Size) (buf->len - buf->cursor))
-		bad_state("truncated");
-	memcpy(p, buf->data + buf->cursor, n);
-	buf->cursor += (int) n;
+	if (log->typbyval)
+	{
+		Datum		d = (Datum) pq_getmsgint64(buf);
+		Datum		norm;
+
+		/* the value must be what the type's width allows */
+		switch (log->typlen)
+		{
+			case 1:
+				norm = CharGetDatum(DatumGetChar(d));
+				break;
+			case 2:
+				norm = Int16GetDatum(DatumGetInt16(d));
+				break;
+			case 4:
+				norm = Int32GetDatum(DatumGetInt32(d));
+				break;
+			default:
+				norm = d;
+				break;
+		}
+		if (norm != d)
+			funnel_invalid_state("An entity of the state is out of its type's range.");
+		return d;
+	}
+	if (log->typlen > 0)
+		return PointerGetDatum(pq_getmsgbytes(buf, log->typlen));
+	else
+	{
+		int32		len = pq_getmsgint(buf, 4);
+		struct varlena *v;
+
+		if (len < VARHDRSZ || len > buf->len - buf->cursor)
+			funnel_invalid_state("An entity of the state is longer than the data.");
+		v = palloc(len);
+		memcpy(v, pq_getmsgbytes(buf, len), len);
+		if (!VARATT_IS_4B_U(v) || VARSIZE(v) != (Size) len)
+			funnel_invalid_state("An entity of the state has an invalid header.");
+		return PointerGetDatum(v);
+	}
 }
 
+/*
+ * Layout, in network byte order through pq_*: magic, entity type and
+ * collation, the entities (integers as int64, other types in their binary
+ * send format with a length), the names, the values, the rows.
+ */
 void
 jlog_serialize(const JourneyLog *log, StringInfo buf)
 {
-	uint32		magic = JLOG_MAGIC;
+	FmgrInfo	send_fn;
 	uint32		i;
+	uint64		k;
 
-	put_bytes(buf, &magic, 4);
-	put_bytes(buf, &log->typid, sizeof(Oid));
-	put_bytes(buf, &log->collation, sizeof(Oid));
-	put_bytes(buf, &log->nent, 4);
+	pq_sendint32(buf, JLOG_MAGIC);
+	pq_sendint32(buf, log->typid);
+	pq_sendint32(buf, log->collation);
+	if (log->fast == 'g' && has_binary_io(log->typid))
+	{
+		Oid			sendproc;
+		bool		isvarlena;
+
+		getTypeBinaryOutputInfo(log->typid, &sendproc, &isvarlena);
+		fmgr_info(sendproc, &send_fn);
+	}
+	else
+		send_fn.fn_oid = InvalidOid;
+	pq_sendint32(buf, log->nent);
 	for (i = 0; i < log->nent; i++)
 	{
-		Datum		d = log->ents[i];
-
-		if (log->typbyval)
-			put_bytes(buf, &d, sizeof(Datum));
-		else if (log->typlen > 0)
-			put_bytes(buf, DatumGetPointer(d), log->typlen);
+		CHECK_FOR_INTERRUPTS();
+		if (log->fast == 'l')
+			pq_sendint64(buf, DatumGetInt64(log->ents[i]));
+		else if (log->fast == 'i')
+			pq_sendint32(buf, DatumGetInt32(log->ents[i]));
+		else if (OidIsValid(send_fn.fn_oid))
+			funnel_state_send_value(buf, &send_fn, log->ents[i]);
 		else
-		{
-			uint32		len = VARSIZE(DatumGetPointer(d));
-
-			put_bytes(buf, &len, 4);
-			put_bytes(buf, DatumGetPointer(d), len);
-		}
+			send_raw_entity(log, buf, log->ents[i]);
 	}
-	put_bytes(buf, &log->nnames, 4);
+	pq_sendint32(buf, log->nnames);
 	for (i = 0; i < (uint32) log->nnames; i++)
 	{
-		put_bytes(buf, &log->namelens[i], 4);
-		put_bytes(buf, log->names[i], log->namelens[i]);
+		pq_sendint32(buf, log->namelens[i]);
+		pq_sendbytes(buf, log->names[i], log->namelens[i]);
 	}
-	put_bytes(buf, &log->nvals, 8);
-	put_bytes(buf, log->vals, sizeof(double) * log->nvals);
-	put_bytes(buf, &log->nrows, 8);
-	put_bytes(buf, log->rows, sizeof(JourneyRow) * log->nrows);
+	pq_sendint64(buf, (int64) log->nvals);
+	for (k = 0; k < log->nvals; k++)
+		pq_sendfloat8(buf, log->vals[k]);
+	pq_sendint64(buf, (int64) log->nrows);
+	for (k = 0; k < log->nrows; k++)
+	{
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		pq_sendint64(buf, log->rows[k].ts);
+		pq_sendint32(buf, log->rows[k].ent);
+		pq_sendint32(buf, log->rows[k].code);
+	}
 }
 
+/* Reads what jlog_serialize wrote, checking every count, index and value. */
 JourneyLog *
 jlog_deserialize(MemoryContext cxt, StringInfo buf)
 {
-	uint32		magic,
-				nent,
+	uint32		nent,
 				i;
 	Oid			typid,
 				collation;
 	int32		nnames;
-	uint64		nvals,
+	int64		nvals,
 				nrows,
 				k;
 	JourneyLog *log;
-	char	   *tmp;
+	FmgrInfo	recv_fn;
+	Oid			ioparam = InvalidOid;
 
-	get_bytes(buf, &magic, 4);
-	if (magic != JLOG_MAGIC)
-		bad_state("bad header");
-	get_bytes(buf, &typid, sizeof(Oid));
-	get_bytes(buf, &collation, sizeof(Oid));
+	if (pq_getmsgint(buf, 4) != JLOG_MAGIC)
+		funnel_invalid_state("The journey log has an unrecognized header.");
+	typid = pq_getmsgint(buf, 4);
+	collation = pq_getmsgint(buf, 4);
 	if (!OidIsValid(typid) || !SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
-		bad_state("unknown entity type");
+		funnel_invalid_state("The state names an entity type that does not exist.");
 	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
-		bad_state("unknown collation");
+		funnel_invalid_state("The state names a collation that does not exist.");
 	log = jlog_create(cxt, typid, collation);
-	get_bytes(buf, &nent, 4);
-	if (nent > JLOG_MAX_ENTS || nent > (uint32) (buf->len - buf->cursor))
-		bad_state("bad entity count");
-	tmp = palloc(log->typlen > 0 ? log->typlen : 1);
+	if (log->fast == 'g' && has_binary_io(typid))
+	{
+		Oid			recvproc;
+
+		getTypeBinaryInputInfo(typid, &recvproc, &ioparam);
+		fmgr_info(recvproc, &recv_fn);
+	}
+	else
+		recv_fn.fn_oid = InvalidOid;
+	nent = pq_getmsgint(buf, 4);
+	if (nent > JLOG_MAX_ENTS)
+		funnel_invalid_state("The entity count of the state is out of range.");
+	funnel_state_check_count(buf, nent, 4);
 	for (i = 0; i < nent; i++)
 	{
 		Datum		d;
 
-		if (log->typbyval)
-		{
-			Datum		norm;
-
-			get_bytes(buf, &d, sizeof(Datum));
-			/* the value must be what the type's width allows */
-			switch (log->typlen)
-			{
-				case 1:
-					norm = CharGetDatum(DatumGetChar(d));
-					break;
-				case 2:
-					norm = Int16GetDatum(DatumGetInt16(d));
-					break;
-				case 4:
-					norm = Int32GetDatum(DatumGetInt32(d));
-					break;
-				default:
-					norm = d;
-					break;
-			}
-			if (norm != d)
-				bad_state("bad entity value");
-		}
-		else if (log->typlen > 0)
-		{
-			get_bytes(buf, tmp, log->typlen);
-			d = PointerGetDatum(tmp);
-		}
+		CHECK_FOR_INTERRUPTS();
+		if (log->fast == 'l')
+			d = Int64GetDatum(pq_getmsgint64(buf));
+		else if (log->fast == 'i')
+			d = Int32GetDatum((int32) pq_getmsgint(buf, 4));
+		else if (OidIsValid(recv_fn.fn_oid))
+			d = funnel_state_recv_value(buf, &recv_fn, ioparam);
 		else
-		{
-			uint32		len;
-			struct varlena *v;
-
-			get_bytes(buf, &len, 4);
-			if (len < VARHDRSZ || len > (uint32) (buf->len - buf->cursor))
-				bad_state("bad entity length");
-			v = palloc(len);
-			get_bytes(buf, v, len);
-			if (!VARATT_IS_4B_U(v) || VARSIZE(v) != len)
-				bad_state("bad entity header");
-			d = PointerGetDatum(v);
-		}
+			d = recv_raw_entity(log, buf);
 		if (jlog_entity(log, d) != i)
-			bad_state("duplicate entity");
+			funnel_invalid_state("The state holds an entity twice.");
 	}
-	get_bytes(buf, &nnames, 4);
+	nnames = pq_getmsgint(buf, 4);
 	if (nnames < 0 || nnames > JLOG_MAX_NAMES)
-		bad_state("bad name count");
+		funnel_invalid_state("The name count of the state is out of range.");
+	funnel_state_check_count(buf, nnames, 4);
 	for (i = 0; i < (uint32) nnames; i++)
 	{
-		int32		len;
-		char	   *s;
+		int32		len = pq_getmsgint(buf, 4);
+		const char *s;
 
-		get_bytes(buf, &len, 4);
 		if (len < 0 || len > buf->len - buf->cursor)
-			bad_state("bad name length");
-		s = buf->data + buf->cursor;
+			funnel_invalid_state("A name of the state is longer than the data.");
+		s = pq_getmsgbytes(buf, len);
 		if (memchr(s, '\0', len) != NULL || !pg_verifymbstr(s, len, true))
-			bad_state("bad name");
-		buf->cursor += len;
+			funnel_invalid_state("A name of the state is not valid text.");
 		if (jlog_name(log, s, len) != (int32) i)
-			bad_state("duplicate name");
+			funnel_invalid_state("The state holds a name twice.");
 	}
-	get_bytes(buf, &nvals, 8);
-	if (nvals >= PG_INT32_MAX - 1 || nvals > (uint64) (buf->len - buf->cursor) / sizeof(double))
-		bad_state("bad value count");
+	nvals = pq_getmsgint64(buf);
+	if (nvals >= PG_INT32_MAX - 1)
+		funnel_invalid_state("The value count of the state is out of range.");
+	funnel_state_check_count(buf, nvals, sizeof(double));
 	for (k = 0; k < nvals; k++)
 	{
-		double		v;
+		double		v = pq_getmsgfloat8(buf);
 
-		get_bytes(buf, &v, sizeof(double));
 		if (isnan(v) || isinf(v))
-			bad_state("bad value");
+			funnel_invalid_state("A value of the state is not finite.");
 		jlog_add_value(log, v);
 	}
-	get_bytes(buf, &nrows, 8);
-	if (nrows > (uint64) (buf->len - buf->cursor) / sizeof(JourneyRow))
-		bad_state("bad row count");
+	nrows = pq_getmsgint64(buf);
+	funnel_state_check_count(buf, nrows, 16);
 	for (k = 0; k < nrows; k++)
 	{
 		JourneyRow	r;
 
 		if ((k & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		get_bytes(buf, &r, sizeof(JourneyRow));
+		r.ts = pq_getmsgint64(buf);
+		r.ent = pq_getmsgint(buf, 4);
+		r.code = (int32) pq_getmsgint(buf, 4);
 		if (r.ent >= log->nent ||
 			(r.code >= 0 ? r.code >= log->nnames : (uint64) (-1 - (int64) r.code) >= log->nvals) ||
 			TIMESTAMP_NOT_FINITE(r.ts) || !IS_VALID_TIMESTAMP(r.ts))
-			bad_state("bad row");
+			funnel_invalid_state("A row of the state names an entity, name or value it does not hold, or has an invalid time.");
 		jlog_add(log, r.ent, r.ts, r.code);
 	}
 	return log;
