@@ -41,6 +41,7 @@
 #include "common/interval_usecs.h"
 #include "common/json_fields.h"
 #include "common/linear_algebra.h"
+#include "common/name_order.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -239,11 +240,7 @@ summary_encode(const AttrSummary *s)
 static int
 channel_name_cmp(const AttrChannel *a, const AttrChannel *b)
 {
-	int			c = memcmp(a->name, b->name, Min(a->len, b->len));
-
-	if (c != 0)
-		return c;
-	return (a->len > b->len) - (a->len < b->len);
+	return funnel_name_cmp(a->name, a->len, b->name, b->len);
 }
 
 static inline bool
@@ -561,37 +558,33 @@ typedef struct Credit
 	double		mk_value;
 } Credit;
 
-static const int32 *cmp_rank;
+/* What the order of an entity's rows depends on: name ranks, conversion values. */
+typedef struct RowOrder
+{
+	const int32 *rank;
+	const double *vals;
+} RowOrder;
 
+/*
+ * Rows in time order; at one time touchpoints first, by channel name, then
+ * conversions by value.
+ */
 static int
-row_cmp(const void *pa, const void *pb)
+row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const JourneyRow *a = pa,
 			   *b = pb;
+	const RowOrder *order = arg;
 
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
 	if ((a->code < 0) != (b->code < 0))
 		return a->code < 0 ? 1 : -1;	/* touchpoints first */
 	if (a->code >= 0)
-		return cmp_rank[a->code] - cmp_rank[b->code];
-	return 0;					/* conversions: see below */
-}
-
-static const double *cmp_vals;
-
-static int
-row_cmp_full(const void *pa, const void *pb)
-{
-	const JourneyRow *a = pa,
-			   *b = pb;
-	int			c = row_cmp(pa, pb);
-
-	if (c != 0 || a->code >= 0)
-		return c;
+		return order->rank[a->code] - order->rank[b->code];
 	{
-		double		va = cmp_vals[-1 - (int64) a->code],
-					vb = cmp_vals[-1 - (int64) b->code];
+		double		va = order->vals[-1 - (int64) a->code],
+					vb = order->vals[-1 - (int64) b->code];
 
 		return (va > vb) - (va < vb);
 	}
@@ -859,6 +852,7 @@ attribution_final(PG_FUNCTION_ARGS)
 	AttrState  *st;
 	const JourneyLog *log;
 	Credit		cr;
+	RowOrder	order;
 	int32	   *rank,
 			   *byrank;
 	JourneyRow *rows;
@@ -905,8 +899,8 @@ attribution_final(PG_FUNCTION_ARGS)
 		maxn = Max(maxn, starts[e + 1] - starts[e]);
 	path = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Touch) * (maxn + 1));
 	cr.w = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * (maxn + 1));
-	cmp_rank = rank;
-	cmp_vals = log->vals;
+	order.rank = rank;
+	order.vals = log->vals;
 	for (e = 0; e < log->nent; e++)
 	{
 		JourneyRow *g = rows + starts[e];
@@ -916,10 +910,10 @@ attribution_final(PG_FUNCTION_ARGS)
 		if ((e & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		for (j = 1; j < n; j++)
-			if (row_cmp_full(&g[j - 1], &g[j]) > 0)
+			if (row_cmp(&g[j - 1], &g[j], &order) > 0)
 				break;
 		if (j < n)
-			qsort(g, n, sizeof(JourneyRow), row_cmp_full);
+			qsort_arg(g, n, sizeof(JourneyRow), row_cmp, &order);
 		walk_entity(&cr, log, g, n, rank, path);
 	}
 	if (st->cfg.model == ATTR_MARKOV)

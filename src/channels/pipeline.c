@@ -30,6 +30,7 @@
 #include "common/interval_usecs.h"
 #include "common/json_fields.h"
 #include "common/linear_algebra.h"
+#include "common/name_order.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -103,11 +104,7 @@ pipe_bad(const char *what)
 static int
 stage_name_cmp(const PipeStage *a, const PipeStage *b)
 {
-	int			c = memcmp(a->name, b->name, Min(a->len, b->len));
-
-	if (c != 0)
-		return c;
-	return (a->len > b->len) - (a->len < b->len);
+	return funnel_name_cmp(a->name, a->len, b->name, b->len);
 }
 
 /* ---------- encoding ---------- */
@@ -460,17 +457,17 @@ pipeline_model_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-static const int32 *pipe_rank;
-
+/* Rows in time order, at one time by stage name (arg: the names' ranks). */
 static int
-pipe_row_cmp(const void *pa, const void *pb)
+pipe_row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const JourneyRow *a = pa,
 			   *b = pb;
+	const int32 *rank = arg;
 
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	return pipe_rank[a->code] - pipe_rank[b->code];
+	return rank[a->code] - rank[b->code];
 }
 
 PG_FUNCTION_INFO_V1(pipeline_model_final);
@@ -509,7 +506,6 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	}
 	counts = palloc0(sizeof(int64) * m * m);
 	rows = jlog_group(log, &starts);
-	pipe_rank = rank;
 	for (e = 0; e < log->nent; e++)
 	{
 		JourneyRow *g = rows + starts[e];
@@ -523,10 +519,10 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 		if (n == 0)
 			continue;
 		for (k = 1; k < n; k++)
-			if (pipe_row_cmp(&g[k - 1], &g[k]) > 0)
+			if (pipe_row_cmp(&g[k - 1], &g[k], rank) > 0)
 				break;
 		if (k < n)
-			qsort(g, n, sizeof(JourneyRow), pipe_row_cmp);
+			qsort_arg(g, n, sizeof(JourneyRow), pipe_row_cmp, rank);
 		cur = rank[g[0].code];
 		cur_ts = g[0].ts;
 		s.stages[cur].entries++;

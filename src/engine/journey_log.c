@@ -21,6 +21,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/name_order.h"
 #include "engine/funnel.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
@@ -617,20 +618,15 @@ jlog_deserialize(MemoryContext cxt, StringInfo buf)
 
 /* ---------- reading at the final function (the log is not changed) ---------- */
 
-static const JourneyLog *sort_log;
-
+/* Name ids in byte order of the names (arg: the log). */
 static int
-name_cmp(const void *a, const void *b)
+name_cmp(const void *a, const void *b, void *arg)
 {
+	const JourneyLog *log = arg;
 	int32		x = *(const int32 *) a;
 	int32		y = *(const int32 *) b;
-	int			lx = sort_log->namelens[x],
-				ly = sort_log->namelens[y];
-	int			c = memcmp(sort_log->names[x], sort_log->names[y], Min(lx, ly));
 
-	if (c != 0)
-		return c;
-	return (lx > ly) - (lx < ly);
+	return funnel_name_cmp(log->names[x], log->namelens[x], log->names[y], log->namelens[y]);
 }
 
 /* rank[id] = position of name id in byte order of the names. */
@@ -643,8 +639,7 @@ jlog_name_ranks(const JourneyLog *log)
 
 	for (i = 0; i < log->nnames; i++)
 		order[i] = i;
-	sort_log = log;
-	qsort(order, log->nnames, sizeof(int32), name_cmp);
+	qsort_arg(order, log->nnames, sizeof(int32), name_cmp, (void *) log);
 	for (i = 0; i < log->nnames; i++)
 		rank[order[i]] = i;
 	pfree(order);
