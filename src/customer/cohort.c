@@ -38,14 +38,6 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-static void
-cc_bad_state(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s aggregate state", what)));
-}
-
 /* ---------------------------------------------------------------------
  * Keyed rows: one row per input row (entity number, period number, amount)
  * and the distinct entities, found through a hash table that uses the
@@ -88,6 +80,7 @@ typedef struct KeyedRows
 	int64		n,
 				cap;
 	KeyedRow   *rows;
+	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
 } KeyedRows;
 
 static void
@@ -155,9 +148,9 @@ kr_rehash(MemoryContext cxt, KeyedRows *kr, int64 nslots)
 	int64		i;
 
 	if ((Size) nslots > MaxAllocHugeSize / sizeof(int64))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer aggregate state too large (" INT64_FORMAT " customers)", kr->nent)));
+		funnel_check_state_memory(MaxAllocHugeSize);
+	kr->mem += (Size) (nslots - kr->nslots) * sizeof(int64);
+	funnel_check_state_memory(kr->mem);
 	if (kr->slots)
 		pfree(kr->slots);
 	kr->slots = MemoryContextAllocExtended(cxt, nslots * sizeof(int64),
@@ -204,7 +197,11 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 	}
 	if (kr->nent >= kr->entcap)
 	{
-		kr->keys = customer_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum));
+		int64		oldcap = kr->entcap;
+
+		kr->keys = funnel_state_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum),
+									 &kr->mem);
+		kr->mem += (Size) (kr->entcap - oldcap) * sizeof(uint32);
 		if (kr->hashes == NULL)
 			kr->hashes = MemoryContextAllocHuge(cxt, kr->entcap * sizeof(uint32));
 		else
@@ -218,6 +215,8 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 
 		kr->keys[kr->nent] = datumCopy(d, false, kr->typlen);
 		MemoryContextSwitchTo(old);
+		kr->mem += datumGetSize(kr->keys[kr->nent], false, kr->typlen);
+		funnel_check_state_memory(kr->mem);
 	}
 	kr->hashes[kr->nent] = h;
 	kr->slots[j] = kr->nent + 1;
@@ -231,7 +230,7 @@ kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, double 
 {
 	KeyedRow   *row;
 
-	kr->rows = customer_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow));
+	kr->rows = funnel_state_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow), &kr->mem);
 	row = &kr->rows[kr->n++];
 	row->entity = entity;
 	row->period = period;
@@ -267,7 +266,7 @@ kr_merge(MemoryContext cxt, KeyedRows *dst, const KeyedRows *src)
 	if (!dst->typed)
 		kr_set_type(dst, src->typid, src->collation);
 	else if (dst->typid != src->typid || dst->collation != src->collation)
-		cc_bad_state("customer value");
+		funnel_invalid_state("The customer value states to combine have different customer types.");
 	map = palloc_extended(sizeof(int64) * Max(src->nent, 1), MCXT_ALLOC_HUGE);
 	for (i = 0; i < src->nent; i++)
 		map[i] = kr_entity(cxt, dst, src->keys[i], NULL);
@@ -335,21 +334,21 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 	Oid			ioparam = InvalidOid;
 
 	if (buf->len - buf->cursor < 16)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	typid = pq_getmsgint(buf, 4);
 	collation = pq_getmsgint(buf, 4);
 	nent = pq_getmsgint64(buf);
 	if (!OidIsValid(typid))
 	{
 		if (nent != 0)
-			cc_bad_state(what);
+			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	}
 	else
 	{
 		if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)) ||
 			(OidIsValid(collation) &&
 			 !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation))))
-			cc_bad_state(what);
+			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 		kr_set_type(kr, typid, collation);
 		if (kr->kind == KEY_GENERIC)
 		{
@@ -360,7 +359,7 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 		}
 	}
 	if (nent < 0 || nent > (buf->len - buf->cursor) / 4)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	for (i = 0; i < nent; i++)
 	{
 		Datum		key;
@@ -372,11 +371,11 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 			int64		v;
 
 			if (buf->len - buf->cursor < 8)
-				cc_bad_state(what);
+				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 			v = pq_getmsgint64(buf);
 			if ((typid == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX)) ||
 				(typid == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX)))
-				cc_bad_state(what);
+				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 			key = (typid == INT2OID) ? Int16GetDatum((int16) v) :
 				(typid == INT4OID) ? Int32GetDatum((int32) v) : Int64GetDatum(v);
 		}
@@ -386,25 +385,25 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 			StringInfoData kb;
 
 			if (buf->len - buf->cursor < 4)
-				cc_bad_state(what);
+				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 			len = pq_getmsgint(buf, 4);
 			if (len < 0 || len > buf->len - buf->cursor)
-				cc_bad_state(what);
+				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 			initStringInfo(&kb);
 			appendBinaryStringInfo(&kb, pq_getmsgbytes(buf, len), len);
 			key = ReceiveFunctionCall(&recv_fn, &kb, ioparam, -1);
 			if (kb.cursor != kb.len)
-				cc_bad_state(what);
+				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 			pfree(kb.data);
 		}
 		if (kr_entity(cxt, kr, key, &isnew) != i || !isnew)
-			cc_bad_state(what);	/* a duplicate entity */
+			funnel_invalid_state(psprintf("The %s state holds a customer twice.", what));
 	}
 	if (buf->len - buf->cursor < 8)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	n = pq_getmsgint64(buf);
 	if (n < 0 || n > (buf->len - buf->cursor) / 20)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	for (i = 0; i < n; i++)
 	{
 		int64		entity = pq_getmsgint64(buf);
@@ -415,7 +414,7 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 		if (entity < 0 || entity >= nent ||
 			!isfinite(amount) || amount < 0 || (!amounts && amount != 0) ||
 			period < -200000000 || period > 200000000)
-			cc_bad_state(what);
+			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 		kr_add_row(cxt, kr, entity, period, amount);
 	}
 }
@@ -488,7 +487,7 @@ Datum
 ltv_agg_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv");
-	LtvState   *st = PG_ARGISNULL(0) ? NULL : (LtvState *) PG_GETARG_POINTER(0);
+	LtvState *st = FUNNEL_STATE_ARG(LtvState, 0);
 	Interval	year = {0, 0, 12};
 	Interval   *horizon = &year;
 	double		discount = 0.01;
@@ -535,15 +534,11 @@ Datum
 ltv_agg_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv_agg_combine");
-	LtvState   *a = PG_ARGISNULL(0) ? NULL : (LtvState *) PG_GETARG_POINTER(0);
-	LtvState   *b = PG_ARGISNULL(1) ? NULL : (LtvState *) PG_GETARG_POINTER(1);
+	LtvState *a = FUNNEL_STATE_ARG(LtvState, 0);
+	LtvState *b = FUNNEL_STATE_ARG(LtvState, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = ltv_create(cxt, &b->horizon, b->discount);
 	else if (memcmp(&a->horizon, &b->horizon, sizeof(Interval)) != 0 ||
@@ -585,12 +580,9 @@ ltv_agg_deserialize(PG_FUNCTION_ARGS)
 	double		discount;
 	LtvState   *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	if (buf.len < 32)
-		cc_bad_state("ltv");
+		funnel_invalid_state("The ltv state is corrupt.");
 	horizon.month = pq_getmsgint(&buf, 4);
 	horizon.day = pq_getmsgint(&buf, 4);
 	horizon.time = pq_getmsgint64(&buf);
@@ -599,10 +591,10 @@ ltv_agg_deserialize(PG_FUNCTION_ARGS)
 	st = ltv_create(cxt, &horizon, discount);
 	st->nulls = pq_getmsgint64(&buf);
 	if (st->nulls < 0)
-		cc_bad_state("ltv");
+		funnel_invalid_state("The ltv state is corrupt.");
 	kr_deserialize(cxt, &st->kr, &buf, "ltv", true);
 	if (buf.cursor != buf.len)
-		cc_bad_state("ltv");
+		funnel_invalid_state("The ltv state is corrupt.");
 	PG_RETURN_POINTER(st);
 }
 
@@ -974,7 +966,7 @@ Datum
 cohort_retention_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "cohort_retention");
-	CohortState *st = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
+	CohortState *st = FUNNEL_STATE_ARG(CohortState, 0);
 	CohortCallCache *cc;
 	CohortPeriod unit = CP_MONTH;
 	int32		periods = 12;
@@ -1038,15 +1030,11 @@ Datum
 cohort_retention_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "cohort_retention_combine");
-	CohortState *a = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
-	CohortState *b = PG_ARGISNULL(1) ? NULL : (CohortState *) PG_GETARG_POINTER(1);
+	CohortState *a = FUNNEL_STATE_ARG(CohortState, 0);
+	CohortState *b = FUNNEL_STATE_ARG(CohortState, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(CohortState));
@@ -1087,22 +1075,19 @@ cohort_retention_deserialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	CohortState *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	if (buf.len < 16)
-		cc_bad_state("cohort_retention");
+		funnel_invalid_state("The cohort_retention state is corrupt.");
 	st = MemoryContextAllocZero(cxt, sizeof(CohortState));
 	st->unit = pq_getmsgint(&buf, 4);
 	st->periods = pq_getmsgint(&buf, 4);
 	st->nulls = pq_getmsgint64(&buf);
 	if (st->unit < 0 || st->unit > CP_YEAR || st->nulls < 0)
-		cc_bad_state("cohort_retention");
+		funnel_invalid_state("The cohort_retention state is corrupt.");
 	check_periods(st->periods);
 	kr_deserialize(cxt, &st->kr, &buf, "cohort_retention", false);
 	if (buf.cursor != buf.len)
-		cc_bad_state("cohort_retention");
+		funnel_invalid_state("The cohort_retention state is corrupt.");
 	PG_RETURN_POINTER(st);
 }
 

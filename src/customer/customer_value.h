@@ -94,6 +94,4 @@ extern double cv_amount(Numeric n);
 extern void cv_check_ltv_args(double months, double discount,
 							  double units_per_month);
 
-extern void *customer_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem);
-
 #endif							/* CUSTOMER_VALUE_H */

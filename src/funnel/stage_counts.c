@@ -192,7 +192,7 @@ Datum
 funnel_levels_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
-	LevelCounts *st = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
+	LevelCounts *st = FUNNEL_STATE_ARG(LevelCounts, 0);
 	int32		level,
 				nsteps;
 
@@ -229,16 +229,12 @@ Datum
 funnel_levels_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_levels_combine");
-	LevelCounts *a = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
-	LevelCounts *b = PG_ARGISNULL(1) ? NULL : (LevelCounts *) PG_GETARG_POINTER(1);
+	LevelCounts *a = FUNNEL_STATE_ARG(LevelCounts, 0);
+	LevelCounts *b = FUNNEL_STATE_ARG(LevelCounts, 1);
 	int			k;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(LevelCounts));
@@ -280,24 +276,17 @@ funnel_levels_deserialize(PG_FUNCTION_ARGS)
 	LevelCounts *st = MemoryContextAllocZero(cxt, sizeof(LevelCounts));
 	int			k;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	st->nsteps = pq_getmsgint(&buf, 4);
 	if (st->nsteps < 1 || st->nsteps > FUNNEL_MAX_STEPS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel level state: step count out of range")));
+		funnel_invalid_state("The funnel level state's step count is out of range.");
 	for (k = 0; k <= st->nsteps; k++)
 	{
 		st->at_level[k] = pq_getmsgint64(&buf);
 		if (st->at_level[k] < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid funnel level state: negative count")));
+			funnel_invalid_state("The funnel level state has a negative count.");
 	}
-	pq_getmsgend(&buf);
+	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
 

@@ -77,7 +77,7 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 		  bool want_elapsed)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, want_elapsed ? "time_to_convert" : "window_funnel");
-	WindowFunnelState *st = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
+	WindowFunnelState *st = FUNNEL_STATE_ARG(WindowFunnelState, 0);
 	FunnelInput *in = funnel_input_get(fcinfo, kind, args);
 	int64		ts;
 	uint64		steps;
@@ -200,15 +200,11 @@ Datum
 window_funnel_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "window_funnel_combine");
-	WindowFunnelState *a = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
-	WindowFunnelState *b = PG_ARGISNULL(1) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(1);
+	WindowFunnelState *a = FUNNEL_STATE_ARG(WindowFunnelState, 0);
+	WindowFunnelState *b = FUNNEL_STATE_ARG(WindowFunnelState, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = state_create(cxt, config_copy(cxt, b->cfg));
 	else
@@ -242,18 +238,12 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	FunnelConfig *cfg = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
 	WindowFunnelState *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	funnel_config_deserialize(cfg, &buf);
 	st = state_create(cxt, cfg);
 	funnel_track_deserialize(cfg, &st->track, &buf, cxt);
 	funnel_check_state_memory(state_memory(st));
-	if (buf.cursor != buf.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel aggregate state: trailing bytes")));
+	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
 

@@ -332,6 +332,19 @@ acc_to_summary(const SummaryAcc *acc)
 }
 
 /*
+ * A summary from outside that is not valid: what names the input (NULL for
+ * the rollup aggregate's serialised state, whose error is the one of every
+ * corrupt aggregate state).
+ */
+static void
+summary_bad(int code, const char *what, const char *msg)
+{
+	if (what == NULL)
+		funnel_invalid_state(psprintf("The funnel_summary_rollup state is corrupt: %s.", msg));
+	ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)));
+}
+
+/*
  * Consistency of an accumulator built from outside data (text or binary
  * input, deserialisation): every count agrees with its step's total.
  */
@@ -341,7 +354,7 @@ acc_check(const SummaryAcc *acc, int code, const char *what)
 	int			k,
 				i;
 
-#define BAD(msg) ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)))
+#define BAD(msg) summary_bad(code, what, msg)
 	for (k = 0; k < acc->nsteps; k++)
 	{
 		const StepAcc *st = &acc->st[k];
@@ -420,7 +433,7 @@ static void
 check_header(int version, int flags, int mode, int nsteps, int64 window,
 			 int code, const char *what)
 {
-#define BAD(msg) ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)))
+#define BAD(msg) summary_bad(code, what, msg)
 	if (version != FS_VERSION)
 		BAD("unknown version");
 	if (flags & ~FS_FLAG_OPEN)
@@ -463,22 +476,22 @@ acc_from_binary(StringInfo buf, MemoryContext cxt, int code, const char *what)
 		st->max_us = pq_getmsgint64(buf);
 		nb = (int32) pq_getmsgint(buf, 4);
 		if (nb < 0 || nb > FS_MAX_BUCKET + 1 || (int64) nb * 10 > buf->len - buf->cursor)
-			ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket count out of range", what)));
+			summary_bad(code, what, "bucket count out of range");
 		for (j = 0; j < nb; j++)
 		{
 			int			i = (int16) pq_getmsgint(buf, 2);
 			int64		c = pq_getmsgint64(buf);
 
 			if (i <= prev || i > FS_MAX_BUCKET)
-				ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket index out of order or range", what)));
+				summary_bad(code, what, "bucket index out of order or range");
 			if (c <= 0)
-				ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket count not positive", what)));
+				summary_bad(code, what, "bucket count not positive");
 			acc_add_bucket(acc, st, i, c);
 			prev = i;
 		}
 	}
 	if (buf->cursor != buf->len)
-		ereport(ERROR, (errcode(code), errmsg("invalid %s: trailing bytes", what)));
+		summary_bad(code, what, "trailing bytes");
 	acc_check(acc, code, what);
 	return acc;
 }
@@ -745,7 +758,7 @@ Datum
 funnel_summary_rollup_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "rollup");
-	SummaryAcc *acc = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
+	SummaryAcc *acc = FUNNEL_STATE_ARG(SummaryAcc, 0);
 
 	if (PG_ARGISNULL(1))
 	{
@@ -764,15 +777,11 @@ Datum
 funnel_summary_rollup_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_summary_rollup_combine");
-	SummaryAcc *a = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
-	SummaryAcc *b = PG_ARGISNULL(1) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(1);
+	SummaryAcc *a = FUNNEL_STATE_ARG(SummaryAcc, 0);
+	SummaryAcc *b = FUNNEL_STATE_ARG(SummaryAcc, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = acc_create(cxt);
 	acc_merge_acc(a, b);
@@ -804,22 +813,16 @@ funnel_summary_rollup_deserialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			configured;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	configured = pq_getmsgbyte(&buf);
 	if (configured == 0)
 	{
-		pq_getmsgend(&buf);
+		funnel_state_check_end(&buf);
 		PG_RETURN_POINTER(acc_create(cxt));
 	}
 	if (configured != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel summary rollup state: bad flag")));
-	PG_RETURN_POINTER(acc_from_binary(&buf, cxt, ERRCODE_INVALID_BINARY_REPRESENTATION,
-									  "funnel summary rollup state"));
+		funnel_invalid_state("The funnel_summary_rollup state has invalid flags.");
+	PG_RETURN_POINTER(acc_from_binary(&buf, cxt, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL));
 }
 
 PG_FUNCTION_INFO_V1(funnel_summary_rollup_final);
