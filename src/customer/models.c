@@ -658,16 +658,6 @@ bgnbd_objective(const double *theta, void *ctx)
 							  exp(theta[2]), exp(theta[3]));
 }
 
-double
-bgnbd_loglik(const BgnbdObs *obs, int64 n, double r, double alpha, double a,
-			 double b)
-{
-	BgnbdData	d;
-
-	bgnbd_prepare(obs, n, &d);
-	return bgnbd_ll_prepared(&d, r, alpha, a, b);
-}
-
 void
 bgnbd_check_obs(double x, double tx, double T)
 {
@@ -973,16 +963,6 @@ gg_objective(const double *theta, void *ctx)
 {
 	return -gg_ll_prepared((GgData *) ctx, exp(theta[0]), exp(theta[1]),
 						   exp(theta[2]));
-}
-
-double
-gamma_gamma_loglik(const GammaGammaObs *obs, int64 n, double p, double q,
-				   double gamma)
-{
-	GgData		d;
-
-	gg_prepare(obs, n, &d);
-	return gg_ll_prepared(&d, p, q, gamma);
 }
 
 bool

@@ -91,6 +91,7 @@ typedef struct FunnelTrack
 
 /* engine/walk.c: the engine */
 extern uint32 funnel_parse_mode(text *mode);
+extern char *funnel_mode_names(uint32 mode);
 extern int64 funnel_window_usecs(Interval *window);
 extern void funnel_check_nsteps(int nsteps);
 extern Size funnel_walk_size(const FunnelConfig *cfg);

@@ -43,6 +43,20 @@ static const struct
 
 #define FUNNEL_MODE_LIST "strict_deduplication, strict_order, strict_increase, strict_once, allow_reentry"
 
+/* The mode as its comma-separated names, in the list's order ("" for none). */
+char *
+funnel_mode_names(uint32 mode)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < (int) lengthof(funnel_modes); i++)
+		if (mode & funnel_modes[i].flag)
+			appendStringInfo(&buf, "%s%s", buf.len ? "," : "", funnel_modes[i].name);
+	return buf.data;
+}
+
 /* Parse a comma-separated mode list; whitespace around names is allowed. */
 uint32
 funnel_parse_mode(text *mode_text)

@@ -161,23 +161,6 @@ window_text(int64 usecs)
 											   IntervalPGetDatum(funnel_usecs_interval(usecs))));
 }
 
-static const char *const mode_names[] = {
-	"strict_deduplication", "strict_order", "strict_increase", "strict_once", "allow_reentry"
-};
-
-static char *
-mode_text(uint32 mode)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < (int) lengthof(mode_names); i++)
-		if (mode & (1u << i))
-			appendStringInfo(&buf, "%s%s", buf.len ? "," : "", mode_names[i]);
-	return buf.data;
-}
-
 /* Set the funnel of the accumulator, or check that a summary is of the same. */
 static void
 acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window)
@@ -206,8 +189,8 @@ acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot roll up funnel summaries with different modes (\"%s\" and \"%s\")",
-						acc->mode ? mode_text(acc->mode) : "default",
-						mode ? mode_text(mode) : "default"),
+						acc->mode ? funnel_mode_names(acc->mode) : "default",
+						mode ? funnel_mode_names(mode) : "default"),
 				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
 	if (flags & FS_FLAG_OPEN)
 		acc->nsteps = Max(acc->nsteps, nsteps);	/* steps past a summary's highest: 0 */
@@ -536,7 +519,7 @@ funnel_summary_out(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"version\": %d, \"steps\": %d, \"window_us\": " INT64_FORMAT
 					 ", \"mode\": \"%s\", \"open_steps\": %s, \"entities\": [",
-					 s->version, s->nsteps, s->window, mode_text(s->mode),
+					 s->version, s->nsteps, s->window, funnel_mode_names(s->mode),
 					 (s->flags & FS_FLAG_OPEN) ? "true" : "false");
 	for (k = 0; k < s->nsteps; k++)
 		appendStringInfo(&buf, "%s" INT64_FORMAT, k ? ", " : "", s->steps[k].entities);
