@@ -11,3 +11,9 @@
 -- builds its own module (bench/noop/).
 DROP FUNCTION @extschema@.funnel_noop_final(internal);
 DROP FUNCTION @extschema@.funnel_noop_sfunc(internal, VARIADIC "any");
+
+-- attribution_svg_escape in C: the escaper of the C charts, which also
+-- replaces the control characters XML forbids.
+CREATE OR REPLACE FUNCTION @extschema@.attribution_svg_escape(s text) RETURNS text
+    AS 'MODULE_PATHNAME', 'attribution_svg_escape' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';

@@ -1936,13 +1936,6 @@ END
 $$;
 COMMENT ON FUNCTION attribution_bar_chart(attribution_summary[], integer) IS 'Text bar chart of credited conversions by channel, one row per channel and model (models side by side), bars scaled to width characters';
 
-CREATE FUNCTION attribution_svg_escape(s text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT replace(replace(replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-                   '"', '&quot;'), '''', '&#39;')
-$$;
-COMMENT ON FUNCTION attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';
-
 CREATE FUNCTION attribution_svg(summaries attribution_summary[],
                                 title text DEFAULT 'Conversions credited by channel')
     RETURNS text LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -2026,3 +2019,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION attribution_svg(attribution_summary[], text) IS 'SVG bar chart of credited conversions by channel, one colour per model (models side by side), names escaped';
+
+-- attribution_svg_escape in C: the escaper of the C charts, which also
+-- replaces the control characters XML forbids.
+CREATE FUNCTION @extschema@.attribution_svg_escape(s text) RETURNS text
+    AS 'MODULE_PATHNAME', 'attribution_svg_escape' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';

@@ -42,6 +42,7 @@
 #include "common/json_fields.h"
 #include "common/linear_algebra.h"
 #include "common/name_order.h"
+#include "common/svg_escape.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -1176,4 +1177,20 @@ attribution_report(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * attribution_svg_escape(text): the text for SVG content and attribute
+ * values, escaped by the same code as the C charts (so control characters
+ * XML forbids do not reach the document).
+ */
+PG_FUNCTION_INFO_V1(attribution_svg_escape);
+Datum
+attribution_svg_escape(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	funnel_svg_append_text(&buf, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }
