@@ -998,17 +998,6 @@ attribution_summary_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
-static int64
-json_count(JsonbContainer *obj, const char *key)
-{
-	double		d = funnel_json_number(funnel_json_get(obj, key, jbvNumeric, false, SUMMARY_TYPE),
-									 key, SUMMARY_TYPE);
-
-	if (d < 0 || d > 9e15 || d != floor(d))
-		funnel_bad_text_input(SUMMARY_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
-	return (int64) d;
-}
-
 static int
 channel_qsort_cmp(const void *a, const void *b)
 {
@@ -1040,9 +1029,9 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 									 "conversions", SUMMARY_TYPE);
 	s.value = funnel_json_number(funnel_json_get(root, "value", jbvNumeric, false, SUMMARY_TYPE),
 							   "value", SUMMARY_TYPE);
-	s.touchpoints = json_count(root, "touchpoints");
-	s.converting_journeys = json_count(root, "converting_journeys");
-	s.other_journeys = json_count(root, "other_journeys");
+	s.touchpoints = funnel_json_count(root, "touchpoints", SUMMARY_TYPE);
+	s.converting_journeys = funnel_json_count(root, "converting_journeys", SUMMARY_TYPE);
+	s.other_journeys = funnel_json_count(root, "other_journeys", SUMMARY_TYPE);
 	v = funnel_json_get(root, "channels", jbvBinary, false, SUMMARY_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
@@ -1071,8 +1060,8 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 								  "conversions", SUMMARY_TYPE);
 		c.value = funnel_json_number(funnel_json_get(o, "value", jbvNumeric, false, SUMMARY_TYPE),
 								   "value", SUMMARY_TYPE);
-		c.journeys = json_count(o, "journeys");
-		c.touched = c.name ? json_count(o, "touched") : c.journeys;
+		c.journeys = funnel_json_count(o, "journeys", SUMMARY_TYPE);
+		c.touched = c.name ? funnel_json_count(o, "touched", SUMMARY_TYPE) : c.journeys;
 		if (c.touched < c.journeys)
 			funnel_bad_text_input(SUMMARY_TYPE, "A channel cannot have more converting journeys than journeys.");
 		if (c.conv < 0)

@@ -624,16 +624,6 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 }
 
 static int64
-pj_count(JsonbContainer *o, const char *key)
-{
-	double		d = funnel_json_number(funnel_json_get(o, key, jbvNumeric, false, PIPE_TYPE), key, PIPE_TYPE);
-
-	if (d < 0 || d > 9e15 || d != floor(d))
-		funnel_bad_text_input(PIPE_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
-	return (int64) d;
-}
-
-static int64
 pj_ts(JsonbContainer *o, const char *key)
 {
 	JsonbValue *v = funnel_json_get(o, key, jbvString, false, PIPE_TYPE);
@@ -702,7 +692,7 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 	bytea	   *result;
 
 	memset(&s, 0, sizeof(s));
-	s.deals = pj_count(root, "deals");
+	s.deals = funnel_json_count(root, "deals", PIPE_TYPE);
 	if (s.deals > 0)
 	{
 		s.first_entry = pj_ts(root, "first_entry");
@@ -731,10 +721,10 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		g->name = funnel_json_string(funnel_json_get(o, "stage", jbvString, false, PIPE_TYPE));
 		g->len = strlen(g->name);
 		g->terminal = funnel_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
-		g->entries = pj_count(o, "entries");
-		g->open = pj_count(o, "open");
-		g->ended = pj_count(o, "ended");
-		g->stays = pj_count(o, "stays");
+		g->entries = funnel_json_count(o, "entries", PIPE_TYPE);
+		g->open = funnel_json_count(o, "open", PIPE_TYPE);
+		g->ended = funnel_json_count(o, "ended", PIPE_TYPE);
+		g->stays = funnel_json_count(o, "stays", PIPE_TYPE);
 		days = funnel_json_number(funnel_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
 								"stay_days", PIPE_TYPE);
 		g->stay_usecs = days * USECS_PER_DAY;
@@ -763,7 +753,7 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		s.trans[i].to = find_stage(&s, to, strlen(to));
 		if (s.trans[i].from < 0 || s.trans[i].to < 0)
 			funnel_bad_text_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
-		s.trans[i].count = pj_count(o, "deals");
+		s.trans[i].count = funnel_json_count(o, "deals", PIPE_TYPE);
 	}
 	qsort(s.trans, n, sizeof(PipeTrans), trans_cmp);
 	result = pipe_encode(&s);

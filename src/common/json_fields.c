@@ -112,3 +112,14 @@ funnel_json_interval_usecs(JsonbValue *v, const char *key, bool positive, const 
 	return funnel_interval_usecs(iv, key, positive);
 }
 
+/* Key of the object as a whole number, 0 or more (a count). */
+int64
+funnel_json_count(JsonbContainer *obj, const char *key, const char *tname)
+{
+	double		d = funnel_json_number(funnel_json_get(obj, key, jbvNumeric, false, tname),
+									   key, tname);
+
+	if (d < 0 || d > 9e15 || d != floor(d))
+		funnel_bad_text_input(tname, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
+	return (int64) d;
+}

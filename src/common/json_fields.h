@@ -21,6 +21,7 @@ extern JsonbContainer *funnel_json_object(const char *str, const char *tname);
 extern JsonbValue *funnel_json_get(JsonbContainer *obj, const char *key,
 								   enum jbvType type, bool null_ok, const char *tname);
 extern double funnel_json_number(JsonbValue *v, const char *key, const char *tname);
+extern int64 funnel_json_count(JsonbContainer *obj, const char *key, const char *tname);
 extern char *funnel_json_string(JsonbValue *v);
 extern int64 funnel_json_interval_usecs(JsonbValue *v, const char *key, bool positive,
 										const char *tname);
