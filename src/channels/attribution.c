@@ -408,7 +408,7 @@ Datum
 attribution_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution");
-	AttrState *st = FUNNEL_STATE_ARG(AttrState, 0);
+	AttrState  *st = FUNNEL_STATE_ARG(AttrState, 0);
 	AttrConfig	cfg;
 	uint32		ent;
 	int64		ts;

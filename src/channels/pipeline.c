@@ -346,7 +346,7 @@ Datum
 pipeline_model_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model");
-	PipeState *st = FUNNEL_STATE_ARG(PipeState, 0);
+	PipeState  *st = FUNNEL_STATE_ARG(PipeState, 0);
 	PipeCache  *c = read_terminal(fcinfo);
 	text	   *stage;
 	int64		ts;

@@ -487,7 +487,7 @@ Datum
 ltv_agg_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv");
-	LtvState *st = FUNNEL_STATE_ARG(LtvState, 0);
+	LtvState   *st = FUNNEL_STATE_ARG(LtvState, 0);
 	Interval	year = {0, 0, 12};
 	Interval   *horizon = &year;
 	double		discount = 0.01;
@@ -534,8 +534,8 @@ Datum
 ltv_agg_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv_agg_combine");
-	LtvState *a = FUNNEL_STATE_ARG(LtvState, 0);
-	LtvState *b = FUNNEL_STATE_ARG(LtvState, 1);
+	LtvState   *a = FUNNEL_STATE_ARG(LtvState, 0);
+	LtvState   *b = FUNNEL_STATE_ARG(LtvState, 1);
 
 	if (b == NULL)
 		return funnel_combine_keep_first(fcinfo);

@@ -160,7 +160,7 @@ Datum
 customer_rfm_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "customer_rfm");
-	RfmState *st = FUNNEL_STATE_ARG(RfmState, 0);
+	RfmState   *st = FUNNEL_STATE_ARG(RfmState, 0);
 	Interval	day_unit = {0, 1, 0};
 	Interval   *unit = &day_unit;
 	TimestampTz ts,
@@ -277,8 +277,8 @@ Datum
 customer_rfm_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "customer_rfm_combine");
-	RfmState *a = FUNNEL_STATE_ARG(RfmState, 0);
-	RfmState *b = FUNNEL_STATE_ARG(RfmState, 1);
+	RfmState   *a = FUNNEL_STATE_ARG(RfmState, 0);
+	RfmState   *b = FUNNEL_STATE_ARG(RfmState, 1);
 	int64		i;
 
 	if (b == NULL)
@@ -428,7 +428,7 @@ Datum
 bgnbd_fit_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "bgnbd_fit");
-	FitState *st = FUNNEL_STATE_ARG(FitState, 0);
+	FitState   *st = FUNNEL_STATE_ARG(FitState, 0);
 	double		row[3];
 
 	if (st == NULL)
@@ -448,7 +448,7 @@ Datum
 gamma_gamma_fit_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "gamma_gamma_fit");
-	FitState *st = FUNNEL_STATE_ARG(FitState, 0);
+	FitState   *st = FUNNEL_STATE_ARG(FitState, 0);
 	double		row[2];
 
 	if (st == NULL)
@@ -468,8 +468,8 @@ Datum
 fit_state_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "fit_state_combine");
-	FitState *a = FUNNEL_STATE_ARG(FitState, 0);
-	FitState *b = FUNNEL_STATE_ARG(FitState, 1);
+	FitState   *a = FUNNEL_STATE_ARG(FitState, 0);
+	FitState   *b = FUNNEL_STATE_ARG(FitState, 1);
 	int64		i;
 
 	if (b == NULL)
