@@ -3,7 +3,7 @@
  *    What every aggregate with an internal state shares (common/agg_state.c):
  *    its memory context, the NULL states of combine functions, the memory cap
  *    (funnel.max_state_memory), and reading a serialised state back with
- *    every value checked.
+ *    every value checked (and the rest of a type's binary input message).
  */
 #ifndef FUNNEL_AGG_STATE_H
 #define FUNNEL_AGG_STATE_H
