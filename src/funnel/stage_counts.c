@@ -18,20 +18,12 @@
 
 /* ---------- over raw rows ---------- */
 
-#define ENTITIES_SFUNC(name, kind, args) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	return funnel_entities_add(fcinfo, kind, args, false); \
-}
-
-ENTITIES_SFUNC(funnel_entities_bools_sfunc, FUNNEL_INPUT_BOOLS, 0)
-ENTITIES_SFUNC(funnel_entities_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE)
-ENTITIES_SFUNC(funnel_entities_event_sfunc, FUNNEL_INPUT_EVENT, 0)
-ENTITIES_SFUNC(funnel_entities_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE)
-ENTITIES_SFUNC(funnel_entities_names_sfunc, FUNNEL_INPUT_NAMES, 0)
-ENTITIES_SFUNC(funnel_entities_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE)
+ENTITIES_SFUNC(funnel_entities_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, false)
+ENTITIES_SFUNC(funnel_entities_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, false)
+ENTITIES_SFUNC(funnel_entities_event_sfunc, FUNNEL_INPUT_EVENT, 0, false)
+ENTITIES_SFUNC(funnel_entities_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, false)
+ENTITIES_SFUNC(funnel_entities_names_sfunc, FUNNEL_INPUT_NAMES, 0, false)
+ENTITIES_SFUNC(funnel_entities_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, false)
 
 PG_FUNCTION_INFO_V1(funnel_entities_combine);
 Datum

@@ -668,20 +668,12 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 
 /* ---------- funnel_summary over raw rows ---------- */
 
-#define SUMMARY_SFUNC(name, kind, args) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	return funnel_entities_add(fcinfo, kind, args, true); \
-}
-
-SUMMARY_SFUNC(funnel_summary_bools_sfunc, FUNNEL_INPUT_BOOLS, 0)
-SUMMARY_SFUNC(funnel_summary_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE)
-SUMMARY_SFUNC(funnel_summary_event_sfunc, FUNNEL_INPUT_EVENT, 0)
-SUMMARY_SFUNC(funnel_summary_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE)
-SUMMARY_SFUNC(funnel_summary_names_sfunc, FUNNEL_INPUT_NAMES, 0)
-SUMMARY_SFUNC(funnel_summary_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE)
+ENTITIES_SFUNC(funnel_summary_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, true)
+ENTITIES_SFUNC(funnel_summary_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, true)
+ENTITIES_SFUNC(funnel_summary_event_sfunc, FUNNEL_INPUT_EVENT, 0, true)
+ENTITIES_SFUNC(funnel_summary_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, true)
+ENTITIES_SFUNC(funnel_summary_names_sfunc, FUNNEL_INPUT_NAMES, 0, true)
+ENTITIES_SFUNC(funnel_summary_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, true)
 
 typedef struct SummaryWalk
 {
