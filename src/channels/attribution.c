@@ -606,6 +606,26 @@ markov_journey(Credit *cr, const Touch *t, int64 k, bool converted)
 		cr->tonull[t[k - 1].ch] += 1;
 }
 
+/*
+ * Count each channel of a journey once: every journey that touched it, and
+ * the converting ones among them.
+ */
+static void
+count_channels(Credit *cr, const Touch *t, int64 k, bool converted)
+{
+	int64		i;
+
+	cr->journey_id++;
+	for (i = 0; i < k; i++)
+		if (cr->stamp[t[i].ch] != cr->journey_id)
+		{
+			cr->stamp[t[i].ch] = cr->journey_id;
+			if (converted)
+				cr->journeys[t[i].ch]++;
+			cr->touched[t[i].ch]++;
+		}
+}
+
 static void
 credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 {
@@ -622,14 +642,7 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 		return;
 	}
 	cr->converting++;
-	cr->journey_id++;
-	for (i = 0; i < k; i++)
-		if (cr->stamp[t[i].ch] != cr->journey_id)
-		{
-			cr->stamp[t[i].ch] = cr->journey_id;
-			cr->journeys[t[i].ch]++;
-			cr->touched[t[i].ch]++;
-		}
+	count_channels(cr, t, k, true);
 	switch (cfg->model)
 	{
 		case ATTR_FIRST_TOUCH:
@@ -694,16 +707,8 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 static void
 other_journey(Credit *cr, const Touch *t, int64 k)
 {
-	int64		i;
-
 	cr->other++;
-	cr->journey_id++;
-	for (i = 0; i < k; i++)
-		if (cr->stamp[t[i].ch] != cr->journey_id)
-		{
-			cr->stamp[t[i].ch] = cr->journey_id;
-			cr->touched[t[i].ch]++;
-		}
+	count_channels(cr, t, k, false);
 	if (cr->cfg->model == ATTR_MARKOV)
 		markov_journey(cr, t, k, false);
 }
