@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "access/tupmacs.h"
 #include "common/agg_state.h"
 #include "common/module.h"
 #include "libpq/pqformat.h"
@@ -119,38 +120,101 @@ funnel_state_check_count(StringInfo buf, int64 n, Size min_bytes)
 		funnel_invalid_state("An item count of the state does not match its length.");
 }
 
-/* A value in its type's binary send format, with its length before it. */
+/*
+ * Entity keys in the serialised state of a parallel aggregate: the value's
+ * own bytes, as PostgreSQL copies a datum (datumCopy), not its binary send
+ * format, which many hashable types (aclitem, say) lack.  A serialised
+ * state only travels between the processes of one server, so native byte
+ * order is right; the reader still checks every length.
+ */
 void
-funnel_state_send_value(StringInfo buf, FmgrInfo *send_fn, Datum value)
+funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval)
 {
-	bytea	   *b = SendFunctionCall(send_fn, value);
+	if (typbyval)
+	{
+		char		bytes[sizeof(Datum)];
 
-	pq_sendint32(buf, VARSIZE(b) - VARHDRSZ);
-	pq_sendbytes(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-	pfree(b);
+		store_att_byval(bytes, key, typlen);
+		appendBinaryStringInfo(buf, bytes, typlen);
+	}
+	else if (typlen > 0)
+		appendBinaryStringInfo(buf, DatumGetPointer(key), typlen);
+	else if (typlen == -1)
+	{
+		/* a compressed or out-of-line value goes as its plain bytes */
+		struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(key));
+
+		pq_sendint32(buf, VARSIZE_ANY_EXHDR(v));
+		appendBinaryStringInfo(buf, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+		if ((Pointer) v != DatumGetPointer(key))
+			pfree(v);
+	}
+	else
+	{
+		int			len = strlen(DatumGetCString(key)) + 1;
+
+		pq_sendint32(buf, len);
+		appendBinaryStringInfo(buf, DatumGetCString(key), len);
+	}
 }
 
-/* Reads what funnel_state_send_value wrote; the type's receive checks it. */
-Datum
-funnel_state_recv_value(StringInfo buf, FmgrInfo *recv_fn, Oid ioparam)
+/*
+ * Read a key funnel_key_write wrote, into palloc'd memory (by-reference
+ * types).  False when the bytes left cannot hold one.
+ */
+bool
+funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key)
 {
-	int			len;
-	StringInfoData vb;
-	Datum		value;
+	int			left = buf->len - buf->cursor;
+	char	   *copy;
 
-	if (buf->len - buf->cursor < 4)
-		funnel_invalid_state("The state ends inside a value's length.");
-	len = pq_getmsgint(buf, 4);
-	if (len < 0 || len > buf->len - buf->cursor)
-		funnel_invalid_state("A value of the state is longer than the data.");
-	/* receive functions want their own, NUL-terminated buffer */
-	initStringInfo(&vb);
-	appendBinaryStringInfo(&vb, pq_getmsgbytes(buf, len), len);
-	value = ReceiveFunctionCall(recv_fn, &vb, ioparam, -1);
-	if (vb.cursor != vb.len)
-		funnel_invalid_state("A value of the state has trailing bytes.");
-	pfree(vb.data);
-	return value;
+	if (typlen > 0)
+	{
+		if (left < typlen)
+			return false;
+		if (typbyval)
+		{
+			char		bytes[sizeof(Datum)];
+
+			memcpy(bytes, buf->data + buf->cursor, typlen);
+			*key = fetch_att(bytes, true, typlen);
+		}
+		else
+		{
+			copy = palloc(typlen);
+			memcpy(copy, buf->data + buf->cursor, typlen);
+			*key = PointerGetDatum(copy);
+		}
+		buf->cursor += typlen;
+		return true;
+	}
+	if (typlen != -1 && typlen != -2)
+		return false;
+	if (left < 4)
+		return false;
+	{
+		int32		len = (int32) pq_getmsgint(buf, 4);
+
+		if (len < 0 || len > buf->len - buf->cursor || len > (int32) (MaxAllocSize - VARHDRSZ))
+			return false;
+		if (typlen == -1)
+		{
+			copy = palloc(len + VARHDRSZ);
+			SET_VARSIZE(copy, len + VARHDRSZ);
+			memcpy(VARDATA(copy), buf->data + buf->cursor, len);
+		}
+		else
+		{
+			/* a cstring: its terminating NUL and no other */
+			if (len == 0 || memchr(buf->data + buf->cursor, '\0', len) != buf->data + buf->cursor + len - 1)
+				return false;
+			copy = palloc(len);
+			memcpy(copy, buf->data + buf->cursor, len);
+		}
+		buf->cursor += len;
+		*key = PointerGetDatum(copy);
+	}
+	return true;
 }
 
 /* The rest of a binary message as a varlena (checked by the caller first). */

@@ -30,8 +30,8 @@ extern void funnel_state_check_count(StringInfo buf, int64 n, Size min_bytes);
 pg_attribute_noreturn()
 extern void funnel_invalid_state(const char *detail);
 
-extern void funnel_state_send_value(StringInfo buf, FmgrInfo *send_fn, Datum value);
-extern Datum funnel_state_recv_value(StringInfo buf, FmgrInfo *recv_fn, Oid ioparam);
+extern void funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval);
+extern bool funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key);
 
 extern bytea *funnel_recv_rest(StringInfo buf);
 

@@ -424,8 +424,8 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 
 /*
  * Layout: the funnel configuration, entity type, seen steps, entity count,
- * then per entity its key (raw for integers, the type's binary send format
- * otherwise) and its track log.
+ * then per entity its key (raw for integers, funnel_key_write otherwise)
+ * and its track log.
  */
 bytea *
 entity_table_serialize(EntityTable *t)
@@ -433,16 +433,6 @@ entity_table_serialize(EntityTable *t)
 	StringInfoData buf;
 	entity_iterator it;
 	EntityEntry *e;
-	FmgrInfo	send_fn;
-
-	if (t->kind == ENTITY_GENERIC)
-	{
-		Oid			sendproc;
-		bool		isvarlena;
-
-		getTypeBinaryOutputInfo(t->typid, &sendproc, &isvarlena);
-		fmgr_info(sendproc, &send_fn);
-	}
 	entity_table_flush(t);		/* the partial state is complete: apply its batch */
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&t->cfg, &buf);
@@ -459,7 +449,7 @@ entity_table_serialize(EntityTable *t)
 		else if (t->kind == ENTITY_INT4)
 			pq_sendint32(&buf, DatumGetInt32(e->key));
 		else
-			funnel_state_send_value(&buf, &send_fn, e->key);
+			funnel_key_write(&buf, e->key, t->typlen, t->typbyval);
 		funnel_track_serialize(e->track, &buf);
 	}
 	return pq_endtypsend(&buf);
@@ -476,8 +466,6 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 				n,
 				i;
 	EntityTable *t;
-	FmgrInfo	recv_fn;
-	Oid			ioparam = InvalidOid;
 
 	funnel_state_reader(data, &buf);
 	funnel_config_deserialize(&cfg, &buf);
@@ -493,13 +481,6 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 		funnel_invalid_state("The entity count of the state does not match its length.");
 	t = entity_table_create(cxt, &cfg, typid, collation);
 	t->seen_steps = seen;
-	if (t->kind == ENTITY_GENERIC)
-	{
-		Oid			recvproc;
-
-		getTypeBinaryInputInfo(typid, &recvproc, &ioparam);
-		fmgr_info(recvproc, &recv_fn);
-	}
 	for (i = 0; i < n; i++)
 	{
 		Datum		key;
@@ -513,8 +494,8 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 			key = Int64GetDatum(pq_getmsgint64(&buf));
 		else if (t->kind == ENTITY_INT4)
 			key = Int32GetDatum((int32) pq_getmsgint(&buf, 4));
-		else
-			key = funnel_state_recv_value(&buf, &recv_fn, ioparam);
+		else if (!funnel_key_read(&buf, t->typlen, t->typbyval, &key))
+			funnel_invalid_state("An entity key of the state is longer than the data.");
 		e = entity_insert(t->hash, key, &found);
 		if (found)
 			funnel_invalid_state("The state holds an entity twice.");
@@ -524,6 +505,7 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 			void	   *copy = arena_alloc(t, len);
 
 			memcpy(copy, DatumGetPointer(key), len);
+			pfree(DatumGetPointer(key));
 			e->key = PointerGetDatum(copy);
 		}
 		track = arena_alloc(t, t->track_size);

@@ -17,7 +17,6 @@
 
 #include <math.h>
 
-#include "access/htup_details.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -375,111 +374,19 @@ jlog_merge(JourneyLog *a, const JourneyLog *b)
 /* ---------- serialisation (parallel aggregation) ---------- */
 
 /*
- * Entities of a type without binary send and receive functions travel as
- * their bytes: a by-value Datum as an int64 (checked against the type's
- * width when read back), a fixed-length value as its bytes, a varlena with
- * its header.  Parallel workers share the server's byte order and types.
- */
-static bool
-has_binary_io(Oid typid)
-{
-	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
-	bool		result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for type %u", typid);
-	result = OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typsend) &&
-		OidIsValid(((Form_pg_type) GETSTRUCT(tup))->typreceive);
-	ReleaseSysCache(tup);
-	return result;
-}
-
-static void
-send_raw_entity(const JourneyLog *log, StringInfo buf, Datum d)
-{
-	if (log->typbyval)
-		pq_sendint64(buf, (int64) d);
-	else if (log->typlen > 0)
-		pq_sendbytes(buf, DatumGetPointer(d), log->typlen);
-	else
-	{
-		int32		len = VARSIZE(DatumGetPointer(d));
-
-		pq_sendint32(buf, len);
-		pq_sendbytes(buf, DatumGetPointer(d), len);
-	}
-}
-
-static Datum
-recv_raw_entity(const JourneyLog *log, StringInfo buf)
-{
-	if (log->typbyval)
-	{
-		Datum		d = (Datum) pq_getmsgint64(buf);
-		Datum		norm;
-
-		/* the value must be what the type's width allows */
-		switch (log->typlen)
-		{
-			case 1:
-				norm = CharGetDatum(DatumGetChar(d));
-				break;
-			case 2:
-				norm = Int16GetDatum(DatumGetInt16(d));
-				break;
-			case 4:
-				norm = Int32GetDatum(DatumGetInt32(d));
-				break;
-			default:
-				norm = d;
-				break;
-		}
-		if (norm != d)
-			funnel_invalid_state("An entity of the state is out of its type's range.");
-		return d;
-	}
-	if (log->typlen > 0)
-		return PointerGetDatum(pq_getmsgbytes(buf, log->typlen));
-	else
-	{
-		int32		len = pq_getmsgint(buf, 4);
-		struct varlena *v;
-
-		if (len < VARHDRSZ || len > buf->len - buf->cursor)
-			funnel_invalid_state("An entity of the state is longer than the data.");
-		v = palloc(len);
-		memcpy(v, pq_getmsgbytes(buf, len), len);
-		if (!VARATT_IS_4B_U(v) || VARSIZE(v) != (Size) len)
-			funnel_invalid_state("An entity of the state has an invalid header.");
-		return PointerGetDatum(v);
-	}
-}
-
-/*
- * Layout, in network byte order through pq_*: magic, entity type and
- * collation, the entities (integers as int64, other types in their binary
- * send format with a length), the names, the values, the rows.
+ * Layout, through pq_*: magic, entity type and collation, the entities
+ * (integers as int64, other types by funnel_key_write), the names, the
+ * values, the rows.
  */
 void
 jlog_serialize(const JourneyLog *log, StringInfo buf)
 {
-	FmgrInfo	send_fn;
 	uint32		i;
 	uint64		k;
 
 	pq_sendint32(buf, JLOG_MAGIC);
 	pq_sendint32(buf, log->typid);
 	pq_sendint32(buf, log->collation);
-	if (log->fast == 'g' && has_binary_io(log->typid))
-	{
-		Oid			sendproc;
-		bool		isvarlena;
-
-		getTypeBinaryOutputInfo(log->typid, &sendproc, &isvarlena);
-		fmgr_info(sendproc, &send_fn);
-	}
-	else
-		send_fn.fn_oid = InvalidOid;
 	pq_sendint32(buf, log->nent);
 	for (i = 0; i < log->nent; i++)
 	{
@@ -488,10 +395,8 @@ jlog_serialize(const JourneyLog *log, StringInfo buf)
 			pq_sendint64(buf, DatumGetInt64(log->ents[i]));
 		else if (log->fast == 'i')
 			pq_sendint32(buf, DatumGetInt32(log->ents[i]));
-		else if (OidIsValid(send_fn.fn_oid))
-			funnel_state_send_value(buf, &send_fn, log->ents[i]);
 		else
-			send_raw_entity(log, buf, log->ents[i]);
+			funnel_key_write(buf, log->ents[i], log->typlen, log->typbyval);
 	}
 	pq_sendint32(buf, log->nnames);
 	for (i = 0; i < (uint32) log->nnames; i++)
@@ -526,8 +431,6 @@ jlog_deserialize(MemoryContext cxt, StringInfo buf)
 				nrows,
 				k;
 	JourneyLog *log;
-	FmgrInfo	recv_fn;
-	Oid			ioparam = InvalidOid;
 
 	if (pq_getmsgint(buf, 4) != JLOG_MAGIC)
 		funnel_invalid_state("The journey log has an unrecognized header.");
@@ -538,19 +441,11 @@ jlog_deserialize(MemoryContext cxt, StringInfo buf)
 	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
 		funnel_invalid_state("The state names a collation that does not exist.");
 	log = jlog_create(cxt, typid, collation);
-	if (log->fast == 'g' && has_binary_io(typid))
-	{
-		Oid			recvproc;
-
-		getTypeBinaryInputInfo(typid, &recvproc, &ioparam);
-		fmgr_info(recvproc, &recv_fn);
-	}
-	else
-		recv_fn.fn_oid = InvalidOid;
 	nent = pq_getmsgint(buf, 4);
 	if (nent > JLOG_MAX_ENTS)
 		funnel_invalid_state("The entity count of the state is out of range.");
-	funnel_state_check_count(buf, nent, 4);
+	/* every key takes a byte at least ("char", boolean) */
+	funnel_state_check_count(buf, nent, 1);
 	for (i = 0; i < nent; i++)
 	{
 		Datum		d;
@@ -560,10 +455,8 @@ jlog_deserialize(MemoryContext cxt, StringInfo buf)
 			d = Int64GetDatum(pq_getmsgint64(buf));
 		else if (log->fast == 'i')
 			d = Int32GetDatum((int32) pq_getmsgint(buf, 4));
-		else if (OidIsValid(recv_fn.fn_oid))
-			d = funnel_state_recv_value(buf, &recv_fn, ioparam);
-		else
-			d = recv_raw_entity(log, buf);
+		else if (!funnel_key_read(buf, log->typlen, log->typbyval, &d))
+			funnel_invalid_state("An entity of the state is longer than the data.");
 		if (jlog_entity(log, d) != i)
 			funnel_invalid_state("The state holds an entity twice.");
 	}
