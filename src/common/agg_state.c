@@ -43,7 +43,7 @@ funnel_combine_keep_first(FunctionCallInfo fcinfo)
  * counts the bytes it allocates and calls this after each growth.
  */
 void
-funnel_check_state_memory(Size bytes)
+funnel_check_memory(Size bytes)
 {
 	if (bytes / 1024 > (Size) funnel_max_state_memory_kb)
 		ereport(ERROR,
@@ -70,9 +70,9 @@ funnel_state_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need,
 		return ptr;
 	newcap = Max(*cap * 2, Max(need, 4));
 	if ((Size) newcap > MaxAllocHugeSize / elem)
-		funnel_check_state_memory(MaxAllocHugeSize);
+		funnel_check_memory(MaxAllocHugeSize);
 	*mem += (Size) (newcap - *cap) * elem;
-	funnel_check_state_memory(*mem);
+	funnel_check_memory(*mem);
 	*cap = newcap;
 	if (ptr == NULL)
 		return MemoryContextAllocHuge(cxt, newcap * elem);

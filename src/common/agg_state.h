@@ -20,7 +20,7 @@
 extern MemoryContext funnel_agg_context(FunctionCallInfo fcinfo, const char *fname);
 extern Datum funnel_combine_keep_first(FunctionCallInfo fcinfo);
 
-extern void funnel_check_state_memory(Size bytes);
+extern void funnel_check_memory(Size bytes);
 extern void *funnel_state_grow(MemoryContext cxt, void *ptr, int64 *cap,
 							   int64 need, Size elem, Size *mem);
 

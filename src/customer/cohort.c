@@ -148,9 +148,9 @@ kr_rehash(MemoryContext cxt, KeyedRows *kr, int64 nslots)
 	int64		i;
 
 	if ((Size) nslots > MaxAllocHugeSize / sizeof(int64))
-		funnel_check_state_memory(MaxAllocHugeSize);
+		funnel_check_memory(MaxAllocHugeSize);
 	kr->mem += (Size) (nslots - kr->nslots) * sizeof(int64);
-	funnel_check_state_memory(kr->mem);
+	funnel_check_memory(kr->mem);
 	if (kr->slots)
 		pfree(kr->slots);
 	kr->slots = MemoryContextAllocExtended(cxt, nslots * sizeof(int64),
@@ -216,7 +216,7 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 		kr->keys[kr->nent] = datumCopy(d, false, kr->typlen);
 		MemoryContextSwitchTo(old);
 		kr->mem += datumGetSize(kr->keys[kr->nent], false, kr->typlen);
-		funnel_check_state_memory(kr->mem);
+		funnel_check_memory(kr->mem);
 	}
 	kr->hashes[kr->nent] = h;
 	kr->slots[j] = kr->nent + 1;

@@ -93,7 +93,7 @@ arena_alloc(EntityTable *t, Size size)
 		t->arena_cur = MemoryContextAllocHuge(t->cxt, block);
 		t->arena_left = block;
 		t->mem += block;
-		funnel_check_state_memory(t->mem);
+		funnel_check_memory(t->mem);
 		/* grow blocks up to 1 MB: small groups stay small */
 		if (t->arena_block < 1024 * 1024)
 			t->arena_block *= 2;
@@ -160,7 +160,7 @@ account_hash(EntityTable *t, uint64 old_size)
 	if (t->hash->size != old_size)
 	{
 		t->mem += (t->hash->size - old_size) * sizeof(EntityEntry);
-		funnel_check_state_memory(t->mem);
+		funnel_check_memory(t->mem);
 	}
 }
 
@@ -210,7 +210,7 @@ track_add(EntityTable *t, FunnelTrack *track, int64 ts, uint64 steps)
 	if (grown)
 	{
 		t->mem += grown;
-		funnel_check_state_memory(t->mem);
+		funnel_check_memory(t->mem);
 	}
 }
 
@@ -309,7 +309,7 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 			a->mem += funnel_track_copy(&a->cfg, dst, e->track, a->cxt);
 		else
 			a->mem += funnel_track_merge(&a->cfg, dst, e->track, a->cxt);
-		funnel_check_state_memory(a->mem);
+		funnel_check_memory(a->mem);
 	}
 	/* rows b has not applied yet come after all of b's others */
 	for (i = 0; i < b->nbatch; i++)
@@ -514,7 +514,7 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 		t->nentities++;
 		account_hash(t, old_size);
 		t->mem += funnel_track_deserialize(&cfg, track, &buf, cxt);
-		funnel_check_state_memory(t->mem);
+		funnel_check_memory(t->mem);
 	}
 	funnel_state_check_end(&buf);
 	return t;

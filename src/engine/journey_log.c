@@ -42,7 +42,7 @@ static void
 jlog_account(JourneyLog *log, Size bytes)
 {
 	log->mem += bytes;
-	funnel_check_state_memory(log->mem);
+	funnel_check_memory(log->mem);
 }
 
 JourneyLog *

@@ -318,7 +318,7 @@ once_append(OnceWalk *ow, int lvl, int64 first, int64 last,
 			L->rows = repalloc_huge(L->rows, sizeof(uint32) * (lvl + 1) * (Size) newcap);
 		}
 		ow->mem += (Size) (newcap - L->cap) * (16 + 4 * (lvl + 1));
-		funnel_check_state_memory(ow->mem);
+		funnel_check_memory(ow->mem);
 		L->cap = newcap;
 	}
 	L->first[L->count] = first;

@@ -96,7 +96,7 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 		Size		grown = funnel_track_add(st->cfg, &st->track, cxt, ts, steps);
 
 		if (grown)
-			funnel_check_state_memory(state_memory(st));
+			funnel_check_memory(state_memory(st));
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -227,7 +227,7 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 	else
 		funnel_config_check_same(a->cfg, b->cfg);
 	funnel_track_merge(a->cfg, &a->track, &b->track, cxt);
-	funnel_check_state_memory(state_memory(a));
+	funnel_check_memory(state_memory(a));
 	PG_RETURN_POINTER(a);
 }
 
@@ -264,7 +264,7 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	funnel_config_deserialize(cfg, &buf);
 	st = state_create(cxt, cfg);
 	funnel_track_deserialize(cfg, &st->track, &buf, cxt);
-	funnel_check_state_memory(state_memory(st));
+	funnel_check_memory(state_memory(st));
 	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
