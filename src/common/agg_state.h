@@ -27,8 +27,7 @@ extern void *funnel_state_grow(MemoryContext cxt, void *ptr, int64 *cap,
 extern void funnel_state_reader(bytea *data, StringInfo buf);
 extern void funnel_state_check_end(StringInfo buf);
 extern void funnel_state_check_count(StringInfo buf, int64 n, Size min_bytes);
-pg_attribute_noreturn()
-extern void funnel_invalid_state(const char *detail);
+extern void funnel_invalid_state(const char *detail) pg_attribute_noreturn();
 
 extern void funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval);
 extern bool funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key);

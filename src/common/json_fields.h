@@ -15,8 +15,7 @@
 extern void funnel_json_double(StringInfo buf, double v);
 extern void funnel_json_interval(StringInfo buf, int64 usecs);
 
-pg_attribute_noreturn()
-extern void funnel_bad_text_input(const char *tname, const char *detail);
+extern void funnel_bad_text_input(const char *tname, const char *detail) pg_attribute_noreturn();
 extern JsonbContainer *funnel_json_object(const char *str, const char *tname);
 extern JsonbValue *funnel_json_get(JsonbContainer *obj, const char *key,
 								   enum jbvType type, bool null_ok, const char *tname);
