@@ -778,12 +778,7 @@ markov_credit(Credit *cr)
 
 	if (m == 0 || cr->mk_conv == 0)
 		return;
-	if (m > ATTR_MARKOV_MAX_CHANNELS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the markov attribution model takes at most %d channels, not %d",
-						ATTR_MARKOV_MAX_CHANNELS, m),
-				 errhint("Group channels into fewer, coarser ones.")));
+	Assert(m <= ATTR_MARKOV_MAX_CHANNELS);	/* checked before the walk */
 	A = palloc_extended(sizeof(double) * (Size) m * m, MCXT_ALLOC_HUGE);
 	Q = palloc_extended(sizeof(double) * (Size) m * m, MCXT_ALLOC_HUGE);
 	r = palloc0(sizeof(double) * m);
