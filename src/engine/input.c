@@ -338,10 +338,9 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel step names differ between rows of one group"),
 				 errhint("Give every row of a group the same steps array.")));
+	/* fixed by the aggregate and its input kind: equal within any group */
 	if (a->open_steps != b->open_steps || a->want_elapsed != b->want_elapsed)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot combine states of different funnel aggregates")));
+		elog(ERROR, "cannot combine states of different funnel aggregates");
 	if (a->mode != b->mode)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

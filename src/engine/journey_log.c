@@ -20,7 +20,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
-#include "common/name_order.h"
+#include "common/byte_order.h"
 #include "engine/funnel.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"

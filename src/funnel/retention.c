@@ -36,21 +36,27 @@ retention_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("retention: the conditions array must not be NULL")));
+				 errmsg("conditions must not be a NULL array")));
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("retention: conditions must be a one-dimensional array")));
+				 errmsg("conditions must be a one-dimensional array")));
 	deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &enulls, &n);
-	if (n < 1 || n > RETENTION_MAX)
+	/* no condition is an invalid argument; more than 32 the state's limit */
+	if (n < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention takes 1 to %d conditions, not %d", RETENTION_MAX, n)));
+				 errmsg("at least one retention condition is required")));
+	if (n > RETENTION_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot have more than %d retention conditions", RETENTION_MAX),
+				 errdetail("%d conditions were given.", n)));
 	if (have != 0 && have != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
+				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
 						have, n)));
 	for (k = 0; k < n; k++)
 		if (!enulls[k] && DatumGetBool(elems[k]))
@@ -70,7 +76,7 @@ retention_combine(PG_FUNCTION_ARGS)
 	if (na != 0 && nb != 0 && na != nb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
+				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
 						na, nb)));
 	PG_RETURN_INT64(retention_state((a | b) & 0xFFFFFFFF, Max(na, nb)));
 }
