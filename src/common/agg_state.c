@@ -143,10 +143,10 @@ funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval)
 {
 	if (typbyval)
 	{
-		char		bytes[sizeof(Datum)];
+		Datum		bytes;		/* aligned for store_att_byval */
 
-		store_att_byval(bytes, key, typlen);
-		appendBinaryStringInfo(buf, bytes, typlen);
+		store_att_byval(&bytes, key, typlen);
+		appendBinaryStringInfo(buf, (char *) &bytes, typlen);
 	}
 	else if (typlen > 0)
 		appendBinaryStringInfo(buf, DatumGetPointer(key), typlen);
@@ -185,10 +185,12 @@ funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key)
 			return false;
 		if (typbyval)
 		{
-			char		bytes[sizeof(Datum)];
+			Datum		bytes;		/* aligned for fetch_att */
 
-			memcpy(bytes, buf->data + buf->cursor, typlen);
-			*key = fetch_att(bytes, true, typlen);
+			if (typlen > (int) sizeof(Datum))
+				return false;
+			memcpy(&bytes, buf->data + buf->cursor, typlen);
+			*key = fetch_att(&bytes, true, typlen);
 		}
 		else
 		{

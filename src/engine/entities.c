@@ -317,14 +317,18 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 }
 
 /*
- * Call fn for every entity's track, in no particular order.  Reads the
- * table only: rows still in the batch are applied to copies of the tracks
- * they touch, so final functions can use this.
+ * Call fn for every entity's track, in no particular order, with the bytes
+ * the table and those copies hold (for fn to count what it allocates on
+ * top, against funnel.max_state_memory).  Reads the table only: rows still
+ * in the batch are applied to copies of the tracks they touch, so final
+ * functions can use this.
  */
 void
-entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void *arg),
+entity_table_foreach(EntityTable *t,
+					 void (*fn) (const FunnelTrack *track, Size held, void *arg),
 					 void *arg)
 {
+	Size		held = t->mem;
 	entity_iterator it;
 	EntityEntry *e;
 	uint64		n = 0;
@@ -348,14 +352,17 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 		{
 			copy[j] = palloc(t->track_size);
 			funnel_track_init(&t->cfg, copy[j], ENTITY_INLINE_LOG);
+			held += t->track_size;
 			if (o)
-				funnel_track_copy(&t->cfg, copy[j], o, CurrentMemoryContext);
+				held += funnel_track_copy(&t->cfg, copy[j], o, CurrentMemoryContext);
+			funnel_check_memory(held);
 			orig[j] = o;
 			keys[j] = r->key;
 			ncopies++;
 		}
-		funnel_track_add(&t->cfg, copy[j], CurrentMemoryContext, r->ts, r->steps);
+		held += funnel_track_add(&t->cfg, copy[j], CurrentMemoryContext, r->ts, r->steps);
 	}
+	funnel_check_memory(held);
 
 	entity_start_iterate(t->hash, &it);
 	while ((e = entity_iterate(t->hash, &it)) != NULL)
@@ -370,12 +377,12 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 				track = copy[j];
 				break;
 			}
-		fn(track, arg);
+		fn(track, held, arg);
 	}
 	for (j = 0; j < ncopies; j++)
 	{
 		if (orig[j] == NULL)
-			fn(copy[j], arg);	/* entities only the batch has */
+			fn(copy[j], held, arg);	/* entities only the batch has */
 	}
 }
 

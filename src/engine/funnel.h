@@ -91,6 +91,7 @@ typedef struct FunnelTrack
 
 /* engine/walk.c: the engine */
 extern uint32 funnel_parse_mode(text *mode);
+extern uint32 funnel_mode_flag(const char *name, int len);
 extern char *funnel_mode_names(uint32 mode);
 extern int64 funnel_window_usecs(Interval *window);
 extern void funnel_check_nsteps(int nsteps);
@@ -106,16 +107,18 @@ extern Size funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 extern Size funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
 							  const FunnelTrack *src, MemoryContext cxt);
 extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
-							   int64 *elapsed);
+							   Size held, int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
-								int nevents, int64 *elapsed);
+								int nevents, Size held, int64 *elapsed);
 extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);
+extern uint64 funnel_track_steps(const FunnelTrack *track);
 extern void funnel_track_serialize(const FunnelTrack *track, StringInfo buf);
 extern Size funnel_track_deserialize(const FunnelConfig *cfg,
 									 FunnelTrack *track, StringInfo buf,
 									 MemoryContext cxt);
 extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
 extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
+
 
 /* funnel_event.c */
 extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
