@@ -213,7 +213,7 @@ $$;
 
 -- ---------------------------------------------------------------------------
 -- pipeline: stages entered at one time in the caller's pipeline order
--- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- (pipeline_model with a pipeline order)
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
@@ -228,13 +228,6 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
 COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
 
 COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
-
-DROP FUNCTION @extschema@.pipeline_report(pipeline_summary);
-CREATE FUNCTION @extschema@.pipeline_report(model @extschema@.pipeline_summary)
-    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
-                   mean_days_in_stage double precision)
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
-COMMENT ON FUNCTION @extschema@.pipeline_report(@extschema@.pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
 
 -- ---------------------------------------------------------------------------
 -- sBG: the discounted expected residual lifetime as Fader & Hardie define it
