@@ -234,3 +234,11 @@ COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, t
 -- ---------------------------------------------------------------------------
 
 COMMENT ON FUNCTION @extschema@.sbg_expected_remaining_lifetime(@extschema@.sbg_model, integer, double precision) IS 'sBG discounted expected residual lifetime (Fader & Hardie 2010 DERL) of a customer who has made periods_survived renewals: sum over the further periods k >= 1 of the chance to be active in it over (1 + discount_rate)^(k - 1); Infinity when undiscounted and alpha <= 1';
+
+-- ---------------------------------------------------------------------------
+-- pipeline: pipeline_report.deals counts distinct deals (the summary keeps
+-- per transition its count and its distinct deals)
+-- ---------------------------------------------------------------------------
+
+COMMENT ON TYPE @extschema@.pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts and distinct deals, time in each stage, entries and open deals; text form is JSON';
+COMMENT ON FUNCTION @extschema@.pipeline_report(@extschema@.pipeline_summary) IS 'One row per observed stage transition: deals (distinct deals that made it; a deal that makes it twice counts once), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
