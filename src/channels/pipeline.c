@@ -730,7 +730,11 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < m; i++)
 		s.stages[i].stay_usecs = (double) stay_usecs[i];
-	s.trans = palloc0(sizeof(PipeTrans) * ((Size) m * m + 1));
+	/* only the moves seen (m * m of them would be 24 MB at 1000 stages) */
+	k = 0;
+	for (i = 0; i < m * m; i++)
+		k += counts[i] > 0;
+	s.trans = palloc0(sizeof(PipeTrans) * (k + 1));
 	for (i = 0; i < m; i++)
 		for (j = 0; j < m; j++)
 			if (counts[i * m + j] > 0)
