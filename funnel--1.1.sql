@@ -1847,7 +1847,7 @@ CREATE TYPE pipeline_summary (
     STORAGE = extended
 );
 
-COMMENT ON TYPE pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts, time in each stage, entries and open deals; text form is JSON';
+COMMENT ON TYPE pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts and distinct deals, time in each stage, entries and open deals; text form is JSON';
 COMMENT ON FUNCTION pipeline_summary_in(cstring) IS 'Text input of pipeline_summary (the JSON form its output gives; validated)';
 COMMENT ON FUNCTION pipeline_summary_out(pipeline_summary) IS 'Text output of pipeline_summary as JSON';
 COMMENT ON FUNCTION pipeline_summary_recv(internal) IS 'Binary input of pipeline_summary (validated)';
@@ -1877,10 +1877,10 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
 COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
 CREATE FUNCTION pipeline_report(model pipeline_summary)
-    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
+    RETURNS TABLE (stage text, next_stage text, deals bigint, probability double precision,
                    mean_days_in_stage double precision)
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
-COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
+COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: deals (distinct deals that made it; a deal that makes it twice counts once), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
 
 CREATE FUNCTION pipeline_forecast(model pipeline_summary, stage text, open_count bigint)
     RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
@@ -1948,13 +1948,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION attribution_bar_chart(attribution_summary[], integer) IS 'Text bar chart of credited conversions by channel, one row per channel and model (models side by side), bars scaled to width characters';
-
-CREATE FUNCTION attribution_svg_escape(s text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT replace(replace(replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-                   '"', '&quot;'), '''', '&#39;')
-$$;
-COMMENT ON FUNCTION attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';
 
 CREATE FUNCTION attribution_svg(summaries attribution_summary[],
                                 title text DEFAULT 'Conversions credited by channel')
@@ -2042,7 +2035,7 @@ COMMENT ON FUNCTION attribution_svg(attribution_summary[], text) IS 'SVG bar cha
 
 -- ---------------------------------------------------------------------------
 -- pipeline: stages entered at one time in the caller's pipeline order
--- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- (pipeline_model with a pipeline order)
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
@@ -2055,6 +2048,12 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
     COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
     DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
+
+-- attribution_svg_escape in C: the escaper of the C charts, which also
+-- replaces the control characters XML forbids.
+CREATE FUNCTION @extschema@.attribution_svg_escape(s text) RETURNS text
+    AS 'MODULE_PATHNAME', 'attribution_svg_escape' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';
 
 -- ---------------------------------------------------------------------------
 -- cohort_report, cohort_heatmap: walk the periods the matrix holds, not

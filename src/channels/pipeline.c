@@ -13,7 +13,10 @@
  * the stay (its length counts towards the time in the stage) and counts as
  * one transition.  The first terminal stage a deal reaches ends its history
  * (later rows are ignored).  A deal whose last stage is not terminal is
- * open; its current stay counts up to the model's last row.
+ * open; its current stay counts up to the model's last row.  The summary
+ * keeps per move both its transitions (the chain's probabilities) and the
+ * distinct deals that made it (a deal that goes back and makes a move
+ * again counts once there).
  *
  * Rows of one deal at one time (a CRM export by day, a bulk update) are
  * taken in an order that does not depend on the stage names: a row that
@@ -41,6 +44,10 @@
 #include "common/int.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
+#include "common/interval_usecs.h"
+#include "common/json_fields.h"
+#include "common/linear_algebra.h"
+#include "common/byte_order.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -57,7 +64,14 @@
 #error "funnel needs a compiler with a 128-bit integer type (exact sums of times and amounts)"
 #endif
 
-#define PIPE_VERSION		1
+/*
+ * Stored form: version 1 (1.0) kept only the transition counts; version 2
+ * also keeps, per transition, the distinct deals that made it.  Summaries
+ * from 1.0 (and their text or binary forms) stay version 1: the distinct
+ * deals were never recorded (see pipeline_report).
+ */
+#define PIPE_VERSION_1_0	1
+#define PIPE_VERSION		2
 #define PIPE_MAX_STAGES		1000
 
 /*
@@ -103,11 +117,13 @@ typedef struct PipeTrans
 {
 	int32		from;
 	int32		to;
-	int64		count;
+	int64		count;			/* transitions (a deal may make one twice) */
+	int64		deals;			/* distinct deals that made it (version 2) */
 } PipeTrans;
 
 typedef struct PipeSummary
 {
+	bool		has_deals;		/* per-transition deals known (not from 1.0) */
 	int32		nstages;
 	PipeStage  *stages;			/* by name */
 	int32		ntrans;
@@ -131,11 +147,7 @@ pipe_bad(const char *what)
 static int
 stage_name_cmp(const PipeStage *a, const PipeStage *b)
 {
-	int			c = memcmp(a->name, b->name, Min(a->len, b->len));
-
-	if (c != 0)
-		return c;
-	return (a->len > b->len) - (a->len < b->len);
+	return funnel_name_cmp(a->name, a->len, b->name, b->len);
 }
 
 /* ---------- encoding ---------- */
@@ -147,7 +159,7 @@ pipe_encode(const PipeSummary *s)
 	int			i;
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, PIPE_VERSION);
+	pq_sendbyte(&buf, s->has_deals ? PIPE_VERSION : PIPE_VERSION_1_0);
 	pq_sendint64(&buf, s->deals);
 	pq_sendint64(&buf, s->first_entry);
 	pq_sendint64(&buf, s->last_entry);
@@ -172,6 +184,8 @@ pipe_encode(const PipeSummary *s)
 		pq_sendint32(&buf, s->trans[i].from);
 		pq_sendint32(&buf, s->trans[i].to);
 		pq_sendint64(&buf, s->trans[i].count);
+		if (s->has_deals)
+			pq_sendint64(&buf, s->trans[i].deals);
 	}
 	return pq_endtypsend(&buf);
 }
@@ -190,19 +204,22 @@ pipe_decode(const char *data, int len)
 	PipeSummary *s = palloc0(sizeof(PipeSummary));
 	int64		entries = 0,
 			   *outsum;
-	int			i;
+	int			i,
+				version;
 
 	buf.data = (char *) data;
 	buf.len = len;
 	buf.maxlen = len;
 	buf.cursor = 0;
-	if (len < 1 || pq_getmsgbyte(&buf) != PIPE_VERSION)
+	version = len < 1 ? -1 : pq_getmsgbyte(&buf);
+	if (version != PIPE_VERSION && version != PIPE_VERSION_1_0)
 		pipe_bad("unknown version");
+	s->has_deals = version == PIPE_VERSION;
 	s->deals = pq_getmsgint64(&buf);
 	s->first_entry = pq_getmsgint64(&buf);
 	s->last_entry = pq_getmsgint64(&buf);
 	s->as_of = pq_getmsgint64(&buf);
-	if (s->deals < 0 || s->deals > JLOG_MAX_COUNT ||
+	if (s->deals < 0 || s->deals > FUNNEL_JSON_MAX_COUNT ||
 		(s->deals > 0 && (!valid_ts(s->first_entry) || !valid_ts(s->last_entry) ||
 						  !valid_ts(s->as_of) || s->first_entry > s->last_entry ||
 						  s->last_entry > s->as_of)))
@@ -232,7 +249,7 @@ pipe_decode(const char *data, int len)
 		g->stays = pq_getmsgint64(&buf);
 		g->stay_usecs = pq_getmsgfloat8(&buf);
 		if (g->entries < 0 || g->open < 0 || g->ended < 0 || g->stays < 0 ||
-			g->open > JLOG_MAX_COUNT || g->ended > JLOG_MAX_COUNT || g->stays > JLOG_MAX_COUNT ||
+			g->open > FUNNEL_JSON_MAX_COUNT || g->ended > FUNNEL_JSON_MAX_COUNT || g->stays > FUNNEL_JSON_MAX_COUNT ||
 			isnan(g->stay_usecs) || isinf(g->stay_usecs) || signbit(g->stay_usecs) ||
 			g->stay_usecs != floor(g->stay_usecs) ||	/* whole microseconds */
 			(g->terminal && (g->open != 0 || g->stays != 0 || g->stay_usecs != 0)) ||
@@ -245,7 +262,7 @@ pipe_decode(const char *data, int len)
 	if (entries != s->deals)
 		pipe_bad("entries do not add up to the deals");
 	s->ntrans = pq_getmsgint(&buf, 4);
-	if (s->ntrans < 0 || s->ntrans > (len - buf.cursor) / 16)
+	if (s->ntrans < 0 || s->ntrans > (len - buf.cursor) / (s->has_deals ? 24 : 16))
 		pipe_bad("bad transition count");
 	s->trans = palloc0(sizeof(PipeTrans) * (s->ntrans + 1));
 	outsum = palloc0(sizeof(int64) * s->nstages);
@@ -256,9 +273,11 @@ pipe_decode(const char *data, int len)
 		t->from = pq_getmsgint(&buf, 4);
 		t->to = pq_getmsgint(&buf, 4);
 		t->count = pq_getmsgint64(&buf);
-		if (t->from < 0 || t->from >= s->nstages || t->to < 0 || t->to >= s->nstages ||
+		t->deals = s->has_deals ? pq_getmsgint64(&buf) : 0;
+		if ((s->has_deals && (t->deals <= 0 || t->deals > t->count || t->deals > s->deals)) ||
+			t->from < 0 || t->from >= s->nstages || t->to < 0 || t->to >= s->nstages ||
 			t->from == t->to || s->stages[t->from].terminal || t->count <= 0 ||
-			t->count > JLOG_MAX_COUNT ||
+			t->count > FUNNEL_JSON_MAX_COUNT ||
 			(i > 0 && (t->from < t[-1].from || (t->from == t[-1].from && t->to <= t[-1].to))))
 			pipe_bad("bad transition");
 		if (pg_add_s64_overflow(outsum[t->from], t->count, &outsum[t->from]))
@@ -428,7 +447,7 @@ Datum
 pipeline_model_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model");
-	PipeState  *st = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
+	PipeState  *st = FUNNEL_STATE_ARG(PipeState, 0);
 	PipeCache  *c = read_terminal(fcinfo);
 	text	   *stage;
 	int64		ts;
@@ -478,16 +497,12 @@ Datum
 pipeline_model_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_combine");
-	PipeState  *a = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
-	PipeState  *b = PG_ARGISNULL(1) ? NULL : (PipeState *) PG_GETARG_POINTER(1);
+	PipeState  *a = FUNNEL_STATE_ARG(PipeState, 0);
+	PipeState  *b = FUNNEL_STATE_ARG(PipeState, 1);
 	int			i;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(PipeState));
@@ -521,17 +536,13 @@ pipeline_model_serialize(PG_FUNCTION_ARGS)
 {
 	PipeState  *st = (PipeState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	bytea	   *result;
 
 	funnel_agg_context(fcinfo, "pipeline_model_serialize");
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
-	appendBinaryStringInfo(&buf, (const char *) &st->nterm, sizeof(int32));
-	appendBinaryStringInfo(&buf, (const char *) &st->norder, sizeof(int32));
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->nterm);
+	pq_sendint32(&buf, st->norder);
 	jlog_serialize(st->log, &buf);
-	result = (bytea *) buf.data;
-	SET_VARSIZE(result, buf.len);
-	PG_RETURN_BYTEA_P(result);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
 /* pipeline_model state deserialisation; every field read is checked. */
@@ -540,46 +551,41 @@ Datum
 pipeline_model_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_deserialize");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	PipeState  *st;
 	uint64		k;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(PG_GETARG_BYTEA_PP(0), &buf);
 	st = MemoryContextAllocZero(cxt, sizeof(PipeState));
-	if (buf.len < (int) (2 * sizeof(int32)))
-		pipe_bad("truncated aggregate state");
-	memcpy(&st->nterm, buf.data, sizeof(int32));
-	memcpy(&st->norder, buf.data + sizeof(int32), sizeof(int32));
-	buf.cursor = 2 * sizeof(int32);
+	st->nterm = pq_getmsgint(&buf, 4);
+	st->norder = pq_getmsgint(&buf, 4);
 	st->log = jlog_deserialize(cxt, &buf);
+	funnel_state_check_end(&buf);
 	/* with a pipeline order, every stage is either listed or terminal */
-	if (buf.cursor != buf.len || st->nterm < 1 || st->norder < 0 ||
+	if (st->nterm < 1 || st->norder < 0 ||
 		st->nterm > st->log->nnames - st->norder ||
 		(st->norder > 0 && st->nterm + st->norder != st->log->nnames) ||
-		st->log->nnames > PIPE_MAX_STAGES || st->log->nvals != 0)
-		pipe_bad("bad aggregate state");
+		st->log->nnames > PIPE_MAX_STAGES)
+		funnel_invalid_state("The pipeline_model state has invalid stage counts.");
+	if (st->log->nvals != 0)
+		funnel_invalid_state("The pipeline_model state holds values.");
 	for (k = 0; k < st->log->nrows; k++)
 		if (st->log->rows[k].code < 0)
-			pipe_bad("bad aggregate state");
+			funnel_invalid_state("A row of the pipeline_model state has no stage.");
 	PG_RETURN_POINTER(st);
 }
 
-/* rows of a deal: by time, then by the position of the stage (tie_key) */
-static const int32 *pipe_tie_key;
-
+/* Rows of a deal: by time, then by the position of the stage (arg: tie keys). */
 static int
-pipe_row_cmp(const void *pa, const void *pb)
+pipe_row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const JourneyRow *a = pa,
 			   *b = pb;
+	const int32 *tie_key = arg;
 
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	return pipe_tie_key[a->code] - pipe_tie_key[b->code];
+	return tie_key[a->code] - tie_key[b->code];
 }
 
 /*
@@ -598,7 +604,9 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 			   *tie_key;
 	JourneyRow *rows;
 	uint64	   *starts;
-	int64	   *counts;
+	int64	   *counts,
+			   *deal_counts;
+	uint32	   *last_deal;		/* 1 + the last deal counted for a move */
 	int128	   *stay_usecs;		/* exact, whatever the order of the deals */
 	uint64		k;
 	int			m,
@@ -613,6 +621,7 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	m = log->nnames;
 	rank = jlog_name_ranks(log);
 	memset(&s, 0, sizeof(s));
+	s.has_deals = true;
 	s.nstages = m;
 	s.stages = palloc0(sizeof(PipeStage) * m);
 	for (i = 0; i < m; i++)
@@ -633,13 +642,14 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	for (i = 0; i < m; i++)
 		tie_key[i] = i < st->nterm ? m + i : st->norder > 0 ? i - st->nterm : rank[i];
 	counts = palloc0(sizeof(int64) * m * m);
+	deal_counts = palloc0(sizeof(int64) * m * m);
+	last_deal = palloc0(sizeof(uint32) * m * m);
 	stay_usecs = palloc0(sizeof(int128) * (m + 1));
 	/* as_of: the latest row of all (the end of the open stays) */
 	for (k = 0; k < log->nrows; k++)
 		if (k == 0 || log->rows[k].ts > s.as_of)
 			s.as_of = log->rows[k].ts;
 	rows = jlog_group(log, &starts);
-	pipe_tie_key = tie_key;
 	for (e = 0; e < log->nent; e++)
 	{
 		JourneyRow *g = rows + starts[e];
@@ -654,10 +664,10 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 		if (n == 0)
 			continue;
 		for (k = 1; k < n; k++)
-			if (pipe_row_cmp(&g[k - 1], &g[k]) > 0)
+			if (pipe_row_cmp(&g[k - 1], &g[k], tie_key) > 0)
 				break;
 		if (k < n)
-			qsort(g, n, sizeof(JourneyRow), pipe_row_cmp);
+			qsort_arg(g, n, sizeof(JourneyRow), pipe_row_cmp, tie_key);
 		cur = rank[g[0].code];
 		cur_ts = g[0].ts;
 		s.stages[cur].entries++;
@@ -687,6 +697,12 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 			if (next == cur || next == group_cur)
 				continue;
 			counts[cur * m + next]++;
+			/* a deal that makes the same move again counts once in deals */
+			if (last_deal[cur * m + next] != e + 1)
+			{
+				last_deal[cur * m + next] = e + 1;
+				deal_counts[cur * m + next]++;
+			}
 			s.stages[cur].stays++;
 			stay_usecs[cur] += (int128) g[k].ts - cur_ts;
 			cur = next;
@@ -703,7 +719,11 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < m; i++)
 		s.stages[i].stay_usecs = (double) stay_usecs[i];
-	s.trans = palloc0(sizeof(PipeTrans) * ((Size) m * m + 1));
+	/* only the moves seen (m * m of them would be 24 MB at 1000 stages) */
+	k = 0;
+	for (i = 0; i < m * m; i++)
+		k += counts[i] > 0;
+	s.trans = palloc0(sizeof(PipeTrans) * (k + 1));
 	for (i = 0; i < m; i++)
 		for (j = 0; j < m; j++)
 			if (counts[i * m + j] > 0)
@@ -711,6 +731,7 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 				s.trans[s.ntrans].from = i;
 				s.trans[s.ntrans].to = j;
 				s.trans[s.ntrans].count = counts[i * m + j];
+				s.trans[s.ntrans].deals = deal_counts[i * m + j];
 				s.ntrans++;
 			}
 	PG_RETURN_BYTEA_P(pipe_encode(&s));
@@ -726,7 +747,7 @@ ts_json(StringInfo buf, int64 ts)
 
 /*
  * pipeline_summary text output: a JSON object (deals, dates, stages with
- * their counts and stays, transitions).
+ * their counts and stays, transitions with their count and distinct deals).
  */
 PG_FUNCTION_INFO_V1(pipeline_summary_out);
 Datum
@@ -760,7 +781,7 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 						 ", \"open\": " INT64_FORMAT ", \"ended\": " INT64_FORMAT
 						 ", \"stays\": " INT64_FORMAT ", \"stay_days\": ",
 						 g->terminal ? "true" : "false", g->entries, g->open, g->ended, g->stays);
-		jlog_json_double(&buf, g->stay_usecs / USECS_PER_DAY);
+		funnel_json_double(&buf, g->stay_usecs / USECS_PER_DAY);
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "], \"transitions\": [");
@@ -772,33 +793,28 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 		escape_json(&buf, s->stages[s->trans[i].from].name);
 		appendStringInfoString(&buf, ", \"to\": ");
 		escape_json(&buf, s->stages[s->trans[i].to].name);
-		appendStringInfo(&buf, ", \"deals\": " INT64_FORMAT "}", s->trans[i].count);
+		/* a summary from 1.0 keeps the 1.0 form: "deals" are its transitions */
+		if (s->has_deals)
+			appendStringInfo(&buf, ", \"transitions\": " INT64_FORMAT ", \"deals\": " INT64_FORMAT "}",
+							 s->trans[i].count, s->trans[i].deals);
+		else
+			appendStringInfo(&buf, ", \"deals\": " INT64_FORMAT "}", s->trans[i].count);
 	}
 	appendStringInfoString(&buf, "]}");
 	PG_RETURN_CSTRING(buf.data);
 }
 
 static int64
-pj_count(JsonbContainer *o, const char *key)
-{
-	double		d = jlog_json_number(jlog_json_get(o, key, jbvNumeric, false, PIPE_TYPE), key, PIPE_TYPE);
-
-	if (d < 0 || d > (double) JLOG_MAX_COUNT || d != floor(d))
-		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
-	return (int64) d;
-}
-
-static int64
 pj_ts(JsonbContainer *o, const char *key)
 {
-	JsonbValue *v = jlog_json_get(o, key, jbvString, false, PIPE_TYPE);
+	JsonbValue *v = funnel_json_get(o, key, jbvString, false, PIPE_TYPE);
 	int64		t = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-															CStringGetDatum(jlog_json_string(v)),
+															CStringGetDatum(funnel_json_string(v)),
 															ObjectIdGetDatum(InvalidOid),
 															Int32GetDatum(-1)));
 
 	if (!valid_ts(t))
-		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a finite timestamp.", key));
+		funnel_bad_text_input(PIPE_TYPE, psprintf("Key \"%s\" must be a finite timestamp.", key));
 	return t;
 }
 
@@ -844,15 +860,16 @@ trans_cmp(const void *pa, const void *pb)
 }
 
 /*
- * pipeline_summary text input: the JSON form pipeline_summary_out writes,
- * every field validated.
+ * pipeline_summary text input: the JSON form pipeline_summary_out writes
+ * (or the 1.0 form, transitions without distinct deals), every field
+ * validated.
  */
 PG_FUNCTION_INFO_V1(pipeline_summary_in);
 Datum
 pipeline_summary_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	JsonbContainer *root = jlog_json_parse(str, PIPE_TYPE);
+	JsonbContainer *root = funnel_json_object(str, PIPE_TYPE);
 	JsonbValue *v;
 	JsonbContainer *arr;
 	PipeSummary s;
@@ -861,20 +878,20 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 	bytea	   *result;
 
 	memset(&s, 0, sizeof(s));
-	s.deals = pj_count(root, "deals");
+	s.deals = funnel_json_count(root, "deals", PIPE_TYPE);
 	if (s.deals > 0)
 	{
 		s.first_entry = pj_ts(root, "first_entry");
 		s.last_entry = pj_ts(root, "last_entry");
 		s.as_of = pj_ts(root, "as_of");
 	}
-	v = jlog_json_get(root, "stages", jbvBinary, false, PIPE_TYPE);
+	v = funnel_json_get(root, "stages", jbvBinary, false, PIPE_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must be an array.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"stages\" must be an array.");
 	n = JsonContainerSize(arr);
 	if (n < 1 || n > PIPE_MAX_STAGES)
-		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must have 1 to 1000 stages.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"stages\" must have 1 to 1000 stages.");
 	s.nstages = n;
 	s.stages = palloc0(sizeof(PipeStage) * n);
 	for (i = 0; i < n; i++)
@@ -885,24 +902,24 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		double		days;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(PIPE_TYPE, "Each stage must be a JSON object.");
+			funnel_bad_text_input(PIPE_TYPE, "Each stage must be a JSON object.");
 		o = e->val.binary.data;
-		g->name = jlog_json_string(jlog_json_get(o, "stage", jbvString, false, PIPE_TYPE));
+		g->name = funnel_json_string(funnel_json_get(o, "stage", jbvString, false, PIPE_TYPE));
 		g->len = strlen(g->name);
-		g->terminal = jlog_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
-		g->entries = pj_count(o, "entries");
-		g->open = pj_count(o, "open");
-		g->ended = pj_count(o, "ended");
-		g->stays = pj_count(o, "stays");
-		days = jlog_json_number(jlog_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
+		g->terminal = funnel_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
+		g->entries = funnel_json_count(o, "entries", PIPE_TYPE);
+		g->open = funnel_json_count(o, "open", PIPE_TYPE);
+		g->ended = funnel_json_count(o, "ended", PIPE_TYPE);
+		g->stays = funnel_json_count(o, "stays", PIPE_TYPE);
+		days = funnel_json_number(funnel_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
 								"stay_days", PIPE_TYPE);
 		g->stay_usecs = rint(days * USECS_PER_DAY);	/* whole microseconds */
 	}
 	qsort(s.stages, n, sizeof(PipeStage), stage_qsort_cmp);
-	v = jlog_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);
+	v = funnel_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(PIPE_TYPE, "Key \"transitions\" must be an array.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"transitions\" must be an array.");
 	n = JsonContainerSize(arr);
 	s.trans = palloc0(sizeof(PipeTrans) * (n + 1));
 	s.ntrans = n;
@@ -914,16 +931,35 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 				   *to;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(PIPE_TYPE, "Each transition must be a JSON object.");
+			funnel_bad_text_input(PIPE_TYPE, "Each transition must be a JSON object.");
 		o = e->val.binary.data;
-		from = jlog_json_string(jlog_json_get(o, "from", jbvString, false, PIPE_TYPE));
-		to = jlog_json_string(jlog_json_get(o, "to", jbvString, false, PIPE_TYPE));
+		from = funnel_json_string(funnel_json_get(o, "from", jbvString, false, PIPE_TYPE));
+		to = funnel_json_string(funnel_json_get(o, "to", jbvString, false, PIPE_TYPE));
 		s.trans[i].from = find_stage(&s, from, strlen(from));
 		s.trans[i].to = find_stage(&s, to, strlen(to));
 		if (s.trans[i].from < 0 || s.trans[i].to < 0)
-			jlog_bad_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
-		s.trans[i].count = pj_count(o, "deals");
+			funnel_bad_text_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
+		/*
+		 * The 1.0 form has no "transitions": its "deals" are the transition
+		 * count, and the distinct deals are unknown.  One form for all.
+		 */
+		if (getKeyJsonValueFromContainer(o, "transitions", strlen("transitions"), NULL) != NULL)
+		{
+			if (i > 0 && !s.has_deals)
+				funnel_bad_text_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
+			s.has_deals = true;
+			s.trans[i].count = funnel_json_count(o, "transitions", PIPE_TYPE);
+			s.trans[i].deals = funnel_json_count(o, "deals", PIPE_TYPE);
+		}
+		else
+		{
+			if (s.has_deals)
+				funnel_bad_text_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
+			s.trans[i].count = funnel_json_count(o, "deals", PIPE_TYPE);
+		}
 	}
+	if (n == 0)
+		s.has_deals = true;
 	qsort(s.trans, n, sizeof(PipeTrans), trans_cmp);
 	result = pipe_encode(&s);
 	(void) pipe_from_datum(PointerGetDatum(result));	/* check it */
@@ -941,7 +977,7 @@ pipeline_summary_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
 	(void) pipe_decode(buf->data + buf->cursor, buf->len - buf->cursor);
-	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
+	PG_RETURN_BYTEA_P(funnel_recv_rest(buf));
 }
 
 /* pipeline_summary binary output: the stored form as is. */
@@ -956,9 +992,13 @@ pipeline_summary_send(PG_FUNCTION_ARGS)
 
 /*
  * pipeline_report(model): one row per observed transition: stage,
- * next_stage, transitions (a deal that makes the move twice counts twice),
- * probability (of the stage's transitions), mean days in the stage (open
- * stays included, see the top of the file).
+ * next_stage, deals (distinct deals that made the move), probability (the
+ * move's share of the stage's transitions: the chain needs transition
+ * counts), mean days in the stage (open stays included, see the top of the
+ * file).  A summary stored by 1.0 never recorded distinct deals: its deals
+ * stay what 1.0 reported, the transitions (the same unless a deal made a
+ * move twice), so that stored values and views over them read the same
+ * after the update; pipeline_model over the history gives the new count.
  */
 PG_FUNCTION_INFO_V1(pipeline_report);
 Datum
@@ -978,7 +1018,7 @@ pipeline_report(PG_FUNCTION_ARGS)
 
 		values[0] = PointerGetDatum(cstring_to_text(g->name));
 		values[1] = PointerGetDatum(cstring_to_text(s->stages[t->to].name));
-		values[2] = Int64GetDatum(t->count);
+		values[2] = Int64GetDatum(s->has_deals ? t->deals : t->count);
 		values[3] = Float8GetDatum((double) t->count / g->stays);
 		values[4] = Float8GetDatum(g->stay_usecs / g->stays / USECS_PER_DAY);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -1055,14 +1095,14 @@ forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
 			A[tidx[tr->from] * t + tidx[tr->to]] -= p;
 	}
 	if (t > 0)
-		jlog_lu_factor(A, t, piv);
+		funnel_lu_factor(A, t, piv);
 	/* N column by column */
 	for (j = 0; j < t; j++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		memset(col, 0, sizeof(double) * t);
 		col[j] = 1;
-		jlog_lu_solve(A, t, piv, col);
+		funnel_lu_solve(A, t, piv, col);
 		for (i = 0; i < t; i++)
 			Nmat[i * t + j] = col[i];
 	}
@@ -1257,7 +1297,7 @@ pipeline_lead_forecast(PG_FUNCTION_ARGS)
 {
 	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
 	Interval   *period = PG_GETARG_INTERVAL_P(1);
-	double		days = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	double		days = (double) funnel_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
 	double	   *n = palloc0(sizeof(double) * s->nstages);
 	double		leads = lead_rate(s) * days;
 	int			i;
@@ -1328,7 +1368,7 @@ instant_exits(const PipeSummary *s, const bool *instant)
 		if (instant[t->from] && instant[t->to])
 			A[zidx[t->from] * nz + zidx[t->to]] -= (double) t->count / s->stages[t->from].stays;
 	}
-	jlog_lu_factor(A, nz, piv);
+	funnel_lu_factor(A, nz, piv);
 	for (j = 0; j < m; j++)
 	{
 		bool		any = false;
@@ -1349,7 +1389,7 @@ instant_exits(const PipeSummary *s, const bool *instant)
 		if (!any)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		jlog_lu_solve(A, nz, piv, col);
+		funnel_lu_solve(A, nz, piv, col);
 		for (i = 0; i < nz; i++)
 			D[zstage[i] * m + j] = col[i];
 	}
@@ -1379,7 +1419,7 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
 	Interval   *period = PG_GETARG_INTERVAL_P(1);
-	double		T = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	double		T = (double) funnel_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
 	int			m = s->nstages,
 				i,
 				k;
