@@ -497,6 +497,10 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * attribution combine function: appends the second state's journey log to
+ * the first (the model and lookback must agree).
+ */
 PG_FUNCTION_INFO_V1(attribution_combine);
 Datum
 attribution_combine(PG_FUNCTION_ARGS)
@@ -526,6 +530,7 @@ attribution_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* attribution state serialisation: the model settings and the journey log. */
 PG_FUNCTION_INFO_V1(attribution_serialize);
 Datum
 attribution_serialize(PG_FUNCTION_ARGS)
@@ -544,6 +549,7 @@ attribution_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+/* attribution state deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(attribution_deserialize);
 Datum
 attribution_deserialize(PG_FUNCTION_ARGS)
@@ -897,6 +903,11 @@ markov_credit(Credit *cr)
 	}
 }
 
+/*
+ * attribution final function: walks each entity's rows into journeys and
+ * credits their conversions by channel under the state's model; returns the
+ * attribution_summary.  Reads the state only.
+ */
 PG_FUNCTION_INFO_V1(attribution_final);
 Datum
 attribution_final(PG_FUNCTION_ARGS)
@@ -1016,6 +1027,10 @@ channel_json(StringInfo buf, const AttrChannel *c)
 	appendStringInfoChar(buf, '}');
 }
 
+/*
+ * attribution_summary text output: a JSON object (model, lookback, totals and
+ * one entry per channel).
+ */
 PG_FUNCTION_INFO_V1(attribution_summary_out);
 Datum
 attribution_summary_out(PG_FUNCTION_ARGS)
@@ -1065,6 +1080,10 @@ channel_qsort_cmp(const void *a, const void *b)
 	return channel_name_cmp(a, b);
 }
 
+/*
+ * attribution_summary text input: the JSON form attribution_summary_out
+ * writes, every field validated.
+ */
 PG_FUNCTION_INFO_V1(attribution_summary_in);
 Datum
 attribution_summary_in(PG_FUNCTION_ARGS)
@@ -1148,6 +1167,10 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+/*
+ * attribution_summary binary input: the bytes of the stored form, validated
+ * before they are kept.
+ */
 PG_FUNCTION_INFO_V1(attribution_summary_recv);
 Datum
 attribution_summary_recv(PG_FUNCTION_ARGS)
@@ -1158,6 +1181,7 @@ attribution_summary_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
 }
 
+/* attribution_summary binary output: the stored form as is. */
 PG_FUNCTION_INFO_V1(attribution_summary_send);
 Datum
 attribution_summary_send(PG_FUNCTION_ARGS)
@@ -1169,6 +1193,10 @@ attribution_summary_send(PG_FUNCTION_ARGS)
 
 /* ---------- reading a summary ---------- */
 
+/*
+ * attribution_model(summary): the summary's model as text, e.g. linear or
+ * time_decay(7 days).
+ */
 PG_FUNCTION_INFO_V1(attribution_model);
 Datum
 attribution_model(PG_FUNCTION_ARGS)

@@ -340,7 +340,11 @@ differ:
 			 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
 }
 
-/* pipeline_model(entity, ts, stage, terminal text[]) */
+/*
+ * pipeline_model(entity, ts, stage, terminal text[]) transition: logs the
+ * deal's stage row; terminal names the stages that end a deal (the same
+ * array on every row of a group).
+ */
 PG_FUNCTION_INFO_V1(pipeline_model_sfunc);
 Datum
 pipeline_model_sfunc(PG_FUNCTION_ARGS)
@@ -383,6 +387,10 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * pipeline_model combine function: appends the second state's stage rows to
+ * the first (the terminal stages must agree).
+ */
 PG_FUNCTION_INFO_V1(pipeline_model_combine);
 Datum
 pipeline_model_combine(PG_FUNCTION_ARGS)
@@ -422,6 +430,10 @@ pipeline_model_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/*
+ * pipeline_model state serialisation: the terminal stage count and the
+ * stage-row log.
+ */
 PG_FUNCTION_INFO_V1(pipeline_model_serialize);
 Datum
 pipeline_model_serialize(PG_FUNCTION_ARGS)
@@ -440,6 +452,7 @@ pipeline_model_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+/* pipeline_model state deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(pipeline_model_deserialize);
 Datum
 pipeline_model_deserialize(PG_FUNCTION_ARGS)
@@ -482,6 +495,11 @@ pipe_row_cmp(const void *pa, const void *pb)
 	return pipe_rank[a->code] - pipe_rank[b->code];
 }
 
+/*
+ * pipeline_model final function: walks each deal's stage rows in time order
+ * into stays and transitions; returns the pipeline_summary.  Reads the state
+ * only.
+ */
 PG_FUNCTION_INFO_V1(pipeline_model_final);
 Datum
 pipeline_model_final(PG_FUNCTION_ARGS)
@@ -586,6 +604,10 @@ ts_json(StringInfo buf, int64 ts)
 	escape_json(buf, DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(ts))));
 }
 
+/*
+ * pipeline_summary text output: a JSON object (deals, dates, stages with
+ * their counts and stays, transitions).
+ */
 PG_FUNCTION_INFO_V1(pipeline_summary_out);
 Datum
 pipeline_summary_out(PG_FUNCTION_ARGS)
@@ -701,6 +723,10 @@ trans_cmp(const void *pa, const void *pb)
 	return a->to - b->to;
 }
 
+/*
+ * pipeline_summary text input: the JSON form pipeline_summary_out writes,
+ * every field validated.
+ */
 PG_FUNCTION_INFO_V1(pipeline_summary_in);
 Datum
 pipeline_summary_in(PG_FUNCTION_ARGS)
@@ -784,6 +810,10 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
+/*
+ * pipeline_summary binary input: the bytes of the stored form, validated
+ * before they are kept.
+ */
 PG_FUNCTION_INFO_V1(pipeline_summary_recv);
 Datum
 pipeline_summary_recv(PG_FUNCTION_ARGS)
@@ -794,6 +824,7 @@ pipeline_summary_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
 }
 
+/* pipeline_summary binary output: the stored form as is. */
 PG_FUNCTION_INFO_V1(pipeline_summary_send);
 Datum
 pipeline_summary_send(PG_FUNCTION_ARGS)
@@ -998,7 +1029,10 @@ check_count(int64 c)
 				 errmsg("open deal count must not be negative")));
 }
 
-/* pipeline_forecast(model, stage, open_count) */
+/*
+ * pipeline_forecast(model, stage, open_count): where open_count deals now in
+ * stage are expected to end, and after how many days.
+ */
 PG_FUNCTION_INFO_V1(pipeline_forecast_stage);
 Datum
 pipeline_forecast_stage(PG_FUNCTION_ARGS)
@@ -1013,7 +1047,10 @@ pipeline_forecast_stage(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* pipeline_forecast(model, stages text[], open_counts bigint[]) */
+/*
+ * pipeline_forecast(model, stages text[], open_counts bigint[]): the same for
+ * open deals in several stages (parallel arrays), summed by outcome.
+ */
 PG_FUNCTION_INFO_V1(pipeline_forecast_stages);
 Datum
 pipeline_forecast_stages(PG_FUNCTION_ARGS)

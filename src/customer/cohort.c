@@ -483,6 +483,10 @@ ltv_check_args(const Interval *horizon, double discount)
 	cv_check_ltv_args(months, discount, 30.0);
 }
 
+/*
+ * ltv / ltv_report transition: records (customer, calendar day, amount);
+ * optional horizon (default one year) and monthly discount rate (default 1%).
+ */
 PG_FUNCTION_INFO_V1(ltv_agg_sfunc);
 Datum
 ltv_agg_sfunc(PG_FUNCTION_ARGS)
@@ -530,6 +534,10 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * ltv / ltv_report combine function: merges the second state's customers and
+ * order rows into the first.
+ */
 PG_FUNCTION_INFO_V1(ltv_agg_combine);
 Datum
 ltv_agg_combine(PG_FUNCTION_ARGS)
@@ -556,6 +564,10 @@ ltv_agg_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/*
+ * ltv / ltv_report state serialisation: horizon, discount rate, customers
+ * and order rows.
+ */
 PG_FUNCTION_INFO_V1(ltv_agg_serialize);
 Datum
 ltv_agg_serialize(PG_FUNCTION_ARGS)
@@ -574,6 +586,7 @@ ltv_agg_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* ltv / ltv_report state deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(ltv_agg_deserialize);
 Datum
 ltv_agg_deserialize(PG_FUNCTION_ARGS)
@@ -758,6 +771,11 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	return true;
 }
 
+/*
+ * ltv final function: mean predicted value per customer from BG/NBD and
+ * Gamma-Gamma models fitted on the group's orders; NULL when they cannot be
+ * fitted.
+ */
 PG_FUNCTION_INFO_V1(ltv_agg_final);
 Datum
 ltv_agg_final(PG_FUNCTION_ARGS)
@@ -781,6 +799,10 @@ nested_tuple(TupleDesc outer, int attno, Datum *values, bool *nulls)
 	return HeapTupleGetDatum(heap_form_tuple(td, values, nulls));
 }
 
+/*
+ * ltv_report final function: the customer_value_report of the group
+ * (historical figures, churn, and the fitted models with the predicted value).
+ */
 PG_FUNCTION_INFO_V1(ltv_report_final);
 Datum
 ltv_report_final(PG_FUNCTION_ARGS)
@@ -969,6 +991,10 @@ typedef struct CohortCallCache
 	CohortPeriod unit;
 } CohortCallCache;
 
+/*
+ * cohort_retention transition: records (entity, calendar period of ts);
+ * optional period unit (default month) and number of periods (default 12).
+ */
 PG_FUNCTION_INFO_V1(cohort_retention_sfunc);
 Datum
 cohort_retention_sfunc(PG_FUNCTION_ARGS)
@@ -1033,6 +1059,10 @@ cohort_retention_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * cohort_retention combine function: merges the second state's entities and
+ * rows into the first (the period settings must agree).
+ */
 PG_FUNCTION_INFO_V1(cohort_retention_combine);
 Datum
 cohort_retention_combine(PG_FUNCTION_ARGS)
@@ -1062,6 +1092,7 @@ cohort_retention_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* cohort_retention state serialisation: period settings, entities and rows. */
 PG_FUNCTION_INFO_V1(cohort_retention_serialize);
 Datum
 cohort_retention_serialize(PG_FUNCTION_ARGS)
@@ -1078,6 +1109,7 @@ cohort_retention_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* cohort_retention state deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(cohort_retention_deserialize);
 Datum
 cohort_retention_deserialize(PG_FUNCTION_ARGS)

@@ -166,6 +166,10 @@ rfm_check_same(const RfmState *st, TimestampTz obs_end, const Interval *unit)
 				 errmsg("customer_rfm: time_unit must be the same for every row of a group")));
 }
 
+/*
+ * customer_rfm transition: records one order's calendar day and amount, with
+ * the observation end and optional time unit (default one day).
+ */
 PG_FUNCTION_INFO_V1(customer_rfm_sfunc);
 Datum
 customer_rfm_sfunc(PG_FUNCTION_ARGS)
@@ -222,7 +226,10 @@ cmp_rfm_day(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Final function: never modifies the state (works as a window function). */
+/*
+ * customer_rfm final function: the rfm_summary of the orders up to the
+ * observation end.  Never modifies the state (works as a window function).
+ */
 PG_FUNCTION_INFO_V1(customer_rfm_final);
 Datum
 customer_rfm_final(PG_FUNCTION_ARGS)
@@ -283,6 +290,10 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/*
+ * customer_rfm combine function: appends the second state's orders to the
+ * first (the observation end and time unit must agree).
+ */
 PG_FUNCTION_INFO_V1(customer_rfm_combine);
 Datum
 customer_rfm_combine(PG_FUNCTION_ARGS)
@@ -308,6 +319,7 @@ customer_rfm_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* customer_rfm state serialisation: observation end, time unit and orders. */
 PG_FUNCTION_INFO_V1(customer_rfm_serialize);
 Datum
 customer_rfm_serialize(PG_FUNCTION_ARGS)
@@ -340,6 +352,7 @@ cv_bad_state(const char *what)
 			 errmsg("invalid %s aggregate state", what)));
 }
 
+/* customer_rfm state deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(customer_rfm_deserialize);
 Datum
 customer_rfm_deserialize(PG_FUNCTION_ARGS)
@@ -447,6 +460,10 @@ spend_check_row(double x, double m)
 				 errmsg("monetary_value must be finite and not negative, not %g", m)));
 }
 
+/*
+ * bgnbd_fit transition: appends one customer's (frequency, recency, t);
+ * rows with a NULL are skipped.
+ */
 PG_FUNCTION_INFO_V1(bgnbd_fit_sfunc);
 Datum
 bgnbd_fit_sfunc(PG_FUNCTION_ARGS)
@@ -467,6 +484,10 @@ bgnbd_fit_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * gamma_gamma_fit transition: appends one customer's (frequency,
+ * monetary_value); customers without repeat purchases are skipped.
+ */
 PG_FUNCTION_INFO_V1(gamma_gamma_fit_sfunc);
 Datum
 gamma_gamma_fit_sfunc(PG_FUNCTION_ARGS)
@@ -487,6 +508,10 @@ gamma_gamma_fit_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * bgnbd_fit / gamma_gamma_fit combine function: appends the second state's
+ * observations to the first.
+ */
 PG_FUNCTION_INFO_V1(fit_state_combine);
 Datum
 fit_state_combine(PG_FUNCTION_ARGS)
@@ -511,6 +536,7 @@ fit_state_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* bgnbd_fit / gamma_gamma_fit state serialisation: row width and rows. */
 PG_FUNCTION_INFO_V1(fit_state_serialize);
 Datum
 fit_state_serialize(PG_FUNCTION_ARGS)
@@ -528,6 +554,10 @@ fit_state_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/*
+ * bgnbd_fit / gamma_gamma_fit state deserialisation; every field read is
+ * checked.
+ */
 PG_FUNCTION_INFO_V1(fit_state_deserialize);
 Datum
 fit_state_deserialize(PG_FUNCTION_ARGS)
@@ -585,6 +615,10 @@ make_tuple(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
+/*
+ * bgnbd_fit final function: the maximum-likelihood BG/NBD model (r, alpha,
+ * a, b) of the observations, as a bgnbd_model.
+ */
 PG_FUNCTION_INFO_V1(bgnbd_fit_final);
 Datum
 bgnbd_fit_final(PG_FUNCTION_ARGS)
@@ -609,6 +643,10 @@ bgnbd_fit_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(make_tuple(fcinfo, values, nulls));
 }
 
+/*
+ * gamma_gamma_fit final function: the maximum-likelihood Gamma-Gamma model
+ * (p, q, gamma) of the observations, as a gamma_gamma_model.
+ */
 PG_FUNCTION_INFO_V1(gamma_gamma_fit_final);
 Datum
 gamma_gamma_fit_final(PG_FUNCTION_ARGS)
@@ -683,7 +721,11 @@ read_sbg(HeapTupleHeader t, double *alpha, double *beta)
  * ---------------------------------------------------------------------
  */
 
-/* expected_purchases(model, horizon, frequency, recency, t) */
+/*
+ * expected_purchases(model, horizon, frequency, recency, t): BG/NBD expected
+ * purchases in the next horizon time units of a customer with this summary;
+ * without the summary, the repeat purchases of a new customer.
+ */
 PG_FUNCTION_INFO_V1(bgnbd_expected_purchases);
 Datum
 bgnbd_expected_purchases(PG_FUNCTION_ARGS)
@@ -705,6 +747,10 @@ bgnbd_expected_purchases(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(bgnbd_expected(&m, horizon, x, tx, T));
 }
 
+/*
+ * probability_alive(model, frequency, recency, t): the BG/NBD probability
+ * that a customer with this summary is still active.
+ */
 PG_FUNCTION_INFO_V1(bgnbd_probability_alive);
 Datum
 bgnbd_probability_alive(PG_FUNCTION_ARGS)
@@ -719,6 +765,10 @@ bgnbd_probability_alive(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(bgnbd_palive(&m, x, tx, T));
 }
 
+/*
+ * expected_average_spend(model, frequency, monetary_value): the Gamma-Gamma
+ * conditional mean value of the customer's future purchases.
+ */
 PG_FUNCTION_INFO_V1(gamma_gamma_expected_spend);
 Datum
 gamma_gamma_expected_spend(PG_FUNCTION_ARGS)
@@ -831,6 +881,10 @@ sbg_period_arg(FunctionCallInfo fcinfo, int argno, int32 min)
 	return t;
 }
 
+/*
+ * sbg_survival(model, period): the sBG share of a cohort still active after
+ * period periods, B(alpha, beta + t) / B(alpha, beta).
+ */
 PG_FUNCTION_INFO_V1(sbg_survival_sql);
 Datum
 sbg_survival_sql(PG_FUNCTION_ARGS)
@@ -856,6 +910,11 @@ sbg_retention_rate_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8((beta + t - 1) / (alpha + beta + t - 1));
 }
 
+/*
+ * sbg_expected_remaining_lifetime(model, periods_survived, discount_rate):
+ * expected further (discounted) periods of a customer active after
+ * periods_survived periods.
+ */
 PG_FUNCTION_INFO_V1(sbg_remaining_sql);
 Datum
 sbg_remaining_sql(PG_FUNCTION_ARGS)

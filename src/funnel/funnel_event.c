@@ -161,6 +161,10 @@ parse_event_time(const char *str, const char *tsstr)
 }
 
 
+/*
+ * funnel_event text input: a timestamptz literal followed by the set of
+ * steps (1..64) in braces.
+ */
 PG_FUNCTION_INFO_V1(funnel_event_in);
 Datum
 funnel_event_in(PG_FUNCTION_ARGS)
@@ -276,6 +280,7 @@ append_steps(StringInfo buf, uint64 steps)
 	appendStringInfoChar(buf, '}');
 }
 
+/* funnel_event text output: the time in ISO 8601 at UTC and the step set. */
 PG_FUNCTION_INFO_V1(funnel_event_out);
 Datum
 funnel_event_out(PG_FUNCTION_ARGS)
@@ -290,6 +295,7 @@ funnel_event_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+/* funnel_event binary input: time (int64 microseconds, finite) and step mask. */
 PG_FUNCTION_INFO_V1(funnel_event_recv);
 Datum
 funnel_event_recv(PG_FUNCTION_ARGS)
@@ -306,6 +312,7 @@ funnel_event_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(make_event(ts, steps));
 }
 
+/* funnel_event binary output: time (int64 microseconds) and step mask. */
 PG_FUNCTION_INFO_V1(funnel_event_send);
 Datum
 funnel_event_send(PG_FUNCTION_ARGS)
@@ -321,6 +328,7 @@ funnel_event_send(PG_FUNCTION_ARGS)
 
 /* ---------- constructors and accessors ---------- */
 
+/* funnel_event(ts, step): an event at ts matching the one step (1..64). */
 PG_FUNCTION_INFO_V1(funnel_event_from_step);
 Datum
 funnel_event_from_step(PG_FUNCTION_ARGS)
@@ -333,6 +341,10 @@ funnel_event_from_step(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(make_event(ts, (uint64) 1 << (step - 1)));
 }
 
+/*
+ * funnel_event(ts, VARIADIC steps boolean[]): an event at ts matching step
+ * k when the k-th condition is true.
+ */
 PG_FUNCTION_INFO_V1(funnel_event_from_conditions);
 Datum
 funnel_event_from_conditions(PG_FUNCTION_ARGS)
@@ -347,6 +359,7 @@ funnel_event_from_conditions(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(make_event(ts, steps));
 }
 
+/* event_time(funnel_event): the event's time. */
 PG_FUNCTION_INFO_V1(funnel_event_time);
 Datum
 funnel_event_time(PG_FUNCTION_ARGS)
@@ -354,6 +367,7 @@ funnel_event_time(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(PG_GETARG_FUNNEL_EVENT_P(0)->ts);
 }
 
+/* event_steps(funnel_event): the steps the event matches, ascending. */
 PG_FUNCTION_INFO_V1(funnel_event_steps);
 Datum
 funnel_event_steps(PG_FUNCTION_ARGS)
@@ -382,6 +396,10 @@ event_cmp(const FunnelEvent *a, const FunnelEvent *b)
 	return 0;
 }
 
+/*
+ * The six comparison operators of funnel_event (=, <>, <, <=, >, >=): by
+ * time, then by step mask (unsigned), as funnel_event_cmp.
+ */
 #define EVENT_CMP_FN(name, expr) \
 PG_FUNCTION_INFO_V1(name); \
 Datum \
@@ -398,6 +416,10 @@ EVENT_CMP_FN(funnel_event_le, c <= 0)
 EVENT_CMP_FN(funnel_event_gt, c > 0)
 EVENT_CMP_FN(funnel_event_ge, c >= 0)
 
+/*
+ * funnel_event_cmp: btree comparison, by time and then by step mask
+ * (unsigned).
+ */
 PG_FUNCTION_INFO_V1(funnel_event_cmp);
 Datum
 funnel_event_cmp(PG_FUNCTION_ARGS)
@@ -405,6 +427,10 @@ funnel_event_cmp(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(event_cmp(PG_GETARG_FUNNEL_EVENT_P(0), PG_GETARG_FUNNEL_EVENT_P(1)));
 }
 
+/*
+ * funnel_event_hash: hash of the time and step mask, for hash joins and
+ * hash indexes.
+ */
 PG_FUNCTION_INFO_V1(funnel_event_hash);
 Datum
 funnel_event_hash(PG_FUNCTION_ARGS)
@@ -414,6 +440,7 @@ funnel_event_hash(PG_FUNCTION_ARGS)
 	return hash_any((const unsigned char *) ev, sizeof(FunnelEvent));
 }
 
+/* funnel_event_hash_extended: seeded 64-bit hash of the time and step mask. */
 PG_FUNCTION_INFO_V1(funnel_event_hash_extended);
 Datum
 funnel_event_hash_extended(PG_FUNCTION_ARGS)

@@ -72,6 +72,10 @@ ENTITIES_SFUNC(funnel_entities_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_
 ENTITIES_SFUNC(funnel_entities_names_sfunc, FUNNEL_INPUT_NAMES, 0)
 ENTITIES_SFUNC(funnel_entities_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE)
 
+/*
+ * Combine function of the whole-table funnel aggregates: merges the second
+ * per-entity table into the first (the funnel settings must agree).
+ */
 PG_FUNCTION_INFO_V1(funnel_entities_combine);
 Datum
 funnel_entities_combine(PG_FUNCTION_ARGS)
@@ -92,6 +96,7 @@ funnel_entities_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* Serialisation of the per-entity table of the whole-table funnel aggregates. */
 PG_FUNCTION_INFO_V1(funnel_entities_serialize);
 Datum
 funnel_entities_serialize(PG_FUNCTION_ARGS)
@@ -100,6 +105,10 @@ funnel_entities_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(entity_table_serialize((EntityTable *) PG_GETARG_POINTER(0)));
 }
 
+/*
+ * Deserialisation of the per-entity table of the whole-table funnel
+ * aggregates; every field read is checked.
+ */
 PG_FUNCTION_INFO_V1(funnel_entities_deserialize);
 Datum
 funnel_entities_deserialize(PG_FUNCTION_ARGS)
@@ -189,7 +198,11 @@ conversion_array(const int64 *counts, int n)
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* Final functions read the state only, so they also work with OVER. */
+/*
+ * funnel_stage_counts final function: walks every entity and counts the
+ * entities that reached each step.  Final functions read the state only, so
+ * they also work with OVER.
+ */
 PG_FUNCTION_INFO_V1(funnel_stage_counts_final);
 Datum
 funnel_stage_counts_final(PG_FUNCTION_ARGS)
@@ -206,6 +219,10 @@ funnel_stage_counts_final(PG_FUNCTION_ARGS)
 	return counts_array(counts, n);
 }
 
+/*
+ * funnel_conversion final function: walks every entity and returns the
+ * conversion from each stage to the next (element 1 is 1.0).
+ */
 PG_FUNCTION_INFO_V1(funnel_conversion_final);
 Datum
 funnel_conversion_final(PG_FUNCTION_ARGS)
@@ -230,6 +247,10 @@ typedef struct LevelCounts
 	int64		at_level[FUNNEL_MAX_STEPS + 1];
 } LevelCounts;
 
+/*
+ * funnel_stage_counts(level, steps) / funnel_conversion(level, steps)
+ * transition: counts one entity at its level (0..steps).
+ */
 PG_FUNCTION_INFO_V1(funnel_levels_sfunc);
 Datum
 funnel_levels_sfunc(PG_FUNCTION_ARGS)
@@ -267,6 +288,10 @@ funnel_levels_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * Level histogram combine function: adds the second histogram to the first
+ * (the number of steps must agree).
+ */
 PG_FUNCTION_INFO_V1(funnel_levels_combine);
 Datum
 funnel_levels_combine(PG_FUNCTION_ARGS)
@@ -297,6 +322,7 @@ funnel_levels_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* Level histogram serialisation: the number of steps and the counts. */
 PG_FUNCTION_INFO_V1(funnel_levels_serialize);
 Datum
 funnel_levels_serialize(PG_FUNCTION_ARGS)
@@ -313,6 +339,7 @@ funnel_levels_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* Level histogram deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(funnel_levels_deserialize);
 Datum
 funnel_levels_deserialize(PG_FUNCTION_ARGS)
@@ -357,6 +384,10 @@ levels_to_counts(const LevelCounts *st, int64 *counts)
 	}
 }
 
+/*
+ * funnel_stage_counts(level, steps) final function: element k counts the
+ * entities at level >= k.
+ */
 PG_FUNCTION_INFO_V1(funnel_levels_counts_final);
 Datum
 funnel_levels_counts_final(PG_FUNCTION_ARGS)
@@ -371,6 +402,10 @@ funnel_levels_counts_final(PG_FUNCTION_ARGS)
 	return counts_array(counts, st->nsteps);
 }
 
+/*
+ * funnel_conversion(level, steps) final function: conversion from each stage
+ * to the next of the level histogram.
+ */
 PG_FUNCTION_INFO_V1(funnel_levels_conversion_final);
 Datum
 funnel_levels_conversion_final(PG_FUNCTION_ARGS)
@@ -385,7 +420,10 @@ funnel_levels_conversion_final(PG_FUNCTION_ARGS)
 	return conversion_array(counts, st->nsteps);
 }
 
-/* funnel_conversion(stage_counts bigint[]) */
+/*
+ * funnel_conversion(stage_counts bigint[]): the conversion from each stage
+ * to the next of a stage-count array (element 1 is 1.0).
+ */
 PG_FUNCTION_INFO_V1(funnel_conversion_from_counts);
 Datum
 funnel_conversion_from_counts(PG_FUNCTION_ARGS)

@@ -100,6 +100,11 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * The window_funnel and time_to_convert transitions, one per input form
+ * (conditions, funnel_event, event names; with or without a mode or target
+ * step): each adds the row's time and matched steps to the group's state.
+ */
 #define GROUP_SFUNC(name, kind, args, elapsed) \
 PG_FUNCTION_INFO_V1(name); \
 Datum \
@@ -153,6 +158,10 @@ elapsed_interval(int64 usecs)
 	return IntervalPGetDatum(result);
 }
 
+/*
+ * time_to_convert final function: time from step 1 to the target step on
+ * the chain the funnel walk reaches it with; NULL when not reached.
+ */
 PG_FUNCTION_INFO_V1(time_to_convert_final);
 Datum
 time_to_convert_final(PG_FUNCTION_ARGS)
@@ -181,7 +190,11 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 	return elapsed_interval(elapsed[target - 1]);
 }
 
-/* Never modifies the state, so the aggregate works as a window function. */
+/*
+ * window_funnel final function: the funnel level (0..steps) the walk reaches
+ * over the group's events.  Never modifies the state, so the aggregate works
+ * as a window function.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_final);
 Datum
 window_funnel_final(PG_FUNCTION_ARGS)
@@ -203,6 +216,10 @@ config_copy(MemoryContext cxt, const FunnelConfig *cfg)
 	return copy;
 }
 
+/*
+ * window_funnel / time_to_convert combine function: appends the second
+ * state's events to the first (the funnel settings must agree).
+ */
 PG_FUNCTION_INFO_V1(window_funnel_combine);
 Datum
 window_funnel_combine(PG_FUNCTION_ARGS)
@@ -226,6 +243,7 @@ window_funnel_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* window_funnel / time_to_convert state serialisation: settings and events. */
 PG_FUNCTION_INFO_V1(window_funnel_serialize);
 Datum
 window_funnel_serialize(PG_FUNCTION_ARGS)
@@ -240,6 +258,10 @@ window_funnel_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/*
+ * window_funnel / time_to_convert state deserialisation; every field read is
+ * checked.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_deserialize);
 Datum
 window_funnel_deserialize(PG_FUNCTION_ARGS)
@@ -265,7 +287,10 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-/* window_funnel(window, journey funnel_event[], mode): a stored journey. */
+/*
+ * window_funnel(window, journey funnel_event[], mode): the funnel level the
+ * walk reaches over the events of a stored journey.
+ */
 PG_FUNCTION_INFO_V1(window_funnel_journey);
 Datum
 window_funnel_journey(PG_FUNCTION_ARGS)
@@ -285,7 +310,10 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, NULL));
 }
 
-/* time_to_convert(window, journey funnel_event[], mode, to_step) */
+/*
+ * time_to_convert(window, journey funnel_event[], mode, to_step): the time
+ * to convert of a stored journey; NULL when the target step is not reached.
+ */
 PG_FUNCTION_INFO_V1(time_to_convert_journey);
 Datum
 time_to_convert_journey(PG_FUNCTION_ARGS)

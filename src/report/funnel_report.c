@@ -96,6 +96,10 @@ usecs_interval(int64 us)
 
 /* ---------- funnel_report ---------- */
 
+/*
+ * funnel_report(summary, step_names): one row per step with entities,
+ * conversion, drop-off and the median and 90th percentile time from step 1.
+ */
 PG_FUNCTION_INFO_V1(funnel_report);
 Datum
 funnel_report(PG_FUNCTION_ARGS)
@@ -227,6 +231,10 @@ pct_text(bool valid, double r)
 	return valid ? psprintf("%.1f%%", r * 100.0) : pstrdup("-");
 }
 
+/*
+ * funnel_chart(summary, step_names, width): the funnel as text bars, one row
+ * per step, scaled to width characters.
+ */
 PG_FUNCTION_INFO_V1(funnel_chart);
 Datum
 funnel_chart(PG_FUNCTION_ARGS)
@@ -442,6 +450,10 @@ duration_text(int64 us)
 #define SVG_BAR_H	34
 #define SVG_MAX_NAME 28
 
+/*
+ * funnel_svg(summary, step_names): a standalone SVG chart of the funnel with
+ * counts, conversion and drop-off between steps.
+ */
 PG_FUNCTION_INFO_V1(funnel_svg);
 Datum
 funnel_svg(PG_FUNCTION_ARGS)

@@ -484,6 +484,7 @@ acc_from_binary(StringInfo buf, MemoryContext cxt, int code, const char *what)
 	return acc;
 }
 
+/* funnel_summary binary output: steps, window, counts and time histograms. */
 PG_FUNCTION_INFO_V1(funnel_summary_send);
 Datum
 funnel_summary_send(PG_FUNCTION_ARGS)
@@ -496,6 +497,7 @@ funnel_summary_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* funnel_summary binary input; every field read is checked. */
 PG_FUNCTION_INFO_V1(funnel_summary_recv);
 Datum
 funnel_summary_recv(PG_FUNCTION_ARGS)
@@ -510,6 +512,10 @@ funnel_summary_recv(PG_FUNCTION_ARGS)
 
 /* ---------- text form: a JSON document ---------- */
 
+/*
+ * funnel_summary text output: a JSON document (entities per step, then the
+ * time histograms).
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_out);
 Datum
 funnel_summary_out(PG_FUNCTION_ARGS)
@@ -586,6 +592,10 @@ json_key(JsonbContainer *c, const char *key)
 	return getKeyJsonValueFromContainer(c, key, strlen(key), NULL);
 }
 
+/*
+ * funnel_summary text input: the JSON document funnel_summary_out writes,
+ * every field validated.
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_in);
 Datum
 funnel_summary_in(PG_FUNCTION_ARGS)
@@ -707,7 +717,11 @@ summary_add_entity(const FunnelTrack *track, void *arg)
 		acc_add_time(w->acc, &w->acc->st[k], elapsed[k]);
 }
 
-/* Final function: reads the state only (works as a window function too). */
+/*
+ * funnel_summary final function: walks every entity and returns the
+ * funnel_summary (entities and time histogram per step).  Reads the state
+ * only (works as a window function too).
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_final);
 Datum
 funnel_summary_final(PG_FUNCTION_ARGS)
@@ -741,6 +755,10 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 
 /* ---------- rollup(funnel_summary) ---------- */
 
+/*
+ * rollup(funnel_summary) transition: adds one summary's counts and time
+ * histograms (the funnels must agree).
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_rollup_sfunc);
 Datum
 funnel_summary_rollup_sfunc(PG_FUNCTION_ARGS)
@@ -760,6 +778,10 @@ funnel_summary_rollup_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(acc);
 }
 
+/*
+ * rollup(funnel_summary) combine function: adds the second accumulator to
+ * the first.
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_rollup_combine);
 Datum
 funnel_summary_rollup_combine(PG_FUNCTION_ARGS)
@@ -780,6 +802,7 @@ funnel_summary_rollup_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/* rollup(funnel_summary) state serialisation, as a funnel_summary. */
 PG_FUNCTION_INFO_V1(funnel_summary_rollup_serialize);
 Datum
 funnel_summary_rollup_serialize(PG_FUNCTION_ARGS)
@@ -796,6 +819,7 @@ funnel_summary_rollup_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* rollup(funnel_summary) state deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(funnel_summary_rollup_deserialize);
 Datum
 funnel_summary_rollup_deserialize(PG_FUNCTION_ARGS)
@@ -823,6 +847,10 @@ funnel_summary_rollup_deserialize(PG_FUNCTION_ARGS)
 									  "funnel summary rollup state"));
 }
 
+/*
+ * rollup(funnel_summary) final function: the merged summary; NULL when
+ * every input was NULL.
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_rollup_final);
 Datum
 funnel_summary_rollup_final(PG_FUNCTION_ARGS)
@@ -891,6 +919,10 @@ funnel_summary_quantile(const FunnelSummary *s, int step, double q, int64 *resul
 	return true;
 }
 
+/*
+ * funnel_stage_counts(summary): element k counts the entities that reached
+ * step k.
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_stage_counts);
 Datum
 funnel_summary_stage_counts(PG_FUNCTION_ARGS)
@@ -913,6 +945,10 @@ usecs_interval(int64 us)
 	return iv;
 }
 
+/*
+ * funnel_time_percentile(summary, step, fraction): nearest-rank percentile
+ * of the times from step 1 to step (within 1%); NULL when no entity reached it.
+ */
 PG_FUNCTION_INFO_V1(funnel_summary_time_percentile);
 Datum
 funnel_summary_time_percentile(PG_FUNCTION_ARGS)
@@ -936,6 +972,7 @@ funnel_summary_time_percentile(PG_FUNCTION_ARGS)
 	PG_RETURN_INTERVAL_P(usecs_interval(us));
 }
 
+/* funnel_window(summary): the window the summary's funnel was computed with. */
 PG_FUNCTION_INFO_V1(funnel_summary_window);
 Datum
 funnel_summary_window(PG_FUNCTION_ARGS)

@@ -22,6 +22,11 @@ if [ ! -x "$bin/postgres" ]; then
   cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
   cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
 fi
+# the copied pg_config names the copy's include directory: headers are shared
+if [ ! -e "$root/usr/include/postgresql/15" ]; then
+  mkdir -p "$root/usr/include/postgresql"
+  ln -s /usr/include/postgresql/15 "$root/usr/include/postgresql/15"
+fi
 export PG_CONFIG=$bin/pg_config
 make -s COPT='-Wall -Wextra -Werror' >/dev/null
 # the copied pg_config reports the copy's own directories: install goes there
