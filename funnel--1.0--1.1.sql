@@ -11,3 +11,233 @@
 -- builds its own module (bench/noop/).
 DROP FUNCTION @extschema@.funnel_noop_final(internal);
 DROP FUNCTION @extschema@.funnel_noop_sfunc(internal, VARIADIC "any");
+
+-- ---------------------------------------------------------------------------
+-- Error messages in PostgreSQL's style: the PL/pgSQL functions of 1.0 no
+-- longer start their messages with the function's name, and a NULL stage
+-- count is 22004 as in funnel_conversion (doc/errors.md).  Same signatures,
+-- markings and comments; only the RAISE statements change.
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION funnel_cost_report(stage_counts bigint[], spend numeric, step_names text[] DEFAULT NULL)
+    RETURNS TABLE (step integer, name text, entities bigint, cost_per_entity numeric)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    negative_count bigint;
+    negative_step bigint;
+BEGIN
+    IF stage_counts IS NULL THEN
+        RETURN;
+    END IF;
+    IF array_ndims(stage_counts) > 1 THEN
+        RAISE EXCEPTION 'stage counts must be a one-dimensional array'
+            USING ERRCODE = 'array_subscript_error';
+    END IF;
+    IF spend < 0 OR spend = 'NaN'::numeric OR spend IN ('Infinity'::numeric, '-Infinity'::numeric) THEN
+        RAISE EXCEPTION 'spend must be a finite non-negative amount, not %', spend
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF array_position(stage_counts, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'stage counts must not contain NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT u.v, u.k INTO negative_count, negative_step
+      FROM unnest(stage_counts) WITH ORDINALITY AS u(v, k)
+     WHERE u.v < 0
+     ORDER BY u.k
+     LIMIT 1;
+    IF negative_count IS NOT NULL THEN
+        RAISE EXCEPTION 'stage count % at step % is negative', negative_count, negative_step
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF step_names IS NOT NULL AND coalesce(array_length(step_names, 1), 0)
+                                  <> coalesce(array_length(stage_counts, 1), 0) THEN
+        RAISE EXCEPTION '% step names given for a funnel of % steps',
+            coalesce(array_length(step_names, 1), 0), coalesce(array_length(stage_counts, 1), 0)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give one name per funnel step, or none.';
+    END IF;
+    RETURN QUERY
+        SELECT i, step_names[i], stage_counts[i],
+               CASE WHEN stage_counts[i] > 0 THEN round(spend / stage_counts[i], 2) END
+          FROM generate_subscripts(stage_counts, 1) AS i
+         ORDER BY i;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION cac_payback_months(cac numeric, monthly_revenue_per_customer numeric, gross_margin numeric)
+    RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF cac < 0 OR cac = 'NaN'::numeric OR cac = 'Infinity'::numeric THEN
+        RAISE EXCEPTION 'cac must be a finite non-negative amount, not %', cac
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF monthly_revenue_per_customer < 0 OR monthly_revenue_per_customer = 'NaN'::numeric
+       OR monthly_revenue_per_customer = 'Infinity'::numeric THEN
+        RAISE EXCEPTION 'monthly revenue per customer must be a finite non-negative amount, not %',
+            monthly_revenue_per_customer
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT (gross_margin >= 0 AND gross_margin <= 1) THEN
+        RAISE EXCEPTION 'gross_margin must be a fraction between 0 and 1, not %', gross_margin
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A 70% gross margin is 0.7.';
+    END IF;
+    IF cac = 0 THEN
+        RETURN 0;
+    END IF;
+    IF monthly_revenue_per_customer * gross_margin = 0 THEN
+        RETURN 'Infinity'::numeric;
+    END IF;
+    RETURN cac / (monthly_revenue_per_customer * gross_margin);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION attribution_bar_chart(summaries attribution_summary[], width integer DEFAULT 40)
+    RETURNS TABLE (channel text, model text, conversions double precision, bar text)
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF width < 1 OR width > 1000 THEN
+        RAISE EXCEPTION 'chart width % is out of range', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The chart needs a width from 1 to 1000 characters.';
+    END IF;
+    RETURN QUERY
+    WITH r AS (
+        SELECT s.ord, @extschema@.attribution_model(s.summary) AS model, rep.channel,
+               rep.conversions
+        FROM unnest(summaries) WITH ORDINALITY AS s(summary, ord),
+             LATERAL @extschema@.attribution_report(s.summary) AS rep
+    ), ch AS (
+        SELECT r.channel, max(r.conversions) AS top FROM r GROUP BY r.channel
+    ), mx AS (
+        SELECT max(r.conversions) AS m FROM r
+    ), eighths AS (
+        SELECT r.*, CASE WHEN mx.m > 0 THEN round(r.conversions / mx.m * width * 8)::int ELSE 0 END AS e
+        FROM r, mx
+    )
+    SELECT e.channel, e.model, e.conversions,
+           repeat(U&'\2588', e.e / 8)
+           || CASE WHEN e.e % 8 > 0
+                   THEN substr(U&'\258F\258E\258D\258C\258B\258A\2589', e.e % 8, 1) ELSE '' END
+    FROM eighths e JOIN ch ON ch.channel IS NOT DISTINCT FROM e.channel
+    ORDER BY ch.channel IS NULL, ch.top DESC, ch.channel, e.ord;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION attribution_svg(summaries attribution_summary[],
+                                title text DEFAULT 'Conversions credited by channel')
+    RETURNS text LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    palette text[] := ARRAY['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948',
+                            '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+    nmodels int := coalesce(array_length(summaries, 1), 0);
+    label_w int := 180;
+    bar_w int := 560;
+    bar_h int := 16;
+    gap int := 12;
+    top_y int := 60 + 20 * ((nmodels + 2) / 3);
+    maxv double precision;
+    y int;
+    svg text;
+    rec record;
+    cur text;
+    first boolean := true;
+    i int;
+BEGIN
+    IF nmodels = 0 THEN
+        RAISE EXCEPTION 'at least one attribution summary is required'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT max(rep.conversions) INTO maxv
+    FROM unnest(summaries) AS s(summary), LATERAL @extschema@.attribution_report(s.summary) AS rep;
+    IF maxv IS NULL OR maxv <= 0 THEN
+        maxv := 1;
+    END IF;
+    svg := '';
+    y := top_y;
+    FOR rec IN
+        WITH r AS (
+            SELECT s.ord, @extschema@.attribution_model(s.summary) AS model, rep.channel,
+                   rep.conversions, rep.share
+            FROM unnest(summaries) WITH ORDINALITY AS s(summary, ord),
+                 LATERAL @extschema@.attribution_report(s.summary) AS rep
+        ), ch AS (
+            SELECT r.channel, max(r.conversions) AS top FROM r GROUP BY r.channel
+        )
+        SELECT r.*, coalesce(r.channel, '(no touchpoint)') AS label
+        FROM r JOIN ch ON ch.channel IS NOT DISTINCT FROM r.channel
+        ORDER BY ch.channel IS NULL, ch.top DESC, ch.channel, r.ord
+    LOOP
+        IF first OR rec.channel IS DISTINCT FROM cur THEN
+            IF NOT first THEN
+                y := y + gap;
+            END IF;
+            svg := svg || format('<text class="channel" x="%s" y="%s" text-anchor="end">%s</text>',
+                                 label_w - 8, y + bar_h - 3, @extschema@.attribution_svg_escape(rec.label)) || E'\n';
+            cur := rec.channel;
+            first := false;
+        END IF;
+        svg := svg || format('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s, %s: %s conversions</title></rect>',
+                             label_w, y, round((rec.conversions / maxv * bar_w)::numeric, 1), bar_h - 2,
+                             palette[1 + (rec.ord - 1) % 10],
+                             @extschema@.attribution_svg_escape(rec.label),
+                             @extschema@.attribution_svg_escape(rec.model),
+                             round(rec.conversions::numeric, 2)) || E'\n';
+        svg := svg || format('<text class="value" x="%s" y="%s">%s</text>',
+                             label_w + round((rec.conversions / maxv * bar_w)::numeric, 1) + 4,
+                             y + bar_h - 4, round(rec.conversions::numeric, 2)) || E'\n';
+        y := y + bar_h;
+    END LOOP;
+    -- legend: one swatch per model, three per line
+    FOR i IN 1 .. nmodels LOOP
+        svg := format('<rect class="legend" x="%s" y="%s" width="12" height="12" fill="%s"/>'
+                      '<text x="%s" y="%s">%s</text>',
+                      label_w + ((i - 1) % 3) * 200, 44 + 20 * ((i - 1) / 3),
+                      palette[1 + (i - 1) % 10],
+                      label_w + ((i - 1) % 3) * 200 + 18, 54 + 20 * ((i - 1) / 3),
+                      @extschema@.attribution_svg_escape(@extschema@.attribution_model(summaries[i])))
+               || E'\n' || svg;
+    END LOOP;
+    RETURN format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="sans-serif" font-size="12">',
+                  label_w + bar_w + 80, y + 20, label_w + bar_w + 80, y + 20) || E'\n'
+        || format('<rect width="100%%" height="100%%" fill="white"/>') || E'\n'
+        || format('<text class="title" x="%s" y="24" font-size="16" font-weight="bold">%s</text>',
+                  label_w, @extschema@.attribution_svg_escape(title)) || E'\n'
+        || svg || '</svg>' || E'\n';
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- pipeline: stages entered at one time in the caller's pipeline order
+-- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
+
+CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
+                                pipeline_order text[]) (
+    SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
+    COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
+    DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
+
+COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
+
+DROP FUNCTION @extschema@.pipeline_report(pipeline_summary);
+CREATE FUNCTION @extschema@.pipeline_report(model @extschema@.pipeline_summary)
+    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
+                   mean_days_in_stage double precision)
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
+COMMENT ON FUNCTION @extschema@.pipeline_report(@extschema@.pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
+
+-- ---------------------------------------------------------------------------
+-- sBG: the discounted expected residual lifetime as Fader & Hardie define it
+-- ---------------------------------------------------------------------------
+
+COMMENT ON FUNCTION @extschema@.sbg_expected_remaining_lifetime(@extschema@.sbg_model, integer, double precision) IS 'sBG discounted expected residual lifetime (Fader & Hardie 2010 DERL) of a customer who has made periods_survived renewals: sum over the further periods k >= 1 of the chance to be active in it over (1 + discount_rate)^(k - 1); Infinity when undiscounted and alpha <= 1';

@@ -1461,7 +1461,7 @@ CREATE FUNCTION sbg_expected_remaining_lifetime(model sbg_model, periods_survive
         discount_rate double precision DEFAULT 0)
     RETURNS double precision AS 'MODULE_PATHNAME', 'sbg_remaining_sql'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION sbg_expected_remaining_lifetime(sbg_model, integer, double precision) IS 'sBG expected number of further periods (discounted by (1 + discount_rate)^k) of a customer active after periods_survived periods; Infinity when undiscounted and alpha <= 1';
+COMMENT ON FUNCTION sbg_expected_remaining_lifetime(sbg_model, integer, double precision) IS 'sBG discounted expected residual lifetime (Fader & Hardie 2010 DERL) of a customer who has made periods_survived renewals: sum over the further periods k >= 1 of the chance to be active in it over (1 + discount_rate)^(k - 1); Infinity when undiscounted and alpha <= 1';
 
 -- ---------------------------------------------------------------------------
 -- Customer value over whole orders tables: the one-call ltv and ltv_report
@@ -1651,25 +1651,37 @@ CREATE FUNCTION funnel_cost_report(stage_counts bigint[], spend numeric, step_na
     RETURNS TABLE (step integer, name text, entities bigint, cost_per_entity numeric)
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+    negative_count bigint;
+    negative_step bigint;
 BEGIN
     IF stage_counts IS NULL THEN
         RETURN;
     END IF;
     IF array_ndims(stage_counts) > 1 THEN
-        RAISE EXCEPTION 'funnel_cost_report: stage_counts must be a one-dimensional array'
+        RAISE EXCEPTION 'stage counts must be a one-dimensional array'
             USING ERRCODE = 'array_subscript_error';
     END IF;
     IF spend < 0 OR spend = 'NaN'::numeric OR spend IN ('Infinity'::numeric, '-Infinity'::numeric) THEN
-        RAISE EXCEPTION 'funnel_cost_report: spend must be a finite non-negative amount, not %', spend
+        RAISE EXCEPTION 'spend must be a finite non-negative amount, not %', spend
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF EXISTS (SELECT FROM unnest(stage_counts) AS v WHERE v IS NULL OR v < 0) THEN
-        RAISE EXCEPTION 'funnel_cost_report: stage counts must be non-negative and not NULL'
+    IF array_position(stage_counts, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'stage counts must not contain NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT u.v, u.k INTO negative_count, negative_step
+      FROM unnest(stage_counts) WITH ORDINALITY AS u(v, k)
+     WHERE u.v < 0
+     ORDER BY u.k
+     LIMIT 1;
+    IF negative_count IS NOT NULL THEN
+        RAISE EXCEPTION 'stage count % at step % is negative', negative_count, negative_step
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF step_names IS NOT NULL AND coalesce(array_length(step_names, 1), 0)
                                   <> coalesce(array_length(stage_counts, 1), 0) THEN
-        RAISE EXCEPTION 'funnel_cost_report: % step names for % stage counts',
+        RAISE EXCEPTION '% step names given for a funnel of % steps',
             coalesce(array_length(step_names, 1), 0), coalesce(array_length(stage_counts, 1), 0)
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Give one name per funnel step, or none.';
@@ -1689,17 +1701,17 @@ CREATE FUNCTION cac_payback_months(cac numeric, monthly_revenue_per_customer num
     AS $$
 BEGIN
     IF cac < 0 OR cac = 'NaN'::numeric OR cac = 'Infinity'::numeric THEN
-        RAISE EXCEPTION 'cac_payback_months: cac must be a finite non-negative amount, not %', cac
+        RAISE EXCEPTION 'cac must be a finite non-negative amount, not %', cac
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF monthly_revenue_per_customer < 0 OR monthly_revenue_per_customer = 'NaN'::numeric
        OR monthly_revenue_per_customer = 'Infinity'::numeric THEN
-        RAISE EXCEPTION 'cac_payback_months: monthly revenue per customer must be a finite non-negative amount, not %',
+        RAISE EXCEPTION 'monthly revenue per customer must be a finite non-negative amount, not %',
             monthly_revenue_per_customer
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF NOT (gross_margin >= 0 AND gross_margin <= 1) THEN
-        RAISE EXCEPTION 'cac_payback_months: gross_margin must be a fraction between 0 and 1, not %', gross_margin
+        RAISE EXCEPTION 'gross_margin must be a fraction between 0 and 1, not %', gross_margin
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'A 70% gross margin is 0.7.';
     END IF;
@@ -1862,13 +1874,13 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
     SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
     COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
     DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
-COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal';
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
 CREATE FUNCTION pipeline_report(model pipeline_summary)
-    RETURNS TABLE (stage text, next_stage text, deals bigint, probability double precision,
+    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
                    mean_days_in_stage double precision)
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
-COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: deals, probability among the transitions out of the stage, mean days in the stage';
+COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
 
 CREATE FUNCTION pipeline_forecast(model pipeline_summary, stage text, open_count bigint)
     RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
@@ -1909,8 +1921,9 @@ CREATE FUNCTION attribution_bar_chart(summaries attribution_summary[], width int
     LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF width < 1 OR width > 1000 THEN
-        RAISE EXCEPTION 'attribution_bar_chart width must be between 1 and 1000, not %', width
-            USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'chart width % is out of range', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The chart needs a width from 1 to 1000 characters.';
     END IF;
     RETURN QUERY
     WITH r AS (
@@ -1964,7 +1977,7 @@ DECLARE
     i int;
 BEGIN
     IF nmodels = 0 THEN
-        RAISE EXCEPTION 'attribution_svg needs at least one summary'
+        RAISE EXCEPTION 'at least one attribution summary is required'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT max(rep.conversions) INTO maxv
@@ -2026,3 +2039,19 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION attribution_svg(attribution_summary[], text) IS 'SVG bar chart of credited conversions by channel, one colour per model (models side by side), names escaped';
+
+-- ---------------------------------------------------------------------------
+-- pipeline: stages entered at one time in the caller's pipeline order
+-- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
+
+CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
+                                pipeline_order text[]) (
+    SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
+    COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
+    DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';

@@ -272,9 +272,9 @@ SELECT is((SELECT array_agg(channel || '=' || conversions ORDER BY channel) FROM
 
 -- errors
 SELECT throws_like($$SELECT attribution('bogus', 1, now(), 'a', NULL) $$,
-                   'unknown attribution model "bogus"', 'unknown model');
+                   'unrecognized attribution model "bogus"', 'unknown model');
 SELECT is(pg_temp.hint($$SELECT attribution('U-shaped', 1, now(), 'a', NULL) $$),
-          'Allowed models: first_touch, last_touch, linear, position_based, time_decay, time_decay(<half-life interval>), markov.',
+          'Allowed models are: first_touch, last_touch, linear, position_based, time_decay, time_decay(<half-life interval>), markov.',
           'unknown model: the hint names the allowed ones');
 SELECT throws_ok($$SELECT attribution('linear', 1, now(), 'a', NULL, '-1 day') $$,
                  '22023', 'attribution lookback must be zero or positive', 'negative lookback');

@@ -29,7 +29,7 @@ SELECT is((SELECT array_agg(coalesce(channel, '-') || '|' || model || '|' || bar
 SELECT is((SELECT bar FROM attribution_bar_chart(ARRAY[li], 3) WHERE channel = 'email'), U&'\2588\258C',
           'bar chart: eighths of a character') FROM s;
 SELECT throws_ok($$SELECT * FROM attribution_bar_chart(ARRAY[(SELECT ft FROM s)], 0) $$, '22023',
-                 'attribution_bar_chart width must be between 1 and 1000, not 0', 'bar chart: bad width');
+                 'chart width 0 is out of range', 'bar chart: bad width');
 
 -- SVG
 CREATE TEMP TABLE svg AS SELECT attribution_svg(ARRAY[ft, li], 'Credit <by> channel & "model"') AS svg FROM s;
@@ -47,7 +47,7 @@ SELECT is((xpath('count(//s:rect[@class="legend"])', svg::xml, ARRAY[ARRAY['s', 
 SELECT is((xpath('//s:rect[@class="bar"]/@width', svg::xml, ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))::text[],
           ARRAY['560.0', '560.0', '560.0', '280.0', '0.0', '280.0', '560.0', '560.0'], 'svg: bar widths to scale') FROM svg;
 SELECT is(attribution_svg_escape($$a<b>&"c'$$), 'a&lt;b&gt;&amp;&quot;c&#39;', 'escape');
-SELECT throws_ok($$SELECT attribution_svg(ARRAY[]::attribution_summary[]) $$, '22023', 'attribution_svg needs at least one summary', 'svg: no summary');
+SELECT throws_ok($$SELECT attribution_svg(ARRAY[]::attribution_summary[]) $$, '22023', 'at least one attribution summary is required', 'svg: no summary');
 
 SELECT * FROM finish();
 ROLLBACK;

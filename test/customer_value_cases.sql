@@ -26,10 +26,17 @@
 --   x = 0, T = 1, 1 month of 2 units: 30 * 0.6137056388801094 = 18.411169166403282
 -- sBG alpha = beta = 1: S(t) = 1/(t+1), retention r(t) = t/(t+1);
 --   alpha = 2, beta = 1: expected further periods (beta + n)/(alpha - 1): n = 0: 1, n = 2: 3;
---   alpha = beta = 1, discount 100% (z = 1/2): sum_k z^k/(k+1) = 2 (ln 2 - 1/2) = 0.3862943611198906
+--   discounted expected residual lifetime (Fader & Hardie 2010), n - 1
+--   renewals made: DERL = (beta+n-1)/(alpha+beta+n-1) 2F1(1, beta+n; alpha+beta+n; 1/(1+d)),
+--   the next period undiscounted: alpha = beta = 1, n = 1, d = 1 (z = 1/2):
+--   sum_k>=0 z^k/(k+2) = (1/2) 2F1(1, 2; 3; 1/2) = 4 ln 2 - 2 = 0.7725887222397811;
+--   alpha = 0.668, beta = 3.806 (F&H's regular customers), d = 0.1: 0 renewals
+--   5.414856048374037, 4 renewals 6.897057397746095; alpha = 2, beta = 1,
+--   2 renewals, d = 0.05: 2.164943369209163 (the 2F1 series summed in
+--   python, term by term, to 1e-18)
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(61);
+SELECT plan(62);
 SET LOCAL TimeZone = 'UTC';
 
 CREATE TEMP TABLE models AS
@@ -85,8 +92,12 @@ SELECT ok((SELECT pg_temp.near(sbg_expected_remaining_lifetime(s21), 1)
           'sBG expected further periods (beta + n)/(alpha - 1)');
 SELECT is((SELECT sbg_expected_remaining_lifetime(s11) FROM models), 'Infinity'::double precision,
           'sBG alpha <= 1, undiscounted: Infinity');
-SELECT ok((SELECT pg_temp.near(sbg_expected_remaining_lifetime(s11, 0, 1.0), 0.3862943611198906) FROM models),
-          'sBG discounted further periods 2 (ln 2 - 1/2)');
+SELECT ok((SELECT pg_temp.near(sbg_expected_remaining_lifetime(s11, 0, 1.0), 0.7725887222397811, 1e-12) FROM models),
+          'sBG DERL (Fader & Hardie 2010): 4 ln 2 - 2');
+SELECT ok(pg_temp.near(sbg_expected_remaining_lifetime(ROW(0.668, 3.806, NULL, NULL, NULL)::sbg_model, 0, 0.1), 5.414856048374037, 1e-12)
+          AND pg_temp.near(sbg_expected_remaining_lifetime(ROW(0.668, 3.806, NULL, NULL, NULL)::sbg_model, 4, 0.1), 6.897057397746095, 1e-12)
+          AND pg_temp.near(sbg_expected_remaining_lifetime(s21, 2, 0.05), 2.164943369209163, 1e-12),
+          'sBG DERL against the hypergeometric series') FROM models;
 SELECT ok((SELECT pg_temp.near(sbg_survival(s, 7), 241 / 1000.0, 0.02)
              FROM sbg_fit('{1000,631,468,382,326,289,262,241}') AS s),
           'sBG fitted model reproduces the last survivor share (within 2%)');
@@ -146,7 +157,7 @@ SELECT throws_ok($$SELECT customer_rfm(ts, amount, '2024-01-31')
                  '22023', NULL, 'NaN amount: error');
 SELECT throws_ok($$SELECT customer_rfm(ts, 1, e) FROM (VALUES ('2024-01-01'::timestamptz, '2024-01-31'::timestamptz),
                                                             ('2024-01-02', '2024-02-28')) v(ts, e)$$,
-                 '22023', 'customer_rfm: observation_end must be the same for every row of a group',
+                 '22023', 'observation_end must be the same for every row of a group',
                  'observation end changing within a group: error');
 SELECT throws_ok($$SELECT bgnbd_fit(x, 0, 10) FROM generate_series(1, 5) g, (VALUES (0)) v(x)$$,
                  '22023', 'BG/NBD fit impossible: none of the 5 customers made a repeat purchase',

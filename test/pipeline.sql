@@ -14,20 +14,21 @@ CREATE FUNCTION pg_temp.d(n numeric) RETURNS timestamptz LANGUAGE sql AS
 --   deals 4-5: lead -> qualified -> lost
 --   deal 6:    lead -> qualified -> lead -> lost
 --   deals 7-9: lead -> lost
---   deal 10:   lead (open)
+--   deal 10:   lead (open, day 10 to the last row, day 20: 10 days)
 -- Transitions: lead: qualified 6, lost 4 (10 stays); qualified: won 3,
--- lost 2, lead 1 (6 stays).
+-- lost 2, lead 1 (6 stays).  Mean days in stage, open stays counted
+-- (exponential stays, censored): lead (10 * 2 + 10) / 10 = 3, qualified 3.
 --   Q = [[0, .6], [1/6, 0]]  R = [[won 0, lost .4], [won .5, lost 1/3]]
 --   I - Q = [[1, -.6], [-1/6, 1]], det = 0.9,
 --   N = (I - Q)^-1 = [[10/9, 2/3], [5/27, 10/9]]
 --   B = N R: lead: won 2/3 * 1/2 = 1/3, lost 10/9 * .4 + 2/3 * 1/3 = 2/3
 --            qualified: won 10/9 * 1/2 = 5/9, lost 5/27 * .4 + 10/9 * 1/3 = 4/9
 -- Expected days to close, by outcome k from stage i:
---   sum_j N_ij tau_j B_jk / B_ik with tau = (2, 3)
---   lead, won:  (10/9*2*1/3 + 2/3*3*5/9) / (1/3) = (20/27 + 30/27) * 3 = 50/9
---   lead, lost: (10/9*2*2/3 + 2/3*3*4/9) / (2/3) = (40/27 + 24/27) * 3/2 = 32/9
---   qualified, won:  (5/27*2*1/3 + 10/9*3*5/9) / (5/9) = (10/81 + 150/81) * 9/5 = 32/9
---   qualified, lost: (5/27*2*2/3 + 10/9*3*4/9) / (4/9) = (20/81 + 120/81) * 9/4 = 35/9
+--   sum_j N_ij tau_j B_jk / B_ik with tau = (3, 3)
+--   lead, won:  (10/9*3*1/3 + 2/3*3*5/9) / (1/3) = (10/9 + 10/9) * 3 = 20/3
+--   lead, lost: (10/9*3*2/3 + 2/3*3*4/9) / (2/3) = (20/9 + 8/9) * 3/2 = 14/3
+--   qualified, won:  (5/27*3*1/3 + 10/9*3*5/9) / (5/9) = (5/27 + 50/27) * 9/5 = 11/3
+--   qualified, lost: (5/27*3*2/3 + 10/9*3*4/9) / (4/9) = (10/27 + 40/27) * 9/4 = 25/6
 CREATE TABLE h (deal int, ts timestamptz, stage text);
 INSERT INTO h SELECT d, pg_temp.d(d), 'lead' FROM generate_series(1, 10) d;
 INSERT INTO h SELECT d, pg_temp.d(d + 2), 'qualified' FROM generate_series(1, 6) d;
@@ -42,9 +43,9 @@ INSERT INTO h VALUES (7, pg_temp.d(20), 'qualified');
 
 CREATE TEMP TABLE pm AS SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost']) AS m FROM h;
 
-SELECT is((SELECT array_agg(stage || '>' || next_stage || ':' || deals || ':' || round(probability::numeric, 6)
+SELECT is((SELECT array_agg(stage || '>' || next_stage || ':' || transitions || ':' || round(probability::numeric, 6)
                             || ':' || mean_days_in_stage ORDER BY stage, next_stage) FROM pipeline_report(m)),
-          ARRAY['lead>lost:4:0.400000:2', 'lead>qualified:6:0.600000:2', 'qualified>lead:1:0.166667:3',
+          ARRAY['lead>lost:4:0.400000:3', 'lead>qualified:6:0.600000:3', 'qualified>lead:1:0.166667:3',
                 'qualified>lost:2:0.333333:3', 'qualified>won:3:0.500000:3'],
           'transition counts, probabilities and mean days in stage') FROM pm;
 
@@ -54,18 +55,18 @@ CREATE FUNCTION pg_temp.fc(m pipeline_summary, st text, n bigint) RETURNS text[]
     FROM pipeline_forecast(m, st, n) $$;
 
 SELECT is(pg_temp.fc(m, 'lead', 9),
-          ARRAY['lost:' || round(6.0, 9) || ':' || round(32 / 9.0, 9), 'won:' || round(3.0, 9) || ':' || round(50 / 9.0, 9)],
-          '9 deals in lead: 6 lost after 32/9 days, 3 won after 50/9 days') FROM pm;
+          ARRAY['lost:' || round(6.0, 9) || ':' || round(14 / 3.0, 9), 'won:' || round(3.0, 9) || ':' || round(20 / 3.0, 9)],
+          '9 deals in lead: 6 lost after 14/3 days, 3 won after 20/3 days') FROM pm;
 SELECT is(pg_temp.fc(m, 'qualified', 9),
-          ARRAY['lost:' || round(4.0, 9) || ':' || round(35 / 9.0, 9), 'won:' || round(5.0, 9) || ':' || round(32 / 9.0, 9)],
-          '9 deals in qualified: 4 lost after 35/9 days, 5 won after 32/9 days') FROM pm;
+          ARRAY['lost:' || round(4.0, 9) || ':' || round(25 / 6.0, 9), 'won:' || round(5.0, 9) || ':' || round(11 / 3.0, 9)],
+          '9 deals in qualified: 4 lost after 25/6 days, 5 won after 11/3 days') FROM pm;
 SELECT is(pg_temp.fc(m, 'won', 2), ARRAY['lost:' || round(0.0, 9) || ':-', 'won:' || round(2.0, 9) || ':' || round(0.0, 9)],
           'deals already in a terminal stage stay there') FROM pm;
 -- arrays: 9 in lead and 9 in qualified: won 3 + 5, lost 6 + 4; days: won
--- (3 * 50/9 + 5 * 32/9) / 8 = 310/72, lost (6 * 32/9 + 4 * 35/9) / 10 = 332/90
+-- (3 * 20/3 + 5 * 11/3) / 8 = 115/24, lost (6 * 14/3 + 4 * 25/6) / 10 = 67/15
 SELECT is((SELECT array_agg(outcome || ':' || round(expected_deals::numeric, 9) || ':' || round(expected_days_to_close::numeric, 9) ORDER BY outcome)
            FROM pipeline_forecast(m, ARRAY['lead', 'qualified'], ARRAY[9, 9]::bigint[])),
-          ARRAY['lost:' || round(10.0, 9) || ':' || round(332 / 90.0, 9), 'won:' || round(8.0, 9) || ':' || round(310 / 72.0, 9)],
+          ARRAY['lost:' || round(10.0, 9) || ':' || round(67 / 15.0, 9), 'won:' || round(8.0, 9) || ':' || round(115 / 24.0, 9)],
           'open deals by stage as arrays') FROM pm;
 -- the model's own open deal: deal 10 in lead
 SELECT is((SELECT array_agg(outcome || ':' || round(expected_deals::numeric, 9) ORDER BY outcome) FROM pipeline_forecast(m)),
@@ -138,17 +139,17 @@ SELECT throws_like($$SELECT '{"deals": 0}'::pipeline_summary $$,
 
 -- errors
 SELECT throws_ok($$SELECT * FROM pipeline_forecast((SELECT m FROM pm), 'proposal', 3) $$,
-                 '22023', 'unknown pipeline stage "proposal"', 'unknown stage');
+                 '22023', 'unrecognized pipeline stage "proposal"', 'unknown stage');
 SELECT throws_ok($$SELECT * FROM pipeline_forecast((SELECT m FROM pm), 'lead', -3) $$,
                  '22023', 'open deal count must not be negative', 'negative count');
 SELECT throws_ok($$SELECT * FROM pipeline_forecast((SELECT m FROM pm), ARRAY['lead'], ARRAY[1, 2]::bigint[]) $$,
                  '2202E', NULL, 'arrays of different lengths');
 SELECT throws_ok($$SELECT pipeline_model(deal, ts, stage, ARRAY[]::text[]) FROM h $$,
-                 '22023', 'pipeline_model needs at least one terminal stage', 'no terminal stage');
+                 '22023', 'at least one terminal stage is required', 'no terminal stage');
 SELECT throws_ok($$SELECT pipeline_model(deal, ts, stage, NULL) FROM h $$,
-                 '22004', 'pipeline_model terminal stages must not be NULL', 'NULL terminal stages');
+                 '22004', 'terminal stages must not be NULL', 'NULL terminal stages');
 SELECT throws_ok($$SELECT pipeline_model(deal, ts, stage, CASE WHEN deal = 1 THEN ARRAY['won'] ELSE ARRAY['won', 'lost'] END) FROM h $$,
-                 '22023', 'pipeline_model terminal stages must be the same for every row of a group', 'terminal stages change');
+                 '22023', 'terminal stages and pipeline order must be the same for every row of a group', 'terminal stages change');
 SELECT throws_ok($$SELECT * FROM pipeline_lead_forecast((SELECT m FROM pm), '-1 day') $$,
                  '22023', 'forecast period must be zero or positive', 'negative period');
 

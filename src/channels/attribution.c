@@ -7,8 +7,8 @@
  *    attribution_report(summary).
  *
  * Journeys.  The rows of one entity, in time order (at equal times
- * touchpoints come before conversions, touchpoints by channel name,
- * conversions by value), are cut into journeys: a conversion closes a
+ * touchpoints come before conversions, conversions by value), are cut into
+ * journeys: a conversion closes a
  * converting journey made of the entity's touchpoints since its previous
  * conversion that lie within the lookback before it (ts >= conversion ts -
  * lookback).  The touchpoints since the previous conversion that lie before
@@ -16,6 +16,28 @@
  * after the entity's last conversion.  So every touchpoint belongs to exactly
  * one journey and credits at most one conversion.  A conversion without a
  * touchpoint in its lookback is credited to the NULL channel.
+ *
+ * Ties.  Touchpoints of one journey at one time have no order (SQL gives
+ * none, and the channel names must not decide the credit): they share
+ * their position.  first_touch and last_touch split the credit evenly among
+ * the touchpoints at the first (last) time; position_based gives its 40%
+ * shares to the touchpoints at the first and at the last time, evenly, and
+ * its 20% to the touchpoints in between, evenly (one time only: all share
+ * the whole; two times: each time 50%); linear and time_decay need no
+ * order.  Markov counts every order of the tied touchpoints as equally
+ * likely: the transitions between k tied touchpoints count 1/k for every
+ * ordered pair, from each of the a touchpoints at one time to each of the b
+ * at the next 1/(ab), from start to each first one 1/a, from each last one
+ * to the end 1/b; without ties this is the plain count.
+ *
+ * Plans.  The final function walks the entities in an order of their own
+ * (their hash under the type's hash opclass, then their bytes), not in the
+ * order the rows arrived in; credited conversions are summed with
+ * compensation (Neumaier) and values exactly, in billionths
+ * (common/money.c): serial and parallel plans give the same summary, to
+ * the last bit.  Conversion values are carried as double precision, so a
+ * value below 4.5 million with at most 9 decimals is summed exactly; values
+ * must be below 1e20 in absolute value.
  *
  * Markov.  A first-order chain over the states (start), the channels,
  * (conversion) and (null) is estimated from the journeys that have at least
@@ -36,6 +58,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
+#include "common/money.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
 #include "engine/journey_log.h"
@@ -55,6 +78,8 @@
 #define ATTR_MARKOV_MAX_CHANNELS 2000
 #define ATTR_DEFAULT_HALF_LIFE	(7 * USECS_PER_DAY)
 #define ATTR_DEFAULT_LOOKBACK	(30 * USECS_PER_DAY)
+#define ATTR_MAX_VALUE			1e20	/* so that values sum exactly in int128 */
+#define VALUE_SUM				"conversion values"	/* in errors */
 
 typedef enum AttrModel
 {
@@ -186,8 +211,8 @@ parse_model(const char *str, int len, int32 *model, int64 *half_life)
 	if (m <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown attribution model \"%s\"", pnstrdup(str, len)),
-				 errhint("Allowed models: " ATTR_ALLOWED_MODELS ".")));
+				 errmsg("unrecognized attribution model \"%s\"", pnstrdup(str, len)),
+				 errhint("Allowed models are: " ATTR_ALLOWED_MODELS ".")));
 	*model = m;
 }
 
@@ -383,7 +408,7 @@ read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("attribution model must not be NULL"),
-				 errhint("Allowed models: " ATTR_ALLOWED_MODELS ".")));
+				 errhint("Allowed models are: " ATTR_ALLOWED_MODELS ".")));
 	model = PG_GETARG_TEXT_PP(1);
 	if (c->model_raw == NULL || VARSIZE_ANY_EXHDR(model) != VARSIZE_ANY_EXHDR(c->model_raw) ||
 		memcmp(VARDATA_ANY(model), VARDATA_ANY(c->model_raw), VARSIZE_ANY_EXHDR(model)) != 0)
@@ -458,7 +483,7 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 		if (!OidIsValid(typid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the entity type of attribution")));
+					 errmsg("could not determine the data type of the entity argument")));
 		st = MemoryContextAllocZero(cxt, sizeof(AttrState));
 		st->cfg = cfg;
 		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
@@ -484,6 +509,11 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("conversion value is out of range for double precision")));
+		if (fabs(v) >= ATTR_MAX_VALUE)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("conversion value is out of range"),
+					 errdetail("Conversion values are summed exactly and must be below 1e20 in absolute value.")));
 		code = -1 - jlog_add_value(st->log, v);
 	}
 	else
@@ -591,15 +621,19 @@ typedef struct Credit
 	const AttrConfig *cfg;
 	int32		m;				/* channels */
 	double	   *conv;
-	double	   *value;
 	int64	   *journeys;
 	int64	   *touched;
 	int64	   *stamp;			/* last journey that touched the channel */
 	int64		journey_id;
 	double	   *w;				/* scratch weights */
-	AttrChannel none;
+	double	   *conv_c;			/* compensation terms of conv */
+	int128	   *value_nanos;	/* credited value, exact (value is unused) */
+	int32	   *run_ch;			/* scratch: channel runs of two tie groups */
+	double	   *run_n;
+	AttrChannel none;			/* none.value unused: none_value_nanos */
+	int128		none_value_nanos;
 	double		conversions;
-	double		total_value;
+	int128		total_value_nanos;
 	int64		touchpoints;
 	int64		converting;
 	int64		other;
@@ -609,8 +643,26 @@ typedef struct Credit
 	double	   *toconv;			/* [m] */
 	double	   *tonull;			/* [m] */
 	double		mk_conv;		/* conversions with a touchpoint */
-	double		mk_value;
+	int128		mk_value_nanos;
 } Credit;
+
+
+/*
+ * *sum += x with Neumaier's compensation in *comp (the result is *sum +
+ * *comp): sums of many terms are near exact, and the same terms in the same
+ * order give the same bits.
+ */
+static inline void
+add_comp(double *sum, double *comp, double x)
+{
+	double		t = *sum + x;
+
+	if (fabs(*sum) >= fabs(x))
+		*comp += (*sum - t) + x;
+	else
+		*comp += (x - t) + *sum;
+	*sum = t;
+}
 
 static const int32 *cmp_rank;
 
@@ -648,33 +700,110 @@ row_cmp_full(const void *pa, const void *pb)
 	}
 }
 
+/*
+ * The channel runs of the tie group t[i..j) (touchpoints at one time, sorted
+ * by channel): run_ch[r], run_n[r]; returns the number of runs.
+ */
+static int
+tie_runs(const Touch *t, int64 i, int64 j, int32 *run_ch, double *run_n)
+{
+	int			r = 0;
+	int64		a;
+
+	for (a = i; a < j; a++)
+	{
+		if (r > 0 && run_ch[r - 1] == t[a].ch)
+			run_n[r - 1] += 1;
+		else
+		{
+			run_ch[r] = t[a].ch;
+			run_n[r] = 1;
+			r++;
+		}
+	}
+	return r;
+}
+
+/*
+ * Transition counts of one journey (see Ties at the top): a tie group of g
+ * touchpoints counts every order as equally likely.  Transitions from a
+ * channel to itself are not counted (they change no absorption
+ * probability).
+ */
 static void
 markov_journey(Credit *cr, const Touch *t, int64 k, bool converted)
 {
-	int64		i;
+	int32	   *prev_ch = cr->run_ch,
+			   *cur_ch = cr->run_ch + k + 1;
+	double	   *prev_n = cr->run_n,
+			   *cur_n = cr->run_n + k + 1;
+	int			nprev = 0,
+				ncur,
+				a,
+				b;
+	double		gprev = 0;
+	int64		i = 0,
+				j;
 
-	cr->start[t[0].ch] += 1;
-	for (i = 0; i + 1 < k; i++)
-		if (t[i].ch != t[i + 1].ch)
-			cr->trans[(Size) t[i].ch * cr->m + t[i + 1].ch] += 1;
-	if (converted)
-		cr->toconv[t[k - 1].ch] += 1;
-	else
-		cr->tonull[t[k - 1].ch] += 1;
+	while (i < k)
+	{
+		double		g;
+
+		for (j = i + 1; j < k && t[j].ts == t[i].ts; j++)
+			;
+		g = (double) (j - i);
+		ncur = tie_runs(t, i, j, cur_ch, cur_n);
+		if (i == 0)
+			for (a = 0; a < ncur; a++)
+				cr->start[cur_ch[a]] += cur_n[a] / g;
+		else
+			for (a = 0; a < nprev; a++)
+				for (b = 0; b < ncur; b++)
+					if (prev_ch[a] != cur_ch[b])
+						cr->trans[(Size) prev_ch[a] * cr->m + cur_ch[b]] +=
+							prev_n[a] * cur_n[b] / (gprev * g);
+		/* within the group: every ordered pair of touchpoints 1/g */
+		for (a = 0; a < ncur; a++)
+			for (b = 0; b < ncur; b++)
+				if (a != b)
+					cr->trans[(Size) cur_ch[a] * cr->m + cur_ch[b]] += cur_n[a] * cur_n[b] / g;
+		/* the current group becomes the previous one */
+		{
+			int32	   *tc = prev_ch;
+			double	   *tn = prev_n;
+
+			prev_ch = cur_ch;
+			prev_n = cur_n;
+			cur_ch = tc;
+			cur_n = tn;
+		}
+		nprev = ncur;
+		gprev = g;
+		i = j;
+	}
+	for (a = 0; a < nprev; a++)
+	{
+		if (converted)
+			cr->toconv[prev_ch[a]] += prev_n[a] / gprev;
+		else
+			cr->tonull[prev_ch[a]] += prev_n[a] / gprev;
+	}
 }
 
 static void
 credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 {
 	const AttrConfig *cfg = cr->cfg;
-	int64		i;
+	int64		i,
+				nfirst,
+				nlast;
 
 	cr->conversions += 1;
-	cr->total_value += v;
+	money_add(&cr->total_value_nanos, money_from_double(v), VALUE_SUM);
 	if (k == 0)
 	{
 		cr->none.conv += 1;
-		cr->none.value += v;
+		money_add(&cr->none_value_nanos, money_from_double(v), VALUE_SUM);
 		cr->none.journeys += 1;
 		return;
 	}
@@ -687,32 +816,40 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 			cr->journeys[t[i].ch]++;
 			cr->touched[t[i].ch]++;
 		}
+	/* the touchpoints at the first time (t[0 .. nfirst)) and at the last */
+	for (nfirst = 1; nfirst < k && t[nfirst].ts == t[0].ts; nfirst++)
+		;
+	for (nlast = 1; nlast < k && t[k - 1 - nlast].ts == t[k - 1].ts; nlast++)
+		;
 	switch (cfg->model)
 	{
 		case ATTR_FIRST_TOUCH:
-			cr->w[0] = 1;
-			for (i = 1; i < k; i++)
-				cr->w[i] = 0;
+			for (i = 0; i < k; i++)
+				cr->w[i] = i < nfirst ? 1.0 / nfirst : 0;
 			break;
 		case ATTR_LAST_TOUCH:
-			for (i = 0; i < k - 1; i++)
-				cr->w[i] = 0;
-			cr->w[k - 1] = 1;
+			for (i = 0; i < k; i++)
+				cr->w[i] = i >= k - nlast ? 1.0 / nlast : 0;
 			break;
 		case ATTR_LINEAR:
 			for (i = 0; i < k; i++)
 				cr->w[i] = 1.0 / k;
 			break;
 		case ATTR_POSITION_BASED:
-			if (k == 1)
-				cr->w[0] = 1;
-			else if (k == 2)
-				cr->w[0] = cr->w[1] = 0.5;
+			if (nfirst == k)
+			{
+				/* one time: all share the whole */
+				for (i = 0; i < k; i++)
+					cr->w[i] = 1.0 / k;
+			}
 			else
 			{
-				cr->w[0] = cr->w[k - 1] = 0.4;
-				for (i = 1; i < k - 1; i++)
-					cr->w[i] = 0.2 / (k - 2);
+				/* 40/20/40, or 50/50 without a touchpoint in between */
+				double		ends = nfirst + nlast == k ? 0.5 : 0.4;
+
+				for (i = 0; i < k; i++)
+					cr->w[i] = i < nfirst ? ends / nfirst :
+						i >= k - nlast ? ends / nlast : 0.2 / (k - nfirst - nlast);
 			}
 			break;
 		case ATTR_TIME_DECAY:
@@ -737,13 +874,13 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 		case ATTR_MARKOV:
 			markov_journey(cr, t, k, true);
 			cr->mk_conv += 1;
-			cr->mk_value += v;
+			money_add(&cr->mk_value_nanos, money_from_double(v), VALUE_SUM);
 			return;
 	}
 	for (i = 0; i < k; i++)
 	{
-		cr->conv[t[i].ch] += cr->w[i];
-		cr->value[t[i].ch] += cr->w[i] * v;
+		add_comp(&cr->conv[t[i].ch], &cr->conv_c[t[i].ch], cr->w[i]);
+		money_add(&cr->value_nanos[t[i].ch], money_from_double(cr->w[i] * v), VALUE_SUM);
 	}
 }
 
@@ -893,20 +1030,69 @@ markov_credit(Credit *cr)
 		if (sumre > 0)
 		{
 			cr->conv[k] = cr->mk_conv * re[k] / sumre;
-			cr->value[k] = cr->mk_value * re[k] / sumre;
+			cr->value_nanos[k] = money_from_double(money_to_double(cr->mk_value_nanos) * re[k] / sumre);
 		}
 	if (sumre <= 0)
 	{
 		/* cannot happen when P > 0; never drop a conversion */
 		cr->none.conv += cr->mk_conv;
-		cr->none.value += cr->mk_value;
+		money_add(&cr->none_value_nanos, cr->mk_value_nanos, VALUE_SUM);
 	}
 }
 
 /*
- * attribution final function: walks each entity's rows into journeys and
- * credits their conversions by channel under the state's model; returns the
- * attribution_summary.  Reads the state only.
+ * The entities in an order that does not depend on the order the rows
+ * arrived in (and so on the plan): by hash, then by the bytes of the value.
+ */
+static const JourneyLog *canon_log;
+
+static int
+canon_cmp(const void *pa, const void *pb)
+{
+	uint32		a = *(const uint32 *) pa,
+				b = *(const uint32 *) pb;
+	const JourneyLog *log = canon_log;
+	Datum		da,
+				db;
+
+	if (log->enthash[a] != log->enthash[b])
+		return log->enthash[a] < log->enthash[b] ? -1 : 1;
+	da = log->ents[a];
+	db = log->ents[b];
+	if (log->typbyval)
+		return (da > db) - (da < db);
+	if (log->typlen > 0)
+		return memcmp(DatumGetPointer(da), DatumGetPointer(db), log->typlen);
+	{
+		Size		la = VARSIZE_ANY_EXHDR(DatumGetPointer(da)),
+					lb = VARSIZE_ANY_EXHDR(DatumGetPointer(db));
+		int			c = memcmp(VARDATA_ANY(DatumGetPointer(da)), VARDATA_ANY(DatumGetPointer(db)),
+							   Min(la, lb));
+
+		if (c != 0)
+			return c;
+		return (la > lb) - (la < lb);
+	}
+}
+
+static uint32 *
+canonical_entity_order(const JourneyLog *log)
+{
+	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext,
+											   sizeof(uint32) * ((Size) log->nent + 1));
+	uint32		e;
+
+	for (e = 0; e < log->nent; e++)
+		order[e] = e;
+	canon_log = log;
+	qsort(order, log->nent, sizeof(uint32), canon_cmp);
+	return order;
+}
+
+/*
+ * attribution final function: walks each entity's rows (the entities in the
+ * order above) into journeys and credits their conversions by channel under
+ * the state's model; returns the attribution_summary.  Reads the state only.
  */
 PG_FUNCTION_INFO_V1(attribution_final);
 Datum
@@ -919,6 +1105,7 @@ attribution_final(PG_FUNCTION_ARGS)
 			   *byrank;
 	JourneyRow *rows;
 	uint64	   *starts;
+	uint32	   *order;
 	Touch	   *path;
 	uint64		maxn = 0;
 	uint32		e;
@@ -935,7 +1122,8 @@ attribution_final(PG_FUNCTION_ARGS)
 	cr.cfg = &st->cfg;
 	cr.m = m;
 	cr.conv = palloc0(sizeof(double) * (m + 1));
-	cr.value = palloc0(sizeof(double) * (m + 1));
+	cr.conv_c = palloc0(sizeof(double) * (m + 1));
+	cr.value_nanos = palloc0(sizeof(int128) * (m + 1));
 	cr.journeys = palloc0(sizeof(int64) * (m + 1));
 	cr.touched = palloc0(sizeof(int64) * (m + 1));
 	cr.stamp = palloc0(sizeof(int64) * (m + 1));
@@ -961,15 +1149,21 @@ attribution_final(PG_FUNCTION_ARGS)
 		maxn = Max(maxn, starts[e + 1] - starts[e]);
 	path = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Touch) * (maxn + 1));
 	cr.w = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * (maxn + 1));
+	cr.run_ch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * 2 * (maxn + 1));
+	cr.run_n = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * 2 * (maxn + 1));
+	order = canonical_entity_order(log);
 	cmp_rank = rank;
 	cmp_vals = log->vals;
-	for (e = 0; e < log->nent; e++)
+	for (i = 0; (uint32) i < log->nent; i++)
 	{
-		JourneyRow *g = rows + starts[e];
-		int64		n = starts[e + 1] - starts[e];
+		JourneyRow *g;
+		int64		n;
 		int64		j;
 
-		if ((e & 0x3FFF) == 0)
+		e = order[i];
+		g = rows + starts[e];
+		n = starts[e + 1] - starts[e];
+		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		for (j = 1; j < n; j++)
 			if (row_cmp_full(&g[j - 1], &g[j]) > 0)
@@ -984,11 +1178,12 @@ attribution_final(PG_FUNCTION_ARGS)
 	memset(&s, 0, sizeof(s));
 	s.cfg = st->cfg;
 	s.conversions = cr.conversions;
-	s.value = cr.total_value;
+	s.value = money_to_double(cr.total_value_nanos);
 	s.touchpoints = cr.touchpoints;
 	s.converting_journeys = cr.converting;
 	s.other_journeys = cr.other;
 	s.none = cr.none;
+	s.none.value = money_to_double(cr.none_value_nanos);
 	s.nchannels = m;
 	s.channels = palloc0(sizeof(AttrChannel) * (m + 1));
 	for (i = 0; i < m; i++)
@@ -997,8 +1192,8 @@ attribution_final(PG_FUNCTION_ARGS)
 
 		s.channels[i].name = log->names[id];
 		s.channels[i].len = log->namelens[id];
-		s.channels[i].conv = cr.conv[i];
-		s.channels[i].value = cr.value[i];
+		s.channels[i].conv = cr.conv[i] + cr.conv_c[i];
+		s.channels[i].value = money_to_double(cr.value_nanos[i]);
 		s.channels[i].journeys = cr.journeys[i];
 		s.channels[i].touched = cr.touched[i];
 	}

@@ -8,12 +8,26 @@
  *    probability of ending in each terminal stage), expected time to close
  *    = N tau restricted to the deals that end in a given terminal stage.
  *
- * A deal's rows, in time order (equal times by stage name), are its stage
- * changes: a row with the deal's current stage continues the stay; a row
- * with another stage ends the stay (its length counts towards the mean time
- * in the stage) and counts as one transition.  The first terminal stage a
- * deal reaches ends its history (later rows are ignored).  A deal whose last
- * stage is not terminal is open (its current stay is not counted).
+ * A deal's rows, in time order, are its stage changes: a row with the
+ * deal's current stage continues the stay; a row with another stage ends
+ * the stay (its length counts towards the time in the stage) and counts as
+ * one transition.  The first terminal stage a deal reaches ends its history
+ * (later rows are ignored).  A deal whose last stage is not terminal is
+ * open; its current stay counts up to the model's last row.
+ *
+ * Rows of one deal at one time (a CRM export by day, a bulk update) are
+ * taken in an order that does not depend on the stage names: a row that
+ * repeats the stage the deal was in before that time first (it continues
+ * the stay), then the open stages in the caller's pipeline order (the
+ * optional last argument; without it, in byte order of the names), then
+ * the terminal stages in the order of the terminal array.  So a deal whose
+ * qualified and lost rows share a time went lead -> qualified -> lost, with
+ * 0 days in qualified.
+ *
+ * Time in a stage is taken as exponential: its mean is estimated, with the
+ * open stays as censored observations, by the whole time deals spent in the
+ * stage (completed and open stays) over the stays that ended.  Counting
+ * only the completed stays would bias slow stages low.
  *
  * An open stage that no deal ever left, or from which no terminal stage
  * can be reached, gives no forecast: its deals are reported under a NULL
@@ -39,21 +53,38 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#ifndef HAVE_INT128
+#error "funnel needs a compiler with a 128-bit integer type (exact sums of times and amounts)"
+#endif
+
 #define PIPE_VERSION		1
 #define PIPE_MAX_STAGES		1000
 
+/*
+ * Names 0..nterm-1 of the log are the terminal stages (in the caller's
+ * order); names nterm..nterm+norder-1 the open stages in the caller's
+ * pipeline order (norder = 0: no order given).
+ */
 typedef struct PipeState
 {
-	int32		nterm;			/* names 0..nterm-1 of the log are the terminal stages */
+	int32		nterm;
+	int32		norder;
 	JourneyLog *log;
 } PipeState;
 
+/* A text[] argument of the aggregate, parsed once per call site. */
+typedef struct PipeNames
+{
+	ArrayType  *raw;
+	int32		n;
+	char	  **names;
+	int		   *lens;
+} PipeNames;
+
 typedef struct PipeCache
 {
-	ArrayType  *term_raw;
-	int32		nterm;
-	char	  **terms;
-	int		   *termlens;
+	PipeNames	term;
+	PipeNames	order;
 } PipeCache;
 
 typedef struct PipeStage
@@ -248,11 +279,68 @@ pipe_from_datum(Datum d)
 
 /* ---------- the aggregate ---------- */
 
+/*
+ * The names of a text[] argument, without repeats, kept in fn_mcxt while
+ * the argument does not change.
+ */
+static void
+read_names(FunctionCallInfo fcinfo, PipeNames *c, ArrayType *arr, const char *what)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i,
+				j;
+	MemoryContext old;
+
+	if (c->raw != NULL && VARSIZE(arr) == VARSIZE(c->raw) &&
+		memcmp(arr, c->raw, VARSIZE(arr)) == 0)
+		return;
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n > PIPE_MAX_STAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	c->names = palloc(sizeof(char *) * (n + 1));
+	c->lens = palloc(sizeof(int) * (n + 1));
+	c->n = 0;
+	for (i = 0; i < n; i++)
+	{
+		text	   *t;
+		bool		dup = false;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULL", what)));
+		t = DatumGetTextPP(elems[i]);
+		for (j = 0; j < c->n; j++)
+			if (c->lens[j] == (int) VARSIZE_ANY_EXHDR(t) &&
+				memcmp(c->names[j], VARDATA_ANY(t), c->lens[j]) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		c->lens[c->n] = VARSIZE_ANY_EXHDR(t);
+		c->names[c->n] = pnstrdup(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+		c->n++;
+	}
+	if (c->raw)
+		pfree(c->raw);
+	c->raw = palloc(VARSIZE(arr));
+	memcpy(c->raw, arr, VARSIZE(arr));
+	MemoryContextSwitchTo(old);
+}
+
+/* The terminal stages (argument 4) and the pipeline order (argument 5). */
 static PipeCache *
 read_terminal(FunctionCallInfo fcinfo)
 {
 	PipeCache  *c = (PipeCache *) fcinfo->flinfo->fn_extra;
-	ArrayType  *arr;
 
 	if (c == NULL)
 	{
@@ -262,88 +350,75 @@ read_terminal(FunctionCallInfo fcinfo)
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("pipeline_model terminal stages must not be NULL"),
+				 errmsg("terminal stages must not be NULL"),
 				 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
-	arr = PG_GETARG_ARRAYTYPE_P(4);
-	if (c->term_raw == NULL || VARSIZE(arr) != VARSIZE(c->term_raw) ||
-		memcmp(arr, c->term_raw, VARSIZE(arr)) != 0)
+	read_names(fcinfo, &c->term, PG_GETARG_ARRAYTYPE_P(4), "terminal stages");
+	if (c->term.n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at least one terminal stage is required"),
+				 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
+	if (PG_NARGS() > 5)
 	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n,
-					i,
-					j;
-		MemoryContext old;
-
-		if (ARR_NDIM(arr) > 1)
+		if (PG_ARGISNULL(5))
 			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("pipeline_model terminal stages must be a one-dimensional array")));
-		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("pipeline_model needs at least one terminal stage"),
-					 errhint("Name the stages that end a deal, e.g. terminal => ARRAY['won', 'lost'].")));
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		c->terms = palloc(sizeof(char *) * n);
-		c->termlens = palloc(sizeof(int) * n);
-		c->nterm = 0;
-		for (i = 0; i < n; i++)
-		{
-			text	   *t;
-			bool		dup = false;
-
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("pipeline_model terminal stages must not contain NULL")));
-			t = DatumGetTextPP(elems[i]);
-			for (j = 0; j < c->nterm; j++)
-				if (c->termlens[j] == (int) VARSIZE_ANY_EXHDR(t) &&
-					memcmp(c->terms[j], VARDATA_ANY(t), c->termlens[j]) == 0)
-					dup = true;
-			if (dup)
-				continue;
-			c->termlens[c->nterm] = VARSIZE_ANY_EXHDR(t);
-			c->terms[c->nterm] = pnstrdup(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-			c->nterm++;
-		}
-		if (c->nterm > PIPE_MAX_STAGES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("pipeline_model takes at most %d stages", PIPE_MAX_STAGES)));
-		if (c->term_raw)
-			pfree(c->term_raw);
-		c->term_raw = palloc(VARSIZE(arr));
-		memcpy(c->term_raw, arr, VARSIZE(arr));
-		MemoryContextSwitchTo(old);
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("pipeline order must not be NULL"),
+					 errhint("List the open stages in the order deals go through them, e.g. ARRAY['lead', 'qualified', 'proposal'].")));
+		read_names(fcinfo, &c->order, PG_GETARG_ARRAYTYPE_P(5), "pipeline order");
 	}
 	return c;
+}
+
+static bool
+same_names(const JourneyLog *log, int32 first, const PipeNames *c)
+{
+	int			i;
+
+	for (i = 0; i < c->n; i++)
+		if (log->namelens[first + i] != c->lens[i] ||
+			memcmp(log->names[first + i], c->names[i], c->lens[i]) != 0)
+			return false;
+	return true;
 }
 
 static void
 check_same_terminal(const PipeState *st, const PipeCache *c)
 {
-	int			i;
-
-	if (st->nterm != c->nterm)
-		goto differ;
-	for (i = 0; i < c->nterm; i++)
-		if (st->log->namelens[i] != c->termlens[i] ||
-			memcmp(st->log->names[i], c->terms[i], c->termlens[i]) != 0)
-			goto differ;
-	return;
-differ:
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
+	if (st->nterm != c->term.n || !same_names(st->log, 0, &c->term) ||
+		st->norder != c->order.n || !same_names(st->log, st->nterm, &c->order))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("terminal stages and pipeline order must be the same for every row of a group")));
 }
 
 /*
- * pipeline_model(entity, ts, stage, terminal text[]) transition: logs the
- * deal's stage row; terminal names the stages that end a deal (the same
- * array on every row of a group).
+ * Intern the terminal stages, then the pipeline order; the order must not
+ * repeat a stage or name a terminal one.
+ */
+static void
+pipe_intern_names(PipeState *st, char **terms, const int *termlens, int32 nterm,
+				  char **order, const int *orderlens, int32 norder)
+{
+	int			i;
+
+	for (i = 0; i < nterm; i++)
+		(void) jlog_name(st->log, terms[i], termlens[i]);
+	for (i = 0; i < norder; i++)
+		if (jlog_name(st->log, order[i], orderlens[i]) != nterm + i)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("pipeline order must list each open stage once and no terminal stage"),
+					 errdetail("Stage \"%s\" is a terminal stage.", order[i])));
+	st->nterm = nterm;
+	st->norder = norder;
+}
+
+/*
+ * pipeline_model(entity, ts, stage, terminal text[] [, pipeline_order
+ * text[]]) transition: logs the deal's stage row; terminal names the stages
+ * that end a deal, pipeline_order the open stages in the order deals go
+ * through them (the same arrays on every row of a group).
  */
 PG_FUNCTION_INFO_V1(pipeline_model_sfunc);
 Datum
@@ -359,17 +434,15 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 	if (st == NULL)
 	{
 		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
-		int			i;
 
 		if (!OidIsValid(typid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the entity type of pipeline_model")));
+					 errmsg("could not determine the data type of the entity argument")));
 		st = MemoryContextAllocZero(cxt, sizeof(PipeState));
 		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
-		for (i = 0; i < c->nterm; i++)
-			(void) jlog_name(st->log, c->terms[i], c->termlens[i]);
-		st->nterm = c->nterm;
+		pipe_intern_names(st, c->term.names, c->term.lens, c->term.n,
+						  c->order.names, c->order.lens, c->order.n);
 	}
 	else
 		check_same_terminal(st, c);
@@ -379,17 +452,23 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 	funnel_check_timestamp(ts);
 	stage = PG_GETARG_TEXT_PP(3);
 	code = jlog_name(st->log, VARDATA_ANY(stage), VARSIZE_ANY_EXHDR(stage));
+	if (st->norder > 0 && code >= st->nterm + st->norder)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stage \"%s\" is neither in the pipeline order nor a terminal stage",
+						text_to_cstring(stage)),
+				 errhint("List every open stage in the pipeline order.")));
 	if (st->log->nnames > PIPE_MAX_STAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("pipeline_model takes at most %d distinct stages", PIPE_MAX_STAGES)));
+				 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
 	jlog_add(st->log, jlog_entity(st->log, PG_GETARG_DATUM(1)), ts, code);
 	PG_RETURN_POINTER(st);
 }
 
 /*
  * pipeline_model combine function: appends the second state's stage rows to
- * the first (the terminal stages must agree).
+ * the first (the terminal stages and pipeline orders must agree).
  */
 PG_FUNCTION_INFO_V1(pipeline_model_combine);
 Datum
@@ -410,29 +489,28 @@ pipeline_model_combine(PG_FUNCTION_ARGS)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(PipeState));
 		a->log = jlog_create(cxt, b->log->typid, b->log->collation);
-		for (i = 0; i < b->nterm; i++)
-			(void) jlog_name(a->log, b->log->names[i], b->log->namelens[i]);
-		a->nterm = b->nterm;
+		pipe_intern_names(a, b->log->names, b->log->namelens, b->nterm,
+						  b->log->names + b->nterm, b->log->namelens + b->nterm, b->norder);
 	}
 	else
 	{
-		bool		same = a->nterm == b->nterm;
+		bool		same = a->nterm == b->nterm && a->norder == b->norder;
 
-		for (i = 0; same && i < a->nterm; i++)
+		for (i = 0; same && i < a->nterm + a->norder; i++)
 			same = a->log->namelens[i] == b->log->namelens[i] &&
 				memcmp(a->log->names[i], b->log->names[i], a->log->namelens[i]) == 0;
 		if (!same)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("pipeline_model terminal stages must be the same for every row of a group")));
+					 errmsg("terminal stages and pipeline order must be the same for every row of a group")));
 	}
 	jlog_merge(a->log, b->log);
 	PG_RETURN_POINTER(a);
 }
 
 /*
- * pipeline_model state serialisation: the terminal stage count and the
- * stage-row log.
+ * pipeline_model state serialisation: the terminal stage and pipeline order
+ * counts and the stage-row log.
  */
 PG_FUNCTION_INFO_V1(pipeline_model_serialize);
 Datum
@@ -446,6 +524,7 @@ pipeline_model_serialize(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
 	appendBinaryStringInfo(&buf, (const char *) &st->nterm, sizeof(int32));
+	appendBinaryStringInfo(&buf, (const char *) &st->norder, sizeof(int32));
 	jlog_serialize(st->log, &buf);
 	result = (bytea *) buf.data;
 	SET_VARSIZE(result, buf.len);
@@ -468,12 +547,16 @@ pipeline_model_deserialize(PG_FUNCTION_ARGS)
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
 	st = MemoryContextAllocZero(cxt, sizeof(PipeState));
-	if (buf.len < (int) sizeof(int32))
+	if (buf.len < (int) (2 * sizeof(int32)))
 		pipe_bad("truncated aggregate state");
 	memcpy(&st->nterm, buf.data, sizeof(int32));
-	buf.cursor = sizeof(int32);
+	memcpy(&st->norder, buf.data + sizeof(int32), sizeof(int32));
+	buf.cursor = 2 * sizeof(int32);
 	st->log = jlog_deserialize(cxt, &buf);
-	if (buf.cursor != buf.len || st->nterm < 1 || st->nterm > st->log->nnames ||
+	/* with a pipeline order, every stage is either listed or terminal */
+	if (buf.cursor != buf.len || st->nterm < 1 || st->norder < 0 ||
+		st->nterm > st->log->nnames - st->norder ||
+		(st->norder > 0 && st->nterm + st->norder != st->log->nnames) ||
 		st->log->nnames > PIPE_MAX_STAGES || st->log->nvals != 0)
 		pipe_bad("bad aggregate state");
 	for (k = 0; k < st->log->nrows; k++)
@@ -482,7 +565,8 @@ pipeline_model_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-static const int32 *pipe_rank;
+/* rows of a deal: by time, then by the position of the stage (tie_key) */
+static const int32 *pipe_tie_key;
 
 static int
 pipe_row_cmp(const void *pa, const void *pb)
@@ -492,13 +576,13 @@ pipe_row_cmp(const void *pa, const void *pb)
 
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	return pipe_rank[a->code] - pipe_rank[b->code];
+	return pipe_tie_key[a->code] - pipe_tie_key[b->code];
 }
 
 /*
  * pipeline_model final function: walks each deal's stage rows in time order
- * into stays and transitions; returns the pipeline_summary.  Reads the state
- * only.
+ * (ties as described at the top of the file) into stays and transitions;
+ * returns the pipeline_summary.  Reads the state only.
  */
 PG_FUNCTION_INFO_V1(pipeline_model_final);
 Datum
@@ -507,10 +591,12 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	PipeState  *st;
 	const JourneyLog *log;
 	PipeSummary s;
-	int32	   *rank;
+	int32	   *rank,
+			   *tie_key;
 	JourneyRow *rows;
 	uint64	   *starts;
 	int64	   *counts;
+	int128	   *stay_usecs;		/* exact, whatever the order of the deals */
 	uint64		k;
 	int			m,
 				i,
@@ -534,15 +620,30 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 		g->len = log->namelens[i];
 		g->terminal = i < st->nterm;
 	}
+
+	/*
+	 * Stages entered at one time are taken in the caller's pipeline order
+	 * (without one, in byte order of the names), the terminal stages last in
+	 * the order of the terminal array.
+	 */
+	tie_key = palloc(sizeof(int32) * (m + 1));
+	for (i = 0; i < m; i++)
+		tie_key[i] = i < st->nterm ? m + i : st->norder > 0 ? i - st->nterm : rank[i];
 	counts = palloc0(sizeof(int64) * m * m);
+	stay_usecs = palloc0(sizeof(int128) * (m + 1));
+	/* as_of: the latest row of all (the end of the open stays) */
+	for (k = 0; k < log->nrows; k++)
+		if (k == 0 || log->rows[k].ts > s.as_of)
+			s.as_of = log->rows[k].ts;
 	rows = jlog_group(log, &starts);
-	pipe_rank = rank;
+	pipe_tie_key = tie_key;
 	for (e = 0; e < log->nent; e++)
 	{
 		JourneyRow *g = rows + starts[e];
 		int64		n = starts[e + 1] - starts[e],
 					k;
-		int			cur;
+		int			cur,
+					group_cur = -1;
 		int64		cur_ts;
 
 		if ((e & 0x3FFF) == 0)
@@ -566,23 +667,39 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 		{
 			int			next = rank[g[k].code];
 
-			if (next == cur)
+			/*
+			 * Among the rows of one time, one that repeats the stage the deal
+			 * was in before that time continues its stay, wherever the
+			 * pipeline order puts it.
+			 */
+			if (g[k].ts != g[k - 1].ts)
+			{
+				int64		j2;
+
+				group_cur = -1;
+				for (j2 = k; j2 < n && g[j2].ts == g[k].ts; j2++)
+					if (rank[g[j2].code] == cur)
+						group_cur = cur;
+			}
+			if (next == cur || next == group_cur)
 				continue;
 			counts[cur * m + next]++;
 			s.stages[cur].stays++;
-			s.stages[cur].stay_usecs += (double) g[k].ts - (double) cur_ts;
+			stay_usecs[cur] += (int128) g[k].ts - cur_ts;
 			cur = next;
 			cur_ts = g[k].ts;
 		}
 		if (s.stages[cur].terminal)
 			s.stages[cur].ended++;
 		else
+		{
+			/* an open stay counts up to the end of the data (censored) */
 			s.stages[cur].open++;
+			stay_usecs[cur] += (int128) s.as_of - cur_ts;
+		}
 	}
-	/* as_of: the latest row of all */
-	for (k = 0; k < log->nrows; k++)
-		if (k == 0 || log->rows[k].ts > s.as_of)
-			s.as_of = log->rows[k].ts;
+	for (i = 0; i < m; i++)
+		s.stages[i].stay_usecs = (double) stay_usecs[i];
 	s.trans = palloc0(sizeof(PipeTrans) * ((Size) m * m + 1));
 	for (i = 0; i < m; i++)
 		for (j = 0; j < m; j++)
@@ -836,8 +953,9 @@ pipeline_summary_send(PG_FUNCTION_ARGS)
 
 /*
  * pipeline_report(model): one row per observed transition: stage,
- * next_stage, deals, probability (of the stage's transitions), mean days
- * in the stage.
+ * next_stage, transitions (a deal that makes the move twice counts twice),
+ * probability (of the stage's transitions), mean days in the stage (open
+ * stays included, see the top of the file).
  */
 PG_FUNCTION_INFO_V1(pipeline_report);
 Datum
@@ -1014,7 +1132,7 @@ stage_or_error(const PipeSummary *s, text *name)
 			appendStringInfo(&buf, "%s%s", j ? ", " : "", s->stages[j].name);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown pipeline stage \"%s\"", text_to_cstring(name)),
+				 errmsg("unrecognized pipeline stage \"%s\"", text_to_cstring(name)),
 				 errhint("The model's stages are: %s.", buf.data)));
 	}
 	return i;
@@ -1160,9 +1278,97 @@ pipeline_lead_forecast(PG_FUNCTION_ARGS)
  * uniformisation: exp(G t) = sum_n Poisson(n; L t) P^n with P = I + G / L,
  * L the largest rate.  For leads arriving at rate r, the expected closings
  * by T are r * integral_0^T exp(G u) du = (r / L) sum_n P(Poisson(L T) > n) P^n.
- * Stays shorter than period / 500 are taken as period / 500 long, which
- * bounds the number of terms.
+ * A stage whose stays all lasted 0 days (entered and left at one time)
+ * passes its deals on at once, in its observed proportions (instant_exits()).
+ * Other stays shorter than period / 500 are taken as period / 500 long,
+ * which bounds the number of terms.
  */
+/*
+ * Where a deal that enters a stage passed in 0 days (instant[z]) goes on to:
+ * D[z * m + j], the probability of arriving in stage j (not instant) after
+ * passing only through such stages, from the observed transitions.  With
+ * J the transition probabilities among the instant stages and K those from
+ * them to the others, D = (I - J)^-1 K.  I - J is regular: every instant
+ * stage reaches a terminal stage, so deals do not circle among them forever.
+ */
+static double *
+instant_exits(const PipeSummary *s, const bool *instant)
+{
+	int			m = s->nstages,
+				nz = 0,
+				i,
+				j;
+	int		   *zidx = palloc(sizeof(int) * m);
+	int		   *zstage;
+	int		   *piv;
+	double	   *A,
+			   *col,
+			   *D = palloc0(sizeof(double) * m * m);
+
+	for (i = 0; i < m; i++)
+		zidx[i] = instant[i] ? nz++ : -1;
+	if (nz == 0)
+		return D;
+	zstage = palloc(sizeof(int) * nz);
+	for (i = 0; i < m; i++)
+		if (instant[i])
+			zstage[zidx[i]] = i;
+	A = palloc0(sizeof(double) * nz * nz);
+	piv = palloc(sizeof(int) * nz);
+	col = palloc(sizeof(double) * nz);
+	for (i = 0; i < nz; i++)
+		A[i * nz + i] = 1;
+	for (i = 0; i < s->ntrans; i++)
+	{
+		const PipeTrans *t = &s->trans[i];
+
+		if (instant[t->from] && instant[t->to])
+			A[zidx[t->from] * nz + zidx[t->to]] -= (double) t->count / s->stages[t->from].stays;
+	}
+	jlog_lu_factor(A, nz, piv);
+	for (j = 0; j < m; j++)
+	{
+		bool		any = false;
+
+		if (instant[j])
+			continue;
+		memset(col, 0, sizeof(double) * nz);
+		for (i = 0; i < s->ntrans; i++)
+		{
+			const PipeTrans *t = &s->trans[i];
+
+			if (t->to == j && instant[t->from])
+			{
+				col[zidx[t->from]] += (double) t->count / s->stages[t->from].stays;
+				any = true;
+			}
+		}
+		if (!any)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		jlog_lu_solve(A, nz, piv, col);
+		for (i = 0; i < nz; i++)
+			D[zstage[i] * m + j] = col[i];
+	}
+	return D;
+}
+
+/* Pass the deals in instant stages on at once (D from instant_exits). */
+static void
+settle(int m, const bool *instant, const double *D, double *x)
+{
+	int			z,
+				j;
+
+	for (z = 0; z < m; z++)
+		if (instant[z] && x[z] != 0)
+		{
+			for (j = 0; j < m; j++)
+				x[j] += x[z] * D[z * m + j];
+			x[z] = 0;
+		}
+}
+
 PG_FUNCTION_INFO_V1(pipeline_period_forecast);
 Datum
 pipeline_period_forecast(PG_FUNCTION_ARGS)
@@ -1182,6 +1388,8 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 	double	   *tmp = palloc0(sizeof(double) * m);
 	double	   *open_out = palloc0(sizeof(double) * m);
 	double	   *lead_out = palloc0(sizeof(double) * m);
+	bool	   *instant = palloc0(sizeof(bool) * m);
+	double	   *D;
 	double		L = 0,
 				LT,
 				w,
@@ -1205,6 +1413,11 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 		{
 			double		tau = s->stages[i].stay_usecs / s->stages[i].stays / USECS_PER_DAY;
 
+			if (s->stages[i].stay_usecs == 0)
+			{
+				instant[i] = true;
+				continue;
+			}
 			if (T > 0)
 				tau = Max(tau, T / 500);
 			rate[i] = tau > 0 ? 1 / tau : 0;
@@ -1216,12 +1429,19 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 		xl[i] = s->deals > 0 ? (double) s->stages[i].entries / s->deals : 0;
 		P[i * m + i] = 1;
 	}
+	D = instant_exits(s, instant);
+	settle(m, instant, D, xo);
+	settle(m, instant, D, xl);
 	if (L > 0)
 	{
 		for (i = 0; i < s->ntrans; i++)
 		{
 			const PipeTrans *t = &s->trans[i];
-			double		q = rate[t->from] * t->count / s->stages[t->from].stays / L;
+			double		q;
+
+			if (rate[t->from] == 0)
+				continue;
+			q = rate[t->from] * t->count / s->stages[t->from].stays / L;
 
 			P[t->from * m + t->to] += q;
 			P[t->from * m + t->from] -= q;
@@ -1249,12 +1469,14 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 				for (k = 0; k < m; k++)
 					tmp[k] += xo[i] * P[i * m + k];
 		memcpy(xo, tmp, sizeof(double) * m);
+		settle(m, instant, D, xo);
 		memset(tmp, 0, sizeof(double) * m);
 		for (i = 0; i < m; i++)
 			if (xl[i] != 0)
 				for (k = 0; k < m; k++)
 					tmp[k] += xl[i] * P[i * m + k];
 		memcpy(xl, tmp, sizeof(double) * m);
+		settle(m, instant, D, xl);
 		w *= LT / (n + 1);
 	}
 	for (k = 0; k < m; k++)

@@ -57,7 +57,7 @@ typedef struct KeyedRow
 {
 	int64		entity;			/* index into KeyedRows.keys */
 	int32		period;			/* calendar day or period number */
-	double		amount;
+	int128		amount;			/* billionths (cv_amount), summed exactly */
 } KeyedRow;
 
 typedef enum KeyKind
@@ -227,7 +227,7 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 }
 
 static void
-kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, double amount)
+kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, int128 amount)
 {
 	KeyedRow   *row;
 
@@ -241,7 +241,7 @@ kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, double 
 /* Add a row for the entity in argument argno (not NULL). */
 static void
 kr_add_entity(FunctionCallInfo fcinfo, MemoryContext cxt, KeyedRows *kr,
-			  int argno, int32 period, double amount)
+			  int argno, int32 period, int128 amount)
 {
 	if (!kr->typed)
 	{
@@ -249,7 +249,7 @@ kr_add_entity(FunctionCallInfo fcinfo, MemoryContext cxt, KeyedRows *kr,
 
 		if (!OidIsValid(typid))
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the type of the customer or entity argument")));
 		kr_set_type(kr, typid, PG_GET_COLLATION());
 	}
@@ -317,7 +317,7 @@ kr_serialize(const KeyedRows *kr, StringInfo buf)
 	{
 		pq_sendint64(buf, kr->rows[i].entity);
 		pq_sendint32(buf, kr->rows[i].period);
-		pq_sendfloat8(buf, kr->rows[i].amount);
+		money_send(buf, kr->rows[i].amount);
 	}
 }
 
@@ -403,22 +403,66 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 	if (buf->len - buf->cursor < 8)
 		cc_bad_state(what);
 	n = pq_getmsgint64(buf);
-	if (n < 0 || n > (buf->len - buf->cursor) / 20)
+	if (n < 0 || n > (buf->len - buf->cursor) / 28)
 		cc_bad_state(what);
 	for (i = 0; i < n; i++)
 	{
 		int64		entity = pq_getmsgint64(buf);
 		int32		period = pq_getmsgint(buf, 4);
-		double		amount = pq_getmsgfloat8(buf);
+		int128		amount = money_recv(buf);
 
 		/* calendar days / periods of finite timestamps fit in +-2e8 */
 		if (entity < 0 || entity >= nent ||
-			!isfinite(amount) || amount < 0 || (!amounts && amount != 0) ||
+			amount < 0 || (!amounts && amount != 0) ||
 			period < -200000000 || period > 200000000)
 			cc_bad_state(what);
 		kr_add_row(cxt, kr, entity, period, amount);
 	}
 }
+
+/*
+ * The entities in an order that does not depend on the order the rows
+ * arrived in (and so on the plan): integers by value, other types by hash,
+ * then by the bytes of the value.  Customer-level sums and the model fits
+ * run in this order, so that serial and parallel plans agree to the bit.
+ */
+static const KeyedRows *canon_kr;
+
+static int
+cmp_canonical_entity(const void *pa, const void *pb)
+{
+	const KeyedRows *kr = canon_kr;
+	int64		a = *(const int64 *) pa,
+				b = *(const int64 *) pb;
+	Datum		da = kr->keys[a],
+				db = kr->keys[b];
+
+	if (kr->kind == KEY_INT)
+	{
+		int64		va = kr_int_value(kr, da),
+					vb = kr_int_value(kr, db);
+
+		return (va > vb) - (va < vb);
+	}
+	if (kr->hashes[a] != kr->hashes[b])
+		return kr->hashes[a] < kr->hashes[b] ? -1 : 1;
+	if (kr->typbyval)
+		return (da > db) - (da < db);
+	if (kr->typlen > 0)
+		return memcmp(DatumGetPointer(da), DatumGetPointer(db), kr->typlen);
+	{
+		Size		la = VARSIZE_ANY_EXHDR(DatumGetPointer(da)),
+					lb = VARSIZE_ANY_EXHDR(DatumGetPointer(db));
+		int			c = memcmp(VARDATA_ANY(DatumGetPointer(da)), VARDATA_ANY(DatumGetPointer(db)),
+							   Min(la, lb));
+
+		if (c != 0)
+			return c;
+		return (la > lb) - (la < lb);
+	}
+}
+
+static const int64 *sort_entity_rank;
 
 static int
 cmp_keyed_row(const void *a, const void *b)
@@ -427,22 +471,41 @@ cmp_keyed_row(const void *a, const void *b)
 	const KeyedRow *y = (const KeyedRow *) b;
 
 	if (x->entity != y->entity)
-		return (x->entity > y->entity) - (x->entity < y->entity);
+	{
+		int64		rx = sort_entity_rank[x->entity],
+					ry = sort_entity_rank[y->entity];
+
+		return (rx > ry) - (rx < ry);
+	}
 	if (x->period != y->period)
 		return (x->period > y->period) - (x->period < y->period);
-	/* amounts too, so that a day's total does not depend on the row order */
 	return (x->amount > y->amount) - (x->amount < y->amount);
 }
 
-/* A copy of the rows sorted by entity, then period (the state is untouched). */
+/*
+ * A copy of the rows sorted by entity (in the order above), then period
+ * (the state is untouched).
+ */
 static KeyedRow *
 kr_sorted(const KeyedRows *kr)
 {
 	KeyedRow   *rows = palloc_extended(sizeof(KeyedRow) * Max(kr->n, 1),
 									   MCXT_ALLOC_HUGE);
+	int64	   *order = palloc_extended(sizeof(int64) * Max(kr->nent, 1), MCXT_ALLOC_HUGE);
+	int64	   *rank = palloc_extended(sizeof(int64) * Max(kr->nent, 1), MCXT_ALLOC_HUGE);
+	int64		i;
 
+	for (i = 0; i < kr->nent; i++)
+		order[i] = i;
+	canon_kr = kr;
+	qsort(order, kr->nent, sizeof(int64), cmp_canonical_entity);
+	for (i = 0; i < kr->nent; i++)
+		rank[order[i]] = i;
 	memcpy(rows, kr->rows, sizeof(KeyedRow) * kr->n);
+	sort_entity_rank = rank;
 	qsort(rows, kr->n, sizeof(KeyedRow), cmp_keyed_row);
+	pfree(order);
+	pfree(rank);
 	return rows;
 }
 
@@ -478,7 +541,7 @@ ltv_create(MemoryContext cxt, const Interval *horizon, double discount)
 static void
 ltv_check_args(const Interval *horizon, double discount)
 {
-	double		months = cv_interval_days(horizon, "ltv horizon") / 30.0;
+	double		months = cv_interval_days(horizon, "horizon") / 30.0;
 
 	cv_check_ltv_args(months, discount, 30.0);
 }
@@ -502,7 +565,7 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(4))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("ltv horizon must not be NULL")));
+					 errmsg("horizon must not be NULL")));
 		horizon = PG_GETARG_INTERVAL_P(4);
 	}
 	if (PG_NARGS() > 5)
@@ -510,7 +573,7 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(5))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("ltv discount_rate must not be NULL")));
+					 errmsg("discount_rate must not be NULL")));
 		discount = PG_GETARG_FLOAT8(5);
 	}
 	if (st == NULL)
@@ -522,7 +585,7 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 			 st->discount != discount)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ltv: horizon and discount_rate must be the same for every row of a group")));
+				 errmsg("horizon and discount_rate must be the same for every row of a group")));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
 		st->nulls++;
@@ -558,7 +621,7 @@ ltv_agg_combine(PG_FUNCTION_ARGS)
 			 a->discount != b->discount)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ltv: horizon and discount_rate must be the same for every row of a group")));
+				 errmsg("horizon and discount_rate must be the same for every row of a group")));
 	a->nulls += b->nulls;
 	kr_merge(cxt, &a->kr, &b->kr);
 	PG_RETURN_POINTER(a);
@@ -624,7 +687,7 @@ typedef struct LtvResult
 {
 	int64		customers;
 	int64		orders;
-	double		revenue;
+	double		revenue;		/* the exact sum, rounded once */
 	double		span_days;		/* first to last order of the group */
 	double		lifespan_days;	/* mean first to last order per customer */
 	double		churn_days;		/* churn period: the last L days of the data */
@@ -651,8 +714,9 @@ ltv_compute(const LtvState *st, LtvResult *res)
 				nrep = 0;
 	int32		end_day = PG_INT32_MIN,
 				first_day = PG_INT32_MAX;
-	double		horizon_days = cv_interval_days(&st->horizon, "ltv horizon");
+	double		horizon_days = cv_interval_days(&st->horizon, "horizon");
 	double		months = horizon_days / 30.0;
+	int128		revenue = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (kr->n == 0)
@@ -661,8 +725,9 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	{
 		end_day = Max(end_day, kr->rows[i].period);
 		first_day = Min(first_day, kr->rows[i].period);
-		res->revenue += kr->rows[i].amount;
+		money_add(&revenue, kr->rows[i].amount, "purchase amounts");
 	}
+	res->revenue = money_to_double(revenue);
 	res->orders = kr->n;
 	res->span_days = (double) end_day - first_day;
 
@@ -678,7 +743,7 @@ ltv_compute(const LtvState *st, LtvResult *res)
 		int32		first = rows[i].period,
 					last = first,
 					ndays = 1;
-		double		repeat = 0.0;
+		int128		repeat = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		for (j = i + 1; j < kr->n && same_key(kr, &rows[i], &rows[j]); j++)
@@ -689,12 +754,12 @@ ltv_compute(const LtvState *st, LtvResult *res)
 				last = rows[j].period;
 			}
 			if (rows[j].period != first)
-				repeat += rows[j].amount;
+				money_add(&repeat, rows[j].amount, "purchase amounts");
 		}
 		obs[ncust].x = ndays - 1;
 		obs[ncust].tx = (double) last - first;
 		obs[ncust].T = (double) end_day - first;
-		mx[ncust] = ndays > 1 ? repeat / (ndays - 1) : 0.0;
+		mx[ncust] = ndays > 1 ? money_to_double(repeat) / (ndays - 1) : 0.0;
 		/* the spend model needs positive spend: free repeat orders stay out */
 		if (ndays > 1 && mx[ncust] > 0)
 		{
@@ -742,9 +807,10 @@ ltv_compute(const LtvState *st, LtvResult *res)
 		if (nrep < 2 || !varied)
 		{
 			ereport(NOTICE,
-					(errmsg("ltv: no spend model for this group: %s",
-							nrep < 2 ? "fewer than 2 customers with paid repeat purchases"
-							: "all repeat customers have the same average spend")));
+					(errmsg("no spend model for this group"),
+					 nrep < 2 ?
+					 errdetail("Fewer than 2 customers made paid repeat purchases.") :
+					 errdetail("All repeat customers have the same average spend.")));
 			res->fitted = false;
 		}
 		else
@@ -753,7 +819,8 @@ ltv_compute(const LtvState *st, LtvResult *res)
 	if (res->fitted && res->g.q <= 1.0)
 	{
 		ereport(NOTICE,
-				(errmsg("ltv: the fitted spend model has q = %g <= 1 (no finite mean spend)", res->g.q)));
+				(errmsg("the fitted spend model has no finite mean spend"),
+				 errdetail("The fitted q is %g; the mean spend exists only for q > 1.", res->g.q)));
 		res->fitted = false;
 	}
 	if (res->fitted)
@@ -970,7 +1037,7 @@ parse_period(text *t)
 			return (CohortPeriod) i;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown cohort period \"%s\"", s),
+			 errmsg("unrecognized cohort period \"%s\"", s),
 			 errhint("Use day, week, month, quarter or year.")));
 	return CP_MONTH;
 }
@@ -1048,14 +1115,14 @@ cohort_retention_sfunc(PG_FUNCTION_ARGS)
 	else if (st->unit != (int32) unit || st->periods != periods)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cohort_retention: period and periods must be the same for every row of a group")));
+				 errmsg("cohort period and periods must be the same for every row of a group")));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		st->nulls++;
 		PG_RETURN_POINTER(st);
 	}
 	kr_add_entity(fcinfo, cxt, &st->kr, 1,
-				  period_number(PG_GETARG_TIMESTAMPTZ(2), unit), 0.0);
+				  period_number(PG_GETARG_TIMESTAMPTZ(2), unit), 0);
 	PG_RETURN_POINTER(st);
 }
 
@@ -1086,7 +1153,7 @@ cohort_retention_combine(PG_FUNCTION_ARGS)
 	else if (a->unit != b->unit || a->periods != b->periods)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cohort_retention: period and periods must be the same for every row of a group")));
+				 errmsg("cohort period and periods must be the same for every row of a group")));
 	a->nulls += b->nulls;
 	kr_merge(cxt, &a->kr, &b->kr);
 	PG_RETURN_POINTER(a);
@@ -1224,7 +1291,7 @@ cohort_retention_final(PG_FUNCTION_ARGS)
 	if ((Size) ncohorts * width > MaxAllocSize / sizeof(Datum))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cohort_retention: too many cohorts (%d) for %d periods", ncohorts, st->periods)));
+				 errmsg("too many cohorts (%d) for %d periods", ncohorts, st->periods)));
 	starts = palloc(sizeof(Datum) * ncohorts);
 	sizes = palloc(sizeof(Datum) * ncohorts);
 	active = palloc0(sizeof(Datum) * ncohorts * width);
@@ -1297,21 +1364,27 @@ retention_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("retention: the conditions array must not be NULL")));
+				 errmsg("conditions must not be a NULL array")));
 	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("retention: conditions must be a one-dimensional array")));
+				 errmsg("conditions must be a one-dimensional array")));
 	deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &enulls, &n);
-	if (n < 1 || n > RETENTION_MAX)
+	/* no condition is an invalid argument; more than 32 the state's limit */
+	if (n < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention takes 1 to %d conditions, not %d", RETENTION_MAX, n)));
+				 errmsg("at least one retention condition is required")));
+	if (n > RETENTION_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot have more than %d retention conditions", RETENTION_MAX),
+				 errdetail("%d conditions were given.", n)));
 	if (have != 0 && have != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
+				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
 						have, n)));
 	for (k = 0; k < n; k++)
 		if (!enulls[k] && DatumGetBool(elems[k]))
@@ -1331,7 +1404,7 @@ retention_combine(PG_FUNCTION_ARGS)
 	if (na != 0 && nb != 0 && na != nb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("retention: every row of a group must give the same number of conditions (%d, then %d)",
+				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
 						na, nb)));
 	PG_RETURN_INT64(retention_state((a | b) & 0xFFFFFFFF, Max(na, nb)));
 }

@@ -80,26 +80,55 @@ cv_interval_days(const Interval *iv, const char *what)
 	return days;
 }
 
-/* A non-negative, finite numeric purchase amount as a double. */
-double
+/*
+ * Money is summed exactly (common/money.c): an amount is an int128 count of
+ * billionths, and a sum becomes a double only once, at the end.  So a sum
+ * does not depend on the order of its terms, nor a report on the plan.
+ */
+
+/*
+ * A non-negative, finite numeric purchase amount in billionths (rounded half
+ * up after the ninth decimal), at most CV_AMOUNT_MAX_DIGITS digits before
+ * the point.
+ */
+int128
 cv_amount(Numeric n)
 {
-	double		v;
+	char	   *str,
+			   *p;
+	int128		v = 0;
+	int			digits = 0,
+				frac = 0;
 
 	if (numeric_is_nan(n) || numeric_is_inf(n))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("purchase amount must be a finite number")));
-	v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(n)));
-	if (v < 0)
+	/* numeric_out never uses an exponent: [-]digits[.digits] */
+	str = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
+	if (str[0] == '-')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("purchase amount must not be negative, got %g", v),
+				 errmsg("purchase amount must not be negative, got %s", str),
 				 errhint("Refunds and returns are not purchases: net them out per order or filter them out.")));
-	if (!isfinite(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("purchase amount is too large")));
+	for (p = str; *p >= '0' && *p <= '9'; p++)
+	{
+		v = v * 10 + (*p - '0');
+		if (v != 0 && ++digits > CV_AMOUNT_MAX_DIGITS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("purchase amount is too large"),
+					 errdetail("Amounts are summed exactly up to %d digits before the decimal point.",
+							   CV_AMOUNT_MAX_DIGITS)));
+	}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && frac < MONEY_NANO_DIGITS; p++, frac++)
+			v = v * 10 + (*p - '0');
+	for (; frac < MONEY_NANO_DIGITS; frac++)
+		v *= 10;
+	if (*p >= '5' && *p <= '9')
+		v++;
+	pfree(str);
 	return v;
 }
 
@@ -110,7 +139,7 @@ cv_amount(Numeric n)
 typedef struct RfmDay
 {
 	int32		day;
-	double		amount;
+	int128		amount;			/* billionths (cv_amount) */
 } RfmDay;
 
 typedef struct RfmState
@@ -138,11 +167,11 @@ rfm_create(MemoryContext cxt, TimestampTz obs_end, const Interval *unit)
 }
 
 static void
-rfm_add_day(MemoryContext cxt, RfmState *st, int32 day, double amount)
+rfm_add_day(MemoryContext cxt, RfmState *st, int32 day, int128 amount)
 {
 	if (st->n > 0 && st->days[st->n - 1].day == day)
 	{
-		st->days[st->n - 1].amount += amount;
+		money_add(&st->days[st->n - 1].amount, amount, "purchase amounts");
 		return;
 	}
 	if (st->n > 0 && st->days[st->n - 1].day > day)
@@ -159,11 +188,11 @@ rfm_check_same(const RfmState *st, TimestampTz obs_end, const Interval *unit)
 	if (st->obs_end != obs_end)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("customer_rfm: observation_end must be the same for every row of a group")));
+				 errmsg("observation_end must be the same for every row of a group")));
 	if (memcmp(&st->unit, unit, sizeof(Interval)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("customer_rfm: time_unit must be the same for every row of a group")));
+				 errmsg("time_unit must be the same for every row of a group")));
 }
 
 /*
@@ -180,24 +209,24 @@ customer_rfm_sfunc(PG_FUNCTION_ARGS)
 	Interval   *unit = &day_unit;
 	TimestampTz ts,
 				obs_end;
-	double		amount;
+	int128		amount;
 
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("customer_rfm: observation_end must not be NULL")));
+				 errmsg("observation_end must not be NULL")));
 	obs_end = PG_GETARG_TIMESTAMPTZ(3);
 	if (PG_NARGS() > 4)
 	{
 		if (PG_ARGISNULL(4))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("customer_rfm: time_unit must not be NULL")));
+					 errmsg("time_unit must not be NULL")));
 		unit = PG_GETARG_INTERVAL_P(4);
 	}
 	if (st == NULL)
 	{
-		(void) cv_interval_days(unit, "customer_rfm time_unit");
+		(void) cv_interval_days(unit, "time_unit");
 		st = rfm_create(cxt, obs_end, unit);
 	}
 	else
@@ -238,8 +267,8 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 	RfmDay	   *d;
 	int64		i,
 				k = 0;
-	double		unit_days,
-				repeat_sum = 0.0;
+	double		unit_days;
+	int128		repeat_sum = 0;
 	TupleDesc	tupdesc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -256,7 +285,7 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("customer_rfm: observation end %s is before the customer's first purchase", end),
+					 errmsg("observation end %s is before the customer's first purchase", end),
 					 errhint("Leave out customers who first bought after the observation end, e.g. WHERE ts <= observation_end.")));
 		}
 		PG_RETURN_NULL();
@@ -268,17 +297,16 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->n; i++)
 	{
 		if (k > 0 && d[k - 1].day == d[i].day)
-			d[k - 1].amount += d[i].amount;
+			money_add(&d[k - 1].amount, d[i].amount, "purchase amounts");
 		else
 			d[k++] = d[i];
 	}
 	for (i = 1; i < k; i++)
-		repeat_sum += d[i].amount;
+		money_add(&repeat_sum, d[i].amount, "purchase amounts");
+	/* the timestamp range has far fewer days */
 	if (k - 1 > PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer_rfm: too many purchase days")));
-	unit_days = cv_interval_days(&st->unit, "customer_rfm time_unit");
+		elog(ERROR, "too many purchase days for one customer");
+	unit_days = cv_interval_days(&st->unit, "time_unit");
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "customer_rfm must return a composite type");
@@ -286,7 +314,7 @@ customer_rfm_final(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum((int32) (k - 1));
 	values[1] = Float8GetDatum((d[k - 1].day - d[0].day) / unit_days);
 	values[2] = Float8GetDatum((st->end_day - d[0].day) / unit_days);
-	values[3] = Float8GetDatum(k > 1 ? repeat_sum / (k - 1) : 0.0);
+	values[3] = Float8GetDatum(k > 1 ? money_to_double(repeat_sum) / (k - 1) : 0.0);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -339,7 +367,7 @@ customer_rfm_serialize(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->n; i++)
 	{
 		pq_sendint32(&buf, st->days[i].day);
-		pq_sendfloat8(&buf, st->days[i].amount);
+		money_send(&buf, st->days[i].amount);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -379,18 +407,18 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 	unit.time = pq_getmsgint64(&buf);
 	ignored = pq_getmsgint64(&buf);
 	n = pq_getmsgint64(&buf);
-	if (ignored < 0 || n < 0 || n > (buf.len - buf.cursor) / 12 ||
-		n * 12 != buf.len - buf.cursor || TIMESTAMP_NOT_FINITE(obs_end))
+	if (ignored < 0 || n < 0 || n > (buf.len - buf.cursor) / 20 ||
+		n * 20 != buf.len - buf.cursor || TIMESTAMP_NOT_FINITE(obs_end))
 		cv_bad_state("customer_rfm");
-	(void) cv_interval_days(&unit, "customer_rfm time_unit");
+	(void) cv_interval_days(&unit, "time_unit");
 	st = rfm_create(cxt, obs_end, &unit);
 	st->ignored = ignored;
 	for (i = 0; i < n; i++)
 	{
 		int32		day = pq_getmsgint(&buf, 4);
-		double		amount = pq_getmsgfloat8(&buf);
+		int128		amount = money_recv(&buf);
 
-		if (!isfinite(amount) || amount < 0 || day > st->end_day)
+		if (amount < 0 || day > st->end_day)
 			cv_bad_state("customer_rfm");
 		rfm_add_day(cxt, st, day, amount);
 	}
@@ -788,7 +816,7 @@ cv_check_ltv_args(double months, double discount, double units_per_month)
 	if (!(months >= 0) || months > 12000)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("ltv horizon must be between 0 and 12000 months, not %g", months)));
+				 errmsg("horizon must be between 0 and 12000 months, not %g", months)));
 	if (!isfinite(discount) || discount <= -1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -848,7 +876,7 @@ sbg_fit_sql(PG_FUNCTION_ARGS)
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("sbg_fit: survivors must be a one-dimensional array")));
+				 errmsg("survivor counts must be a one-dimensional array")));
 	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &elems, &enulls, &n);
 	surv = palloc(sizeof(int64) * Max(n, 1));
@@ -857,7 +885,7 @@ sbg_fit_sql(PG_FUNCTION_ARGS)
 		if (enulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("sbg_fit: survivor count %d is NULL", i + 1)));
+					 errmsg("survivor count %d must not be NULL", i + 1)));
 		surv[i] = DatumGetInt64(elems[i]);
 	}
 	sbg_fit_survivors(surv, n, &s);

@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "common/money.h"
 #include "datatype/timestamp.h"
 #include "utils/numeric.h"
 
@@ -90,7 +91,9 @@ extern void bgnbd_check_obs(double x, double tx, double T);
 /* customer_value.c: helpers shared with customer/cohort.c */
 extern int32 cv_local_day(TimestampTz ts);
 extern double cv_interval_days(const Interval *iv, const char *what);
-extern double cv_amount(Numeric n);
+/* a purchase amount in billionths, summed exactly (common/money.h) */
+#define CV_AMOUNT_MAX_DIGITS	20
+extern int128 cv_amount(Numeric n);
 extern void cv_check_ltv_args(double months, double discount,
 							  double units_per_month);
 

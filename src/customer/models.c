@@ -865,7 +865,7 @@ bgnbd_expected(const BgnbdParams *m, double t, double x, double tx, double T)
 		if (k >= 50000000)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("expected purchases: hypergeometric series did not converge for horizon %g", t),
+					 errmsg("hypergeometric series of the expected purchases did not converge for horizon %g", t),
 					 errhint("The horizon is very long compared with the customer's age and the model's time scale.")));
 		if ((k & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -1172,17 +1172,20 @@ sbg_fit_survivors(const int64 *surv, int n, SbgParams *out)
 	if (n < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sBG fit needs the cohort size and at least one later survivor count, got %d value(s)", n)));
+				 errmsg("sBG fit needs the cohort size and at least one later survivor count"),
+				 errdetail_plural("%d survivor count was given.",
+								  "%d survivor counts were given.", n, n)));
 	if (surv[0] <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sBG fit: the cohort size (first survivor count) must be positive, not " INT64_FORMAT, surv[0])));
+				 errmsg("cohort size (the first survivor count) must be positive, not " INT64_FORMAT, surv[0])));
 	for (t = 1; t < n; t++)
 		if (surv[t] < 0 || surv[t] > surv[t - 1])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("sBG fit: survivor counts must not be negative nor increase, but period %d has " INT64_FORMAT " after " INT64_FORMAT,
-							t, surv[t], surv[t - 1])));
+					 errmsg("survivor counts must not be negative or increase"),
+					 errdetail("Period %d has " INT64_FORMAT " survivors after " INT64_FORMAT ".",
+							   t, surv[t], surv[t - 1])));
 	if (surv[n - 1] == surv[0])
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1247,9 +1250,15 @@ sbg_survival(double alpha, double beta, int64 t)
 }
 
 /*
- * Expected further periods of a customer who has survived n periods,
- * discounted: sum_{k>=1} S(n+k)/S(n) / (1+d)^k.  Undiscounted the sum is
- * (beta+n)/(alpha-1) for alpha > 1 and infinite otherwise.
+ * Discounted expected residual lifetime of a customer who has made n
+ * renewals (survived n periods), as Fader & Hardie define it ("Customer-Base
+ * Valuation in a Contractual Setting: The Perils of Ignoring
+ * Heterogeneity", 2010), the next period undiscounted:
+ *   DERL = sum_{k>=1} S(n+k)/S(n) / (1+d)^(k-1)
+ *        = (beta+n)/(alpha+beta+n) 2F1(1, beta+n+1; alpha+beta+n+1; 1/(1+d)).
+ * (Before 1.1 the sum was discounted by (1+d)^k, DERL / (1+d).)
+ * Undiscounted the sum is (beta+n)/(alpha-1) for alpha > 1 and infinite
+ * otherwise.
  */
 double
 sbg_remaining(double alpha, double beta, int64 n, double discount)
@@ -1264,14 +1273,15 @@ sbg_remaining(double alpha, double beta, int64 n, double discount)
 	z = 1.0 / (1.0 + discount);
 	for (k = 1;; k++)
 	{
-		term *= (beta + n + k - 1) / (alpha + beta + n + k - 1) * z;
+		/* S(n+k)/S(n) z^(k-1) from S(n+k-1)/S(n) z^(k-2) */
+		term *= (beta + n + k - 1) / (alpha + beta + n + k - 1) * (k > 1 ? z : 1.0);
 		sum += term;
 		if (term <= 1e-17 * sum)
 			break;
 		if (k >= 20000000)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("expected remaining lifetime: discount rate %g is too small to sum the series", discount),
+					 errmsg("discount rate %g is too small to sum the expected remaining lifetime", discount),
 					 errhint("Use 0 (undiscounted) or a rate of at least 1e-6 per period.")));
 		if ((k & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();

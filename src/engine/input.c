@@ -18,16 +18,26 @@
 #include "utils/lsyscache.h"
 #include "utils/pg_locale.h"
 
-/* The aggregate's memory context; an error when not called as an aggregate. */
+/*
+ * The aggregate's memory context; an error when not called as an aggregate.
+ * Support functions are shared between aggregates, so the error names the
+ * function actually called (fname only when there is no flinfo).  Calling a
+ * support function by hand is a misuse of internals: elog, as PostgreSQL's
+ * own aggregates do.
+ */
 MemoryContext
 funnel_agg_context(FunctionCallInfo fcinfo, const char *fname)
 {
 	MemoryContext cxt;
 
 	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
+	{
+		char	   *called = NULL;
+
+		if (fcinfo->flinfo != NULL && OidIsValid(fcinfo->flinfo->fn_oid))
+			called = get_func_name(fcinfo->flinfo->fn_oid);
+		elog(ERROR, "%s called in non-aggregate context", called ? called : fname);
+	}
 	return cxt;
 }
 
@@ -351,10 +361,9 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel step names differ between rows of one group"),
 				 errhint("Give every row of a group the same steps array.")));
+	/* fixed by the aggregate and its input kind: equal within any group */
 	if (a->open_steps != b->open_steps || a->want_elapsed != b->want_elapsed)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot combine states of different funnel aggregates")));
+		elog(ERROR, "cannot combine states of different funnel aggregates");
 	if (a->mode != b->mode)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -803,10 +803,9 @@ jlog_lu_factor(double *a, int n, int *piv)
 				p = i;
 			}
 		piv[k] = p;
+		/* every transient state reaches an absorbing one: I - Q is regular */
 		if (best < 1e-300)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("transition matrix is singular")));
+			elog(ERROR, "transition matrix is singular");
 		if (p != k)
 			for (j = 0; j < n; j++)
 			{

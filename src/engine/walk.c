@@ -94,7 +94,7 @@ funnel_parse_mode(text *mode_text)
 						 errhint("Use \"strict_deduplication\", its new name.")));
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown funnel mode \"%.*s\"", (int) (end - start), start),
+					 errmsg("unrecognized funnel mode \"%.*s\"", (int) (end - start), start),
 					 errhint("Allowed modes are: %s.", FUNNEL_MODE_LIST)));
 		}
 		any = true;
@@ -148,10 +148,16 @@ funnel_window_usecs(Interval *window)
 void
 funnel_check_nsteps(int nsteps)
 {
-	if (nsteps < 1 || nsteps > FUNNEL_MAX_STEPS)
+	/* no step is an invalid argument; more than 64 is the bitmask's limit */
+	if (nsteps < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a funnel must have at least one step")));
+	if (nsteps > FUNNEL_MAX_STEPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a funnel has 1 to %d steps, not %d", FUNNEL_MAX_STEPS, nsteps)));
+				 errmsg("a funnel cannot have more than %d steps", FUNNEL_MAX_STEPS),
+				 errdetail("%d steps were given.", nsteps)));
 }
 
 void

@@ -154,7 +154,7 @@ parse_event_time(const char *str, const char *tsstr)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type funnel_event: \"%s\"", str),
-				 errdetail("The timestamp \"%s\" is not valid: %s", tsstr, edata->message)));
+				 errdetail("The timestamp \"%s\" is not valid: %s.", tsstr, edata->message)));
 	}
 	PG_END_TRY();
 	return DatumGetTimestampTz(d);

@@ -41,7 +41,7 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 		if (!OidIsValid(typid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the entity's data type")));
+					 errmsg("could not determine the data type of the entity argument")));
 		t = entity_table_create(cxt, &in->cfg, typid, PG_GET_COLLATION());
 	}
 	else

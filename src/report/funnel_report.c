@@ -21,10 +21,9 @@
 
 /*
  * The step names: the given array (one non-NULL name per step) or "step k".
- * fname names the calling function in errors.
  */
 static char **
-step_names(FunctionCallInfo fcinfo, int argno, int nsteps, const char *fname)
+step_names(FunctionCallInfo fcinfo, int argno, int nsteps)
 {
 	char	  **names = palloc(sizeof(char *) * Max(nsteps, 1));
 	int			k;
@@ -44,19 +43,19 @@ step_names(FunctionCallInfo fcinfo, int argno, int nsteps, const char *fname)
 		if (ARR_NDIM(arr) > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("%s: step names must be a one-dimensional array", fname)));
+					 errmsg("step names must be a one-dimensional array")));
 		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 		if (n != nsteps)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: %d step names given for a funnel of %d steps", fname, n, nsteps),
+					 errmsg("%d step names given for a funnel of %d steps", n, nsteps),
 					 errhint("Give one name per step, in funnel order, or NULL to number the steps.")));
 		for (k = 0; k < n; k++)
 		{
 			if (nulls[k])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("%s: the name of step %d is NULL", fname, k + 1),
+						 errmsg("the name of step %d must not be NULL", k + 1),
 						 errhint("Give one non-NULL name per step, or NULL instead of the whole array to number the steps.")));
 			names[k] = TextDatumGetCString(elems[k]);
 		}
@@ -113,7 +112,7 @@ funnel_report(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;		/* no summary: no rows */
 	s = PG_GETARG_FUNNEL_SUMMARY_P(0);
-	names = step_names(fcinfo, 1, s->nsteps, "funnel_report");
+	names = step_names(fcinfo, 1, s->nsteps);
 	for (k = 0; k < s->nsteps; k++)
 	{
 		Datum		values[9];
@@ -262,9 +261,9 @@ funnel_chart(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("funnel_chart: width must not be NULL")));
+				 errmsg("chart width must not be NULL")));
 	width = PG_GETARG_INT32(2);
-	names = step_names(fcinfo, 1, s->nsteps, "funnel_chart");
+	names = step_names(fcinfo, 1, s->nsteps);
 	top = s->nsteps > 0 ? s->steps[0].entities : 0;
 	for (k = 0; k < s->nsteps; k++)
 	{
@@ -279,7 +278,7 @@ funnel_chart(PG_FUNCTION_ARGS)
 	if (width > CHART_MAX_WIDTH || width < fixed + 4 + CHART_MIN_BAR)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("funnel_chart: width %d is out of range", width),
+				 errmsg("chart width %d is out of range", width),
 				 errdetail("The chart of this funnel needs a width from %d to %d characters.",
 						   fixed + 4 + CHART_MIN_BAR, CHART_MAX_WIDTH)));
 	/* long names give way to the bar, down to 4 columns */
@@ -468,7 +467,7 @@ funnel_svg(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = PG_GETARG_FUNNEL_SUMMARY_P(0);
-	names = step_names(fcinfo, 1, s->nsteps, "funnel_svg");
+	names = step_names(fcinfo, 1, s->nsteps);
 	top = s->nsteps > 0 ? s->steps[0].entities : 0;
 	height = SVG_TOP + s->nsteps * SVG_ROW + 10;
 	initStringInfo(&buf);

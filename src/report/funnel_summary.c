@@ -736,9 +736,7 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	t = (EntityTable *) PG_GETARG_POINTER(0);
 	if (!t->cfg.want_elapsed)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("funnel_summary state does not record times")));
+		elog(ERROR, "funnel summary state does not record times");
 	if (t->cfg.open_steps)
 		nsteps = t->seen_steps ? pg_leftmost_one_pos64(t->seen_steps) + 1 : 0;
 	else
@@ -960,12 +958,12 @@ funnel_summary_time_percentile(PG_FUNCTION_ARGS)
 
 	if (step < 1 || step > s->nsteps)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("step %d is out of range", step),
 				 errdetail("This funnel summary has steps 1 to %d.", s->nsteps)));
 	if (isnan(q) || q < 0.0 || q > 1.0)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("percentile fraction %g is not between 0 and 1", q)));
 	if (!funnel_summary_quantile(s, step, q, &us))
 		PG_RETURN_NULL();
