@@ -19,7 +19,7 @@ DROP FUNCTION @extschema@.funnel_noop_sfunc(internal, VARIADIC "any");
 -- markings and comments; only the RAISE statements change.
 -- ---------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION funnel_cost_report(stage_counts bigint[], spend numeric, step_names text[] DEFAULT NULL)
+CREATE OR REPLACE FUNCTION @extschema@.funnel_cost_report(stage_counts bigint[], spend numeric, step_names text[] DEFAULT NULL)
     RETURNS TABLE (step integer, name text, entities bigint, cost_per_entity numeric)
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS $$
@@ -66,7 +66,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION cac_payback_months(cac numeric, monthly_revenue_per_customer numeric, gross_margin numeric)
+CREATE OR REPLACE FUNCTION @extschema@.cac_payback_months(cac numeric, monthly_revenue_per_customer numeric, gross_margin numeric)
     RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS $$
@@ -96,7 +96,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION attribution_bar_chart(summaries attribution_summary[], width integer DEFAULT 40)
+CREATE OR REPLACE FUNCTION @extschema@.attribution_bar_chart(summaries attribution_summary[], width integer DEFAULT 40)
     RETURNS TABLE (channel text, model text, conversions double precision, bar text)
     LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -128,7 +128,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION attribution_svg(summaries attribution_summary[],
+CREATE OR REPLACE FUNCTION @extschema@.attribution_svg(summaries attribution_summary[],
                                 title text DEFAULT 'Conversions credited by channel')
     RETURNS text LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

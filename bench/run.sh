@@ -17,6 +17,8 @@
 #              then skips the generation when the data set matches)
 #   --no-plain-sql  leave out the plain-SQL funnel (the slowest query)
 #   --out      also write the report (markdown) to FILE
+#   --setup-only  build, start the cluster, load the extension and the no-op
+#              aggregate, check that both answer, and stop (no data, no timing)
 #
 # It builds the extension from this checkout and loads it into its own
 # throwaway PostgreSQL 15 cluster (port $BENCH_PORT, default 55499, unix
@@ -33,6 +35,7 @@ WITH_CH=0
 KEEP=0
 PLAIN=1
 OUT=""
+SETUP_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) SIZE="$2"; shift 2 ;;
@@ -42,7 +45,8 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --no-plain-sql) PLAIN=0; shift ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --setup-only) SETUP_ONLY=1; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -86,8 +90,15 @@ fi
 LIB="$BENCH_DIR/lib"
 "${AS[@]}" mkdir -p "$LIB"
 install -m 0644 funnel.so "$LIB/funnel.so.new" && mv "$LIB/funnel.so.new" "$LIB/funnel.so"
+# the whole install script of the current version, pointed at the private copy
+VERSION=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" funnel.control)
+[ -f "funnel--$VERSION.sql" ] || { log "funnel--$VERSION.sql not found (funnel.control names $VERSION)"; exit 1; }
 sed -e "s|MODULE_PATHNAME|$LIB/funnel.so|g" -e 's|@extschema@|public|g' -e '/^\\echo/d' \
-  funnel--1.0.sql > "$LIB/funnel.sql"
+  "funnel--$VERSION.sql" > "$LIB/funnel.sql"
+# the no-op aggregate's module (bench/noop), not part of the extension
+make -s -C bench/noop >/dev/null
+install -m 0644 bench/noop/funnel_bench_noop.so "$LIB/funnel_bench_noop.so.new" \
+  && mv "$LIB/funnel_bench_noop.so.new" "$LIB/funnel_bench_noop.so"
 
 # ---------- cluster ----------
 PGDATA="$BENCH_DIR/data"
@@ -152,13 +163,26 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 # tables live in schema data, the extension's objects in public
 "${PSQL[@]}" -c "CREATE SCHEMA IF NOT EXISTS data" -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm SCHEMA data"
 "${PSQL[@]}" -f "$LIB/funnel.sql" >/dev/null
-"${PSQL[@]}" <<'SQL'
+"${PSQL[@]}" <<SQL
 -- the no-op floor: an aggregate that receives the funnel aggregate's
--- arguments and does nothing with them (src/bench_support.c)
+-- arguments and does nothing with them (bench/noop/funnel_bench_noop.c)
+CREATE FUNCTION public.funnel_noop_sfunc(internal, VARIADIC "any") RETURNS internal
+    AS '$LIB/funnel_bench_noop.so', 'funnel_bench_noop_sfunc' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION public.funnel_noop_final(internal) RETURNS bigint
+    AS '$LIB/funnel_bench_noop.so', 'funnel_bench_noop_final' LANGUAGE C PARALLEL SAFE;
 CREATE AGGREGATE public.funnel_noop(VARIADIC "any") (
-    SFUNC = funnel_noop_sfunc, STYPE = internal, FINALFUNC = funnel_noop_final,
+    SFUNC = public.funnel_noop_sfunc, STYPE = internal, FINALFUNC = public.funnel_noop_final,
     PARALLEL = SAFE);
 SQL
+if [ "$SETUP_ONLY" = 1 ]; then
+  # three rows: the no-op aggregate counts them, the funnel reaches step 2
+  answer=$("${PSQL[@]}" -tAc "SELECT funnel_noop('1 day'::interval, u, t, e = 'a', e = 'b') || ' ' ||
+      window_funnel('1 day', t, e = 'a', e = 'b')
+    FROM (VALUES (1, timestamptz '2024-01-01', 'a'), (1, '2024-01-01 01:00', 'x'), (1, '2024-01-01 02:00', 'b')) v(u, t, e)")
+  [ "$answer" = "3 2" ] || { log "set-up check: expected '3 2', got '$answer'"; exit 1; }
+  log "set-up ok: funnel $VERSION and the no-op aggregate loaded"
+  exit 0
+fi
 
 # ---------- data ----------
 have_data() {  # table users version

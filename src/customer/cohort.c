@@ -285,32 +285,17 @@ kr_merge(MemoryContext cxt, KeyedRows *dst, const KeyedRows *src)
 static void
 kr_serialize(const KeyedRows *kr, StringInfo buf)
 {
-	FmgrInfo	send_fn;
 	int64		i;
 
 	pq_sendint32(buf, kr->typed ? kr->typid : InvalidOid);
 	pq_sendint32(buf, kr->typed ? kr->collation : InvalidOid);
 	pq_sendint64(buf, kr->nent);
-	if (kr->typed && kr->kind == KEY_GENERIC)
-	{
-		Oid			sendproc;
-		bool		isvarlena;
-
-		getTypeBinaryOutputInfo(kr->typid, &sendproc, &isvarlena);
-		fmgr_info(sendproc, &send_fn);
-	}
 	for (i = 0; i < kr->nent; i++)
 	{
 		if (kr->kind == KEY_INT)
 			pq_sendint64(buf, kr_int_value(kr, kr->keys[i]));
 		else
-		{
-			bytea	   *b = SendFunctionCall(&send_fn, kr->keys[i]);
-
-			pq_sendint32(buf, VARSIZE(b) - VARHDRSZ);
-			pq_sendbytes(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-			pfree(b);
-		}
+			funnel_key_write(buf, kr->keys[i], kr->typlen, kr->typbyval);
 	}
 	pq_sendint64(buf, kr->n);
 	for (i = 0; i < kr->n; i++)
@@ -331,8 +316,6 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 	int64		nent,
 				n,
 				i;
-	FmgrInfo	recv_fn;
-	Oid			ioparam = InvalidOid;
 
 	if (buf->len - buf->cursor < 16)
 		cc_bad_state(what);
@@ -351,15 +334,9 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 			 !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation))))
 			cc_bad_state(what);
 		kr_set_type(kr, typid, collation);
-		if (kr->kind == KEY_GENERIC)
-		{
-			Oid			recvproc;
-
-			getTypeBinaryInputInfo(typid, &recvproc, &ioparam);
-			fmgr_info(recvproc, &recv_fn);
-		}
 	}
-	if (nent < 0 || nent > (buf->len - buf->cursor) / 4)
+	/* every key takes a byte at least ("char", boolean) */
+	if (nent < 0 || nent > buf->len - buf->cursor)
 		cc_bad_state(what);
 	for (i = 0; i < nent; i++)
 	{
@@ -380,23 +357,8 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 			key = (typid == INT2OID) ? Int16GetDatum((int16) v) :
 				(typid == INT4OID) ? Int32GetDatum((int32) v) : Int64GetDatum(v);
 		}
-		else
-		{
-			int32		len;
-			StringInfoData kb;
-
-			if (buf->len - buf->cursor < 4)
-				cc_bad_state(what);
-			len = pq_getmsgint(buf, 4);
-			if (len < 0 || len > buf->len - buf->cursor)
-				cc_bad_state(what);
-			initStringInfo(&kb);
-			appendBinaryStringInfo(&kb, pq_getmsgbytes(buf, len), len);
-			key = ReceiveFunctionCall(&recv_fn, &kb, ioparam, -1);
-			if (kb.cursor != kb.len)
-				cc_bad_state(what);
-			pfree(kb.data);
-		}
+		else if (!funnel_key_read(buf, kr->typlen, kr->typbyval, &key))
+			cc_bad_state(what);
 		if (kr_entity(cxt, kr, key, &isnew) != i || !isnew)
 			cc_bad_state(what);	/* a duplicate entity */
 	}

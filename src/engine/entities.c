@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "access/tupmacs.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -317,14 +318,18 @@ entity_table_merge(EntityTable *a, const EntityTable *b)
 }
 
 /*
- * Call fn for every entity's track, in no particular order.  Reads the
- * table only: rows still in the batch are applied to copies of the tracks
- * they touch, so final functions can use this.
+ * Call fn for every entity's track, in no particular order, with the bytes
+ * the table and those copies hold (for fn to count what it allocates on
+ * top, against funnel.max_state_memory).  Reads the table only: rows still
+ * in the batch are applied to copies of the tracks they touch, so final
+ * functions can use this.
  */
 void
-entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void *arg),
+entity_table_foreach(EntityTable *t,
+					 void (*fn) (const FunnelTrack *track, Size held, void *arg),
 					 void *arg)
 {
+	Size		held = t->mem;
 	entity_iterator it;
 	EntityEntry *e;
 	uint64		n = 0;
@@ -348,14 +353,17 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 		{
 			copy[j] = palloc(t->track_size);
 			funnel_track_init(&t->cfg, copy[j], ENTITY_INLINE_LOG);
+			held += t->track_size;
 			if (o)
-				funnel_track_copy(&t->cfg, copy[j], o, CurrentMemoryContext);
+				held += funnel_track_copy(&t->cfg, copy[j], o, CurrentMemoryContext);
+			funnel_check_memory(held);
 			orig[j] = o;
 			keys[j] = r->key;
 			ncopies++;
 		}
-		funnel_track_add(&t->cfg, copy[j], CurrentMemoryContext, r->ts, r->steps);
+		held += funnel_track_add(&t->cfg, copy[j], CurrentMemoryContext, r->ts, r->steps);
 	}
+	funnel_check_memory(held);
 
 	entity_start_iterate(t->hash, &it);
 	while ((e = entity_iterate(t->hash, &it)) != NULL)
@@ -370,21 +378,120 @@ entity_table_foreach(EntityTable *t, void (*fn) (const FunnelTrack *track, void 
 				track = copy[j];
 				break;
 			}
-		fn(track, arg);
+		fn(track, held, arg);
 	}
 	for (j = 0; j < ncopies; j++)
 	{
 		if (orig[j] == NULL)
-			fn(copy[j], arg);	/* entities only the batch has */
+			fn(copy[j], held, arg);	/* entities only the batch has */
 	}
 }
 
 /* ---------- serialisation ---------- */
 
 /*
+ * Entity keys in the serialised state of a parallel aggregate: the value's
+ * own bytes, as PostgreSQL copies a datum (datumCopy), not its binary send
+ * format, which many hashable types (aclitem, say) lack.  A serialised
+ * state only travels between the processes of one server, so native byte
+ * order is right; the reader still checks every length.
+ */
+void
+funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval)
+{
+	if (typbyval)
+	{
+		Datum		bytes;		/* aligned for store_att_byval */
+
+		store_att_byval(&bytes, key, typlen);
+		appendBinaryStringInfo(buf, (char *) &bytes, typlen);
+	}
+	else if (typlen > 0)
+		appendBinaryStringInfo(buf, DatumGetPointer(key), typlen);
+	else if (typlen == -1)
+	{
+		/* a compressed or out-of-line value goes as its plain bytes */
+		struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(key));
+
+		pq_sendint32(buf, VARSIZE_ANY_EXHDR(v));
+		appendBinaryStringInfo(buf, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+		if ((Pointer) v != DatumGetPointer(key))
+			pfree(v);
+	}
+	else
+	{
+		int			len = strlen(DatumGetCString(key)) + 1;
+
+		pq_sendint32(buf, len);
+		appendBinaryStringInfo(buf, DatumGetCString(key), len);
+	}
+}
+
+/*
+ * Read a key funnel_key_write wrote, into palloc'd memory (by-reference
+ * types).  False when the bytes left cannot hold one.
+ */
+bool
+funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key)
+{
+	int			left = buf->len - buf->cursor;
+	char	   *copy;
+
+	if (typlen > 0)
+	{
+		if (left < typlen)
+			return false;
+		if (typbyval)
+		{
+			Datum		bytes;		/* aligned for fetch_att */
+
+			if (typlen > (int) sizeof(Datum))
+				return false;
+			memcpy(&bytes, buf->data + buf->cursor, typlen);
+			*key = fetch_att(&bytes, true, typlen);
+		}
+		else
+		{
+			copy = palloc(typlen);
+			memcpy(copy, buf->data + buf->cursor, typlen);
+			*key = PointerGetDatum(copy);
+		}
+		buf->cursor += typlen;
+		return true;
+	}
+	if (typlen != -1 && typlen != -2)
+		return false;
+	if (left < 4)
+		return false;
+	{
+		int32		len = (int32) pq_getmsgint(buf, 4);
+
+		if (len < 0 || len > buf->len - buf->cursor || len > (int32) (MaxAllocSize - VARHDRSZ))
+			return false;
+		if (typlen == -1)
+		{
+			copy = palloc(len + VARHDRSZ);
+			SET_VARSIZE(copy, len + VARHDRSZ);
+			memcpy(VARDATA(copy), buf->data + buf->cursor, len);
+		}
+		else
+		{
+			/* a cstring: its terminating NUL and no other */
+			if (len == 0 || memchr(buf->data + buf->cursor, '\0', len) != buf->data + buf->cursor + len - 1)
+				return false;
+			copy = palloc(len);
+			memcpy(copy, buf->data + buf->cursor, len);
+		}
+		buf->cursor += len;
+		*key = PointerGetDatum(copy);
+	}
+	return true;
+}
+
+/*
  * Layout: the funnel configuration, entity type, seen steps, entity count,
- * then per entity its key (raw for integers, the type's binary send format
- * otherwise) and its track log.
+ * then per entity its key (raw for integers, funnel_key_write otherwise)
+ * and its track log.
  */
 bytea *
 entity_table_serialize(EntityTable *t)
@@ -392,16 +499,7 @@ entity_table_serialize(EntityTable *t)
 	StringInfoData buf;
 	entity_iterator it;
 	EntityEntry *e;
-	FmgrInfo	send_fn;
 
-	if (t->kind == ENTITY_GENERIC)
-	{
-		Oid			sendproc;
-		bool		isvarlena;
-
-		getTypeBinaryOutputInfo(t->typid, &sendproc, &isvarlena);
-		fmgr_info(sendproc, &send_fn);
-	}
 	entity_table_flush(t);		/* the partial state is complete: apply its batch */
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&t->cfg, &buf);
@@ -418,13 +516,7 @@ entity_table_serialize(EntityTable *t)
 		else if (t->kind == ENTITY_INT4)
 			pq_sendint32(&buf, DatumGetInt32(e->key));
 		else
-		{
-			bytea	   *b = SendFunctionCall(&send_fn, e->key);
-
-			pq_sendint32(&buf, VARSIZE(b) - VARHDRSZ);
-			pq_sendbytes(&buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-			pfree(b);
-		}
+			funnel_key_write(&buf, e->key, t->typlen, t->typbyval);
 		funnel_track_serialize(e->track, &buf);
 	}
 	return pq_endtypsend(&buf);
@@ -449,8 +541,6 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 				n,
 				i;
 	EntityTable *t;
-	FmgrInfo	recv_fn;
-	Oid			ioparam = InvalidOid;
 
 	buf.data = VARDATA_ANY(data);
 	buf.len = VARSIZE_ANY_EXHDR(data);
@@ -469,13 +559,6 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 		corrupt("entity count exceeds the data");
 	t = entity_table_create(cxt, &cfg, typid, collation);
 	t->seen_steps = seen;
-	if (t->kind == ENTITY_GENERIC)
-	{
-		Oid			recvproc;
-
-		getTypeBinaryInputInfo(typid, &recvproc, &ioparam);
-		fmgr_info(recvproc, &recv_fn);
-	}
 	for (i = 0; i < n; i++)
 	{
 		Datum		key;
@@ -489,20 +572,8 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 			key = Int64GetDatum(pq_getmsgint64(&buf));
 		else if (t->kind == ENTITY_INT4)
 			key = Int32GetDatum((int32) pq_getmsgint(&buf, 4));
-		else
-		{
-			int			len = pq_getmsgint(&buf, 4);
-			StringInfoData kb;
-
-			if (len < 0 || len > buf.len - buf.cursor)
-				corrupt("entity key longer than the data");
-			initStringInfo(&kb);
-			appendBinaryStringInfo(&kb, pq_getmsgbytes(&buf, len), len);
-			key = ReceiveFunctionCall(&recv_fn, &kb, ioparam, -1);
-			if (kb.cursor != kb.len)
-				corrupt("trailing bytes in an entity key");
-			pfree(kb.data);
-		}
+		else if (!funnel_key_read(&buf, t->typlen, t->typbyval, &key))
+			corrupt("entity key longer than the data");
 		e = entity_insert(t->hash, key, &found);
 		if (found)
 			corrupt("duplicate entity");
@@ -512,6 +583,7 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 			void	   *copy = arena_alloc(t, len);
 
 			memcpy(copy, DatumGetPointer(key), len);
+			pfree(DatumGetPointer(key));
 			e->key = PointerGetDatum(copy);
 		}
 		track = arena_alloc(t, t->track_size);

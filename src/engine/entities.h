@@ -65,7 +65,7 @@ extern void entity_table_add(EntityTable *t, Datum key, int64 ts, uint64 steps);
 extern void entity_table_flush(EntityTable *t);
 extern void entity_table_merge(EntityTable *a, const EntityTable *b);
 extern void entity_table_foreach(EntityTable *t,
-								 void (*fn) (const FunnelTrack *track, void *arg),
+								 void (*fn) (const FunnelTrack *track, Size held, void *arg),
 								 void *arg);
 extern Datum funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind,
 								 int args, bool want_elapsed);

@@ -104,10 +104,11 @@ extern Size funnel_track_merge(const FunnelConfig *cfg, FunnelTrack *dst,
 extern Size funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
 							  const FunnelTrack *src, MemoryContext cxt);
 extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
-							   int64 *elapsed);
+							   Size held, int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
-								int nevents, int64 *elapsed);
+								int nevents, Size held, int64 *elapsed);
 extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);
+extern uint64 funnel_track_steps(const FunnelTrack *track);
 extern void funnel_track_serialize(const FunnelTrack *track, StringInfo buf);
 extern Size funnel_track_deserialize(const FunnelConfig *cfg,
 									 FunnelTrack *track, StringInfo buf,
@@ -115,6 +116,10 @@ extern Size funnel_track_deserialize(const FunnelConfig *cfg,
 extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
 extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
 extern void funnel_check_memory(Size bytes);
+
+/* engine/entities.c: entity keys in the serialised states of parallel aggregates */
+extern void funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval);
+extern bool funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key);
 
 /* funnel_event.c */
 extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);

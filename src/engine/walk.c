@@ -286,19 +286,79 @@ walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
  * strict_once keeps every chain that reached each step, with the rows it
  * used (spec: strict_once).  Rows are identified by their position in the
  * stably sorted event array, which is the order the aggregate received them.
+ *
+ * Kept literally, the chains grow quadratically (every step-2 event extends
+ * every earlier step-1 chain in the window) and worse on ties.  This walk
+ * gives exactly the same answers from far less:
+ *
+ * - A chain's rows matter only while its last event's timestamp group is
+ *   walked: later rows are other rows.  So once a group is over, a chain is
+ *   just its start (the time of its step-1 event), and of the chains of a
+ *   step only the first with each start counts, and only the "records"
+ *   among them: a chain whose start is below that of a chain before it in
+ *   the step's list is never the first to extend (the earlier one, inside
+ *   the window whenever it is, always goes first) and its extensions are
+ *   likewise behind the earlier one's.  The records of a step are the
+ *   successive maxima of the starts, an increasing sequence.
+ * - Starts are kept once, in time order, each with the set of steps whose
+ *   records hold it (one bit per step), and starts that fell out of the
+ *   window are dropped: they can never be extended again.  Whether a step
+ *   was ever reached is kept apart.
+ * - Within a group, chains are kept with the rows of the group they used.
+ *   A chain made here whose start is at or below the latest record of its
+ *   step is behind that record (an older chain, before every new one in
+ *   the list, in the window whenever it is): it is not made.  Nor is one
+ *   with the start and the set of rows of an earlier one.
+ *
+ * The records a step-k event extends from step k-1 are those above the
+ * latest record of step k, so every start is looked at once per step over
+ * the whole journey, and the memory is 16 bytes per start in the window
+ * plus the chains of one group.  The memory counts against
+ * funnel.max_state_memory together with what the caller already holds.
  */
-typedef struct OnceLevel
+typedef struct OnceGroupLevel
 {
-	int64	   *first;			/* chain start */
-	int64	   *last;			/* time the chain reached this level */
-	uint32	   *rows;			/* (level+1) row ids per chain */
+	int64	   *start;			/* start index of each chain made this group */
+	uint32	   *rows;			/* its rows of this group, step + 1 slots each */
 	int			count;
 	int			cap;
-} OnceLevel;
+	/* chains by start and set of rows, once there are ONCE_DEDUP_FROM */
+	uint64	   *hash;			/* of each chain (cap entries) */
+	int32	   *slots;			/* chain index + 1, 0 = free */
+	int			nslots;			/* 0: not looking for duplicates */
+	int			slots_cap;
+} OnceGroupLevel;
+
+/*
+ * Two chains of a step with the same start and the same rows (used for
+ * different steps) behave alike from then on, and the later one is behind
+ * the earlier in every list: it is not kept.  Many rows of one time that
+ * each match several steps would otherwise make every ordering of them.
+ * Looked for once a step has this many chains in a group.
+ */
+#define ONCE_DEDUP_FROM 32
+
+#define ONCE_NO_ROW PG_UINT32_MAX
 
 typedef struct OnceWalk
 {
-	OnceLevel	levels[FUNNEL_MAX_STEPS];
+	const FunnelConfig *cfg;
+	int64		ts;				/* the group being walked */
+	/* starts: absolute index i is ets[i - base], steps held in emask */
+	int64	   *ets;
+	uint64	   *emask;
+	int64		base;			/* absolute index of ets[0] */
+	int64		head;			/* first start inside the window */
+	int64		end;			/* next index; a start in this group gets it */
+	int64		ecap;
+	int64		latest[FUNNEL_MAX_STEPS];	/* latest record of each step, -1 none */
+	bool		reached[FUNNEL_MAX_STEPS];
+	OnceGroupLevel g[FUNNEL_MAX_STEPS];
+	/* the older records one step's events extend, found once per group */
+	int64	   *older;
+	int			nolder;
+	int			older_cap;
+	int			older_step;		/* for this step (0: none yet this group) */
 	int			level;
 	bool		done;
 	Size		mem;
@@ -306,144 +366,373 @@ typedef struct OnceWalk
 } OnceWalk;
 
 static void
-once_append(OnceWalk *ow, int lvl, int64 first, int64 last,
-			const uint32 *prev_rows, uint32 row)
+once_account(OnceWalk *ow, Size bytes)
 {
-	OnceLevel  *L = &ow->levels[lvl];
+	ow->mem += bytes;
+	funnel_check_memory(ow->mem);
+}
+
+/* more chains at one time than an array can count (a limit of terabytes) */
+static void
+once_too_many(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("too many strict_once chains at one time")));
+}
+
+static inline uint64
+once_mix(uint64 x)
+{
+	x ^= x >> 33;
+	x *= UINT64CONST(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+/* A hash of a chain's start and set of rows (the order of the rows aside). */
+static uint64
+once_chain_hash(int64 start, const uint32 *rows, int stride)
+{
+	uint64		h = once_mix((uint64) start);
+	int			i;
+
+	for (i = 0; i < stride; i++)
+		if (rows[i] != ONCE_NO_ROW)
+			h += once_mix((uint64) rows[i] + UINT64CONST(0x9e3779b97f4a7c15));
+	return h;
+}
+
+static int
+once_row_cmp(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static bool
+once_same_rows(const uint32 *a, const uint32 *b, int stride)
+{
+	uint32		x[FUNNEL_MAX_STEPS];
+	uint32		y[FUNNEL_MAX_STEPS];
+
+	memcpy(x, a, sizeof(uint32) * stride);
+	memcpy(y, b, sizeof(uint32) * stride);
+	qsort(x, stride, sizeof(uint32), once_row_cmp);
+	qsort(y, stride, sizeof(uint32), once_row_cmp);
+	return memcmp(x, y, sizeof(uint32) * stride) == 0;
+}
+
+/*
+ * Put chain c of level lvl in its table; false if an earlier chain has the
+ * same start and rows (then c is not added).
+ */
+static bool
+once_hash_insert(OnceGroupLevel *L, int lvl, int c)
+{
+	int			stride = lvl + 1;
+	uint64		h = L->hash[c];
+	int			mask = L->nslots - 1;
+	int			i;
+
+	for (i = (int) (h & mask); L->slots[i] != 0; i = (i + 1) & mask)
+	{
+		int			o = L->slots[i] - 1;
+
+		if (L->hash[o] == h && L->start[o] == L->start[c] &&
+			once_same_rows(&L->rows[(Size) o * stride], &L->rows[(Size) c * stride], stride))
+			return false;
+	}
+	L->slots[i] = c + 1;
+	return true;
+}
+
+/* (Re)build the table of level lvl with room for twice its chains. */
+static void
+once_hash_build(OnceWalk *ow, OnceGroupLevel *L, int lvl)
+{
+	int			nslots = 64;
+	int			c;
+
+	while (nslots < L->count * 4)
+	{
+		if (nslots > PG_INT32_MAX / 4)
+			once_too_many();
+		nslots *= 2;
+	}
+	if (nslots > L->slots_cap)
+	{
+		if (L->slots)
+			pfree(L->slots);
+		L->slots = palloc_extended(sizeof(int32) * nslots, MCXT_ALLOC_HUGE);
+		once_account(ow, sizeof(int32) * (nslots - L->slots_cap));
+		L->slots_cap = nslots;
+	}
+	memset(L->slots, 0, sizeof(int32) * nslots);
+	L->nslots = nslots;
+	for (c = 0; c < L->count; c++)
+		(void) once_hash_insert(L, lvl, c);
+}
+
+static inline int64
+once_start_time(const OnceWalk *ow, int64 idx)
+{
+	return idx == ow->end ? ow->ts : ow->ets[idx - ow->base];
+}
+
+/* A chain made at step lvl + 1: its start, its rows of this group, then row. */
+static void
+once_append(OnceWalk *ow, int lvl, int64 start, const uint32 *prev_rows, uint32 row)
+{
+	OnceGroupLevel *L = &ow->g[lvl];
+	Size		stride = lvl + 1;
+	uint32	   *rows;
+	Size		i;
 
 	if (L->count == L->cap)
 	{
-		int			newcap = L->cap ? L->cap * 2 : 8;
+		int			newcap;
 
+		if (L->cap > PG_INT32_MAX / 2)
+			once_too_many();
+		newcap = L->cap ? L->cap * 2 : 8;
 		if (L->cap == 0)
 		{
-			L->first = palloc(sizeof(int64) * newcap);
-			L->last = palloc(sizeof(int64) * newcap);
-			L->rows = palloc_extended(sizeof(uint32) * (lvl + 1) * (Size) newcap, MCXT_ALLOC_HUGE);
+			L->start = palloc(sizeof(int64) * newcap);
+			L->rows = palloc_extended(sizeof(uint32) * stride * newcap, MCXT_ALLOC_HUGE);
+			L->hash = palloc(sizeof(uint64) * newcap);
 		}
 		else
 		{
-			L->first = repalloc_huge(L->first, sizeof(int64) * newcap);
-			L->last = repalloc_huge(L->last, sizeof(int64) * newcap);
-			L->rows = repalloc_huge(L->rows, sizeof(uint32) * (lvl + 1) * (Size) newcap);
+			L->start = repalloc_huge(L->start, sizeof(int64) * newcap);
+			L->rows = repalloc_huge(L->rows, sizeof(uint32) * stride * newcap);
+			L->hash = repalloc_huge(L->hash, sizeof(uint64) * newcap);
 		}
-		ow->mem += (Size) (newcap - L->cap) * (16 + 4 * (lvl + 1));
-		funnel_check_memory(ow->mem);
+		once_account(ow, (Size) (newcap - L->cap) * (2 * sizeof(int64) + sizeof(uint32) * stride));
 		L->cap = newcap;
 	}
-	L->first[L->count] = first;
-	L->last[L->count] = last;
-	if (lvl > 0)
-		memcpy(&L->rows[(Size) L->count * (lvl + 1)], prev_rows, sizeof(uint32) * lvl);
-	L->rows[(Size) L->count * (lvl + 1) + lvl] = row;
-	L->count++;
+	L->start[L->count] = start;
+	rows = &L->rows[stride * L->count];
+	for (i = 0; i + 1 < stride; i++)
+		rows[i] = prev_rows ? prev_rows[i] : ONCE_NO_ROW;
+	rows[stride - 1] = row;
+	L->hash[L->count] = once_chain_hash(start, rows, (int) stride);
+	if (L->nslots > 0)
+	{
+		/* a chain like an earlier one adds nothing (and reaches nothing new) */
+		if (!once_hash_insert(L, lvl, L->count))
+			return;
+		L->count++;
+		if (L->count * 2 > L->nslots)
+			once_hash_build(ow, L, lvl);
+	}
+	else
+	{
+		L->count++;
+		if (L->count >= ONCE_DEDUP_FROM && lvl > 0)
+			once_hash_build(ow, L, lvl);
+	}
+	ow->reached[lvl] = true;
 	if (ow->level < lvl + 1)
 	{
 		ow->level = lvl + 1;
 		if (ow->elapsed)
-			ow->elapsed[lvl] = last - first;
+			ow->elapsed[lvl] = ow->ts - once_start_time(ow, start);
+	}
+	if (lvl + 1 == ow->cfg->nsteps)
+		ow->done = true;
+}
+
+/* The records of step lvl (0-based) that events of step lvl + 2 extend. */
+static void
+once_find_older(OnceWalk *ow, int lvl)
+{
+	int64		from = Max(ow->head, ow->latest[lvl + 1] + 1);
+	int64		i;
+	uint64		bit = (uint64) 1 << lvl;
+
+	ow->nolder = 0;
+	ow->older_step = lvl + 2;
+	for (i = from; i <= ow->latest[lvl]; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!(ow->emask[i - ow->base] & bit))
+			continue;
+		if (ow->nolder == ow->older_cap)
+		{
+			int			newcap;
+
+			if (ow->older_cap > PG_INT32_MAX / 2)
+				once_too_many();
+			newcap = ow->older_cap ? ow->older_cap * 2 : 64;
+
+			ow->older = ow->older ? repalloc_huge(ow->older, sizeof(int64) * newcap)
+				: palloc(sizeof(int64) * newcap);
+			once_account(ow, sizeof(int64) * (newcap - ow->older_cap));
+			ow->older_cap = newcap;
+		}
+		ow->older[ow->nolder++] = i;
 	}
 }
 
 static void
-once_entry(const FunnelConfig *cfg, OnceWalk *ow, int64 ts, int k, uint32 row)
+once_entry(OnceWalk *ow, int k, uint32 row)
 {
-	OnceLevel  *prev;
-	int			i,
-				kept,
-				count;
+	const FunnelConfig *cfg = ow->cfg;
+	int			lvl = k - 1;
+	int64		behind;
+	const OnceGroupLevel *prev;
+	int			i;
 
 	if (k == 0)
 	{
-		if (ow->levels[0].count > 0)
+		if (ow->reached[0])
 			ow->done = true;
 		return;
 	}
 	if (k == 1)
 	{
-		once_append(ow, 0, ts, ts, NULL, row);
-		if (cfg->nsteps == 1)
-			ow->done = true;
+		once_append(ow, 0, ow->end, NULL, row);
 		return;
 	}
-	if ((cfg->mode & FUNNEL_STRICT_DEDUPLICATION) && ow->levels[k - 1].count > 0)
+	if ((cfg->mode & FUNNEL_STRICT_DEDUPLICATION) && ow->reached[lvl])
 	{
 		ow->done = true;
 		return;
 	}
-	prev = &ow->levels[k - 2];
-	if (prev->count == 0)
+	if (!ow->reached[lvl - 1])
 	{
-		if ((cfg->mode & FUNNEL_STRICT_ORDER) && ow->levels[0].count > 0 &&
+		if ((cfg->mode & FUNNEL_STRICT_ORDER) && ow->reached[0] &&
 			!(cfg->mode & FUNNEL_ALLOW_REENTRY))
 			ow->done = true;
 		return;
 	}
 
-	count = prev->count;
-	kept = 0;
-	for (i = 0; i < count; i++)
+	/* older chains first (no row of this group, earlier in time) */
+	if (ow->older_step != k)
+		once_find_older(ow, lvl - 1);
+	for (i = 0; i < ow->nolder && !ow->done; i++)
 	{
-		const uint32 *rows = &prev->rows[(Size) i * (k - 1)];
-		bool		matched = (uint64) ts - (uint64) prev->first[i] <= (uint64) cfg->window;
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+		once_append(ow, lvl, ow->older[i], NULL, row);
+	}
+
+	/* then this group's, in the order they were made */
+	if (cfg->mode & FUNNEL_STRICT_INCREASE)
+		return;					/* they reached step k-1 at this very time */
+	behind = ow->latest[lvl];
+	prev = &ow->g[lvl - 1];
+	for (i = 0; i < prev->count && !ow->done; i++)
+	{
+		const uint32 *rows = &prev->rows[(Size) i * lvl];
+		bool		used = false;
 		int			j;
 
-		/* one entry may meet millions of chains: stay cancellable */
-		CHECK_FOR_INTERRUPTS();
-		/* out-of-window chains go, but one always stays */
-		if (!matched && kept + (count - i) > 1)
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (prev->start[i] <= behind)
 			continue;
-		if (kept != i)
-		{
-			prev->first[kept] = prev->first[i];
-			prev->last[kept] = prev->last[i];
-			memmove(&prev->rows[(Size) kept * (k - 1)], rows, sizeof(uint32) * (k - 1));
-			rows = &prev->rows[(Size) kept * (k - 1)];
-		}
-		kept++;
-		for (j = 0; matched && j < k - 1; j++)
+		for (j = 0; j < lvl; j++)
 			if (rows[j] == row)
-				matched = false;
-		if (matched && (cfg->mode & FUNNEL_STRICT_INCREASE))
-			matched = prev->last[kept - 1] < ts;
-		if (matched)
+				used = true;
+		if (!used)
+			once_append(ow, lvl, prev->start[i], rows, row);
+	}
+}
+
+/* The group is over: its chains become records, their rows forgotten. */
+static void
+once_end_group(OnceWalk *ow)
+{
+	int			lvl;
+
+	if (ow->g[0].count > 0)
+	{
+		if (ow->end - ow->base == ow->ecap)
 		{
-			once_append(ow, k - 1, prev->first[kept - 1], ts, rows, row);
-			if (k == cfg->nsteps)
+			int64		live = ow->end - ow->head;
+
+			if (live <= ow->ecap / 2 && ow->ecap >= 64)
 			{
-				ow->done = true;
-				return;
+				/* drop the starts that left the window */
+				memmove(ow->ets, ow->ets + (ow->head - ow->base), sizeof(int64) * live);
+				memmove(ow->emask, ow->emask + (ow->head - ow->base), sizeof(uint64) * live);
+				ow->base = ow->head;
+			}
+			else
+			{
+				int64		newcap = ow->ecap ? ow->ecap * 2 : 64;
+
+				ow->ets = ow->ets ? repalloc_huge(ow->ets, sizeof(int64) * newcap)
+					: palloc(sizeof(int64) * newcap);
+				ow->emask = ow->emask ? repalloc_huge(ow->emask, sizeof(uint64) * newcap)
+					: palloc(sizeof(uint64) * newcap);
+				once_account(ow, (sizeof(int64) + sizeof(uint64)) * (newcap - ow->ecap));
+				ow->ecap = newcap;
 			}
 		}
+		ow->ets[ow->end - ow->base] = ow->ts;
+		ow->emask[ow->end - ow->base] = 0;
+		ow->end++;
 	}
-	prev->count = kept;
+	/* chains exist at reached steps only */
+	for (lvl = 0; lvl < ow->level; lvl++)
+	{
+		OnceGroupLevel *L = &ow->g[lvl];
+		int			i;
+
+		for (i = 0; i < L->count; i++)
+			if (L->start[i] > ow->latest[lvl])
+			{
+				ow->latest[lvl] = L->start[i];
+				ow->emask[L->start[i] - ow->base] |= (uint64) 1 << lvl;
+			}
+		L->count = 0;
+		L->nslots = 0;
+	}
+	ow->older_step = 0;
 }
 
 static int
-once_walk(const FunnelConfig *cfg, const FunnelEvent *ev, int n, int64 *elapsed)
+once_walk(const FunnelConfig *cfg, const FunnelEvent *ev, int n, Size held,
+		  int64 *elapsed)
 {
 	OnceWalk	ow;
 	int			i = 0;
 	int			lvl;
 
 	memset(&ow, 0, sizeof(ow));
+	ow.cfg = cfg;
 	ow.elapsed = elapsed;
+	ow.mem = held;
+	for (lvl = 0; lvl < FUNNEL_MAX_STEPS; lvl++)
+		ow.latest[lvl] = -1;
 	while (i < n && !ow.done)
 	{
 		int			g = i;
-		int64		ts = ev[i].ts;
 		uint64		all = 0;
 		bool		zero = false;
 
 		CHECK_FOR_INTERRUPTS();
-		while (g < n && ev[g].ts == ts)
+		ow.ts = ev[i].ts;
+		while (g < n && ev[g].ts == ow.ts)
 		{
 			all |= ev[g].steps;
 			zero |= (ev[g].steps == 0);
 			g++;
 		}
+		/* starts that fell out of the window never extend again */
+		while (ow.head < ow.end &&
+			   (uint64) ow.ts - (uint64) ow.ets[ow.head - ow.base] > (uint64) cfg->window)
+			ow.head++;
 		if (zero && (cfg->mode & FUNNEL_STRICT_ORDER))
-			once_entry(cfg, &ow, ts, 0, 0);
+			once_entry(&ow, 0, 0);
 		while (all != 0 && !ow.done)
 		{
 			int			k = pg_rightmost_one_pos64(all) + 1;
@@ -452,20 +741,31 @@ once_walk(const FunnelConfig *cfg, const FunnelEvent *ev, int n, int64 *elapsed)
 
 			for (r = i; r < g && !ow.done; r++)
 				if (ev[r].steps & bit)
-					once_entry(cfg, &ow, ts, k, (uint32) r);
+					once_entry(&ow, k, (uint32) r);
 			all &= all - 1;
 		}
+		if (!ow.done)
+			once_end_group(&ow);
 		i = g;
 	}
 	for (lvl = 0; lvl < cfg->nsteps; lvl++)
 	{
-		if (ow.levels[lvl].cap > 0)
+		if (ow.g[lvl].cap > 0)
 		{
-			pfree(ow.levels[lvl].first);
-			pfree(ow.levels[lvl].last);
-			pfree(ow.levels[lvl].rows);
+			pfree(ow.g[lvl].start);
+			pfree(ow.g[lvl].rows);
+			pfree(ow.g[lvl].hash);
 		}
+		if (ow.g[lvl].slots)
+			pfree(ow.g[lvl].slots);
 	}
+	if (ow.ets)
+	{
+		pfree(ow.ets);
+		pfree(ow.emask);
+	}
+	if (ow.older)
+		pfree(ow.older);
 	return ow.level;
 }
 
@@ -494,6 +794,9 @@ merge_sort_events(FunnelEvent *ev, FunnelEvent *tmp, int n)
 		}
 		return;
 	}
+	/* sorting millions of events takes a while: stay cancellable */
+	if (n >= 65536)
+		CHECK_FOR_INTERRUPTS();
 	mid = n / 2;
 	merge_sort_events(ev, tmp, mid);
 	merge_sort_events(ev + mid, tmp, n - mid);
@@ -509,19 +812,25 @@ merge_sort_events(FunnelEvent *ev, FunnelEvent *tmp, int n)
 		ev[k++] = tmp[i++];
 }
 
-/* Stable sort by time: equal times keep the order the rows arrived in. */
+/*
+ * Stable sort by time: equal times keep the order the rows arrived in.
+ * held: the bytes the caller holds, counted with the sort's buffer against
+ * funnel.max_state_memory.
+ */
 static void
-sort_events(FunnelEvent *ev, int n)
+sort_events(FunnelEvent *ev, int n, Size held)
 {
 	int			i;
 	FunnelEvent *tmp;
+	Size		tmp_size = sizeof(FunnelEvent) * ((Size) n / 2 + 1);
 
 	for (i = 1; i < n; i++)
 		if (ev[i].ts < ev[i - 1].ts)
 			break;
 	if (i >= n)
 		return;
-	tmp = palloc_extended(sizeof(FunnelEvent) * ((Size) n / 2 + 1), MCXT_ALLOC_HUGE);
+	funnel_check_memory(held + tmp_size);
+	tmp = palloc_extended(tmp_size, MCXT_ALLOC_HUGE);
 	merge_sort_events(ev, tmp, n);
 	pfree(tmp);
 }
@@ -535,11 +844,13 @@ copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
 
 /*
  * The level of a journey given as events in any order.  With elapsed (and
- * cfg->want_elapsed), elapsed[k-1] is set for every reached step k.
+ * cfg->want_elapsed), elapsed[k-1] is set for every reached step k.  held:
+ * the bytes the caller already holds (an aggregate's state, say); what the
+ * walk allocates is counted on top of it against funnel.max_state_memory.
  */
 int
 funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
-					int nevents, int64 *elapsed)
+					int nevents, Size held, int64 *elapsed)
 {
 	FunnelEvent *ev = NULL;
 	int			i;
@@ -550,14 +861,18 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 			break;
 	if (i < nevents)
 	{
-		ev = palloc_extended(sizeof(FunnelEvent) * (Size) nevents, MCXT_ALLOC_HUGE);
-		memcpy(ev, events, sizeof(FunnelEvent) * (Size) nevents);
-		sort_events(ev, nevents);
+		Size		size = sizeof(FunnelEvent) * (Size) nevents;
+
+		held += size;
+		funnel_check_memory(held);
+		ev = palloc_extended(size, MCXT_ALLOC_HUGE);
+		memcpy(ev, events, size);
+		sort_events(ev, nevents, held);
 		events = ev;
 	}
 
 	if (cfg->mode & FUNNEL_STRICT_ONCE)
-		level = once_walk(cfg, events, nevents,
+		level = once_walk(cfg, events, nevents, held,
 						  cfg->want_elapsed ? elapsed : NULL);
 	else
 	{
@@ -771,6 +1086,9 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 					s;
 		int64		ts;
 
+		if ((i & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+
 		p = get_varint(p, end, &d);
 		if (p)
 			p = get_varint(p, end, &s);
@@ -786,10 +1104,38 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 	return ev;
 }
 
-/* The level of a track (never modifies it: final functions use this). */
+/* The union of the steps of a track's rows, without decoding it whole. */
+uint64
+funnel_track_steps(const FunnelTrack *track)
+{
+	const char *p = track->log;
+	const char *end = p + track->log_len;
+	uint64		seen = 0;
+	uint32		i;
+
+	for (i = 0; i < track->nrows; i++)
+	{
+		uint64		d,
+					s;
+
+		p = get_varint(p, end, &d);
+		if (p)
+			p = get_varint(p, end, &s);
+		if (!p)
+			elog(ERROR, "corrupt funnel event log");	/* cannot happen */
+		seen |= s;
+	}
+	return seen;
+}
+
+/*
+ * The level of a track (never modifies it: final functions use this).
+ * held: the bytes of the caller's state; decoding and sorting an
+ * out-of-order log is counted on top of it against funnel.max_state_memory.
+ */
 int
 funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
-				   int64 *elapsed)
+				   Size held, int64 *elapsed)
 {
 	if (track->nrows == 0)
 		return 0;
@@ -811,11 +1157,14 @@ funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 	else
 	{
 		int			n;
-		FunnelEvent *ev = funnel_track_decode(track, &n);
+		FunnelEvent *ev;
 		int			level;
 
-		sort_events(ev, n);
-		level = funnel_events_level(cfg, ev, n, elapsed);
+		held += sizeof(FunnelEvent) * ((Size) track->nrows + 1);
+		funnel_check_memory(held);
+		ev = funnel_track_decode(track, &n);
+		sort_events(ev, n, held);
+		level = funnel_events_level(cfg, ev, n, held, elapsed);
 		pfree(ev);
 		return level;
 	}

@@ -132,32 +132,65 @@ funnel_steps_from_bools(ArrayType *conds, int *nsteps)
 
 /* ---------- I/O ---------- */
 
-/* The time part of funnel_event text; a bad one is reported as 22P02. */
+/*
+ * The time part of funnel_event text; a bad one is reported as 22P02.  It
+ * is parsed as timestamptz_in does, through the return codes of
+ * ParseDateTime and DecodeDateTime: no error is caught, so an out of memory
+ * or a cancel raised meanwhile stays what it is.
+ */
 static int64
 parse_event_time(const char *str, const char *tsstr)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	Datum		d = (Datum) 0;
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf,
+				dtype,
+				tz,
+				dterr;
+	struct pg_tm tt;
+	fsec_t		fsec;
+	TimestampTz result = 0;
+	const char *problem = NULL;
 
-	PG_TRY();
+	dterr = ParseDateTime(tsstr, workbuf, sizeof(workbuf), field, ftype,
+						  MAXDATEFIELDS, &nf);
+	if (dterr == 0)
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+	if (dterr == DTERR_FIELD_OVERFLOW || dterr == DTERR_MD_FIELD_OVERFLOW)
+		problem = "date/time field value out of range";
+	else if (dterr == DTERR_TZDISP_OVERFLOW)
+		problem = "time zone displacement out of range";
+	else if (dterr != 0)
+		problem = "invalid input syntax for type timestamp with time zone";
+	else
 	{
-		d = DirectFunctionCall3(timestamptz_in, CStringGetDatum(tsstr),
-								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		switch (dtype)
+		{
+			case DTK_DATE:
+				if (tm2timestamp(&tt, fsec, &tz, &result) != 0)
+					problem = "timestamp out of range";
+				break;
+			case DTK_EPOCH:
+				result = SetEpochTimestamp();
+				break;
+			case DTK_LATE:
+				TIMESTAMP_NOEND(result);
+				break;
+			case DTK_EARLY:
+				TIMESTAMP_NOBEGIN(result);
+				break;
+			default:
+				problem = "invalid input syntax for type timestamp with time zone";
+				break;
+		}
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+	if (problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type funnel_event: \"%s\"", str),
-				 errdetail("The timestamp \"%s\" is not valid: %s.", tsstr, edata->message)));
-	}
-	PG_END_TRY();
-	return DatumGetTimestampTz(d);
+				 errdetail("The timestamp \"%s\" is not valid: %s.", tsstr, problem)));
+	return result;
 }
 
 
@@ -217,9 +250,12 @@ funnel_event_in(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("invalid input syntax for type funnel_event: \"%s\"", str),
 						 errdetail("Expected a step number at \"%s\".", p)));
-			if (errno == ERANGE)
-				step = LONG_MAX;
-			check_step(step);
+			/* out of range: name the step as written, not as strtol clamped it */
+			if (errno == ERANGE || step < 1 || step > FUNNEL_MAX_STEPS)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("funnel step %.*s is out of range", (int) (end - p), p),
+						 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
 			steps |= (uint64) 1 << (step - 1);
 			p = end;
 			while (isspace((unsigned char) *p))

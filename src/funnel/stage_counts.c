@@ -134,11 +134,11 @@ typedef struct LevelHistogram
 } LevelHistogram;
 
 static void
-count_level(const FunnelTrack *track, void *arg)
+count_level(const FunnelTrack *track, Size held, void *arg)
 {
 	LevelHistogram *h = (LevelHistogram *) arg;
 
-	h->at_level[funnel_track_level(h->cfg, track, NULL)]++;
+	h->at_level[funnel_track_level(h->cfg, track, held, NULL)]++;
 }
 
 /* counts[k-1] = entities whose level is at least k */

@@ -174,14 +174,12 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
-	level = funnel_track_level(st->cfg, &st->track, elapsed);
-	if (st->cfg->open_steps)
+	level = funnel_track_level(st->cfg, &st->track, state_memory(st), elapsed);
+	if (st->cfg->open_steps && st->cfg->target == 0)
 	{
-		int			n;
-		FunnelEvent *ev = funnel_track_decode(&st->track, &n);
+		uint64		seen = funnel_track_steps(&st->track);
 
-		target = target_step(st->cfg, ev, n);
-		pfree(ev);
+		target = seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
 	}
 	else
 		target = target_step(st->cfg, NULL, 0);
@@ -204,7 +202,7 @@ window_funnel_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_INT32(0);
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
-	PG_RETURN_INT32(funnel_track_level(st->cfg, &st->track, NULL));
+	PG_RETURN_INT32(funnel_track_level(st->cfg, &st->track, state_memory(st), NULL));
 }
 
 static FunnelConfig *
@@ -307,7 +305,7 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 	cfg.mode = funnel_parse_mode(mode);
 	cfg.nsteps = FUNNEL_MAX_STEPS;
 	events = funnel_journey_events(journey, &n);
-	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, NULL));
+	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, 0, NULL));
 }
 
 /*
@@ -346,7 +344,7 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 	target = target_step(&cfg, events, n);
 	if (target == 0)
 		PG_RETURN_NULL();
-	level = funnel_events_level(&cfg, events, n, elapsed);
+	level = funnel_events_level(&cfg, events, n, 0, elapsed);
 	if (level < target)
 		PG_RETURN_NULL();
 	return elapsed_interval(elapsed[target - 1]);

@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -49,15 +50,21 @@ log_gamma(void)
 
 /* bucket of a time t >= 1 microsecond */
 static int
-bucket_of(int64 t)
+bucket_of_double(double t)
 {
-	double		i = ceil(log((double) t) / log_gamma());
+	double		i = ceil(log(t) / log_gamma());
 
 	if (i < 0)
 		return 0;
 	if (i > FS_MAX_BUCKET)
 		return FS_MAX_BUCKET;
 	return (int) i;
+}
+
+static int
+bucket_of(int64 t)
+{
+	return bucket_of_double((double) t);
 }
 
 /* representative value of bucket i: within FS_ALPHA of every time in it */
@@ -333,8 +340,27 @@ acc_to_summary(const SummaryAcc *acc)
 }
 
 /*
+ * The bucket of a time, allowing for the last bit of log(): a time within
+ * 1e-12 of a bucket boundary may fall on either side on another platform.
+ */
+static bool
+bucket_holds(int idx, int64 t)
+{
+	return idx >= bucket_of_double(Max((double) t * (1.0 - 1e-12), 1.0)) &&
+		idx <= bucket_of_double((double) t * (1.0 + 1e-12));
+}
+
+/*
  * Consistency of an accumulator built from outside data (text or binary
- * input, deserialisation): every count agrees with its step's total.
+ * input, deserialisation), the one check for all three.  The invariants of
+ * a summary that funnel_summary() or rollup() made: per step, the zero
+ * count and the bucket counts add up to the step's entities; no step has
+ * more entities than the one before it; step 1's times are all 0; the
+ * minimum and maximum are times of entities, so the lowest and highest
+ * buckets are those of the minimum (when it is not 0) and the maximum; no
+ * time exceeds the window (a chain ends within it).  Times of different
+ * steps are not ordered: step k+1 may be reached by a faster chain than
+ * the one that first reached step k.
  */
 static void
 acc_check(const SummaryAcc *acc, int code, const char *what)
@@ -347,7 +373,8 @@ acc_check(const SummaryAcc *acc, int code, const char *what)
 	{
 		const StepAcc *st = &acc->st[k];
 		int64		total = st->zero;
-		bool		any_bucket = false;
+		int			lowest = -1,
+					highest = -1;
 
 		if (st->entities < 0 || st->zero < 0)
 			BAD("negative count");
@@ -357,7 +384,11 @@ acc_check(const SummaryAcc *acc, int code, const char *what)
 				if (st->b[i - st->lo] < 0)
 					BAD("negative count");
 				if (st->b[i - st->lo] > 0)
-					any_bucket = true;
+				{
+					if (lowest < 0)
+						lowest = i;
+					highest = i;
+				}
 				if (pg_add_s64_overflow(total, st->b[i - st->lo], &total))
 					BAD("counts overflow");
 			}
@@ -375,10 +406,20 @@ acc_check(const SummaryAcc *acc, int code, const char *what)
 		}
 		if (st->min_us < 0 || st->max_us < st->min_us)
 			BAD("minimum and maximum times out of order");
+		if (st->max_us > acc->window)
+			BAD("a time exceeds the window");
 		if ((st->zero > 0) != (st->min_us == 0))
 			BAD("minimum time does not match the zero count");
-		if (any_bucket != (st->max_us > 0))
+		if ((lowest >= 0) != (st->max_us > 0))
 			BAD("maximum time does not match the buckets");
+		if (lowest < 0)
+			continue;
+		if (!bucket_holds(highest, st->max_us))
+			BAD("the highest bucket is not the maximum time's");
+		if (st->min_us > 0 && !bucket_holds(lowest, st->min_us))
+			BAD("the lowest bucket is not the minimum time's");
+		if (st->zero == 0 && st->entities == 1 && st->min_us != st->max_us)
+			BAD("one time with different minimum and maximum");
 	}
 	if (acc->nsteps == 0 && !(acc->flags & FS_FLAG_OPEN))
 		BAD("step count out of range");
@@ -567,6 +608,8 @@ json_int(const JsonbValue *v, const char *field)
 {
 	char	   *str;
 	const char *p;
+	char	   *end;
+	int64		result;
 
 	if (v == NULL || v->type != jbvNumeric)
 		text_bad(psprintf("\"%s\" must be an integer", field));
@@ -574,7 +617,45 @@ json_int(const JsonbValue *v, const char *field)
 	p = str + (*str == '-');
 	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
 		text_bad(psprintf("\"%s\" must be an integer", field));
-	return pg_strtoint64(str);
+	errno = 0;
+	result = strtoi64(str, &end, 10);
+	if (errno == ERANGE || *end != '\0')
+		text_bad(psprintf("\"%s\" value %s is out of range for type bigint", field, str));
+	return result;
+}
+
+/*
+ * The mode as funnel_summary's output writes it (comma-separated names,
+ * whitespace allowed): its own parser, so that every error is 22P02.
+ */
+static uint32
+json_mode(const JsonbValue *v)
+{
+	char	   *str,
+			   *tok,
+			   *save;
+	uint32		mode = 0;
+
+	if (v == NULL || v->type != jbvString)
+		text_bad("\"mode\" must be a string");
+	str = pnstrdup(v->val.string.val, v->val.string.len);
+	for (tok = strtok_r(str, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	{
+		char	   *end = tok + strlen(tok);
+		int			i;
+
+		while (isspace((unsigned char) *tok))
+			tok++;
+		while (end > tok && isspace((unsigned char) end[-1]))
+			*--end = '\0';
+		for (i = 0; i < (int) lengthof(mode_names); i++)
+			if (strcmp(tok, mode_names[i]) == 0)
+				break;
+		if (i == (int) lengthof(mode_names))
+			text_bad(psprintf("unrecognized mode \"%s\"", tok));
+		mode |= 1u << i;
+	}
+	return mode;
 }
 
 static JsonbContainer *
@@ -622,10 +703,7 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 	version = json_int(json_key(root, "version"), "version");
 	nsteps = json_int(json_key(root, "steps"), "steps");
 	window = json_int(json_key(root, "window_us"), "window_us");
-	v = json_key(root, "mode");
-	if (v == NULL || v->type != jbvString)
-		text_bad("\"mode\" must be a string");
-	mode = funnel_parse_mode(cstring_to_text_with_len(v->val.string.val, v->val.string.len));
+	mode = json_mode(json_key(root, "mode"));
 	v = json_key(root, "open_steps");
 	if (v == NULL || v->type != jbvBool)
 		text_bad("\"open_steps\" must be true or false");
@@ -705,11 +783,11 @@ typedef struct SummaryWalk
 } SummaryWalk;
 
 static void
-summary_add_entity(const FunnelTrack *track, void *arg)
+summary_add_entity(const FunnelTrack *track, Size held, void *arg)
 {
 	SummaryWalk *w = (SummaryWalk *) arg;
 	int64		elapsed[FUNNEL_MAX_STEPS];
-	int			level = funnel_track_level(w->cfg, track, elapsed);
+	int			level = funnel_track_level(w->cfg, track, held, elapsed);
 	int			k;
 
 	level = Min(level, w->acc->nsteps);
