@@ -213,7 +213,7 @@ $$;
 
 -- ---------------------------------------------------------------------------
 -- pipeline: stages entered at one time in the caller's pipeline order
--- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- (pipeline_model with a pipeline order)
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
@@ -229,15 +229,16 @@ COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[
 
 COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
-DROP FUNCTION @extschema@.pipeline_report(pipeline_summary);
-CREATE FUNCTION @extschema@.pipeline_report(model @extschema@.pipeline_summary)
-    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
-                   mean_days_in_stage double precision)
-    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
-COMMENT ON FUNCTION @extschema@.pipeline_report(@extschema@.pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
-
 -- ---------------------------------------------------------------------------
 -- sBG: the discounted expected residual lifetime as Fader & Hardie define it
 -- ---------------------------------------------------------------------------
 
 COMMENT ON FUNCTION @extschema@.sbg_expected_remaining_lifetime(@extschema@.sbg_model, integer, double precision) IS 'sBG discounted expected residual lifetime (Fader & Hardie 2010 DERL) of a customer who has made periods_survived renewals: sum over the further periods k >= 1 of the chance to be active in it over (1 + discount_rate)^(k - 1); Infinity when undiscounted and alpha <= 1';
+
+-- ---------------------------------------------------------------------------
+-- pipeline: pipeline_report.deals counts distinct deals (the summary keeps
+-- per transition its count and its distinct deals)
+-- ---------------------------------------------------------------------------
+
+COMMENT ON TYPE @extschema@.pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts and distinct deals, time in each stage, entries and open deals; text form is JSON';
+COMMENT ON FUNCTION @extschema@.pipeline_report(@extschema@.pipeline_summary) IS 'One row per observed stage transition: deals (distinct deals that made it; a deal that makes it twice counts once), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';

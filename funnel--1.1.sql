@@ -1847,7 +1847,7 @@ CREATE TYPE pipeline_summary (
     STORAGE = extended
 );
 
-COMMENT ON TYPE pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts, time in each stage, entries and open deals; text form is JSON';
+COMMENT ON TYPE pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts and distinct deals, time in each stage, entries and open deals; text form is JSON';
 COMMENT ON FUNCTION pipeline_summary_in(cstring) IS 'Text input of pipeline_summary (the JSON form its output gives; validated)';
 COMMENT ON FUNCTION pipeline_summary_out(pipeline_summary) IS 'Text output of pipeline_summary as JSON';
 COMMENT ON FUNCTION pipeline_summary_recv(internal) IS 'Binary input of pipeline_summary (validated)';
@@ -1877,10 +1877,10 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
 COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
 CREATE FUNCTION pipeline_report(model pipeline_summary)
-    RETURNS TABLE (stage text, next_stage text, transitions bigint, probability double precision,
+    RETURNS TABLE (stage text, next_stage text, deals bigint, probability double precision,
                    mean_days_in_stage double precision)
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
-COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: how many times deals made it (a deal that makes it twice counts twice), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
+COMMENT ON FUNCTION pipeline_report(pipeline_summary) IS 'One row per observed stage transition: deals (distinct deals that made it; a deal that makes it twice counts once), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
 
 CREATE FUNCTION pipeline_forecast(model pipeline_summary, stage text, open_count bigint)
     RETURNS TABLE (outcome text, expected_deals double precision, expected_days_to_close double precision)
@@ -2042,7 +2042,7 @@ COMMENT ON FUNCTION attribution_svg(attribution_summary[], text) IS 'SVG bar cha
 
 -- ---------------------------------------------------------------------------
 -- pipeline: stages entered at one time in the caller's pipeline order
--- (pipeline_model with a pipeline order); pipeline_report counts transitions
+-- (pipeline_model with a pipeline order)
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])

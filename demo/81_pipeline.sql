@@ -35,10 +35,10 @@ SELECT pipeline_model(deal_id, ts, stage, ARRAY['won', 'lost']) AS model
 FROM demo_stage_history WHERE ts < :cutoff;
 
 \echo 'Transitions and mean days in stage, as known at the cut-off:'
-SELECT stage, next_stage, transitions, round(probability::numeric, 3) AS probability,
+SELECT stage, next_stage, deals, round(probability::numeric, 3) AS probability,
        round(mean_days_in_stage::numeric, 1) AS mean_days_in_stage
 FROM pipeline_report((SELECT model FROM demo_pipeline_model))
-ORDER BY array_position(ARRAY['lead', 'qualified', 'proposal', 'negotiation'], stage), transitions DESC;
+ORDER BY array_position(ARRAY['lead', 'qualified', 'proposal', 'negotiation'], stage), deals DESC;
 
 \echo 'Deals open at the cut-off, by stage:'
 SELECT s ->> 'stage' AS stage, (s ->> 'open')::int AS open_deals

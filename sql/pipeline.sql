@@ -51,9 +51,9 @@ SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost']) AS m FROM pipe_hist
 
 -- Report: demo -> lost 2 (2/7), demo -> new 1 (1/7), demo -> won 4 (4/7),
 -- all 4 days in demo; new -> demo 7 (.7), new -> lost 3 (.3), 2 days in new.
-SELECT r.stage, r.next_stage, r.transitions, round(r.probability::numeric, 6) AS probability,
+SELECT r.stage, r.next_stage, r.deals, round(r.probability::numeric, 6) AS probability,
        r.mean_days_in_stage,
-       (r.transitions, round(r.probability::numeric, 12), r.mean_days_in_stage)
+       (r.deals, round(r.probability::numeric, 12), r.mean_days_in_stage)
          = (e.deals, round(e.p, 12), e.days) AS ok
 FROM pipe_model_a, pipeline_report(m) r
 JOIN (VALUES ('demo', 'lost', 2, 2 / 7.0, 4), ('demo', 'new', 1, 1 / 7.0, 4),

@@ -43,7 +43,7 @@ INSERT INTO h VALUES (7, pg_temp.d(20), 'qualified');
 
 CREATE TEMP TABLE pm AS SELECT pipeline_model(deal, ts, stage, ARRAY['won', 'lost']) AS m FROM h;
 
-SELECT is((SELECT array_agg(stage || '>' || next_stage || ':' || transitions || ':' || round(probability::numeric, 6)
+SELECT is((SELECT array_agg(stage || '>' || next_stage || ':' || deals || ':' || round(probability::numeric, 6)
                             || ':' || mean_days_in_stage ORDER BY stage, next_stage) FROM pipeline_report(m)),
           ARRAY['lead>lost:4:0.400000:3', 'lead>qualified:6:0.600000:3', 'qualified>lead:1:0.166667:3',
                 'qualified>lost:2:0.333333:3', 'qualified>won:3:0.500000:3'],

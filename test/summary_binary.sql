@@ -70,8 +70,9 @@ SELECT is(pg_temp.load_a(overlay(b PLACING '\x40000000'::bytea FROM 83 FOR 4)), 
           'attribution_summary: huge channel count') FROM a_bytes;
 SELECT is(pg_temp.load_a(b || '\x00'::bytea), 'invalid attribution_summary: trailing bytes', 'attribution_summary: trailing bytes') FROM a_bytes;
 SELECT is(pg_temp.load_p(b), 'loaded', 'pipeline_summary: the undamaged bytes load') FROM p_bytes;
--- the last transition's count (its last 8 bytes) set to 5: stays no longer match
-SELECT is(pg_temp.load_p(overlay(b PLACING '\x0000000000000005'::bytea FROM length(b) - 7 FOR 8)),
+-- the last transition's count (the 8 bytes before its distinct deals, its
+-- last 8) set to 5: stays no longer match
+SELECT is(pg_temp.load_p(overlay(b PLACING '\x0000000000000005'::bytea FROM length(b) - 15 FOR 8)),
           'invalid pipeline_summary: stays do not match the transitions', 'pipeline_summary: inconsistent counts') FROM p_bytes;
 
 SELECT * FROM finish();

@@ -13,7 +13,10 @@
  * the stay (its length counts towards the time in the stage) and counts as
  * one transition.  The first terminal stage a deal reaches ends its history
  * (later rows are ignored).  A deal whose last stage is not terminal is
- * open; its current stay counts up to the model's last row.
+ * open; its current stay counts up to the model's last row.  The summary
+ * keeps per move both its transitions (the chain's probabilities) and the
+ * distinct deals that made it (a deal that goes back and makes a move
+ * again counts once there).
  *
  * Rows of one deal at one time (a CRM export by day, a bulk update) are
  * taken in an order that does not depend on the stage names: a row that
@@ -57,7 +60,14 @@
 #error "funnel needs a compiler with a 128-bit integer type (exact sums of times and amounts)"
 #endif
 
-#define PIPE_VERSION		1
+/*
+ * Stored form: version 1 (1.0) kept only the transition counts; version 2
+ * also keeps, per transition, the distinct deals that made it.  Summaries
+ * from 1.0 (and their text or binary forms) stay version 1: the distinct
+ * deals were never recorded (see pipeline_report).
+ */
+#define PIPE_VERSION_1_0	1
+#define PIPE_VERSION		2
 #define PIPE_MAX_STAGES		1000
 
 /*
@@ -103,11 +113,13 @@ typedef struct PipeTrans
 {
 	int32		from;
 	int32		to;
-	int64		count;
+	int64		count;			/* transitions (a deal may make one twice) */
+	int64		deals;			/* distinct deals that made it (version 2) */
 } PipeTrans;
 
 typedef struct PipeSummary
 {
+	bool		has_deals;		/* per-transition deals known (not from 1.0) */
 	int32		nstages;
 	PipeStage  *stages;			/* by name */
 	int32		ntrans;
@@ -147,7 +159,7 @@ pipe_encode(const PipeSummary *s)
 	int			i;
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, PIPE_VERSION);
+	pq_sendbyte(&buf, s->has_deals ? PIPE_VERSION : PIPE_VERSION_1_0);
 	pq_sendint64(&buf, s->deals);
 	pq_sendint64(&buf, s->first_entry);
 	pq_sendint64(&buf, s->last_entry);
@@ -172,6 +184,8 @@ pipe_encode(const PipeSummary *s)
 		pq_sendint32(&buf, s->trans[i].from);
 		pq_sendint32(&buf, s->trans[i].to);
 		pq_sendint64(&buf, s->trans[i].count);
+		if (s->has_deals)
+			pq_sendint64(&buf, s->trans[i].deals);
 	}
 	return pq_endtypsend(&buf);
 }
@@ -190,14 +204,17 @@ pipe_decode(const char *data, int len)
 	PipeSummary *s = palloc0(sizeof(PipeSummary));
 	int64		entries = 0,
 			   *outsum;
-	int			i;
+	int			i,
+				version;
 
 	buf.data = (char *) data;
 	buf.len = len;
 	buf.maxlen = len;
 	buf.cursor = 0;
-	if (len < 1 || pq_getmsgbyte(&buf) != PIPE_VERSION)
+	version = len < 1 ? -1 : pq_getmsgbyte(&buf);
+	if (version != PIPE_VERSION && version != PIPE_VERSION_1_0)
 		pipe_bad("unknown version");
+	s->has_deals = version == PIPE_VERSION;
 	s->deals = pq_getmsgint64(&buf);
 	s->first_entry = pq_getmsgint64(&buf);
 	s->last_entry = pq_getmsgint64(&buf);
@@ -243,7 +260,7 @@ pipe_decode(const char *data, int len)
 	if (entries != s->deals)
 		pipe_bad("entries do not add up to the deals");
 	s->ntrans = pq_getmsgint(&buf, 4);
-	if (s->ntrans < 0 || s->ntrans > (len - buf.cursor) / 16)
+	if (s->ntrans < 0 || s->ntrans > (len - buf.cursor) / (s->has_deals ? 24 : 16))
 		pipe_bad("bad transition count");
 	s->trans = palloc0(sizeof(PipeTrans) * (s->ntrans + 1));
 	outsum = palloc0(sizeof(int64) * s->nstages);
@@ -254,7 +271,9 @@ pipe_decode(const char *data, int len)
 		t->from = pq_getmsgint(&buf, 4);
 		t->to = pq_getmsgint(&buf, 4);
 		t->count = pq_getmsgint64(&buf);
-		if (t->from < 0 || t->from >= s->nstages || t->to < 0 || t->to >= s->nstages ||
+		t->deals = s->has_deals ? pq_getmsgint64(&buf) : 0;
+		if ((s->has_deals && (t->deals <= 0 || t->deals > t->count || t->deals > s->deals)) ||
+			t->from < 0 || t->from >= s->nstages || t->to < 0 || t->to >= s->nstages ||
 			t->from == t->to || s->stages[t->from].terminal || t->count <= 0 ||
 			(i > 0 && (t->from < t[-1].from || (t->from == t[-1].from && t->to <= t[-1].to))))
 			pipe_bad("bad transition");
@@ -595,7 +614,9 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 			   *tie_key;
 	JourneyRow *rows;
 	uint64	   *starts;
-	int64	   *counts;
+	int64	   *counts,
+			   *deal_counts;
+	uint32	   *last_deal;		/* 1 + the last deal counted for a move */
 	int128	   *stay_usecs;		/* exact, whatever the order of the deals */
 	uint64		k;
 	int			m,
@@ -610,6 +631,7 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	m = log->nnames;
 	rank = jlog_name_ranks(log);
 	memset(&s, 0, sizeof(s));
+	s.has_deals = true;
 	s.nstages = m;
 	s.stages = palloc0(sizeof(PipeStage) * m);
 	for (i = 0; i < m; i++)
@@ -630,6 +652,8 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	for (i = 0; i < m; i++)
 		tie_key[i] = i < st->nterm ? m + i : st->norder > 0 ? i - st->nterm : rank[i];
 	counts = palloc0(sizeof(int64) * m * m);
+	deal_counts = palloc0(sizeof(int64) * m * m);
+	last_deal = palloc0(sizeof(uint32) * m * m);
 	stay_usecs = palloc0(sizeof(int128) * (m + 1));
 	/* as_of: the latest row of all (the end of the open stays) */
 	for (k = 0; k < log->nrows; k++)
@@ -684,6 +708,12 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 			if (next == cur || next == group_cur)
 				continue;
 			counts[cur * m + next]++;
+			/* a deal that makes the same move again counts once in deals */
+			if (last_deal[cur * m + next] != e + 1)
+			{
+				last_deal[cur * m + next] = e + 1;
+				deal_counts[cur * m + next]++;
+			}
 			s.stages[cur].stays++;
 			stay_usecs[cur] += (int128) g[k].ts - cur_ts;
 			cur = next;
@@ -700,7 +730,11 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	}
 	for (i = 0; i < m; i++)
 		s.stages[i].stay_usecs = (double) stay_usecs[i];
-	s.trans = palloc0(sizeof(PipeTrans) * ((Size) m * m + 1));
+	/* only the moves seen (m * m of them would be 24 MB at 1000 stages) */
+	k = 0;
+	for (i = 0; i < m * m; i++)
+		k += counts[i] > 0;
+	s.trans = palloc0(sizeof(PipeTrans) * (k + 1));
 	for (i = 0; i < m; i++)
 		for (j = 0; j < m; j++)
 			if (counts[i * m + j] > 0)
@@ -708,6 +742,7 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 				s.trans[s.ntrans].from = i;
 				s.trans[s.ntrans].to = j;
 				s.trans[s.ntrans].count = counts[i * m + j];
+				s.trans[s.ntrans].deals = deal_counts[i * m + j];
 				s.ntrans++;
 			}
 	PG_RETURN_BYTEA_P(pipe_encode(&s));
@@ -723,7 +758,7 @@ ts_json(StringInfo buf, int64 ts)
 
 /*
  * pipeline_summary text output: a JSON object (deals, dates, stages with
- * their counts and stays, transitions).
+ * their counts and stays, transitions with their count and distinct deals).
  */
 PG_FUNCTION_INFO_V1(pipeline_summary_out);
 Datum
@@ -769,7 +804,12 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 		escape_json(&buf, s->stages[s->trans[i].from].name);
 		appendStringInfoString(&buf, ", \"to\": ");
 		escape_json(&buf, s->stages[s->trans[i].to].name);
-		appendStringInfo(&buf, ", \"deals\": " INT64_FORMAT "}", s->trans[i].count);
+		/* a summary from 1.0 keeps the 1.0 form: "deals" are its transitions */
+		if (s->has_deals)
+			appendStringInfo(&buf, ", \"transitions\": " INT64_FORMAT ", \"deals\": " INT64_FORMAT "}",
+							 s->trans[i].count, s->trans[i].deals);
+		else
+			appendStringInfo(&buf, ", \"deals\": " INT64_FORMAT "}", s->trans[i].count);
 	}
 	appendStringInfoString(&buf, "]}");
 	PG_RETURN_CSTRING(buf.data);
@@ -841,8 +881,9 @@ trans_cmp(const void *pa, const void *pb)
 }
 
 /*
- * pipeline_summary text input: the JSON form pipeline_summary_out writes,
- * every field validated.
+ * pipeline_summary text input: the JSON form pipeline_summary_out writes
+ * (or the 1.0 form, transitions without distinct deals), every field
+ * validated.
  */
 PG_FUNCTION_INFO_V1(pipeline_summary_in);
 Datum
@@ -919,8 +960,27 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		s.trans[i].to = find_stage(&s, to, strlen(to));
 		if (s.trans[i].from < 0 || s.trans[i].to < 0)
 			jlog_bad_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
-		s.trans[i].count = pj_count(o, "deals");
+		/*
+		 * The 1.0 form has no "transitions": its "deals" are the transition
+		 * count, and the distinct deals are unknown.  One form for all.
+		 */
+		if (getKeyJsonValueFromContainer(o, "transitions", strlen("transitions"), NULL) != NULL)
+		{
+			if (i > 0 && !s.has_deals)
+				jlog_bad_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
+			s.has_deals = true;
+			s.trans[i].count = pj_count(o, "transitions");
+			s.trans[i].deals = pj_count(o, "deals");
+		}
+		else
+		{
+			if (s.has_deals)
+				jlog_bad_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
+			s.trans[i].count = pj_count(o, "deals");
+		}
 	}
+	if (n == 0)
+		s.has_deals = true;
 	qsort(s.trans, n, sizeof(PipeTrans), trans_cmp);
 	result = pipe_encode(&s);
 	(void) pipe_from_datum(PointerGetDatum(result));	/* check it */
@@ -953,9 +1013,13 @@ pipeline_summary_send(PG_FUNCTION_ARGS)
 
 /*
  * pipeline_report(model): one row per observed transition: stage,
- * next_stage, transitions (a deal that makes the move twice counts twice),
- * probability (of the stage's transitions), mean days in the stage (open
- * stays included, see the top of the file).
+ * next_stage, deals (distinct deals that made the move), probability (the
+ * move's share of the stage's transitions: the chain needs transition
+ * counts), mean days in the stage (open stays included, see the top of the
+ * file).  A summary stored by 1.0 never recorded distinct deals: its deals
+ * stay what 1.0 reported, the transitions (the same unless a deal made a
+ * move twice), so that stored values and views over them read the same
+ * after the update; pipeline_model over the history gives the new count.
  */
 PG_FUNCTION_INFO_V1(pipeline_report);
 Datum
@@ -975,7 +1039,7 @@ pipeline_report(PG_FUNCTION_ARGS)
 
 		values[0] = PointerGetDatum(cstring_to_text(g->name));
 		values[1] = PointerGetDatum(cstring_to_text(s->stages[t->to].name));
-		values[2] = Int64GetDatum(t->count);
+		values[2] = Int64GetDatum(s->has_deals ? t->deals : t->count);
 		values[3] = Float8GetDatum((double) t->count / g->stays);
 		values[4] = Float8GetDatum(g->stay_usecs / g->stays / USECS_PER_DAY);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
