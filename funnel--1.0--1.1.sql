@@ -216,16 +216,16 @@ $$;
 -- (pipeline_model with a pipeline order)
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
+CREATE FUNCTION @extschema@.pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
     RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
+COMMENT ON FUNCTION @extschema@.pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
 
-CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
+CREATE AGGREGATE @extschema@.pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
                                 pipeline_order text[]) (
-    SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
-    COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
-    DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
-COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
+    SFUNC = @extschema@.pipeline_model_sfunc, STYPE = internal, FINALFUNC = @extschema@.pipeline_model_final,
+    COMBINEFUNC = @extschema@.pipeline_model_combine, SERIALFUNC = @extschema@.pipeline_model_serialize,
+    DESERIALFUNC = @extschema@.pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
 
 COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
@@ -242,3 +242,9 @@ COMMENT ON FUNCTION @extschema@.sbg_expected_remaining_lifetime(@extschema@.sbg_
 
 COMMENT ON TYPE @extschema@.pipeline_summary IS 'Result of pipeline_model: stages, stage-to-stage transition counts and distinct deals, time in each stage, entries and open deals; text form is JSON';
 COMMENT ON FUNCTION @extschema@.pipeline_report(@extschema@.pipeline_summary) IS 'One row per observed stage transition: deals (distinct deals that made it; a deal that makes it twice counts once), probability among the transitions out of the stage, mean days in the stage (open stays counted up to the model''s last row)';
+
+-- attribution_svg_escape in C: the escaper of the C charts, which also
+-- replaces the control characters XML forbids.
+CREATE OR REPLACE FUNCTION @extschema@.attribution_svg_escape(s text) RETURNS text
+    AS 'MODULE_PATHNAME', 'attribution_svg_escape' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';

@@ -1949,13 +1949,6 @@ END
 $$;
 COMMENT ON FUNCTION attribution_bar_chart(attribution_summary[], integer) IS 'Text bar chart of credited conversions by channel, one row per channel and model (models side by side), bars scaled to width characters';
 
-CREATE FUNCTION attribution_svg_escape(s text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT replace(replace(replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-                   '"', '&quot;'), '''', '&#39;')
-$$;
-COMMENT ON FUNCTION attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';
-
 CREATE FUNCTION attribution_svg(summaries attribution_summary[],
                                 title text DEFAULT 'Conversions credited by channel')
     RETURNS text LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -2055,3 +2048,9 @@ CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, t
     COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
     DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
+
+-- attribution_svg_escape in C: the escaper of the C charts, which also
+-- replaces the control characters XML forbids.
+CREATE FUNCTION @extschema@.attribution_svg_escape(s text) RETURNS text
+    AS 'MODULE_PATHNAME', 'attribution_svg_escape' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.attribution_svg_escape(text) IS 'Text escaped for SVG/XML content and attribute values';

@@ -1,7 +1,7 @@
 -- attribution charts: the psql bar chart and the SVG (well-formed, escaped)
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(12);
+SELECT plan(16);
 
 CREATE TEMP TABLE tp (e int, ts timestamptz, ch text, v numeric);
 -- entity 1: search, email, conversion; entity 2: <b>&"ads'</b>, conversion;
@@ -47,6 +47,20 @@ SELECT is((xpath('count(//s:rect[@class="legend"])', svg::xml, ARRAY[ARRAY['s', 
 SELECT is((xpath('//s:rect[@class="bar"]/@width', svg::xml, ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))::text[],
           ARRAY['560.0', '560.0', '560.0', '280.0', '0.0', '280.0', '560.0', '560.0'], 'svg: bar widths to scale') FROM svg;
 SELECT is(attribution_svg_escape($$a<b>&"c'$$), 'a&lt;b&gt;&amp;&quot;c&#39;', 'escape');
+-- XML 1.0 allows no C0 control character but tab, newline and carriage
+-- return, and no DEL in well-formed text we write: each becomes '?'
+SELECT is(attribution_svg_escape(E'a\x01b\x1fc\x7fd\te'), 'a?b?c?d?e', 'escape: control characters replaced');
+-- non-ASCII characters as numeric references, so the document is ASCII
+SELECT is(attribution_svg_escape(U&'caf\00e9 \2192'), 'caf&#233; &#8594;', 'escape: non-ASCII as character references');
+-- a channel name with a control character still gives a well-formed document
+SELECT is((xpath('//s:text[@class="channel"]/text()',
+                 attribution_svg(ARRAY[(SELECT attribution('linear', e, ts, ch, v)
+                                        FROM (VALUES (1, timestamptz '2024-01-01', E'a\x02b', NULL::numeric),
+                                                     (1, '2024-01-02', NULL, 1)) x(e, ts, ch, v))])::xml,
+                 ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))[1]::text,
+          'a?b', 'svg: control character in a channel name replaced');
+SELECT is((SELECT prolang FROM pg_proc WHERE oid = 'attribution_svg_escape(text)'::regprocedure),
+          (SELECT oid FROM pg_language WHERE lanname = 'c'), 'escape: one escaper, the C one');
 SELECT throws_ok($$SELECT attribution_svg(ARRAY[]::attribution_summary[]) $$, '22023', 'at least one attribution summary is required', 'svg: no summary');
 
 SELECT * FROM finish();

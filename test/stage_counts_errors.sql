@@ -185,19 +185,18 @@ SELECT is(current_setting('funnel.max_state_memory'), '64kB', 'setting is 64kB')
 -- 20000 entities need far more than 64 kB
 SELECT is(pg_temp.error_of($$SELECT funnel_stage_counts('1 day', g, '2024-01-01'::timestamptz, true)
                              FROM generate_series(1, 20000) g$$),
-          '54000: funnel aggregate state exceeds funnel.max_state_memory (64 kB) / '
-          'Raise funnel.max_state_memory, or compute one level per entity with '
-          'window_funnel(...) GROUP BY entity and count those levels with '
-          'funnel_stage_counts(level, steps).',
-          'too many entities: 54000, the setting named, the two-level form suggested');
+          '54000: aggregate state exceeds funnel.max_state_memory / '
+          'Raise funnel.max_state_memory, or aggregate fewer rows per group '
+          '(for example one month, or one hash partition of the entities, at a time).',
+          'too many entities: 54000, the setting named in the message and the hint');
 SELECT throws_ok($$SELECT funnel_conversion('1 day', 'user-' || g, '2024-01-01'::timestamptz, true)
                    FROM generate_series(1, 20000) g$$,
-                 '54000', 'funnel aggregate state exceeds funnel.max_state_memory (64 kB)',
+                 '54000', 'aggregate state exceeds funnel.max_state_memory',
                  'too many text entities (funnel_conversion)');
 -- one entity with very many events grows its event log
 SELECT throws_ok($$SELECT time_to_convert('1 day', '2024-01-01'::timestamptz + g * interval '1 min', g % 2 = 0, g % 2 = 1)
                    FROM generate_series(1, 100000) g$$,
-                 '54000', 'funnel aggregate state exceeds funnel.max_state_memory (64 kB)',
+                 '54000', 'aggregate state exceeds funnel.max_state_memory',
                  'time_to_convert: one group with 100000 events');
 -- a few hundred entities fit; the two-level form never holds all entities
 SELECT is(funnel_stage_counts('1 day', g, '2024-01-01'::timestamptz, true), '{100}', '100 entities fit in 64 kB')

@@ -189,12 +189,12 @@ SET LOCAL funnel.max_state_memory = 64;
 -- (step 3 never happens: a completed default-mode funnel stops logging)
 SELECT throws_ok($$ SELECT window_funnel('1 h', '2024-03-01'::timestamptz + g * interval '1 s', g % 2 = 0, g % 2 = 1, false)
                    FROM generate_series(1, 100000) g $$,
-    '54000', 'funnel aggregate state exceeds funnel.max_state_memory (64 kB)', 'state larger than the limit');
+    '54000', 'aggregate state exceeds funnel.max_state_memory', 'state larger than the limit');
 -- 3000 rows at one time, each matching steps 1-3: a small log, but 3000
 -- chains at step 1
 SELECT throws_ok($$ SELECT window_funnel('1 h', 'strict_once', '2024-03-01'::timestamptz, true, true, true)
                    FROM generate_series(1, 3000) g $$,
-    '54000', 'funnel aggregate state exceeds funnel.max_state_memory (64 kB)', 'strict_once chains larger than the limit');
+    '54000', 'aggregate state exceeds funnel.max_state_memory', 'strict_once chains larger than the limit');
 RESET funnel.max_state_memory;
 SELECT is(window_funnel('1 h', '2024-03-01'::timestamptz + g * interval '1 s', g % 2 = 0, g % 2 = 1), 2,
     'the same group fits under the default limit')

@@ -61,6 +61,11 @@
 #include "common/money.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
+#include "common/interval_usecs.h"
+#include "common/json_fields.h"
+#include "common/linear_algebra.h"
+#include "common/byte_order.h"
+#include "common/svg_escape.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -203,7 +208,7 @@ parse_model(const char *str, int len, int32 *model, int64 *half_life)
 													   CStringGetDatum(pnstrdup(paren + 1, end - 1 - (paren + 1))),
 													   ObjectIdGetDatum(InvalidOid),
 													   Int32GetDatum(-1)));
-			*half_life = jlog_interval_usecs(iv, "time_decay half-life", true);
+			*half_life = funnel_interval_usecs(iv, "time_decay half-life", true);
 		}
 		else
 			m = 0;
@@ -221,7 +226,7 @@ model_text(const AttrConfig *cfg)
 {
 	if (cfg->model != ATTR_TIME_DECAY)
 		return pstrdup(model_names[cfg->model]);
-	return psprintf("time_decay(%s)", jlog_interval_text(cfg->half_life));
+	return psprintf("time_decay(%s)", funnel_usecs_text(cfg->half_life));
 }
 
 static bytea *
@@ -261,11 +266,7 @@ summary_encode(const AttrSummary *s)
 static int
 channel_name_cmp(const AttrChannel *a, const AttrChannel *b)
 {
-	int			c = memcmp(a->name, b->name, Min(a->len, b->len));
-
-	if (c != 0)
-		return c;
-	return (a->len > b->len) - (a->len < b->len);
+	return funnel_name_cmp(a->name, a->len, b->name, b->len);
 }
 
 static inline bool
@@ -280,105 +281,68 @@ is_finite(double v)
 	return !isnan(v) && !isinf(v);
 }
 
-#define NEED(n) do { if ((n) > (Size) (len - pos)) attr_bad_summary("truncated"); } while (0)
-
-static int64
-rd_int64(const char *d, int len, int *pos_p)
-{
-	int			pos = *pos_p;
-	uint64		v;
-
-	NEED(8);
-	memcpy(&v, d + pos, 8);
-	*pos_p = pos + 8;
-	return (int64) pg_ntoh64(v);
-}
-
-static double
-rd_float8(const char *d, int len, int *pos_p)
-{
-	union
-	{
-		int64		i;
-		double		f;
-	}			u;
-
-	u.i = rd_int64(d, len, pos_p);
-	return u.f;
-}
-
-static int32
-rd_int32(const char *d, int len, int *pos_p)
-{
-	int			pos = *pos_p;
-	uint32		v;
-
-	NEED(4);
-	memcpy(&v, d + pos, 4);
-	*pos_p = pos + 4;
-	return (int32) pg_ntoh32(v);
-}
-
 /* Read and check every field of a summary's bytes. */
 static AttrSummary *
 summary_decode(const char *d, int len)
 {
 	AttrSummary *s = palloc0(sizeof(AttrSummary));
-	int			pos = 0;
+	StringInfoData buf;
 	int			i;
 
-	NEED(2);
-	if ((uint8) d[0] != ATTR_SUMMARY_VERSION)
+	buf.data = (char *) d;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	if (len < 1 || pq_getmsgbyte(&buf) != ATTR_SUMMARY_VERSION)
 		attr_bad_summary("unknown version");
-	s->cfg.model = (uint8) d[1];
-	pos = 2;
+	s->cfg.model = pq_getmsgbyte(&buf);
 	if (s->cfg.model < ATTR_FIRST_TOUCH || s->cfg.model > ATTR_MARKOV)
 		attr_bad_summary("unknown model");
-	s->cfg.half_life = rd_int64(d, len, &pos);
-	s->cfg.lookback = rd_int64(d, len, &pos);
+	s->cfg.half_life = pq_getmsgint64(&buf);
+	s->cfg.lookback = pq_getmsgint64(&buf);
 	if ((s->cfg.model == ATTR_TIME_DECAY) != (s->cfg.half_life > 0) || s->cfg.half_life < 0 ||
 		s->cfg.lookback < 0)
 		attr_bad_summary("bad half-life or lookback");
-	s->conversions = rd_float8(d, len, &pos);
-	s->value = rd_float8(d, len, &pos);
-	s->touchpoints = rd_int64(d, len, &pos);
-	s->converting_journeys = rd_int64(d, len, &pos);
-	s->other_journeys = rd_int64(d, len, &pos);
-	s->none.conv = rd_float8(d, len, &pos);
-	s->none.value = rd_float8(d, len, &pos);
-	s->none.journeys = rd_int64(d, len, &pos);
+	s->conversions = pq_getmsgfloat8(&buf);
+	s->value = pq_getmsgfloat8(&buf);
+	s->touchpoints = pq_getmsgint64(&buf);
+	s->converting_journeys = pq_getmsgint64(&buf);
+	s->other_journeys = pq_getmsgint64(&buf);
+	s->none.conv = pq_getmsgfloat8(&buf);
+	s->none.value = pq_getmsgfloat8(&buf);
+	s->none.journeys = pq_getmsgint64(&buf);
 	if (!finite_nonneg(s->conversions) || !is_finite(s->value) || s->touchpoints < 0 ||
 		s->converting_journeys < 0 || s->other_journeys < 0 ||
 		!finite_nonneg(s->none.conv) || !is_finite(s->none.value) || s->none.journeys < 0)
 		attr_bad_summary("bad totals");
-	s->nchannels = rd_int32(d, len, &pos);
+	s->nchannels = pq_getmsgint(&buf, 4);
 	if (s->nchannels < 0 || s->nchannels > ATTR_MAX_CHANNELS ||
-		(Size) s->nchannels > (Size) (len - pos) / 36)
+		(Size) s->nchannels > (Size) (len - buf.cursor) / 36)
 		attr_bad_summary("bad channel count");
 	s->channels = palloc0(sizeof(AttrChannel) * (s->nchannels + 1));
 	for (i = 0; i < s->nchannels; i++)
 	{
 		AttrChannel *c = &s->channels[i];
+		const char *name;
 
-		c->len = rd_int32(d, len, &pos);
-		if (c->len < 0)
+		c->len = pq_getmsgint(&buf, 4);
+		if (c->len < 0 || c->len > len - buf.cursor)
 			attr_bad_summary("bad channel name");
-		NEED((Size) c->len);
-		if (memchr(d + pos, '\0', c->len) != NULL || !pg_verifymbstr(d + pos, c->len, true))
+		name = pq_getmsgbytes(&buf, c->len);
+		if (memchr(name, '\0', c->len) != NULL || !pg_verifymbstr(name, c->len, true))
 			attr_bad_summary("bad channel name");
-		c->name = pnstrdup(d + pos, c->len);
-		pos += c->len;
-		c->conv = rd_float8(d, len, &pos);
-		c->value = rd_float8(d, len, &pos);
-		c->journeys = rd_int64(d, len, &pos);
-		c->touched = rd_int64(d, len, &pos);
+		c->name = pnstrdup(name, c->len);
+		c->conv = pq_getmsgfloat8(&buf);
+		c->value = pq_getmsgfloat8(&buf);
+		c->journeys = pq_getmsgint64(&buf);
+		c->touched = pq_getmsgint64(&buf);
 		if (!finite_nonneg(c->conv) || !is_finite(c->value) || c->journeys < 0 ||
 			c->touched < c->journeys)
 			attr_bad_summary("bad channel credit");
 		if (i > 0 && channel_name_cmp(&s->channels[i - 1], c) >= 0)
 			attr_bad_summary("channels not in order or repeated");
 	}
-	if (pos != len)
+	if (buf.cursor != len)
 		attr_bad_summary("trailing bytes");
 	return s;
 }
@@ -440,7 +404,7 @@ read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
 		lb = PG_GETARG_INTERVAL_P(6);
 		if (!c->have_lookback || memcmp(lb, &c->lookback_raw, sizeof(Interval)) != 0)
 		{
-			c->lookback = jlog_interval_usecs(lb, "attribution lookback", false);
+			c->lookback = funnel_interval_usecs(lb, "attribution lookback", false);
 			c->lookback_raw = *lb;
 			c->have_lookback = true;
 		}
@@ -469,7 +433,7 @@ Datum
 attribution_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution");
-	AttrState  *st = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
+	AttrState  *st = FUNNEL_STATE_ARG(AttrState, 0);
 	AttrConfig	cfg;
 	uint32		ent;
 	int64		ts;
@@ -536,16 +500,12 @@ Datum
 attribution_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_combine");
-	AttrState  *a = PG_ARGISNULL(0) ? NULL : (AttrState *) PG_GETARG_POINTER(0);
-	AttrState  *b = PG_ARGISNULL(1) ? NULL : (AttrState *) PG_GETARG_POINTER(1);
+	AttrState  *a = FUNNEL_STATE_ARG(AttrState, 0);
+	AttrState  *b = FUNNEL_STATE_ARG(AttrState, 1);
 	MemoryContext old;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	old = MemoryContextSwitchTo(cxt);
 	if (a == NULL)
 	{
@@ -567,16 +527,14 @@ attribution_serialize(PG_FUNCTION_ARGS)
 {
 	AttrState  *st = (AttrState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	bytea	   *result;
 
 	funnel_agg_context(fcinfo, "attribution_serialize");
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
-	appendBinaryStringInfo(&buf, (const char *) &st->cfg, sizeof(AttrConfig));
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, (uint8) st->cfg.model);
+	pq_sendint64(&buf, st->cfg.half_life);
+	pq_sendint64(&buf, st->cfg.lookback);
 	jlog_serialize(st->log, &buf);
-	result = (bytea *) buf.data;
-	SET_VARSIZE(result, buf.len);
-	PG_RETURN_BYTEA_P(result);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
 /* attribution state deserialisation; every field read is checked. */
@@ -585,26 +543,20 @@ Datum
 attribution_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution_deserialize");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	AttrState  *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(PG_GETARG_BYTEA_PP(0), &buf);
 	st = MemoryContextAllocZero(cxt, sizeof(AttrState));
-	if (buf.len < (int) sizeof(AttrConfig))
-		attr_bad_summary("truncated aggregate state");
-	memcpy(&st->cfg, buf.data, sizeof(AttrConfig));
-	buf.cursor = sizeof(AttrConfig);
+	st->cfg.model = pq_getmsgbyte(&buf);
+	st->cfg.half_life = pq_getmsgint64(&buf);
+	st->cfg.lookback = pq_getmsgint64(&buf);
 	if (st->cfg.model < ATTR_FIRST_TOUCH || st->cfg.model > ATTR_MARKOV ||
 		(st->cfg.model == ATTR_TIME_DECAY) != (st->cfg.half_life > 0) ||
 		st->cfg.half_life < 0 || st->cfg.lookback < 0)
-		attr_bad_summary("bad aggregate state configuration");
+		funnel_invalid_state("The attribution state has an invalid model, half-life or lookback.");
 	st->log = jlog_deserialize(cxt, &buf);
-	if (buf.cursor != buf.len)
-		attr_bad_summary("trailing bytes in aggregate state");
+	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
 
@@ -664,37 +616,34 @@ add_comp(double *sum, double *comp, double x)
 	*sum = t;
 }
 
-static const int32 *cmp_rank;
 
+/* What the order of an entity's rows depends on: name ranks, conversion values. */
+typedef struct RowOrder
+{
+	const int32 *rank;
+	const double *vals;
+} RowOrder;
+
+/*
+ * Rows in time order; at one time touchpoints first, by channel name, then
+ * conversions by value.
+ */
 static int
-row_cmp(const void *pa, const void *pb)
+row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const JourneyRow *a = pa,
 			   *b = pb;
+	const RowOrder *order = arg;
 
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
 	if ((a->code < 0) != (b->code < 0))
 		return a->code < 0 ? 1 : -1;	/* touchpoints first */
 	if (a->code >= 0)
-		return cmp_rank[a->code] - cmp_rank[b->code];
-	return 0;					/* conversions: see below */
-}
-
-static const double *cmp_vals;
-
-static int
-row_cmp_full(const void *pa, const void *pb)
-{
-	const JourneyRow *a = pa,
-			   *b = pb;
-	int			c = row_cmp(pa, pb);
-
-	if (c != 0 || a->code >= 0)
-		return c;
+		return order->rank[a->code] - order->rank[b->code];
 	{
-		double		va = cmp_vals[-1 - (int64) a->code],
-					vb = cmp_vals[-1 - (int64) b->code];
+		double		va = order->vals[-1 - (int64) a->code],
+					vb = order->vals[-1 - (int64) b->code];
 
 		return (va > vb) - (va < vb);
 	}
@@ -790,6 +739,26 @@ markov_journey(Credit *cr, const Touch *t, int64 k, bool converted)
 	}
 }
 
+/*
+ * Count each channel of a journey once: every journey that touched it, and
+ * the converting ones among them.
+ */
+static void
+count_channels(Credit *cr, const Touch *t, int64 k, bool converted)
+{
+	int64		i;
+
+	cr->journey_id++;
+	for (i = 0; i < k; i++)
+		if (cr->stamp[t[i].ch] != cr->journey_id)
+		{
+			cr->stamp[t[i].ch] = cr->journey_id;
+			if (converted)
+				cr->journeys[t[i].ch]++;
+			cr->touched[t[i].ch]++;
+		}
+}
+
 static void
 credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 {
@@ -808,14 +777,7 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 		return;
 	}
 	cr->converting++;
-	cr->journey_id++;
-	for (i = 0; i < k; i++)
-		if (cr->stamp[t[i].ch] != cr->journey_id)
-		{
-			cr->stamp[t[i].ch] = cr->journey_id;
-			cr->journeys[t[i].ch]++;
-			cr->touched[t[i].ch]++;
-		}
+	count_channels(cr, t, k, true);
 	/* the touchpoints at the first time (t[0 .. nfirst)) and at the last */
 	for (nfirst = 1; nfirst < k && t[nfirst].ts == t[0].ts; nfirst++)
 		;
@@ -888,16 +850,8 @@ credit_journey(Credit *cr, const Touch *t, int64 k, int64 conv_ts, double v)
 static void
 other_journey(Credit *cr, const Touch *t, int64 k)
 {
-	int64		i;
-
 	cr->other++;
-	cr->journey_id++;
-	for (i = 0; i < k; i++)
-		if (cr->stamp[t[i].ch] != cr->journey_id)
-		{
-			cr->stamp[t[i].ch] = cr->journey_id;
-			cr->touched[t[i].ch]++;
-		}
+	count_channels(cr, t, k, false);
 	if (cr->cfg->model == ATTR_MARKOV)
 		markov_journey(cr, t, k, false);
 }
@@ -962,12 +916,7 @@ markov_credit(Credit *cr)
 
 	if (m == 0 || cr->mk_conv == 0)
 		return;
-	if (m > ATTR_MARKOV_MAX_CHANNELS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the markov attribution model takes at most %d channels, not %d",
-						ATTR_MARKOV_MAX_CHANNELS, m),
-				 errhint("Group channels into fewer, coarser ones.")));
+	Assert(m <= ATTR_MARKOV_MAX_CHANNELS);	/* checked before the walk */
 	A = palloc_extended(sizeof(double) * (Size) m * m, MCXT_ALLOC_HUGE);
 	Q = palloc_extended(sizeof(double) * (Size) m * m, MCXT_ALLOC_HUGE);
 	r = palloc0(sizeof(double) * m);
@@ -991,9 +940,9 @@ markov_credit(Credit *cr)
 		for (j = 0; j < m; j++)
 			A[(Size) i * m + j] = (i == j ? 1.0 : 0.0) - Q[(Size) i * m + j];
 	}
-	jlog_lu_factor(A, m, piv);
+	funnel_lu_factor(A, m, piv);
 	memcpy(x, r, sizeof(double) * m);
-	jlog_lu_solve(A, m, piv, x);
+	funnel_lu_solve(A, m, piv, x);
 	for (i = 0; i < m; i++)
 		P += ps[i] * x[i];
 	for (k = 0; k < m; k++)
@@ -1010,7 +959,7 @@ markov_credit(Credit *cr)
 		 */
 		memset(w, 0, sizeof(double) * m);
 		w[k] = 1;
-		jlog_lu_solve(A, m, piv, w);
+		funnel_lu_solve(A, m, piv, w);
 		for (j = 0; j < m; j++)
 		{
 			double		y = x[j] - r[k] * w[j];
@@ -1044,35 +993,16 @@ markov_credit(Credit *cr)
  * The entities in an order that does not depend on the order the rows
  * arrived in (and so on the plan): by hash, then by the bytes of the value.
  */
-static const JourneyLog *canon_log;
-
 static int
-canon_cmp(const void *pa, const void *pb)
+canon_cmp(const void *pa, const void *pb, void *arg)
 {
 	uint32		a = *(const uint32 *) pa,
 				b = *(const uint32 *) pb;
-	const JourneyLog *log = canon_log;
-	Datum		da,
-				db;
+	const JourneyLog *log = arg;
 
 	if (log->enthash[a] != log->enthash[b])
 		return log->enthash[a] < log->enthash[b] ? -1 : 1;
-	da = log->ents[a];
-	db = log->ents[b];
-	if (log->typbyval)
-		return (da > db) - (da < db);
-	if (log->typlen > 0)
-		return memcmp(DatumGetPointer(da), DatumGetPointer(db), log->typlen);
-	{
-		Size		la = VARSIZE_ANY_EXHDR(DatumGetPointer(da)),
-					lb = VARSIZE_ANY_EXHDR(DatumGetPointer(db));
-		int			c = memcmp(VARDATA_ANY(DatumGetPointer(da)), VARDATA_ANY(DatumGetPointer(db)),
-							   Min(la, lb));
-
-		if (c != 0)
-			return c;
-		return (la > lb) - (la < lb);
-	}
+	return funnel_datum_bytes_cmp(log->ents[a], log->ents[b], log->typlen, log->typbyval);
 }
 
 static uint32 *
@@ -1084,8 +1014,7 @@ canonical_entity_order(const JourneyLog *log)
 
 	for (e = 0; e < log->nent; e++)
 		order[e] = e;
-	canon_log = log;
-	qsort(order, log->nent, sizeof(uint32), canon_cmp);
+	qsort_arg(order, log->nent, sizeof(uint32), canon_cmp, (void *) log);
 	return order;
 }
 
@@ -1101,6 +1030,7 @@ attribution_final(PG_FUNCTION_ARGS)
 	AttrState  *st;
 	const JourneyLog *log;
 	Credit		cr;
+	RowOrder	row_order;
 	int32	   *rank,
 			   *byrank;
 	JourneyRow *rows;
@@ -1152,8 +1082,8 @@ attribution_final(PG_FUNCTION_ARGS)
 	cr.run_ch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * 2 * (maxn + 1));
 	cr.run_n = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * 2 * (maxn + 1));
 	order = canonical_entity_order(log);
-	cmp_rank = rank;
-	cmp_vals = log->vals;
+	row_order.rank = rank;
+	row_order.vals = log->vals;
 	for (i = 0; (uint32) i < log->nent; i++)
 	{
 		JourneyRow *g;
@@ -1166,10 +1096,10 @@ attribution_final(PG_FUNCTION_ARGS)
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		for (j = 1; j < n; j++)
-			if (row_cmp_full(&g[j - 1], &g[j]) > 0)
+			if (row_cmp(&g[j - 1], &g[j], &row_order) > 0)
 				break;
 		if (j < n)
-			qsort(g, n, sizeof(JourneyRow), row_cmp_full);
+			qsort_arg(g, n, sizeof(JourneyRow), row_cmp, &row_order);
 		walk_entity(&cr, log, g, n, rank, path);
 	}
 	if (st->cfg.model == ATTR_MARKOV)
@@ -1213,9 +1143,9 @@ channel_json(StringInfo buf, const AttrChannel *c)
 	else
 		appendStringInfoString(buf, "null");
 	appendStringInfoString(buf, ", \"conversions\": ");
-	jlog_json_double(buf, c->conv);
+	funnel_json_double(buf, c->conv);
 	appendStringInfoString(buf, ", \"value\": ");
-	jlog_json_double(buf, c->value);
+	funnel_json_double(buf, c->value);
 	appendStringInfo(buf, ", \"journeys\": " INT64_FORMAT, c->journeys);
 	if (c->name)
 		appendStringInfo(buf, ", \"touched\": " INT64_FORMAT, c->touched);
@@ -1238,11 +1168,11 @@ attribution_summary_out(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, "{\"model\": ");
 	escape_json(&buf, model_text(&s->cfg));
 	appendStringInfoString(&buf, ", \"lookback\": ");
-	jlog_json_interval(&buf, s->cfg.lookback);
+	funnel_json_interval(&buf, s->cfg.lookback);
 	appendStringInfoString(&buf, ", \"conversions\": ");
-	jlog_json_double(&buf, s->conversions);
+	funnel_json_double(&buf, s->conversions);
 	appendStringInfoString(&buf, ", \"value\": ");
-	jlog_json_double(&buf, s->value);
+	funnel_json_double(&buf, s->value);
 	appendStringInfo(&buf, ", \"touchpoints\": " INT64_FORMAT
 					 ", \"converting_journeys\": " INT64_FORMAT
 					 ", \"other_journeys\": " INT64_FORMAT ", \"channels\": [",
@@ -1256,17 +1186,6 @@ attribution_summary_out(PG_FUNCTION_ARGS)
 	channel_json(&buf, &s->none);
 	appendStringInfoString(&buf, "]}");
 	PG_RETURN_CSTRING(buf.data);
-}
-
-static int64
-json_count(JsonbContainer *obj, const char *key)
-{
-	double		d = jlog_json_number(jlog_json_get(obj, key, jbvNumeric, false, SUMMARY_TYPE),
-									 key, SUMMARY_TYPE);
-
-	if (d < 0 || d > 9e15 || d != floor(d))
-		jlog_bad_input(SUMMARY_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
-	return (int64) d;
 }
 
 static int
@@ -1284,7 +1203,7 @@ Datum
 attribution_summary_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	JsonbContainer *root = jlog_json_parse(str, SUMMARY_TYPE);
+	JsonbContainer *root = funnel_json_object(str, SUMMARY_TYPE);
 	JsonbValue *v;
 	JsonbContainer *arr;
 	AttrSummary s;
@@ -1295,25 +1214,25 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 	char	   *model;
 
 	memset(&s, 0, sizeof(s));
-	v = jlog_json_get(root, "model", jbvString, false, SUMMARY_TYPE);
-	model = jlog_json_string(v);
+	v = funnel_json_get(root, "model", jbvString, false, SUMMARY_TYPE);
+	model = funnel_json_string(v);
 	parse_model(model, strlen(model), &s.cfg.model, &s.cfg.half_life);
-	s.cfg.lookback = jlog_json_interval_usecs(jlog_json_get(root, "lookback", jbvString, false, SUMMARY_TYPE),
+	s.cfg.lookback = funnel_json_interval_usecs(funnel_json_get(root, "lookback", jbvString, false, SUMMARY_TYPE),
 											  "lookback", false, SUMMARY_TYPE);
-	s.conversions = jlog_json_number(jlog_json_get(root, "conversions", jbvNumeric, false, SUMMARY_TYPE),
+	s.conversions = funnel_json_number(funnel_json_get(root, "conversions", jbvNumeric, false, SUMMARY_TYPE),
 									 "conversions", SUMMARY_TYPE);
-	s.value = jlog_json_number(jlog_json_get(root, "value", jbvNumeric, false, SUMMARY_TYPE),
+	s.value = funnel_json_number(funnel_json_get(root, "value", jbvNumeric, false, SUMMARY_TYPE),
 							   "value", SUMMARY_TYPE);
-	s.touchpoints = json_count(root, "touchpoints");
-	s.converting_journeys = json_count(root, "converting_journeys");
-	s.other_journeys = json_count(root, "other_journeys");
-	v = jlog_json_get(root, "channels", jbvBinary, false, SUMMARY_TYPE);
+	s.touchpoints = funnel_json_count(root, "touchpoints", SUMMARY_TYPE);
+	s.converting_journeys = funnel_json_count(root, "converting_journeys", SUMMARY_TYPE);
+	s.other_journeys = funnel_json_count(root, "other_journeys", SUMMARY_TYPE);
+	v = funnel_json_get(root, "channels", jbvBinary, false, SUMMARY_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(SUMMARY_TYPE, "Key \"channels\" must be an array.");
+		funnel_bad_text_input(SUMMARY_TYPE, "Key \"channels\" must be an array.");
 	n = JsonContainerSize(arr);
 	if (n > ATTR_MAX_CHANNELS)
-		jlog_bad_input(SUMMARY_TYPE, "Too many channels.");
+		funnel_bad_text_input(SUMMARY_TYPE, "Too many channels.");
 	s.channels = palloc0(sizeof(AttrChannel) * (n + 1));
 	for (i = 0; i < n; i++)
 	{
@@ -1322,29 +1241,29 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 		AttrChannel c;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(SUMMARY_TYPE, "Each channel must be a JSON object.");
+			funnel_bad_text_input(SUMMARY_TYPE, "Each channel must be a JSON object.");
 		o = e->val.binary.data;
 		memset(&c, 0, sizeof(c));
-		v = jlog_json_get(o, "channel", jbvString, true, SUMMARY_TYPE);
+		v = funnel_json_get(o, "channel", jbvString, true, SUMMARY_TYPE);
 		if (v->type == jbvString)
 		{
-			c.name = jlog_json_string(v);
+			c.name = funnel_json_string(v);
 			c.len = strlen(c.name);
 		}
-		c.conv = jlog_json_number(jlog_json_get(o, "conversions", jbvNumeric, false, SUMMARY_TYPE),
+		c.conv = funnel_json_number(funnel_json_get(o, "conversions", jbvNumeric, false, SUMMARY_TYPE),
 								  "conversions", SUMMARY_TYPE);
-		c.value = jlog_json_number(jlog_json_get(o, "value", jbvNumeric, false, SUMMARY_TYPE),
+		c.value = funnel_json_number(funnel_json_get(o, "value", jbvNumeric, false, SUMMARY_TYPE),
 								   "value", SUMMARY_TYPE);
-		c.journeys = json_count(o, "journeys");
-		c.touched = c.name ? json_count(o, "touched") : c.journeys;
+		c.journeys = funnel_json_count(o, "journeys", SUMMARY_TYPE);
+		c.touched = c.name ? funnel_json_count(o, "touched", SUMMARY_TYPE) : c.journeys;
 		if (c.touched < c.journeys)
-			jlog_bad_input(SUMMARY_TYPE, "A channel cannot have more converting journeys than journeys.");
+			funnel_bad_text_input(SUMMARY_TYPE, "A channel cannot have more converting journeys than journeys.");
 		if (c.conv < 0)
-			jlog_bad_input(SUMMARY_TYPE, "Credited conversions cannot be negative.");
+			funnel_bad_text_input(SUMMARY_TYPE, "Credited conversions cannot be negative.");
 		if (c.name == NULL)
 		{
 			if (have_none)
-				jlog_bad_input(SUMMARY_TYPE, "The NULL channel appears twice.");
+				funnel_bad_text_input(SUMMARY_TYPE, "The NULL channel appears twice.");
 			have_none = true;
 			s.none = c;
 		}
@@ -1352,11 +1271,11 @@ attribution_summary_in(PG_FUNCTION_ARGS)
 			s.channels[s.nchannels++] = c;
 	}
 	if (s.conversions < 0)
-		jlog_bad_input(SUMMARY_TYPE, "Conversions cannot be negative.");
+		funnel_bad_text_input(SUMMARY_TYPE, "Conversions cannot be negative.");
 	qsort(s.channels, s.nchannels, sizeof(AttrChannel), channel_qsort_cmp);
 	for (i = 1; i < s.nchannels; i++)
 		if (channel_name_cmp(&s.channels[i - 1], &s.channels[i]) == 0)
-			jlog_bad_input(SUMMARY_TYPE, psprintf("Channel \"%s\" appears twice.", s.channels[i].name));
+			funnel_bad_text_input(SUMMARY_TYPE, psprintf("Channel \"%s\" appears twice.", s.channels[i].name));
 	result = summary_encode(&s);
 	(void) summary_from_datum(PointerGetDatum(result));	/* check it */
 	PG_RETURN_BYTEA_P(result);
@@ -1373,7 +1292,7 @@ attribution_summary_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
 	(void) summary_decode(buf->data + buf->cursor, buf->len - buf->cursor);
-	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
+	PG_RETURN_BYTEA_P(funnel_recv_rest(buf));
 }
 
 /* attribution_summary binary output: the stored form as is. */
@@ -1450,4 +1369,20 @@ attribution_report(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * attribution_svg_escape(text): the text for SVG content and attribute
+ * values, escaped by the same code as the C charts (so control characters
+ * XML forbids do not reach the document).
+ */
+PG_FUNCTION_INFO_V1(attribution_svg_escape);
+Datum
+attribution_svg_escape(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	funnel_svg_append_text(&buf, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
 }

@@ -44,6 +44,10 @@
 #include "common/int.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
+#include "common/interval_usecs.h"
+#include "common/json_fields.h"
+#include "common/linear_algebra.h"
+#include "common/byte_order.h"
 #include "engine/journey_log.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
@@ -143,11 +147,7 @@ pipe_bad(const char *what)
 static int
 stage_name_cmp(const PipeStage *a, const PipeStage *b)
 {
-	int			c = memcmp(a->name, b->name, Min(a->len, b->len));
-
-	if (c != 0)
-		return c;
-	return (a->len > b->len) - (a->len < b->len);
+	return funnel_name_cmp(a->name, a->len, b->name, b->len);
 }
 
 /* ---------- encoding ---------- */
@@ -444,7 +444,7 @@ Datum
 pipeline_model_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model");
-	PipeState  *st = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
+	PipeState  *st = FUNNEL_STATE_ARG(PipeState, 0);
 	PipeCache  *c = read_terminal(fcinfo);
 	text	   *stage;
 	int64		ts;
@@ -494,16 +494,12 @@ Datum
 pipeline_model_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_combine");
-	PipeState  *a = PG_ARGISNULL(0) ? NULL : (PipeState *) PG_GETARG_POINTER(0);
-	PipeState  *b = PG_ARGISNULL(1) ? NULL : (PipeState *) PG_GETARG_POINTER(1);
+	PipeState  *a = FUNNEL_STATE_ARG(PipeState, 0);
+	PipeState  *b = FUNNEL_STATE_ARG(PipeState, 1);
 	int			i;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(PipeState));
@@ -537,17 +533,13 @@ pipeline_model_serialize(PG_FUNCTION_ARGS)
 {
 	PipeState  *st = (PipeState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	bytea	   *result;
 
 	funnel_agg_context(fcinfo, "pipeline_model_serialize");
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, "\0\0\0\0", VARHDRSZ);
-	appendBinaryStringInfo(&buf, (const char *) &st->nterm, sizeof(int32));
-	appendBinaryStringInfo(&buf, (const char *) &st->norder, sizeof(int32));
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->nterm);
+	pq_sendint32(&buf, st->norder);
 	jlog_serialize(st->log, &buf);
-	result = (bytea *) buf.data;
-	SET_VARSIZE(result, buf.len);
-	PG_RETURN_BYTEA_P(result);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
 /* pipeline_model state deserialisation; every field read is checked. */
@@ -556,46 +548,41 @@ Datum
 pipeline_model_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_deserialize");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	PipeState  *st;
 	uint64		k;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(PG_GETARG_BYTEA_PP(0), &buf);
 	st = MemoryContextAllocZero(cxt, sizeof(PipeState));
-	if (buf.len < (int) (2 * sizeof(int32)))
-		pipe_bad("truncated aggregate state");
-	memcpy(&st->nterm, buf.data, sizeof(int32));
-	memcpy(&st->norder, buf.data + sizeof(int32), sizeof(int32));
-	buf.cursor = 2 * sizeof(int32);
+	st->nterm = pq_getmsgint(&buf, 4);
+	st->norder = pq_getmsgint(&buf, 4);
 	st->log = jlog_deserialize(cxt, &buf);
+	funnel_state_check_end(&buf);
 	/* with a pipeline order, every stage is either listed or terminal */
-	if (buf.cursor != buf.len || st->nterm < 1 || st->norder < 0 ||
+	if (st->nterm < 1 || st->norder < 0 ||
 		st->nterm > st->log->nnames - st->norder ||
 		(st->norder > 0 && st->nterm + st->norder != st->log->nnames) ||
-		st->log->nnames > PIPE_MAX_STAGES || st->log->nvals != 0)
-		pipe_bad("bad aggregate state");
+		st->log->nnames > PIPE_MAX_STAGES)
+		funnel_invalid_state("The pipeline_model state has invalid stage counts.");
+	if (st->log->nvals != 0)
+		funnel_invalid_state("The pipeline_model state holds values.");
 	for (k = 0; k < st->log->nrows; k++)
 		if (st->log->rows[k].code < 0)
-			pipe_bad("bad aggregate state");
+			funnel_invalid_state("A row of the pipeline_model state has no stage.");
 	PG_RETURN_POINTER(st);
 }
 
-/* rows of a deal: by time, then by the position of the stage (tie_key) */
-static const int32 *pipe_tie_key;
-
+/* Rows of a deal: by time, then by the position of the stage (arg: tie keys). */
 static int
-pipe_row_cmp(const void *pa, const void *pb)
+pipe_row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const JourneyRow *a = pa,
 			   *b = pb;
+	const int32 *tie_key = arg;
 
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
-	return pipe_tie_key[a->code] - pipe_tie_key[b->code];
+	return tie_key[a->code] - tie_key[b->code];
 }
 
 /*
@@ -660,7 +647,6 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 		if (k == 0 || log->rows[k].ts > s.as_of)
 			s.as_of = log->rows[k].ts;
 	rows = jlog_group(log, &starts);
-	pipe_tie_key = tie_key;
 	for (e = 0; e < log->nent; e++)
 	{
 		JourneyRow *g = rows + starts[e];
@@ -675,10 +661,10 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 		if (n == 0)
 			continue;
 		for (k = 1; k < n; k++)
-			if (pipe_row_cmp(&g[k - 1], &g[k]) > 0)
+			if (pipe_row_cmp(&g[k - 1], &g[k], tie_key) > 0)
 				break;
 		if (k < n)
-			qsort(g, n, sizeof(JourneyRow), pipe_row_cmp);
+			qsort_arg(g, n, sizeof(JourneyRow), pipe_row_cmp, tie_key);
 		cur = rank[g[0].code];
 		cur_ts = g[0].ts;
 		s.stages[cur].entries++;
@@ -792,7 +778,7 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 						 ", \"open\": " INT64_FORMAT ", \"ended\": " INT64_FORMAT
 						 ", \"stays\": " INT64_FORMAT ", \"stay_days\": ",
 						 g->terminal ? "true" : "false", g->entries, g->open, g->ended, g->stays);
-		jlog_json_double(&buf, g->stay_usecs / USECS_PER_DAY);
+		funnel_json_double(&buf, g->stay_usecs / USECS_PER_DAY);
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "], \"transitions\": [");
@@ -816,26 +802,16 @@ pipeline_summary_out(PG_FUNCTION_ARGS)
 }
 
 static int64
-pj_count(JsonbContainer *o, const char *key)
-{
-	double		d = jlog_json_number(jlog_json_get(o, key, jbvNumeric, false, PIPE_TYPE), key, PIPE_TYPE);
-
-	if (d < 0 || d > 9e15 || d != floor(d))
-		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
-	return (int64) d;
-}
-
-static int64
 pj_ts(JsonbContainer *o, const char *key)
 {
-	JsonbValue *v = jlog_json_get(o, key, jbvString, false, PIPE_TYPE);
+	JsonbValue *v = funnel_json_get(o, key, jbvString, false, PIPE_TYPE);
 	int64		t = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-															CStringGetDatum(jlog_json_string(v)),
+															CStringGetDatum(funnel_json_string(v)),
 															ObjectIdGetDatum(InvalidOid),
 															Int32GetDatum(-1)));
 
 	if (!valid_ts(t))
-		jlog_bad_input(PIPE_TYPE, psprintf("Key \"%s\" must be a finite timestamp.", key));
+		funnel_bad_text_input(PIPE_TYPE, psprintf("Key \"%s\" must be a finite timestamp.", key));
 	return t;
 }
 
@@ -890,7 +866,7 @@ Datum
 pipeline_summary_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
-	JsonbContainer *root = jlog_json_parse(str, PIPE_TYPE);
+	JsonbContainer *root = funnel_json_object(str, PIPE_TYPE);
 	JsonbValue *v;
 	JsonbContainer *arr;
 	PipeSummary s;
@@ -899,20 +875,20 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 	bytea	   *result;
 
 	memset(&s, 0, sizeof(s));
-	s.deals = pj_count(root, "deals");
+	s.deals = funnel_json_count(root, "deals", PIPE_TYPE);
 	if (s.deals > 0)
 	{
 		s.first_entry = pj_ts(root, "first_entry");
 		s.last_entry = pj_ts(root, "last_entry");
 		s.as_of = pj_ts(root, "as_of");
 	}
-	v = jlog_json_get(root, "stages", jbvBinary, false, PIPE_TYPE);
+	v = funnel_json_get(root, "stages", jbvBinary, false, PIPE_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must be an array.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"stages\" must be an array.");
 	n = JsonContainerSize(arr);
 	if (n < 1 || n > PIPE_MAX_STAGES)
-		jlog_bad_input(PIPE_TYPE, "Key \"stages\" must have 1 to 1000 stages.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"stages\" must have 1 to 1000 stages.");
 	s.nstages = n;
 	s.stages = palloc0(sizeof(PipeStage) * n);
 	for (i = 0; i < n; i++)
@@ -923,24 +899,24 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		double		days;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(PIPE_TYPE, "Each stage must be a JSON object.");
+			funnel_bad_text_input(PIPE_TYPE, "Each stage must be a JSON object.");
 		o = e->val.binary.data;
-		g->name = jlog_json_string(jlog_json_get(o, "stage", jbvString, false, PIPE_TYPE));
+		g->name = funnel_json_string(funnel_json_get(o, "stage", jbvString, false, PIPE_TYPE));
 		g->len = strlen(g->name);
-		g->terminal = jlog_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
-		g->entries = pj_count(o, "entries");
-		g->open = pj_count(o, "open");
-		g->ended = pj_count(o, "ended");
-		g->stays = pj_count(o, "stays");
-		days = jlog_json_number(jlog_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
+		g->terminal = funnel_json_get(o, "terminal", jbvBool, false, PIPE_TYPE)->val.boolean;
+		g->entries = funnel_json_count(o, "entries", PIPE_TYPE);
+		g->open = funnel_json_count(o, "open", PIPE_TYPE);
+		g->ended = funnel_json_count(o, "ended", PIPE_TYPE);
+		g->stays = funnel_json_count(o, "stays", PIPE_TYPE);
+		days = funnel_json_number(funnel_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
 								"stay_days", PIPE_TYPE);
 		g->stay_usecs = days * USECS_PER_DAY;
 	}
 	qsort(s.stages, n, sizeof(PipeStage), stage_qsort_cmp);
-	v = jlog_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);
+	v = funnel_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);
 	arr = v->val.binary.data;
 	if (!JsonContainerIsArray(arr))
-		jlog_bad_input(PIPE_TYPE, "Key \"transitions\" must be an array.");
+		funnel_bad_text_input(PIPE_TYPE, "Key \"transitions\" must be an array.");
 	n = JsonContainerSize(arr);
 	s.trans = palloc0(sizeof(PipeTrans) * (n + 1));
 	s.ntrans = n;
@@ -952,14 +928,14 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 				   *to;
 
 		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
-			jlog_bad_input(PIPE_TYPE, "Each transition must be a JSON object.");
+			funnel_bad_text_input(PIPE_TYPE, "Each transition must be a JSON object.");
 		o = e->val.binary.data;
-		from = jlog_json_string(jlog_json_get(o, "from", jbvString, false, PIPE_TYPE));
-		to = jlog_json_string(jlog_json_get(o, "to", jbvString, false, PIPE_TYPE));
+		from = funnel_json_string(funnel_json_get(o, "from", jbvString, false, PIPE_TYPE));
+		to = funnel_json_string(funnel_json_get(o, "to", jbvString, false, PIPE_TYPE));
 		s.trans[i].from = find_stage(&s, from, strlen(from));
 		s.trans[i].to = find_stage(&s, to, strlen(to));
 		if (s.trans[i].from < 0 || s.trans[i].to < 0)
-			jlog_bad_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
+			funnel_bad_text_input(PIPE_TYPE, "A transition names a stage not in \"stages\".");
 		/*
 		 * The 1.0 form has no "transitions": its "deals" are the transition
 		 * count, and the distinct deals are unknown.  One form for all.
@@ -967,16 +943,16 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		if (getKeyJsonValueFromContainer(o, "transitions", strlen("transitions"), NULL) != NULL)
 		{
 			if (i > 0 && !s.has_deals)
-				jlog_bad_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
+				funnel_bad_text_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
 			s.has_deals = true;
-			s.trans[i].count = pj_count(o, "transitions");
-			s.trans[i].deals = pj_count(o, "deals");
+			s.trans[i].count = funnel_json_count(o, "transitions", PIPE_TYPE);
+			s.trans[i].deals = funnel_json_count(o, "deals", PIPE_TYPE);
 		}
 		else
 		{
 			if (s.has_deals)
-				jlog_bad_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
-			s.trans[i].count = pj_count(o, "deals");
+				funnel_bad_text_input(PIPE_TYPE, "Every transition must have key \"transitions\", or none.");
+			s.trans[i].count = funnel_json_count(o, "deals", PIPE_TYPE);
 		}
 	}
 	if (n == 0)
@@ -998,7 +974,7 @@ pipeline_summary_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 
 	(void) pipe_decode(buf->data + buf->cursor, buf->len - buf->cursor);
-	PG_RETURN_BYTEA_P(jlog_recv_rest(buf));
+	PG_RETURN_BYTEA_P(funnel_recv_rest(buf));
 }
 
 /* pipeline_summary binary output: the stored form as is. */
@@ -1116,14 +1092,14 @@ forecast_rows(FunctionCallInfo fcinfo, const PipeSummary *s, const double *n)
 			A[tidx[tr->from] * t + tidx[tr->to]] -= p;
 	}
 	if (t > 0)
-		jlog_lu_factor(A, t, piv);
+		funnel_lu_factor(A, t, piv);
 	/* N column by column */
 	for (j = 0; j < t; j++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		memset(col, 0, sizeof(double) * t);
 		col[j] = 1;
-		jlog_lu_solve(A, t, piv, col);
+		funnel_lu_solve(A, t, piv, col);
 		for (i = 0; i < t; i++)
 			Nmat[i * t + j] = col[i];
 	}
@@ -1318,7 +1294,7 @@ pipeline_lead_forecast(PG_FUNCTION_ARGS)
 {
 	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
 	Interval   *period = PG_GETARG_INTERVAL_P(1);
-	double		days = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	double		days = (double) funnel_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
 	double	   *n = palloc0(sizeof(double) * s->nstages);
 	double		leads = lead_rate(s) * days;
 	int			i;
@@ -1389,7 +1365,7 @@ instant_exits(const PipeSummary *s, const bool *instant)
 		if (instant[t->from] && instant[t->to])
 			A[zidx[t->from] * nz + zidx[t->to]] -= (double) t->count / s->stages[t->from].stays;
 	}
-	jlog_lu_factor(A, nz, piv);
+	funnel_lu_factor(A, nz, piv);
 	for (j = 0; j < m; j++)
 	{
 		bool		any = false;
@@ -1410,7 +1386,7 @@ instant_exits(const PipeSummary *s, const bool *instant)
 		if (!any)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		jlog_lu_solve(A, nz, piv, col);
+		funnel_lu_solve(A, nz, piv, col);
 		for (i = 0; i < nz; i++)
 			D[zstage[i] * m + j] = col[i];
 	}
@@ -1440,7 +1416,7 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PipeSummary *s = pipe_from_datum(PG_GETARG_DATUM(0));
 	Interval   *period = PG_GETARG_INTERVAL_P(1);
-	double		T = (double) jlog_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
+	double		T = (double) funnel_interval_usecs(period, "forecast period", false) / USECS_PER_DAY;
 	int			m = s->nstages,
 				i,
 				k;

@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "common/agg_state.h"
 #include "fmgr.h"
 
 typedef struct NoopState
@@ -22,11 +23,9 @@ PG_FUNCTION_INFO_V1(funnel_noop_sfunc);
 Datum
 funnel_noop_sfunc(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt;
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_noop_sfunc");
 	NoopState  *st;
 
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		elog(ERROR, "aggregate transition function called in non-aggregate context");
 	if (PG_ARGISNULL(0))
 		st = (NoopState *) MemoryContextAllocZero(cxt, sizeof(NoopState));
 	else

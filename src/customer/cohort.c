@@ -5,7 +5,7 @@
  *    ltv_report aggregates (per-customer summaries, BG/NBD and Gamma-Gamma
  *    fits and the mean predicted value, next to the textbook historical
  *    figures), the cohort_retention aggregate (cohort x period activity
- *    matrix), and ClickHouse's retention aggregate.
+ *    matrix).
  *
  *    Entities (customers) are told apart with the type's default hash
  *    operator class, as GROUP BY would.  The state keeps the distinct
@@ -20,6 +20,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/byte_order.h"
 #include "customer/customer_value.h"
 #include "engine/funnel.h"
 #include "fmgr.h"
@@ -37,14 +38,6 @@
 #include "utils/timestamp.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
-
-static void
-cc_bad_state(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s aggregate state", what)));
-}
 
 /* ---------------------------------------------------------------------
  * Keyed rows: one row per input row (entity number, period number, amount)
@@ -88,6 +81,7 @@ typedef struct KeyedRows
 	int64		n,
 				cap;
 	KeyedRow   *rows;
+	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
 } KeyedRows;
 
 static void
@@ -155,9 +149,9 @@ kr_rehash(MemoryContext cxt, KeyedRows *kr, int64 nslots)
 	int64		i;
 
 	if ((Size) nslots > MaxAllocHugeSize / sizeof(int64))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer aggregate state too large (" INT64_FORMAT " customers)", kr->nent)));
+		funnel_check_memory(MaxAllocHugeSize);
+	kr->mem += (Size) (nslots - kr->nslots) * sizeof(int64);
+	funnel_check_memory(kr->mem);
 	if (kr->slots)
 		pfree(kr->slots);
 	kr->slots = MemoryContextAllocExtended(cxt, nslots * sizeof(int64),
@@ -204,7 +198,11 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 	}
 	if (kr->nent >= kr->entcap)
 	{
-		kr->keys = customer_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum));
+		int64		oldcap = kr->entcap;
+
+		kr->keys = funnel_state_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum),
+									 &kr->mem);
+		kr->mem += (Size) (kr->entcap - oldcap) * sizeof(uint32);
 		if (kr->hashes == NULL)
 			kr->hashes = MemoryContextAllocHuge(cxt, kr->entcap * sizeof(uint32));
 		else
@@ -218,6 +216,8 @@ kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
 
 		kr->keys[kr->nent] = datumCopy(d, false, kr->typlen);
 		MemoryContextSwitchTo(old);
+		kr->mem += datumGetSize(kr->keys[kr->nent], false, kr->typlen);
+		funnel_check_memory(kr->mem);
 	}
 	kr->hashes[kr->nent] = h;
 	kr->slots[j] = kr->nent + 1;
@@ -231,7 +231,7 @@ kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, int128 
 {
 	KeyedRow   *row;
 
-	kr->rows = customer_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow));
+	kr->rows = funnel_state_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow), &kr->mem);
 	row = &kr->rows[kr->n++];
 	row->entity = entity;
 	row->period = period;
@@ -267,7 +267,7 @@ kr_merge(MemoryContext cxt, KeyedRows *dst, const KeyedRows *src)
 	if (!dst->typed)
 		kr_set_type(dst, src->typid, src->collation);
 	else if (dst->typid != src->typid || dst->collation != src->collation)
-		cc_bad_state("customer value");
+		funnel_invalid_state("The customer value states to combine have different customer types.");
 	map = palloc_extended(sizeof(int64) * Max(src->nent, 1), MCXT_ALLOC_HUGE);
 	for (i = 0; i < src->nent; i++)
 		map[i] = kr_entity(cxt, dst, src->keys[i], NULL);
@@ -279,8 +279,8 @@ kr_merge(MemoryContext cxt, KeyedRows *dst, const KeyedRows *src)
 
 /*
  * Format: type, collation, number of entities, each key (integers as
- * int64, other types in their binary send format with a length), number of
- * rows, each row (entity number, period, amount).
+ * int64, other types by funnel_key_write), number of rows, each row (entity
+ * number, period, amount).
  */
 static void
 kr_serialize(const KeyedRows *kr, StringInfo buf)
@@ -318,26 +318,26 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 				i;
 
 	if (buf->len - buf->cursor < 16)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	typid = pq_getmsgint(buf, 4);
 	collation = pq_getmsgint(buf, 4);
 	nent = pq_getmsgint64(buf);
 	if (!OidIsValid(typid))
 	{
 		if (nent != 0)
-			cc_bad_state(what);
+			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	}
 	else
 	{
 		if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)) ||
 			(OidIsValid(collation) &&
 			 !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation))))
-			cc_bad_state(what);
+			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 		kr_set_type(kr, typid, collation);
 	}
 	/* every key takes a byte at least ("char", boolean) */
 	if (nent < 0 || nent > buf->len - buf->cursor)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	for (i = 0; i < nent; i++)
 	{
 		Datum		key;
@@ -349,24 +349,24 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 			int64		v;
 
 			if (buf->len - buf->cursor < 8)
-				cc_bad_state(what);
+				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 			v = pq_getmsgint64(buf);
 			if ((typid == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX)) ||
 				(typid == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX)))
-				cc_bad_state(what);
+				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 			key = (typid == INT2OID) ? Int16GetDatum((int16) v) :
 				(typid == INT4OID) ? Int32GetDatum((int32) v) : Int64GetDatum(v);
 		}
 		else if (!funnel_key_read(buf, kr->typlen, kr->typbyval, &key))
-			cc_bad_state(what);
+			funnel_invalid_state(psprintf("A customer key of the %s state is longer than the data.", what));
 		if (kr_entity(cxt, kr, key, &isnew) != i || !isnew)
-			cc_bad_state(what);	/* a duplicate entity */
+			funnel_invalid_state(psprintf("The %s state holds a customer twice.", what));
 	}
 	if (buf->len - buf->cursor < 8)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	n = pq_getmsgint64(buf);
 	if (n < 0 || n > (buf->len - buf->cursor) / 28)
-		cc_bad_state(what);
+		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 	for (i = 0; i < n; i++)
 	{
 		int64		entity = pq_getmsgint64(buf);
@@ -377,7 +377,7 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
 		if (entity < 0 || entity >= nent ||
 			amount < 0 || (!amounts && amount != 0) ||
 			period < -200000000 || period > 200000000)
-			cc_bad_state(what);
+			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
 		kr_add_row(cxt, kr, entity, period, amount);
 	}
 }
@@ -388,12 +388,10 @@ kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
  * then by the bytes of the value.  Customer-level sums and the model fits
  * run in this order, so that serial and parallel plans agree to the bit.
  */
-static const KeyedRows *canon_kr;
-
 static int
-cmp_canonical_entity(const void *pa, const void *pb)
+cmp_canonical_entity(const void *pa, const void *pb, void *arg)
 {
-	const KeyedRows *kr = canon_kr;
+	const KeyedRows *kr = arg;
 	int64		a = *(const int64 *) pa,
 				b = *(const int64 *) pb;
 	Datum		da = kr->keys[a],
@@ -408,34 +406,21 @@ cmp_canonical_entity(const void *pa, const void *pb)
 	}
 	if (kr->hashes[a] != kr->hashes[b])
 		return kr->hashes[a] < kr->hashes[b] ? -1 : 1;
-	if (kr->typbyval)
-		return (da > db) - (da < db);
-	if (kr->typlen > 0)
-		return memcmp(DatumGetPointer(da), DatumGetPointer(db), kr->typlen);
-	{
-		Size		la = VARSIZE_ANY_EXHDR(DatumGetPointer(da)),
-					lb = VARSIZE_ANY_EXHDR(DatumGetPointer(db));
-		int			c = memcmp(VARDATA_ANY(DatumGetPointer(da)), VARDATA_ANY(DatumGetPointer(db)),
-							   Min(la, lb));
-
-		if (c != 0)
-			return c;
-		return (la > lb) - (la < lb);
-	}
+	return funnel_datum_bytes_cmp(da, db, kr->typlen, kr->typbyval);
 }
 
-static const int64 *sort_entity_rank;
-
+/* Rows by entity (arg: the entities' ranks in the order above), period, amount. */
 static int
-cmp_keyed_row(const void *a, const void *b)
+cmp_keyed_row(const void *a, const void *b, void *arg)
 {
 	const KeyedRow *x = (const KeyedRow *) a;
 	const KeyedRow *y = (const KeyedRow *) b;
+	const int64 *entity_rank = arg;
 
 	if (x->entity != y->entity)
 	{
-		int64		rx = sort_entity_rank[x->entity],
-					ry = sort_entity_rank[y->entity];
+		int64		rx = entity_rank[x->entity],
+					ry = entity_rank[y->entity];
 
 		return (rx > ry) - (rx < ry);
 	}
@@ -459,13 +444,11 @@ kr_sorted(const KeyedRows *kr)
 
 	for (i = 0; i < kr->nent; i++)
 		order[i] = i;
-	canon_kr = kr;
-	qsort(order, kr->nent, sizeof(int64), cmp_canonical_entity);
+	qsort_arg(order, kr->nent, sizeof(int64), cmp_canonical_entity, (void *) kr);
 	for (i = 0; i < kr->nent; i++)
 		rank[order[i]] = i;
 	memcpy(rows, kr->rows, sizeof(KeyedRow) * kr->n);
-	sort_entity_rank = rank;
-	qsort(rows, kr->n, sizeof(KeyedRow), cmp_keyed_row);
+	qsort_arg(rows, kr->n, sizeof(KeyedRow), cmp_keyed_row, rank);
 	pfree(order);
 	pfree(rank);
 	return rows;
@@ -517,7 +500,7 @@ Datum
 ltv_agg_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv");
-	LtvState   *st = PG_ARGISNULL(0) ? NULL : (LtvState *) PG_GETARG_POINTER(0);
+	LtvState   *st = FUNNEL_STATE_ARG(LtvState, 0);
 	Interval	year = {0, 0, 12};
 	Interval   *horizon = &year;
 	double		discount = 0.01;
@@ -568,15 +551,11 @@ Datum
 ltv_agg_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "ltv_agg_combine");
-	LtvState   *a = PG_ARGISNULL(0) ? NULL : (LtvState *) PG_GETARG_POINTER(0);
-	LtvState   *b = PG_ARGISNULL(1) ? NULL : (LtvState *) PG_GETARG_POINTER(1);
+	LtvState   *a = FUNNEL_STATE_ARG(LtvState, 0);
+	LtvState   *b = FUNNEL_STATE_ARG(LtvState, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = ltv_create(cxt, &b->horizon, b->discount);
 	else if (memcmp(&a->horizon, &b->horizon, sizeof(Interval)) != 0 ||
@@ -623,12 +602,9 @@ ltv_agg_deserialize(PG_FUNCTION_ARGS)
 	double		discount;
 	LtvState   *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	if (buf.len < 32)
-		cc_bad_state("ltv");
+		funnel_invalid_state("The ltv state is corrupt.");
 	horizon.month = pq_getmsgint(&buf, 4);
 	horizon.day = pq_getmsgint(&buf, 4);
 	horizon.time = pq_getmsgint64(&buf);
@@ -637,10 +613,10 @@ ltv_agg_deserialize(PG_FUNCTION_ARGS)
 	st = ltv_create(cxt, &horizon, discount);
 	st->nulls = pq_getmsgint64(&buf);
 	if (st->nulls < 0)
-		cc_bad_state("ltv");
+		funnel_invalid_state("The ltv state is corrupt.");
 	kr_deserialize(cxt, &st->kr, &buf, "ltv", true);
 	if (buf.cursor != buf.len)
-		cc_bad_state("ltv");
+		funnel_invalid_state("The ltv state is corrupt.");
 	PG_RETURN_POINTER(st);
 }
 
@@ -1029,7 +1005,7 @@ Datum
 cohort_retention_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "cohort_retention");
-	CohortState *st = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
+	CohortState *st = FUNNEL_STATE_ARG(CohortState, 0);
 	CohortCallCache *cc;
 	CohortPeriod unit = CP_MONTH;
 	int32		periods = 12;
@@ -1097,15 +1073,11 @@ Datum
 cohort_retention_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "cohort_retention_combine");
-	CohortState *a = PG_ARGISNULL(0) ? NULL : (CohortState *) PG_GETARG_POINTER(0);
-	CohortState *b = PG_ARGISNULL(1) ? NULL : (CohortState *) PG_GETARG_POINTER(1);
+	CohortState *a = FUNNEL_STATE_ARG(CohortState, 0);
+	CohortState *b = FUNNEL_STATE_ARG(CohortState, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(CohortState));
@@ -1148,22 +1120,19 @@ cohort_retention_deserialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	CohortState *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	if (buf.len < 16)
-		cc_bad_state("cohort_retention");
+		funnel_invalid_state("The cohort_retention state is corrupt.");
 	st = MemoryContextAllocZero(cxt, sizeof(CohortState));
 	st->unit = pq_getmsgint(&buf, 4);
 	st->periods = pq_getmsgint(&buf, 4);
 	st->nulls = pq_getmsgint64(&buf);
 	if (st->unit < 0 || st->unit > CP_YEAR || st->nulls < 0)
-		cc_bad_state("cohort_retention");
+		funnel_invalid_state("The cohort_retention state is corrupt.");
 	check_periods(st->periods);
 	kr_deserialize(cxt, &st->kr, &buf, "cohort_retention", false);
 	if (buf.cursor != buf.len)
-		cc_bad_state("cohort_retention");
+		funnel_invalid_state("The cohort_retention state is corrupt.");
 	PG_RETURN_POINTER(st);
 }
 
@@ -1294,98 +1263,4 @@ cohort_retention_final(PG_FUNCTION_ARGS)
 												   INT8OID, 8, FLOAT8PASSBYVAL,
 												   TYPALIGN_DOUBLE));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-/* ---------------------------------------------------------------------
- * retention(VARIADIC conditions boolean[]): ClickHouse's retention.  The
- * state is a bigint: bit k-1 set when condition k held on some row, the
- * number of conditions in bits 32..39 (0 before the first row).
- * ---------------------------------------------------------------------
- */
-#define RETENTION_MAX 32
-
-static int64
-retention_state(int64 mask, int n)
-{
-	return mask | ((int64) n << 32);
-}
-
-PG_FUNCTION_INFO_V1(retention_sfunc);
-Datum
-retention_sfunc(PG_FUNCTION_ARGS)
-{
-	int64		st = PG_GETARG_INT64(0);
-	int			have = (int) (st >> 32);
-	int64		mask = st & 0xFFFFFFFF;
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *enulls;
-	int			n,
-				k;
-
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("conditions must not be a NULL array")));
-	arr = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("conditions must be a one-dimensional array")));
-	deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &enulls, &n);
-	/* no condition is an invalid argument; more than 32 the state's limit */
-	if (n < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("at least one retention condition is required")));
-	if (n > RETENTION_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cannot have more than %d retention conditions", RETENTION_MAX),
-				 errdetail("%d conditions were given.", n)));
-	if (have != 0 && have != n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
-						have, n)));
-	for (k = 0; k < n; k++)
-		if (!enulls[k] && DatumGetBool(elems[k]))
-			mask |= ((int64) 1) << k;
-	PG_RETURN_INT64(retention_state(mask, n));
-}
-
-PG_FUNCTION_INFO_V1(retention_combine);
-Datum
-retention_combine(PG_FUNCTION_ARGS)
-{
-	int64		a = PG_GETARG_INT64(0);
-	int64		b = PG_GETARG_INT64(1);
-	int			na = (int) (a >> 32),
-				nb = (int) (b >> 32);
-
-	if (na != 0 && nb != 0 && na != nb)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("number of retention conditions differs between rows of one group (%d and %d)",
-						na, nb)));
-	PG_RETURN_INT64(retention_state((a | b) & 0xFFFFFFFF, Max(na, nb)));
-}
-
-PG_FUNCTION_INFO_V1(retention_final);
-Datum
-retention_final(PG_FUNCTION_ARGS)
-{
-	int64		st = PG_GETARG_INT64(0);
-	int			n = (int) (st >> 32);
-	int64		mask = st & 0xFFFFFFFF;
-	Datum		out[RETENTION_MAX];
-	bool		first;
-	int			k;
-
-	if (n <= 0 || n > RETENTION_MAX)
-		PG_RETURN_NULL();
-	first = (mask & 1) != 0;
-	for (k = 0; k < n; k++)
-		out[k] = Int32GetDatum(first && (mask & (((int64) 1) << k)) ? 1 : 0);
-	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, INT4OID, 4, true, TYPALIGN_INT));
 }

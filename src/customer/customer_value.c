@@ -12,6 +12,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/interval_usecs.h"
 #include "customer/customer_value.h"
 #include "engine/funnel.h"
 #include "fmgr.h"
@@ -25,25 +26,6 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
-
-/* Grow an array of elem-sized items held in cxt to hold at least need. */
-void *
-customer_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem)
-{
-	int64		newcap;
-
-	if (need <= *cap)
-		return ptr;
-	newcap = Max(*cap * 2, Max(need, 4));
-	if ((Size) newcap > MaxAllocHugeSize / elem)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("customer aggregate state too large (" INT64_FORMAT " entries)", need)));
-	*cap = newcap;
-	if (ptr == NULL)
-		return MemoryContextAllocHuge(cxt, newcap * elem);
-	return repalloc_huge(ptr, newcap * elem);
-}
 
 /* ---------------------------------------------------------------------
  * Calendar days and time units
@@ -70,9 +52,15 @@ cv_local_day(TimestampTz ts)
 double
 cv_interval_days(const Interval *iv, const char *what)
 {
-	double		days = iv->month * 30.0 + iv->day + (double) iv->time / USECS_PER_DAY;
+	int64		usecs;
+	double		days;
 
-	if (!(days > 0) || !isfinite(days))
+	if (!funnel_interval_to_usecs(iv, &usecs))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what)));
+	days = (double) usecs / USECS_PER_DAY;
+	if (!(days > 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a positive interval", what),
@@ -152,6 +140,7 @@ typedef struct RfmState
 	int64		n;
 	int64		cap;
 	RfmDay	   *days;
+	Size		mem;			/* bytes of days[], for funnel.max_state_memory */
 } RfmState;
 
 static RfmState *
@@ -176,7 +165,7 @@ rfm_add_day(MemoryContext cxt, RfmState *st, int32 day, int128 amount)
 	}
 	if (st->n > 0 && st->days[st->n - 1].day > day)
 		st->sorted = false;
-	st->days = customer_grow(cxt, st->days, &st->cap, st->n + 1, sizeof(RfmDay));
+	st->days = funnel_state_grow(cxt, st->days, &st->cap, st->n + 1, sizeof(RfmDay), &st->mem);
 	st->days[st->n].day = day;
 	st->days[st->n].amount = amount;
 	st->n++;
@@ -204,7 +193,7 @@ Datum
 customer_rfm_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "customer_rfm");
-	RfmState   *st = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
+	RfmState   *st = FUNNEL_STATE_ARG(RfmState, 0);
 	Interval	day_unit = {0, 1, 0};
 	Interval   *unit = &day_unit;
 	TimestampTz ts,
@@ -327,16 +316,12 @@ Datum
 customer_rfm_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "customer_rfm_combine");
-	RfmState   *a = PG_ARGISNULL(0) ? NULL : (RfmState *) PG_GETARG_POINTER(0);
-	RfmState   *b = PG_ARGISNULL(1) ? NULL : (RfmState *) PG_GETARG_POINTER(1);
+	RfmState   *a = FUNNEL_STATE_ARG(RfmState, 0);
+	RfmState   *b = FUNNEL_STATE_ARG(RfmState, 1);
 	int64		i;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = rfm_create(cxt, b->obs_end, &b->unit);
 	else
@@ -372,14 +357,6 @@ customer_rfm_serialize(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-static void
-cv_bad_state(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid %s aggregate state", what)));
-}
-
 /* customer_rfm state deserialisation; every field read is checked. */
 PG_FUNCTION_INFO_V1(customer_rfm_deserialize);
 Datum
@@ -395,12 +372,9 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 				n,
 				i;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	if (buf.len < 8 + 4 + 4 + 8 + 8 + 8)
-		cv_bad_state("customer_rfm");
+		funnel_invalid_state("The customer_rfm state is corrupt.");
 	obs_end = pq_getmsgint64(&buf);
 	unit.month = pq_getmsgint(&buf, 4);
 	unit.day = pq_getmsgint(&buf, 4);
@@ -409,7 +383,7 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 	n = pq_getmsgint64(&buf);
 	if (ignored < 0 || n < 0 || n > (buf.len - buf.cursor) / 20 ||
 		n * 20 != buf.len - buf.cursor || TIMESTAMP_NOT_FINITE(obs_end))
-		cv_bad_state("customer_rfm");
+		funnel_invalid_state("The customer_rfm state is corrupt.");
 	(void) cv_interval_days(&unit, "time_unit");
 	st = rfm_create(cxt, obs_end, &unit);
 	st->ignored = ignored;
@@ -419,7 +393,7 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 		int128		amount = money_recv(&buf);
 
 		if (amount < 0 || day > st->end_day)
-			cv_bad_state("customer_rfm");
+			funnel_invalid_state("The customer_rfm state is corrupt.");
 		rfm_add_day(cxt, st, day, amount);
 	}
 	PG_RETURN_POINTER(st);
@@ -435,6 +409,7 @@ typedef struct FitState
 	int64		n;
 	int64		cap;
 	double	   *v;
+	Size		mem;			/* bytes of v[], for funnel.max_state_memory */
 } FitState;
 
 static FitState *
@@ -453,7 +428,8 @@ fit_append(MemoryContext cxt, FitState *st, const double *row)
 	{
 		int64		cap = st->cap * st->width;
 
-		st->v = customer_grow(cxt, st->v, &cap, (st->n + 1) * st->width, sizeof(double));
+		st->v = funnel_state_grow(cxt, st->v, &cap, (st->n + 1) * st->width, sizeof(double),
+							  &st->mem);
 		st->cap = cap / st->width;
 	}
 	memcpy(st->v + st->n * st->width, row, sizeof(double) * st->width);
@@ -497,7 +473,7 @@ Datum
 bgnbd_fit_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "bgnbd_fit");
-	FitState   *st = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
+	FitState   *st = FUNNEL_STATE_ARG(FitState, 0);
 	double		row[3];
 
 	if (st == NULL)
@@ -521,7 +497,7 @@ Datum
 gamma_gamma_fit_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "gamma_gamma_fit");
-	FitState   *st = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
+	FitState   *st = FUNNEL_STATE_ARG(FitState, 0);
 	double		row[2];
 
 	if (st == NULL)
@@ -545,20 +521,16 @@ Datum
 fit_state_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "fit_state_combine");
-	FitState   *a = PG_ARGISNULL(0) ? NULL : (FitState *) PG_GETARG_POINTER(0);
-	FitState   *b = PG_ARGISNULL(1) ? NULL : (FitState *) PG_GETARG_POINTER(1);
+	FitState   *a = FUNNEL_STATE_ARG(FitState, 0);
+	FitState   *b = FUNNEL_STATE_ARG(FitState, 1);
 	int64		i;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = fit_create(cxt, b->width);
 	if (a->width != b->width)
-		cv_bad_state("model fit");
+		funnel_invalid_state("The model fit state is corrupt.");
 	for (i = 0; i < b->n; i++)
 		fit_append(cxt, a, b->v + i * b->width);
 	PG_RETURN_POINTER(a);
@@ -598,18 +570,15 @@ fit_state_deserialize(PG_FUNCTION_ARGS)
 	int64		n,
 				i;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	if (buf.len < 12)
-		cv_bad_state("model fit");
+		funnel_invalid_state("The model fit state is corrupt.");
 	width = pq_getmsgint(&buf, 4);
 	n = pq_getmsgint64(&buf);
 	if ((width != 2 && width != 3) || n < 0 ||
 		n > (buf.len - buf.cursor) / (8 * width) ||
 		n * 8 * width != buf.len - buf.cursor)
-		cv_bad_state("model fit");
+		funnel_invalid_state("The model fit state is corrupt.");
 	st = fit_create(cxt, width);
 	for (i = 0; i < n; i++)
 	{
@@ -625,7 +594,7 @@ fit_state_deserialize(PG_FUNCTION_ARGS)
 		{
 			gg_check_row(row[0], row[1]);
 			if (row[0] <= 0)
-				cv_bad_state("gamma_gamma_fit");
+				funnel_invalid_state("The gamma_gamma_fit state is corrupt.");
 		}
 		fit_append(cxt, st, row);
 	}

@@ -66,10 +66,6 @@ extern bool bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out,
 extern bool gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n,
 								GammaGammaParams *out, int elevel);
 extern void sbg_fit_survivors(const int64 *surv, int n, SbgParams *out);
-extern double bgnbd_loglik(const BgnbdObs *obs, int64 n, double r,
-						   double alpha, double a, double b);
-extern double gamma_gamma_loglik(const GammaGammaObs *obs, int64 n,
-								 double p, double q, double gamma);
 extern double sbg_loglik(const int64 *surv, int n, double alpha, double beta);
 
 /* Predictions. */
@@ -96,7 +92,5 @@ extern double cv_interval_days(const Interval *iv, const char *what);
 extern int128 cv_amount(Numeric n);
 extern void cv_check_ltv_args(double months, double discount,
 							  double units_per_month);
-
-extern void *customer_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need, Size elem);
 
 #endif							/* CUSTOMER_VALUE_H */

@@ -457,6 +457,24 @@ fit_is_proper(nm_objective f, void *ctx, int n, const double *th, double fx,
 }
 
 /*
+ * One start of a multi-start fit: minimise from th, and keep the optimum in
+ * best and *fbest when it converged, beats the best so far and is proper.
+ */
+static bool
+fit_try_start(nm_objective f, void *ctx, int n, double *th, const double *lo,
+			  const double *hi, double *best, double *fbest)
+{
+	double		fx;
+
+	if (!nm_minimise(f, ctx, n, th, &fx) || !(fx < *fbest) ||
+		!fit_is_proper(f, ctx, n, th, fx, lo, hi))
+		return false;
+	*fbest = fx;
+	memcpy(best, th, sizeof(double) * n);
+	return true;
+}
+
+/*
  * A fit that cannot be made: an ERROR, or with elevel NOTICE a notice and
  * a false return (the caller answers NULL).
  */
@@ -658,16 +676,6 @@ bgnbd_objective(const double *theta, void *ctx)
 							  exp(theta[2]), exp(theta[3]));
 }
 
-double
-bgnbd_loglik(const BgnbdObs *obs, int64 n, double r, double alpha, double a,
-			 double b)
-{
-	BgnbdData	d;
-
-	bgnbd_prepare(obs, n, &d);
-	return bgnbd_ll_prepared(&d, r, alpha, a, b);
-}
-
 void
 bgnbd_check_obs(double x, double tx, double T)
 {
@@ -748,23 +756,16 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 	for (s = 0; s < 2; s++)
 	{
 		double		th[4];
-		double		fx;
 		double		scale = (sumT / n) / Max(sumx / n, 1e-3);
 		double		lo[4] = {SHAPE_MIN, log(sumT / n) - SCALE_SPAN, SHAPE_MIN, SHAPE_MIN};
 		double		hi[4] = {SHAPE_MAX, log(sumT / n) + SCALE_SPAN, SHAPE_MAX, SHAPE_MAX};
-		bool		conv;
 
 		th[0] = log(s == 0 ? 1.0 : 0.3);
 		th[1] = log(s == 0 ? scale : 0.3 * scale);
 		th[2] = log(s == 0 ? 1.0 : 0.5);
 		th[3] = log(s == 0 ? 1.0 : 3.0);
-		conv = nm_minimise(bgnbd_objective, &d, 4, th, &fx);
-		if (conv && fx < fbest && fit_is_proper(bgnbd_objective, &d, 4, th, fx, lo, hi))
-		{
-			fbest = fx;
-			memcpy(best, th, sizeof(best));
+		if (fit_try_start(bgnbd_objective, &d, 4, th, lo, hi, best, &fbest))
 			ok = true;
-		}
 	}
 	if (ok)
 		newton_polish(bgnbd_objective, &d, 4, best, &fbest);
@@ -975,16 +976,6 @@ gg_objective(const double *theta, void *ctx)
 						   exp(theta[2]));
 }
 
-double
-gamma_gamma_loglik(const GammaGammaObs *obs, int64 n, double p, double q,
-				   double gamma)
-{
-	GgData		d;
-
-	gg_prepare(obs, n, &d);
-	return gg_ll_prepared(&d, p, q, gamma);
-}
-
 bool
 gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 					int elevel)
@@ -1023,8 +1014,6 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 	for (s = 0; s < 2; s++)
 	{
 		double		th[3];
-		double		fx;
-		bool		conv;
 		double		p0 = (s == 0) ? 1.0 : 5.0,
 					q0 = (s == 0) ? 2.0 : 4.0;
 		double		lo[3] = {SHAPE_MIN, SHAPE_MIN, log(mean) - SCALE_SPAN};
@@ -1035,13 +1024,8 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 		th[1] = log(q0);
 		th[2] = log(mean * (q0 - 1.0) / p0);
 
-		conv = nm_minimise(gg_objective, &d, 3, th, &fx);
-		if (conv && fx < fbest && fit_is_proper(gg_objective, &d, 3, th, fx, lo, hi))
-		{
-			fbest = fx;
-			memcpy(best, th, sizeof(best));
+		if (fit_try_start(gg_objective, &d, 3, th, lo, hi, best, &fbest))
 			ok = true;
-		}
 	}
 	if (ok)
 		newton_polish(gg_objective, &d, 3, best, &fbest);
@@ -1200,22 +1184,15 @@ sbg_fit_survivors(const int64 *surv, int n, SbgParams *out)
 	d.n = n;
 	for (s = 0; s < 2; s++)
 	{
-		double		th[2],
-					fx;
-		bool		conv;
+		double		th[2];
 		double		lo[2] = {SHAPE_MIN, SHAPE_MIN};
 		double		hi[2] = {SHAPE_MAX, SHAPE_MAX};
 
 		th[0] = log(s == 0 ? 1.0 : 0.5);
 		th[1] = log(s == 0 ? 1.0 : 3.0);
 
-		conv = nm_minimise(sbg_objective, &d, 2, th, &fx);
-		if (conv && fx < fbest && fit_is_proper(sbg_objective, &d, 2, th, fx, lo, hi))
-		{
-			fbest = fx;
-			memcpy(best, th, sizeof(best));
+		if (fit_try_start(sbg_objective, &d, 2, th, lo, hi, best, &fbest))
 			ok = true;
-		}
 	}
 	if (ok)
 		newton_polish(sbg_objective, &d, 2, best, &fbest);

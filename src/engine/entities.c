@@ -13,7 +13,6 @@
  */
 #include "postgres.h"
 
-#include "access/tupmacs.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -387,106 +386,48 @@ entity_table_foreach(EntityTable *t,
 	}
 }
 
-/* ---------- serialisation ---------- */
+/* ---------- the transition shared by the whole-table aggregates ---------- */
 
 /*
- * Entity keys in the serialised state of a parallel aggregate: the value's
- * own bytes, as PostgreSQL copies a datum (datumCopy), not its binary send
- * format, which many hashable types (aclitem, say) lack.  A serialised
- * state only travels between the processes of one server, so native byte
- * order is right; the reader still checks every length.
+ * One row into a per-entity table: shared by every whole-table funnel
+ * aggregate (want_elapsed also records each entity's time to every step).
  */
-void
-funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval)
+Datum
+funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
+					bool want_elapsed)
 {
-	if (typbyval)
-	{
-		Datum		bytes;		/* aligned for store_att_byval */
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
+	EntityTable *t = FUNNEL_STATE_ARG(EntityTable, 0);
+	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
+	int64		ts;
+	uint64		steps;
+	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
 
-		store_att_byval(&bytes, key, typlen);
-		appendBinaryStringInfo(buf, (char *) &bytes, typlen);
-	}
-	else if (typlen > 0)
-		appendBinaryStringInfo(buf, DatumGetPointer(key), typlen);
-	else if (typlen == -1)
+	in->cfg.want_elapsed = want_elapsed;
+	if (t == NULL)
 	{
-		/* a compressed or out-of-line value goes as its plain bytes */
-		struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(key));
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, in->arg_entity);
 
-		pq_sendint32(buf, VARSIZE_ANY_EXHDR(v));
-		appendBinaryStringInfo(buf, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
-		if ((Pointer) v != DatumGetPointer(key))
-			pfree(v);
+		if (!OidIsValid(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the data type of the entity argument")));
+		t = entity_table_create(cxt, &in->cfg, typid, PG_GET_COLLATION());
 	}
 	else
-	{
-		int			len = strlen(DatumGetCString(key)) + 1;
+		funnel_config_check_same(&t->cfg, &in->cfg);
 
-		pq_sendint32(buf, len);
-		appendBinaryStringInfo(buf, DatumGetCString(key), len);
+	/* NULL entities are ignored; so are rows no step can use */
+	if (use && !PG_ARGISNULL(in->arg_entity) &&
+		(steps != 0 || (t->cfg.mode & FUNNEL_STRICT_ORDER)))
+	{
+		t->seen_steps |= steps;
+		entity_table_add(t, PG_GETARG_DATUM(in->arg_entity), ts, steps);
 	}
+	PG_RETURN_POINTER(t);
 }
 
-/*
- * Read a key funnel_key_write wrote, into palloc'd memory (by-reference
- * types).  False when the bytes left cannot hold one.
- */
-bool
-funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key)
-{
-	int			left = buf->len - buf->cursor;
-	char	   *copy;
-
-	if (typlen > 0)
-	{
-		if (left < typlen)
-			return false;
-		if (typbyval)
-		{
-			Datum		bytes;		/* aligned for fetch_att */
-
-			if (typlen > (int) sizeof(Datum))
-				return false;
-			memcpy(&bytes, buf->data + buf->cursor, typlen);
-			*key = fetch_att(&bytes, true, typlen);
-		}
-		else
-		{
-			copy = palloc(typlen);
-			memcpy(copy, buf->data + buf->cursor, typlen);
-			*key = PointerGetDatum(copy);
-		}
-		buf->cursor += typlen;
-		return true;
-	}
-	if (typlen != -1 && typlen != -2)
-		return false;
-	if (left < 4)
-		return false;
-	{
-		int32		len = (int32) pq_getmsgint(buf, 4);
-
-		if (len < 0 || len > buf->len - buf->cursor || len > (int32) (MaxAllocSize - VARHDRSZ))
-			return false;
-		if (typlen == -1)
-		{
-			copy = palloc(len + VARHDRSZ);
-			SET_VARSIZE(copy, len + VARHDRSZ);
-			memcpy(VARDATA(copy), buf->data + buf->cursor, len);
-		}
-		else
-		{
-			/* a cstring: its terminating NUL and no other */
-			if (len == 0 || memchr(buf->data + buf->cursor, '\0', len) != buf->data + buf->cursor + len - 1)
-				return false;
-			copy = palloc(len);
-			memcpy(copy, buf->data + buf->cursor, len);
-		}
-		buf->cursor += len;
-		*key = PointerGetDatum(copy);
-	}
-	return true;
-}
+/* ---------- serialisation ---------- */
 
 /*
  * Layout: the funnel configuration, entity type, seen steps, entity count,
@@ -499,7 +440,6 @@ entity_table_serialize(EntityTable *t)
 	StringInfoData buf;
 	entity_iterator it;
 	EntityEntry *e;
-
 	entity_table_flush(t);		/* the partial state is complete: apply its batch */
 	pq_begintypsend(&buf);
 	funnel_config_serialize(&t->cfg, &buf);
@@ -522,14 +462,6 @@ entity_table_serialize(EntityTable *t)
 	return pq_endtypsend(&buf);
 }
 
-static void
-corrupt(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid funnel aggregate state: %s", what)));
-}
-
 EntityTable *
 entity_table_deserialize(MemoryContext cxt, bytea *data)
 {
@@ -542,21 +474,18 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 				i;
 	EntityTable *t;
 
-	buf.data = VARDATA_ANY(data);
-	buf.len = VARSIZE_ANY_EXHDR(data);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(data, &buf);
 	funnel_config_deserialize(&cfg, &buf);
 	typid = pq_getmsgint(&buf, 4);
 	collation = pq_getmsgint(&buf, 4);
 	seen = (uint64) pq_getmsgint64(&buf);
 	n = (uint64) pq_getmsgint64(&buf);
 	if (!OidIsValid(typid) || get_typtype(typid) == '\0')
-		corrupt("unknown entity type");
+		funnel_invalid_state("The state names an entity type that does not exist.");
 	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
-		corrupt("unknown collation");
+		funnel_invalid_state("The state names a collation that does not exist.");
 	if (n > (uint64) (buf.len - buf.cursor))
-		corrupt("entity count exceeds the data");
+		funnel_invalid_state("The entity count of the state does not match its length.");
 	t = entity_table_create(cxt, &cfg, typid, collation);
 	t->seen_steps = seen;
 	for (i = 0; i < n; i++)
@@ -573,10 +502,10 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 		else if (t->kind == ENTITY_INT4)
 			key = Int32GetDatum((int32) pq_getmsgint(&buf, 4));
 		else if (!funnel_key_read(&buf, t->typlen, t->typbyval, &key))
-			corrupt("entity key longer than the data");
+			funnel_invalid_state("An entity key of the state is longer than the data.");
 		e = entity_insert(t->hash, key, &found);
 		if (found)
-			corrupt("duplicate entity");
+			funnel_invalid_state("The state holds an entity twice.");
 		if (!t->typbyval)
 		{
 			Size		len = datumGetSize(key, false, t->typlen);
@@ -594,7 +523,6 @@ entity_table_deserialize(MemoryContext cxt, bytea *data)
 		t->mem += funnel_track_deserialize(&cfg, track, &buf, cxt);
 		funnel_check_memory(t->mem);
 	}
-	if (buf.cursor != buf.len)
-		corrupt("trailing bytes");
+	funnel_state_check_end(&buf);
 	return t;
 }

@@ -69,6 +69,15 @@ extern void entity_table_foreach(EntityTable *t,
 								 void *arg);
 extern Datum funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind,
 								 int args, bool want_elapsed);
+
+/* The SQL-callable transition of a whole-table aggregate for one input form. */
+#define ENTITIES_SFUNC(name, kind, args, want_elapsed) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	return funnel_entities_add(fcinfo, kind, args, want_elapsed); \
+}
 extern bytea *entity_table_serialize(EntityTable *t);
 extern EntityTable *entity_table_deserialize(MemoryContext cxt, bytea *data);
 

@@ -8,6 +8,7 @@
 #define FUNNEL_H
 
 #include "postgres.h"
+#include "common/agg_state.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -90,6 +91,8 @@ typedef struct FunnelTrack
 
 /* engine/walk.c: the engine */
 extern uint32 funnel_parse_mode(text *mode);
+extern uint32 funnel_mode_flag(const char *name, int len);
+extern char *funnel_mode_names(uint32 mode);
 extern int64 funnel_window_usecs(Interval *window);
 extern void funnel_check_nsteps(int nsteps);
 extern Size funnel_walk_size(const FunnelConfig *cfg);
@@ -115,11 +118,7 @@ extern Size funnel_track_deserialize(const FunnelConfig *cfg,
 									 MemoryContext cxt);
 extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
 extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
-extern void funnel_check_memory(Size bytes);
 
-/* engine/entities.c: entity keys in the serialised states of parallel aggregates */
-extern void funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typbyval);
-extern bool funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key);
 
 /* funnel_event.c */
 extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
@@ -170,7 +169,6 @@ typedef struct FunnelInput
 	FunnelConfig *configs[8];
 } FunnelInput;
 
-extern MemoryContext funnel_agg_context(FunctionCallInfo fcinfo, const char *fname);
 extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
 									 FunnelInputKind kind, int args);
 extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
@@ -178,8 +176,5 @@ extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);
 extern bool funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b);
 extern const FunnelConfig *funnel_input_config(FunnelInput *in);
-
-/* guc */
-extern int	funnel_max_state_memory_kb;
 
 #endif							/* FUNNEL_H */

@@ -18,29 +18,6 @@
 #include "utils/lsyscache.h"
 #include "utils/pg_locale.h"
 
-/*
- * The aggregate's memory context; an error when not called as an aggregate.
- * Support functions are shared between aggregates, so the error names the
- * function actually called (fname only when there is no flinfo).  Calling a
- * support function by hand is a misuse of internals: elog, as PostgreSQL's
- * own aggregates do.
- */
-MemoryContext
-funnel_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-	{
-		char	   *called = NULL;
-
-		if (fcinfo->flinfo != NULL && OidIsValid(fcinfo->flinfo->fn_oid))
-			called = get_func_name(fcinfo->flinfo->fn_oid);
-		elog(ERROR, "%s called in non-aggregate context", called ? called : fname);
-	}
-	return cxt;
-}
-
 FunnelInput *
 funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 {

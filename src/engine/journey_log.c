@@ -9,32 +9,29 @@
  * functions never change the log: jlog_group() returns a copy of the rows
  * grouped by entity (a counting sort, linear in the number of rows).
  *
- * The serialised form is for parallel aggregation only (native byte order);
- * deserialisation checks every length, index and value, and rebuilds the
- * hash tables by hashing the entities again.
+ * The serialised form (pq_*, for parallel aggregation) is checked value by
+ * value when read back, and the hash tables are rebuilt by hashing the
+ * entities again.
  */
 #include "postgres.h"
 
 #include <math.h>
 
-#include "miscadmin.h"
-
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/byte_order.h"
 #include "engine/funnel.h"
 #include "engine/journey_log.h"
+#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
-#include "common/int.h"
-#include "common/shortest_dec.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
-#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
 #define JLOG_MAGIC		0x4A4C4F47	/* "JLOG" */
@@ -45,13 +42,7 @@ static void
 jlog_account(JourneyLog *log, Size bytes)
 {
 	log->mem += bytes;
-	if (log->mem / 1024 > (Size) funnel_max_state_memory_kb)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("attribution or pipeline aggregate state exceeds funnel.max_state_memory (%d kB)",
-						funnel_max_state_memory_kb),
-				 errdetail("The aggregate keeps 16 bytes for every row and a few more for every entity."),
-				 errhint("Raise funnel.max_state_memory, or aggregate fewer rows at a time (e.g. one month, or a hash partition of the entities).")));
+	funnel_check_memory(log->mem);
 }
 
 JourneyLog *
@@ -380,197 +371,139 @@ jlog_merge(JourneyLog *a, const JourneyLog *b)
 	pfree(namemap);
 }
 
-/* ---------- serialisation (parallel aggregation: native byte order) ---------- */
+/* ---------- serialisation (parallel aggregation) ---------- */
 
-static inline void
-put_bytes(StringInfo buf, const void *p, Size n)
-{
-	if (n > (Size) (MaxAllocSize - 1 - buf->len))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("aggregate state too large to serialise for a parallel plan"),
-				 errhint("Disable parallel aggregation (SET max_parallel_workers_per_gather = 0).")));
-	appendBinaryStringInfo(buf, p, (int) n);
-}
-
-static void
-bad_state(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid journey aggregate state: %s", what)));
-}
-
-static inline void
-get_bytes(StringInfo buf, void *p, Size n)
-{
-	if (n > (Size) (buf->len - buf->cursor))
-		bad_state("truncated");
-	memcpy(p, buf->data + buf->cursor, n);
-	buf->cursor += (int) n;
-}
-
+/*
+ * Layout, through pq_*: magic, entity type and collation, the entities
+ * (integers as int64, other types by funnel_key_write), the names, the
+ * values, the rows.
+ */
 void
 jlog_serialize(const JourneyLog *log, StringInfo buf)
 {
-	uint32		magic = JLOG_MAGIC;
 	uint32		i;
+	uint64		k;
 
-	put_bytes(buf, &magic, 4);
-	put_bytes(buf, &log->typid, sizeof(Oid));
-	put_bytes(buf, &log->collation, sizeof(Oid));
-	put_bytes(buf, &log->nent, 4);
+	pq_sendint32(buf, JLOG_MAGIC);
+	pq_sendint32(buf, log->typid);
+	pq_sendint32(buf, log->collation);
+	pq_sendint32(buf, log->nent);
 	for (i = 0; i < log->nent; i++)
 	{
-		Datum		d = log->ents[i];
-
-		if (log->typbyval)
-			put_bytes(buf, &d, sizeof(Datum));
-		else if (log->typlen > 0)
-			put_bytes(buf, DatumGetPointer(d), log->typlen);
+		CHECK_FOR_INTERRUPTS();
+		if (log->fast == 'l')
+			pq_sendint64(buf, DatumGetInt64(log->ents[i]));
+		else if (log->fast == 'i')
+			pq_sendint32(buf, DatumGetInt32(log->ents[i]));
 		else
-		{
-			uint32		len = VARSIZE(DatumGetPointer(d));
-
-			put_bytes(buf, &len, 4);
-			put_bytes(buf, DatumGetPointer(d), len);
-		}
+			funnel_key_write(buf, log->ents[i], log->typlen, log->typbyval);
 	}
-	put_bytes(buf, &log->nnames, 4);
+	pq_sendint32(buf, log->nnames);
 	for (i = 0; i < (uint32) log->nnames; i++)
 	{
-		put_bytes(buf, &log->namelens[i], 4);
-		put_bytes(buf, log->names[i], log->namelens[i]);
+		pq_sendint32(buf, log->namelens[i]);
+		pq_sendbytes(buf, log->names[i], log->namelens[i]);
 	}
-	put_bytes(buf, &log->nvals, 8);
-	put_bytes(buf, log->vals, sizeof(double) * log->nvals);
-	put_bytes(buf, &log->nrows, 8);
-	put_bytes(buf, log->rows, sizeof(JourneyRow) * log->nrows);
+	pq_sendint64(buf, (int64) log->nvals);
+	for (k = 0; k < log->nvals; k++)
+		pq_sendfloat8(buf, log->vals[k]);
+	pq_sendint64(buf, (int64) log->nrows);
+	for (k = 0; k < log->nrows; k++)
+	{
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		pq_sendint64(buf, log->rows[k].ts);
+		pq_sendint32(buf, log->rows[k].ent);
+		pq_sendint32(buf, log->rows[k].code);
+	}
 }
 
+/* Reads what jlog_serialize wrote, checking every count, index and value. */
 JourneyLog *
 jlog_deserialize(MemoryContext cxt, StringInfo buf)
 {
-	uint32		magic,
-				nent,
+	uint32		nent,
 				i;
 	Oid			typid,
 				collation;
 	int32		nnames;
-	uint64		nvals,
+	int64		nvals,
 				nrows,
 				k;
 	JourneyLog *log;
-	char	   *tmp;
 
-	get_bytes(buf, &magic, 4);
-	if (magic != JLOG_MAGIC)
-		bad_state("bad header");
-	get_bytes(buf, &typid, sizeof(Oid));
-	get_bytes(buf, &collation, sizeof(Oid));
+	if (pq_getmsgint(buf, 4) != JLOG_MAGIC)
+		funnel_invalid_state("The journey log has an unrecognized header.");
+	typid = pq_getmsgint(buf, 4);
+	collation = pq_getmsgint(buf, 4);
 	if (!OidIsValid(typid) || !SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
-		bad_state("unknown entity type");
+		funnel_invalid_state("The state names an entity type that does not exist.");
 	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
-		bad_state("unknown collation");
+		funnel_invalid_state("The state names a collation that does not exist.");
 	log = jlog_create(cxt, typid, collation);
-	get_bytes(buf, &nent, 4);
-	if (nent > JLOG_MAX_ENTS || nent > (uint32) (buf->len - buf->cursor))
-		bad_state("bad entity count");
-	tmp = palloc(log->typlen > 0 ? log->typlen : 1);
+	nent = pq_getmsgint(buf, 4);
+	if (nent > JLOG_MAX_ENTS)
+		funnel_invalid_state("The entity count of the state is out of range.");
+	/* every key takes a byte at least ("char", boolean) */
+	funnel_state_check_count(buf, nent, 1);
 	for (i = 0; i < nent; i++)
 	{
 		Datum		d;
 
-		if (log->typbyval)
-		{
-			Datum		norm;
-
-			get_bytes(buf, &d, sizeof(Datum));
-			/* the value must be what the type's width allows */
-			switch (log->typlen)
-			{
-				case 1:
-					norm = CharGetDatum(DatumGetChar(d));
-					break;
-				case 2:
-					norm = Int16GetDatum(DatumGetInt16(d));
-					break;
-				case 4:
-					norm = Int32GetDatum(DatumGetInt32(d));
-					break;
-				default:
-					norm = d;
-					break;
-			}
-			if (norm != d)
-				bad_state("bad entity value");
-		}
-		else if (log->typlen > 0)
-		{
-			get_bytes(buf, tmp, log->typlen);
-			d = PointerGetDatum(tmp);
-		}
-		else
-		{
-			uint32		len;
-			struct varlena *v;
-
-			get_bytes(buf, &len, 4);
-			if (len < VARHDRSZ || len > (uint32) (buf->len - buf->cursor))
-				bad_state("bad entity length");
-			v = palloc(len);
-			get_bytes(buf, v, len);
-			if (!VARATT_IS_4B_U(v) || VARSIZE(v) != len)
-				bad_state("bad entity header");
-			d = PointerGetDatum(v);
-		}
+		CHECK_FOR_INTERRUPTS();
+		if (log->fast == 'l')
+			d = Int64GetDatum(pq_getmsgint64(buf));
+		else if (log->fast == 'i')
+			d = Int32GetDatum((int32) pq_getmsgint(buf, 4));
+		else if (!funnel_key_read(buf, log->typlen, log->typbyval, &d))
+			funnel_invalid_state("An entity of the state is longer than the data.");
 		if (jlog_entity(log, d) != i)
-			bad_state("duplicate entity");
+			funnel_invalid_state("The state holds an entity twice.");
 	}
-	get_bytes(buf, &nnames, 4);
+	nnames = pq_getmsgint(buf, 4);
 	if (nnames < 0 || nnames > JLOG_MAX_NAMES)
-		bad_state("bad name count");
+		funnel_invalid_state("The name count of the state is out of range.");
+	funnel_state_check_count(buf, nnames, 4);
 	for (i = 0; i < (uint32) nnames; i++)
 	{
-		int32		len;
-		char	   *s;
+		int32		len = pq_getmsgint(buf, 4);
+		const char *s;
 
-		get_bytes(buf, &len, 4);
 		if (len < 0 || len > buf->len - buf->cursor)
-			bad_state("bad name length");
-		s = buf->data + buf->cursor;
+			funnel_invalid_state("A name of the state is longer than the data.");
+		s = pq_getmsgbytes(buf, len);
 		if (memchr(s, '\0', len) != NULL || !pg_verifymbstr(s, len, true))
-			bad_state("bad name");
-		buf->cursor += len;
+			funnel_invalid_state("A name of the state is not valid text.");
 		if (jlog_name(log, s, len) != (int32) i)
-			bad_state("duplicate name");
+			funnel_invalid_state("The state holds a name twice.");
 	}
-	get_bytes(buf, &nvals, 8);
-	if (nvals >= PG_INT32_MAX - 1 || nvals > (uint64) (buf->len - buf->cursor) / sizeof(double))
-		bad_state("bad value count");
+	nvals = pq_getmsgint64(buf);
+	if (nvals >= PG_INT32_MAX - 1)
+		funnel_invalid_state("The value count of the state is out of range.");
+	funnel_state_check_count(buf, nvals, sizeof(double));
 	for (k = 0; k < nvals; k++)
 	{
-		double		v;
+		double		v = pq_getmsgfloat8(buf);
 
-		get_bytes(buf, &v, sizeof(double));
 		if (isnan(v) || isinf(v))
-			bad_state("bad value");
+			funnel_invalid_state("A value of the state is not finite.");
 		jlog_add_value(log, v);
 	}
-	get_bytes(buf, &nrows, 8);
-	if (nrows > (uint64) (buf->len - buf->cursor) / sizeof(JourneyRow))
-		bad_state("bad row count");
+	nrows = pq_getmsgint64(buf);
+	funnel_state_check_count(buf, nrows, 16);
 	for (k = 0; k < nrows; k++)
 	{
 		JourneyRow	r;
 
 		if ((k & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		get_bytes(buf, &r, sizeof(JourneyRow));
+		r.ts = pq_getmsgint64(buf);
+		r.ent = pq_getmsgint(buf, 4);
+		r.code = (int32) pq_getmsgint(buf, 4);
 		if (r.ent >= log->nent ||
 			(r.code >= 0 ? r.code >= log->nnames : (uint64) (-1 - (int64) r.code) >= log->nvals) ||
 			TIMESTAMP_NOT_FINITE(r.ts) || !IS_VALID_TIMESTAMP(r.ts))
-			bad_state("bad row");
+			funnel_invalid_state("A row of the state names an entity, name or value it does not hold, or has an invalid time.");
 		jlog_add(log, r.ent, r.ts, r.code);
 	}
 	return log;
@@ -578,20 +511,15 @@ jlog_deserialize(MemoryContext cxt, StringInfo buf)
 
 /* ---------- reading at the final function (the log is not changed) ---------- */
 
-static const JourneyLog *sort_log;
-
+/* Name ids in byte order of the names (arg: the log). */
 static int
-name_cmp(const void *a, const void *b)
+name_cmp(const void *a, const void *b, void *arg)
 {
+	const JourneyLog *log = arg;
 	int32		x = *(const int32 *) a;
 	int32		y = *(const int32 *) b;
-	int			lx = sort_log->namelens[x],
-				ly = sort_log->namelens[y];
-	int			c = memcmp(sort_log->names[x], sort_log->names[y], Min(lx, ly));
 
-	if (c != 0)
-		return c;
-	return (lx > ly) - (lx < ly);
+	return funnel_name_cmp(log->names[x], log->namelens[x], log->names[y], log->namelens[y]);
 }
 
 /* rank[id] = position of name id in byte order of the names. */
@@ -604,8 +532,7 @@ jlog_name_ranks(const JourneyLog *log)
 
 	for (i = 0; i < log->nnames; i++)
 		order[i] = i;
-	sort_log = log;
-	qsort(order, log->nnames, sizeof(int32), name_cmp);
+	qsort_arg(order, log->nnames, sizeof(int32), name_cmp, (void *) log);
 	for (i = 0; i < log->nnames; i++)
 		rank[order[i]] = i;
 	pfree(order);
@@ -644,210 +571,3 @@ jlog_group(const JourneyLog *log, uint64 **starts_out)
 	*starts_out = starts;
 	return out;
 }
-
-/* ---------- helpers for the aggregates and summary types ---------- */
-
-/* The rest of a binary message as a varlena (checked by the caller first). */
-bytea *
-jlog_recv_rest(StringInfo buf)
-{
-	int			len = buf->len - buf->cursor;
-	bytea	   *result = palloc(len + VARHDRSZ);
-
-	SET_VARSIZE(result, len + VARHDRSZ);
-	memcpy(VARDATA(result), buf->data + buf->cursor, len);
-	buf->cursor = buf->len;
-	return result;
-}
-
-/* An interval as microseconds (a month is 30 days), checked for range and sign. */
-int64
-jlog_interval_usecs(const Interval *iv, const char *what, bool positive)
-{
-	int64		days,
-				result;
-
-	if (pg_mul_s64_overflow((int64) iv->month, DAYS_PER_MONTH, &days) ||
-		pg_add_s64_overflow(days, (int64) iv->day, &days) ||
-		pg_mul_s64_overflow(days, USECS_PER_DAY, &result) ||
-		pg_add_s64_overflow(result, iv->time, &result))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("%s is out of range", what)));
-	if (result < 0 || (positive && result == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be %s", what, positive ? "positive" : "zero or positive"),
-				 errhint("Use an interval such as '7 days'.")));
-	return result;
-}
-
-void
-jlog_json_double(StringInfo buf, double v)
-{
-	char		s[64];
-
-	if (isnan(v) || isinf(v))
-		appendStringInfoString(buf, "null");
-	else
-	{
-		if (v == 0)
-			v = 0;				/* no "-0" */
-		double_to_shortest_decimal_buf(v, s);
-		appendStringInfoString(buf, s);
-	}
-}
-
-char *
-jlog_interval_text(int64 usecs)
-{
-	Interval	iv;
-
-	iv.month = 0;
-	iv.day = (int32) (usecs / USECS_PER_DAY);
-	iv.time = usecs % USECS_PER_DAY;
-	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(&iv)));
-}
-
-void
-jlog_json_interval(StringInfo buf, int64 usecs)
-{
-	escape_json(buf, jlog_interval_text(usecs));
-}
-
-void
-jlog_bad_input(const char *tname, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type %s", tname),
-			 errdetail("%s", detail)));
-}
-
-JsonbContainer *
-jlog_json_parse(const char *str, const char *tname)
-{
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
-
-	if (!JB_ROOT_IS_OBJECT(jb))
-		jlog_bad_input(tname, "Expected a JSON object.");
-	return &jb->root;
-}
-
-JsonbValue *
-jlog_json_get(JsonbContainer *obj, const char *key, enum jbvType type, bool null_ok,
-			  const char *tname)
-{
-	JsonbValue *v = getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
-
-	if (v == NULL)
-		jlog_bad_input(tname, psprintf("Key \"%s\" is missing.", key));
-	if (v->type == jbvNull && null_ok)
-		return v;
-	if (v->type != type)
-		jlog_bad_input(tname, psprintf("Key \"%s\" has the wrong JSON type.", key));
-	return v;
-}
-
-double
-jlog_json_number(JsonbValue *v, const char *key, const char *tname)
-{
-	double		d;
-
-	if (v->type != jbvNumeric)
-		jlog_bad_input(tname, psprintf("Key \"%s\" must be a number.", key));
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-	if (isnan(d) || isinf(d))
-		jlog_bad_input(tname, psprintf("Key \"%s\" must be a finite number.", key));
-	return d;
-}
-
-char *
-jlog_json_string(JsonbValue *v)
-{
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
-int64
-jlog_json_interval_usecs(JsonbValue *v, const char *key, bool positive, const char *tname)
-{
-	Interval   *iv;
-
-	if (v->type != jbvString)
-		jlog_bad_input(tname, psprintf("Key \"%s\" must be an interval string.", key));
-	iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(jlog_json_string(v)),
-											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-	return jlog_interval_usecs(iv, key, positive);
-}
-
-/* ---------- dense linear algebra ---------- */
-
-/* LU factorisation with partial pivoting of the n x n matrix a (in place). */
-void
-jlog_lu_factor(double *a, int n, int *piv)
-{
-	int			i,
-				j,
-				k;
-
-	for (k = 0; k < n; k++)
-	{
-		int			p = k;
-		double		best = fabs(a[(Size) k * n + k]);
-
-		CHECK_FOR_INTERRUPTS();
-		for (i = k + 1; i < n; i++)
-			if (fabs(a[(Size) i * n + k]) > best)
-			{
-				best = fabs(a[(Size) i * n + k]);
-				p = i;
-			}
-		piv[k] = p;
-		/* every transient state reaches an absorbing one: I - Q is regular */
-		if (best < 1e-300)
-			elog(ERROR, "transition matrix is singular");
-		if (p != k)
-			for (j = 0; j < n; j++)
-			{
-				double		tmp = a[(Size) k * n + j];
-
-				a[(Size) k * n + j] = a[(Size) p * n + j];
-				a[(Size) p * n + j] = tmp;
-			}
-		for (i = k + 1; i < n; i++)
-		{
-			double		f = a[(Size) i * n + k] / a[(Size) k * n + k];
-
-			a[(Size) i * n + k] = f;
-			if (f != 0)
-				for (j = k + 1; j < n; j++)
-					a[(Size) i * n + j] -= f * a[(Size) k * n + j];
-		}
-	}
-}
-
-void
-jlog_lu_solve(const double *a, int n, const int *piv, double *b)
-{
-	int			i,
-				j;
-
-	for (i = 0; i < n; i++)
-		if (piv[i] != i)
-		{
-			double		tmp = b[i];
-
-			b[i] = b[piv[i]];
-			b[piv[i]] = tmp;
-		}
-	for (i = 0; i < n; i++)
-		for (j = 0; j < i; j++)
-			b[i] -= a[(Size) i * n + j] * b[j];
-	for (i = n - 1; i >= 0; i--)
-	{
-		for (j = i + 1; j < n; j++)
-			b[i] -= a[(Size) i * n + j] * b[j];
-		b[i] /= a[(Size) i * n + i];
-	}
-}
-

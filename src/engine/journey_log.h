@@ -72,23 +72,3 @@ extern int32 *jlog_name_ranks(const JourneyLog *log);
 extern JourneyRow *jlog_group(const JourneyLog *log, uint64 **starts);
 
 #endif							/* JOURNEY_LOG_H */
-
-/* helpers shared by the summary types (journey_log.c) */
-#include "utils/jsonb.h"
-#include "datatype/timestamp.h"
-
-extern bytea *jlog_recv_rest(StringInfo buf);
-extern int64 jlog_interval_usecs(const Interval *iv, const char *what, bool positive);
-extern void jlog_json_double(StringInfo buf, double v);
-extern char *jlog_interval_text(int64 usecs);
-extern void jlog_json_interval(StringInfo buf, int64 usecs);
-extern JsonbContainer *jlog_json_parse(const char *str, const char *tname);
-extern JsonbValue *jlog_json_get(JsonbContainer *obj, const char *key, enum jbvType type,
-								 bool null_ok, const char *tname);
-extern double jlog_json_number(JsonbValue *v, const char *key, const char *tname);
-extern char *jlog_json_string(JsonbValue *v);
-extern int64 jlog_json_interval_usecs(JsonbValue *v, const char *key, bool positive,
-									  const char *tname);
-extern void jlog_lu_factor(double *a, int n, int *piv);
-extern void jlog_lu_solve(const double *a, int n, const int *piv, double *b);
-extern void jlog_bad_input(const char *tname, const char *detail);

@@ -17,6 +17,7 @@
 #include <ctype.h>
 
 #include "common/int.h"
+#include "common/interval_usecs.h"
 #include "engine/funnel.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -24,8 +25,6 @@
 #include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-
-int			funnel_max_state_memory_kb = 1024 * 1024;
 
 /* ---------- configuration ---------- */
 
@@ -44,6 +43,33 @@ static const struct
 
 #define FUNNEL_MODE_LIST "strict_deduplication, strict_order, strict_increase, strict_once, allow_reentry"
 
+/* The flag of one mode name (len bytes), 0 when it names no mode. */
+uint32
+funnel_mode_flag(const char *name, int len)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(funnel_modes); i++)
+		if (strlen(funnel_modes[i].name) == (size_t) len &&
+			strncmp(funnel_modes[i].name, name, len) == 0)
+			return funnel_modes[i].flag;
+	return 0;
+}
+
+/* The mode as its comma-separated names, in the list's order ("" for none). */
+char *
+funnel_mode_names(uint32 mode)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < (int) lengthof(funnel_modes); i++)
+		if (mode & funnel_modes[i].flag)
+			appendStringInfo(&buf, "%s%s", buf.len ? "," : "", funnel_modes[i].name);
+	return buf.data;
+}
+
 /* Parse a comma-separated mode list; whitespace around names is allowed. */
 uint32
 funnel_parse_mode(text *mode_text)
@@ -57,8 +83,7 @@ funnel_parse_mode(text *mode_text)
 	{
 		char	   *start;
 		char	   *end;
-		int			i;
-		bool		found = false;
+		uint32		flag;
 
 		while (*p && isspace((unsigned char) *p))
 			p++;
@@ -75,17 +100,9 @@ funnel_parse_mode(text *mode_text)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("empty name in funnel mode \"%s\"", str),
 					 errhint("The mode is a comma-separated list of: %s.", FUNNEL_MODE_LIST)));
-		for (i = 0; i < (int) lengthof(funnel_modes); i++)
-		{
-			if (strlen(funnel_modes[i].name) == (size_t) (end - start) &&
-				strncmp(funnel_modes[i].name, start, end - start) == 0)
-			{
-				mode |= funnel_modes[i].flag;
-				found = true;
-				break;
-			}
-		}
-		if (!found)
+		flag = funnel_mode_flag(start, end - start);
+		mode |= flag;
+		if (flag == 0)
 		{
 			if (end - start == 6 && strncmp(start, "strict", 6) == 0)
 				ereport(ERROR,
@@ -128,12 +145,8 @@ int64
 funnel_window_usecs(Interval *window)
 {
 	int64		result;
-	int64		days;
 
-	if (pg_mul_s64_overflow((int64) window->month, DAYS_PER_MONTH, &days) ||
-		pg_add_s64_overflow(days, (int64) window->day, &days) ||
-		pg_mul_s64_overflow(days, USECS_PER_DAY, &result) ||
-		pg_add_s64_overflow(result, window->time, &result))
+	if (!funnel_interval_to_usecs(window, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("funnel window is out of range")));
@@ -158,19 +171,6 @@ funnel_check_nsteps(int nsteps)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a funnel cannot have more than %d steps", FUNNEL_MAX_STEPS),
 				 errdetail("%d steps were given.", nsteps)));
-}
-
-void
-funnel_check_memory(Size bytes)
-{
-	if (bytes / 1024 > (Size) funnel_max_state_memory_kb)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("funnel aggregate state exceeds funnel.max_state_memory (%d kB)",
-						funnel_max_state_memory_kb),
-				 errhint("Raise funnel.max_state_memory, or compute one level per entity with "
-						 "window_funnel(...) GROUP BY entity and count those levels with "
-						 "funnel_stage_counts(level, steps).")));
 }
 
 /* ---------- the default walk ---------- */
@@ -1231,14 +1231,6 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 	pq_sendint32(buf, cfg->target);
 }
 
-static void
-corrupt_state(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid funnel aggregate state: %s", what)));
-}
-
 /* Reads raise an error on short input: pq_getmsg* check the length. */
 void
 funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
@@ -1247,7 +1239,7 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 	int			flag;
 
 	if (version != FUNNEL_SERIAL_VERSION)
-		corrupt_state("unknown version");
+		funnel_invalid_state("The state has an unrecognized format version.");
 	cfg->window = pq_getmsgint64(buf);
 	cfg->nsteps = pq_getmsgbyte(buf);
 	cfg->mode = pq_getmsgbyte(buf);
@@ -1255,21 +1247,21 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 	cfg->names_hash = (uint64) pq_getmsgint64(buf);
 	cfg->target = pq_getmsgint(buf, 4);
 	if (cfg->target < 0 || cfg->target > cfg->nsteps)
-		corrupt_state("to_step out of range");
+		funnel_invalid_state("The state's to_step is out of range.");
 	if (cfg->window < 0)
-		corrupt_state("negative window");
+		funnel_invalid_state("The state's window is negative.");
 	if (cfg->nsteps < 1 || cfg->nsteps > FUNNEL_MAX_STEPS)
-		corrupt_state("step count out of range");
+		funnel_invalid_state("The state's step count is out of range.");
 	if (cfg->mode & ~FUNNEL_ALL_MODES)
-		corrupt_state("unknown mode");
+		funnel_invalid_state("The state has an unrecognized funnel mode.");
 	if ((cfg->mode & FUNNEL_ALLOW_REENTRY) && !(cfg->mode & FUNNEL_STRICT_ORDER))
-		corrupt_state("allow_reentry without strict_order");
+		funnel_invalid_state("The state's mode has allow_reentry without strict_order.");
 	if (flag > 3)
-		corrupt_state("bad flag");
+		funnel_invalid_state("The state has invalid flags.");
 	cfg->want_elapsed = (flag & 1) != 0;
 	cfg->open_steps = (flag & 2) != 0;
 	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS)
-		corrupt_state("bad step count");
+		funnel_invalid_state("The state's step count does not match its flags.");
 }
 
 void
@@ -1299,9 +1291,9 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 	uint64		allowed = (cfg->nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1;
 
 	if (len > (uint32) (buf->len - buf->cursor))
-		corrupt_state("log longer than the data");
+		funnel_invalid_state("An event log of the state is longer than the data.");
 	if ((uint64) nrows * 2 > len)
-		corrupt_state("row count does not match the log");
+		funnel_invalid_state("A row count of the state does not match its event log.");
 	p = pq_getmsgbytes(buf, len);
 	end = p + len;
 	for (i = 0; i < nrows; i++)
@@ -1313,20 +1305,20 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 		if (p)
 			p = get_varint(p, end, &s);
 		if (!p)
-			corrupt_state("truncated event log");
+			funnel_invalid_state("An event log of the state is truncated.");
 		ts = (int64) ((uint64) (i == 0 ? 0 : track->max_ts) + (uint64) unzigzag(d));
 		if (!IS_VALID_TIMESTAMP(ts) || TIMESTAMP_NOT_FINITE(ts))
-			corrupt_state("timestamp out of range");
+			funnel_invalid_state("A timestamp of the state is out of range.");
 		if (s & ~allowed)
-			corrupt_state("step outside the funnel");
+			funnel_invalid_state("An event of the state matches a step outside the funnel.");
 		if (s == 0 && !(cfg->mode & FUNNEL_STRICT_ORDER))
-			corrupt_state("empty step set");
+			funnel_invalid_state("An event of the state matches no step.");
 		track_walk_row(cfg, track, ts, s);
 		if ((i & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (p != end)
-		corrupt_state("trailing bytes in event log");
+		funnel_invalid_state("An event log of the state has trailing bytes.");
 
 	/*
 	 * Every row decoded and checked: keep the log's bytes as they are (they

@@ -22,29 +22,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
-
-PG_MODULE_MAGIC;
-
-void		_PG_init(void);
-
-void
-_PG_init(void)
-{
-	DefineCustomIntVariable("funnel.max_state_memory",
-							"Largest memory one funnel aggregate state may use.",
-							"A state that would grow past it raises an error instead of "
-							"exhausting the server's memory.",
-							&funnel_max_state_memory_kb,
-							1024 * 1024,
-							64,
-							INT_MAX,
-							PGC_USERSET,
-							GUC_UNIT_KB,
-							NULL, NULL, NULL);
-	MarkGUCPrefixReserved("funnel");
-}
 
 void
 funnel_check_timestamp(int64 ts)

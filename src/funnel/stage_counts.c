@@ -18,59 +18,12 @@
 
 /* ---------- over raw rows ---------- */
 
-/*
- * One row into a per-entity table: shared by every whole-table funnel
- * aggregate (want_elapsed also records each entity's time to every step).
- */
-Datum
-funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
-					bool want_elapsed)
-{
-	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
-	EntityTable *t = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
-	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
-	int64		ts;
-	uint64		steps;
-	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
-
-	in->cfg.want_elapsed = want_elapsed;
-	if (t == NULL)
-	{
-		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, in->arg_entity);
-
-		if (!OidIsValid(typid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the data type of the entity argument")));
-		t = entity_table_create(cxt, &in->cfg, typid, PG_GET_COLLATION());
-	}
-	else
-		funnel_config_check_same(&t->cfg, &in->cfg);
-
-	/* NULL entities are ignored; so are rows no step can use */
-	if (use && !PG_ARGISNULL(in->arg_entity) &&
-		(steps != 0 || (t->cfg.mode & FUNNEL_STRICT_ORDER)))
-	{
-		t->seen_steps |= steps;
-		entity_table_add(t, PG_GETARG_DATUM(in->arg_entity), ts, steps);
-	}
-	PG_RETURN_POINTER(t);
-}
-
-#define ENTITIES_SFUNC(name, kind, args) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	return funnel_entities_add(fcinfo, kind, args, false); \
-}
-
-ENTITIES_SFUNC(funnel_entities_bools_sfunc, FUNNEL_INPUT_BOOLS, 0)
-ENTITIES_SFUNC(funnel_entities_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE)
-ENTITIES_SFUNC(funnel_entities_event_sfunc, FUNNEL_INPUT_EVENT, 0)
-ENTITIES_SFUNC(funnel_entities_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE)
-ENTITIES_SFUNC(funnel_entities_names_sfunc, FUNNEL_INPUT_NAMES, 0)
-ENTITIES_SFUNC(funnel_entities_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE)
+ENTITIES_SFUNC(funnel_entities_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, false)
+ENTITIES_SFUNC(funnel_entities_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, false)
+ENTITIES_SFUNC(funnel_entities_event_sfunc, FUNNEL_INPUT_EVENT, 0, false)
+ENTITIES_SFUNC(funnel_entities_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, false)
+ENTITIES_SFUNC(funnel_entities_names_sfunc, FUNNEL_INPUT_NAMES, 0, false)
+ENTITIES_SFUNC(funnel_entities_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, false)
 
 /*
  * Combine function of the whole-table funnel aggregates: merges the second
@@ -81,15 +34,11 @@ Datum
 funnel_entities_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_entities_combine");
-	EntityTable *a = PG_ARGISNULL(0) ? NULL : (EntityTable *) PG_GETARG_POINTER(0);
-	EntityTable *b = PG_ARGISNULL(1) ? NULL : (EntityTable *) PG_GETARG_POINTER(1);
+	EntityTable *a = FUNNEL_STATE_ARG(EntityTable, 0);
+	EntityTable *b = FUNNEL_STATE_ARG(EntityTable, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = entity_table_create(cxt, &b->cfg, b->typid, b->collation);
 	entity_table_merge(a, b);
@@ -256,7 +205,7 @@ Datum
 funnel_levels_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
-	LevelCounts *st = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
+	LevelCounts *st = FUNNEL_STATE_ARG(LevelCounts, 0);
 	int32		level,
 				nsteps;
 
@@ -297,16 +246,12 @@ Datum
 funnel_levels_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_levels_combine");
-	LevelCounts *a = PG_ARGISNULL(0) ? NULL : (LevelCounts *) PG_GETARG_POINTER(0);
-	LevelCounts *b = PG_ARGISNULL(1) ? NULL : (LevelCounts *) PG_GETARG_POINTER(1);
+	LevelCounts *a = FUNNEL_STATE_ARG(LevelCounts, 0);
+	LevelCounts *b = FUNNEL_STATE_ARG(LevelCounts, 1);
 	int			k;
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(LevelCounts));
@@ -350,24 +295,17 @@ funnel_levels_deserialize(PG_FUNCTION_ARGS)
 	LevelCounts *st = MemoryContextAllocZero(cxt, sizeof(LevelCounts));
 	int			k;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	st->nsteps = pq_getmsgint(&buf, 4);
 	if (st->nsteps < 1 || st->nsteps > FUNNEL_MAX_STEPS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel level state: step count out of range")));
+		funnel_invalid_state("The funnel level state's step count is out of range.");
 	for (k = 0; k <= st->nsteps; k++)
 	{
 		st->at_level[k] = pq_getmsgint64(&buf);
 		if (st->at_level[k] < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid funnel level state: negative count")));
+			funnel_invalid_state("The funnel level state has a negative count.");
 	}
-	pq_getmsgend(&buf);
+	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
 

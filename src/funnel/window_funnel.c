@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/interval_usecs.h"
 #include "engine/funnel.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -76,7 +77,7 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 		  bool want_elapsed)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, want_elapsed ? "time_to_convert" : "window_funnel");
-	WindowFunnelState *st = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
+	WindowFunnelState *st = FUNNEL_STATE_ARG(WindowFunnelState, 0);
 	FunnelInput *in = funnel_input_get(fcinfo, kind, args);
 	int64		ts;
 	uint64		steps;
@@ -149,15 +150,6 @@ target_step(const FunnelConfig *cfg, const FunnelEvent *events, int n)
 	return seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
 }
 
-static Datum
-elapsed_interval(int64 usecs)
-{
-	Interval   *result = palloc0(sizeof(Interval));
-
-	result->time = usecs;
-	return IntervalPGetDatum(result);
-}
-
 /*
  * time_to_convert final function: time from step 1 to the target step on
  * the chain the funnel walk reaches it with; NULL when not reached.
@@ -185,7 +177,7 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 		target = target_step(st->cfg, NULL, 0);
 	if (target == 0 || level < target)
 		PG_RETURN_NULL();
-	return elapsed_interval(elapsed[target - 1]);
+	return IntervalPGetDatum(funnel_usecs_interval(elapsed[target - 1]));
 }
 
 /*
@@ -223,15 +215,11 @@ Datum
 window_funnel_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "window_funnel_combine");
-	WindowFunnelState *a = PG_ARGISNULL(0) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(0);
-	WindowFunnelState *b = PG_ARGISNULL(1) ? NULL : (WindowFunnelState *) PG_GETARG_POINTER(1);
+	WindowFunnelState *a = FUNNEL_STATE_ARG(WindowFunnelState, 0);
+	WindowFunnelState *b = FUNNEL_STATE_ARG(WindowFunnelState, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = state_create(cxt, config_copy(cxt, b->cfg));
 	else
@@ -270,18 +258,12 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	FunnelConfig *cfg = MemoryContextAlloc(cxt, sizeof(FunnelConfig));
 	WindowFunnelState *st;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	funnel_config_deserialize(cfg, &buf);
 	st = state_create(cxt, cfg);
 	funnel_track_deserialize(cfg, &st->track, &buf, cxt);
 	funnel_check_memory(state_memory(st));
-	if (buf.cursor != buf.len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel aggregate state: trailing bytes")));
+	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
 
@@ -347,5 +329,5 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 	level = funnel_events_level(&cfg, events, n, 0, elapsed);
 	if (level < target)
 		PG_RETURN_NULL();
-	return elapsed_interval(elapsed[target - 1]);
+	return IntervalPGetDatum(funnel_usecs_interval(elapsed[target - 1]));
 }

@@ -10,6 +10,8 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "common/interval_usecs.h"
+#include "common/svg_escape.h"
 #include "engine/funnel.h"
 #include "report/funnel_summary.h"
 #include "mb/pg_wchar.h"
@@ -84,15 +86,6 @@ conv_start(const FunnelSummary *s, int k, double *r)
 	return true;
 }
 
-static Interval *
-usecs_interval(int64 us)
-{
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	iv->time = us;
-	return iv;
-}
-
 /* ---------- funnel_report ---------- */
 
 /*
@@ -139,11 +132,11 @@ funnel_report(PG_FUNCTION_ARGS)
 		else
 			nulls[6] = true;
 		if (funnel_summary_quantile(s, k + 1, 0.5, &us))
-			values[7] = IntervalPGetDatum(usecs_interval(us));
+			values[7] = IntervalPGetDatum(funnel_usecs_interval(us));
 		else
 			nulls[7] = true;
 		if (funnel_summary_quantile(s, k + 1, 0.9, &us))
-			values[8] = IntervalPGetDatum(usecs_interval(us));
+			values[8] = IntervalPGetDatum(funnel_usecs_interval(us));
 		else
 			nulls[8] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -345,74 +338,6 @@ funnel_chart(PG_FUNCTION_ARGS)
 
 /* ---------- funnel_svg ---------- */
 
-/*
- * Text for an SVG document: XML's special characters as entities, every
- * non-ASCII character as a numeric reference (so the document is ASCII
- * whatever the database encoding), characters XML forbids as '?'.
- */
-static void
-svg_text(StringInfo buf, const char *s)
-{
-	/* SQL_ASCII: bytes as they are (checked below); else converted to UTF-8 */
-	const char *u = (GetDatabaseEncoding() == PG_SQL_ASCII) ? s :
-		pg_server_to_any(s, strlen(s), PG_UTF8);
-	const unsigned char *p = (const unsigned char *) u;
-
-	while (*p)
-	{
-		if (*p < 0x80)
-		{
-			switch (*p)
-			{
-				case '&':
-					appendStringInfoString(buf, "&amp;");
-					break;
-				case '<':
-					appendStringInfoString(buf, "&lt;");
-					break;
-				case '>':
-					appendStringInfoString(buf, "&gt;");
-					break;
-				case '"':
-					appendStringInfoString(buf, "&quot;");
-					break;
-				case '\'':
-					appendStringInfoString(buf, "&#39;");
-					break;
-				default:
-					if (*p < 0x20 || *p == 0x7f)
-						appendStringInfoChar(buf, '?');
-					else
-						appendStringInfoChar(buf, (char) *p);
-			}
-			p++;
-		}
-		else
-		{
-			int			l = pg_utf_mblen(p);
-			pg_wchar	c;
-			int			i;
-
-			/* SQL_ASCII databases can hold anything: check the sequence */
-			for (i = 1; i < l; i++)
-				if (p[i] == '\0')
-					break;
-			if (i < l || !pg_utf8_islegal(p, l))
-			{
-				appendStringInfoChar(buf, '?');
-				p++;
-				continue;
-			}
-			c = utf8_to_unicode(p);
-			if (c < 0xA0 || c == 0xFFFE || c == 0xFFFF || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
-				appendStringInfoChar(buf, '?');
-			else
-				appendStringInfo(buf, "&#%u;", (unsigned int) c);
-			p += l;
-		}
-	}
-}
-
 /* a compact duration: 0s, 850ms, 45s, 12m 5s, 3h, 3h 20m, 2d 4h */
 static char *
 duration_text(int64 us)
@@ -507,7 +432,7 @@ funnel_svg(PG_FUNCTION_ARGS)
 		appendStringInfo(&buf,
 						 "<text x=\"%d\" y=\"%d\" font-size=\"14\" text-anchor=\"end\" fill=\"#222222\">",
 						 SVG_NAME_X, y + 22);
-		svg_text(&buf, name);
+		funnel_svg_append_text(&buf, name);
 		appendStringInfoString(&buf, "</text>\n");
 		appendStringInfo(&buf,
 						 "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#eef1f5\"/>\n",

@@ -23,6 +23,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
+#include "common/interval_usecs.h"
 #include "engine/funnel.h"
 #include "engine/entities.h"
 #include "report/funnel_summary.h"
@@ -163,27 +164,8 @@ acc_add_time(SummaryAcc *acc, StepAcc *s, int64 t)
 static char *
 window_text(int64 usecs)
 {
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	iv->time = usecs;
-	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv)));
-}
-
-static const char *const mode_names[] = {
-	"strict_deduplication", "strict_order", "strict_increase", "strict_once", "allow_reentry"
-};
-
-static char *
-mode_text(uint32 mode)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < (int) lengthof(mode_names); i++)
-		if (mode & (1u << i))
-			appendStringInfo(&buf, "%s%s", buf.len ? "," : "", mode_names[i]);
-	return buf.data;
+	return DatumGetCString(DirectFunctionCall1(interval_out,
+											   IntervalPGetDatum(funnel_usecs_interval(usecs))));
 }
 
 /* Set the funnel of the accumulator, or check that a summary is of the same. */
@@ -214,8 +196,8 @@ acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot roll up funnel summaries with different modes (\"%s\" and \"%s\")",
-						acc->mode ? mode_text(acc->mode) : "default",
-						mode ? mode_text(mode) : "default"),
+						acc->mode ? funnel_mode_names(acc->mode) : "default",
+						mode ? funnel_mode_names(mode) : "default"),
 				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
 	if (flags & FS_FLAG_OPEN)
 		acc->nsteps = Max(acc->nsteps, nsteps);	/* steps past a summary's highest: 0 */
@@ -351,6 +333,19 @@ bucket_holds(int idx, int64 t)
 }
 
 /*
+ * A summary from outside that is not valid: what names the input (NULL for
+ * the rollup aggregate's serialised state, whose error is the one of every
+ * corrupt aggregate state).
+ */
+static void
+summary_bad(int code, const char *what, const char *msg)
+{
+	if (what == NULL)
+		funnel_invalid_state(psprintf("The funnel_summary_rollup state is corrupt: %s.", msg));
+	ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)));
+}
+
+/*
  * Consistency of an accumulator built from outside data (text or binary
  * input, deserialisation), the one check for all three.  The invariants of
  * a summary that funnel_summary() or rollup() made: per step, the zero
@@ -368,7 +363,7 @@ acc_check(const SummaryAcc *acc, int code, const char *what)
 	int			k,
 				i;
 
-#define BAD(msg) ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)))
+#define BAD(msg) summary_bad(code, what, msg)
 	for (k = 0; k < acc->nsteps; k++)
 	{
 		const StepAcc *st = &acc->st[k];
@@ -462,7 +457,7 @@ static void
 check_header(int version, int flags, int mode, int nsteps, int64 window,
 			 int code, const char *what)
 {
-#define BAD(msg) ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)))
+#define BAD(msg) summary_bad(code, what, msg)
 	if (version != FS_VERSION)
 		BAD("unknown version");
 	if (flags & ~FS_FLAG_OPEN)
@@ -505,22 +500,22 @@ acc_from_binary(StringInfo buf, MemoryContext cxt, int code, const char *what)
 		st->max_us = pq_getmsgint64(buf);
 		nb = (int32) pq_getmsgint(buf, 4);
 		if (nb < 0 || nb > FS_MAX_BUCKET + 1 || (int64) nb * 10 > buf->len - buf->cursor)
-			ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket count out of range", what)));
+			summary_bad(code, what, "bucket count out of range");
 		for (j = 0; j < nb; j++)
 		{
 			int			i = (int16) pq_getmsgint(buf, 2);
 			int64		c = pq_getmsgint64(buf);
 
 			if (i <= prev || i > FS_MAX_BUCKET)
-				ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket index out of order or range", what)));
+				summary_bad(code, what, "bucket index out of order or range");
 			if (c <= 0)
-				ereport(ERROR, (errcode(code), errmsg("invalid %s: bucket count not positive", what)));
+				summary_bad(code, what, "bucket count not positive");
 			acc_add_bucket(acc, st, i, c);
 			prev = i;
 		}
 	}
 	if (buf->cursor != buf->len)
-		ereport(ERROR, (errcode(code), errmsg("invalid %s: trailing bytes", what)));
+		summary_bad(code, what, "trailing bytes");
 	acc_check(acc, code, what);
 	return acc;
 }
@@ -571,7 +566,7 @@ funnel_summary_out(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"version\": %d, \"steps\": %d, \"window_us\": " INT64_FORMAT
 					 ", \"mode\": \"%s\", \"open_steps\": %s, \"entities\": [",
-					 s->version, s->nsteps, s->window, mode_text(s->mode),
+					 s->version, s->nsteps, s->window, funnel_mode_names(s->mode),
 					 (s->flags & FS_FLAG_OPEN) ? "true" : "false");
 	for (k = 0; k < s->nsteps; k++)
 		appendStringInfo(&buf, "%s" INT64_FORMAT, k ? ", " : "", s->steps[k].entities);
@@ -642,18 +637,16 @@ json_mode(const JsonbValue *v)
 	for (tok = strtok_r(str, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 	{
 		char	   *end = tok + strlen(tok);
-		int			i;
+		uint32		flag;
 
 		while (isspace((unsigned char) *tok))
 			tok++;
 		while (end > tok && isspace((unsigned char) end[-1]))
 			*--end = '\0';
-		for (i = 0; i < (int) lengthof(mode_names); i++)
-			if (strcmp(tok, mode_names[i]) == 0)
-				break;
-		if (i == (int) lengthof(mode_names))
+		flag = funnel_mode_flag(tok, end - tok);
+		if (flag == 0)
 			text_bad(psprintf("unrecognized mode \"%s\"", tok));
-		mode |= 1u << i;
+		mode |= flag;
 	}
 	return mode;
 }
@@ -761,20 +754,12 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 
 /* ---------- funnel_summary over raw rows ---------- */
 
-#define SUMMARY_SFUNC(name, kind, args) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	return funnel_entities_add(fcinfo, kind, args, true); \
-}
-
-SUMMARY_SFUNC(funnel_summary_bools_sfunc, FUNNEL_INPUT_BOOLS, 0)
-SUMMARY_SFUNC(funnel_summary_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE)
-SUMMARY_SFUNC(funnel_summary_event_sfunc, FUNNEL_INPUT_EVENT, 0)
-SUMMARY_SFUNC(funnel_summary_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE)
-SUMMARY_SFUNC(funnel_summary_names_sfunc, FUNNEL_INPUT_NAMES, 0)
-SUMMARY_SFUNC(funnel_summary_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE)
+ENTITIES_SFUNC(funnel_summary_bools_sfunc, FUNNEL_INPUT_BOOLS, 0, true)
+ENTITIES_SFUNC(funnel_summary_mode_bools_sfunc, FUNNEL_INPUT_BOOLS, FUNNEL_ARG_MODE, true)
+ENTITIES_SFUNC(funnel_summary_event_sfunc, FUNNEL_INPUT_EVENT, 0, true)
+ENTITIES_SFUNC(funnel_summary_mode_event_sfunc, FUNNEL_INPUT_EVENT, FUNNEL_ARG_MODE, true)
+ENTITIES_SFUNC(funnel_summary_names_sfunc, FUNNEL_INPUT_NAMES, 0, true)
+ENTITIES_SFUNC(funnel_summary_mode_names_sfunc, FUNNEL_INPUT_NAMES, FUNNEL_ARG_MODE, true)
 
 typedef struct SummaryWalk
 {
@@ -840,7 +825,7 @@ Datum
 funnel_summary_rollup_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "rollup");
-	SummaryAcc *acc = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
+	SummaryAcc *acc = FUNNEL_STATE_ARG(SummaryAcc, 0);
 
 	if (PG_ARGISNULL(1))
 	{
@@ -863,15 +848,11 @@ Datum
 funnel_summary_rollup_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_summary_rollup_combine");
-	SummaryAcc *a = PG_ARGISNULL(0) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(0);
-	SummaryAcc *b = PG_ARGISNULL(1) ? NULL : (SummaryAcc *) PG_GETARG_POINTER(1);
+	SummaryAcc *a = FUNNEL_STATE_ARG(SummaryAcc, 0);
+	SummaryAcc *b = FUNNEL_STATE_ARG(SummaryAcc, 1);
 
 	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
 		a = acc_create(cxt);
 	acc_merge_acc(a, b);
@@ -905,22 +886,16 @@ funnel_summary_rollup_deserialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int			configured;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	funnel_state_reader(b, &buf);
 	configured = pq_getmsgbyte(&buf);
 	if (configured == 0)
 	{
-		pq_getmsgend(&buf);
+		funnel_state_check_end(&buf);
 		PG_RETURN_POINTER(acc_create(cxt));
 	}
 	if (configured != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel summary rollup state: bad flag")));
-	PG_RETURN_POINTER(acc_from_binary(&buf, cxt, ERRCODE_INVALID_BINARY_REPRESENTATION,
-									  "funnel summary rollup state"));
+		funnel_invalid_state("The funnel_summary_rollup state has invalid flags.");
+	PG_RETURN_POINTER(acc_from_binary(&buf, cxt, ERRCODE_INVALID_BINARY_REPRESENTATION, NULL));
 }
 
 /*
@@ -1012,15 +987,6 @@ funnel_summary_stage_counts(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, s->nsteps, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-static Interval *
-usecs_interval(int64 us)
-{
-	Interval   *iv = palloc0(sizeof(Interval));
-
-	iv->time = us;
-	return iv;
-}
-
 /*
  * funnel_time_percentile(summary, step, fraction): nearest-rank percentile
  * of the times from step 1 to step (within 1%); NULL when no entity reached it.
@@ -1045,7 +1011,7 @@ funnel_summary_time_percentile(PG_FUNCTION_ARGS)
 				 errmsg("percentile fraction %g is not between 0 and 1", q)));
 	if (!funnel_summary_quantile(s, step, q, &us))
 		PG_RETURN_NULL();
-	PG_RETURN_INTERVAL_P(usecs_interval(us));
+	PG_RETURN_INTERVAL_P(funnel_usecs_interval(us));
 }
 
 /* funnel_window(summary): the window the summary's funnel was computed with. */
@@ -1055,5 +1021,5 @@ funnel_summary_window(PG_FUNCTION_ARGS)
 {
 	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
 
-	PG_RETURN_INTERVAL_P(usecs_interval(s->window));
+	PG_RETURN_INTERVAL_P(funnel_usecs_interval(s->window));
 }

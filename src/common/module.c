@@ -1,0 +1,35 @@
+/*
+ * src/common/module.c
+ *    Module start-up: the module magic, _PG_init and every setting (GUC) of
+ *    the extension, in one place.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "common/module.h"
+#include "fmgr.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+int			funnel_max_state_memory_kb = 1024 * 1024;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("funnel.max_state_memory",
+							"Largest memory one funnel aggregate state may use.",
+							"A state that would grow past it raises an error instead of "
+							"exhausting the server's memory.",
+							&funnel_max_state_memory_kb,
+							1024 * 1024,
+							64,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("funnel");
+}

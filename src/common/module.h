@@ -1,0 +1,12 @@
+/*
+ * src/common/module.h
+ *    The settings of the funnel module (defined with _PG_init in
+ *    common/module.c).
+ */
+#ifndef FUNNEL_MODULE_H
+#define FUNNEL_MODULE_H
+
+/* funnel.max_state_memory, in kB: the most one aggregate state may use */
+extern int	funnel_max_state_memory_kb;
+
+#endif							/* FUNNEL_MODULE_H */
