@@ -1,4 +1,4 @@
--- Materialized daily funnel reports (recipe of the README's Reports section, run by
+-- Materialized daily funnel reports (recipe of doc/reports.md, run by
 -- test/pg_cron.sh).  Expects a table events(user_id, ts, event, channel).
 --
 -- One row per entry day (the UTC day of the user's first visit) and

@@ -1,7 +1,7 @@
 -- funnel_stage_counts and funnel_conversion: hand-worked cases.
 --
 -- Every expected value below is worked out by hand from the funnel walk of
--- spec/window_funnel.md; the reasoning is in the comments.  Each query shows
+-- doc/window_funnel.md; the reasoning is in the comments.  Each query shows
 -- what the function returned (got) next to the hand-computed value and
 -- whether they are equal (ok), so a wrong answer shows up as "f" in the diff.
 SET timezone = 'UTC';

@@ -1,7 +1,7 @@
 -- time_to_convert: hand-worked cases.
 --
 -- The time is measured on the chain with which the funnel walk of
--- spec/window_funnel.md completes the funnel (or first reaches to_step): from
+-- doc/window_funnel.md completes the funnel (or first reaches to_step): from
 -- that chain's step-1 event to the event that completes it.  Expected values
 -- are worked out by hand in the comments; each query shows the result (got)
 -- and whether it equals the hand value (ok).

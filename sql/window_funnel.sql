@@ -1,5 +1,5 @@
 --
--- window_funnel: hand-computed levels (spec/window_funnel.md), every input form
+-- window_funnel: hand-computed levels (doc/window_funnel.md), every input form
 --
 -- Every expected level below was worked out by hand from the spec's walk:
 -- entries (ts, k) in (ts, k) order; step 1 (re)starts step 1 only; step k

@@ -180,7 +180,7 @@ SELECT is((SELECT array_agg(r.channel || ':' || f.step || ':' || f.entities || '
           ARRAY['A:1:2:1', 'A:2:1:0.5', 'B:1:2:1', 'B:2:2:1'], 'per-channel funnel_summary side by side with the credit');
 
 -- cost per acquisition and return on ad spend by channel and model (the
--- README example): spend A 40, B 10.  Markov: A 2/3 conversions worth 10,
+-- doc/channels.md example): spend A 40, B 10.  Markov: A 2/3 conversions worth 10,
 -- B 4/3 worth 20: CPA A = 40 / (2/3) = 60, B = 10 / (4/3) = 7.5; ROAS A =
 -- 10 / 40 = 0.25, B = 20 / 10 = 2.  Last touch: A 0 (no CPA), B 2 worth 30:
 -- CPA 5, ROAS 3.

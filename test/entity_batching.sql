@@ -1,5 +1,5 @@
 -- funnel_stage_counts buffers rows of by-value entities and adds them in
--- batches (src/funnel_entities.c).  Its answers must not depend on that:
+-- batches (src/engine/entities.c).  Its answers must not depend on that:
 -- checked against a second, independent route to the same numbers (one
 -- window_funnel level per entity, counted by plain SQL), on more rows than
 -- one batch, with integer, bigint and text entities, in parallel plans, on a

@@ -6,7 +6,7 @@
 --  * funnel_conversion = the ratios of those counts;
 --  * GROUP BY, parallel plans and partitionwise aggregation = the serial,
 --    ungrouped, unpartitioned answers;
---  * time_to_convert = a PL/pgSQL walk written from spec/window_funnel.md,
+--  * time_to_convert = a PL/pgSQL walk written from doc/window_funnel.md,
 --    non-NULL exactly when window_funnel reaches the target step, and the
 --    journey function = the aggregate.
 BEGIN;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Differential check of window_funnel against a direct transcription of the
-walk in spec/window_funnel.md (ClickHouse's windowFunnel), every mode and
+walk in doc/window_funnel.md (ClickHouse's windowFunnel), every mode and
 combination, on random journeys heavy in timestamp ties and rows matching
 several steps.  Needs a database with the extension (psql on PATH, PG*
 environment variables).  Usage: test/tools/differential.py [entities] [seed]
