@@ -171,8 +171,11 @@ print('valgrind: %d process logs, %d errors in funnel code, %d in PostgreSQL alo
       % (files, len(mine), sum(n for n, _ in others.values())))
 for key, (n, first) in sorted(others.items()):
     print('--- PostgreSQL alone, %d times; the first:\n%s' % (n, first))
-for path, text in mine:
-    print('--- %s\n%s' % (os.path.basename(path), text))
+for path, text in mine[:10]:
+    lines = text.split('\n')
+    print('--- %s (%d lines, the first 40)\n%s' % (os.path.basename(path), len(lines), '\n'.join(lines[:40])))
+if len(mine) > 10:
+    print('--- and %d more' % (len(mine) - 10))
 sys.exit(1 if mine else 0)
 PY
 then failed=1; keep=1; fi
