@@ -69,10 +69,10 @@ stop() {
 trap stop EXIT
 
 # The wrapper.  --trace-children=yes follows anything a backend executes
-# (archive or COPY PROGRAM commands); --error-exitcode=128 makes a process
-# that had an error exit abnormally, so the postmaster restarts and the
-# suite notices, as PostgreSQL's own valgrind runs do.  nice: the machine
-# is shared.
+# (archive or COPY PROGRAM commands).  No --error-exitcode: a process that
+# exits abnormally makes the postmaster restart every backend, and the rest
+# of the suites would fail for nothing; the logs are the verdict.  nice: the
+# machine is shared.
 supp=$build/test/tools/valgrind.supp
 cat > "$bin/postgres" <<EOF
 #!/bin/sh
@@ -81,7 +81,7 @@ case "\$1" in
 esac
 exec nice -n 10 valgrind --quiet --tool=memcheck --trace-children=yes \\
   --track-origins=yes --read-inline-info=yes --leak-check=no \\
-  --error-exitcode=128 --num-callers=40 --fullpath-after= \\
+  --num-callers=40 --fullpath-after= \\
   --suppressions="$supp" --gen-suppressions=all \\
   --log-file="$vglogs/vg.%p.log" "$bin/postgres.real" "\$@"
 EOF
@@ -122,7 +122,7 @@ if [ -n "$tap" ]; then
 fi
 
 as_postgres "$bin/pg_ctl" -D "$run/data" -m fast -w -t 300 stop >/dev/null
-if grep -E 'terminated by signal|was terminated|exited with exit code 128|TRAP:' "$run/log"; then
+if grep -E 'terminated by signal|was terminated|TRAP:' "$run/log"; then
   echo "valgrind: abnormal process exits in the server log (above)"; failed=1
 fi
 
