@@ -173,7 +173,7 @@ psql_q -d funnel_updated -f test/upgrade/stored.sql > "$out/stored-updated.txt" 
 check data "$out/stored-1.0.txt" "$out/stored-updated.txt"
 
 # (c) dump and restore of the updated database
-pg_dump -Fc -d funnel_updated -f "$out/updated.dump"
+pg_dump -Fc -d funnel_updated -f "$out/updated.dump" || fail "pg_dump of the updated database"
 createdb funnel_restored
 if pg_restore --exit-on-error -d funnel_restored "$out/updated.dump" > "$out/restore.txt" 2>&1; then ok "pg_restore"
 else fail "pg_restore"; head -20 "$out/restore.txt"; fi
