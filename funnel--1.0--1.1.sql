@@ -216,16 +216,16 @@ $$;
 -- (pipeline_model with a pipeline order)
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
+CREATE FUNCTION @extschema@.pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[])
     RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
+COMMENT ON FUNCTION @extschema@.pipeline_model_sfunc(internal, anyelement, timestamptz, text, text[], text[]) IS 'pipeline_model transition (with a pipeline order)';
 
-CREATE AGGREGATE pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
+CREATE AGGREGATE @extschema@.pipeline_model(entity anyelement, ts timestamptz, stage text, terminal text[],
                                 pipeline_order text[]) (
-    SFUNC = pipeline_model_sfunc, STYPE = internal, FINALFUNC = pipeline_model_final,
-    COMBINEFUNC = pipeline_model_combine, SERIALFUNC = pipeline_model_serialize,
-    DESERIALFUNC = pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
-COMMENT ON AGGREGATE pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
+    SFUNC = @extschema@.pipeline_model_sfunc, STYPE = internal, FINALFUNC = @extschema@.pipeline_model_final,
+    COMBINEFUNC = @extschema@.pipeline_model_combine, SERIALFUNC = @extschema@.pipeline_model_serialize,
+    DESERIALFUNC = @extschema@.pipeline_model_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[], text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history; pipeline_order lists every open stage in the order deals go through them, which decides the order of stages a deal entered at one time (terminal stages come last)';
 
 COMMENT ON AGGREGATE @extschema@.pipeline_model(anyelement, timestamptz, text, text[]) IS 'Stage-to-stage transition probabilities and mean time in each stage of a CRM stage history (one row per stage change of a deal); terminal names the stages that end a deal; stages a deal entered at one time: its current stage first, then open stages by name, terminal stages last (pass pipeline_order to order the open stages)';
 
