@@ -20,9 +20,16 @@
 #                test/upgrade/stored.sql) print the same with the 1.0 library,
 #                with the current library before the update ("data, new
 #                library") and after it, and index scans and REFRESH work;
+#   sBG          the one intended change of a reading: the discounted
+#                remaining lifetime of the stored sBG model is 1.0's times
+#                (1 + discount) (Fader & Hardie's DERL since 1.1);
 #   dump         pg_dump -Fc of the updated database restored with pg_restore
 #                into a new database: the same catalog listing and the same
 #                data (1.0-written values go through the current text input);
+#   binary copy  a binary COPY written by the 1.0 send functions, read by
+#                the current receive functions, prints the same;
+#   1.0 dump     a pg_dump made with 1.0, restored with the current library
+#                (a fresh install of the current version), reads the same;
 #   views        a user's views over the extension's functions
 #                (test/upgrade/views.sql) do not stop the update and read the
 #                same after it as with the 1.0 library.

@@ -1,7 +1,6 @@
--- test/upgrade.sh: values of every stored type of the extension, made by the
--- installed version (1.0 before the update) and kept in tables, a
--- materialized view over the aggregates, and a btree and a hash index on
--- funnel_event.  Deterministic (no random()); run from the repository root.
+-- test/upgrade.sh: values of every stored type of the extension, made by
+-- release 1.0 (its SQL and its library) and kept in tables, materialized
+-- views over the aggregates, and a btree and a hash index on funnel_event.  Deterministic (no random()); run from the repository root.
 \set ON_ERROR_STOP on
 SET TimeZone = 'UTC';
 CREATE EXTENSION IF NOT EXISTS amcheck;

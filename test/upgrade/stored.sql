@@ -1,7 +1,8 @@
 -- test/upgrade.sh: everything test/upgrade/data.sql stored, read back as
 -- text: table contents, accessors and reports of the stored values, index
 -- checks and index scans, and the materialized views before and after a
--- REFRESH.  The same database prints the same lines before and after
+-- REFRESH.  The data as the 1.0 library wrote it prints the same lines read
+-- by the 1.0 library, by the current one before and after
 -- ALTER EXTENSION funnel UPDATE, and after pg_dump / pg_restore.
 \set ON_ERROR_STOP on
 \pset format unaligned
