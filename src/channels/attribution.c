@@ -229,6 +229,13 @@ model_text(const AttrConfig *cfg)
 	return psprintf("time_decay(%s)", funnel_usecs_text(cfg->half_life));
 }
 
+/* One zero: the text form has no -0, so the binary form has none either. */
+static void
+send_double(StringInfo buf, double v)
+{
+	pq_sendfloat8(buf, v == 0 ? 0.0 : v);
+}
+
 static bytea *
 summary_encode(const AttrSummary *s)
 {
@@ -240,13 +247,13 @@ summary_encode(const AttrSummary *s)
 	pq_sendbyte(&buf, (uint8) s->cfg.model);
 	pq_sendint64(&buf, s->cfg.half_life);
 	pq_sendint64(&buf, s->cfg.lookback);
-	pq_sendfloat8(&buf, s->conversions);
-	pq_sendfloat8(&buf, s->value);
+	send_double(&buf, s->conversions);
+	send_double(&buf, s->value);
 	pq_sendint64(&buf, s->touchpoints);
 	pq_sendint64(&buf, s->converting_journeys);
 	pq_sendint64(&buf, s->other_journeys);
-	pq_sendfloat8(&buf, s->none.conv);
-	pq_sendfloat8(&buf, s->none.value);
+	send_double(&buf, s->none.conv);
+	send_double(&buf, s->none.value);
 	pq_sendint64(&buf, s->none.journeys);
 	pq_sendint32(&buf, s->nchannels);
 	for (i = 0; i < s->nchannels; i++)
@@ -255,8 +262,8 @@ summary_encode(const AttrSummary *s)
 
 		pq_sendint32(&buf, c->len);
 		pq_sendbytes(&buf, c->name, c->len);
-		pq_sendfloat8(&buf, c->conv);
-		pq_sendfloat8(&buf, c->value);
+		send_double(&buf, c->conv);
+		send_double(&buf, c->value);
 		pq_sendint64(&buf, c->journeys);
 		pq_sendint64(&buf, c->touched);
 	}
@@ -272,13 +279,20 @@ channel_name_cmp(const AttrChannel *a, const AttrChannel *b)
 static inline bool
 finite_nonneg(double v)
 {
-	return !isnan(v) && !isinf(v) && v >= 0;
+	return !isnan(v) && !isinf(v) && !signbit(v);
 }
 
 static inline bool
+valid_count(int64 n)
+{
+	return n >= 0 && n <= FUNNEL_JSON_MAX_COUNT;
+}
+
+/* finite, and not -0 (summary_encode never writes it) */
+static inline bool
 is_finite(double v)
 {
-	return !isnan(v) && !isinf(v);
+	return !isnan(v) && !isinf(v) && !(v == 0 && signbit(v));
 }
 
 /* Read and check every field of a summary's bytes. */
@@ -311,9 +325,9 @@ summary_decode(const char *d, int len)
 	s->none.conv = pq_getmsgfloat8(&buf);
 	s->none.value = pq_getmsgfloat8(&buf);
 	s->none.journeys = pq_getmsgint64(&buf);
-	if (!finite_nonneg(s->conversions) || !is_finite(s->value) || s->touchpoints < 0 ||
-		s->converting_journeys < 0 || s->other_journeys < 0 ||
-		!finite_nonneg(s->none.conv) || !is_finite(s->none.value) || s->none.journeys < 0)
+	if (!finite_nonneg(s->conversions) || !is_finite(s->value) || !valid_count(s->touchpoints) ||
+		!valid_count(s->converting_journeys) || !valid_count(s->other_journeys) ||
+		!finite_nonneg(s->none.conv) || !is_finite(s->none.value) || !valid_count(s->none.journeys))
 		attr_bad_summary("bad totals");
 	s->nchannels = pq_getmsgint(&buf, 4);
 	if (s->nchannels < 0 || s->nchannels > ATTR_MAX_CHANNELS ||
@@ -336,8 +350,8 @@ summary_decode(const char *d, int len)
 		c->value = pq_getmsgfloat8(&buf);
 		c->journeys = pq_getmsgint64(&buf);
 		c->touched = pq_getmsgint64(&buf);
-		if (!finite_nonneg(c->conv) || !is_finite(c->value) || c->journeys < 0 ||
-			c->touched < c->journeys)
+		if (!finite_nonneg(c->conv) || !is_finite(c->value) || !valid_count(c->journeys) ||
+			!valid_count(c->touched) || c->touched < c->journeys)
 			attr_bad_summary("bad channel credit");
 		if (i > 0 && channel_name_cmp(&s->channels[i - 1], c) >= 0)
 			attr_bad_summary("channels not in order or repeated");

@@ -176,7 +176,7 @@ pipe_encode(const PipeSummary *s)
 		pq_sendint64(&buf, g->open);
 		pq_sendint64(&buf, g->ended);
 		pq_sendint64(&buf, g->stays);
-		pq_sendfloat8(&buf, g->stay_usecs);
+		pq_sendfloat8(&buf, g->stay_usecs == 0 ? 0.0 : g->stay_usecs);	/* no -0 */
 	}
 	pq_sendint32(&buf, s->ntrans);
 	for (i = 0; i < s->ntrans; i++)
@@ -219,7 +219,7 @@ pipe_decode(const char *data, int len)
 	s->first_entry = pq_getmsgint64(&buf);
 	s->last_entry = pq_getmsgint64(&buf);
 	s->as_of = pq_getmsgint64(&buf);
-	if (s->deals < 0 ||
+	if (s->deals < 0 || s->deals > FUNNEL_JSON_MAX_COUNT ||
 		(s->deals > 0 && (!valid_ts(s->first_entry) || !valid_ts(s->last_entry) ||
 						  !valid_ts(s->as_of) || s->first_entry > s->last_entry ||
 						  s->last_entry > s->as_of)))
@@ -249,7 +249,9 @@ pipe_decode(const char *data, int len)
 		g->stays = pq_getmsgint64(&buf);
 		g->stay_usecs = pq_getmsgfloat8(&buf);
 		if (g->entries < 0 || g->open < 0 || g->ended < 0 || g->stays < 0 ||
-			isnan(g->stay_usecs) || isinf(g->stay_usecs) || g->stay_usecs < 0 ||
+			g->open > FUNNEL_JSON_MAX_COUNT || g->ended > FUNNEL_JSON_MAX_COUNT || g->stays > FUNNEL_JSON_MAX_COUNT ||
+			isnan(g->stay_usecs) || isinf(g->stay_usecs) || signbit(g->stay_usecs) ||
+			g->stay_usecs != floor(g->stay_usecs) ||	/* whole microseconds */
 			(g->terminal && (g->open != 0 || g->stays != 0 || g->stay_usecs != 0)) ||
 			(!g->terminal && g->ended != 0) || g->entries > s->deals)
 			pipe_bad("bad stage counts");
@@ -275,6 +277,7 @@ pipe_decode(const char *data, int len)
 		if ((s->has_deals && (t->deals <= 0 || t->deals > t->count || t->deals > s->deals)) ||
 			t->from < 0 || t->from >= s->nstages || t->to < 0 || t->to >= s->nstages ||
 			t->from == t->to || s->stages[t->from].terminal || t->count <= 0 ||
+			t->count > FUNNEL_JSON_MAX_COUNT ||
 			(i > 0 && (t->from < t[-1].from || (t->from == t[-1].from && t->to <= t[-1].to))))
 			pipe_bad("bad transition");
 		if (pg_add_s64_overflow(outsum[t->from], t->count, &outsum[t->from]))
@@ -910,7 +913,7 @@ pipeline_summary_in(PG_FUNCTION_ARGS)
 		g->stays = funnel_json_count(o, "stays", PIPE_TYPE);
 		days = funnel_json_number(funnel_json_get(o, "stay_days", jbvNumeric, false, PIPE_TYPE),
 								"stay_days", PIPE_TYPE);
-		g->stay_usecs = days * USECS_PER_DAY;
+		g->stay_usecs = rint(days * USECS_PER_DAY);	/* whole microseconds */
 	}
 	qsort(s.stages, n, sizeof(PipeStage), stage_qsort_cmp);
 	v = funnel_json_get(root, "transitions", jbvBinary, false, PIPE_TYPE);

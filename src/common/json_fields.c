@@ -119,7 +119,7 @@ funnel_json_count(JsonbContainer *obj, const char *key, const char *tname)
 	double		d = funnel_json_number(funnel_json_get(obj, key, jbvNumeric, false, tname),
 									   key, tname);
 
-	if (d < 0 || d > 9e15 || d != floor(d))
+	if (d < 0 || d > (double) FUNNEL_JSON_MAX_COUNT || d != floor(d))
 		funnel_bad_text_input(tname, psprintf("Key \"%s\" must be a whole number, 0 or more.", key));
 	return (int64) d;
 }

@@ -12,6 +12,13 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
+/*
+ * The largest count the JSON forms hold exactly (their numbers are read as
+ * doubles): binary input accepts no more, so that every value read has a
+ * text form that reads back.
+ */
+#define FUNNEL_JSON_MAX_COUNT INT64CONST(9000000000000000)
+
 extern void funnel_json_double(StringInfo buf, double v);
 extern void funnel_json_interval(StringInfo buf, int64 usecs);
 

@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "common/byte_order.h"
+#include "common/int.h"
 #include "customer/customer_value.h"
 #include "engine/funnel.h"
 #include "fmgr.h"
@@ -38,6 +39,16 @@
 #include "utils/timestamp.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+
+/* Only states deserialised from hostile bytes can hold counts this large. */
+static void
+add_skipped_rows(int64 *dst, int64 n)
+{
+	if (pg_add_s64_overflow(*dst, n, dst))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("count of skipped rows is out of range")));
+}
 
 /* ---------------------------------------------------------------------
  * Keyed rows: one row per input row (entity number, period number, amount)
@@ -563,7 +574,7 @@ ltv_agg_combine(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("horizon and discount_rate must be the same for every row of a group")));
-	a->nulls += b->nulls;
+	add_skipped_rows(&a->nulls, b->nulls);
 	kr_merge(cxt, &a->kr, &b->kr);
 	PG_RETURN_POINTER(a);
 }
@@ -1088,7 +1099,7 @@ cohort_retention_combine(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort period and periods must be the same for every row of a group")));
-	a->nulls += b->nulls;
+	add_skipped_rows(&a->nulls, b->nulls);
 	kr_merge(cxt, &a->kr, &b->kr);
 	PG_RETURN_POINTER(a);
 }

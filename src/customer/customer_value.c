@@ -12,6 +12,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "common/interval_usecs.h"
 #include "customer/customer_value.h"
 #include "engine/funnel.h"
@@ -326,7 +327,11 @@ customer_rfm_combine(PG_FUNCTION_ARGS)
 		a = rfm_create(cxt, b->obs_end, &b->unit);
 	else
 		rfm_check_same(a, b->obs_end, &b->unit);
-	a->ignored += b->ignored;
+	/* only states deserialised from hostile bytes can hold counts this large */
+	if (pg_add_s64_overflow(a->ignored, b->ignored, &a->ignored))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("count of rows after the observation end is out of range")));
 	for (i = 0; i < b->n; i++)
 		rfm_add_day(cxt, a, b->days[i].day, b->days[i].amount);
 	PG_RETURN_POINTER(a);
@@ -392,7 +397,8 @@ customer_rfm_deserialize(PG_FUNCTION_ARGS)
 		int32		day = pq_getmsgint(&buf, 4);
 		int128		amount = money_recv(&buf);
 
-		if (amount < 0 || day > st->end_day)
+		/* days of finite timestamps fit in +-2e8: day differences fit an int */
+		if (amount < 0 || day > st->end_day || day < -200000000)
 			funnel_invalid_state("The customer_rfm state is corrupt.");
 		rfm_add_day(cxt, st, day, amount);
 	}

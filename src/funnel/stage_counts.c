@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "engine/funnel.h"
 #include "engine/entities.h"
 #include "libpq/pqformat.h"
@@ -196,6 +197,15 @@ typedef struct LevelCounts
 	int64		at_level[FUNNEL_MAX_STEPS + 1];
 } LevelCounts;
 
+/* Only a deserialised state (hostile bytes) can hold counts this large. */
+static void
+level_count_overflow(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("funnel level count is out of range")));
+}
+
 /*
  * funnel_stage_counts(level, steps) / funnel_conversion(level, steps)
  * transition: counts one entity at its level (0..steps).
@@ -263,7 +273,8 @@ funnel_levels_combine(PG_FUNCTION_ARGS)
 				 errmsg("funnel step count differs between rows of one group (%d and %d)",
 						a->nsteps, b->nsteps)));
 	for (k = 0; k <= FUNNEL_MAX_STEPS; k++)
-		a->at_level[k] += b->at_level[k];
+		if (pg_add_s64_overflow(a->at_level[k], b->at_level[k], &a->at_level[k]))
+			level_count_overflow();
 	PG_RETURN_POINTER(a);
 }
 
@@ -317,7 +328,8 @@ levels_to_counts(const LevelCounts *st, int64 *counts)
 
 	for (k = st->nsteps; k >= 1; k--)
 	{
-		acc += st->at_level[k];
+		if (pg_add_s64_overflow(acc, st->at_level[k], &acc))
+			level_count_overflow();
 		counts[k - 1] = acc;
 	}
 }
