@@ -7,9 +7,14 @@
 #
 #   source test/tools/own_cluster.sh
 #   start_own_cluster [-c name=value ...]
+#
+# stop_own_server and start_own_server stop the server (fast shutdown) and
+# start it again on the same data, port and options: a test swaps the
+# installed library in between (test/upgrade.sh).
 
 own_cluster_bin=$("${PG_CONFIG:-pg_config}" --bindir)
 own_cluster_dir=""
+own_cluster_opts=""
 own_cluster_as=()
 # initdb and postgres refuse to run as root
 [ "$(id -u)" = 0 ] && own_cluster_as=(runuser -u postgres --)
@@ -19,6 +24,15 @@ stop_own_cluster() {
   "${own_cluster_as[@]}" "$own_cluster_bin/pg_ctl" -D "$own_cluster_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$own_cluster_dir"
   own_cluster_dir=""
+}
+
+stop_own_server() {
+  "${own_cluster_as[@]}" "$own_cluster_bin/pg_ctl" -D "$own_cluster_dir/data" -m fast -w stop >/dev/null
+}
+
+start_own_server() {
+  "${own_cluster_as[@]}" "$own_cluster_bin/pg_ctl" -D "$own_cluster_dir/data" -l "$own_cluster_dir/log" -w \
+    -o "$own_cluster_opts" start >/dev/null
 }
 
 start_own_cluster() {
@@ -32,7 +46,7 @@ start_own_cluster() {
   done
   "${own_cluster_as[@]}" "$own_cluster_bin/initdb" -D "$own_cluster_dir/data" -U postgres -A trust \
     -E UTF8 --locale=C.UTF-8 >/dev/null
-  "${own_cluster_as[@]}" "$own_cluster_bin/pg_ctl" -D "$own_cluster_dir/data" -l "$own_cluster_dir/log" -w \
-    -o "-p $port -k $own_cluster_dir -c listen_addresses='' -c fsync=off $*" start >/dev/null
+  own_cluster_opts="-p $port -k $own_cluster_dir -c listen_addresses='' -c fsync=off $*"
+  start_own_server
   export PATH="$own_cluster_bin:$PATH" PGHOST="$own_cluster_dir" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
 }

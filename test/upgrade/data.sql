@@ -1,7 +1,6 @@
--- test/upgrade.sh: values of every stored type of the extension, made by the
--- installed version (1.0 before the update) and kept in tables, a
--- materialized view over the aggregates, and a btree and a hash index on
--- funnel_event.  Deterministic (no random()); run from the repository root.
+-- test/upgrade.sh: values of every stored type of the extension, made by
+-- release 1.0 (its SQL and its library) and kept in tables, materialized
+-- views over the aggregates, and a btree and a hash index on funnel_event.  Deterministic (no random()); run from the repository root.
 \set ON_ERROR_STOP on
 SET TimeZone = 'UTC';
 CREATE EXTENSION IF NOT EXISTS amcheck;
@@ -42,6 +41,19 @@ INSERT INTO summaries (kind, fs)
 SELECT 'funnel names strict_order', funnel_summary('2 hours', 'strict_order', user_id, ts, event,
                                                    ARRAY['visit', 'add_to_cart', 'purchase'])
   FROM events;
+-- every mode, with a window of an hour and one of 97 seconds that only a few
+-- users' step gaps fit in (user 1's gap equals it: a time at the window's
+-- edge, steps of few users), and from stored funnel_event values (extreme
+-- times included)
+INSERT INTO summaries (kind, fs)
+SELECT 'funnel ' || m || ' ' || w,
+       funnel_summary(w::interval, m, user_id, ts, event = 'visit', event = 'product_view',
+                      event = 'add_to_cart', event = 'checkout', event = 'purchase')
+  FROM events, unnest(ARRAY['strict_deduplication', 'strict_order', 'strict_increase', 'strict_once',
+                            'strict_order, allow_reentry']) m, unnest(ARRAY['1 hour', '97 seconds']) w
+ GROUP BY m, w;
+INSERT INTO summaries (kind, fs)
+SELECT 'funnel events', funnel_summary('1 day', user_id, ev) FROM stored_events;
 -- touchpoints: every event with a channel; a purchase converts with a value
 INSERT INTO summaries (kind, attr)
 SELECT 'attribution ' || m,
@@ -57,6 +69,14 @@ SELECT user_id AS deal, ts,
             WHEN event = 'checkout' AND user_id % 3 = 0 THEN 'lost'
             ELSE event END AS stage
   FROM events;
+-- deals that go back and forth (a 1.0 summary counts transitions only: its
+-- deals per transition are the transitions) and stages entered at one time
+INSERT INTO deals VALUES
+  (1001, '2024-03-01 00:00+00', 'visit'), (1001, '2024-03-02 00:00+00', 'product_view'),
+  (1001, '2024-03-03 00:00+00', 'visit'), (1001, '2024-03-04 00:00+00', 'product_view'),
+  (1001, '2024-03-05 00:00+00', 'won'),
+  (1002, '2024-03-01 00:00+00', 'visit'), (1002, '2024-03-01 00:00+00', 'product_view'),
+  (1002, '2024-03-06 00:00+00', 'add_to_cart'), (1002, '2024-03-06 00:00+00', 'lost');
 INSERT INTO summaries (kind, pipe)
 SELECT 'pipeline', pipeline_model(deal, ts, stage, ARRAY['won', 'lost']) FROM deals;
 
