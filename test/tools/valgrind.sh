@@ -25,7 +25,7 @@ cd "$(dirname "$0")/../.."
 checkout=$(pwd)
 start=$(date +%s)
 
-tap="summary_binary,fuzz_regressions,funnel_summary,funnel_event_input,attribution,pipeline,customer_value_cases"
+tap="summary_binary,fuzz_regressions,funnel_event_input,attribution,pipeline,customer_value_cases"
 regress=1
 cases=300
 fuzz_args=()
