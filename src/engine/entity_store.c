@@ -100,6 +100,29 @@ estore_part_of(uint32 hash)
 	return (int) (hash >> (32 - ESTORE_PART_BITS));
 }
 
+/* Bring the length of every open segment up to date. */
+static void
+estore_sync(const EntityStore *cs)
+{
+	EntityStore *s = (EntityStore *) cs;	/* only lengths change */
+	int			p;
+
+	for (p = 0; p < ESTORE_NPARTS; p++)
+		if (s->cur[p] != NULL)
+		{
+			StoreSeg   *seg = &s->parts[p].segs[s->parts[p].nsegs - 1];
+
+			seg->len = s->cur[p] - seg->data;
+		}
+}
+
+/* Close partition p's open segment: new rows go to a new one. */
+static inline void
+estore_close(EntityStore *s, int p)
+{
+	s->cur[p] = s->end[p] = NULL;
+}
+
 /* bytes of the row at p (at least 8 bytes of it must be readable) */
 static inline Size
 estore_row_size(const EntityStore *s, const char *p)
@@ -250,6 +273,7 @@ estore_spill(EntityStore *s)
 	int			p,
 				i;
 
+	estore_sync(s);
 	estore_open_file(s);
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
@@ -287,7 +311,7 @@ estore_spill(EntityStore *s)
 			}
 		}
 		part->nsegs = out;
-		part->left = 0;
+		estore_close(s, p);
 	}
 	estore_file_written(s);
 	MemoryContextReset(s->rows_cxt);
@@ -334,38 +358,39 @@ estore_new_seg(EntityStore *s, StorePart *part)
 	return &part->segs[part->nsegs++];
 }
 
-/* A new memory segment of part with room for need bytes; returns where. */
+/* A new memory segment of partition p with room for need bytes; returns where. */
 static pg_noinline char *
-estore_room_slow(EntityStore *s, StorePart *part, Size need)
+estore_room_slow(EntityStore *s, int p, Size need)
 {
+	StorePart  *part = &s->parts[p];
 	Size		cap = Min(Max(part->last_cap * 2, ESTORE_MIN_SEG), ESTORE_MAX_SEG);
 	StoreSeg   *seg;
 
 	/* under a small limit, small segments: each spill writes most of it */
 	cap = Min(cap, Max(ESTORE_MIN_SEG, estore_row_limit() / (4 * ESTORE_NPARTS)));
 	cap = Max(cap, need);
+	estore_sync(s);
 	estore_reserve(s, cap);
 	seg = estore_new_seg(s, part);
 	seg->data = MemoryContextAllocHuge(s->rows_cxt, cap);
 	seg->len = need;
 	part->last_cap = cap;
-	part->left = cap - need;
+	s->cur[p] = seg->data + need;
+	s->end[p] = seg->data + cap;
 	return seg->data;
 }
 
 static inline char *
-estore_room(EntityStore *s, StorePart *part, Size need)
+estore_room(EntityStore *s, int p, Size need)
 {
-	if (likely(part->left >= need))
+	if (likely((Size) (s->end[p] - s->cur[p]) >= need))
 	{
-		StoreSeg   *seg = &part->segs[part->nsegs - 1];
-		char	   *r = seg->data + seg->len;
+		char	   *r = s->cur[p];
 
-		seg->len += need;
-		part->left -= need;
+		s->cur[p] += need;
 		return r;
 	}
-	return estore_room_slow(s, part, need);
+	return estore_room_slow(s, p, need);
 }
 
 /*
@@ -375,16 +400,19 @@ estore_room(EntityStore *s, StorePart *part, Size need)
 void
 estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 {
-	StorePart  *part;
+	int			p;
 	char	   *row;
 
 	if (estore_fast(s))
 	{
-		part = &s->parts[estore_part_of(estore_fast_hash(s, key))];
-		row = estore_room(s, part, 16 + s->payload);
+		p = estore_part_of(estore_fast_hash(s, key));
+		row = estore_room(s, p, 16 + s->payload);
 		*(Datum *) row = key;
 		*(int64 *) (row + 8) = ts;
-		memcpy(row + 16, payload, s->payload);
+		if (s->payload == 8)
+			*(uint64 *) (row + 16) = *(const uint64 *) payload;
+		else
+			memcpy(row + 16, payload, s->payload);
 	}
 	else
 	{
@@ -416,8 +444,8 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("funnel entity key of %zu bytes is too long", keylen)));
 		hash = estore_hash(s, key);
-		part = &s->parts[estore_part_of(hash)];
-		row = estore_room(s, part, 16 + s->payload + MAXALIGN(keylen));
+		p = estore_part_of(hash);
+		row = estore_room(s, p, 16 + s->payload + MAXALIGN(keylen));
 		*(uint32 *) row = hash;
 		*(uint32 *) (row + 4) = (uint32) keylen;
 		*(int64 *) (row + 8) = ts;
@@ -428,7 +456,7 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 		if (flat != NULL && (Pointer) flat != orig)
 			pfree(flat);
 	}
-	part->nrows++;
+	s->parts[p].nrows++;
 	s->nrows++;
 }
 
@@ -690,6 +718,8 @@ estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg)
 	MemoryContext old = MemoryContextSwitchTo(walk_cxt);
 	int			p;
 
+	estore_sync(s);
+
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
 		part_ent_hash *ht;
@@ -761,6 +791,8 @@ estore_merge(EntityStore *a, EntityStore *b)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge funnel states of entity types %s and %s",
 						format_type_be(a->typid), format_type_be(b->typid))));
+	estore_sync(a);
+	estore_sync(b);
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
 		StorePart  *pa = &a->parts[p];
@@ -808,7 +840,7 @@ estore_merge(EntityStore *a, EntityStore *b)
 				dst->data = data;
 				dst->len = src.len;
 			}
-			pa->left = 0;		/* new rows go to a segment of a's own */
+			estore_close(a, p);	/* new rows go to a segment of a's own */
 		}
 		pa->nrows += pb->nrows;
 	}
@@ -819,6 +851,8 @@ estore_merge(EntityStore *a, EntityStore *b)
 		MemoryContextSetParent(b->rows_cxt, a->rows_cxt);
 		b->rows_cxt = NULL;
 		memset(b->parts, 0, sizeof(b->parts));
+		memset(b->cur, 0, sizeof(b->cur));
+		memset(b->end, 0, sizeof(b->end));
 		b->nrows = 0;
 		b->mem = 0;
 	}
@@ -839,6 +873,7 @@ estore_serialize(EntityStore *s, StringInfo buf)
 	int			p,
 				i;
 
+	estore_sync(s);
 	for (p = 0; p < ESTORE_NPARTS; p++)
 		for (i = 0; i < s->parts[p].nsegs; i++)
 			total += s->parts[p].segs[i].len;

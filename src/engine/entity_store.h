@@ -40,7 +40,6 @@ typedef struct StorePart
 	StoreSeg   *segs;
 	int			nsegs;
 	int			segcap;
-	Size		left;			/* room left in the last (memory) segment */
 	Size		last_cap;		/* size of the last memory segment allocated */
 	uint64		nrows;
 } StorePart;
@@ -68,6 +67,14 @@ typedef struct EntityStore
 	off_t		end_offset;		/* does not count its unflushed buffer) */
 	uint64		nspills;
 	uint64		spilled_bytes;
+	/*
+	 * Where the next row of each partition goes, and the end of its open
+	 * segment (NULL: none open).  Kept apart from the partitions so that an
+	 * append touches one line of this array and the row itself; the open
+	 * segment's len is brought up to date by estore_sync.
+	 */
+	char	   *cur[ESTORE_NPARTS];
+	char	   *end[ESTORE_NPARTS];
 	StorePart	parts[ESTORE_NPARTS];
 } EntityStore;
 
