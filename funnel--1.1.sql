@@ -2242,3 +2242,24 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.journey_refresh(regclass, regclass, text, text, name, timestamptz, name, name, text) IS 'Folds the events-table rows of the transactions that ended since the last refresh into the journeys table (INSERT ... ON CONFLICT DO UPDATE with journey_merge, trimmed to horizon when given) and advances the watermark in journey_watermark; one transaction, one refresh of a table at a time; returns the events-table rows folded in (rows with a NULL entity or event are left out and not counted)';
+
+-- funnel_summary over stored journeys: one row per entity; the reports,
+-- funnel_stage_counts(summary) and funnel_conversion(summary) read it
+CREATE FUNCTION @extschema@.funnel_summary_journey_sfunc(internal, interval, @extschema@.funnel_event[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_journey_sfunc(internal, interval, @extschema@.funnel_event[]) IS 'funnel_summary transition (stored journeys)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_journey_sfunc(internal, interval, text, @extschema@.funnel_event[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_journey_sfunc(internal, interval, text, @extschema@.funnel_event[]) IS 'funnel_summary transition (mode, stored journeys)';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, journey @extschema@.funnel_event[]) (
+    SFUNC = @extschema@.funnel_summary_journey_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_summary_rollup_final,
+    COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
+    DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, @extschema@.funnel_event[]) IS 'Funnel summary of stored journeys, one row per entity (the funnel has as many steps as the highest step any journey names)';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, journey @extschema@.funnel_event[]) (
+    SFUNC = @extschema@.funnel_summary_mode_journey_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_summary_rollup_final,
+    COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
+    DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, @extschema@.funnel_event[]) IS 'Funnel summary of stored journeys with a mode, one row per entity (the funnel has as many steps as the highest step any journey names)';
