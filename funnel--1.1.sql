@@ -2211,7 +2211,7 @@ BEGIN
     IF horizon IS NULL THEN
         new_journey := pg_catalog.format('@extschema@.journey_merge(j.%1$I, excluded.%1$I)', journey_column);
     ELSE
-        new_journey := pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_merge(j.%1$I, excluded.%1$I), %2$L::timestamptz)',
+        new_journey := pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_merge(j.%1$I, excluded.%1$I), %2$L::pg_catalog.timestamptz)',
                                          journey_column, horizon);
     END IF;
     -- the caller's expressions are read with the caller's search_path
@@ -2230,7 +2230,7 @@ BEGIN
          SELECT (SELECT pg_catalog.sum(d.n) FROM d), (SELECT pg_catalog.count(*) FROM ins)',
         journeys, entity_column, journey_column, entity, event, source, rows_filter, new_journey,
         CASE WHEN horizon IS NULL THEN '@extschema@.journey_agg(s.ev)'
-             ELSE pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_agg(s.ev), %L::timestamptz)', horizon) END,
+             ELSE pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_agg(s.ev), %L::pg_catalog.timestamptz)', horizon) END,
         '{}')
         INTO folded;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
