@@ -385,6 +385,12 @@ BEGIN
     SELECT m.source, m.xid_horizon INTO mark
       FROM @extschema@.journey_watermark AS m
      WHERE m.journeys OPERATOR(pg_catalog.=) journey_refresh.journeys FOR UPDATE;
+    IF NOT FOUND THEN
+        -- the policy hides it: the row of a dropped table whose OID was reused
+        RAISE EXCEPTION 'cannot read the watermark of journeys table %', journeys
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'A row of journey_watermark left by a dropped table holds its OID: a superuser can delete it.';
+    END IF;
     IF mark.source OPERATOR(pg_catalog.<>) source THEN
         RAISE EXCEPTION 'journeys table % is refreshed from %, not from %', journeys, mark.source, source
             USING ERRCODE = 'invalid_parameter_value',
@@ -396,7 +402,15 @@ BEGIN
     IF mark.xid_horizon IS NULL THEN
         rows_filter := pg_catalog.format('(%1$I OPERATOR(pg_catalog.<) %2$L::pg_catalog.xid8 OR %1$I IS NULL)',
                                          xid_column, upto);
-    ELSIF mark.xid_horizon OPERATOR(pg_catalog.>=) upto THEN
+    ELSIF mark.xid_horizon OPERATOR(pg_catalog.>) upto THEN
+        -- snapshot xmins only grow: a watermark ahead of ours was written by
+        -- another cluster (a dump restored here), whose transaction IDs the
+        -- events table may still carry
+        RAISE EXCEPTION 'watermark of journeys table % is ahead of the current transaction ID', journeys
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('The watermark is %s, the oldest running transaction is %s.', mark.xid_horizon, upto),
+                  HINT = 'After restoring a dump into another cluster, rebuild the journeys as doc/journeys.md says.';
+    ELSIF mark.xid_horizon OPERATOR(pg_catalog.=) upto THEN
         RETURN 0;
     ELSE
         rows_filter := pg_catalog.format('%1$I OPERATOR(pg_catalog.>=) %2$L::pg_catalog.xid8 AND %1$I OPERATOR(pg_catalog.<) %3$L::pg_catalog.xid8',

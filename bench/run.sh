@@ -93,7 +93,9 @@ install -m 0644 funnel.so "$LIB/funnel.so.new" && mv "$LIB/funnel.so.new" "$LIB/
 # the whole install script of the current version, pointed at the private copy
 VERSION=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" funnel.control)
 [ -f "funnel--$VERSION.sql" ] || { log "funnel--$VERSION.sql not found (funnel.control names $VERSION)"; exit 1; }
+# (without pg_extension_config_dump, which only CREATE EXTENSION may call)
 sed -e "s|MODULE_PATHNAME|$LIB/funnel.so|g" -e 's|@extschema@|public|g' -e '/^\\echo/d' \
+  -e '/pg_extension_config_dump/d' \
   "funnel--$VERSION.sql" > "$LIB/funnel.sql"
 # the no-op aggregate's module (bench/noop), not part of the extension
 make -s -C bench/noop >/dev/null
@@ -268,7 +270,7 @@ VACUUM ANALYZE journey_events;
 CREATE TABLE kept_journeys (user_id bigint PRIMARY KEY, journey funnel_event[] NOT NULL);
 \set event 'CASE WHEN event IN (''visit'', ''product_view'', ''add_to_cart'', ''purchase'') THEN funnel_event(ts, event = ''visit'', event = ''product_view'', event = ''add_to_cart'', event = ''purchase'') END'
 SELECT clock_timestamp() AS t0 \gset
-SELECT 'build_rows', journey_refresh('kept_journeys', 'journey_events', 'user_id', :'event');
+SELECT 'build_rows', journey_refresh('kept_journeys', 'journey_events', 'user_id', :'event', entity_column => 'user_id');
 SELECT 'build_ms', round(extract(epoch FROM clock_timestamp() - :'t0') * 1000);
 VACUUM ANALYZE kept_journeys;
 SELECT pg_total_relation_size('kept_journeys') AS build_bytes \gset
@@ -280,7 +282,7 @@ SELECT 'day_rows', count(*) FROM journey_events WHERE ts >= timestamptz '2026-01
 SELECT 'day_users', count(DISTINCT user_id) FROM journey_events WHERE ts >= timestamptz '2026-01-30 00:00:00+00';
 CHECKPOINT;
 SELECT pg_current_wal_lsn() AS lsn0, clock_timestamp() AS t0 \gset
-SELECT 'refresh_rows', journey_refresh('kept_journeys', 'journey_events', 'user_id', :'event');
+SELECT 'refresh_rows', journey_refresh('kept_journeys', 'journey_events', 'user_id', :'event', entity_column => 'user_id');
 SELECT 'refresh_ms', round(extract(epoch FROM clock_timestamp() - :'t0') * 1000);
 SELECT 'refresh_wal', pg_wal_lsn_diff(pg_current_wal_lsn(), :'lsn0');
 SELECT 'refresh_growth', pg_total_relation_size('kept_journeys') - :build_bytes;
