@@ -333,7 +333,8 @@ journey_agg_final(PG_FUNCTION_ARGS)
 	st = (JourneyAggState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
-	elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	/* the final function's own declared type: funnel_event[] */
+	elemtype = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "journey_agg_final: could not determine the result type");
 	if (st->n > (int64) MaxArraySize)
