@@ -12,6 +12,8 @@
 #                     and in the end every row is folded exactly once (the watermark's rows_folded = the rows,
 #                     every row distinct) and every journey = journey_agg of
 #                     its user's rows;
+#   watermarks        a role sees, writes and refreshes only the watermarks of
+#                     journeys tables it may UPDATE;
 #   pg_cron           the refresh scheduled with cron.schedule brings in rows
 #                     inserted after the last refresh.
 # Exits non-zero when a check fails.  The last line is "N passed, M failed".
@@ -120,11 +122,43 @@ fi
 val "$refresh_sql" >/dev/null
 check_all "overlap, cancel: all rows folded once"
 
+# ---- who may touch a watermark: whoever may UPDATE the journeys table
+q <<'SQL'
+CREATE ROLE alice LOGIN;
+CREATE ROLE bob LOGIN;
+GRANT CREATE ON SCHEMA public TO alice;
+SET ROLE alice;
+CREATE TABLE alice_events (user_id int, ev funnel_event, inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id());
+CREATE TABLE alice_journeys (entity int PRIMARY KEY, journey funnel_event[] NOT NULL);
+INSERT INTO alice_events (user_id, ev) VALUES (1, '2024-05-01 10:00+00 {1}');
+RESET ROLE;
+SQL
+as() { local who=$1; shift; psql -X -A -t -U "$who" -c "$1" 2>&1; }
+alice_refresh="SELECT journey_refresh('alice_journeys', 'alice_events', 'user_id', 'ev')"
+r1=$(as alice "$alice_refresh")
+b_sees=$(as bob "SELECT count(*) FROM journey_watermark")
+b_upd=$(as bob "UPDATE journey_watermark SET xid_horizon = '3' RETURNING 1" | grep -c '^1$')
+b_del=$(as bob "DELETE FROM journey_watermark RETURNING 1" | grep -c '^1$')
+b_ins=$(as bob "INSERT INTO journey_watermark (journeys, source) VALUES ('journeys', 'events')")
+b_ref=$(as bob "$alice_refresh")
+q -U alice -c "GRANT SELECT ON alice_events TO bob" -c "GRANT SELECT, INSERT, UPDATE ON alice_journeys TO bob" \
+  -c "INSERT INTO alice_events (user_id, ev) VALUES (2, '2024-05-01 11:00+00 {1,2}')"
+b_ref2=$(as bob "$alice_refresh")
+b_sees2=$(as bob "SELECT count(*) FROM journey_watermark")
+if [ "$r1" = 1 ] && [ "$b_sees" = 0 ] && [ "$b_upd" = 0 ] && [ "$b_del" = 0 ] \
+   && grep -q "violates row-level security policy" <<<"$b_ins" && grep -q "violates row-level security policy" <<<"$b_ref" \
+   && [ "$b_ref2" = 1 ] && [ "$b_sees2" = 1 ]; then
+  ok "watermarks: only those who may update the journeys table see, write or refresh them"
+else
+  fail "watermarks: only those who may update the journeys table see, write or refresh them" \
+    "alice refresh: $r1; bob sees $b_sees rows, updates $b_upd, deletes $b_del; bob inserts: $b_ins; bob refreshes: $b_ref; after the grants: $b_ref2, sees $b_sees2"
+fi
+
 # ---- pg_cron: the recipe's schedule (pg_cron 1.5 and later take seconds)
 version=$(val "SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'")
 if [ "$(printf '%s\n%s\n' "$version" 1.5 | sort -V | head -1)" = "1.5" ]; then schedule="5 seconds"; else schedule="* * * * *"; fi
 val "SELECT add_rows(123)" >/dev/null
-pending=$(val "SELECT count(*) FROM events WHERE inserted_xid >= (SELECT xid_horizon FROM journey_watermark)")
+pending=$(val "SELECT count(*) FROM events WHERE inserted_xid >= (SELECT xid_horizon FROM journey_watermark WHERE journeys = 'journeys'::regclass)")
 val "SELECT cron.schedule('refresh journeys', '$schedule', \$\$$refresh_sql\$\$)" >/dev/null
 start=$(date +%s)
 until [ "$(val "SELECT count(*) FROM cron.job_run_details WHERE status = 'succeeded'")" -ge 1 ]; do
