@@ -360,7 +360,7 @@ DECLARE
 BEGIN
     IF journeys IS NULL OR source IS NULL OR entity IS NULL OR event IS NULL
        OR xid_column IS NULL OR entity_column IS NULL OR journey_column IS NULL THEN
-        RAISE EXCEPTION 'journey_refresh needs the journeys table, the events table, the entity and event expressions and the column names'
+        RAISE EXCEPTION 'the journeys table, the events table, the entity and event expressions and the column names must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
@@ -369,7 +369,7 @@ BEGIN
                       AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.xid8'::pg_catalog.regtype) THEN
         RAISE EXCEPTION 'table % has no column "%" of type xid8', source, xid_column
             USING ERRCODE = 'undefined_column',
-                  HINT = 'journey_refresh reads the rows by the transaction that inserted them: add a column "inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id()", or name yours with xid_column.';
+                  HINT = 'Add a column that records the transaction that inserted each row, "inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id()", or name yours with xid_column.';
     END IF;
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
                     WHERE a.attrelid OPERATOR(pg_catalog.=) journeys AND a.attname OPERATOR(pg_catalog.=) journey_column

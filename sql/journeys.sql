@@ -80,6 +80,8 @@ SELECT journey_refresh('user_journeys', 'journey_events', 'user_id', 'funnel_eve
                        horizon => '2024-03-01 09:15+00') AS folded;
 SELECT * FROM user_journeys ORDER BY entity;
 -- errors: another source, missing arguments, a missing column
+CREATE TABLE other_events (LIKE journey_events INCLUDING DEFAULTS);
+SELECT journey_refresh('user_journeys', 'other_events', 'user_id', 'funnel_event(ts, step)');
 SELECT journey_refresh('user_journeys', 'raw', 'user_id', 'funnel_event(ts, step)');
 SELECT journey_refresh('user_journeys', 'journey_events', NULL, 'funnel_event(ts, step)');
 CREATE TABLE other_journeys (entity bigint PRIMARY KEY, journey funnel_event[] NOT NULL);
@@ -88,4 +90,4 @@ SELECT journey_refresh('other_journeys', 'journey_events', 'user_id', 'funnel_ev
 SELECT journey_refresh('other_journeys', 'journey_events', 'user_id', 'funnel_event(ts, step)', journey_column => 'entity');
 SELECT count(*) AS watermark_rows_left FROM journey_watermark WHERE journeys = 'other_journeys'::regclass;
 DELETE FROM journey_watermark WHERE journeys IN ('user_journeys'::regclass, 'other_journeys'::regclass);
-DROP TABLE journey_events, user_journeys, other_journeys;
+DROP TABLE journey_events, other_events, user_journeys, other_journeys;
