@@ -2163,6 +2163,9 @@ DECLARE
     rows_filter text;
     new_journey text;
     folded bigint;
+    journey_type pg_catalog.regtype;
+    event_journey boolean;
+    delta text;
 BEGIN
     IF journeys IS NULL OR source IS NULL OR entity IS NULL OR event IS NULL
        OR xid_column IS NULL OR entity_column IS NULL OR journey_column IS NULL THEN
@@ -2177,13 +2180,24 @@ BEGIN
             USING ERRCODE = 'undefined_column',
                   HINT = 'Add a column that records the transaction that inserted each row, "inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id()", or name yours with xid_column.';
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
-                    WHERE a.attrelid OPERATOR(pg_catalog.=) journeys AND a.attname OPERATOR(pg_catalog.=) journey_column
-                      AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-                      AND a.atttypid OPERATOR(pg_catalog.=) '@extschema@.funnel_event[]'::pg_catalog.regtype) THEN
-        RAISE EXCEPTION 'table % has no column "%" of type funnel_event[]', journeys, journey_column
+    -- funnel_event[] journeys, or arrays of any type with a btree order
+    -- (touchpoints with a channel and a value, orders with an amount, ...)
+    SELECT a.atttypid INTO journey_type FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) journeys AND a.attname OPERATOR(pg_catalog.=) journey_column
+       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+       AND a.attndims OPERATOR(pg_catalog.<=) 1
+       AND EXISTS (SELECT FROM pg_catalog.pg_type AS t
+                    WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid AND t.typcategory OPERATOR(pg_catalog.=) 'A');
+    IF journey_type IS NULL THEN
+        RAISE EXCEPTION 'table % has no array column "%"', journeys, journey_column
             USING ERRCODE = 'undefined_column',
-                  HINT = 'Name the journeys column with journey_column.';
+                  HINT = 'Name the journeys column (funnel_event[], or an array of another type) with journey_column.';
+    END IF;
+    event_journey := journey_type OPERATOR(pg_catalog.=) '@extschema@.funnel_event[]'::pg_catalog.regtype;
+    IF horizon IS NOT NULL AND NOT event_journey THEN
+        RAISE EXCEPTION 'a retention horizon needs funnel_event[] journeys, not %', journey_type
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Trim journeys of other types with your own UPDATE.';
     END IF;
     -- one refresh of a journeys table at a time: the second waits here
     INSERT INTO @extschema@.journey_watermark AS m (journeys, source)
@@ -2222,9 +2236,17 @@ BEGIN
         rows_filter := pg_catalog.format('%1$I OPERATOR(pg_catalog.>=) %2$L::pg_catalog.xid8 AND %1$I OPERATOR(pg_catalog.<) %3$L::pg_catalog.xid8',
                                          xid_column, mark.xid_horizon, upto);
     END IF;
-    IF horizon IS NULL THEN
+    IF NOT event_journey THEN
+        -- the same canonical form: the type's order, each distinct element once
+        delta := 'pg_catalog.array_agg(DISTINCT s.ev ORDER BY s.ev)';
+        new_journey := pg_catalog.format(
+            'ARRAY(SELECT DISTINCT x FROM pg_catalog.unnest(j.%1$I OPERATOR(pg_catalog.||) excluded.%1$I) AS x ORDER BY x)',
+            journey_column);
+    ELSIF horizon IS NULL THEN
+        delta := '@extschema@.journey_agg(s.ev)';
         new_journey := pg_catalog.format('@extschema@.journey_merge(j.%1$I, excluded.%1$I)', journey_column);
     ELSE
+        delta := pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_agg(s.ev), %L::pg_catalog.timestamptz)', horizon);
         new_journey := pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_merge(j.%1$I, excluded.%1$I), %2$L::pg_catalog.timestamptz)',
                                          journey_column, horizon);
     END IF;
@@ -2234,7 +2256,7 @@ BEGIN
         'WITH d AS (
            SELECT s.e, %9$s AS journey, pg_catalog.count(*) AS n
              FROM (SELECT (%4$s) AS e, (%5$s) AS ev FROM %6$s WHERE %7$s) AS s
-            WHERE s.e IS NOT NULL AND s.ev IS NOT NULL
+            WHERE s.e IS NOT NULL AND s.ev IS DISTINCT FROM NULL
             GROUP BY s.e),
          ins AS (
            INSERT INTO %1$s AS j (%2$I, %3$I)
@@ -2243,9 +2265,7 @@ BEGIN
            RETURNING 1)
          SELECT (SELECT pg_catalog.sum(d.n) FROM d), (SELECT pg_catalog.count(*) FROM ins)',
         journeys, entity_column, journey_column, entity, event, source, rows_filter, new_journey,
-        CASE WHEN horizon IS NULL THEN '@extschema@.journey_agg(s.ev)'
-             ELSE pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_agg(s.ev), %L::pg_catalog.timestamptz)', horizon) END,
-        '{}')
+        delta, '{}')
         INTO folded;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     UPDATE @extschema@.journey_watermark AS m
@@ -2255,7 +2275,7 @@ BEGIN
     RETURN COALESCE(folded, 0);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.journey_refresh(regclass, regclass, text, text, name, timestamptz, name, name, text) IS 'Folds the events-table rows of the transactions that ended since the last refresh into the journeys table (INSERT ... ON CONFLICT DO UPDATE with journey_merge, trimmed to horizon when given) and advances the watermark in journey_watermark; one transaction, one refresh of a table at a time; returns the events-table rows folded in (rows with a NULL entity or event are left out and not counted)';
+COMMENT ON FUNCTION @extschema@.journey_refresh(regclass, regclass, text, text, name, timestamptz, name, name, text) IS 'Folds the events-table rows of the transactions that ended since the last refresh into the journeys table (INSERT ... ON CONFLICT DO UPDATE with journey_merge, trimmed to horizon when given; journeys of another array type keep each distinct element once, in the type''s order) and advances the watermark in journey_watermark; one transaction, one refresh of a table at a time; returns the events-table rows folded in (rows with a NULL entity or event are left out and not counted)';
 
 -- funnel_summary over stored journeys: one row per entity; the reports,
 -- funnel_stage_counts(summary) and funnel_conversion(summary) read it

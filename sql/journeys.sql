@@ -79,6 +79,94 @@ INSERT INTO journey_events (user_id, ts, step) VALUES (1, '2024-03-01 12:00+00',
 SELECT journey_refresh('user_journeys', 'journey_events', 'user_id', 'funnel_event(ts, step)',
                        horizon => '2024-03-01 09:15+00') AS folded;
 SELECT * FROM user_journeys ORDER BY entity;
+-- journeys of another type: touchpoints with a channel and a conversion
+-- value (the attribution example of doc/channels.md), in two refreshes; a
+-- touchpoint that arrives twice is kept once
+CREATE TYPE touchpoint AS (ts timestamptz, channel text, value numeric);
+CREATE TABLE touch_events (customer_id int, ts timestamptz, channel text, conversion_value numeric,
+                           inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id());
+CREATE TABLE touch_journeys (entity int PRIMARY KEY, journey touchpoint[] NOT NULL);
+INSERT INTO touch_events (customer_id, ts, channel, conversion_value) VALUES
+  (1, '2024-03-01 10:00+00', 'display', NULL), (1, '2024-03-03 12:00+00', 'search', NULL),
+  (1, '2024-03-04 09:30+00', NULL, 120.00), (2, '2024-03-02 08:00+00', 'social', NULL);
+SELECT journey_refresh('touch_journeys', 'touch_events', 'customer_id', 'ROW(ts, channel, conversion_value)::touchpoint') AS folded;
+INSERT INTO touch_events (customer_id, ts, channel, conversion_value) VALUES
+  (1, '2024-03-04 09:00+00', 'email', NULL), (2, '2024-03-05 18:00+00', 'search', NULL),
+  (3, '2024-03-06 11:00+00', 'search', NULL), (3, '2024-03-07 11:00+00', NULL, 80.00),
+  (4, '2024-03-07 15:00+00', NULL, 25.00), (1, '2024-03-01 10:00+00', 'display', NULL);
+SELECT journey_refresh('touch_journeys', 'touch_events', 'customer_id', 'ROW(ts, channel, conversion_value)::touchpoint') AS folded;
+SELECT * FROM touch_journeys ORDER BY entity;
+-- attribution reads them through unnest: doc/channels.md's linear credit
+-- (search 4/3 conversions and 120 of value, display and email 1/3 and 40,
+-- social 0, 25 of value without a touchpoint)
+SELECT * FROM attribution_report(
+  (SELECT attribution('linear', j.entity, t.ts, t.channel, t.value) FROM touch_journeys j, unnest(j.journey) t));
+-- a horizon needs funnel_event[] journeys
+SELECT journey_refresh('touch_journeys', 'touch_events', 'customer_id', 'ROW(ts, channel, conversion_value)::touchpoint',
+                       horizon => '2024-03-01');
+DELETE FROM journey_watermark WHERE journeys = 'touch_journeys'::regclass;
+DROP TABLE touch_events, touch_journeys;
+DROP TYPE touchpoint;
+
+-- random touchpoints of 300 customers in three batches (some rows sent
+-- twice), a refresh after each: every attribution model over the journeys
+-- equals the model over the distinct rows, and customer_rfm over the same
+-- journeys (the conversions as orders) equals it over the distinct rows
+SELECT setseed(0.77);
+CREATE TYPE touch AS (ts timestamptz, channel text, value numeric);
+CREATE TABLE rt (customer_id int, ts timestamptz, channel text, value numeric,
+                 inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id());
+CREATE TABLE rtj (entity int PRIMARY KEY, journey touch[] NOT NULL);
+CREATE FUNCTION pg_temp.add_touches(n int) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO rt (customer_id, ts, channel, value)
+  SELECT 1 + floor(random() * 300)::int, '2024-01-01'::timestamptz + floor(random() * 60 * 24) * interval '1 hour',
+         CASE WHEN random() < 0.8 THEN (ARRAY['search', 'email', 'social', 'display'])[1 + floor(random() * 4)::int] END,
+         CASE WHEN random() < 0.25 THEN round((random() * 200)::numeric, 2) END
+  FROM generate_series(1, n)
+$$;
+SELECT pg_temp.add_touches(800);
+SELECT journey_refresh('rtj', 'rt', 'customer_id', 'ROW(ts, channel, value)::touch') > 0 AS folded;
+SELECT pg_temp.add_touches(800);
+INSERT INTO rt (customer_id, ts, channel, value) SELECT customer_id, ts, channel, value FROM rt WHERE customer_id % 7 = 0;
+SELECT journey_refresh('rtj', 'rt', 'customer_id', 'ROW(ts, channel, value)::touch') > 0 AS folded;
+SELECT pg_temp.add_touches(800);
+SELECT journey_refresh('rtj', 'rt', 'customer_id', 'ROW(ts, channel, value)::touch') > 0 AS folded;
+SELECT (SELECT count(*) FROM rt) > (SELECT count(*) FROM (SELECT DISTINCT customer_id, ts, channel, value FROM rt) d) AS has_duplicates;
+CREATE FUNCTION pg_temp.report(q text) RETURNS TABLE (channel text, conversions numeric, value numeric, journeys bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY EXECUTE 'SELECT channel, round(conversions::numeric, 9), round(value, 6), journeys FROM attribution_report((' || q || '))';
+END $$;
+SELECT m AS model,
+       (SELECT count(*) FROM (
+          (SELECT * FROM pg_temp.report(format('SELECT attribution(%L, j.entity, t.ts, t.channel, t.value) FROM rtj j, unnest(j.journey) t', m))
+           EXCEPT SELECT * FROM pg_temp.report(format('SELECT attribution(%L, customer_id, ts, channel, value) FROM (SELECT DISTINCT customer_id, ts, channel, value FROM rt) d', m)))
+          UNION ALL
+          (SELECT * FROM pg_temp.report(format('SELECT attribution(%L, customer_id, ts, channel, value) FROM (SELECT DISTINCT customer_id, ts, channel, value FROM rt) d', m))
+           EXCEPT SELECT * FROM pg_temp.report(format('SELECT attribution(%L, j.entity, t.ts, t.channel, t.value) FROM rtj j, unnest(j.journey) t', m)))) x) AS rows_differing
+FROM unnest(ARRAY['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay(2 days)', 'markov']) m;
+-- (the comparison can see a difference: over the rows with their
+-- duplicates, the linear credit differs)
+SELECT (SELECT count(*) FROM (
+          SELECT * FROM pg_temp.report('SELECT attribution(''linear'', j.entity, t.ts, t.channel, t.value) FROM rtj j, unnest(j.journey) t')
+          EXCEPT SELECT * FROM pg_temp.report('SELECT attribution(''linear'', customer_id, ts, channel, value) FROM rt')) x) > 0
+       AS duplicates_change_the_credit;
+SELECT count(*) AS customers_differing FROM (
+  (SELECT j.entity, (customer_rfm(t.ts, t.value, '2024-03-15')).* FROM rtj j, unnest(j.journey) t
+    WHERE t.value IS NOT NULL GROUP BY j.entity
+   EXCEPT
+   SELECT customer_id, (customer_rfm(ts, value, '2024-03-15')).* FROM (SELECT DISTINCT customer_id, ts, channel, value FROM rt) d
+    WHERE value IS NOT NULL GROUP BY customer_id)
+  UNION ALL
+  (SELECT customer_id, (customer_rfm(ts, value, '2024-03-15')).* FROM (SELECT DISTINCT customer_id, ts, channel, value FROM rt) d
+    WHERE value IS NOT NULL GROUP BY customer_id
+   EXCEPT
+   SELECT j.entity, (customer_rfm(t.ts, t.value, '2024-03-15')).* FROM rtj j, unnest(j.journey) t
+    WHERE t.value IS NOT NULL GROUP BY j.entity)) x;
+DELETE FROM journey_watermark WHERE journeys = 'rtj'::regclass;
+DROP TABLE rt, rtj;
+DROP TYPE touch;
+
 -- errors: another source, missing arguments, a missing column
 CREATE TABLE other_events (LIKE journey_events INCLUDING DEFAULTS);
 SELECT journey_refresh('user_journeys', 'other_events', 'user_id', 'funnel_event(ts, step)');
