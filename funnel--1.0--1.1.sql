@@ -284,3 +284,20 @@ CREATE OR REPLACE FUNCTION @extschema@.cohort_heatmap(cohorts @extschema@.cohort
       FROM generate_subscripts(($1).cohort_start, 1) AS c
      ORDER BY c
     $$;
+
+-- ---------------------------------------------------------------------------
+-- sessions: session_number (window function) and session_numbers (stored
+-- journeys): sessions by inactivity gap, maximum length or a condition
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.session_number(ts timestamptz, gap interval DEFAULT '30 minutes',
+                                           max_length interval DEFAULT NULL,
+                                           new_session boolean DEFAULT false)
+    RETURNS bigint AS 'MODULE_PATHNAME', 'session_number' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.session_number(timestamptz, interval, interval, boolean) IS 'Window function (OVER (PARTITION BY entity ORDER BY ts)): the number of the current row''s session, from 1; a row starts a new session after more than gap without events, when the session would last more than max_length, or when new_session is true; NULL for a NULL ts';
+
+CREATE FUNCTION @extschema@.session_numbers(journey @extschema@.funnel_event[], gap interval DEFAULT '30 minutes',
+                                            max_length interval DEFAULT NULL,
+                                            new_session_step integer DEFAULT NULL)
+    RETURNS integer[] AS 'MODULE_PATHNAME', 'session_numbers' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.session_numbers(@extschema@.funnel_event[], interval, interval, integer) IS 'For each event of a stored journey, in the array''s order, the number of its session (sessions numbered in time order, as session_number does); an event matching step new_session_step starts a new session; NULL for a NULL element';
