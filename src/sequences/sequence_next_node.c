@@ -117,7 +117,7 @@ check_config(NodeDirection dir, NodeBase base, int nevents)
 	if (nevents > NEXT_NODE_MAX_EVENTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("sequence_next_node cannot have more than %d event conditions", NEXT_NODE_MAX_EVENTS),
+				 errmsg("a next-node search cannot have more than %d event conditions", NEXT_NODE_MAX_EVENTS),
 				 errdetail("%d event conditions were given.", nevents)));
 }
 
@@ -177,7 +177,7 @@ events_from_array(ArrayType *a, int *n)
 	if (*n > NEXT_NODE_MAX_EVENTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("sequence_next_node cannot have more than %d event conditions", NEXT_NODE_MAX_EVENTS),
+				 errmsg("a next-node search cannot have more than %d event conditions", NEXT_NODE_MAX_EVENTS),
 				 errdetail("%d event conditions were given.", *n)));
 	vals = (bool *) ARR_DATA_PTR(a);
 	nulls = ARR_NULLBITMAP(a);

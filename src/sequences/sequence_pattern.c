@@ -33,8 +33,9 @@ pattern_error(const char *pattern, int len, int pos, const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_SYNTAX_ERROR),
 			 errmsg("invalid sequence pattern \"%.*s\"", len, pattern),
-			 errdetail("%s at position %d: \"%.*s\".", what, pos,
-					   len - pos, pattern + pos),
+			 pos < len ? errdetail("%s at position %d: \"%.*s\".", what, pos,
+								   len - pos, pattern + pos) :
+			 errdetail("%s at the end of the pattern.", what),
 			 errhint("Patterns are made of (?N) for condition N, \".\" for any event, "
 					 "\".*\" for any events and (?t<=S), (?t<S), (?t>=S), (?t>S), (?t==S) "
 					 "for the seconds since the previous event.")));
