@@ -140,7 +140,7 @@ seq_pattern_parse(const char *pattern, int len, int nconds)
 				else if (match_str(pattern, len, &pos, "=="))
 					type = SEQ_TIME_EQ;
 				else
-					pattern_error(pattern, len, pos, "Unknown time condition");
+					pattern_error(pattern, len, pos, "Unrecognized time condition");
 
 				if (!read_number(pattern, len, &pos, &secs))
 					pattern_error(pattern, len, pos, "Expected a number of seconds");
