@@ -99,10 +99,14 @@ append_event(MemoryContext cxt, SeqMatchState *st, int64 ts, uint32 conds)
 {
 	st->events = funnel_state_grow(cxt, st->events, &st->cap, st->nevents + 1,
 								   sizeof(SeqEvent), &st->mem);
+	/* rows usually come in time order: then the final sort is skipped */
+	if (st->sorted && st->nevents > 0 &&
+		(ts < st->events[st->nevents - 1].ts ||
+		 (ts == st->events[st->nevents - 1].ts && conds < st->events[st->nevents - 1].conds)))
+		st->sorted = false;
 	st->events[st->nevents].ts = ts;
 	st->events[st->nevents].conds = conds;
 	st->nevents++;
-	st->sorted = false;
 	st->conds_met |= conds;
 }
 
@@ -190,9 +194,11 @@ sequence_match_combine(PG_FUNCTION_ARGS)
 	{
 		a->events = funnel_state_grow(cxt, a->events, &a->cap, a->nevents + b->nevents,
 									  sizeof(SeqEvent), &a->mem);
+		if (!b->sorted ||
+			(a->nevents > 0 && seq_events_cmp(&a->events[a->nevents - 1], &b->events[0]) > 0))
+			a->sorted = false;
 		memcpy(a->events + a->nevents, b->events, sizeof(SeqEvent) * b->nevents);
 		a->nevents += b->nevents;
-		a->sorted = false;
 	}
 	a->conds_met |= b->conds_met;
 	PG_RETURN_POINTER(a);
@@ -285,14 +291,23 @@ sequence_match_deserialize(PG_FUNCTION_ARGS)
 	}
 	st->nevents = n;
 	st->conds_met = met;
-	st->sorted = false;
+	st->sorted = false;			/* sorted once, in the final function */
 	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
 
+/* The parsed pattern a final function keeps for the next group. */
+typedef struct SeqParsedCache
+{
+	char	   *pattern;
+	int32		len;
+	int32		nconds;
+	SeqPattern *parsed;
+} SeqParsedCache;
+
 /*
- * The state ready to match: pattern parsed once (in the aggregate's
- * context), events sorted.  Sorting in place leaves the set of events as
+ * The state ready to match: pattern parsed (once per query), events
+ * sorted.  Sorting in place leaves the set of events as
  * it was, so the final functions stay read-only in effect and work as
  * window functions.  NULL when the pattern names a condition no row met
  * (no match is possible: ClickHouse's shortcut, which also skips the
@@ -301,14 +316,33 @@ sequence_match_deserialize(PG_FUNCTION_ARGS)
 static SeqMatchState *
 state_ready(FunctionCallInfo fcinfo, SeqMatchState *st)
 {
-	MemoryContext cxt = funnel_agg_context(fcinfo, "sequence_match_final");
-
+	funnel_agg_context(fcinfo, "sequence_match_final");
 	if (st->parsed == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
+		/*
+		 * Parsed once per query: the last pattern is kept with the final
+		 * function (every group of a query nearly always has the same one).
+		 */
+		SeqParsedCache *cache = (SeqParsedCache *) fcinfo->flinfo->fn_extra;
 
-		st->parsed = seq_pattern_parse(st->pattern, st->pattern_len, st->nconds);
-		MemoryContextSwitchTo(old);
+		if (cache == NULL || cache->nconds != st->nconds || cache->len != st->pattern_len ||
+			memcmp(cache->pattern, st->pattern, st->pattern_len) != 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+			SeqPattern *parsed = seq_pattern_parse(st->pattern, st->pattern_len, st->nconds);
+
+			if (cache == NULL)
+				cache = palloc0(sizeof(SeqParsedCache));
+			else
+				pfree(cache->pattern);
+			cache->pattern = pnstrdup(st->pattern, st->pattern_len);
+			cache->len = st->pattern_len;
+			cache->nconds = st->nconds;
+			cache->parsed = parsed;
+			fcinfo->flinfo->fn_extra = cache;
+			MemoryContextSwitchTo(old);
+		}
+		st->parsed = cache->parsed;
 	}
 	if ((st->parsed->conds_in_pattern & st->conds_met) != st->parsed->conds_in_pattern)
 		return NULL;

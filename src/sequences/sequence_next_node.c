@@ -121,6 +121,8 @@ check_config(NodeDirection dir, NodeBase base, int nevents)
 				 errdetail("%d event conditions were given.", nevents)));
 }
 
+static int	node_row_cmp(const void *a, const void *b, void *arg);
+
 static NextNodeState *
 state_create(MemoryContext cxt, NodeDirection dir, NodeBase base, int nevents)
 {
@@ -144,7 +146,7 @@ append_row(MemoryContext cxt, NextNodeState *st, int64 ts, uint64 events,
 								 sizeof(NodeRow), &st->mem);
 	st->values = funnel_state_grow(cxt, st->values, &st->values_cap,
 								   st->values_len + len, 1, &st->mem);
-	r = &st->rows[st->nrows++];
+	r = &st->rows[st->nrows];
 	r->ts = ts;
 	r->events = events;
 	r->off = st->values_len;
@@ -152,7 +154,11 @@ append_row(MemoryContext cxt, NextNodeState *st, int64 ts, uint64 events,
 	r->can_be_base = can_be_base;
 	memcpy(st->values + st->values_len, value, len);
 	st->values_len += len;
-	st->sorted = false;
+	/* rows usually come in time order: then the final sort is skipped */
+	if (st->sorted && st->nrows > 0 &&
+		(ts < r[-1].ts || (ts == r[-1].ts && node_row_cmp(&r[-1], r, st->values) > 0)))
+		st->sorted = false;
+	st->nrows++;
 }
 
 /* Event conditions as bits; a NULL condition is false. */

@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "sequences/sequence_pattern.h"
 
 /* ---------- parsing ---------- */
@@ -194,8 +195,9 @@ seq_pattern_parse(const char *pattern, int len, int nconds)
 
 /* ---------- events ---------- */
 
-static int
-seq_event_cmp(const void *a, const void *b)
+/* Time order; rows at one time by their condition bits. */
+int
+seq_events_cmp(const void *a, const void *b)
 {
 	const SeqEvent *x = a;
 	const SeqEvent *y = b;
@@ -212,7 +214,7 @@ void
 seq_events_sort(SeqEvent *events, int64 n)
 {
 	if (n > 1)
-		qsort(events, n, sizeof(SeqEvent), seq_event_cmp);
+		qsort(events, n, sizeof(SeqEvent), seq_events_cmp);
 }
 
 /* ---------- matching ---------- */
@@ -225,6 +227,42 @@ static inline uint64
 since(int64 a, int64 b)
 {
 	return (uint64) b - (uint64) a;
+}
+
+/*
+ * dfa_match with the active states as a bitmask (patterns of up to 64
+ * states, nearly all): the same steps as the array form below.
+ */
+static bool
+dfa_match_small(const SeqPattern *pat, const SeqEvent *events, int64 n)
+{
+	const uint64 last = (uint64) 1 << (pat->nstates - 1);
+	uint64		active = 1;
+	int64		i;
+
+	for (i = 0; i < n && active != 0 && !(active & last); i++)
+	{
+		uint64		next = 0;
+		uint64		todo = active;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		while (todo)
+		{
+			int			s = pg_rightmost_one_pos64(todo);
+			const SeqDfaState *st = &pat->states[s];
+
+			todo &= todo - 1;
+			if (st->transition == SEQ_DFA_ANY_EVENT ||
+				(st->transition == SEQ_DFA_SPECIFIC_EVENT &&
+				 (events[i].conds & ((uint32) 1 << st->event)) != 0))
+				next |= (uint64) 1 << (s + 1);
+			if (st->has_kleene)
+				next |= (uint64) 1 << s;
+		}
+		active = next;
+	}
+	return (active & last) != 0;
 }
 
 /* ClickHouse: dfaMatch.  O(states x events), no limit. */
@@ -447,7 +485,7 @@ seq_pattern_match(const SeqPattern *pat, const SeqEvent *events, int64 n)
 	int64		pos = 0;
 
 	if (!pat->has_time)
-		return dfa_match(pat, events, n);
+		return pat->nstates <= 64 ? dfa_match_small(pat, events, n) : dfa_match(pat, events, n);
 	return backtracking_match(pat, events, n, &pos);
 }
 

@@ -65,6 +65,7 @@ typedef struct SeqPattern
 } SeqPattern;
 
 extern SeqPattern *seq_pattern_parse(const char *pattern, int len, int nconds);
+extern int	seq_events_cmp(const void *a, const void *b);
 extern void seq_events_sort(SeqEvent *events, int64 n);
 extern bool seq_pattern_match(const SeqPattern *pat, const SeqEvent *events, int64 n);
 extern int64 seq_pattern_count(const SeqPattern *pat, const SeqEvent *events, int64 n);

@@ -398,7 +398,8 @@ def random_rows(rng, nconds, nrows):
             t += rng.choice([0, 1000000, 2000000, 1500000, 3000000])
         ts = BASE_TS + t
         rows.append((ts, [rng.random() < 0.35 for _ in range(nconds)]))
-    rng.shuffle(rows)
+    if rng.random() < 0.5:              # else in time order (ties in any order)
+        rng.shuffle(rows)
     return rows
 
 
@@ -517,7 +518,8 @@ def main():
                 t += rng.choice([1000000, 2000000, 1])
             v = rng.choice(values)
             rows.append((BASE_TS + t, v, rng.random() < 0.7, [rng.random() < 0.4 for _ in range(nevents)]))
-        rng.shuffle(rows)
+        if rng.random() < 0.5:
+            rng.shuffle(rows)
         ncases[g] = (direction, base, nevents, rows)
         for ts, v, bc, ev in rows:
             copy.append('%d\t%s\t%s\t%s\t%s\t%s\t{%s}' % (
