@@ -327,13 +327,13 @@ COMMENT ON FUNCTION @extschema@.sequence_match_final(internal) IS 'sequence_matc
 COMMENT ON FUNCTION @extschema@.sequence_count_final(internal) IS 'sequence_count final function: the number of non-overlapping matches';
 
 CREATE AGGREGATE @extschema@.sequence_match(pattern text, ts timestamptz, VARIADIC conditions boolean[]) (
-    SFUNC = @extschema@.sequence_match_sfunc, STYPE = internal, FINALFUNC = @extschema@.sequence_match_final,
+    SFUNC = @extschema@.sequence_match_sfunc, STYPE = internal, SSPACE = 256, FINALFUNC = @extschema@.sequence_match_final,
     COMBINEFUNC = @extschema@.sequence_match_combine, SERIALFUNC = @extschema@.sequence_match_serialize,
     DESERIALFUNC = @extschema@.sequence_match_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.sequence_match(text, timestamptz, boolean[]) IS 'ClickHouse sequenceMatch: whether the group''s events, in time order, match the pattern ((?N) condition N, . any event, .* any events, (?t op seconds) time since the previous event); conditions 1 to 32';
 
 CREATE AGGREGATE @extschema@.sequence_count(pattern text, ts timestamptz, VARIADIC conditions boolean[]) (
-    SFUNC = @extschema@.sequence_match_sfunc, STYPE = internal, FINALFUNC = @extschema@.sequence_count_final,
+    SFUNC = @extschema@.sequence_match_sfunc, STYPE = internal, SSPACE = 256, FINALFUNC = @extschema@.sequence_count_final,
     COMBINEFUNC = @extschema@.sequence_match_combine, SERIALFUNC = @extschema@.sequence_match_serialize,
     DESERIALFUNC = @extschema@.sequence_match_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.sequence_count(text, timestamptz, boolean[]) IS 'ClickHouse sequenceCount: how many non-overlapping times the group''s events, in time order, match the pattern (as sequence_match)';
@@ -358,14 +358,14 @@ COMMENT ON FUNCTION @extschema@.sequence_next_node_deserialize(bytea, internal) 
 COMMENT ON FUNCTION @extschema@.sequence_next_node_final(internal) IS 'sequence_next_node final function: the value of the next (or previous) node';
 
 CREATE AGGREGATE @extschema@.sequence_next_node(direction text, base text, ts timestamptz, value text, base_condition boolean) (
-    SFUNC = @extschema@.sequence_next_node_sfunc, STYPE = internal, FINALFUNC = @extschema@.sequence_next_node_final,
+    SFUNC = @extschema@.sequence_next_node_sfunc, STYPE = internal, SSPACE = 512, FINALFUNC = @extschema@.sequence_next_node_final,
     COMBINEFUNC = @extschema@.sequence_next_node_combine, SERIALFUNC = @extschema@.sequence_next_node_serialize,
     DESERIALFUNC = @extschema@.sequence_next_node_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.sequence_next_node(text, text, timestamptz, text, boolean) IS 'ClickHouse sequenceNextNode without event conditions: the value of the base row (''forward''/''head'': the first row, ''backward''/''tail'': the last) when base_condition holds there, else NULL';
 
 CREATE AGGREGATE @extschema@.sequence_next_node(direction text, base text, ts timestamptz, value text, base_condition boolean,
                                                 VARIADIC events boolean[]) (
-    SFUNC = @extschema@.sequence_next_node_sfunc, STYPE = internal, FINALFUNC = @extschema@.sequence_next_node_final,
+    SFUNC = @extschema@.sequence_next_node_sfunc, STYPE = internal, SSPACE = 512, FINALFUNC = @extschema@.sequence_next_node_final,
     COMBINEFUNC = @extschema@.sequence_next_node_combine, SERIALFUNC = @extschema@.sequence_next_node_serialize,
     DESERIALFUNC = @extschema@.sequence_next_node_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.sequence_next_node(text, text, timestamptz, text, boolean, boolean[]) IS 'ClickHouse sequenceNextNode: in time order, the value of the row after (direction ''forward'') or before (''backward'') the chain of rows matching event1, event2, ... from the base row (base ''head'', ''tail'', ''first_match'' or ''last_match''; base_condition must hold there); NULL when there is none; up to 64 events';

@@ -282,6 +282,8 @@ sequence_match_deserialize(PG_FUNCTION_ARGS)
 		int64		ts = read_i64(&buf);
 		uint32		c = read_u32(&buf);
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (TIMESTAMP_NOT_FINITE(ts) || !IS_VALID_TIMESTAMP(ts))
 			funnel_invalid_state("An event time is out of range.");
 		if (c == 0 || (c & ~met))

@@ -292,6 +292,8 @@ sequence_next_node_combine(PG_FUNCTION_ARGS)
 	{
 		const NodeRow *r = &b->rows[i];
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		append_row(cxt, a, r->ts, r->events, r->can_be_base, b->values + r->off, r->len);
 	}
 	PG_RETURN_POINTER(a);
@@ -364,6 +366,8 @@ sequence_next_node_deserialize(PG_FUNCTION_ARGS)
 		int			can_be_base;
 		int32		len;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		need(&buf, 8 + 8 + 1 + 4);
 		ts = pq_getmsgint64(&buf);
 		events = (uint64) pq_getmsgint64(&buf);

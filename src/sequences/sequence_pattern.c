@@ -282,8 +282,8 @@ dfa_match(const SeqPattern *pat, const SeqEvent *events, int64 n)
 		bool	   *swap;
 		int			s;
 
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
+		/* each event costs a pass over the (more than 64) states */
+		CHECK_FOR_INTERRUPTS();
 		n_active = 0;
 		memset(next, 0, sizeof(bool) * m);
 		for (s = 0; s < m; s++)
