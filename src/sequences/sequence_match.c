@@ -213,6 +213,12 @@ sequence_match_serialize(PG_FUNCTION_ARGS)
 	int64		i;
 
 	funnel_agg_context(fcinfo, "sequence_match_serialize");
+	/* in the order the final function sorts to: it then changes no byte */
+	if (!st->sorted)
+	{
+		seq_events_sort(st->events, st->nevents);
+		st->sorted = true;
+	}
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, (uint32) st->pattern_len);
 	pq_sendbytes(&buf, st->pattern, st->pattern_len);

@@ -122,6 +122,7 @@ check_config(NodeDirection dir, NodeBase base, int nevents)
 }
 
 static int	node_row_cmp(const void *a, const void *b, void *arg);
+static void sort_rows(NextNodeState *st);
 
 static NextNodeState *
 state_create(MemoryContext cxt, NodeDirection dir, NodeBase base, int nevents)
@@ -299,6 +300,21 @@ sequence_next_node_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/*
+ * Rows in time and value order.  This reorders the rows, not what they
+ * are: the final function stays read-only in effect (window functions,
+ * shared states).
+ */
+static void
+sort_rows(NextNodeState *st)
+{
+	if (!st->sorted)
+	{
+		qsort_arg(st->rows, st->nrows, sizeof(NodeRow), node_row_cmp, st->values);
+		st->sorted = true;
+	}
+}
+
 PG_FUNCTION_INFO_V1(sequence_next_node_serialize);
 Datum
 sequence_next_node_serialize(PG_FUNCTION_ARGS)
@@ -308,6 +324,8 @@ sequence_next_node_serialize(PG_FUNCTION_ARGS)
 	int64		i;
 
 	funnel_agg_context(fcinfo, "sequence_next_node_serialize");
+	/* in the order the final function sorts to: it then changes no byte */
+	sort_rows(st);
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, (uint8) st->direction);
 	pq_sendbyte(&buf, (uint8) st->base);
@@ -450,12 +468,7 @@ sequence_next_node_final(PG_FUNCTION_ARGS)
 
 	if (st == NULL || st->nrows <= st->nevents)
 		PG_RETURN_NULL();
-	if (!st->sorted)
-	{
-		/* reorders the rows, not what they are: read-only in effect */
-		qsort_arg(st->rows, st->nrows, sizeof(NodeRow), node_row_cmp, st->values);
-		st->sorted = true;
-	}
+	sort_rows(st);
 	base = base_index(st);
 	if (base < 0)
 		PG_RETURN_NULL();

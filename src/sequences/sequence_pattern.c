@@ -32,7 +32,7 @@ static void
 pattern_error(const char *pattern, int len, int pos, const char *what)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_SYNTAX_ERROR),
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid sequence pattern \"%.*s\"", len, pattern),
 			 pos < len ? errdetail("%s at position %d: \"%.*s\".", what, pos,
 								   len - pos, pattern + pos) :
@@ -148,7 +148,7 @@ seq_pattern_parse(const char *pattern, int len, int nconds)
 				if (last != SEQ_SPECIFIC_EVENT && last != SEQ_ANY_EVENT &&
 					last != SEQ_KLEENE_STAR)
 					ereport(ERROR,
-							(errcode(ERRCODE_SYNTAX_ERROR),
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("invalid sequence pattern \"%.*s\"", len, pattern),
 							 errdetail("A time condition must follow an event, \".\" or \".*\", not another time condition.")));
 				pat->has_time = true;
