@@ -66,6 +66,18 @@ DROP TABLE sequence;
 SELECT sequence_match('(?1)', now(), true), sequence_count('(?1)', now(), true) FROM sequence_test WHERE false;
 SELECT sequence_match('(?1)', NULL, true), sequence_count('.', NULL::timestamptz, true);
 
+-- the first and the last timestamps: 9435184819199.999999 seconds apart,
+-- more than a signed 64-bit count of microseconds holds (times are compared
+-- as ClickHouse compares them, unsigned); a number of seconds too large for
+-- microseconds saturates
+SELECT p, sequence_match(p, ts, c1, c2) AS got, want
+  FROM (VALUES ('(?1)(?t>9435184819199)(?2)', true), ('(?1)(?t>9435184819200)(?2)', false),
+               ('(?1)(?t<=18446744073709551615)(?2)', true), ('(?1)(?t>=18446744073709551615)(?2)', false),
+               ('(?1)(?t==0)(?2)', false)) w(p, want),
+       (VALUES ('4714-11-24 00:00:00+00 BC'::timestamptz, true, false),
+               ('294276-12-31 23:59:59.999999+00', false, true)) e(ts, c1, c2)
+ GROUP BY p, want ORDER BY p;
+
 -- errors
 SELECT sequence_match('(?1)(?2', to_timestamp(time), data = 0, data = 1) FROM sequence_test;
 SELECT sequence_match('(?x)', to_timestamp(time), data = 0) FROM sequence_test;

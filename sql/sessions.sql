@@ -55,7 +55,13 @@ SELECT session_numbers(ARRAY['2024-01-01 10:00:00+00 {}', '2024-01-01 10:25:00+0
                              '2024-01-01 10:50:00+00 {}']::funnel_event[], '30 minutes', '45 minutes');
 SELECT session_numbers('{}'::funnel_event[]), session_numbers(NULL::funnel_event[]);
 
+-- the first and the last timestamps (109,203,528 days apart): a gap of
+-- 290000 years (a year of 360 days: 104,400,000 days) splits them
+SELECT ts, session_number(ts, '290000 years') OVER (ORDER BY ts)
+  FROM (VALUES ('4714-11-24 00:00:00+00 BC'::timestamptz), ('294276-12-31 23:59:59.999999+00')) v(ts);
+
 -- errors
+SELECT session_number(ts, '310000 years') OVER (ORDER BY ts) FROM sess_ev;
 SELECT session_number(ts, '-1 second') OVER (ORDER BY ts) FROM sess_ev;
 SELECT session_number(ts, NULL) OVER (ORDER BY ts) FROM sess_ev;
 SELECT session_number(ts, '1 hour', '-1 day') OVER (ORDER BY ts) FROM sess_ev;
