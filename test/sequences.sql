@@ -4,8 +4,24 @@
 -- cases) and test/sequence_differential.sh (its transcription).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(20);
+SELECT plan(23);
 SET LOCAL timezone = 'UTC';
+
+-- catalog: parallel and window-function ready, every object commented
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'sequence aggregates lacking combine/serialise/deserialise, PARALLEL SAFE or a read-only final function')
+  FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+ WHERE p.proname IN ('sequence_match', 'sequence_count', 'sequence_next_node')
+   AND (a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0
+        OR p.proparallel <> 's' OR a.aggfinalmodify <> 'r');
+SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
+          'sequence and session functions without a comment or not PARALLEL SAFE')
+  FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+                 JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'funnel'
+ WHERE (p.proname LIKE 'sequence\_%' OR p.proname LIKE 'session\_%')
+   AND (obj_description(p.oid, 'pg_proc') IS NULL OR p.proparallel <> 's');
+SELECT is((SELECT count(*) FROM pg_proc WHERE proname = 'session_number' AND prokind = 'w'), 1::bigint,
+          'session_number is a window function');
 
 SELECT setseed(0.42);
 CREATE TEMP TABLE ev AS
