@@ -449,7 +449,6 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution");
 	AttrState  *st = FUNNEL_STATE_ARG(AttrState, 0);
 	AttrConfig	cfg;
-	uint32		ent;
 	int64		ts;
 	int32		code;
 
@@ -464,7 +463,7 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 					 errmsg("could not determine the data type of the entity argument")));
 		st = MemoryContextAllocZero(cxt, sizeof(AttrState));
 		st->cfg = cfg;
-		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
+		st->log = jlog_create(fcinfo, cxt, typid, PG_GET_COLLATION());
 	}
 	else
 		check_same_config(&st->cfg, &cfg);
@@ -500,8 +499,7 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 
 		code = jlog_name(st->log, VARDATA_ANY(ch), VARSIZE_ANY_EXHDR(ch));
 	}
-	ent = jlog_entity(st->log, PG_GETARG_DATUM(2));
-	jlog_add(st->log, ent, ts, code);
+	jlog_add(st->log, PG_GETARG_DATUM(2), ts, code);
 	PG_RETURN_POINTER(st);
 }
 
@@ -525,7 +523,7 @@ attribution_combine(PG_FUNCTION_ARGS)
 	{
 		a = palloc0(sizeof(AttrState));
 		a->cfg = b->cfg;
-		a->log = jlog_create(cxt, b->log->typid, b->log->collation);
+		a->log = jlog_create(fcinfo, cxt, b->log->typid, b->log->collation);
 	}
 	else
 		check_same_config(&a->cfg, &b->cfg);
@@ -569,7 +567,7 @@ attribution_deserialize(PG_FUNCTION_ARGS)
 		(st->cfg.model == ATTR_TIME_DECAY) != (st->cfg.half_life > 0) ||
 		st->cfg.half_life < 0 || st->cfg.lookback < 0)
 		funnel_invalid_state("The attribution state has an invalid model, half-life or lookback.");
-	st->log = jlog_deserialize(cxt, &buf);
+	st->log = jlog_deserialize(fcinfo, cxt, &buf);
 	funnel_state_check_end(&buf);
 	PG_RETURN_POINTER(st);
 }
@@ -1003,39 +1001,61 @@ markov_credit(Credit *cr)
 	}
 }
 
-/*
- * The entities in an order that does not depend on the order the rows
- * arrived in (and so on the plan): by hash, then by the bytes of the value.
- */
-static int
-canon_cmp(const void *pa, const void *pb, void *arg)
+/* What the walk of each entity needs, and its buffers (grown as needed). */
+typedef struct AttrWalk
 {
-	uint32		a = *(const uint32 *) pa,
-				b = *(const uint32 *) pb;
-	const JourneyLog *log = arg;
+	Credit	   *cr;
+	const JourneyLog *log;
+	RowOrder	row_order;
+	const int32 *rank;
+	Touch	   *path;
+	MemoryContext cxt;			/* of the buffers (not the walk's, reset often) */
+	int64		cap;			/* rows the buffers hold */
+	Size		bytes;			/* what the buffers and the credit take */
+} AttrWalk;
 
-	if (log->enthash[a] != log->enthash[b])
-		return log->enthash[a] < log->enthash[b] ? -1 : 1;
-	return funnel_datum_bytes_cmp(log->ents[a], log->ents[b], log->typlen, log->typbyval);
-}
-
-static uint32 *
-canonical_entity_order(const JourneyLog *log)
+/* One entity: its rows sorted (they mostly arrive sorted), then walked. */
+static void
+attr_entity(Datum key, JourneyRow *g, int64 n, Size held, void *arg)
 {
-	uint32	   *order = MemoryContextAllocHuge(CurrentMemoryContext,
-											   sizeof(uint32) * ((Size) log->nent + 1));
-	uint32		e;
+	AttrWalk   *w = arg;
+	Credit	   *cr = w->cr;
+	int64		j;
 
-	for (e = 0; e < log->nent; e++)
-		order[e] = e;
-	qsort_arg(order, log->nent, sizeof(uint32), canon_cmp, (void *) log);
-	return order;
+	(void) key;
+	if (n > w->cap)
+	{
+		int64		cap = Max(n, w->cap * 2);
+		Size		per = sizeof(Touch) + sizeof(double) + 2 * sizeof(int32) + 2 * sizeof(double);
+
+		funnel_check_memory(held + w->bytes + per * (Size) (cap + 1));
+		w->bytes += per * (Size) (cap - w->cap);
+		if (w->path)
+		{
+			pfree(w->path);
+			pfree(cr->w);
+			pfree(cr->run_ch);
+			pfree(cr->run_n);
+		}
+		w->path = MemoryContextAllocHuge(w->cxt, sizeof(Touch) * (cap + 1));
+		cr->w = MemoryContextAllocHuge(w->cxt, sizeof(double) * (cap + 1));
+		cr->run_ch = MemoryContextAllocHuge(w->cxt, sizeof(int32) * 2 * (cap + 1));
+		cr->run_n = MemoryContextAllocHuge(w->cxt, sizeof(double) * 2 * (cap + 1));
+		w->cap = cap;
+	}
+	for (j = 1; j < n; j++)
+		if (row_cmp(&g[j - 1], &g[j], &w->row_order) > 0)
+			break;
+	if (j < n)
+		qsort_arg(g, n, sizeof(JourneyRow), row_cmp, &w->row_order);
+	walk_entity(cr, w->log, g, n, w->rank, w->path);
 }
 
 /*
  * attribution final function: walks each entity's rows (the entities in the
- * order above) into journeys and credits their conversions by channel under
- * the state's model; returns the attribution_summary.  Reads the state only.
+ * order of jlog_foreach, the same in every plan) into journeys and credits
+ * their conversions by channel under the state's model; returns the
+ * attribution_summary.  Reads the state only.
  */
 PG_FUNCTION_INFO_V1(attribution_final);
 Datum
@@ -1044,15 +1064,9 @@ attribution_final(PG_FUNCTION_ARGS)
 	AttrState  *st;
 	const JourneyLog *log;
 	Credit		cr;
-	RowOrder	row_order;
+	AttrWalk	w;
 	int32	   *rank,
 			   *byrank;
-	JourneyRow *rows;
-	uint64	   *starts;
-	uint32	   *order;
-	Touch	   *path;
-	uint64		maxn = 0;
-	uint32		e;
 	int32		i,
 				m;
 	AttrSummary s;
@@ -1088,34 +1102,15 @@ attribution_final(PG_FUNCTION_ARGS)
 	byrank = palloc(sizeof(int32) * (m + 1));
 	for (i = 0; i < m; i++)
 		byrank[rank[i]] = i;
-	rows = jlog_group(log, &starts);
-	for (e = 0; e < log->nent; e++)
-		maxn = Max(maxn, starts[e + 1] - starts[e]);
-	path = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Touch) * (maxn + 1));
-	cr.w = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * (maxn + 1));
-	cr.run_ch = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * 2 * (maxn + 1));
-	cr.run_n = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * 2 * (maxn + 1));
-	order = canonical_entity_order(log);
-	row_order.rank = rank;
-	row_order.vals = log->vals;
-	for (i = 0; (uint32) i < log->nent; i++)
-	{
-		JourneyRow *g;
-		int64		n;
-		int64		j;
-
-		e = order[i];
-		g = rows + starts[e];
-		n = starts[e + 1] - starts[e];
-		if ((i & 0x3FFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		for (j = 1; j < n; j++)
-			if (row_cmp(&g[j - 1], &g[j], &row_order) > 0)
-				break;
-		if (j < n)
-			qsort_arg(g, n, sizeof(JourneyRow), row_cmp, &row_order);
-		walk_entity(&cr, log, g, n, rank, path);
-	}
+	memset(&w, 0, sizeof(w));
+	w.cr = &cr;
+	w.cxt = CurrentMemoryContext;
+	w.log = log;
+	w.rank = rank;
+	w.row_order.rank = rank;
+	w.row_order.vals = log->vals;
+	w.bytes = sizeof(double) * ((Size) m * m + 8 * (Size) m);
+	jlog_foreach(log, attr_entity, &w);
 	if (st->cfg.model == ATTR_MARKOV)
 		markov_credit(&cr);
 

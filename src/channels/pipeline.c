@@ -462,7 +462,7 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the data type of the entity argument")));
 		st = MemoryContextAllocZero(cxt, sizeof(PipeState));
-		st->log = jlog_create(cxt, typid, PG_GET_COLLATION());
+		st->log = jlog_create(fcinfo, cxt, typid, PG_GET_COLLATION());
 		pipe_intern_names(st, c->term.names, c->term.lens, c->term.n,
 						  c->order.names, c->order.lens, c->order.n);
 	}
@@ -484,7 +484,7 @@ pipeline_model_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
-	jlog_add(st->log, jlog_entity(st->log, PG_GETARG_DATUM(1)), ts, code);
+	jlog_add(st->log, PG_GETARG_DATUM(1), ts, code);
 	PG_RETURN_POINTER(st);
 }
 
@@ -506,7 +506,7 @@ pipeline_model_combine(PG_FUNCTION_ARGS)
 	if (a == NULL)
 	{
 		a = MemoryContextAllocZero(cxt, sizeof(PipeState));
-		a->log = jlog_create(cxt, b->log->typid, b->log->collation);
+		a->log = jlog_create(fcinfo, cxt, b->log->typid, b->log->collation);
 		pipe_intern_names(a, b->log->names, b->log->namelens, b->nterm,
 						  b->log->names + b->nterm, b->log->namelens + b->nterm, b->norder);
 	}
@@ -553,13 +553,12 @@ pipeline_model_deserialize(PG_FUNCTION_ARGS)
 	MemoryContext cxt = funnel_agg_context(fcinfo, "pipeline_model_deserialize");
 	StringInfoData buf;
 	PipeState  *st;
-	uint64		k;
 
 	funnel_state_reader(PG_GETARG_BYTEA_PP(0), &buf);
 	st = MemoryContextAllocZero(cxt, sizeof(PipeState));
 	st->nterm = pq_getmsgint(&buf, 4);
 	st->norder = pq_getmsgint(&buf, 4);
-	st->log = jlog_deserialize(cxt, &buf);
+	st->log = jlog_deserialize(fcinfo, cxt, &buf);
 	funnel_state_check_end(&buf);
 	/* with a pipeline order, every stage is either listed or terminal */
 	if (st->nterm < 1 || st->norder < 0 ||
@@ -567,11 +566,9 @@ pipeline_model_deserialize(PG_FUNCTION_ARGS)
 		(st->norder > 0 && st->nterm + st->norder != st->log->nnames) ||
 		st->log->nnames > PIPE_MAX_STAGES)
 		funnel_invalid_state("The pipeline_model state has invalid stage counts.");
+	/* so every row has a stage: the log checked each code against them */
 	if (st->log->nvals != 0)
 		funnel_invalid_state("The pipeline_model state holds values.");
-	for (k = 0; k < st->log->nrows; k++)
-		if (st->log->rows[k].code < 0)
-			funnel_invalid_state("A row of the pipeline_model state has no stage.");
 	PG_RETURN_POINTER(st);
 }
 
@@ -588,6 +585,99 @@ pipe_row_cmp(const void *pa, const void *pb, void *arg)
 	return tie_key[a->code] - tie_key[b->code];
 }
 
+/* What the walk of each deal reads and counts. */
+typedef struct PipeWalk
+{
+	PipeSummary *s;
+	const int32 *rank;
+	const int32 *tie_key;
+	int			m;
+	int64	   *counts;
+	int64	   *deal_counts;
+	uint32	   *last_deal;		/* 1 + the last deal counted for a move */
+	int128	   *stay_usecs;		/* exact, whatever the order of the deals */
+	int64	   *open_deals;		/* per stage: deals open in it at the end */
+	int128	   *open_since;		/* per stage: sum of the times they entered it */
+	uint32		deal;			/* deals walked */
+} PipeWalk;
+
+/* One deal: its rows in time order (ties as at the top of the file). */
+static void
+pipe_deal(Datum key, JourneyRow *g, int64 n, Size held, void *arg)
+{
+	PipeWalk   *w = arg;
+	PipeSummary *s = w->s;
+	const int32 *rank = w->rank;
+	int			m = w->m;
+	int64		k;
+	int			cur,
+				group_cur = -1;
+	int64		cur_ts;
+	uint32		e = w->deal++;
+
+	(void) key;
+	(void) held;
+	if (n == 0)
+		return;
+	for (k = 1; k < n; k++)
+		if (pipe_row_cmp(&g[k - 1], &g[k], (void *) w->tie_key) > 0)
+			break;
+	if (k < n)
+		qsort_arg(g, n, sizeof(JourneyRow), pipe_row_cmp, (void *) w->tie_key);
+	/* as_of: the latest row of all (the end of the open stays) */
+	if (s->deals == 0 || g[n - 1].ts > s->as_of)
+		s->as_of = g[n - 1].ts;
+	cur = rank[g[0].code];
+	cur_ts = g[0].ts;
+	s->stages[cur].entries++;
+	if (s->deals == 0 || cur_ts < s->first_entry)
+		s->first_entry = cur_ts;
+	if (s->deals == 0 || cur_ts > s->last_entry)
+		s->last_entry = cur_ts;
+	s->deals++;
+	for (k = 1; k < n && !s->stages[cur].terminal; k++)
+	{
+		int			next = rank[g[k].code];
+
+		/*
+		 * Among the rows of one time, one that repeats the stage the deal
+		 * was in before that time continues its stay, wherever the pipeline
+		 * order puts it.
+		 */
+		if (g[k].ts != g[k - 1].ts)
+		{
+			int64		j2;
+
+			group_cur = -1;
+			for (j2 = k; j2 < n && g[j2].ts == g[k].ts; j2++)
+				if (rank[g[j2].code] == cur)
+					group_cur = cur;
+		}
+		if (next == cur || next == group_cur)
+			continue;
+		w->counts[cur * m + next]++;
+		/* a deal that makes the same move again counts once in deals */
+		if (w->last_deal[cur * m + next] != e + 1)
+		{
+			w->last_deal[cur * m + next] = e + 1;
+			w->deal_counts[cur * m + next]++;
+		}
+		s->stages[cur].stays++;
+		w->stay_usecs[cur] += (int128) g[k].ts - cur_ts;
+		cur = next;
+		cur_ts = g[k].ts;
+	}
+	if (s->stages[cur].terminal)
+		s->stages[cur].ended++;
+	else
+	{
+		/* an open stay counts up to the end of the data (censored): below */
+		s->stages[cur].open++;
+		w->open_deals[cur]++;
+		w->open_since[cur] += cur_ts;
+	}
+}
+
 /*
  * pipeline_model final function: walks each deal's stage rows in time order
  * (ties as described at the top of the file) into stays and transitions;
@@ -600,19 +690,13 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	PipeState  *st;
 	const JourneyLog *log;
 	PipeSummary s;
+	PipeWalk	w;
 	int32	   *rank,
 			   *tie_key;
-	JourneyRow *rows;
-	uint64	   *starts;
-	int64	   *counts,
-			   *deal_counts;
-	uint32	   *last_deal;		/* 1 + the last deal counted for a move */
-	int128	   *stay_usecs;		/* exact, whatever the order of the deals */
 	uint64		k;
 	int			m,
 				i,
 				j;
-	uint32		e;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -641,97 +725,36 @@ pipeline_model_final(PG_FUNCTION_ARGS)
 	tie_key = palloc(sizeof(int32) * (m + 1));
 	for (i = 0; i < m; i++)
 		tie_key[i] = i < st->nterm ? m + i : st->norder > 0 ? i - st->nterm : rank[i];
-	counts = palloc0(sizeof(int64) * m * m);
-	deal_counts = palloc0(sizeof(int64) * m * m);
-	last_deal = palloc0(sizeof(uint32) * m * m);
-	stay_usecs = palloc0(sizeof(int128) * (m + 1));
-	/* as_of: the latest row of all (the end of the open stays) */
-	for (k = 0; k < log->nrows; k++)
-		if (k == 0 || log->rows[k].ts > s.as_of)
-			s.as_of = log->rows[k].ts;
-	rows = jlog_group(log, &starts);
-	for (e = 0; e < log->nent; e++)
-	{
-		JourneyRow *g = rows + starts[e];
-		int64		n = starts[e + 1] - starts[e],
-					k;
-		int			cur,
-					group_cur = -1;
-		int64		cur_ts;
-
-		if ((e & 0x3FFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (n == 0)
-			continue;
-		for (k = 1; k < n; k++)
-			if (pipe_row_cmp(&g[k - 1], &g[k], tie_key) > 0)
-				break;
-		if (k < n)
-			qsort_arg(g, n, sizeof(JourneyRow), pipe_row_cmp, tie_key);
-		cur = rank[g[0].code];
-		cur_ts = g[0].ts;
-		s.stages[cur].entries++;
-		if (s.deals == 0 || cur_ts < s.first_entry)
-			s.first_entry = cur_ts;
-		if (s.deals == 0 || cur_ts > s.last_entry)
-			s.last_entry = cur_ts;
-		s.deals++;
-		for (k = 1; k < n && !s.stages[cur].terminal; k++)
-		{
-			int			next = rank[g[k].code];
-
-			/*
-			 * Among the rows of one time, one that repeats the stage the deal
-			 * was in before that time continues its stay, wherever the
-			 * pipeline order puts it.
-			 */
-			if (g[k].ts != g[k - 1].ts)
-			{
-				int64		j2;
-
-				group_cur = -1;
-				for (j2 = k; j2 < n && g[j2].ts == g[k].ts; j2++)
-					if (rank[g[j2].code] == cur)
-						group_cur = cur;
-			}
-			if (next == cur || next == group_cur)
-				continue;
-			counts[cur * m + next]++;
-			/* a deal that makes the same move again counts once in deals */
-			if (last_deal[cur * m + next] != e + 1)
-			{
-				last_deal[cur * m + next] = e + 1;
-				deal_counts[cur * m + next]++;
-			}
-			s.stages[cur].stays++;
-			stay_usecs[cur] += (int128) g[k].ts - cur_ts;
-			cur = next;
-			cur_ts = g[k].ts;
-		}
-		if (s.stages[cur].terminal)
-			s.stages[cur].ended++;
-		else
-		{
-			/* an open stay counts up to the end of the data (censored) */
-			s.stages[cur].open++;
-			stay_usecs[cur] += (int128) s.as_of - cur_ts;
-		}
-	}
+	memset(&w, 0, sizeof(w));
+	w.s = &s;
+	w.rank = rank;
+	w.tie_key = tie_key;
+	w.m = m;
+	w.counts = palloc0(sizeof(int64) * m * m);
+	w.deal_counts = palloc0(sizeof(int64) * m * m);
+	w.last_deal = palloc0(sizeof(uint32) * m * m);
+	w.stay_usecs = palloc0(sizeof(int128) * (m + 1));
+	w.open_deals = palloc0(sizeof(int64) * (m + 1));
+	w.open_since = palloc0(sizeof(int128) * (m + 1));
+	jlog_foreach(log, pipe_deal, &w);
 	for (i = 0; i < m; i++)
-		s.stages[i].stay_usecs = (double) stay_usecs[i];
+	{
+		w.stay_usecs[i] += (int128) w.open_deals[i] * s.as_of - w.open_since[i];
+		s.stages[i].stay_usecs = (double) w.stay_usecs[i];
+	}
 	/* only the moves seen (m * m of them would be 24 MB at 1000 stages) */
 	k = 0;
 	for (i = 0; i < m * m; i++)
-		k += counts[i] > 0;
+		k += w.counts[i] > 0;
 	s.trans = palloc0(sizeof(PipeTrans) * (k + 1));
 	for (i = 0; i < m; i++)
 		for (j = 0; j < m; j++)
-			if (counts[i * m + j] > 0)
+			if (w.counts[i * m + j] > 0)
 			{
 				s.trans[s.ntrans].from = i;
 				s.trans[s.ntrans].to = j;
-				s.trans[s.ntrans].count = counts[i * m + j];
-				s.trans[s.ntrans].deals = deal_counts[i * m + j];
+				s.trans[s.ntrans].count = w.counts[i * m + j];
+				s.trans[s.ntrans].deals = w.deal_counts[i * m + j];
 				s.ntrans++;
 			}
 	PG_RETURN_BYTEA_P(pipe_encode(&s));

@@ -49,7 +49,7 @@ typedef struct EventsCall
 } EventsCall;
 
 static void
-entity_events(Datum key, const char *rows, int64 nrows, Size held, void *arg)
+entity_events(Datum key, char *rows, int64 nrows, Size held, void *arg)
 {
 	EventsCall *c = (EventsCall *) arg;
 
@@ -138,7 +138,7 @@ entity_table_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, bytea *data
 	funnel_state_reader(data, &buf);
 	funnel_config_deserialize(&t->cfg, &buf);
 	t->seen_steps = (uint64) pq_getmsgint64(&buf);
-	t->store = estore_deserialize(fcinfo, cxt, &buf, sizeof(uint64));
+	t->store = estore_deserialize(fcinfo, cxt, &buf, sizeof(uint64), NULL, NULL);
 	funnel_state_check_end(&buf);
 	return t;
 }

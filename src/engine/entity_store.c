@@ -12,8 +12,10 @@
  * table and the grouped rows stay in the CPU caches, where one table of all
  * entities misses them on nearly every row of a time-ordered table.
  *
- * Memory: rows in memory are counted against half of funnel.max_state_memory
- * (the other half is left for processing one partition).  Past it, inside
+ * Memory: rows in memory, with what the store's owner holds beside them
+ * (extra: e.g. the journey log's names and values), are counted against half
+ * of funnel.max_state_memory (the other half is left for processing one
+ * partition).  Past it, inside
  * an aggregate, every partition's rows in memory are appended to one
  * temporary file (BufFile: removed at the end of the query, on error and on
  * cancel by the resource owner; a shutdown callback closes it at the end of
@@ -34,6 +36,7 @@
 
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/byte_order.h"
 #include "common/hashfn.h"
 #include "common/module.h"
 #include "engine/entity_store.h"
@@ -329,12 +332,12 @@ estore_spill(EntityStore *s)
 static void
 estore_reserve(EntityStore *s, Size bytes)
 {
-	if (s->mem + bytes > estore_row_limit() && s->mem > 0)
+	if (s->mem + s->extra + bytes > estore_row_limit() && s->mem > 0)
 	{
 		if (s->can_spill)
 			estore_spill(s);
 		else
-			funnel_check_memory(s->mem + bytes);
+			funnel_check_memory(s->mem + s->extra + bytes);
 	}
 	s->mem += bytes;
 }
@@ -579,6 +582,7 @@ typedef struct PartWork
 	int64	   *next;			/* per entity: count, then fill position */
 	int64		nent;
 	int64		entcap;
+	uint32	   *hashes;			/* per entity, when walked in hash order */
 	uint32	   *row_ent;		/* per row: its entity */
 	char	   *out;			/* rows grouped by entity */
 	Size		held;
@@ -592,23 +596,25 @@ work_account(PartWork *w, Size bytes)
 }
 
 static int64
-work_new_entity(const EntityStore *s, PartWork *w, Datum key, const char *row,
-				bool from_file)
+work_new_entity(const EntityStore *s, PartWork *w, Datum key, uint32 hash,
+				const char *row, bool from_file)
 {
 	if (w->nent == w->entcap)
 	{
 		int64		newcap = Max(256, w->entcap * 2);
 
-		work_account(w, (newcap - w->entcap) * (sizeof(Datum) + 2 * sizeof(int64)));
+		work_account(w, (newcap - w->entcap) * (sizeof(Datum) + 2 * sizeof(int64) + sizeof(uint32)));
 		if (w->keys == NULL)
 		{
 			w->keys = palloc_extended(newcap * sizeof(Datum), MCXT_ALLOC_HUGE);
 			w->next = palloc_extended(newcap * sizeof(int64), MCXT_ALLOC_HUGE);
+			w->hashes = palloc_extended(newcap * sizeof(uint32), MCXT_ALLOC_HUGE);
 		}
 		else
 		{
 			w->keys = repalloc_huge(w->keys, newcap * sizeof(Datum));
 			w->next = repalloc_huge(w->next, newcap * sizeof(int64));
+			w->hashes = repalloc_huge(w->hashes, newcap * sizeof(uint32));
 		}
 		w->entcap = newcap;
 	}
@@ -623,14 +629,44 @@ work_new_entity(const EntityStore *s, PartWork *w, Datum key, const char *row,
 		key = PointerGetDatum(copy);
 	}
 	w->keys[w->nent] = key;
+	w->hashes[w->nent] = hash;
 	w->next[w->nent] = 0;
 	return w->nent++;
 }
 
+/* Entities by hash, then by the bytes of the key (arg: the store and walk). */
+typedef struct EntityOrderArg
+{
+	const EntityStore *s;
+	const PartWork *w;
+} EntityOrderArg;
+
+static int
+entity_order_cmp(const void *pa, const void *pb, void *arg)
+{
+	const EntityOrderArg *o = arg;
+	int64		a = *(const int64 *) pa,
+				b = *(const int64 *) pb;
+	Datum		ka = o->w->keys[a],
+				kb = o->w->keys[b];
+
+	if (o->w->hashes[a] != o->w->hashes[b])
+		return o->w->hashes[a] < o->w->hashes[b] ? -1 : 1;
+	if (estore_fast(o->s))
+	{
+		int64		x = o->s->kind == ESTORE_KEY_INT8 ? DatumGetInt64(ka) : DatumGetInt32(ka);
+		int64		y = o->s->kind == ESTORE_KEY_INT8 ? DatumGetInt64(kb) : DatumGetInt32(kb);
+
+		return (x > y) - (x < y);
+	}
+	return funnel_datum_bytes_cmp(ka, kb, o->s->typlen, o->s->typbyval);
+}
+
 static void
 process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
-			 EntityStoreFn fn, void *arg)
+			 bool ordered, EntityStoreFn fn, void *arg)
 {
+	int64	   *order = NULL;
 	PartWork	w;
 	RowReader	r;
 	const char *row;
@@ -641,7 +677,7 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 				acc;
 
 	memset(&w, 0, sizeof(w));
-	w.held = s->mem;
+	w.held = s->mem + s->extra;
 	if (n > (uint64) PG_INT32_MAX * 2 || n > MaxAllocHugeSize / (stride + sizeof(uint32)))
 		funnel_check_memory(MaxAllocHugeSize);
 	work_account(&w, n * sizeof(uint32) + ht->size * sizeof(PartEntity));
@@ -665,7 +701,7 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		ent = part_ent_insert_hash(ht, key, hash, &found);
 		if (!found)
 		{
-			ent->idx = (uint32) work_new_entity(s, &w, key, row, r.in_file);
+			ent->idx = (uint32) work_new_entity(s, &w, key, hash, row, r.in_file);
 			ent->key = w.keys[ent->idx];
 			if (ht->size != old_size)
 				work_account(&w, (ht->size - old_size) * sizeof(PartEntity));
@@ -680,9 +716,22 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 	work_account(&w, n * stride + w.nent * sizeof(int64));
 	w.out = palloc_extended(Max(n * stride, 1), MCXT_ALLOC_HUGE);
 	w.start = palloc_extended(Max(w.nent, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-	acc = 0;
-	for (e = 0; e < w.nent; e++)
+	if (ordered)
 	{
+		EntityOrderArg oa;
+
+		work_account(&w, w.nent * sizeof(int64));
+		order = palloc_extended(Max(w.nent, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+		for (e = 0; e < w.nent; e++)
+			order[e] = e;
+		oa.s = s;
+		oa.w = &w;
+		qsort_arg(order, w.nent, sizeof(int64), entity_order_cmp, &oa);
+	}
+	acc = 0;
+	for (i = 0; i < (uint64) w.nent; i++)
+	{
+		e = order ? order[i] : (int64) i;
 		w.start[e] = acc;
 		acc += w.next[e];
 		w.next[e] = w.start[e];
@@ -695,9 +744,10 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		memcpy(w.out + (Size) (w.next[w.row_ent[i]]++) * stride, row + 8, stride);
 	}
 
-	for (e = 0; e < w.nent; e++)
+	for (i = 0; i < (uint64) w.nent; i++)
 	{
-		if ((e & 0x3FF) == 0)
+		e = order ? order[i] : (int64) i;
+		if ((i & 0x3FF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		fn(w.keys[e], w.out + (Size) w.start[e] * stride, w.next[e] - w.start[e],
 		   w.held, arg);
@@ -707,10 +757,13 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 /*
  * Call fn for every entity with its rows, one partition at a time.  Reads
  * the store only (final functions may run as window functions); what it
- * allocates is freed partition by partition.
+ * allocates is freed partition by partition.  ordered: the entities in the
+ * order of their hash, then of their key's bytes, which does not depend on
+ * the order the rows arrived in (so sums of floating-point numbers over the
+ * entities are the same in every plan); otherwise in no particular order.
  */
-void
-estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg)
+static void
+foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 {
 	MemoryContext walk_cxt = AllocSetContextCreate(CurrentMemoryContext,
 												   "funnel entity partition",
@@ -729,7 +782,7 @@ estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg)
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(walk_cxt);
 		ht = part_ent_create(walk_cxt, Min(s->parts[p].nrows, 1024), s);
-		process_part(s, &s->parts[p], ht, fn, arg);
+		process_part(s, &s->parts[p], ht, ordered, fn, arg);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(walk_cxt);
@@ -739,6 +792,18 @@ estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg)
 								 (unsigned long long) s->nrows, ESTORE_NPARTS,
 								 (unsigned long long) (s->spilled_bytes / 1024),
 								 (unsigned long long) s->nspills)));
+}
+
+void
+estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg)
+{
+	foreach_entity(s, false, fn, arg);
+}
+
+void
+estore_foreach_ordered(EntityStore *s, EntityStoreFn fn, void *arg)
+{
+	foreach_entity(s, true, fn, arg);
 }
 
 /* ---------- combining ---------- */
@@ -856,8 +921,70 @@ estore_merge(EntityStore *a, EntityStore *b)
 		b->nrows = 0;
 		b->mem = 0;
 	}
-	if (a->mem > estore_row_limit() && a->can_spill)
+	if (a->mem + a->extra > estore_row_limit() && a->can_spill)
 		estore_spill(a);
+}
+
+/*
+ * Append b's rows to a's like estore_merge, each row's payload passed
+ * through map on the way (e.g. ids renumbered into a's): one linear copy,
+ * no entity looked at.  A deserialised b's rows are freed afterwards.
+ */
+void
+estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
+{
+	RowReader	r;
+	int			p;
+
+	if (map == NULL)
+	{
+		estore_merge(a, b);
+		return;
+	}
+	if (a->typid != b->typid || a->payload != b->payload)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot merge funnel states of entity types %s and %s",
+						format_type_be(a->typid), format_type_be(b->typid))));
+	estore_sync(b);
+	memset(&r, 0, sizeof(r));
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		const char *row;
+		uint64		i;
+
+		if (b->parts[p].nrows == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		reader_start(&r, b, &b->parts[p]);
+		for (i = 0; (row = reader_next(&r)) != NULL; i++)
+		{
+			Size		size = estore_row_size(b, row);
+			char	   *dst;
+
+			if ((i & 0xFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			dst = estore_room(a, p, size);
+			memcpy(dst, row, size);
+			map(*(const int64 *) (dst + 8), dst + 16, arg);
+		}
+		if (i != b->parts[p].nrows)
+			elog(ERROR, "funnel entity store: partition holds a different number of rows than counted");
+		a->parts[p].nrows += i;
+		a->nrows += i;
+	}
+	if (r.buf)
+		pfree(r.buf);
+	if (b->transient && b->rows_cxt != NULL)
+	{
+		/* nobody else reads a deserialised state: free its rows now */
+		MemoryContextReset(b->rows_cxt);
+		memset(b->parts, 0, sizeof(b->parts));
+		memset(b->cur, 0, sizeof(b->cur));
+		memset(b->end, 0, sizeof(b->end));
+		b->nrows = 0;
+		b->mem = 0;
+	}
 }
 
 /* ---------- serialisation ---------- */
@@ -918,7 +1045,8 @@ estore_serialize(EntityStore *s, StringInfo buf)
 
 /* Every row of a partition read from outside: lengths, keys and partition. */
 static void
-check_part_rows(const EntityStore *s, int p, const char *data, Size len, uint64 nrows)
+check_part_rows(const EntityStore *s, int p, char *data, Size len, uint64 nrows,
+				EntityPayloadFn check, void *arg)
 {
 	Size		pos = 0;
 	uint64		n = 0;
@@ -954,6 +1082,8 @@ check_part_rows(const EntityStore *s, int p, const char *data, Size len, uint64 
 			hash = estore_hash(s, key);
 		if (estore_part_of(hash) != p || (!estore_fast(s) && hash != *(const uint32 *) row))
 			funnel_invalid_state("An entity row of the state is in the wrong partition.");
+		if (check != NULL)
+			check(*(const int64 *) (row + 8), (char *) row + 16, arg);
 		pos += size;
 		n++;
 	}
@@ -962,13 +1092,14 @@ check_part_rows(const EntityStore *s, int p, const char *data, Size len, uint64 
 }
 
 /*
- * A store read back from estore_serialize's bytes; every row is checked.
+ * A store read back from estore_serialize's bytes; every row is checked
+ * (its payload by check, if given).
  * The rows are copied out of buf once, then owned by the store, which a
  * combine may take over.
  */
 EntityStore *
 estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
-				   Size payload)
+				   Size payload, EntityPayloadFn check, void *arg)
 {
 	EntityStore *s;
 	Oid			typid,
@@ -1007,7 +1138,7 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 			seg->data = MemoryContextAllocHuge(s->rows_cxt, bytes);
 			memcpy(seg->data, buf->data + buf->cursor, bytes);
 			seg->len = bytes;
-			check_part_rows(s, p, seg->data, bytes, pn);
+			check_part_rows(s, p, seg->data, bytes, pn, check, arg);
 		}
 		else if (pn != 0)
 			funnel_invalid_state("The row count of an entity partition does not match its rows.");

@@ -60,6 +60,7 @@ typedef struct EntityStore
 	Size		payload;		/* bytes of payload per row, a multiple of 8 */
 	uint64		nrows;
 	Size		mem;			/* bytes of rows held in memory */
+	Size		extra;			/* bytes the store's owner holds beside it */
 	bool		can_spill;		/* a shutdown callback closes the file */
 	bool		transient;		/* deserialised: a combine may take its rows */
 	BufFile    *file;			/* spilled rows, created on the first spill */
@@ -80,20 +81,32 @@ typedef struct EntityStore
 
 /*
  * One entity's rows, in the order they were added: nrows rows of
- * 8 + payload bytes each, an int64 time then the payload.  held is what the
+ * 8 + payload bytes each, an int64 time then the payload, in a scratch copy
+ * the callback may reorder (valid until it returns).  held is what the
  * store and its walk hold, for the caller to add what it allocates and check
  * it against funnel.max_state_memory.
  */
-typedef void (*EntityStoreFn) (Datum key, const char *rows, int64 nrows,
+typedef void (*EntityStoreFn) (Datum key, char *rows, int64 nrows,
 							   Size held, void *arg);
+
+/*
+ * Called with the time and payload of one stored row: to check a row read
+ * from outside (it reports a corrupt state itself) or to rewrite the
+ * payload of a row copied by estore_merge_map.
+ */
+typedef void (*EntityPayloadFn) (int64 ts, char *payload, void *arg);
 
 extern EntityStore *estore_create(FunctionCallInfo fcinfo, MemoryContext cxt,
 								  Oid typid, Oid collation, Size payload);
 extern void estore_add(EntityStore *s, Datum key, int64 ts, const void *payload);
 extern void estore_merge(EntityStore *a, EntityStore *b);
+extern void estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map,
+							 void *arg);
 extern void estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg);
+extern void estore_foreach_ordered(EntityStore *s, EntityStoreFn fn, void *arg);
 extern void estore_serialize(EntityStore *s, StringInfo buf);
 extern EntityStore *estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,
-									   StringInfo buf, Size payload);
+									   StringInfo buf, Size payload,
+									   EntityPayloadFn check, void *arg);
 
 #endif							/* FUNNEL_ENTITY_STORE_H */

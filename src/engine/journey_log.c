@@ -1,17 +1,21 @@
 /*
  * src/engine/journey_log.c
- *    The row log shared by the attribution and pipeline aggregates.
+ *    The rows shared by the attribution and pipeline aggregates.
  *
- * A transition appends one 16-byte row (time, entity index, code) and looks
- * the entity up in an open-addressing table keyed by the hash of the entity
- * under its type's default hash opclass (bigint and integer are compared as
- * Datums).  Names (channels, stages) are interned the same way.  The final
- * functions never change the log: jlog_group() returns a copy of the rows
- * grouped by entity (a counting sort, linear in the number of rows).
+ * Every row goes into the entity store (engine/entity_store.c) with an
+ * 8-byte payload {ent = 0, code}, so a stored row is a JourneyRow: a
+ * transition appends it to a partition of the store without looking the
+ * entity up, and past half of funnel.max_state_memory the rows spill to a
+ * temporary file.  Names (channels, stages) are interned into small integer
+ * ids and conversion values kept in an array (8 bytes each, in memory).
+ * The final functions get each entity's rows from jlog_foreach, entities in
+ * the order of their hash, then of their bytes, whatever the plan: sums of
+ * floating-point numbers over them are the same in serial, parallel and
+ * spilled runs.
  *
  * The serialised form (pq_*, for parallel aggregation) is checked value by
- * value when read back, and the hash tables are rebuilt by hashing the
- * entities again.
+ * value when read back: names, values, then the store, whose every row's
+ * code and time are checked.
  */
 #include "postgres.h"
 
@@ -26,6 +30,7 @@
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -35,7 +40,6 @@
 #include "utils/timestamp.h"
 
 #define JLOG_MAGIC		0x4A4C4F47	/* "JLOG" */
-#define JLOG_MAX_ENTS	(PG_UINT32_MAX / 4)
 #define JLOG_MAX_NAMES	(1 << 20)
 
 static void
@@ -43,14 +47,22 @@ jlog_account(JourneyLog *log, Size bytes)
 {
 	log->mem += bytes;
 	funnel_check_memory(log->mem);
+	/* the store counts the names and values when it decides to spill */
+	if (log->store != NULL)
+		log->store->extra = log->mem;
 }
 
+/*
+ * A log of entities of type typid (compared under collation).  fcinfo is
+ * the aggregate support function's: inside an Agg node the rows may spill.
+ */
 JourneyLog *
-jlog_create(MemoryContext cxt, Oid typid, Oid collation)
+jlog_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid typid, Oid collation)
 {
 	TypeCacheEntry *tc;
 	JourneyLog *log;
 
+	StaticAssertStmt(sizeof(JourneyRow) == 16, "a stored row is a JourneyRow");
 	tc = lookup_type_cache(typid, TYPECACHE_HASH_PROC_FINFO | TYPECACHE_EQ_OPR_FINFO);
 	if (!OidIsValid(tc->hash_proc) || !OidIsValid(tc->eq_opr))
 		ereport(ERROR,
@@ -66,136 +78,14 @@ jlog_create(MemoryContext cxt, Oid typid, Oid collation)
 	log = MemoryContextAllocZero(cxt, sizeof(JourneyLog));
 	log->cxt = cxt;
 	log->typid = typid;
-	if (!OidIsValid(collation) && type_is_collatable(typid))
-		collation = DEFAULT_COLLATION_OID;
-	log->collation = collation;
 	log->typlen = tc->typlen;
 	log->typbyval = tc->typbyval;
-	log->fast = typid == INT8OID ? 'l' : typid == INT4OID ? 'i' : 'g';
-	log->hash_fn = &tc->hash_proc_finfo;
-	log->eq_fn = &tc->eq_opr_finfo;
-	log->last_ent = PG_UINT32_MAX;
+	log->store = estore_create(fcinfo, cxt, typid, collation, 8);
+	log->store->extra = sizeof(JourneyLog);
+	log->collation = log->store->collation;
 	log->last_name = -1;
 	log->mem = sizeof(JourneyLog);
 	return log;
-}
-
-static inline uint32
-ent_hash(const JourneyLog *log, Datum key)
-{
-	if (log->fast == 'l')
-	{
-		uint64		v = (uint64) DatumGetInt64(key);
-
-		return murmurhash32((uint32) v ^ (uint32) (v >> 32));
-	}
-	if (log->fast == 'i')
-		return murmurhash32((uint32) DatumGetInt32(key));
-	return DatumGetUInt32(FunctionCall1Coll(log->hash_fn, log->collation, key));
-}
-
-static inline bool
-ent_equal(const JourneyLog *log, Datum a, Datum b)
-{
-	if (log->fast != 'g')
-		return a == b;
-	return DatumGetBool(FunctionCall2Coll(log->eq_fn, log->collation, a, b));
-}
-
-static void
-ent_rehash(JourneyLog *log, uint32 nslots)
-{
-	uint32	   *slots = MemoryContextAllocZero(log->cxt, sizeof(uint32) * (Size) nslots);
-	uint32		mask = nslots - 1;
-	uint32		i;
-
-	for (i = 0; i < log->nent; i++)
-	{
-		uint32		s = log->enthash[i] & mask;
-
-		while (slots[s] != 0)
-			s = (s + 1) & mask;
-		slots[s] = i + 1;
-	}
-	if (log->slots)
-		pfree(log->slots);
-	jlog_account(log, sizeof(uint32) * ((Size) nslots - log->nslots));
-	log->slots = slots;
-	log->nslots = nslots;
-}
-
-/*
- * The index of an entity, added if new.  For a new by-reference entity the
- * value is copied (detoasted) into the log's context.
- */
-uint32
-jlog_entity(JourneyLog *log, Datum key)
-{
-	uint32		h,
-				mask,
-				s,
-				idx;
-
-	if (log->last_ent != PG_UINT32_MAX && log->fast != 'g' &&
-		log->ents[log->last_ent] == key)
-		return log->last_ent;
-	if (log->nslots == 0)
-		ent_rehash(log, 1024);
-	h = ent_hash(log, key);
-	mask = log->nslots - 1;
-	s = h & mask;
-	while (log->slots[s] != 0)
-	{
-		idx = log->slots[s] - 1;
-		if (log->enthash[idx] == h && ent_equal(log, log->ents[idx], key))
-		{
-			log->last_ent = idx;
-			return idx;
-		}
-		s = (s + 1) & mask;
-	}
-	/* new entity */
-	if (log->nent >= JLOG_MAX_ENTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many entities in one aggregate group (at most %u)", JLOG_MAX_ENTS)));
-	if (log->nent == log->entcap)
-	{
-		uint32		cap = log->entcap ? log->entcap * 2 : 256;
-
-		if (log->ents == NULL)
-		{
-			log->ents = MemoryContextAllocHuge(log->cxt, sizeof(Datum) * (Size) cap);
-			log->enthash = MemoryContextAllocHuge(log->cxt, sizeof(uint32) * (Size) cap);
-		}
-		else
-		{
-			log->ents = repalloc_huge(log->ents, sizeof(Datum) * (Size) cap);
-			log->enthash = repalloc_huge(log->enthash, sizeof(uint32) * (Size) cap);
-		}
-		jlog_account(log, (sizeof(Datum) + sizeof(uint32)) * (Size) (cap - log->entcap));
-		log->entcap = cap;
-	}
-	idx = log->nent++;
-	if (log->typbyval)
-		log->ents[idx] = key;
-	else
-	{
-		MemoryContext old = MemoryContextSwitchTo(log->cxt);
-
-		if (log->typlen == -1)
-			log->ents[idx] = PointerGetDatum(PG_DETOAST_DATUM_COPY(key));
-		else
-			log->ents[idx] = datumCopy(key, false, log->typlen);
-		MemoryContextSwitchTo(old);
-		jlog_account(log, log->typlen == -1 ? (Size) VARSIZE(DatumGetPointer(log->ents[idx])) : (Size) log->typlen);
-	}
-	log->enthash[idx] = h;
-	log->slots[s] = idx + 1;
-	log->last_ent = idx;
-	if ((Size) log->nent * 2 > log->nslots)
-		ent_rehash(log, log->nslots * 2);
-	return idx;
 }
 
 static void
@@ -283,31 +173,16 @@ jlog_name(JourneyLog *log, const char *name, int len)
 	return id;
 }
 
+/* Add one row of the entity key. */
 void
-jlog_add(JourneyLog *log, uint32 ent, int64 ts, int32 code)
+jlog_add(JourneyLog *log, Datum key, int64 ts, int32 code)
 {
-	JourneyRow *r;
+	JourneyRow	r;
 
-	if (log->nrows == log->rowcap)
-	{
-		uint64		cap = log->rowcap == 0 ? 1024 :
-			log->rowcap < (1 << 22) ? log->rowcap * 2 : log->rowcap + log->rowcap / 2;
-
-		if ((Size) cap * sizeof(JourneyRow) > MaxAllocHugeSize / 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many rows in one aggregate group")));
-		jlog_account(log, sizeof(JourneyRow) * (Size) (cap - log->rowcap));
-		if (log->rows == NULL)
-			log->rows = MemoryContextAllocHuge(log->cxt, sizeof(JourneyRow) * (Size) cap);
-		else
-			log->rows = repalloc_huge(log->rows, sizeof(JourneyRow) * (Size) cap);
-		log->rowcap = cap;
-	}
-	r = &log->rows[log->nrows++];
-	r->ts = ts;
-	r->ent = ent;
-	r->code = code;
+	r.ent = 0;
+	r.code = code;
+	estore_add(log->store, key, ts, &r.ent);
+	log->nrows++;
 }
 
 /* Store a number; the row code that refers to it is -1 - (returned index). */
@@ -333,50 +208,68 @@ jlog_add_value(JourneyLog *log, double v)
 	return (int32) log->nvals++;
 }
 
-/* Append b's rows to a (entities of both types must match). */
+/* How b's codes become a's in a merge. */
+typedef struct CodeMap
+{
+	const int32 *names;
+	int64		valbase;
+} CodeMap;
+
+static void
+map_code(int64 ts, char *payload, void *arg)
+{
+	const CodeMap *m = arg;
+	JourneyRow *r = (JourneyRow *) (payload - offsetof(JourneyRow, ent));
+
+	(void) ts;
+	r->code = r->code >= 0 ? m->names[r->code] :
+		-1 - (int32) (m->valbase + (-1 - (int64) r->code));
+}
+
+/*
+ * Append b's rows to a (entities of both types must match): b's names and
+ * values are added to a's, and its rows copied with their codes renumbered,
+ * linearly, without an entity lookup.  When the codes stay the same (a had
+ * no names but b's, in b's order, and no values) b's rows are appended as
+ * they are.
+ */
 void
 jlog_merge(JourneyLog *a, const JourneyLog *b)
 {
-	uint32	   *entmap;
 	int32	   *namemap;
-	uint64		valbase = a->nvals;
+	CodeMap		m;
+	bool		same;
 	uint64		i;
 
 	if (a->typid != b->typid)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot combine aggregate states over different entity types")));
-	entmap = palloc(sizeof(uint32) * ((Size) b->nent + 1));
-	for (i = 0; i < b->nent; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		entmap[i] = jlog_entity(a, b->ents[i]);
-	}
 	namemap = palloc(sizeof(int32) * (b->nnames + 1));
+	same = a->nvals == 0;
 	for (i = 0; i < (uint64) b->nnames; i++)
-		namemap[i] = jlog_name(a, b->names[i], b->namelens[i]);
-	for (i = 0; i < b->nvals; i++)
-		jlog_add_value(a, b->vals[i]);
-	for (i = 0; i < b->nrows; i++)
 	{
-		const JourneyRow *r = &b->rows[i];
-		int32		code;
-
+		namemap[i] = jlog_name(a, b->names[i], b->namelens[i]);
+		same &= namemap[i] == (int32) i;
+	}
+	m.names = namemap;
+	m.valbase = (int64) a->nvals;
+	for (i = 0; i < b->nvals; i++)
+	{
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		code = r->code >= 0 ? namemap[r->code] : -1 - (int32) (valbase + (uint64) (-1 - (int64) r->code));
-		jlog_add(a, entmap[r->ent], r->ts, code);
+		jlog_add_value(a, b->vals[i]);
 	}
-	pfree(entmap);
+	estore_merge_map(a->store, b->store, same ? NULL : map_code, &m);
+	a->nrows += b->nrows;
 	pfree(namemap);
 }
 
 /* ---------- serialisation (parallel aggregation) ---------- */
 
 /*
- * Layout, through pq_*: magic, entity type and collation, the entities
- * (integers as int64, other types by funnel_key_write), the names, the
- * values, the rows.
+ * Layout, through pq_*: magic, the names, the values, then the store
+ * (estore_serialize: entity type, collation, rows).
  */
 void
 jlog_serialize(const JourneyLog *log, StringInfo buf)
@@ -385,19 +278,6 @@ jlog_serialize(const JourneyLog *log, StringInfo buf)
 	uint64		k;
 
 	pq_sendint32(buf, JLOG_MAGIC);
-	pq_sendint32(buf, log->typid);
-	pq_sendint32(buf, log->collation);
-	pq_sendint32(buf, log->nent);
-	for (i = 0; i < log->nent; i++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (log->fast == 'l')
-			pq_sendint64(buf, DatumGetInt64(log->ents[i]));
-		else if (log->fast == 'i')
-			pq_sendint32(buf, DatumGetInt32(log->ents[i]));
-		else
-			funnel_key_write(buf, log->ents[i], log->typlen, log->typbyval);
-	}
 	pq_sendint32(buf, log->nnames);
 	for (i = 0; i < (uint32) log->nnames; i++)
 	{
@@ -407,59 +287,39 @@ jlog_serialize(const JourneyLog *log, StringInfo buf)
 	pq_sendint64(buf, (int64) log->nvals);
 	for (k = 0; k < log->nvals; k++)
 		pq_sendfloat8(buf, log->vals[k]);
-	pq_sendint64(buf, (int64) log->nrows);
-	for (k = 0; k < log->nrows; k++)
-	{
-		if ((k & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		pq_sendint64(buf, log->rows[k].ts);
-		pq_sendint32(buf, log->rows[k].ent);
-		pq_sendint32(buf, log->rows[k].code);
-	}
+	estore_serialize(log->store, buf);
 }
 
-/* Reads what jlog_serialize wrote, checking every count, index and value. */
-JourneyLog *
-jlog_deserialize(MemoryContext cxt, StringInfo buf)
+/* A row read back names a name or value the log holds, at a valid time. */
+static void
+check_row(int64 ts, char *payload, void *arg)
 {
-	uint32		nent,
-				i;
-	Oid			typid,
-				collation;
+	const JourneyLog *log = arg;
+	const JourneyRow *r = (const JourneyRow *) (payload - offsetof(JourneyRow, ent));
+
+	if (r->ent != 0 ||
+		(r->code >= 0 ? r->code >= log->nnames : (uint64) (-1 - (int64) r->code) >= log->nvals) ||
+		TIMESTAMP_NOT_FINITE(ts) || !IS_VALID_TIMESTAMP(ts))
+		funnel_invalid_state("A row of the state names a name or value it does not hold, or has an invalid time.");
+}
+
+/* Reads what jlog_serialize wrote, checking every count, name, value and row. */
+JourneyLog *
+jlog_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf)
+{
+	JourneyLog *log;
 	int32		nnames;
 	int64		nvals,
-				nrows,
 				k;
-	JourneyLog *log;
+	uint32		i;
+	Oid			typid;
 
+	log = MemoryContextAllocZero(cxt, sizeof(JourneyLog));
+	log->cxt = cxt;
+	log->last_name = -1;
+	log->mem = sizeof(JourneyLog);
 	if (pq_getmsgint(buf, 4) != JLOG_MAGIC)
 		funnel_invalid_state("The journey log has an unrecognized header.");
-	typid = pq_getmsgint(buf, 4);
-	collation = pq_getmsgint(buf, 4);
-	if (!OidIsValid(typid) || !SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
-		funnel_invalid_state("The state names an entity type that does not exist.");
-	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
-		funnel_invalid_state("The state names a collation that does not exist.");
-	log = jlog_create(cxt, typid, collation);
-	nent = pq_getmsgint(buf, 4);
-	if (nent > JLOG_MAX_ENTS)
-		funnel_invalid_state("The entity count of the state is out of range.");
-	/* every key takes a byte at least ("char", boolean) */
-	funnel_state_check_count(buf, nent, 1);
-	for (i = 0; i < nent; i++)
-	{
-		Datum		d;
-
-		CHECK_FOR_INTERRUPTS();
-		if (log->fast == 'l')
-			d = Int64GetDatum(pq_getmsgint64(buf));
-		else if (log->fast == 'i')
-			d = Int32GetDatum((int32) pq_getmsgint(buf, 4));
-		else if (!funnel_key_read(buf, log->typlen, log->typbyval, &d))
-			funnel_invalid_state("An entity of the state is longer than the data.");
-		if (jlog_entity(log, d) != i)
-			funnel_invalid_state("The state holds an entity twice.");
-	}
 	nnames = pq_getmsgint(buf, 4);
 	if (nnames < 0 || nnames > JLOG_MAX_NAMES)
 		funnel_invalid_state("The name count of the state is out of range.");
@@ -478,7 +338,7 @@ jlog_deserialize(MemoryContext cxt, StringInfo buf)
 			funnel_invalid_state("The state holds a name twice.");
 	}
 	nvals = pq_getmsgint64(buf);
-	if (nvals >= PG_INT32_MAX - 1)
+	if (nvals < 0 || nvals >= PG_INT32_MAX - 1)
 		funnel_invalid_state("The value count of the state is out of range.");
 	funnel_state_check_count(buf, nvals, sizeof(double));
 	for (k = 0; k < nvals; k++)
@@ -489,23 +349,28 @@ jlog_deserialize(MemoryContext cxt, StringInfo buf)
 			funnel_invalid_state("A value of the state is not finite.");
 		jlog_add_value(log, v);
 	}
-	nrows = pq_getmsgint64(buf);
-	funnel_state_check_count(buf, nrows, 16);
-	for (k = 0; k < nrows; k++)
+	/* the entity type must be one a journey log takes: look before reading rows */
+	if (buf->len - buf->cursor >= 8)
 	{
-		JourneyRow	r;
+		uint32		net;
 
-		if ((k & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		r.ts = pq_getmsgint64(buf);
-		r.ent = pq_getmsgint(buf, 4);
-		r.code = (int32) pq_getmsgint(buf, 4);
-		if (r.ent >= log->nent ||
-			(r.code >= 0 ? r.code >= log->nnames : (uint64) (-1 - (int64) r.code) >= log->nvals) ||
-			TIMESTAMP_NOT_FINITE(r.ts) || !IS_VALID_TIMESTAMP(r.ts))
-			funnel_invalid_state("A row of the state names an entity, name or value it does not hold, or has an invalid time.");
-		jlog_add(log, r.ent, r.ts, r.code);
+		memcpy(&net, buf->data + buf->cursor + 4, sizeof(net));
+		typid = pg_ntoh32(net);
+		if (OidIsValid(typid) && SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		{
+			TypeCacheEntry *tc = lookup_type_cache(typid, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
+
+			if (!OidIsValid(tc->hash_proc) || !OidIsValid(tc->eq_opr) || tc->typlen == -2)
+				funnel_invalid_state("The state names an entity type a journey log cannot hold.");
+		}
 	}
+	log->store = estore_deserialize(fcinfo, cxt, buf, 8, check_row, log);
+	log->store->extra = log->mem;
+	log->typid = log->store->typid;
+	log->collation = log->store->collation;
+	log->typlen = log->store->typlen;
+	log->typbyval = log->store->typbyval;
+	log->nrows = log->store->nrows;
 	return log;
 }
 
@@ -539,35 +404,99 @@ jlog_name_ranks(const JourneyLog *log)
 	return rank;
 }
 
+/* ---------- each entity's rows ---------- */
+
+typedef struct ForeachCall
+{
+	JourneyEntityFn fn;
+	void	   *arg;
+} ForeachCall;
+
+static void
+journey_entity(Datum key, char *rows, int64 nrows, Size held, void *arg)
+{
+	ForeachCall *c = arg;
+
+	c->fn(key, (JourneyRow *) rows, nrows, held, c->arg);
+}
+
 /*
- * A copy of the rows grouped by entity (in first-seen order of entities,
- * rows of one entity in log order).  (*starts)[e] .. (*starts)[e + 1] are
- * the rows of entity e.
+ * Call fn for every entity with its rows (a scratch copy, in arrival order),
+ * the entities in the order of their hash, then of their bytes: the same
+ * order in every plan.  Reads the log only (final functions may run as
+ * window functions).
+ */
+void
+jlog_foreach(const JourneyLog *log, JourneyEntityFn fn, void *arg)
+{
+	ForeachCall c;
+
+	c.fn = fn;
+	c.arg = arg;
+	estore_foreach_ordered(log->store, journey_entity, &c);
+}
+
+typedef struct GroupCall
+{
+	JourneyRow *out;
+	uint64	   *starts;
+	uint64		pos;
+	uint64		total;
+	uint32		nent;
+	uint64		entcap;
+} GroupCall;
+
+static void
+group_entity(Datum key, JourneyRow *rows, int64 nrows, Size held, void *arg)
+{
+	GroupCall  *g = arg;
+	int64		i;
+
+	(void) key;
+	if ((uint64) nrows > g->total - g->pos)
+		elog(ERROR, "journey log holds more rows than counted");
+	if (g->nent + 1 >= g->entcap)
+	{
+		g->entcap *= 2;
+		funnel_check_memory(sizeof(JourneyRow) * (Size) g->pos + sizeof(uint64) * (Size) g->entcap + held);
+		g->starts = repalloc_huge(g->starts, sizeof(uint64) * (Size) g->entcap);
+	}
+	for (i = 0; i < nrows; i++)
+	{
+		g->out[g->pos] = rows[i];
+		g->out[g->pos].ent = g->nent;
+		g->pos++;
+	}
+	g->nent++;
+	g->starts[g->nent] = g->pos;
+}
+
+/*
+ * A copy of all rows grouped by entity (entities in jlog_foreach's order,
+ * rows of one entity in arrival order, ent their entity's index):
+ * (*starts)[e] .. (*starts)[e + 1] are the rows of entity e of *nent.  It
+ * holds every row in memory at once (16 bytes each, checked against
+ * funnel.max_state_memory); jlog_foreach holds one partition's.
  */
 JourneyRow *
-jlog_group(const JourneyLog *log, uint64 **starts_out)
+jlog_group(const JourneyLog *log, uint64 **starts_out, uint32 *nent)
 {
-	uint64	   *starts = MemoryContextAllocHuge(CurrentMemoryContext,
-												sizeof(uint64) * ((Size) log->nent + 1));
-	uint64	   *pos;
-	JourneyRow *out;
-	uint64		i;
+	GroupCall	g;
 
-	memset(starts, 0, sizeof(uint64) * ((Size) log->nent + 1));
-	for (i = 0; i < log->nrows; i++)
-		starts[log->rows[i].ent + 1]++;
-	for (i = 0; i < log->nent; i++)
-		starts[i + 1] += starts[i];
-	pos = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * ((Size) log->nent + 1));
-	memcpy(pos, starts, sizeof(uint64) * ((Size) log->nent + 1));
-	out = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(JourneyRow) * (Size) Max(log->nrows, 1));
-	for (i = 0; i < log->nrows; i++)
-	{
-		if ((i & 0xFFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		out[pos[log->rows[i].ent]++] = log->rows[i];
-	}
-	pfree(pos);
-	*starts_out = starts;
-	return out;
+	if (log->nrows >= PG_UINT32_MAX)
+		funnel_check_memory(MaxAllocHugeSize);
+	funnel_check_memory(log->mem + sizeof(JourneyRow) * (Size) (log->nrows + 1));
+	g.out = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(JourneyRow) * (Size) (log->nrows + 1));
+	g.entcap = 1024;
+	g.starts = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * g.entcap);
+	g.starts[0] = 0;
+	g.pos = 0;
+	g.total = log->nrows;
+	g.nent = 0;
+	jlog_foreach(log, group_entity, &g);
+	if (g.pos != log->nrows)
+		elog(ERROR, "journey log holds a different number of rows than counted");
+	*starts_out = g.starts;
+	*nent = g.nent;
+	return g.out;
 }

@@ -1,0 +1,133 @@
+-- attribution and pipeline_model keep their rows in the entity store
+-- (engine/journey_log.c): the answer never depends on where the rows were
+-- kept or in which order they arrived.  Each aggregate over random rows
+-- (several rows per time, NULL entities) with bigint, text and uuid
+-- entities must equal
+--   * itself with a 64 kB funnel.max_state_memory: the same query as a
+--     window function, which cannot spill, fails there, so the aggregate
+--     that answers has spilled its rows to a temporary file;
+--   * itself in a parallel plan and partitionwise over a table
+--     hash-partitioned by the entity, with and without spilling;
+--   * itself over the rows in another order (entities walked in an order of
+--     their own: floating-point sums such as the markov model's come out
+--     to the same bits).
+-- The answers themselves are checked by hand-worked cases in
+-- sql/attribution.sql, sql/pipeline.sql and test/attribution.sql.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS funnel;
+SET LOCAL TimeZone = 'UTC';
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT plan(64);
+
+-- 30000 touchpoint and conversion rows of 3000 entities: 6 channels, one
+-- row in 8 a conversion with a value; times on a coarse grid (many ties)
+CREATE TABLE js_touch AS
+SELECT CASE WHEN g % 101 = 0 THEN NULL ELSE (hashint4(g) & 65535) % 3000 END::bigint AS e,
+       timestamptz '2024-01-01' + ((hashint4(g * 7) & 65535) % 40) * interval '1 hour' AS ts,
+       CASE WHEN (hashint4(g * 11) & 7) = 0 THEN NULL
+            ELSE (ARRAY['search','email','display','social','direct','affiliate'])[1 + (hashint4(g * 13) & 65535) % 6] END AS channel,
+       CASE WHEN (hashint4(g * 11) & 7) = 0 THEN ((hashint4(g * 17) & 65535) % 20000) / 100.0 END AS value
+FROM generate_series(1, 30000) g;
+ALTER TABLE js_touch ADD COLUMN et text, ADD COLUMN eu uuid;
+UPDATE js_touch SET et = 'customer-' || e || repeat('x', (e % 5)::int), eu = md5(e::text)::uuid;
+-- 20000 deal rows of 3000 deals: open stages and two terminal ones
+CREATE TABLE js_deal AS
+SELECT CASE WHEN g % 103 = 0 THEN NULL ELSE (hashint4(g * 3) & 65535) % 3000 END::bigint AS e,
+       timestamptz '2024-01-01' + ((hashint4(g * 5) & 65535) % 300) * interval '1 day' AS ts,
+       (ARRAY['lead','qualified','proposal','negotiation','won','lost'])[1 + (hashint4(g * 19) & 65535) % 6] AS stage
+FROM generate_series(1, 20000) g;
+ALTER TABLE js_deal ADD COLUMN et text;
+UPDATE js_deal SET et = 'deal-' || e;
+ANALYZE js_touch;
+ANALYZE js_deal;
+
+CREATE FUNCTION pg_temp.attr(model text, key text, tab text DEFAULT 'js_touch') RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+  EXECUTE format('SELECT attribution(%L, %s, ts, channel, value)::text FROM %s', model, key, tab) INTO r;
+  RETURN r;
+END $$;
+CREATE FUNCTION pg_temp.pipe(key text, tab text DEFAULT 'js_deal') RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+  EXECUTE format($q$SELECT pipeline_model(%s, ts, stage, ARRAY['won', 'lost'])::text FROM %s$q$, key, tab) INTO r;
+  RETURN r;
+END $$;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE line text; result text := '';
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+    result := result || line || E'\n';
+  END LOOP;
+  RETURN result;
+END $$;
+
+CREATE TEMP TABLE cases (model text, key text);
+INSERT INTO cases
+SELECT m, k FROM unnest(ARRAY['first_touch', 'linear', 'position_based', 'time_decay(2 days)', 'markov']) m,
+                 unnest(ARRAY['e', 'et', 'eu']) k;
+CREATE TEMP TABLE answers AS SELECT model, key, pg_temp.attr(model, key) AS a FROM cases;
+CREATE TEMP TABLE pipe_answers AS SELECT key, pg_temp.pipe(key) AS p FROM unnest(ARRAY['e', 'et']) key;
+
+SELECT ok((SELECT bool_and(a::json->>'conversions' = (SELECT count(*)::text FROM js_touch WHERE value IS NOT NULL AND e IS NOT NULL))
+           FROM answers), 'every answer counts every conversion');
+SELECT ok((SELECT bool_and((p::json->>'deals')::int > 2500) FROM pipe_answers), 'the pipelines hold the deals');
+
+-- rows in another order: the same bits
+CREATE TABLE js_touch_shuffled AS SELECT * FROM js_touch ORDER BY hashint4(e::int * 31 + extract(epoch FROM ts)::int) DESC, channel;
+SELECT is(pg_temp.attr(model, key, 'js_touch_shuffled'), a, model || ', ' || key || ': the same in another row order')
+FROM answers WHERE key <> 'eu' ORDER BY model, key;
+SELECT is(pg_temp.pipe(key, '(SELECT * FROM js_deal ORDER BY ts DESC, stage) s'), p, key || ': pipeline the same in another row order')
+FROM pipe_answers ORDER BY key;
+
+-- spilling: 64 kB; as a window function (no spilling) the state is too big
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT throws_ok($$SELECT attribution('markov', e, ts, channel, value) OVER () FROM js_touch LIMIT 1$$,
+                 '54000', NULL, 'attribution: the rows do not fit in 64 kB');
+SELECT throws_ok($$SELECT pipeline_model(e, ts, stage, ARRAY['won', 'lost']) OVER () FROM js_deal LIMIT 1$$,
+                 '54000', NULL, 'pipeline_model: the rows do not fit in 64 kB');
+SELECT is(pg_temp.attr(model, key), a, model || ', ' || key || ': the same when the rows spill')
+FROM answers ORDER BY model, key;
+SELECT is(pg_temp.pipe(key), p, key || ': pipeline the same when the rows spill') FROM pipe_answers ORDER BY key;
+RESET funnel.max_state_memory;
+
+-- parallel: each worker's rows travel serialised, the leader appends them
+-- with their channel and value codes renumbered
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_leader_participation = off;
+SELECT matches(pg_temp.plan_of($$SELECT attribution('linear', e, ts, channel, value) FROM js_touch$$),
+               'Partial Aggregate', 'attribution: the plan is parallel');
+SELECT matches(pg_temp.plan_of($$SELECT pipeline_model(e, ts, stage, ARRAY['won', 'lost']) FROM js_deal$$),
+               'Partial Aggregate', 'pipeline_model: the plan is parallel');
+SELECT is(pg_temp.attr(model, key), a, model || ', ' || key || ': the same in parallel')
+FROM answers WHERE key <> 'eu' ORDER BY model, key;
+SELECT is(pg_temp.pipe(key), p, key || ': pipeline the same in parallel') FROM pipe_answers ORDER BY key;
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(pg_temp.attr(model, 'e'), a, model || ': the same in parallel, spilling')
+FROM answers WHERE key = 'e' ORDER BY model;
+SELECT is(pg_temp.pipe('e'), (SELECT p FROM pipe_answers WHERE key = 'e'), 'pipeline the same in parallel, spilling');
+RESET funnel.max_state_memory;
+
+-- partitionwise: partial states of different partitions are appended
+CREATE TABLE js_part (e bigint, ts timestamptz, channel text, value numeric) PARTITION BY HASH (e);
+CREATE TABLE js_part_0 PARTITION OF js_part FOR VALUES WITH (MODULUS 3, REMAINDER 0);
+CREATE TABLE js_part_1 PARTITION OF js_part FOR VALUES WITH (MODULUS 3, REMAINDER 1);
+CREATE TABLE js_part_2 PARTITION OF js_part FOR VALUES WITH (MODULUS 3, REMAINDER 2);
+INSERT INTO js_part SELECT e, ts, channel, value FROM js_touch;
+ANALYZE js_part;
+SET LOCAL enable_partitionwise_aggregate = on;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT matches(pg_temp.plan_of($$SELECT attribution('linear', e, ts, channel, value) FROM js_part$$),
+               'Partial Aggregate(.|\n)*Partial Aggregate', 'attribution: the plan is partitionwise');
+SELECT is(pg_temp.attr(model, 'e', 'js_part'), a, model || ': the same partitionwise')
+FROM answers WHERE key = 'e' ORDER BY model;
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(pg_temp.attr(model, 'e', 'js_part'), a, model || ': the same partitionwise, spilling')
+FROM answers WHERE key = 'e' ORDER BY model;
+RESET funnel.max_state_memory;
+
+SELECT * FROM finish();
+ROLLBACK;
