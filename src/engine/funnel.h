@@ -35,6 +35,22 @@ typedef struct FunnelEvent
 #define FUNNEL_ALLOW_REENTRY		0x10
 #define FUNNEL_ALL_MODES			0x1F
 
+/* Product-analytics options (doc/product_funnels.md), also in the mode text. */
+#define FUNNEL_MAX_EXCLUSIONS		16
+#define FUNNEL_OPT_EXCLUSION_COUNTS_REACHED	0x01	/* Mixpanel's exclusions */
+#define FUNNEL_ALL_OPTS				0x01
+
+/*
+ * An exclusion: the condition at position pos (above the funnel's steps)
+ * ends an attempt seen after it reached step "from" and before step "to".
+ */
+typedef struct FunnelExclusion
+{
+	uint8		pos;
+	uint8		from;
+	uint8		to;
+} FunnelExclusion;
+
 /* What defines one funnel: every row of a group must agree on it. */
 typedef struct FunnelConfig
 {
@@ -46,6 +62,13 @@ typedef struct FunnelConfig
 	bool		open_steps;		/* funnel_event input: the funnel has as many
 								 * steps as the highest step a row names */
 	uint64		names_hash;		/* event-name form: hash of the step names */
+	/* options of doc/product_funnels.md; all zero for ClickHouse's walk */
+	bool		has_options;	/* any of the below: the walk of product funnels */
+	uint8		options;		/* FUNNEL_OPT_* flags */
+	uint8		nexcl;
+	uint64		optional;		/* optional steps (bit k-1 = step k) */
+	uint64		excl_mask;		/* positions holding exclusion conditions */
+	FunnelExclusion excl[FUNNEL_MAX_EXCLUSIONS];
 } FunnelConfig;
 
 /*
@@ -91,6 +114,10 @@ typedef struct FunnelTrack
 
 /* engine/walk.c: the engine */
 extern uint32 funnel_parse_mode(text *mode);
+extern void funnel_parse_options(text *mode, FunnelConfig *cfg);
+extern void funnel_apply_options(FunnelConfig *cfg, int npositions);
+extern void funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps);
+extern int	funnel_reported_steps(const FunnelConfig *cfg, uint64 seen);
 extern uint32 funnel_mode_flag(const char *name, int len);
 extern char *funnel_mode_names(uint32 mode);
 extern int64 funnel_window_usecs(Interval *window);
@@ -160,6 +187,7 @@ typedef struct FunnelInput
 	ArrayType  *names_arg;		/* raw steps array of the first row */
 	bool		names_stable;	/* the steps array is a constant */
 	int			nnames;
+	int			npositions;		/* entries of the steps array */
 	char	  **names;
 	int		   *name_lens;
 	uint64	   *name_steps;

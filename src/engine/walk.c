@@ -70,19 +70,121 @@ funnel_mode_names(uint32 mode)
 	return buf.data;
 }
 
-/* Parse a comma-separated mode list; whitespace around names is allowed. */
-uint32
-funnel_parse_mode(text *mode_text)
+static void
+bad_mode_item(const char *start, int len)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unrecognized funnel mode \"%.*s\"", len, start),
+			 errhint("Allowed modes are: %s.", FUNNEL_MODE_LIST)));
+}
+
+/* A step or position number of a mode option: 1..FUNNEL_MAX_STEPS. */
+static int
+option_number(const char *str, const char *word, int len, const char *what)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		if (!isdigit((unsigned char) word[i]) || v > FUNNEL_MAX_STEPS)
+			break;
+		v = v * 10 + (word[i] - '0');
+	}
+	if (len == 0 || i < len || v < 1 || v > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%.*s\" in funnel mode \"%s\" is not a step number from 1 to %d",
+						what, len, word, str, FUNNEL_MAX_STEPS)));
+	return v;
+}
+
+/*
+ * One option of several words (start..end): "optional N [N ...]" or
+ * "exclude P from A to B".
+ */
+static void
+parse_option_words(const char *str, const char *start, const char *end,
+				   FunnelConfig *cfg)
+{
+	const char *w[8];
+	int			wl[8];
+	int			nw = 0;
+	const char *p = start;
+
+	while (p < end)
+	{
+		while (p < end && isspace((unsigned char) *p))
+			p++;
+		if (p == end)
+			break;
+		if (nw == lengthof(w))
+			bad_mode_item(start, end - start);
+		w[nw] = p;
+		while (p < end && !isspace((unsigned char) *p))
+			p++;
+		wl[nw] = p - w[nw];
+		nw++;
+	}
+	if (wl[0] == 8 && strncmp(w[0], "optional", 8) == 0)
+	{
+		int			i;
+
+		for (i = 1; i < nw; i++)
+			cfg->optional |= (uint64) 1 << (option_number(str, w[i], wl[i], "optional step") - 1);
+		return;
+	}
+	if (nw == 6 && wl[0] == 7 && strncmp(w[0], "exclude", 7) == 0 &&
+		wl[2] == 4 && strncmp(w[2], "from", 4) == 0 &&
+		wl[4] == 2 && strncmp(w[4], "to", 2) == 0)
+	{
+		FunnelExclusion *x;
+
+		if (cfg->nexcl == FUNNEL_MAX_EXCLUSIONS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a funnel cannot have more than %d exclusions", FUNNEL_MAX_EXCLUSIONS)));
+		x = &cfg->excl[cfg->nexcl++];
+		x->pos = option_number(str, w[1], wl[1], "exclusion position");
+		x->from = option_number(str, w[3], wl[3], "exclusion step");
+		x->to = option_number(str, w[5], wl[5], "exclusion step");
+		if (x->from >= x->to)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion \"%.*s\" must end at a later step than it starts",
+							(int) (end - start), start),
+					 errhint("An exclusion from step A to step B needs A < B.")));
+		cfg->excl_mask |= (uint64) 1 << (x->pos - 1);
+		return;
+	}
+	bad_mode_item(start, end - start);
+}
+
+/*
+ * Parse a comma-separated mode list (whitespace around items is allowed)
+ * into cfg's mode flags and product-funnel options; funnel_apply_options
+ * checks the options against the funnel's steps.
+ */
+void
+funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 {
 	char	   *str = text_to_cstring(mode_text);
 	char	   *p = str;
 	uint32		mode = 0;
 	bool		any = false;
 
+	cfg->options = 0;
+	cfg->nexcl = 0;
+	cfg->optional = 0;
+	cfg->excl_mask = 0;
+	cfg->has_options = false;
+	memset(cfg->excl, 0, sizeof(cfg->excl));
 	while (*p)
 	{
 		char	   *start;
 		char	   *end;
+		char	   *q;
 		uint32		flag;
 
 		while (*p && isspace((unsigned char) *p))
@@ -100,19 +202,25 @@ funnel_parse_mode(text *mode_text)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("empty name in funnel mode \"%s\"", str),
 					 errhint("The mode is a comma-separated list of: %s.", FUNNEL_MODE_LIST)));
-		flag = funnel_mode_flag(start, end - start);
-		mode |= flag;
-		if (flag == 0)
+		for (q = start; q < end && !isspace((unsigned char) *q); q++)
+			;
+		if (q < end)
+			parse_option_words(str, start, end, cfg);
+		else if (end - start == 24 && strncmp(start, "exclusion_counts_reached", 24) == 0)
+			cfg->options |= FUNNEL_OPT_EXCLUSION_COUNTS_REACHED;
+		else
 		{
-			if (end - start == 6 && strncmp(start, "strict", 6) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("funnel mode \"strict\" is no longer supported"),
-						 errhint("Use \"strict_deduplication\", its new name.")));
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unrecognized funnel mode \"%.*s\"", (int) (end - start), start),
-					 errhint("Allowed modes are: %s.", FUNNEL_MODE_LIST)));
+			flag = funnel_mode_flag(start, end - start);
+			mode |= flag;
+			if (flag == 0)
+			{
+				if (end - start == 6 && strncmp(start, "strict", 6) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("funnel mode \"strict\" is no longer supported"),
+							 errhint("Use \"strict_deduplication\", its new name.")));
+				bad_mode_item(start, end - start);
+			}
 		}
 		any = true;
 		if (*p == ',')
@@ -134,7 +242,126 @@ funnel_parse_mode(text *mode_text)
 				 errmsg("funnel mode \"allow_reentry\" requires \"strict_order\""),
 				 errhint("Use \"strict_order, allow_reentry\".")));
 	pfree(str);
-	return mode;
+	cfg->mode = mode;
+}
+
+/* The ClickHouse mode flags of a mode text that must not carry options. */
+uint32
+funnel_parse_mode(text *mode_text)
+{
+	FunnelConfig cfg;
+
+	funnel_parse_options(mode_text, &cfg);
+	if (cfg.optional || cfg.nexcl || cfg.options)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this function takes only the modes %s", FUNNEL_MODE_LIST)));
+	return cfg.mode;
+}
+
+/*
+ * Check a configuration's options against its conditions: npositions
+ * conditions (step input positions) of which the exclusions are the last
+ * ones.  Sets cfg->nsteps to the funnel's own steps.  Cheap: called per row.
+ */
+void
+funnel_apply_options(FunnelConfig *cfg, int npositions)
+{
+	int			nsteps = npositions;
+	int			i;
+
+	cfg->nsteps = npositions;
+	cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0);
+	if (!cfg->has_options)
+	{
+		if (cfg->options)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
+					 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
+		return;
+	}
+	if (cfg->mode != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("optional steps and exclusions cannot be combined with funnel mode \"%s\"",
+						funnel_mode_names(cfg->mode)),
+				 errdetail("They follow PostHog's funnel walk, which has none of ClickHouse's strict modes.")));
+	for (i = 0; i < cfg->nexcl; i++)
+		nsteps = Min(nsteps, cfg->excl[i].pos - 1);
+	for (i = 0; i < cfg->nexcl; i++)
+	{
+		const FunnelExclusion *x = &cfg->excl[i];
+
+		if (x->pos > npositions)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion position %d is past the %d conditions given", x->pos, npositions)));
+		if (x->to > nsteps)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion at position %d ends at step %d, past the funnel's last step %d",
+							x->pos, x->to, nsteps),
+					 errhint("Exclusion conditions come after every step of the funnel.")));
+	}
+	if (nsteps < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a funnel must have at least one step before its exclusions")));
+	/* positions after the steps are all exclusions (open funnel_event input aside) */
+	if (!cfg->open_steps)
+		for (i = nsteps + 1; i <= npositions; i++)
+			if (!(cfg->excl_mask & ((uint64) 1 << (i - 1))))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("condition %d is neither a funnel step nor an exclusion", i),
+						 errdetail("The funnel's steps are 1 to %d; the exclusions follow them.", nsteps)));
+	if (cfg->optional & 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step 1 of a funnel cannot be optional")));
+	if (nsteps < 64 && (cfg->optional >> nsteps) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("optional step %d is not a step of the funnel",
+						pg_leftmost_one_pos64(cfg->optional) + 1),
+				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
+	cfg->nsteps = nsteps;
+}
+
+/* A row of open (funnel_event) input may name only steps and exclusions. */
+void
+funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps)
+{
+	uint64		known = (cfg->nsteps == 64 ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1) | cfg->excl_mask;
+
+	if (steps & ~known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an event names step %d, which is neither a funnel step nor an exclusion",
+						pg_rightmost_one_pos64(steps & ~known) + 1),
+				 errdetail("The funnel's steps are 1 to %d.", cfg->nsteps)));
+}
+
+/*
+ * Steps reported by the whole-table aggregates: the funnel's steps (for
+ * open input, up to the highest step any row named, seen), less the
+ * optional ones, which the levels do not count.
+ */
+int
+funnel_reported_steps(const FunnelConfig *cfg, uint64 seen)
+{
+	int			n = cfg->nsteps;
+
+	if (cfg->open_steps)
+	{
+		if (n < 64)
+			seen &= ((uint64) 1 << n) - 1;
+		n = seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
+	}
+	if (n < 64)
+		return n - pg_popcount64(cfg->optional & (((uint64) 1 << n) - 1));
+	return n - pg_popcount64(cfg->optional);
 }
 
 /*
@@ -175,9 +402,21 @@ funnel_check_nsteps(int nsteps)
 
 /* ---------- the default walk ---------- */
 
+/*
+ * The walk of product funnels (optional steps, exclusions) keeps four more
+ * slots after the 3 * nsteps of the others: see "the walk of product
+ * funnels" below.
+ */
+#define PF_HELD		0			/* steps holding a chain */
+#define PF_EXCLUDED	1			/* steps whose chain saw an exclusion */
+#define PF_MAX_START	2		/* start of the furthest chain (level) */
+#define PF_MAX_EXCLUDED 3		/* that chain saw an exclusion */
+
 static inline int
 walk_nslots(const FunnelConfig *cfg)
 {
+	if (cfg->has_options)
+		return cfg->nsteps * 3 + 4;
 	return cfg->nsteps * (cfg->want_elapsed ? 3 : (cfg->mode & FUNNEL_STRICT_INCREASE) ? 2 : 1);
 }
 
@@ -261,11 +500,161 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
 	}
 }
 
+/* ---------- the walk of product funnels ---------- */
+
+/*
+ * PostHog's ordered funnel walk (funnel-udf steps.rs), on the same state:
+ * times[k-1] is the start of the chain step k holds (when its bit is in
+ * PF_HELD), w->level the furthest step a chain reached, PF_MAX_START its
+ * start.  A step-k entry extends the chain of step k-1, or, while that is
+ * missing or out of the window and optional, of the nearest earlier step.
+ * An exclusion from step a to step b marks the chains held by steps a..b-1
+ * (unless the same chain already went on); a marked chain extends no more
+ * held step, and when it is the furthest, the entity drops out of the
+ * funnel (or, with exclusion_counts_reached, keeps the steps it reached).
+ * "step" is 1..nsteps; slot 0 is the chain a step-1 entry starts at ts.
+ */
+static inline int64 *
+pf_slots(const FunnelConfig *cfg, FunnelWalk *w)
+{
+	return &w->times[cfg->nsteps * 3];
+}
+
+static void
+pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclusion)
+{
+	int64	   *x = pf_slots(cfg, w);
+	uint64		held = (uint64) x[PF_HELD];
+	uint64		excluded = (uint64) x[PF_EXCLUDED];
+	bool		counts_reached = (cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) != 0;
+	int			prev = step - 1;
+	int64		start = ts;
+	bool		in_window = true;
+	bool		prev_excluded;
+
+#define PF_BIT(k) ((uint64) 1 << ((k) - 1))
+	for (;;)
+	{
+		if (prev > 0)
+		{
+			in_window = (held & PF_BIT(prev)) != 0;
+			if (in_window)
+			{
+				start = w->times[prev - 1];
+				in_window = (uint64) ts - (uint64) start <= (uint64) cfg->window;
+			}
+		}
+		if (in_window || prev == 0 || !(cfg->optional & PF_BIT(prev)))
+			break;
+		prev--;
+		if (prev == 0)
+		{
+			start = ts;
+			in_window = true;
+			break;
+		}
+	}
+	if (!in_window)
+		return;
+	/* this chain already went on to step */
+	if ((held & PF_BIT(step)) && w->times[step - 1] == start)
+		return;
+	prev_excluded = prev > 0 && (excluded & PF_BIT(prev));
+	if (exclusion)
+	{
+		if (prev > 0 && !prev_excluded)
+		{
+			x[PF_EXCLUDED] = (int64) (excluded | PF_BIT(prev));
+			if (w->level == prev && !counts_reached &&
+				(uint64) ts - (uint64) x[PF_MAX_START] <= (uint64) cfg->window)
+				x[PF_MAX_EXCLUDED] = 1;
+		}
+		return;
+	}
+	if (prev_excluded && counts_reached)
+		return;					/* the attempt ended at the exclusion */
+	if (!prev_excluded)
+	{
+		w->times[step - 1] = start;
+		x[PF_HELD] = (int64) (held | PF_BIT(step));
+		x[PF_EXCLUDED] = (int64) (excluded & ~PF_BIT(step));
+	}
+	if (step > w->level || (step == w->level && x[PF_MAX_EXCLUDED]))
+	{
+		w->level = step;
+		x[PF_MAX_START] = start;
+		x[PF_MAX_EXCLUDED] = prev_excluded;
+		if (cfg->want_elapsed)
+			w->times[2 * cfg->nsteps + step - 1] = ts - start;
+	}
+	if (step == cfg->nsteps && !prev_excluded)
+		w->done = true;
+#undef PF_BIT
+}
+
+/*
+ * One timestamp of a product funnel: its exclusions first (an exclusion at
+ * the time of the step that ends its range still counts), then its steps
+ * in order.
+ */
+static void
+pf_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, uint64 steps)
+{
+	uint64		excl = steps & cfg->excl_mask;
+
+	if (excl)
+	{
+		int			i,
+					s;
+
+		for (i = 0; i < cfg->nexcl; i++)
+		{
+			const FunnelExclusion *x = &cfg->excl[i];
+
+			if (!(excl & ((uint64) 1 << (x->pos - 1))))
+				continue;
+			for (s = x->to; s > x->from; s--)
+				pf_entry(cfg, w, ts, s, true);
+		}
+		steps &= ~cfg->excl_mask;
+	}
+	while (steps != 0 && !w->done)
+	{
+		pf_entry(cfg, w, ts, pg_rightmost_one_pos64(steps) + 1, false);
+		steps &= steps - 1;
+	}
+}
+
+/*
+ * The level a walk reports: for product funnels, the steps the furthest
+ * chain reached less the optional ones (PostHog's depth), and 0 when an
+ * exclusion dropped the entity.
+ */
+static int
+walk_level(const FunnelConfig *cfg, FunnelWalk *w)
+{
+	int64	   *x;
+
+	if (!cfg->has_options)
+		return w->level;
+	x = pf_slots(cfg, w);
+	if (x[PF_MAX_EXCLUDED])
+		return 0;
+	if (w->level == 64)
+		return w->level - pg_popcount64(cfg->optional);
+	return w->level - pg_popcount64(cfg->optional & (((uint64) 1 << w->level) - 1));
+}
+
 /* All entries of one timestamp, in step order. */
 static void
 walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
 		   uint64 steps, uint64 dup, bool zero)
 {
+	if (cfg->has_options)
+	{
+		pf_group(cfg, w, ts, steps);
+		return;
+	}
 	if (zero)
 		walk_entry(cfg, w, ts, 0);
 	while (steps != 0 && !w->done)
@@ -838,6 +1227,10 @@ sort_events(FunnelEvent *ev, int n, Size held)
 static void
 copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
 {
+	if (elapsed && cfg->want_elapsed && cfg->optional)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("times to convert are not available for funnels with optional steps")));
 	if (elapsed && cfg->want_elapsed)
 		memcpy(elapsed, &w->times[2 * cfg->nsteps], sizeof(int64) * w->level);
 }
@@ -879,7 +1272,7 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 		union
 		{
 			FunnelWalk	w;
-			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * 3 * FUNNEL_MAX_STEPS];
+			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * (3 * FUNNEL_MAX_STEPS + 4)];
 		}			u;
 		FunnelWalk *w = &u.w;
 
@@ -903,7 +1296,7 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 				zero = false;
 			walk_group(cfg, w, ts, all, dup, zero);
 		}
-		level = w->level;
+		level = walk_level(cfg, w);
 		copy_elapsed(cfg, w, elapsed);
 	}
 	if (ev)
@@ -1144,7 +1537,7 @@ funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 		union
 		{
 			FunnelWalk	w;
-			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * 3 * FUNNEL_MAX_STEPS];
+			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * (3 * FUNNEL_MAX_STEPS + 4)];
 		}			u;
 
 		memcpy(&u.w, &track->walk, funnel_walk_size(cfg));
@@ -1152,7 +1545,7 @@ funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 			walk_group(cfg, &u.w, track->max_ts, track->pend_steps,
 					   track->pend_dup, track->pend_zero);
 		copy_elapsed(cfg, &u.w, elapsed);
-		return u.w.level;
+		return walk_level(cfg, &u.w);
 	}
 	else
 	{
@@ -1217,11 +1610,14 @@ funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
 
 /* ---------- serialisation ---------- */
 
-#define FUNNEL_SERIAL_VERSION 1
+/* version 2 adds the options of product funnels; version 1 is still read */
+#define FUNNEL_SERIAL_VERSION 2
 
 void
 funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 {
+	int			i;
+
 	pq_sendbyte(buf, FUNNEL_SERIAL_VERSION);
 	pq_sendint64(buf, cfg->window);
 	pq_sendbyte(buf, (uint8) cfg->nsteps);
@@ -1229,6 +1625,15 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 	pq_sendbyte(buf, (cfg->want_elapsed ? 1 : 0) | (cfg->open_steps ? 2 : 0));
 	pq_sendint64(buf, (int64) cfg->names_hash);
 	pq_sendint32(buf, cfg->target);
+	pq_sendbyte(buf, cfg->options);
+	pq_sendint64(buf, (int64) cfg->optional);
+	pq_sendbyte(buf, cfg->nexcl);
+	for (i = 0; i < cfg->nexcl; i++)
+	{
+		pq_sendbyte(buf, cfg->excl[i].pos);
+		pq_sendbyte(buf, cfg->excl[i].from);
+		pq_sendbyte(buf, cfg->excl[i].to);
+	}
 }
 
 /* Reads raise an error on short input: pq_getmsg* check the length. */
@@ -1237,15 +1642,44 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 {
 	int			version = pq_getmsgbyte(buf);
 	int			flag;
+	int			i;
 
-	if (version != FUNNEL_SERIAL_VERSION)
+	if (version != 1 && version != FUNNEL_SERIAL_VERSION)
 		funnel_invalid_state("The state has an unrecognized format version.");
+	memset(cfg, 0, sizeof(FunnelConfig));
 	cfg->window = pq_getmsgint64(buf);
 	cfg->nsteps = pq_getmsgbyte(buf);
 	cfg->mode = pq_getmsgbyte(buf);
 	flag = pq_getmsgbyte(buf);
 	cfg->names_hash = (uint64) pq_getmsgint64(buf);
 	cfg->target = pq_getmsgint(buf, 4);
+	if (version >= 2)
+	{
+		cfg->options = pq_getmsgbyte(buf);
+		cfg->optional = (uint64) pq_getmsgint64(buf);
+		cfg->nexcl = pq_getmsgbyte(buf);
+		if (cfg->nexcl > FUNNEL_MAX_EXCLUSIONS)
+			funnel_invalid_state("The state has too many exclusions.");
+		for (i = 0; i < cfg->nexcl; i++)
+		{
+			FunnelExclusion *x = &cfg->excl[i];
+
+			x->pos = pq_getmsgbyte(buf);
+			x->from = pq_getmsgbyte(buf);
+			x->to = pq_getmsgbyte(buf);
+			if (x->pos <= cfg->nsteps || x->pos > FUNNEL_MAX_STEPS ||
+				x->from < 1 || x->from >= x->to || x->to > cfg->nsteps)
+				funnel_invalid_state("An exclusion of the state is out of range.");
+			cfg->excl_mask |= (uint64) 1 << (x->pos - 1);
+		}
+		if (cfg->options & ~FUNNEL_ALL_OPTS)
+			funnel_invalid_state("The state has unrecognized funnel options.");
+		cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0);
+		if ((cfg->options && !cfg->nexcl) || (cfg->has_options && cfg->mode != 0) ||
+			(cfg->optional & 1) ||
+			(cfg->nsteps < 64 && (cfg->optional >> cfg->nsteps) != 0))
+			funnel_invalid_state("The state has invalid funnel options.");
+	}
 	if (cfg->target < 0 || cfg->target > cfg->nsteps)
 		funnel_invalid_state("The state's to_step is out of range.");
 	if (cfg->window < 0)
@@ -1260,7 +1694,7 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		funnel_invalid_state("The state has invalid flags.");
 	cfg->want_elapsed = (flag & 1) != 0;
 	cfg->open_steps = (flag & 2) != 0;
-	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS)
+	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS && cfg->nexcl == 0)
 		funnel_invalid_state("The state's step count does not match its flags.");
 }
 
@@ -1288,7 +1722,8 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 	int64		ts = 0;
 	uint32		i;
 	Size		grown = 0;
-	uint64		allowed = (cfg->nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1;
+	uint64		allowed = ((cfg->nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1) |
+		cfg->excl_mask;
 
 	if (len > (uint32) (buf->len - buf->cursor))
 		funnel_invalid_state("An event log of the state is longer than the data.");

@@ -800,10 +800,7 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 	t = (EntityTable *) PG_GETARG_POINTER(0);
 	if (!t->cfg.want_elapsed)
 		elog(ERROR, "funnel summary state does not record times");
-	if (t->cfg.open_steps)
-		nsteps = t->seen_steps ? pg_leftmost_one_pos64(t->seen_steps) + 1 : 0;
-	else
-		nsteps = t->cfg.nsteps;
+	nsteps = funnel_reported_steps(&t->cfg, t->seen_steps);
 	acc = acc_create(CurrentMemoryContext);
 	acc_configure(acc, t->cfg.open_steps ? FS_FLAG_OPEN : 0, (uint8) t->cfg.mode,
 				  nsteps, t->cfg.window);
