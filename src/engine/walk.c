@@ -245,20 +245,6 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 	cfg->mode = mode;
 }
 
-/* The ClickHouse mode flags of a mode text that must not carry options. */
-uint32
-funnel_parse_mode(text *mode_text)
-{
-	FunnelConfig cfg;
-
-	funnel_parse_options(mode_text, &cfg);
-	if (cfg.optional || cfg.nexcl || cfg.options)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("this function takes only the modes %s", FUNNEL_MODE_LIST)));
-	return cfg.mode;
-}
-
 /*
  * Check a configuration's options against its conditions: npositions
  * conditions (step input positions) of which the exclusions are the last

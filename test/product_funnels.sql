@@ -1,0 +1,242 @@
+-- Product-funnel options (doc/product_funnels.md): exclusions (PostHog's and
+-- Mixpanel's), optional steps, in every input form, per entity and over the
+-- whole table, as window functions, in parallel plans; the errors.  Expected
+-- values are worked by hand from the rules in doc/product_funnels.md (the
+-- worked example there is the first block); test/posthog_differential.sh
+-- compares with a transcription of PostHog on random data.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS funnel;
+SELECT plan(46);
+SET LOCAL timezone = 'UTC';
+
+-- The worked example: steps signup, activate, subscribe; exclusion
+-- support_ticket from 1 to 3; window 1 hour.
+CREATE TABLE ex (u text, ts timestamptz, ev text);
+INSERT INTO ex VALUES
+  ('u1', '2024-01-01 10:00', 'signup'), ('u1', '2024-01-01 10:10', 'activate'), ('u1', '2024-01-01 10:20', 'subscribe'),
+  ('u2', '2024-01-01 10:00', 'signup'), ('u2', '2024-01-01 10:05', 'support_ticket'),
+  ('u2', '2024-01-01 10:10', 'activate'), ('u2', '2024-01-01 10:20', 'subscribe'),
+  ('u3', '2024-01-01 10:00', 'signup'), ('u3', '2024-01-01 10:10', 'activate'), ('u3', '2024-01-01 10:15', 'support_ticket'),
+  ('u4', '2024-01-01 10:00', 'signup'), ('u4', '2024-01-01 10:05', 'support_ticket'),
+  ('u4', '2024-01-01 10:30', 'signup'), ('u4', '2024-01-01 10:40', 'activate'),
+  ('u5', '2024-01-01 10:00', 'signup'), ('u5', '2024-01-01 10:10', 'activate'), ('u5', '2024-01-01 10:20', 'subscribe'),
+  ('u5', '2024-01-01 10:30', 'support_ticket'),
+  ('u6', '2024-01-01 09:00', 'signup'), ('u6', '2024-01-01 10:30', 'support_ticket');
+
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'exclude 4 from 1 to 3', ts, ev,
+                            ARRAY['signup', 'activate', 'subscribe', 'support_ticket'])
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', 3), ('u2', 0), ('u3', 0), ('u4', 2), ('u5', 3), ('u6', 1)$$,
+  'exclusions, PostHog: the worked example (event names)');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'exclude 4 from 1 to 3, exclusion_counts_reached', ts, ev,
+                            ARRAY['signup', 'activate', 'subscribe', 'support_ticket'])
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', 3), ('u2', 1), ('u3', 2), ('u4', 2), ('u5', 3), ('u6', 1)$$,
+  'exclusions, Mixpanel (exclusion_counts_reached): the worked example');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'exclude 4 from 1 to 3', ts,
+                            ev = 'signup', ev = 'activate', ev = 'subscribe', ev = 'support_ticket')
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', 3), ('u2', 0), ('u3', 0), ('u4', 2), ('u5', 3), ('u6', 1)$$,
+  'exclusions: conditions give the same levels');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'exclude 4 from 1 to 3',
+                            funnel_event(ts, array_position(ARRAY['signup', 'activate', 'subscribe', 'support_ticket'], ev)))
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', 3), ('u2', 0), ('u3', 0), ('u4', 2), ('u5', 3), ('u6', 1)$$,
+  'exclusions: funnel_event rows give the same levels');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour',
+                            array_agg(funnel_event(ts, array_position(ARRAY['signup', 'activate', 'subscribe', 'support_ticket'], ev))
+                                      ORDER BY ts DESC),
+                            'exclude 4 from 1 to 3')
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', 3), ('u2', 0), ('u3', 0), ('u4', 2), ('u5', 3), ('u6', 1)$$,
+  'exclusions: a stored journey, in any order, gives the same levels');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'exclude 4 from 1 to 3', ts, ev,
+                            ARRAY['signup', 'activate', 'subscribe', 'support_ticket'] ORDER BY ts DESC)
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', 3), ('u2', 0), ('u3', 0), ('u4', 2), ('u5', 3), ('u6', 1)$$,
+  'exclusions: rows out of time order (the log is re-walked) give the same levels');
+SELECT is(
+  (SELECT funnel_stage_counts('1 hour', 'exclude 4 from 1 to 3', u, ts, ev,
+                              ARRAY['signup', 'activate', 'subscribe', 'support_ticket']) FROM ex),
+  ARRAY[4, 3, 2]::bigint[],
+  'exclusions: the dropped entities count at no step (u1 3, u4 2, u5 3, u6 1)');
+SELECT is(
+  (SELECT funnel_stage_counts('1 hour', 'exclude 4 from 1 to 3, exclusion_counts_reached', u, ts, ev,
+                              ARRAY['signup', 'activate', 'subscribe', 'support_ticket']) FROM ex),
+  ARRAY[6, 4, 2]::bigint[],
+  'exclusion_counts_reached: every entity counts up to the step it reached');
+SELECT is(
+  (SELECT funnel_stage_counts('1 hour', 'exclude 4 from 1 to 3', u,
+                              funnel_event(ts, array_position(ARRAY['signup', 'activate', 'subscribe', 'support_ticket'], ev))) FROM ex),
+  ARRAY[4, 3, 2]::bigint[],
+  'exclusions, funnel_event input: the exclusion position is not a reported step');
+SELECT is(
+  (SELECT funnel_conversion('1 hour', 'exclude 4 from 1 to 3', u, ts, ev,
+                            ARRAY['signup', 'activate', 'subscribe', 'support_ticket']) FROM ex),
+  ARRAY[1, 0.75, 2.0 / 3]::float8[],
+  'exclusions: funnel_conversion');
+SELECT results_eq(
+  $$SELECT u, time_to_convert('1 hour', 'exclude 4 from 1 to 3', ts, ev,
+                              ARRAY['signup', 'activate', 'subscribe', 'support_ticket'])
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', interval '20 minutes'), ('u2', NULL), ('u3', NULL), ('u4', NULL), ('u5', interval '20 minutes'), ('u6', NULL)$$,
+  'exclusions: time_to_convert is NULL for dropped entities');
+SELECT results_eq(
+  $$SELECT u, time_to_convert('1 hour', 'exclude 4 from 1 to 3', 2, ts, ev,
+                              ARRAY['signup', 'activate', 'subscribe', 'support_ticket'])
+    FROM ex GROUP BY u ORDER BY u$$,
+  $$VALUES ('u1', interval '10 minutes'), ('u2', NULL), ('u3', NULL), ('u4', interval '10 minutes'), ('u5', interval '10 minutes'), ('u6', NULL)$$,
+  'exclusions: time_to_convert to step 2 (u4: on its clean second attempt)');
+SELECT is(
+  (SELECT array_agg(entities ORDER BY step) FROM funnel_report(
+     (SELECT funnel_summary('1 hour', 'exclude 4 from 1 to 3', u, ts, ev,
+                            ARRAY['signup', 'activate', 'subscribe', 'support_ticket']) FROM ex))),
+  ARRAY[4, 3, 2]::bigint[],
+  'exclusions: funnel_summary counts as funnel_stage_counts');
+SELECT results_eq(
+  $$SELECT u, ts, window_funnel('1 hour', 'exclude 4 from 1 to 3', ts, ev,
+                                ARRAY['signup', 'activate', 'subscribe', 'support_ticket'])
+                  OVER (PARTITION BY u ORDER BY ts)
+    FROM ex WHERE u = 'u3' ORDER BY ts$$,
+  $$VALUES ('u3', timestamptz '2024-01-01 10:00', 1), ('u3', '2024-01-01 10:10', 2), ('u3', '2024-01-01 10:15', 0)$$,
+  'exclusions: as a window function, the level as of each row');
+
+-- Ties and edges
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', ts, ev, ARRAY['a', 'b', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:10', 'x'), ('2024-01-01 10:10', 'b')) v(ts, ev)),
+  0, 'an exclusion at the time of the step ending its range counts (exclusions first)');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', ts, ev, ARRAY['a', 'b', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:00', 'x'), ('2024-01-01 10:10', 'b')) v(ts, ev)),
+  2, 'an exclusion at the time of step 1 comes before the chain starts');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', ts, ev, ARRAY['a', 'b', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 11:00', 'x'), ('2024-01-01 11:00', 'b')) v(ts, ev)),
+  0, 'the window is inclusive for exclusions too');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', ts, ev, ARRAY['a', 'b', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 11:00:01', 'x'), ('2024-01-01 11:30', 'a'), ('2024-01-01 11:40', 'b')) v(ts, ev)),
+  2, 'an exclusion after the window of every chain changes nothing');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 4 from 2 to 3', ts, ev, ARRAY['a', 'b', 'c', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'x'), ('2024-01-01 10:10', 'b'), ('2024-01-01 10:20', 'c')) v(ts, ev)),
+  3, 'an exclusion from step 2 does not look before step 2');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 4 from 1 to 2, exclude 4 from 2 to 3', ts, ev, ARRAY['a', 'b', 'c', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:10', 'b'), ('2024-01-01 10:15', 'x')) v(ts, ev)),
+  0, 'one exclusion condition with two ranges');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 4 from 1 to 2, exclude 5 from 2 to 3', ts, ev, ARRAY['a', 'b', 'c', 'x', 'y'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'y'), ('2024-01-01 10:10', 'b'), ('2024-01-01 10:20', 'c')) v(ts, ev)),
+  3, 'two exclusions: each looks at its own range only');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', ts, ev, ARRAY['a', 'b', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'x')) v(ts, ev)),
+  0, 'an entity with only exclusion rows is at level 0');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', ts, ev, ARRAY['a', 'b', 'x'])
+   FROM (VALUES (timestamptz '294276-12-31 23:00', 'a'), ('294276-12-31 23:59', 'x')) v(ts, ev)),
+  0, 'exclusions at the end of the timestamp range');
+
+-- Optional steps (steps view, wishlist (optional), buy)
+CREATE TABLE op (u int, ts timestamptz, ev text);
+INSERT INTO op VALUES
+  (1, '2024-01-01 10:00', 'view'), (1, '2024-01-01 10:10', 'buy'),
+  (2, '2024-01-01 10:00', 'view'), (2, '2024-01-01 10:10', 'wishlist'),
+  (3, '2024-01-01 10:00', 'view'), (3, '2024-01-01 10:10', 'wishlist'), (3, '2024-01-01 10:20', 'buy'),
+  (4, '2024-01-01 10:00', 'view'), (4, '2024-01-01 12:00', 'wishlist'), (4, '2024-01-01 12:10', 'buy'),
+  (5, '2024-01-01 10:00', 'wishlist'), (5, '2024-01-01 10:10', 'buy');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'optional 2', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op GROUP BY u ORDER BY u$$,
+  $$VALUES (1, 2), (2, 1), (3, 2), (4, 1), (5, 0)$$,
+  'optional steps: the depth does not count them (4: both later steps outside the window)');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op GROUP BY u ORDER BY u$$,
+  $$VALUES (1, 1), (2, 2), (3, 3), (4, 1), (5, 0)$$,
+  'the same funnel without the option (for contrast)');
+SELECT is(
+  (SELECT funnel_stage_counts('1 hour', 'optional 2', u, ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op),
+  ARRAY[4, 2]::bigint[],
+  'optional steps: one stage count per required step');
+SELECT is(
+  (SELECT funnel_stage_counts('1 hour', 'optional 2', u, funnel_event(ts, array_position(ARRAY['view', 'wishlist', 'buy'], ev))) FROM op),
+  ARRAY[4, 2]::bigint[],
+  'optional steps, funnel_event input');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'optional 2 3', ts, ev, ARRAY['a', 'b', 'c', 'd'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:10', 'd')) v(ts, ev)),
+  2, 'two optional steps in a row are both skipped');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'optional 2', ts, ev, ARRAY['a', 'b', 'c'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:10', 'b'), ('2024-01-01 11:05', 'a'), ('2024-01-01 11:20', 'c')) v(ts, ev)),
+  2, 'a step skips an optional step whose chain is out of the window');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'optional 2', ts, ev, ARRAY['a', 'b', 'c'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:30', 'b'), ('2024-01-01 11:20', 'c')) v(ts, ev)),
+  1, 'skipping leads to an earlier chain, not out of the window');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'optional 2, exclude 4 from 1 to 3', ts, ev, ARRAY['a', 'b', 'c', 'x'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'x'), ('2024-01-01 10:10', 'c')) v(ts, ev)),
+  0, 'optional steps and exclusions together');
+
+-- Parallel plans give the serial answers
+CREATE TABLE big AS
+SELECT u, timestamptz '2024-01-01' + ((u * 7 + k * 13) % 97) * interval '1 minute' AS ts,
+       (ARRAY['a', 'b', 'c', 'x'])[1 + (u * 3 + k * 5) % 4] AS ev
+FROM generate_series(1, 3000) u, generate_series(1, 6) k;
+ANALYZE big;
+CREATE TEMP TABLE serial_answer AS
+SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) AS c FROM big;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is(
+  (SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) FROM big),
+  (SELECT c FROM serial_answer),
+  'a parallel plan gives the serial stage counts');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+
+-- Errors
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'strict_order, optional 2', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '0A000', 'optional steps and exclusions cannot be combined with funnel mode "strict_order"', 'no ClickHouse mode with options');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'optional 1', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'step 1 of a funnel cannot be optional', 'step 1 is not optional');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'optional 4', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'optional step 4 is not a step of the funnel', 'optional step past the last');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'optional two', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'optional step "two" in funnel mode "optional two" is not a step number from 1 to 64', 'step numbers are numbers');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 3 from 2 to 2', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'exclusion "exclude 3 from 2 to 2" must end at a later step than it starts', 'empty exclusion range');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 3 from 1 to 3', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'exclusion at position 3 ends at step 3, past the funnel''s last step 2', 'the range is within the steps before the exclusions');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 5 from 1 to 2', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'exclusion position 5 is past the 3 conditions given', 'the exclusion condition exists');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', ts, ev, ARRAY['view', 'wishlist', 'buy', 'x']) FROM op$$,
+  '22023', 'condition 4 is neither a funnel step nor an exclusion', 'no stray condition after the steps');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 3 from 1 to 2', funnel_event(ts, 4)) FROM op$$,
+  '22023', 'an event names step 4, which is neither a funnel step nor an exclusion', 'funnel_event rows name steps or exclusions');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclusion_counts_reached', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'funnel mode "exclusion_counts_reached" needs an exclusion', 'the Mixpanel variant needs an exclusion');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 3 from 1', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22023', 'unrecognized funnel mode "exclude 3 from 1"', 'an incomplete exclusion');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'optional 2', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '0A000', 'times to convert are not available for funnels with optional steps', 'no times with optional steps');
+SELECT throws_ok($$SELECT window_funnel('1 hour', v.m, ts, ev, ARRAY['view', 'wishlist', 'buy', 'x'])
+                   FROM op, (VALUES ('exclude 4 from 1 to 2'), ('exclude 4 from 1 to 3')) v(m)$$,
+  '22023', 'funnel mode differs between rows of one group', 'options must agree between rows of a group');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2', ts, ev, ARRAY['view', 'x']) FROM op$$,
+  '54000', 'a funnel cannot have more than 16 exclusions', 'at most 16 exclusions');
+
+SELECT * FROM finish();
+ROLLBACK;
