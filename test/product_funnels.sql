@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(46);
+SELECT plan(59);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -237,6 +237,59 @@ SELECT throws_ok($$SELECT window_funnel('1 hour', v.m, ts, ev, ARRAY['view', 'wi
   '22023', 'funnel mode differs between rows of one group', 'options must agree between rows of a group');
 SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2, exclude 2 from 1 to 2', ts, ev, ARRAY['view', 'x']) FROM op$$,
   '54000', 'a funnel cannot have more than 16 exclusions', 'at most 16 exclusions');
+
+-- Any-order funnels (steps a, b, c; window 1 hour)
+CREATE TABLE ao (u int, ts timestamptz, ev text);
+INSERT INTO ao VALUES
+  (1, '2024-01-01 10:00', 'c'), (1, '2024-01-01 10:10', 'b'), (1, '2024-01-01 10:20', 'a'),
+  (2, '2024-01-01 10:00', 'a'), (2, '2024-01-01 10:10', 'c'), (2, '2024-01-01 10:20', 'b'),
+  (3, '2024-01-01 10:00', 'a'), (3, '2024-01-01 10:30', 'b'), (3, '2024-01-01 11:10', 'c'),
+  (4, '2024-01-01 10:00', 'b'), (4, '2024-01-01 10:30', 'a'), (4, '2024-01-01 11:20', 'c'),
+  (5, '2024-01-01 10:00', 'b'), (5, '2024-01-01 11:00', 'a'), (5, '2024-01-01 11:00', 'c');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'any_order', ts, ev, ARRAY['a', 'b', 'c']) FROM ao GROUP BY u ORDER BY u$$,
+  $$VALUES (1, 3), (2, 3), (3, 2), (4, 2), (5, 3)$$,
+  'any_order: the most distinct steps within one window (5: the window is inclusive)');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'any_order_first', ts, ev, ARRAY['a', 'b', 'c']) FROM ao GROUP BY u ORDER BY u$$,
+  $$VALUES (1, 1), (2, 3), (3, 2), (4, 2), (5, 2)$$,
+  'any_order_first: the window starts at a step-1 row');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', 'any_order', funnel_event(ts, array_position(ARRAY['a', 'b', 'c'], ev)) ORDER BY ts DESC)
+    FROM ao GROUP BY u ORDER BY u$$,
+  $$VALUES (1, 3), (2, 3), (3, 2), (4, 2), (5, 3)$$,
+  'any_order: funnel_event rows in any order');
+SELECT results_eq(
+  $$SELECT u, window_funnel('1 hour', array_agg(funnel_event(ts, array_position(ARRAY['a', 'b', 'c'], ev))), 'any_order_first')
+    FROM ao GROUP BY u ORDER BY u$$,
+  $$VALUES (1, 1), (2, 3), (3, 2), (4, 2), (5, 2)$$,
+  'any_order_first: stored journeys');
+SELECT is(
+  (SELECT funnel_stage_counts('1 hour', 'any_order', u, ts, ev = 'a', ev = 'b', ev = 'c') FROM ao),
+  ARRAY[5, 5, 3]::bigint[], 'any_order: stage counts, conditions');
+SELECT is(
+  (SELECT funnel_stage_counts('1 hour', 'any_order_first', u, ts, ev, ARRAY['a', 'b', 'c']) FROM ao),
+  ARRAY[5, 4, 1]::bigint[], 'any_order_first: stage counts');
+SELECT is(
+  (SELECT window_funnel('0 seconds', 'any_order', ts, ev, ARRAY['a', 'b', 'c'])
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'c'), ('2024-01-01 10:00', 'a'), ('2024-01-01 10:00', 'b')) v(ts, ev)),
+  3, 'any_order: rows of one time, window 0');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'any_order', ts, a, b, c)
+   FROM (VALUES (timestamptz '2024-01-01 10:00', true, true, false), ('2024-01-01 10:10', false, false, true)) v(ts, a, b, c)),
+  3, 'any_order: a row matching two steps counts for both');
+SELECT is(
+  (SELECT window_funnel('1 hour', 'any_order_first', ts, ev, ARRAY['a', 'b', 'c'])
+   FROM (VALUES (timestamptz '2024-01-01 09:00', 'a'), ('2024-01-01 09:50', 'b'), ('2024-01-01 10:20', 'a'), ('2024-01-01 10:30', 'c')) v(ts, ev)),
+  2, 'any_order_first: each entry has its own window');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'any_order, any_order_first', ts, ev, ARRAY['a', 'b', 'c']) FROM ao$$,
+  '22023', 'funnel modes "any_order" and "any_order_first" exclude each other', 'one any-order flavour');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'any_order, optional 2', ts, ev, ARRAY['a', 'b', 'c']) FROM ao$$,
+  '0A000', 'any-order funnels cannot have optional steps or exclusions', 'no optional steps in any order');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'strict_order, any_order', ts, ev, ARRAY['a', 'b', 'c']) FROM ao$$,
+  '0A000', 'any-order funnels cannot be combined with funnel mode "strict_order"', 'no ClickHouse mode in any order');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'any_order', ts, ev, ARRAY['a', 'b', 'c']) FROM ao$$,
+  '0A000', 'times to convert are not available for any-order funnels', 'no times in any order');
 
 SELECT * FROM finish();
 ROLLBACK;

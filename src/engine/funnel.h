@@ -38,7 +38,10 @@ typedef struct FunnelEvent
 /* Product-analytics options (doc/product_funnels.md), also in the mode text. */
 #define FUNNEL_MAX_EXCLUSIONS		16
 #define FUNNEL_OPT_EXCLUSION_COUNTS_REACHED	0x01	/* Mixpanel's exclusions */
-#define FUNNEL_ALL_OPTS				0x01
+#define FUNNEL_OPT_ANY_ORDER		0x02	/* PostHog's unordered funnel */
+#define FUNNEL_OPT_ANY_ORDER_FIRST	0x04	/* the same, entered at step 1 */
+#define FUNNEL_ALL_OPTS				0x07
+#define FUNNEL_ANY_ORDER(cfg) (((cfg)->options & (FUNNEL_OPT_ANY_ORDER | FUNNEL_OPT_ANY_ORDER_FIRST)) != 0)
 
 /*
  * An exclusion: the condition at position pos (above the funnel's steps)

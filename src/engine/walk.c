@@ -208,6 +208,10 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 			parse_option_words(str, start, end, cfg);
 		else if (end - start == 24 && strncmp(start, "exclusion_counts_reached", 24) == 0)
 			cfg->options |= FUNNEL_OPT_EXCLUSION_COUNTS_REACHED;
+		else if (end - start == 9 && strncmp(start, "any_order", 9) == 0)
+			cfg->options |= FUNNEL_OPT_ANY_ORDER;
+		else if (end - start == 15 && strncmp(start, "any_order_first", 15) == 0)
+			cfg->options |= FUNNEL_OPT_ANY_ORDER_FIRST;
 		else
 		{
 			flag = funnel_mode_flag(start, end - start);
@@ -257,22 +261,32 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 	int			i;
 
 	cfg->nsteps = npositions;
-	cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0);
+	cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0 || FUNNEL_ANY_ORDER(cfg));
+	if ((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && cfg->nexcl == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
+				 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
 	if (!cfg->has_options)
-	{
-		if (cfg->options)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
-					 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
 		return;
-	}
 	if (cfg->mode != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("optional steps and exclusions cannot be combined with funnel mode \"%s\"",
+				 errmsg("%s cannot be combined with funnel mode \"%s\"",
+						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "optional steps and exclusions",
 						funnel_mode_names(cfg->mode)),
-				 errdetail("They follow PostHog's funnel walk, which has none of ClickHouse's strict modes.")));
+				 errdetail("They follow PostHog's funnel walks, which have none of ClickHouse's strict modes.")));
+	if (FUNNEL_ANY_ORDER(cfg))
+	{
+		if ((cfg->options & FUNNEL_OPT_ANY_ORDER) && (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("funnel modes \"any_order\" and \"any_order_first\" exclude each other")));
+		if (cfg->optional != 0 || cfg->nexcl != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("any-order funnels cannot have optional steps or exclusions")));
+	}
 	for (i = 0; i < cfg->nexcl; i++)
 		nsteps = Min(nsteps, cfg->excl[i].pos - 1);
 	for (i = 0; i < cfg->nexcl; i++)
@@ -1144,6 +1158,81 @@ once_walk(const FunnelConfig *cfg, const FunnelEvent *ev, int n, Size held,
 	return ow.level;
 }
 
+/* ---------- any-order funnels ---------- */
+
+/*
+ * The level of an any-order funnel over events sorted by time: the most
+ * distinct steps with a row inside one window [t - window, t] (PostHog's
+ * unordered funnel); with any_order_first, inside one window that starts at
+ * a step-1 row, [t1, t1 + window].  Two pointers over the events: R takes
+ * one timestamp at a time, L drops the rows that fell out of the window
+ * (and, entered at step 1, the leading timestamps without a step-1 row: the
+ * best window ending at t starts at the earliest step-1 row within the
+ * window, and that start only moves forward).  A row counts for every step
+ * it matches.
+ */
+static int
+any_order_level(const FunnelConfig *cfg, const FunnelEvent *ev, int n)
+{
+	uint32		count[FUNNEL_MAX_STEPS];
+	int			distinct = 0;
+	int			best = 0;
+	int			l = 0;
+	int			r = 0;
+	int			first_ok = -1;	/* l was checked to start at a step-1 timestamp */
+	bool		first = (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST) != 0;
+	uint64		mask = cfg->nsteps == 64 ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1;
+
+	memset(count, 0, sizeof(count));
+	while (r < n && best < cfg->nsteps)
+	{
+		int64		t = ev[r].ts;
+
+		CHECK_FOR_INTERRUPTS();
+		for (; r < n && ev[r].ts == t; r++)
+		{
+			uint64		s = ev[r].steps & mask;
+
+			for (; s; s &= s - 1)
+				if (count[pg_rightmost_one_pos64(s)]++ == 0)
+					distinct++;
+		}
+		while (l < r)
+		{
+			/* rows to drop from l: out of the window, or a timestamp before the entry */
+			int			upto = l;
+
+			if ((uint64) t - (uint64) ev[l].ts > (uint64) cfg->window)
+				upto = l + 1;
+			else if (first && first_ok != l)
+			{
+				int			j;
+				bool		has_first = false;
+
+				for (j = l; j < r && ev[j].ts == ev[l].ts; j++)
+					has_first |= (ev[j].steps & 1) != 0;
+				if (has_first)
+					first_ok = l;
+				else
+					upto = j;
+			}
+			if (upto == l)
+				break;
+			for (; l < upto; l++)
+			{
+				uint64		s;
+
+				for (s = ev[l].steps & mask; s; s &= s - 1)
+					if (--count[pg_rightmost_one_pos64(s)] == 0)
+						distinct--;
+			}
+		}
+		if (l < r)
+			best = Max(best, distinct);
+	}
+	return best;
+}
+
 /* ---------- walking an array of events ---------- */
 
 static void
@@ -1253,6 +1342,14 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 	if (cfg->mode & FUNNEL_STRICT_ONCE)
 		level = once_walk(cfg, events, nevents, held,
 						  cfg->want_elapsed ? elapsed : NULL);
+	else if (FUNNEL_ANY_ORDER(cfg))
+	{
+		if (elapsed && cfg->want_elapsed)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("times to convert are not available for any-order funnels")));
+		level = any_order_level(cfg, events, nevents);
+	}
 	else
 	{
 		union
@@ -1299,8 +1396,8 @@ funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track, int inline_cap)
 	funnel_walk_init(cfg, &track->walk);
 	track->log = (char *) &track->walk + funnel_walk_size(cfg);
 	track->log_cap = track->inline_cap = inline_cap;
-	/* strict_once cannot be walked online: its answer comes from the log */
-	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE);
+	/* strict_once and any order are not walked online: the answer comes from the log */
+	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg);
 }
 
 static inline uint64
@@ -1404,9 +1501,11 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 	 * In the default mode more rows can only raise a level (a restart only
 	 * moves a chain's start later), so a walk that reached the last step is
 	 * final whatever comes next, in any order: no need to log the rest.  Not
-	 * so for the times to each step, nor in the other modes.
+	 * so for the times to each step, nor in the other modes, nor with
+	 * exclusions (an earlier exclusion can still drop the entity).
 	 */
-	if (cfg->mode == 0 && !cfg->want_elapsed && track->walk_valid && track->walk.done)
+	if (cfg->mode == 0 && !cfg->want_elapsed && !cfg->has_options &&
+		track->walk_valid && track->walk.done)
 		return 0;
 
 	if (track->nrows == PG_UINT32_MAX)
@@ -1660,8 +1759,11 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		}
 		if (cfg->options & ~FUNNEL_ALL_OPTS)
 			funnel_invalid_state("The state has unrecognized funnel options.");
-		cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0);
-		if ((cfg->options && !cfg->nexcl) || (cfg->has_options && cfg->mode != 0) ||
+		cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0 || FUNNEL_ANY_ORDER(cfg));
+		if (((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && !cfg->nexcl) ||
+			(cfg->has_options && cfg->mode != 0) ||
+			(FUNNEL_ANY_ORDER(cfg) && (cfg->optional || cfg->nexcl ||
+									   (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST && cfg->options & FUNNEL_OPT_ANY_ORDER))) ||
 			(cfg->optional & 1) ||
 			(cfg->nsteps < 64 && (cfg->optional >> cfg->nsteps) != 0))
 			funnel_invalid_state("The state has invalid funnel options.");

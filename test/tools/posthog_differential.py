@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Differential check of the product-funnel options (doc/product_funnels.md)
 against the transcription of PostHog's funnel engine in
-test/tools/posthog_reference.py: random funnels (2 to 5 steps, optional
-steps, up to two exclusions, windows from 0 s to 100 s) and random entities
+test/tools/posthog_reference.py: random funnels (2 to 5 steps; ordered with
+optional steps and up to two exclusions, or any order; windows from 0 s to
+100 s; any_order_first, which PostHog has not, against its definition
+written out directly) and random entities
 with many timestamp ties, through every input form (event names,
 conditions, funnel_event rows, funnel_event[] journeys), per entity
 (window_funnel, rows in arrival and in time order) and over the whole table
@@ -24,6 +26,10 @@ import posthog_reference as ph
 
 def make_config(rnd, cid):
     n = rnd.randint(2, 5)
+    kind = rnd.choice(['ordered', 'ordered', 'any_order', 'any_order_first'])
+    if kind != 'ordered':
+        return {'id': cid, 'n': n, 'optional': [], 'excl': [], 'kind': kind,
+                'window': rnd.choice([0, 1, 2, 3, 5, 8, 100]), 'mode': kind}
     optional = sorted(k for k in range(2, n + 1) if rnd.random() < 0.25)
     excl = []
     for _ in range(rnd.choice([0, 1, 1, 2])):
@@ -41,7 +47,7 @@ def make_config(rnd, cid):
     for j, (a, b) in enumerate(excl):
         items.append('exclude %d from %d to %d' % (n + 1 + j, a, b))
     return {'id': cid, 'n': n, 'optional': optional, 'excl': excl, 'window': window,
-            'mode': ', '.join(items)}
+            'mode': ', '.join(items), 'kind': 'ordered'}
 
 
 def make_rows(rnd, cfg):
@@ -58,7 +64,23 @@ def make_rows(rnd, cfg):
     return rows
 
 
+def any_order_first_level(cfg, rows):
+    """The definition (doc/product_funnels.md): the most distinct steps in a
+    window [t1, t1 + window] that starts at a step-1 row."""
+    best = 0
+    for t1, pos in rows:
+        if pos == 1:
+            best = max(best, len({p for t, p in rows if t1 <= t <= t1 + cfg['window']}))
+    return best
+
+
 def reference_level(cfg, rows):
+    if cfg['kind'] == 'any_order_first':
+        return any_order_first_level(cfg, rows)
+    if cfg['kind'] == 'any_order':
+        events = [{'timestamp': float(ts), 'uuid': u, 'breakdown': None, 'steps': [pos - 1]}
+                  for u, (ts, pos) in enumerate(sorted(rows, key=lambda r: r[0]))]
+        return ph.unordered(events, cfg['n'], cfg['window'])[0][0] + 1
     events = []
     for uuid, (ts, pos) in enumerate(sorted(rows, key=lambda r: r[0])):
         if pos <= cfg['n']:
