@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(59);
+SELECT plan(63);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -290,6 +290,31 @@ SELECT throws_ok($$SELECT window_funnel('1 hour', 'strict_order, any_order', ts,
   '0A000', 'any-order funnels cannot be combined with funnel mode "strict_order"', 'no ClickHouse mode in any order');
 SELECT throws_ok($$SELECT time_to_convert('1 hour', 'any_order', ts, ev, ARRAY['a', 'b', 'c']) FROM ao$$,
   '0A000', 'times to convert are not available for any-order funnels', 'no times in any order');
+
+-- Hold a property constant: the entity is the (user, product) pair
+CREATE TABLE hp (u text, p int, ts timestamptz, ev text);
+INSERT INTO hp VALUES
+  ('u1', 1, '2024-01-01 10:00', 'view'), ('u1', 2, '2024-01-01 10:05', 'cart'), ('u1', 2, '2024-01-01 10:10', 'buy'),
+  ('u2', 1, '2024-01-01 10:00', 'view'), ('u2', 1, '2024-01-01 10:05', 'cart'), ('u2', 1, '2024-01-01 10:10', 'buy'),
+  ('u3', 1, '2024-01-01 10:00', 'view'), ('u3', 2, '2024-01-01 10:01', 'view'), ('u3', 2, '2024-01-01 10:05', 'cart'),
+  ('u3', 1, '2024-01-01 10:10', 'buy');
+CREATE TYPE pg_temp.user_product AS (u text, p int);
+SELECT is(
+  (SELECT funnel_stage_counts('1 day', u, ts, ev, ARRAY['view', 'cart', 'buy']) FROM hp),
+  ARRAY[3, 3, 3]::bigint[], 'per user, every user converts');
+SELECT is(
+  (SELECT funnel_stage_counts('1 day', ARRAY[u, p::text], ts, ev, ARRAY['view', 'cart', 'buy']) FROM hp),
+  ARRAY[4, 2, 1]::bigint[], 'per (user, product) as an array entity');
+SELECT is(
+  (SELECT funnel_stage_counts('1 day', ROW(u, p)::pg_temp.user_product, ts, ev, ARRAY['view', 'cart', 'buy']) FROM hp),
+  ARRAY[4, 2, 1]::bigint[], 'per (user, product) as a composite entity');
+SELECT is(
+  (SELECT funnel_stage_counts(level, 3)
+   FROM (SELECT u, max(level) AS level
+         FROM (SELECT u, p, window_funnel('1 day', ts, ev, ARRAY['view', 'cart', 'buy']) AS level
+               FROM hp GROUP BY u, p) per_pair
+         GROUP BY u) per_user),
+  ARRAY[3, 2, 1]::bigint[], 'users counted once, at their best product');
 
 SELECT * FROM finish();
 ROLLBACK;
