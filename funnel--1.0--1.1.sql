@@ -284,3 +284,17 @@ CREATE OR REPLACE FUNCTION @extschema@.cohort_heatmap(cohorts @extschema@.cohort
       FROM generate_subscripts(($1).cohort_start, 1) AS c
      ORDER BY c
     $$;
+
+-- ---------------------------------------------------------------------------
+-- Product funnels (doc/product_funnels.md): times from step to step.
+-- Optional steps, exclusions, any-order funnels and step_times are options
+-- in the mode text of the existing functions; funnel_summary with the mode
+-- step_times stores the times from each step to the next (format version 2)
+-- and funnel_step_times reports them.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.funnel_step_times(summary @extschema@.funnel_summary, step_names text[] DEFAULT NULL)
+    RETURNS TABLE (step integer, name text, entities bigint,
+                   median_from_previous interval, p90_from_previous interval, mean_from_previous interval,
+                   median_from_start interval, p90_from_start interval, mean_from_start interval)
+    AS 'MODULE_PATHNAME', 'funnel_step_times' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION @extschema@.funnel_step_times(@extschema@.funnel_summary, text[]) IS 'One row per funnel step: median, 90th percentile and mean time from the step before and from step 1 (a summary made with the mode step_times)';

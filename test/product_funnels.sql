@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(63);
+SELECT plan(78);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -315,6 +315,98 @@ SELECT is(
                FROM hp GROUP BY u, p) per_pair
          GROUP BY u) per_user),
   ARRAY[3, 2, 1]::bigint[], 'users counted once, at their best product');
+
+-- Times from step to step (mode step_times): window 1 hour, steps a, b, c.
+-- u1: a 10:00, b 10:10, c 10:40: the chain's steps at 0, 10 and 40 minutes.
+-- u2: a 10:00, b 10:50 (step 2 first reached, 50 minutes from its start),
+--     a 11:00, b 11:10, c 11:20: level 3 on the chain started at 11:00,
+--     steps at 0, 10 and 20 minutes (the first-reached times would give a
+--     negative 20 - 50 from step 2 to step 3).
+-- u3: a 10:00, b 10:20.
+CREATE TABLE st (u int, ts timestamptz, ev text);
+INSERT INTO st VALUES
+  (1, '2024-01-01 10:00', 'a'), (1, '2024-01-01 10:10', 'b'), (1, '2024-01-01 10:40', 'c'),
+  (2, '2024-01-01 10:00', 'a'), (2, '2024-01-01 10:50', 'b'), (2, '2024-01-01 11:00', 'a'),
+  (2, '2024-01-01 11:10', 'b'), (2, '2024-01-01 11:20', 'c'),
+  (3, '2024-01-01 10:00', 'a'), (3, '2024-01-01 10:20', 'b');
+CREATE TEMP TABLE st_report AS
+SELECT * FROM funnel_step_times((SELECT funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b', 'c']) FROM st),
+                                ARRAY['a', 'b', 'c']);
+-- quantiles are nearest rank, exact at the minimum and maximum; the other
+-- ranks and the means are within 1% (doc/reports.md)
+CREATE FUNCTION pg_temp.near(x interval, minutes float8) RETURNS boolean LANGUAGE sql AS
+$$ SELECT abs(extract(epoch FROM x) - minutes * 60) <= 0.01 * minutes * 60 $$;
+SELECT results_eq(
+  $$SELECT step, name, entities, median_from_previous, p90_from_previous FROM st_report ORDER BY step$$,
+  $$VALUES (1, 'a', 3::bigint, interval '0', interval '0'), (2, 'b', 3, '10 minutes', '20 minutes'),
+           (3, 'c', 2, '10 minutes', '30 minutes')$$,
+  'step_times: median and 90th percentile from the step before (10, 10, 20 and 30, 10 minutes)');
+SELECT ok((SELECT pg_temp.near(mean_from_previous, 40.0 / 3) FROM st_report WHERE step = 2)
+          AND (SELECT pg_temp.near(mean_from_previous, 20) FROM st_report WHERE step = 3)
+          AND (SELECT mean_from_previous = '0' FROM st_report WHERE step = 1),
+          'step_times: means from the step before (13 1/3 and 20 minutes, within 1%)');
+SELECT ok((SELECT p90_from_start = '50 minutes' AND pg_temp.near(median_from_start, 20) AND pg_temp.near(mean_from_start, 80.0 / 3)
+           FROM st_report WHERE step = 2)
+          AND (SELECT median_from_start = '20 minutes' AND p90_from_start = '40 minutes' AND pg_temp.near(mean_from_start, 30)
+               FROM st_report WHERE step = 3),
+          'step_times: times from step 1 as funnel_report has them (first reached: 10, 50, 20 and 40, 20 minutes)');
+SELECT is(
+  (SELECT (funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b', 'c']))::text::funnel_summary::text FROM st),
+  (SELECT (funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b', 'c']))::text FROM st),
+  'step_times: the text form round-trips (version 2)');
+SELECT is(
+  (SELECT (funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b', 'c']))::text::jsonb -> 'step_times_us' -> 2 ->> 'max' FROM st),
+  '1800000000', 'step_times: the text form has step_times_us');
+SELECT is(
+  (SELECT rollup(s)::text FROM (SELECT funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b', 'c']) AS s FROM st GROUP BY u) x),
+  (SELECT (funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b', 'c']))::text FROM st),
+  'step_times: a rollup of per-entity summaries is the summary of all');
+SELECT throws_ok(
+  $$SELECT * FROM funnel_step_times((SELECT rollup(s) FROM (
+      SELECT funnel_summary('1 hour', CASE WHEN u = 1 THEN 'step_times' ELSE '' END, u, ts, ev, ARRAY['a', 'b', 'c']) AS s
+      FROM st GROUP BY u) x))$$,
+  '22023', 'this funnel summary has no times from step to step',
+  'step_times: a rollup with a summary without them has none');
+SELECT throws_ok(
+  $$SELECT * FROM funnel_step_times((SELECT funnel_summary('1 hour', u, ts, ev, ARRAY['a', 'b', 'c']) FROM st))$$,
+  '22023', 'this funnel summary has no times from step to step', 'step_times: only when asked for');
+SELECT is(
+  (SELECT funnel_summary('1 hour', u, ts, ev, ARRAY['a', 'b', 'c'])::text::jsonb ->> 'version' FROM st),
+  '1', 'without step_times a summary stays version 1');
+SELECT results_eq(
+  $$SELECT step, median_from_previous, p90_from_previous FROM funnel_step_times(
+      (SELECT funnel_summary('1 hour', 'step_times, exclude 4 from 1 to 3', u, ts, ev,
+                             ARRAY['signup', 'activate', 'subscribe', 'support_ticket']) FROM ex))$$,
+  $$VALUES (1, interval '0', interval '0'), (2, '10 minutes', '10 minutes'), (3, '10 minutes', '10 minutes')$$,
+  'step_times with exclusions: the worked example (u4 on its clean second attempt)');
+CREATE TABLE st_many AS
+SELECT u % 97 AS g, funnel_summary('2 hours', 'step_times', u, ts, ev, ARRAY['a', 'b', 'c']) AS s
+FROM (SELECT u, timestamptz '2024-01-01' + ((u * 13 + k * 29) % 180) * interval '1 minute' AS ts,
+             (ARRAY['a', 'b', 'c'])[1 + (u + k * 7) % 3] AS ev
+      FROM generate_series(1, 2000) u, generate_series(1, 5) k) x
+GROUP BY u % 97;
+ANALYZE st_many;
+CREATE TEMP TABLE st_serial AS SELECT rollup(s)::text AS t FROM st_many;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is((SELECT rollup(s)::text FROM st_many), (SELECT t FROM st_serial),
+  'step_times: a parallel rollup (states sent in the binary form, version 2) gives the serial one');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+SELECT throws_ok($$SELECT funnel_summary('1 hour', 'step_times, strict_once', u, ts, ev, ARRAY['a', 'b', 'c']) FROM st$$,
+  '0A000', 'funnel mode "step_times" cannot be combined with "strict_once"', 'no step times with strict_once');
+SELECT throws_ok($$SELECT funnel_summary('1 hour', 'step_times, any_order', u, ts, ev, ARRAY['a', 'b', 'c']) FROM st$$,
+  '0A000', 'funnel mode "step_times" cannot be combined with any-order funnels', 'no step times in any order');
+SELECT throws_ok($$SELECT '{"version": 2, "steps": 1, "window_us": 0, "mode": "", "open_steps": false, "entities": [1], "times_us": [{"zero": 1, "min": 0, "max": 0, "buckets": []}]}'::funnel_summary$$,
+  '22P02', 'invalid input syntax for type funnel_summary: expected the keys version, steps, window_us, mode, open_steps, entities, times_us and step_times_us',
+  'version 2 text needs step_times_us');
+SELECT throws_ok($$SELECT '{"version": 2, "steps": 2, "window_us": 3600000000, "mode": "", "open_steps": false, "entities": [2, 1], "times_us": [{"zero": 2, "min": 0, "max": 0, "buckets": []}, {"zero": 1, "min": 0, "max": 0, "buckets": []}], "step_times_us": [{"zero": 2, "min": 0, "max": 0, "buckets": []}, {"zero": 0, "min": 7200000000, "max": 7200000000, "buckets": [[1127, 1]]}]}'::funnel_summary$$,
+  '22P02', 'invalid input syntax for type funnel_summary: a time exceeds the window',
+  'times from the previous step are checked like the others');
 
 SELECT * FROM finish();
 ROLLBACK;

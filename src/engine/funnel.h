@@ -40,7 +40,8 @@ typedef struct FunnelEvent
 #define FUNNEL_OPT_EXCLUSION_COUNTS_REACHED	0x01	/* Mixpanel's exclusions */
 #define FUNNEL_OPT_ANY_ORDER		0x02	/* PostHog's unordered funnel */
 #define FUNNEL_OPT_ANY_ORDER_FIRST	0x04	/* the same, entered at step 1 */
-#define FUNNEL_ALL_OPTS				0x07
+#define FUNNEL_OPT_STEP_TIMES		0x08	/* funnel_summary: times step to step */
+#define FUNNEL_ALL_OPTS				0x0F
 #define FUNNEL_ANY_ORDER(cfg) (((cfg)->options & (FUNNEL_OPT_ANY_ORDER | FUNNEL_OPT_ANY_ORDER_FIRST)) != 0)
 
 /*
@@ -139,6 +140,8 @@ extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 							   Size held, int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 								int nevents, Size held, int64 *elapsed);
+extern int	funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
+									 Size held, int64 *chain);
 extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);
 extern uint64 funnel_track_steps(const FunnelTrack *track);
 extern void funnel_track_serialize(const FunnelTrack *track, StringInfo buf);

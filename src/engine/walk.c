@@ -212,6 +212,8 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 			cfg->options |= FUNNEL_OPT_ANY_ORDER;
 		else if (end - start == 15 && strncmp(start, "any_order_first", 15) == 0)
 			cfg->options |= FUNNEL_OPT_ANY_ORDER_FIRST;
+		else if (end - start == 10 && strncmp(start, "step_times", 10) == 0)
+			cfg->options |= FUNNEL_OPT_STEP_TIMES;
 		else
 		{
 			flag = funnel_mode_flag(start, end - start);
@@ -267,6 +269,13 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
 				 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
+	if ((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
+		((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel mode \"step_times\" cannot be combined with %s",
+						(cfg->mode & FUNNEL_STRICT_ONCE) ? "\"strict_once\"" :
+						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "optional steps")));
 	if (!cfg->has_options)
 		return;
 	if (cfg->mode != 0)
@@ -439,9 +448,35 @@ funnel_walk_init(const FunnelConfig *cfg, FunnelWalk *walk)
 	memset(walk, 0, funnel_walk_size(cfg));
 }
 
+/*
+ * The times of chains step by step (funnel_summary's step_times): the
+ * chain held by step k reached steps 1..k at slot[k(k-1)/2 .. k(k+1)/2 - 1]
+ * (times from its start), and final[] is the chain the level is counted on.
+ * Only the end-of-walk re-walk of funnel_track_chain_times keeps them: the
+ * online state stays small.
+ */
+typedef struct ChainTimes
+{
+	int64	   *slot;
+	int64	   *final;
+} ChainTimes;
+
+#define CT_SLOT(ct, k) (&(ct)->slot[((k) - 1) * (k) / 2])
+
+/* Chain of step k = chain of step k - 1 (or a new one) reaching k at elapsed. */
+static inline void
+chain_extend(ChainTimes *ct, int k, int from, int64 elapsed)
+{
+	int64	   *dst = CT_SLOT(ct, k);
+
+	if (from > 0)
+		memmove(dst, CT_SLOT(ct, from), sizeof(int64) * from);
+	dst[k - 1] = elapsed;
+}
+
 /* One entry (ts, k) of the walk; k = 0 is a row matching no step. */
 static inline void
-walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
+walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k, ChainTimes *ct)
 {
 	int			n = cfg->nsteps;
 	int64		start;
@@ -459,9 +494,13 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
 		w->times[0] = ts;
 		if (cfg->mode & FUNNEL_STRICT_INCREASE)
 			w->times[n] = ts;
+		if (ct)
+			CT_SLOT(ct, 1)[0] = 0;
 		if (w->level == 0)
 		{
 			w->level = 1;
+			if (ct)
+				ct->final[0] = 0;
 			if (cfg->want_elapsed)
 				w->times[2 * n] = 0;
 			if (n == 1)
@@ -490,9 +529,13 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
 	w->times[k - 1] = start;
 	if (cfg->mode & FUNNEL_STRICT_INCREASE)
 		w->times[n + k - 1] = ts;
+	if (ct)
+		chain_extend(ct, k, k - 1, ts - start);
 	if (w->level < k)
 	{
 		w->level = k;
+		if (ct)
+			memcpy(ct->final, CT_SLOT(ct, k), sizeof(int64) * k);
 		if (cfg->want_elapsed)
 			w->times[2 * n + k - 1] = ts - start;
 		if (k == n)
@@ -521,7 +564,8 @@ pf_slots(const FunnelConfig *cfg, FunnelWalk *w)
 }
 
 static void
-pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclusion)
+pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclusion,
+		 ChainTimes *ct)
 {
 	int64	   *x = pf_slots(cfg, w);
 	uint64		held = (uint64) x[PF_HELD];
@@ -578,9 +622,18 @@ pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclus
 		w->times[step - 1] = start;
 		x[PF_HELD] = (int64) (held | PF_BIT(step));
 		x[PF_EXCLUDED] = (int64) (excluded & ~PF_BIT(step));
+		/* with step times there are no optional steps: prev is step - 1 */
+		if (ct)
+			chain_extend(ct, step, prev, ts - start);
 	}
 	if (step > w->level || (step == w->level && x[PF_MAX_EXCLUDED]))
 	{
+		if (ct)
+		{
+			if (prev > 0)
+				memcpy(ct->final, CT_SLOT(ct, prev), sizeof(int64) * prev);
+			ct->final[step - 1] = ts - start;
+		}
 		w->level = step;
 		x[PF_MAX_START] = start;
 		x[PF_MAX_EXCLUDED] = prev_excluded;
@@ -598,7 +651,7 @@ pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclus
  * in order.
  */
 static void
-pf_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, uint64 steps)
+pf_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, uint64 steps, ChainTimes *ct)
 {
 	uint64		excl = steps & cfg->excl_mask;
 
@@ -614,13 +667,13 @@ pf_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, uint64 steps)
 			if (!(excl & ((uint64) 1 << (x->pos - 1))))
 				continue;
 			for (s = x->to; s > x->from; s--)
-				pf_entry(cfg, w, ts, s, true);
+				pf_entry(cfg, w, ts, s, true, ct);
 		}
 		steps &= ~cfg->excl_mask;
 	}
 	while (steps != 0 && !w->done)
 	{
-		pf_entry(cfg, w, ts, pg_rightmost_one_pos64(steps) + 1, false);
+		pf_entry(cfg, w, ts, pg_rightmost_one_pos64(steps) + 1, false, ct);
 		steps &= steps - 1;
 	}
 }
@@ -648,23 +701,23 @@ walk_level(const FunnelConfig *cfg, FunnelWalk *w)
 /* All entries of one timestamp, in step order. */
 static void
 walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
-		   uint64 steps, uint64 dup, bool zero)
+		   uint64 steps, uint64 dup, bool zero, ChainTimes *ct)
 {
 	if (cfg->has_options)
 	{
-		pf_group(cfg, w, ts, steps);
+		pf_group(cfg, w, ts, steps, ct);
 		return;
 	}
 	if (zero)
-		walk_entry(cfg, w, ts, 0);
+		walk_entry(cfg, w, ts, 0, ct);
 	while (steps != 0 && !w->done)
 	{
 		int			k = pg_rightmost_one_pos64(steps) + 1;
 		uint64		bit = steps & (~steps + 1);
 
-		walk_entry(cfg, w, ts, k);
+		walk_entry(cfg, w, ts, k, ct);
 		if ((dup & bit) && !w->done)
-			walk_entry(cfg, w, ts, k);
+			walk_entry(cfg, w, ts, k, ct);
 		steps &= steps - 1;
 	}
 }
@@ -1316,9 +1369,9 @@ copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
  * the bytes the caller already holds (an aggregate's state, say); what the
  * walk allocates is counted on top of it against funnel.max_state_memory.
  */
-int
-funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
-					int nevents, Size held, int64 *elapsed)
+static int
+events_level(const FunnelConfig *cfg, const FunnelEvent *events,
+			 int nevents, Size held, int64 *elapsed, ChainTimes *ct)
 {
 	FunnelEvent *ev = NULL;
 	int			i;
@@ -1377,13 +1430,52 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 			}
 			if (!(cfg->mode & FUNNEL_STRICT_ORDER))
 				zero = false;
-			walk_group(cfg, w, ts, all, dup, zero);
+			walk_group(cfg, w, ts, all, dup, zero, ct);
 		}
 		level = walk_level(cfg, w);
 		copy_elapsed(cfg, w, elapsed);
 	}
 	if (ev)
 		pfree(ev);
+	return level;
+}
+
+int
+funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
+					int nevents, Size held, int64 *elapsed)
+{
+	return events_level(cfg, events, nevents, held, elapsed, NULL);
+}
+
+/*
+ * The level of a track and, in chain[k-1] for every step k it reached, the
+ * time from step 1 to step k on the chain the level is counted on (the
+ * chain that first reached the level), from a re-walk of its log.  Not for
+ * strict_once, any order or optional steps (funnel_apply_options rejects
+ * step_times with them).  held: as for funnel_track_level.
+ */
+int
+funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
+						 Size held, int64 *chain)
+{
+	ChainTimes	ct;
+	Size		slots = sizeof(int64) * ((Size) cfg->nsteps * (cfg->nsteps + 1) / 2);
+	FunnelEvent *ev;
+	int			n;
+	int			level;
+
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	if (track->nrows == 0)
+		return 0;
+	held += slots + sizeof(FunnelEvent) * ((Size) track->nrows + 1);
+	funnel_check_memory(held);
+	ct.slot = palloc(slots);
+	ct.final = chain;
+	ev = funnel_track_decode(track, &n);
+	sort_events(ev, n, held);
+	level = events_level(cfg, ev, n, held, NULL, &ct);
+	pfree(ev);
+	pfree(ct.slot);
 	return level;
 }
 
@@ -1470,7 +1562,7 @@ track_walk_row(const FunnelConfig *cfg, FunnelTrack *track, int64 ts, uint64 ste
 	{
 		if (track->walk_valid && !track->walk.done)
 			walk_group(cfg, &track->walk, track->max_ts, track->pend_steps,
-					   track->pend_dup, track->pend_zero);
+					   track->pend_dup, track->pend_zero, NULL);
 		track->max_ts = ts;
 		track->pend_steps = steps;
 		track->pend_dup = 0;
@@ -1628,7 +1720,7 @@ funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 		memcpy(&u.w, &track->walk, funnel_walk_size(cfg));
 		if (!u.w.done)
 			walk_group(cfg, &u.w, track->max_ts, track->pend_steps,
-					   track->pend_dup, track->pend_zero);
+					   track->pend_dup, track->pend_zero, NULL);
 		copy_elapsed(cfg, &u.w, elapsed);
 		return walk_level(cfg, &u.w);
 	}
@@ -1762,6 +1854,8 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0 || FUNNEL_ANY_ORDER(cfg));
 		if (((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && !cfg->nexcl) ||
 			(cfg->has_options && cfg->mode != 0) ||
+			((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
+			 ((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional)) ||
 			(FUNNEL_ANY_ORDER(cfg) && (cfg->optional || cfg->nexcl ||
 									   (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST && cfg->options & FUNNEL_OPT_ANY_ORDER))) ||
 			(cfg->optional & 1) ||
