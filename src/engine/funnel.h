@@ -188,6 +188,9 @@ typedef struct FunnelInput
 	FunnelConfig cfg;
 	Interval	window_arg;		/* raw window of the first row */
 	text	   *mode_arg;		/* raw mode of the first row (or NULL) */
+	int			options_checked_for;	/* conditions the options were checked
+										 * against (-1: not yet) */
+	int			options_nsteps; /* the funnel's steps then */
 	/* FUNNEL_INPUT_NAMES: distinct step names and the steps each matches */
 	ArrayType  *names_arg;		/* raw steps array of the first row */
 	bool		names_stable;	/* the steps array is a constant */

@@ -29,6 +29,7 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 
 		in = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelInput));
 		in->kind = kind;
+		in->options_checked_for = -1;
 		in->args = args;
 		if (args & FUNNEL_ARG_MODE)
 			in->arg_mode = next++;
@@ -96,6 +97,7 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 		memcmp(VARDATA_ANY(m), VARDATA_ANY(in->mode_arg), VARSIZE_ANY_EXHDR(m)) != 0)
 	{
 		funnel_parse_options(m, &in->cfg);
+		in->options_checked_for = -1;	/* check the options against the steps again */
 		if (in->mode_arg)
 			pfree(in->mode_arg);
 		in->mode_arg = (text *) MemoryContextAlloc(in->cxt, VARSIZE_ANY(m));
@@ -281,7 +283,15 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	/* product-funnel options: the funnel's steps are the conditions before the exclusions */
 	if (in->cfg.optional != 0 || in->cfg.nexcl != 0 || in->cfg.options != 0)
 	{
-		funnel_apply_options(&in->cfg, npositions);
+		/* checked once per mode and number of conditions */
+		if (in->options_checked_for != npositions)
+		{
+			funnel_apply_options(&in->cfg, npositions);
+			in->options_checked_for = npositions;
+			in->options_nsteps = in->cfg.nsteps;
+		}
+		else
+			in->cfg.nsteps = in->options_nsteps;
 		if (use && in->kind == FUNNEL_INPUT_EVENT)
 			funnel_check_row_steps(&in->cfg, *steps);
 	}

@@ -412,20 +412,27 @@ funnel_check_nsteps(int nsteps)
 /* ---------- the default walk ---------- */
 
 /*
- * The walk of product funnels (optional steps, exclusions) keeps four more
- * slots after the 3 * nsteps of the others: see "the walk of product
- * funnels" below.
+ * The walk of product funnels (optional steps, exclusions) keeps four slots
+ * after the chain starts, then the times to each step: see "the walk of
+ * product funnels" below.
  */
 #define PF_HELD		0			/* steps holding a chain */
 #define PF_EXCLUDED	1			/* steps whose chain saw an exclusion */
 #define PF_MAX_START	2		/* start of the furthest chain (level) */
 #define PF_MAX_EXCLUDED 3		/* that chain saw an exclusion */
 
+/* where the times to each step (want_elapsed) are */
+static inline int
+walk_elapsed_base(const FunnelConfig *cfg)
+{
+	return cfg->has_options ? cfg->nsteps + 4 : 2 * cfg->nsteps;
+}
+
 static inline int
 walk_nslots(const FunnelConfig *cfg)
 {
 	if (cfg->has_options)
-		return cfg->nsteps * 3 + 4;
+		return cfg->nsteps * (cfg->want_elapsed ? 2 : 1) + 4;
 	return cfg->nsteps * (cfg->want_elapsed ? 3 : (cfg->mode & FUNNEL_STRICT_INCREASE) ? 2 : 1);
 }
 
@@ -560,7 +567,7 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k, ChainTimes *
 static inline int64 *
 pf_slots(const FunnelConfig *cfg, FunnelWalk *w)
 {
-	return &w->times[cfg->nsteps * 3];
+	return &w->times[cfg->nsteps];
 }
 
 static void
@@ -638,7 +645,7 @@ pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclus
 		x[PF_MAX_START] = start;
 		x[PF_MAX_EXCLUDED] = prev_excluded;
 		if (cfg->want_elapsed)
-			w->times[2 * cfg->nsteps + step - 1] = ts - start;
+			w->times[walk_elapsed_base(cfg) + step - 1] = ts - start;
 	}
 	if (step == cfg->nsteps && !prev_excluded)
 		w->done = true;
@@ -1360,7 +1367,7 @@ copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("times to convert are not available for funnels with optional steps")));
 	if (elapsed && cfg->want_elapsed)
-		memcpy(elapsed, &w->times[2 * cfg->nsteps], sizeof(int64) * w->level);
+		memcpy(elapsed, &w->times[walk_elapsed_base(cfg)], sizeof(int64) * w->level);
 }
 
 /*
