@@ -2104,3 +2104,44 @@ CREATE FUNCTION funnel_step_times(summary funnel_summary, step_names text[] DEFA
                    median_from_start interval, p90_from_start interval, mean_from_start interval)
     AS 'MODULE_PATHNAME', 'funnel_step_times' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 8;
 COMMENT ON FUNCTION funnel_step_times(funnel_summary, text[]) IS 'One row per funnel step: median, 90th percentile and mean time from the step before and from step 1 (a summary made with the mode step_times)';
+
+-- ---------------------------------------------------------------------------
+-- Product funnels (doc/product_funnels.md): conversion trends by entry
+-- period.  The same transitions and partial states as funnel_stage_counts;
+-- the period ("bucket day", "time_zone Europe/Paris") is in the mode.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION funnel_trends_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'funnel_trends_final' LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE funnel_trends("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = funnel_entities_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_trends_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_trends(interval, text, anyelement, timestamptz, boolean[]) IS 'Conversion by entry period: per period, the entities that did step 1 in it and those that went on to the last step within the window (mode, entity, conditions); read with funnel_trend_report';
+CREATE AGGREGATE funnel_trends("window" interval, mode text, entity anyelement, event funnel_event) (
+    SFUNC = funnel_entities_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_trends_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_trends(interval, text, anyelement, funnel_event) IS 'Conversion by entry period (mode, entity, funnel_event); read with funnel_trend_report';
+CREATE AGGREGATE funnel_trends("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = funnel_entities_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = funnel_trends_final,
+    COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
+    DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE funnel_trends(interval, text, anyelement, timestamptz, text, text[]) IS 'Conversion by entry period (mode, entity, event names); read with funnel_trend_report';
+COMMENT ON FUNCTION funnel_trends_final(internal) IS 'Final function of funnel_trends: per entry period, entities that entered and converted (jsonb)';
+
+CREATE FUNCTION funnel_trend_report(trend jsonb, as_of timestamptz DEFAULT now())
+    RETURNS TABLE (period_start timestamptz, period_end timestamptz, entered bigint, converted bigint,
+                   conversion_rate double precision, complete boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT pg_catalog.to_timestamp(((e.p ->> 'start_us')::numeric / 1000000)::float8),
+           pg_catalog.to_timestamp(((e.p ->> 'end_us')::numeric / 1000000)::float8),
+           (e.p ->> 'entered')::bigint, (e.p ->> 'converted')::bigint,
+           CASE WHEN (e.p ->> 'entered')::bigint > 0
+                THEN (e.p ->> 'converted')::float8 / (e.p ->> 'entered')::float8 END,
+           (e.p ->> 'end_us')::numeric + ($1 ->> 'window_us')::numeric
+               <= EXTRACT(EPOCH FROM $2) * 1000000
+      FROM pg_catalog.jsonb_array_elements($1 -> 'periods') WITH ORDINALITY AS e(p, i)
+     ORDER BY e.i
+    $$;
+COMMENT ON FUNCTION funnel_trend_report(jsonb, timestamptz) IS 'One row per entry period of a funnel_trends result: entered, converted, conversion rate, and whether the window of every entry in it had elapsed at as_of';

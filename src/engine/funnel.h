@@ -44,6 +44,12 @@ typedef struct FunnelEvent
 #define FUNNEL_ALL_OPTS				0x0F
 #define FUNNEL_ANY_ORDER(cfg) (((cfg)->options & (FUNNEL_OPT_ANY_ORDER | FUNNEL_OPT_ANY_ORDER_FIRST)) != 0)
 
+#define FUNNEL_BUCKET_HOUR	1
+#define FUNNEL_BUCKET_DAY	2
+#define FUNNEL_BUCKET_WEEK	3
+#define FUNNEL_BUCKET_MONTH	4
+#define FUNNEL_TZ_LEN		64
+
 /*
  * An exclusion: the condition at position pos (above the funnel's steps)
  * ends an attempt seen after it reached step "from" and before step "to".
@@ -73,6 +79,9 @@ typedef struct FunnelConfig
 	uint64		optional;		/* optional steps (bit k-1 = step k) */
 	uint64		excl_mask;		/* positions holding exclusion conditions */
 	FunnelExclusion excl[FUNNEL_MAX_EXCLUSIONS];
+	/* funnel_trends: entry periods ("bucket", "time_zone" in the mode) */
+	uint8		bucket;			/* FUNNEL_BUCKET_*, 0 = none */
+	char		time_zone[FUNNEL_TZ_LEN];	/* "" = UTC */
 } FunnelConfig;
 
 /*
@@ -121,6 +130,7 @@ extern void funnel_parse_options(text *mode, FunnelConfig *cfg);
 extern void funnel_apply_options(FunnelConfig *cfg, int npositions);
 extern void funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps);
 extern int	funnel_reported_steps(const FunnelConfig *cfg, uint64 seen);
+extern const char *funnel_bucket_name(int bucket);
 extern uint32 funnel_mode_flag(const char *name, int len);
 extern char *funnel_mode_names(uint32 mode);
 extern int64 funnel_window_usecs(Interval *window);

@@ -281,7 +281,8 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			elog(ERROR, "unrecognized funnel input kind %d", (int) in->kind);
 	}
 	/* product-funnel options: the funnel's steps are the conditions before the exclusions */
-	if (in->cfg.optional != 0 || in->cfg.nexcl != 0 || in->cfg.options != 0)
+	if (in->cfg.optional != 0 || in->cfg.nexcl != 0 || in->cfg.options != 0 ||
+		in->cfg.bucket != 0 || in->cfg.time_zone[0] != '\0')
 	{
 		/* checked once per mode and number of conditions */
 		if (in->options_checked_for != npositions)
@@ -310,7 +311,8 @@ funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
 		a->want_elapsed == b->want_elapsed && a->open_steps == b->open_steps &&
 		a->names_hash == b->names_hash && a->options == b->options &&
 		a->optional == b->optional && a->nexcl == b->nexcl &&
-		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) == 0;
+		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) == 0 &&
+		a->bucket == b->bucket && strcmp(a->time_zone, b->time_zone) == 0;
 }
 
 /*
@@ -364,7 +366,8 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 		elog(ERROR, "cannot combine states of different funnel aggregates");
 	if (a->mode != b->mode || a->options != b->options ||
 		a->optional != b->optional || a->nexcl != b->nexcl ||
-		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) != 0)
+		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) != 0 ||
+		a->bucket != b->bucket || strcmp(a->time_zone, b->time_zone) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of one group"),

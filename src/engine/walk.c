@@ -43,6 +43,14 @@ static const struct
 
 #define FUNNEL_MODE_LIST "strict_deduplication, strict_order, strict_increase, strict_once, allow_reentry"
 
+const char *
+funnel_bucket_name(int bucket)
+{
+	static const char *const names[] = {"", "hour", "day", "week", "month"};
+
+	return (bucket >= 0 && bucket <= FUNNEL_BUCKET_MONTH) ? names[bucket] : "";
+}
+
 /* The flag of one mode name (len bytes), 0 when it names no mode. */
 uint32
 funnel_mode_flag(const char *name, int len)
@@ -127,6 +135,35 @@ parse_option_words(const char *str, const char *start, const char *end,
 		wl[nw] = p - w[nw];
 		nw++;
 	}
+	if (nw == 2 && wl[0] == 6 && strncmp(w[0], "bucket", 6) == 0)
+	{
+		int			b;
+
+		for (b = FUNNEL_BUCKET_HOUR; b <= FUNNEL_BUCKET_MONTH; b++)
+			if (strlen(funnel_bucket_name(b)) == (size_t) wl[1] &&
+				strncmp(w[1], funnel_bucket_name(b), wl[1]) == 0)
+				break;
+		if (b > FUNNEL_BUCKET_MONTH)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized funnel trend bucket \"%.*s\"", wl[1], w[1]),
+					 errhint("Use hour, day, week or month.")));
+		cfg->bucket = b;
+		return;
+	}
+	if (nw == 2 && wl[0] == 9 && strncmp(w[0], "time_zone", 9) == 0)
+	{
+		if (wl[1] >= FUNNEL_TZ_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("time zone name \"%.*s\" is too long", wl[1], w[1])));
+		memcpy(cfg->time_zone, w[1], wl[1]);
+		cfg->time_zone[wl[1]] = '\0';
+		/* PostgreSQL's own check and message for an unknown zone */
+		(void) DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(cfg->time_zone),
+								   TimestampTzGetDatum(0));
+		return;
+	}
 	if (wl[0] == 8 && strncmp(w[0], "optional", 8) == 0)
 	{
 		int			i;
@@ -175,6 +212,8 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 	bool		any = false;
 
 	cfg->options = 0;
+	cfg->bucket = 0;
+	memset(cfg->time_zone, 0, sizeof(cfg->time_zone));
 	cfg->nexcl = 0;
 	cfg->optional = 0;
 	cfg->excl_mask = 0;
@@ -269,6 +308,17 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
 				 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
+	if ((cfg->bucket != 0 || cfg->time_zone[0] != '\0') &&
+		(cfg->mode != 0 || cfg->optional || cfg->nexcl || FUNNEL_ANY_ORDER(cfg) ||
+		 (cfg->options & FUNNEL_OPT_STEP_TIMES)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel trends take no other funnel modes or options"),
+				 errdetail("A trend follows the default walk from each entry period's first step-1 row.")));
+	if (cfg->time_zone[0] != '\0' && cfg->bucket == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode \"time_zone\" needs a \"bucket\"")));
 	if ((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
 		((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional))
 		ereport(ERROR,
@@ -1601,10 +1651,11 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 	 * moves a chain's start later), so a walk that reached the last step is
 	 * final whatever comes next, in any order: no need to log the rest.  Not
 	 * so for the times to each step, nor in the other modes, nor with
-	 * exclusions (an earlier exclusion can still drop the entity).
+	 * exclusions (an earlier exclusion can still drop the entity), nor for
+	 * trends (every entry period has its own attempt).
 	 */
 	if (cfg->mode == 0 && !cfg->want_elapsed && !cfg->has_options &&
-		track->walk_valid && track->walk.done)
+		cfg->bucket == 0 && track->walk_valid && track->walk.done)
 		return 0;
 
 	if (track->nrows == PG_UINT32_MAX)
@@ -1818,6 +1869,9 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 		pq_sendbyte(buf, cfg->excl[i].from);
 		pq_sendbyte(buf, cfg->excl[i].to);
 	}
+	pq_sendbyte(buf, cfg->bucket);
+	pq_sendbyte(buf, (uint8) strlen(cfg->time_zone));
+	pq_sendbytes(buf, cfg->time_zone, strlen(cfg->time_zone));
 }
 
 /* Reads raise an error on short input: pq_getmsg* check the length. */
@@ -1858,6 +1912,13 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		}
 		if (cfg->options & ~FUNNEL_ALL_OPTS)
 			funnel_invalid_state("The state has unrecognized funnel options.");
+		cfg->bucket = pq_getmsgbyte(buf);
+		i = pq_getmsgbyte(buf);
+		if (cfg->bucket > FUNNEL_BUCKET_MONTH || i >= FUNNEL_TZ_LEN || (i > 0 && cfg->bucket == 0))
+			funnel_invalid_state("The state has an invalid trend bucket or time zone.");
+		memcpy(cfg->time_zone, pq_getmsgbytes(buf, i), i);
+		if (memchr(cfg->time_zone, '\0', i) != NULL)
+			funnel_invalid_state("The state has an invalid time zone name.");
 		cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0 || FUNNEL_ANY_ORDER(cfg));
 		if (((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && !cfg->nexcl) ||
 			(cfg->has_options && cfg->mode != 0) ||
