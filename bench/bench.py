@@ -10,6 +10,7 @@ import argparse
 import datetime
 import os
 import platform
+import json
 import re
 import statistics
 import subprocess
@@ -166,6 +167,9 @@ FROM per_user"""
         Case("pf_names_p2", "funnel_stage_counts, 2 exclusions and an optional step, event names, 2 workers",
              "SELECT funnel_stage_counts('7 days', '%s', user_id, ts, %s) FROM events" % (PF_MODE, PF_NAMES),
              settings=PAR2),
+        Case("trend_day", "funnel_trends, 30 days by day (Europe/Paris), event names, serial",
+             "SELECT funnel_trends('7 days', 'bucket day, time_zone Europe/Paris', user_id, ts, %s) FROM events" % NAMES,
+             answer="raw"),
         Case("ao_names", "funnel_stage_counts, any order, event names, serial",
              "SELECT funnel_stage_counts('7 days', 'any_order', user_id, ts, %s) FROM events" % NAMES),
         Case("journeys", "from materialized journeys (funnel_event[] per user), serial",
@@ -339,6 +343,12 @@ def main():
         if chk != by["fsc_1m"].result:
             failures.append("1M events: funnel_stage_counts %r, window_funnel %r" % (by["fsc_1m"].result, chk))
 
+    # the trend: every user who did step 1 entered one period or more; those who
+    # reached the last step in the funnel converted in at least one
+    tr = json.loads(by["trend_day"].result[0])
+    entered = sum(p["entered"] for p in tr["periods"])
+    if len(tr["periods"]) < 30 or entered < ref[0]:
+        failures.append("trend: %d periods, %d entries for %d users at step 1" % (len(tr["periods"]), entered, ref[0]))
     # the product funnel: serial = parallel = the two-level form with the same options
     chk = psql(("SELECT funnel_stage_counts(level, 3) FROM (SELECT window_funnel('7 days', '%s', ts, %s) "
                 "AS level FROM events GROUP BY user_id) s") % (PF_MODE, PF_NAMES)).strip()
@@ -437,6 +447,8 @@ def main():
            "%.2f ×")
     r = tv("pf_names_p2", "fsc_names_p2")
     target("(same, 2 workers) ≤ 1.3 × the plain funnel", r, r <= 1.3, "%.2f ×")
+    r = tv("trend_day", "fsc_names")
+    target("30-day trend by day ≤ 1.5 × the plain funnel (event names, serial)", r, r <= 1.5, "%.2f ×")
     r = tv("plain", "fsc_bools")
     target("≥ 20 × faster than plain SQL", r, None if r is None else r >= 20, "%.1f × faster")
     r = tv("fsc_bools", "fsc_1m")

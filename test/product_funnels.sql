@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(78);
+SELECT plan(92);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -407,6 +407,97 @@ SELECT throws_ok($$SELECT '{"version": 2, "steps": 1, "window_us": 0, "mode": ""
 SELECT throws_ok($$SELECT '{"version": 2, "steps": 2, "window_us": 3600000000, "mode": "", "open_steps": false, "entities": [2, 1], "times_us": [{"zero": 2, "min": 0, "max": 0, "buckets": []}, {"zero": 1, "min": 0, "max": 0, "buckets": []}], "step_times_us": [{"zero": 2, "min": 0, "max": 0, "buckets": []}, {"zero": 0, "min": 7200000000, "max": 7200000000, "buckets": [[1127, 1]]}]}'::funnel_summary$$,
   '22P02', 'invalid input syntax for type funnel_summary: a time exceeds the window',
   'times from the previous step are checked like the others');
+
+-- Conversion trends by entry period (window 1 hour; steps a, b).  Europe/Paris
+-- goes from UTC+1 to UTC+2 on 2024-03-31 at 01:00 UTC: that local day is 23
+-- hours, 2024-03-30 23:00 to 2024-03-31 22:00 UTC.
+-- u1: a 03-31 00:30 local (23:30 UTC the day before), b 30 minutes later: enters 03-31, converts.
+-- u2: a 03-31 23:30 local (21:30 UTC), b 75 minutes later: enters 03-31, does not convert.
+-- u3: a 04-01 00:30 local (22:30 UTC on 03-31), b 30 minutes later: enters 04-01, converts.
+-- u4: a 03-30 23:59 local, then a 03-31 10:00 local and b 10 minutes later:
+--     enters 03-30 (no conversion) and 03-31 (converts).
+-- u5: a 04-01 10:00, a 10:50 (restarts its 04-01 attempt), b 11:40 local: converts.
+-- u6: a 04-01 10:00, b 10:10, a 12:00 local: one entry, converted; the later a is ignored.
+CREATE TABLE tr (u int, ts timestamptz, ev text);
+INSERT INTO tr VALUES
+  (1, '2024-03-30 23:30+00', 'a'), (1, '2024-03-31 00:00+00', 'b'),
+  (2, '2024-03-31 21:30+00', 'a'), (2, '2024-03-31 22:45+00', 'b'),
+  (3, '2024-03-31 22:30+00', 'a'), (3, '2024-03-31 23:00+00', 'b'),
+  (4, '2024-03-30 22:59+00', 'a'), (4, '2024-03-31 08:00+00', 'a'), (4, '2024-03-31 08:10+00', 'b'),
+  (5, '2024-04-01 08:00+00', 'a'), (5, '2024-04-01 08:50+00', 'a'), (5, '2024-04-01 09:40+00', 'b'),
+  (6, '2024-04-01 08:00+00', 'a'), (6, '2024-04-01 08:10+00', 'b'), (6, '2024-04-01 10:00+00', 'a');
+CREATE TEMP TABLE tr_paris AS
+SELECT * FROM funnel_trend_report(
+  (SELECT funnel_trends('1 hour', 'bucket day, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b']) FROM tr),
+  '2024-04-01 09:30+00');
+SELECT results_eq(
+  $$SELECT period_start, period_end, entered, converted, complete FROM tr_paris ORDER BY period_start$$,
+  $$VALUES (timestamptz '2024-03-29 23:00+00', timestamptz '2024-03-30 23:00+00', 1::bigint, 0::bigint, true),
+           ('2024-03-30 23:00+00', '2024-03-31 22:00+00', 3, 2, true),
+           ('2024-03-31 22:00+00', '2024-04-01 22:00+00', 3, 3, false)$$,
+  'trends: local days across the change to summer time (a 23-hour day), restarts, one attempt per period');
+SELECT is((SELECT conversion_rate FROM tr_paris WHERE period_start = '2024-03-30 23:00+00'), 2.0::float8 / 3,
+  'trends: the conversion rate');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day', u, ts, ev, ARRAY['a', 'b']) FROM tr)) ORDER BY 1$$,
+  $$VALUES (timestamptz '2024-03-30 00:00+00', 2::bigint, 1::bigint), ('2024-03-31 00:00+00', 3, 2), ('2024-04-01 00:00+00', 2, 2)$$,
+  'trends: the same rows by UTC day (u1 enters 03-30 and converts on 03-31)');
+SELECT results_eq(
+  $$SELECT complete FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b']) FROM tr),
+      '2024-03-31 22:59:59+00') ORDER BY period_start$$,
+  $$VALUES (true), (false), (false)$$,
+  'trends: a period is complete once its end plus the window has passed (not a second before)');
+SELECT results_eq(
+  $$SELECT complete FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b']) FROM tr),
+      '2024-03-31 23:00+00') ORDER BY period_start$$,
+  $$VALUES (true), (true), (false)$$,
+  'trends: complete at exactly the end plus the window');
+SELECT results_eq(
+  $$SELECT period_end - period_start FROM funnel_trend_report(
+      (SELECT funnel_trends('10 minutes', 'bucket day, time_zone Europe/Paris', 1, ts, true)
+       FROM (VALUES (timestamptz '2024-10-27 12:00+00')) v(ts)))$$,
+  $$VALUES (interval '25 hours')$$,
+  'trends: the day summer time ends is 25 hours');
+SELECT results_eq(
+  $$SELECT period_start, entered FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket month, time_zone America/New_York', u, ts, ev = 'a', ev = 'b') FROM tr))$$,
+  $$VALUES (timestamptz '2024-03-01 05:00+00', 4::bigint), ('2024-04-01 04:00+00', 2)$$,
+  'trends: months in New York (u4 enters once in March)');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket week', u, funnel_event(ts, array_position(ARRAY['a', 'b'], ev))) FROM tr))$$,
+  $$VALUES (timestamptz '2024-03-25 00:00+00', 4::bigint, 3::bigint), ('2024-04-01 00:00+00', 2, 2)$$,
+  'trends: weeks (Monday to Monday), funnel_event rows (u1, u3 and u4 convert in the week of 03-25)');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', '', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
+  '22023', 'a funnel trend needs a period in the mode', 'trends need a period');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket fortnight', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
+  '22023', 'unrecognized funnel trend bucket "fortnight"', 'hour, day, week or month');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, time_zone Mars/Olympus', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
+  '22023', 'time zone "Mars/Olympus" not recognized', 'PostgreSQL''s own time zone check');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, strict_order', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
+  '0A000', 'funnel trends take no other funnel modes or options', 'trends follow the default walk');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'time_zone UTC', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
+  '22023', 'funnel mode "time_zone" needs a "bucket"', 'a time zone without a period');
+CREATE TABLE tr_big AS
+SELECT u, timestamptz '2024-03-30' + ((u * 37 + k * 11) % 300) * interval '13 minutes' AS ts,
+       (ARRAY['a', 'b', 'c'])[1 + (u + k * 5) % 3] AS ev
+FROM generate_series(1, 3000) u, generate_series(1, 6) k;
+ANALYZE tr_big;
+CREATE TEMP TABLE tr_serial AS
+SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b', 'c']) AS t FROM tr_big;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is((SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b', 'c']) FROM tr_big),
+          (SELECT t FROM tr_serial), 'trends: a parallel plan gives the serial answer');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
 
 SELECT * FROM finish();
 ROLLBACK;

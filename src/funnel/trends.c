@@ -49,6 +49,7 @@ typedef struct Attempt
 typedef struct TrendWalk
 {
 	const FunnelConfig *cfg;
+	int			nsteps;			/* the last step (funnel_event input: the highest seen) */
 	text	   *zone;
 	text	   *unit;
 	/* the period of the latest step-1 row, [pstart, pend) */
@@ -175,7 +176,7 @@ trend_entry_first(TrendWalk *tw, int64 ts)
 	a->last_entry = ts;
 	a->start[0] = ts;
 	a->held |= 1;
-	if (tw->cfg->nsteps == 1)
+	if (tw->nsteps == 1)
 	{
 		a->converted = true;
 		a->open = false;
@@ -211,7 +212,7 @@ trend_entry(TrendWalk *tw, int64 ts, int k)
 			continue;			/* this chain already went on */
 		a->start[k - 1] = start;
 		a->held |= (uint64) 1 << (k - 1);
-		if (k == tw->cfg->nsteps)
+		if (k == tw->nsteps)
 		{
 			a->converted = true;
 			a->open = false;
@@ -236,7 +237,7 @@ trend_add_entity(const FunnelTrack *track, Size held, void *arg)
 	FunnelEvent *ev;
 	int			n,
 				i;
-	uint64		mask = tw->cfg->nsteps == 64 ? PG_UINT64_MAX : ((uint64) 1 << tw->cfg->nsteps) - 1;
+	uint64		mask = tw->nsteps == 64 ? PG_UINT64_MAX : ((uint64) 1 << tw->nsteps) - 1;
 
 	if (track->nrows == 0)
 		return;
@@ -295,10 +296,11 @@ funnel_trends_final(PG_FUNCTION_ARGS)
 	if (t->cfg.bucket == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("funnel_trends needs a period in the mode"),
+				 errmsg("a funnel trend needs a period in the mode"),
 				 errhint("Add \"bucket day\" (or hour, week, month), and \"time_zone <name>\" for local periods.")));
 	memset(&tw, 0, sizeof(tw));
 	tw.cfg = &t->cfg;
+	tw.nsteps = funnel_reported_steps(&t->cfg, t->seen_steps);
 	tw.zone = cstring_to_text(t->cfg.time_zone[0] ? t->cfg.time_zone : "UTC");
 	tw.unit = cstring_to_text(funnel_bucket_name(t->cfg.bucket));
 	entity_table_foreach(t, trend_add_entity, &tw);

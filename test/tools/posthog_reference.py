@@ -181,3 +181,44 @@ def unordered(events, num_steps, window, breakdown_attribution='first_touch', pr
                     max_step = completed
         results.append((max_step - 1, prop_val))
     return results
+
+
+def trends(events, num_steps, window, from_step=0):
+    """trends.rs (ordered, no breakdown, no exclusions): events carry an
+    'interval_start' (the period of the event's time); returns
+    {interval_start: 1 (converted) or -1 (entered, not converted)}."""
+    attempts = {}      # interval_start -> {'entered': [ts per step 0..n], 'max': step}
+    results = {}
+    for group in _group_by_timestamp(events):
+        for event in group:
+            for step in reversed(event['steps']):
+                if step < 0:
+                    continue
+                if step == 1:
+                    b = event['interval_start']
+                    if b in results:
+                        continue
+                    a = attempts.get(b)
+                    if a is None:
+                        entered = [0.0] * (num_steps + 1)
+                        entered[1] = event['timestamp']
+                        attempts[b] = {'entered': entered, 'max': 1}
+                    else:
+                        a['entered'][1] = event['timestamp']
+                else:
+                    for b in list(attempts):
+                        a = attempts[b]
+                        e = a['entered']
+                        in_window = event['timestamp'] - e[step - 1] <= window
+                        already = e[step] == e[step - 1]
+                        if in_window and not already:
+                            e[step] = e[step - 1]
+                            if e[num_steps] != 0.0:
+                                results[b] = 1
+                                del attempts[b]
+                            elif step > a['max']:
+                                a['max'] = step
+    for b, a in attempts.items():
+        if b not in results and a['max'] >= from_step + 1:
+            results[b] = -1
+    return results
