@@ -75,9 +75,28 @@ period_of(TrendWalk *tw, int64 ts)
 	Datum		first;
 	Datum		next;
 	Interval	one;
+	int			lo = 0,
+				hi = tw->nperiods;
 
 	if (tw->have_period && ts >= tw->pstart && ts < tw->pend)
 		return;
+	/* a period seen before (for another entity): no time zone arithmetic */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (tw->periods[mid].start <= ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && ts < tw->periods[lo - 1].end)
+	{
+		tw->pstart = tw->periods[lo - 1].start;
+		tw->pend = tw->periods[lo - 1].end;
+		tw->have_period = true;
+		return;
+	}
 	local = DirectFunctionCall2(timestamptz_zone, PointerGetDatum(tw->zone), TimestampTzGetDatum(ts));
 	first = DirectFunctionCall2(timestamp_trunc, PointerGetDatum(tw->unit), local);
 	memset(&one, 0, sizeof(one));
