@@ -20,7 +20,13 @@ SELECT * FROM funnel_report((SELECT fs FROM call_values), 99::numeric, '{visit,c
 SELECT * FROM funnel_cost_report('{100,40,7,0}'::bigint[], 500::numeric);
 SELECT * FROM funnel_cost_report('{100,40,7}'::bigint[], 1000.25, '{a,b,c}'::text[]);
 \echo call funnel_trend_report(jsonb,timestamp with time zone)
+-- new in 1.1: called where the installed version has it
+SELECT to_regprocedure('funnel_trend_report(jsonb,timestamptz)') IS NOT NULL AS have_trend_report \gset
+\if :have_trend_report
 SELECT * FROM funnel_trend_report('{"window_us": 86400000000, "bucket": "day", "time_zone": "UTC", "periods": [{"start_us": 1704067200000000, "end_us": 1704153600000000, "entered": 3, "converted": 1}]}'::jsonb, '2024-01-05 00:00+00'::timestamptz);
+\else
+\echo (not in this version)
+\endif
 \echo call cac_payback_months(numeric,numeric,numeric)
 SELECT cac_payback_months(120::numeric, 25::numeric, 0.6), cac_payback_months(0::numeric, 25::numeric, 1::numeric),
        cac_payback_months(10::numeric, 0::numeric, 0.5);
