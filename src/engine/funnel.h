@@ -126,6 +126,7 @@ typedef struct FunnelTrack
  */
 
 /* engine/walk.c: the engine */
+extern uint32 funnel_parse_mode(text *mode);
 extern void funnel_parse_options(text *mode, FunnelConfig *cfg);
 extern void funnel_apply_options(FunnelConfig *cfg, int npositions);
 extern void funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps);

@@ -291,6 +291,24 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 }
 
 /*
+ * The ClickHouse mode flags of a mode text, for the functions that walk no
+ * product funnel: an option there is an error.
+ */
+uint32
+funnel_parse_mode(text *mode_text)
+{
+	FunnelConfig cfg;
+
+	funnel_parse_options(mode_text, &cfg);
+	if (cfg.optional || cfg.nexcl || cfg.options || cfg.bucket || cfg.time_zone[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this form of the function takes only the modes %s", FUNNEL_MODE_LIST),
+				 errhint("Optional steps, exclusions, any order, step times and trends are options of the aggregates over rows and of window_funnel and time_to_convert over journeys.")));
+	return cfg.mode;
+}
+
+/*
  * Check a configuration's options against its conditions: npositions
  * conditions (step input positions) of which the exclusions are the last
  * ones.  Sets cfg->nsteps to the funnel's own steps.  Cheap: called per row.
