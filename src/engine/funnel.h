@@ -151,6 +151,8 @@ extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 							   Size held, int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 								int nevents, Size held, int64 *elapsed);
+extern int	funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
+									  int nevents, Size held, int64 *chain);
 extern int	funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
 									 Size held, int64 *chain);
 extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);

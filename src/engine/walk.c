@@ -1523,6 +1523,30 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 }
 
 /*
+ * funnel_track_chain_times for events in any order (the entity store's
+ * rows): the level and the times on its chain.
+ */
+int
+funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
+						  int nevents, Size held, int64 *chain)
+{
+	ChainTimes	ct;
+	Size		slots = sizeof(int64) * ((Size) cfg->nsteps * (cfg->nsteps + 1) / 2);
+	int			level;
+
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	if (nevents == 0)
+		return 0;
+	held += slots;
+	funnel_check_memory(held);
+	ct.slot = palloc(slots);
+	ct.final = chain;
+	level = events_level(cfg, events, nevents, held, NULL, &ct);
+	pfree(ct.slot);
+	return level;
+}
+
+/*
  * The level of a track and, in chain[k-1] for every step k it reached, the
  * time from step 1 to step k on the chain the level is counted on (the
  * chain that first reached the level), from a re-walk of its log.  Not for

@@ -65,6 +65,8 @@ typedef struct TrendWalk
 	int			natt;
 	int			att_cap;
 	Size		held;
+	MemoryContext cxt;			/* the final function's: periods and attempts
+								 * outlive the store's per-entity contexts */
 } TrendWalk;
 
 /* The local period holding ts: [date_trunc(unit, local ts), + 1 unit) back in absolute time. */
@@ -149,7 +151,7 @@ period_slot(TrendWalk *tw, int64 start, int64 end)
 		tw->cap = tw->cap ? tw->cap * 2 : 64;
 		funnel_check_memory(tw->held + sizeof(TrendPeriod) * tw->cap);
 		tw->periods = tw->periods ? repalloc_huge(tw->periods, sizeof(TrendPeriod) * tw->cap)
-			: palloc(sizeof(TrendPeriod) * tw->cap);
+			: MemoryContextAlloc(tw->cxt, sizeof(TrendPeriod) * tw->cap);
 	}
 	memmove(&tw->periods[lo + 1], &tw->periods[lo], sizeof(TrendPeriod) * (tw->nperiods - lo));
 	tw->nperiods++;
@@ -183,7 +185,7 @@ trend_entry_first(TrendWalk *tw, int64 ts)
 			tw->att_cap = tw->att_cap ? tw->att_cap * 2 : 8;
 			funnel_check_memory(tw->held + sizeof(Attempt) * tw->att_cap);
 			tw->att = tw->att ? repalloc_huge(tw->att, sizeof(Attempt) * tw->att_cap)
-				: palloc(sizeof(Attempt) * tw->att_cap);
+				: MemoryContextAlloc(tw->cxt, sizeof(Attempt) * tw->att_cap);
 		}
 		a = &tw->att[tw->natt++];
 		a->period = tw->pstart;
@@ -250,19 +252,19 @@ event_ts_cmp(const void *a, const void *b)
 }
 
 static void
-trend_add_entity(const FunnelTrack *track, Size held, void *arg)
+trend_add_entity(const FunnelEvent *events, int n, Size held, void *arg)
 {
 	TrendWalk  *tw = (TrendWalk *) arg;
 	FunnelEvent *ev;
-	int			n,
-				i;
+	int			i;
 	uint64		mask = tw->nsteps == 64 ? PG_UINT64_MAX : ((uint64) 1 << tw->nsteps) - 1;
 
-	if (track->nrows == 0)
+	if (n == 0)
 		return;
-	tw->held = held + sizeof(FunnelEvent) * ((Size) track->nrows + 1);
+	tw->held = held + sizeof(FunnelEvent) * ((Size) n + 1);
 	funnel_check_memory(tw->held);
-	ev = funnel_track_decode(track, &n);
+	ev = palloc_extended(sizeof(FunnelEvent) * (Size) n, MCXT_ALLOC_HUGE);
+	memcpy(ev, events, sizeof(FunnelEvent) * (Size) n);
 	/* rows of one time are taken together: their order does not matter */
 	for (i = 1; i < n; i++)
 		if (ev[i].ts < ev[i - 1].ts)
@@ -318,6 +320,7 @@ funnel_trends_final(PG_FUNCTION_ARGS)
 				 errmsg("a funnel trend needs a period in the mode"),
 				 errhint("Add \"bucket day\" (or hour, week, month), and \"time_zone <name>\" for local periods.")));
 	memset(&tw, 0, sizeof(tw));
+	tw.cxt = CurrentMemoryContext;
 	tw.cfg = &t->cfg;
 	tw.nsteps = funnel_reported_steps(&t->cfg, t->seen_steps);
 	tw.zone = cstring_to_text(t->cfg.time_zone[0] ? t->cfg.time_zone : "UTC");

@@ -839,11 +839,11 @@ typedef struct SummaryWalk
 } SummaryWalk;
 
 static void
-summary_add_entity(const FunnelTrack *track, Size held, void *arg)
+summary_add_entity(const FunnelEvent *events, int nevents, Size held, void *arg)
 {
 	SummaryWalk *w = (SummaryWalk *) arg;
 	int64		elapsed[FUNNEL_MAX_STEPS];
-	int			level = funnel_track_level(w->cfg, track, held, elapsed);
+	int			level = funnel_events_level(w->cfg, events, nevents, held, elapsed);
 	int			k;
 
 	level = Min(level, w->acc->nsteps);
@@ -852,7 +852,7 @@ summary_add_entity(const FunnelTrack *track, Size held, void *arg)
 	if (w->acc->flags & FS_FLAG_STEP_TIMES)
 	{
 		int64		chain[FUNNEL_MAX_STEPS];
-		int			clevel = funnel_track_chain_times(w->cfg, track, held, chain);
+		int			clevel = funnel_events_chain_times(w->cfg, events, nevents, held, chain);
 
 		/* the same walk: the same level */
 		if (Min(clevel, w->acc->nsteps) != level)
