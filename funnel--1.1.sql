@@ -2090,3 +2090,99 @@ CREATE OR REPLACE FUNCTION @extschema@.cohort_heatmap(cohorts @extschema@.cohort
       FROM generate_subscripts(($1).cohort_start, 1) AS c
      ORDER BY c
     $$;
+
+-- ---------------------------------------------------------------------------
+-- paths: the most frequent transitions and paths of event sequences, from a
+-- start event or to an end event (doc/paths.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text, text, text, integer, integer)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text) IS 'paths transition (paths from each entity''s first event, depth 5, top 20)';
+COMMENT ON FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text, text, text, integer, integer) IS 'paths transition';
+COMMENT ON FUNCTION @extschema@.paths_final(internal) IS 'paths final function: edges and paths as jsonb';
+COMMENT ON FUNCTION @extschema@.paths_combine(internal, internal) IS 'paths combine function (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.paths_serialize(internal) IS 'paths state serialisation';
+COMMENT ON FUNCTION @extschema@.paths_deserialize(bytea, internal) IS 'paths state deserialisation (validates its input)';
+
+CREATE AGGREGATE @extschema@.paths(entity anyelement, ts timestamptz, event text) (
+    SFUNC = @extschema@.paths_sfunc, STYPE = internal, FINALFUNC = @extschema@.paths_final,
+    COMBINEFUNC = @extschema@.paths_combine, SERIALFUNC = @extschema@.paths_serialize,
+    DESERIALFUNC = @extschema@.paths_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.paths(entity anyelement, ts timestamptz, event text,
+                                   start_event text, end_event text, depth integer, top_n integer) (
+    SFUNC = @extschema@.paths_sfunc, STYPE = internal, FINALFUNC = @extschema@.paths_final,
+    COMBINEFUNC = @extschema@.paths_combine, SERIALFUNC = @extschema@.paths_serialize,
+    DESERIALFUNC = @extschema@.paths_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.paths(anyelement, timestamptz, text) IS 'Most frequent transitions and paths of each entity''s events from its first event: depth 5, top 20 edges (long-tail nodes folded into other) and top 20 paths, as jsonb';
+COMMENT ON AGGREGATE @extschema@.paths(anyelement, timestamptz, text, text, text, integer, integer) IS 'Most frequent transitions and paths of each entity''s events from its first start_event or to its first end_event (at most one of them), depth steps (1 to 20), top_n edges (long-tail nodes folded into other) and paths (1 to 10000), as jsonb';
+
+CREATE FUNCTION @extschema@.paths_report(paths jsonb)
+    RETURNS TABLE (rank integer, step integer, from_event text, to_event text, entities bigint,
+                   share double precision, median_time interval)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT e.ord::integer, (e.edge->>'step')::integer, e.edge->>'from', e.edge->>'to',
+           (e.edge->>'entities')::bigint,
+           (e.edge->>'entities')::double precision / NULLIF(($1->>'entities')::double precision, 0),
+           pg_catalog.make_interval(secs => (e.edge->>'median_seconds')::double precision)
+      FROM pg_catalog.jsonb_array_elements($1->'edges') WITH ORDINALITY AS e(edge, ord)
+     ORDER BY e.ord
+    $$;
+COMMENT ON FUNCTION @extschema@.paths_report(jsonb) IS 'One row per edge of a paths result, most entities first: the from-node at step, the to-node at step + 1 (NULL: other), entities, share of the entities with a path, median time between';
+
+CREATE FUNCTION @extschema@.paths_top(paths jsonb)
+    RETURNS TABLE (rank integer, path text[], entities bigint, share double precision)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT p.ord::integer,
+           ARRAY(SELECT x.v FROM pg_catalog.jsonb_array_elements_text(p.path->'events') WITH ORDINALITY AS x(v, o)
+                  ORDER BY x.o),
+           (p.path->>'entities')::bigint,
+           (p.path->>'entities')::double precision / NULLIF(($1->>'entities')::double precision, 0)
+      FROM pg_catalog.jsonb_array_elements($1->'paths') WITH ORDINALITY AS p(path, ord)
+     ORDER BY p.ord
+    $$;
+COMMENT ON FUNCTION @extschema@.paths_top(jsonb) IS 'One row per path of a paths result, most entities first: the events of the path, entities and share of the entities with a path';
+
+CREATE FUNCTION @extschema@.paths_chart(paths jsonb, width integer DEFAULT 40)
+    RETURNS TABLE (step integer, transition text, entities bigint, median_time interval, bar text)
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    block text;
+BEGIN
+    IF width < 1 OR width > 1000 THEN
+        RAISE EXCEPTION 'chart width % is out of range', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The chart needs a width from 1 to 1000 characters.';
+    END IF;
+    -- a full block where the database encoding has one
+    IF pg_catalog.getdatabaseencoding() = 'UTF8' THEN
+        block := pg_catalog.chr(9608);
+    ELSE
+        block := '#';
+    END IF;
+    RETURN QUERY
+    WITH r AS (
+        SELECT * FROM @extschema@.paths_report(paths)
+    ), mx AS (
+        SELECT max(r.entities) AS m FROM r
+    )
+    SELECT r.step, coalesce(r.from_event, '(other)') || ' -> ' || coalesce(r.to_event, '(other)'),
+           r.entities, r.median_time,
+           repeat(block, CASE WHEN mx.m > 0 THEN round(r.entities::numeric / mx.m * width)::int ELSE 0 END)
+    FROM r, mx
+    ORDER BY r.step, r.rank;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.paths_chart(jsonb, integer) IS 'Text chart of a paths result for psql: one row per edge, by step and then most entities first, bars scaled to width characters';

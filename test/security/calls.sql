@@ -34,3 +34,17 @@ SELECT attribution_svg_escape('<a href="x">Tom & Jerry''s</a>');
 \echo call attribution_svg(attribution_summary[],text)
 SELECT attribution_svg((SELECT attrs FROM call_values));
 SELECT attribution_svg((SELECT attrs FROM call_values), 'Credit <by> "channel"');
+-- paths (1.1): a result of paths(...) written out; skipped where the
+-- installed version has no paths functions
+SELECT pg_catalog.to_regprocedure('paths_report(jsonb)') IS NOT NULL AS has_paths \gset
+\if :has_paths
+CREATE TEMP TABLE call_paths AS
+SELECT '{"anchor": "start", "event": "cart", "depth": 3, "top_n": 5, "entities": 3, "edges": [{"step": 0, "from": "cart", "to": "checkout", "entities": 2, "median_seconds": 240}, {"step": 1, "from": "checkout", "to": null, "entities": 2, "median_seconds": 60.5}], "paths": [{"events": ["cart", "checkout", "buy"], "entities": 2}, {"events": ["cart"], "entities": 1}]}'::jsonb AS p;
+\echo call paths_report(jsonb)
+SELECT * FROM paths_report((SELECT p FROM call_paths));
+\echo call paths_top(jsonb)
+SELECT * FROM paths_top((SELECT p FROM call_paths));
+\echo call paths_chart(jsonb,integer)
+SELECT * FROM paths_chart((SELECT p FROM call_paths));
+SELECT * FROM paths_chart((SELECT p FROM call_paths), 7);
+\endif

@@ -1,0 +1,128 @@
+/*
+ * src/paths/event_log.c
+ *    (entity, time, event name) rows of the paths and correlation
+ *    aggregates in the engine's journey log, and the journeys the final
+ *    functions read: each entity's events sorted by time, events at one time
+ *    in byte order of their names, so that the answer does not depend on the
+ *    order rows arrive in (parallel plans, merged states).
+ */
+#include "postgres.h"
+
+#include "engine/funnel.h"
+#include "miscadmin.h"
+#include "paths/event_log.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+JourneyLog *
+event_log_create(FunctionCallInfo fcinfo, MemoryContext cxt, int entity_arg)
+{
+	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, entity_arg);
+
+	if (!OidIsValid(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+				 errmsg("could not determine the data type of the entity argument")));
+	return jlog_create(cxt, typid, PG_GET_COLLATION());
+}
+
+JourneyLog *
+event_log_create_like(MemoryContext cxt, const JourneyLog *other)
+{
+	return jlog_create(cxt, other->typid, other->collation);
+}
+
+void
+event_log_add(JourneyLog *log, Datum entity, int64 ts, text *event)
+{
+	int32		code = jlog_name(log, VARDATA_ANY(event), VARSIZE_ANY_EXHDR(event));
+
+	jlog_add(log, jlog_entity(log, entity), ts, code);
+}
+
+void
+event_log_merge(JourneyLog *into, const JourneyLog *from)
+{
+	jlog_merge(into, from);
+}
+
+void
+event_log_serialize(const JourneyLog *log, StringInfo buf)
+{
+	jlog_serialize(log, buf);
+}
+
+/* Reads a log back; only name rows (no values) belong to these aggregates. */
+JourneyLog *
+event_log_deserialize(MemoryContext cxt, StringInfo buf)
+{
+	JourneyLog *log = jlog_deserialize(cxt, buf);
+
+	if (log->nvals != 0)
+		funnel_invalid_state("An event log holds numeric values.");
+	return log;
+}
+
+/* The id of a name in the log, -1 if no row has it. */
+int32
+event_log_find_name(const JourneyLog *log, const char *name, int len)
+{
+	int32		i;
+
+	for (i = 0; i < log->nnames; i++)
+		if (log->namelens[i] == len && memcmp(log->names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+static int
+event_row_cmp(const void *a, const void *b)
+{
+	const EventRow *x = a;
+	const EventRow *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+void
+event_log_journeys(const JourneyLog *log, EventJourneys *out)
+{
+	uint64	   *starts;
+	JourneyRow *grouped = jlog_group(log, &starts);
+	EventRow   *rows;
+	uint64		i;
+	uint32		e;
+
+	out->ranks = jlog_name_ranks(log);
+	rows = MemoryContextAllocHuge(CurrentMemoryContext,
+								  sizeof(EventRow) * (Size) Max(log->nrows, 1));
+	for (i = 0; i < log->nrows; i++)
+	{
+		rows[i].ts = grouped[i].ts;
+		rows[i].name = grouped[i].code;
+		rows[i].rank = out->ranks[grouped[i].code];
+	}
+	pfree(grouped);
+	for (e = 0; e < log->nent; e++)
+	{
+		EventRow   *r = rows + starts[e];
+		uint64		n = starts[e + 1] - starts[e];
+		uint64		k;
+
+		CHECK_FOR_INTERRUPTS();
+		/* rows mostly arrive in time order: sort only when they did not */
+		for (k = 1; k < n; k++)
+			if (event_row_cmp(&r[k - 1], &r[k]) > 0)
+				break;
+		if (k < n)
+			qsort(r, n, sizeof(EventRow), event_row_cmp);
+	}
+	out->nent = log->nent;
+	out->starts = starts;
+	out->rows = rows;
+	out->nnames = log->nnames;
+	out->names = log->names;
+	out->name_lens = log->namelens;
+}
