@@ -2186,3 +2186,96 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.paths_chart(jsonb, integer) IS 'Text chart of a paths result for psql: one row per edge, by step and then most entities first, bars scaled to width characters';
+
+-- ---------------------------------------------------------------------------
+-- paths_sankey_svg: a paths result as a Sankey diagram (doc/paths.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.paths_sankey_svg(paths jsonb, title text DEFAULT NULL)
+    RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- Columns are steps; a node's height is its entities (the larger of
+    -- what flows in and out), nodes of a column stacked by size with room
+    -- for a label each (at least 16 px a node, so that 20 or more nodes per
+    -- column stay readable); a link is a band as wide as its entities,
+    -- leaving its node below the links to nodes higher up.
+    WITH e AS (
+        SELECT r.rank, r.step, r.from_event, r.to_event, r.entities, r.median_time
+          FROM @extschema@.paths_report($1) AS r
+    ), ends AS (
+        SELECT e.step AS step, e.from_event AS name, e.entities AS out_n, 0::bigint AS in_n FROM e
+        UNION ALL
+        SELECT e.step + 1, e.to_event, 0, e.entities FROM e
+    ), n0 AS (
+        SELECT ends.step, ends.name, greatest(sum(ends.out_n), sum(ends.in_n)) AS value
+          FROM ends GROUP BY ends.step, ends.name
+    ), cols AS (
+        SELECT s.step, (row_number() OVER (ORDER BY s.step) - 1)::int AS col
+          FROM (SELECT DISTINCT n0.step FROM n0) s
+    ), scale AS (
+        -- the fullest column is 400 px of nodes
+        SELECT 400.0 / greatest(max(t.total), 1) AS px
+          FROM (SELECT sum(n0.value) AS total FROM n0 GROUP BY n0.step) t
+    ), n1 AS (
+        SELECT n0.*, cols.col, greatest(n0.value * scale.px, 2.0) AS h,
+               row_number() OVER (PARTITION BY n0.step ORDER BY n0.name IS NULL, n0.value DESC,
+                                                            n0.name COLLATE "C") AS ord,
+               dense_rank() OVER (ORDER BY n0.name IS NULL, n0.name COLLATE "C") AS colour
+          FROM n0 JOIN cols ON cols.step = n0.step, scale
+    ), nodes AS (
+        SELECT n1.*, 60 + 220 * n1.col AS x,
+               70 + coalesce(sum(greatest(n1.h, 16.0) + 10) OVER (PARTITION BY n1.step ORDER BY n1.ord
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS y
+          FROM n1
+    ), links AS (
+        SELECT e.*, s.x + 12 AS x0, t.x AS x1, e.entities * scale.px AS w, s.colour,
+               s.y + coalesce(sum(e.entities * scale.px) OVER (PARTITION BY e.step, e.from_event
+                                  ORDER BY t.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS y0,
+               t.y + coalesce(sum(e.entities * scale.px) OVER (PARTITION BY e.step, e.to_event
+                                  ORDER BY s.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS y1
+          FROM e
+          JOIN nodes s ON s.step = e.step AND s.name IS NOT DISTINCT FROM e.from_event
+          JOIN nodes t ON t.step = e.step + 1 AND t.name IS NOT DISTINCT FROM e.to_event, scale
+    ), palette AS (
+        SELECT ARRAY['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948',
+                     '#b07aa1', '#ff9da7', '#9c755f', '#8cd17d', '#499894', '#d37295'] AS c
+    ), size AS (
+        SELECT 60 + 220 * coalesce(max(nodes.col), 0) + 240 AS w,
+               coalesce(max(nodes.y + greatest(nodes.h, 16.0)), 70) + 30 AS h
+          FROM nodes
+    )
+    SELECT format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="sans-serif" font-size="11">',
+                  size.w, round(size.h), size.w, round(size.h)) || E'\n'
+        || '<rect width="100%" height="100%" fill="white"/>' || E'\n'
+        || format('<text class="title" x="60" y="24" font-size="16" font-weight="bold">%s</text>',
+                  @extschema@.attribution_svg_escape(coalesce($2,
+                      CASE $1->>'anchor' WHEN 'start' THEN 'Paths after ' || ($1->>'event')
+                                         WHEN 'end' THEN 'Paths before ' || ($1->>'event')
+                                         ELSE 'Paths from the first event' END))) || E'\n'
+        || coalesce((SELECT string_agg(format('<text class="step" x="%s" y="54">step %s</text>', 60 + 220 * cols.col, cols.step),
+                                       E'\n' ORDER BY cols.col) FROM cols) || E'\n', '')
+        || coalesce((SELECT string_agg(format('<path class="link" d="M%s,%s C%s,%s %s,%s %s,%s L%s,%s C%s,%s %s,%s %s,%s Z" fill="%s" fill-opacity="0.35"><title>%s</title></path>',
+                                              l.x0, round(l.y0, 1), (l.x0 + l.x1) / 2, round(l.y0, 1), (l.x0 + l.x1) / 2, round(l.y1, 1), l.x1, round(l.y1, 1),
+                                              l.x1, round(l.y1 + l.w, 1), (l.x0 + l.x1) / 2, round(l.y1 + l.w, 1), (l.x0 + l.x1) / 2, round(l.y0 + l.w, 1),
+                                              l.x0, round(l.y0 + l.w, 1),
+                                              CASE WHEN l.from_event IS NULL THEN '#bbbbbb' ELSE palette.c[1 + (l.colour - 1) % 12] END,
+                                              @extschema@.attribution_svg_escape(coalesce(l.from_event, '(other)') || ' -> '
+                                                  || coalesce(l.to_event, '(other)') || ': ' || l.entities
+                                                  || ' (median ' || l.median_time || ')')),
+                                       E'\n' ORDER BY l.rank) FROM links l, palette) || E'\n', '')
+        || coalesce((SELECT string_agg(format('<rect class="node" x="%s" y="%s" width="12" height="%s" fill="%s"><title>%s</title></rect>'
+                                              || E'\n' || '<text class="label" x="%s" y="%s">%s</text>',
+                                              n.x, round(n.y, 1), round(n.h, 1),
+                                              CASE WHEN n.name IS NULL THEN '#999999' ELSE palette.c[1 + (n.colour - 1) % 12] END,
+                                              @extschema@.attribution_svg_escape(coalesce(n.name, '(other)') || ': ' || n.value),
+                                              n.x + 16, round(n.y + greatest(n.h, 16.0) / 2 + 4, 1),
+                                              @extschema@.attribution_svg_escape(
+                                                  CASE WHEN length(coalesce(n.name, '(other)')) > 24
+                                                       THEN left(n.name, 21) || '...'
+                                                       ELSE coalesce(n.name, '(other)') END || ' ' || n.value)),
+                                       E'\n' ORDER BY n.col, n.ord) FROM nodes n, palette) || E'\n', '')
+        || '</svg>' || E'\n'
+    FROM size
+    $$;
+COMMENT ON FUNCTION @extschema@.paths_sankey_svg(jsonb, text) IS 'Sankey diagram of a paths result as SVG: one column per step, nodes as tall as their entities, links as wide as theirs, names escaped; title defaults to the anchor';

@@ -47,4 +47,7 @@ SELECT * FROM paths_top((SELECT p FROM call_paths));
 \echo call paths_chart(jsonb,integer)
 SELECT * FROM paths_chart((SELECT p FROM call_paths));
 SELECT * FROM paths_chart((SELECT p FROM call_paths), 7);
+\echo call paths_sankey_svg(jsonb,text)
+SELECT paths_sankey_svg((SELECT p FROM call_paths));
+SELECT paths_sankey_svg((SELECT p FROM call_paths), 'After <cart> & "more"');
 \endif
