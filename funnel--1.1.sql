@@ -2279,3 +2279,77 @@ CREATE FUNCTION @extschema@.paths_sankey_svg(paths jsonb, title text DEFAULT NUL
     FROM size
     $$;
 COMMENT ON FUNCTION @extschema@.paths_sankey_svg(jsonb, text) IS 'Sankey diagram of a paths result as SVG: one column per step, nodes as tall as their entities, links as wide as theirs, names escaped; title defaults to the anchor';
+
+-- ---------------------------------------------------------------------------
+-- funnel_correlation: which events and property values go with converting
+-- (doc/correlation.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, anyelement, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, text, anyelement, timestamptz, text, text[], integer, text)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, anyelement, timestamptz, text, text[]) IS 'funnel_correlation transition (default mode, PostHog''s min_count rule)';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, text, anyelement, timestamptz, text, text[], integer, text) IS 'funnel_correlation transition (mode, min_count, property)';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_final(internal) IS 'funnel_correlation final function: drivers as jsonb';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_combine(internal, internal) IS 'funnel_correlation combine function (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_serialize(internal) IS 'funnel_correlation state serialisation';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_deserialize(bytea, internal) IS 'funnel_correlation state deserialisation (validates its input)';
+
+CREATE AGGREGATE @extschema@.funnel_correlation("window" interval, entity anyelement, ts timestamptz,
+                                                event text, steps text[]) (
+    SFUNC = @extschema@.funnel_correlation_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_correlation_final,
+    COMBINEFUNC = @extschema@.funnel_correlation_combine,
+    SERIALFUNC = @extschema@.funnel_correlation_serialize,
+    DESERIALFUNC = @extschema@.funnel_correlation_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.funnel_correlation("window" interval, mode text, entity anyelement, ts timestamptz,
+                                                event text, steps text[], min_count integer, property text) (
+    SFUNC = @extschema@.funnel_correlation_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_correlation_final,
+    COMBINEFUNC = @extschema@.funnel_correlation_combine,
+    SERIALFUNC = @extschema@.funnel_correlation_serialize,
+    DESERIALFUNC = @extschema@.funnel_correlation_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_correlation(interval, anyelement, timestamptz, text, text[]) IS 'Events between each entity''s funnel entry and its conversion or drop-off, with converters, non-converters, odds ratio (+1 smoothing) and Fisher exact p-value; drivers seen by fewer than min(25, 2% of the entered entities) left out; jsonb';
+COMMENT ON AGGREGATE @extschema@.funnel_correlation(interval, text, anyelement, timestamptz, text, text[], integer, text) IS 'Events and property values between each entity''s funnel entry and its conversion or drop-off, with converters, non-converters, odds ratio (+1 smoothing) and Fisher exact p-value; drivers seen by fewer than min_count entities left out (NULL: min(25, 2% of the entered)); jsonb';
+
+CREATE FUNCTION @extschema@.funnel_correlation_report(correlation jsonb, top_n integer DEFAULT 10)
+    RETURNS TABLE (direction text, rank integer, kind text, driver text, converters bigint,
+                   non_converters bigint, conversion_rate double precision,
+                   odds_ratio double precision, p_value double precision)
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF top_n < 1 OR top_n > 10000 THEN
+        RAISE EXCEPTION 'correlation top_n % is out of range', top_n
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'top_n must be from 1 to 10000.';
+    END IF;
+    RETURN QUERY
+    WITH d AS (
+        SELECT x.ord, x.d->>'kind' AS kind, x.d->>'name' AS name,
+               (x.d->>'converters')::bigint AS s, (x.d->>'non_converters')::bigint AS f,
+               (x.d->>'odds_ratio')::double precision AS o, (x.d->>'p_value')::double precision AS p
+          FROM pg_catalog.jsonb_array_elements(correlation->'drivers') WITH ORDINALITY AS x(d, ord)
+    ), ranked AS (
+        SELECT CASE WHEN d.o > 1 THEN 'positive' ELSE 'negative' END AS dir,
+               row_number() OVER (PARTITION BY d.o > 1
+                                  ORDER BY CASE WHEN d.o > 1 THEN -d.o ELSE d.o END, d.ord) AS r,
+               d.*
+          FROM d WHERE d.o <> 1
+    )
+    SELECT ranked.dir, ranked.r::integer, ranked.kind, ranked.name, ranked.s, ranked.f,
+           ranked.s::double precision / NULLIF(ranked.s + ranked.f, 0), ranked.o, ranked.p
+      FROM ranked
+     WHERE ranked.r <= top_n
+     ORDER BY ranked.dir DESC, ranked.r;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.funnel_correlation_report(jsonb, integer) IS 'The top_n drivers that go most with converting (positive: odds ratio above 1, largest first) and with dropping off (negative: below 1, smallest first) of a funnel_correlation result, one row each, with the conversion rate among the entities with the driver';

@@ -40,6 +40,26 @@ event_log_add(JourneyLog *log, Datum entity, int64 ts, text *event)
 	jlog_add(log, jlog_entity(log, entity), ts, code);
 }
 
+/*
+ * A row whose name is tag followed by value: one log holds names of several
+ * kinds (the correlation aggregate's events and property values).
+ */
+void
+event_log_add_tagged(JourneyLog *log, Datum entity, int64 ts, char tag,
+					 const char *value, int len)
+{
+	char		local[256];
+	char	   *name = len < (int) sizeof(local) ? local : palloc(len + 1);
+	int32		code;
+
+	name[0] = tag;
+	memcpy(name + 1, value, len);
+	code = jlog_name(log, name, len + 1);
+	if (name != local)
+		pfree(name);
+	jlog_add(log, jlog_entity(log, entity), ts, code);
+}
+
 void
 event_log_merge(JourneyLog *into, const JourneyLog *from)
 {

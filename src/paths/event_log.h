@@ -41,6 +41,8 @@ extern JourneyLog *event_log_create(FunctionCallInfo fcinfo, MemoryContext cxt,
 									int entity_arg);
 extern JourneyLog *event_log_create_like(MemoryContext cxt, const JourneyLog *other);
 extern void event_log_add(JourneyLog *log, Datum entity, int64 ts, text *event);
+extern void event_log_add_tagged(JourneyLog *log, Datum entity, int64 ts, char tag,
+								 const char *value, int len);
 extern void event_log_merge(JourneyLog *into, const JourneyLog *from);
 extern void event_log_serialize(const JourneyLog *log, StringInfo buf);
 extern JourneyLog *event_log_deserialize(MemoryContext cxt, StringInfo buf);

@@ -51,3 +51,12 @@ SELECT * FROM paths_chart((SELECT p FROM call_paths), 7);
 SELECT paths_sankey_svg((SELECT p FROM call_paths));
 SELECT paths_sankey_svg((SELECT p FROM call_paths), 'After <cart> & "more"');
 \endif
+-- funnel_correlation_report (1.1)
+SELECT pg_catalog.to_regprocedure('funnel_correlation_report(jsonb,integer)') IS NOT NULL AS has_correlation \gset
+\if :has_correlation
+CREATE TEMP TABLE call_correlation AS
+SELECT '{"converters": 2, "non_converters": 2, "min_count": 0, "drivers": [{"kind": "property", "name": "ads", "converters": 2, "non_converters": 0, "odds_ratio": 9, "p_value": 0.3333333333333333}, {"kind": "event", "name": "help", "converters": 1, "non_converters": 1, "odds_ratio": 1, "p_value": 1}, {"kind": "property", "name": "mail", "converters": 0, "non_converters": 2, "odds_ratio": 0.1111111111111111, "p_value": 0.3333333333333333}]}'::jsonb AS c;
+\echo call funnel_correlation_report(jsonb,integer)
+SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation));
+SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation), 1);
+\endif
