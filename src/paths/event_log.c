@@ -116,15 +116,19 @@ event_log_journeys(const JourneyLog *log, EventJourneys *out)
 	uint32		e;
 
 	out->ranks = jlog_name_ranks(log);
-	rows = MemoryContextAllocHuge(CurrentMemoryContext,
-								  sizeof(EventRow) * (Size) Max(log->nrows, 1));
+	/* the grouped copy becomes the journeys in place: rows of the same size */
+	StaticAssertStmt(sizeof(EventRow) == sizeof(JourneyRow), "EventRow and JourneyRow differ in size");
+	rows = (EventRow *) grouped;
 	for (i = 0; i < log->nrows; i++)
 	{
-		rows[i].ts = grouped[i].ts;
-		rows[i].name = grouped[i].code;
-		rows[i].rank = out->ranks[grouped[i].code];
+		JourneyRow	jr = grouped[i];
+
+		if ((i & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		rows[i].ts = jr.ts;
+		rows[i].name = jr.code;
+		rows[i].rank = out->ranks[jr.code];
 	}
-	pfree(grouped);
 	for (e = 0; e < log->nent; e++)
 	{
 		EventRow   *r = rows + starts[e];
