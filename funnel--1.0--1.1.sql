@@ -524,7 +524,7 @@ BEGIN
     IF top_n < 1 OR top_n > 10000 THEN
         RAISE EXCEPTION 'correlation top_n % is out of range', top_n
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'top_n must be from 1 to 10000.';
+                  DETAIL = 'The number of top drivers must be from 1 to 10000.';
     END IF;
     RETURN QUERY
     WITH d AS (

@@ -73,7 +73,7 @@ read_min_count(FunctionCallInfo fcinfo, int arg)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("correlation min_count %d is out of range", m),
-				 errdetail("min_count must be zero or positive; NULL takes min(25, 2%% of the entities that entered).")));
+				 errdetail("The minimum count must be zero or positive; NULL takes min(25, 2%% of the entities that entered).")));
 	return m;
 }
 

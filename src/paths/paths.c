@@ -93,7 +93,7 @@ check_depth_top_n(int32 depth, int32 top_n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("path top_n %d is out of range", top_n),
-				 errdetail("top_n must be from 1 to %d.", PATHS_MAX_TOP_N)));
+				 errdetail("The number of top edges and paths must be from 1 to %d.", PATHS_MAX_TOP_N)));
 }
 
 /* The configuration of this row; the anchor event points into the row. */
