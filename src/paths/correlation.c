@@ -404,11 +404,11 @@ driver_cmp(const void *a, const void *b)
 	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
-/* the funnel level of the first nevents events (in time order) */
+/* the funnel level of the first nevents events (in time order); held: bytes in use */
 static inline int
-prefix_level(const FunnelConfig *cfg, const FunnelEvent *ev, int nevents, int64 *elapsed)
+prefix_level(const FunnelConfig *cfg, const FunnelEvent *ev, int nevents, Size held, int64 *elapsed)
 {
-	return funnel_events_level(cfg, ev, nevents, 0, elapsed);
+	return funnel_events_level(cfg, ev, nevents, held, elapsed);
 }
 
 PG_FUNCTION_INFO_V1(funnel_correlation_final);
@@ -425,6 +425,7 @@ funnel_correlation_final(PG_FUNCTION_ARGS)
 	uint32	   *stamp;
 	int64		converters = 0,
 				non_converters = 0;
+	Size		held = 0;		/* bytes in use, for the walk's own checks */
 	FunnelEvent *ev = NULL;
 	int		   *group_end = NULL;
 	uint64		evcap = 0;
@@ -458,6 +459,7 @@ funnel_correlation_final(PG_FUNCTION_ARGS)
 				memcmp(st->names[k], j.names[i] + 1, st->name_lens[k]) == 0)
 				name_mask[i] = st->name_steps[k];
 	}
+	funnel_check_memory(j.bytes + (2 * sizeof(int64) + sizeof(uint32) + sizeof(Driver)) * (Size) j.nnames);
 	succ = palloc0(sizeof(int64) * (j.nnames + 1));
 	fail = palloc0(sizeof(int64) * (j.nnames + 1));
 	stamp = palloc0(sizeof(uint32) * (j.nnames + 1));
@@ -490,6 +492,9 @@ funnel_correlation_final(PG_FUNCTION_ARGS)
 				pfree(ev);
 				pfree(group_end);
 			}
+			held = j.bytes + (2 * sizeof(int64) + sizeof(uint32) + sizeof(Driver)) * (Size) j.nnames +
+				(sizeof(FunnelEvent) + sizeof(int)) * evcap;
+			funnel_check_memory(held);
 			ev = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(FunnelEvent) * evcap);
 			group_end = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * evcap);
 		}
@@ -506,7 +511,7 @@ funnel_correlation_final(PG_FUNCTION_ARGS)
 		if (n == 0)
 			continue;
 		group_end[ngroups++] = n;
-		level = prefix_level(&wcfg, ev, n, elapsed);
+		level = prefix_level(&wcfg, ev, n, held, elapsed);
 		if (level == 0)
 			continue;
 		/* the first time group after which the walk has reached the level */
@@ -516,7 +521,7 @@ funnel_correlation_final(PG_FUNCTION_ARGS)
 		{
 			int			mid = glo + (ghi - glo) / 2;
 
-			if (prefix_level(&wcfg, ev, group_end[mid], scratch) >= level)
+			if (prefix_level(&wcfg, ev, group_end[mid], held, scratch) >= level)
 				ghi = mid;
 			else
 				glo = mid + 1;

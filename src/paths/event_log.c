@@ -110,10 +110,16 @@ void
 event_log_journeys(const JourneyLog *log, EventJourneys *out)
 {
 	uint64	   *starts;
-	JourneyRow *grouped = jlog_group(log, &starts);
+	JourneyRow *grouped;
 	EventRow   *rows;
 	uint64		i;
 	uint32		e;
+
+	/* the state and its grouped copy count against funnel.max_state_memory */
+	out->bytes = log->mem + sizeof(JourneyRow) * (Size) log->nrows +
+		2 * sizeof(uint64) * ((Size) log->nent + 1) + 2 * sizeof(int32) * ((Size) log->nnames + 1);
+	funnel_check_memory(out->bytes);
+	grouped = jlog_group(log, &starts);
 
 	out->ranks = jlog_name_ranks(log);
 	/* the grouped copy becomes the journeys in place: rows of the same size */

@@ -35,6 +35,7 @@ typedef struct EventJourneys
 	char	  **names;			/* NUL-terminated */
 	int32	   *name_lens;
 	int32	   *ranks;			/* rank of each name id */
+	Size		bytes;			/* the state and these journeys, for the cap */
 } EventJourneys;
 
 extern JourneyLog *event_log_create(FunctionCallInfo fcinfo, MemoryContext cxt,

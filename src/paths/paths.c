@@ -482,6 +482,9 @@ paths_final(PG_FUNCTION_ARGS)
 	if (cfg->anchor != ANCHOR_NONE)
 		anchor = event_log_find_name(st->log, cfg->event, cfg->event_len);
 
+	funnel_check_memory(j.bytes +
+						(sizeof(Transition) + sizeof(Edge)) * Min((Size) j.nent * cfg->depth, (Size) st->log->nrows) +
+						(sizeof(int32) * maxnodes + sizeof(PathSort)) * (Size) j.nent);
 	ids = palloc(sizeof(int32) * maxnodes);
 	times = palloc(sizeof(int64) * maxnodes);
 	ring_ids = palloc(sizeof(int32) * maxnodes);
