@@ -7,7 +7,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(14);
+SELECT plan(15);
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE line text; plan text := '';
@@ -49,6 +49,8 @@ SELECT ok((SELECT NOT (c->'drivers' @> '[{"name": "visit"}]' OR c->'drivers' @> 
           'the funnel''s step events are not drivers');
 SELECT ok((SELECT cp->'drivers' @> '[{"kind": "property", "name": "ads"}]' FROM serial),
           'property values are drivers');
+SELECT is((SELECT funnel_correlation('2 days', u, ts, e, ARRAY['visit', 'cart', 'buy']) OVER () FROM corr_ev LIMIT 1),
+          (SELECT c FROM serial), 'as a window function (the final function leaves the state as it was)');
 SELECT is((SELECT funnel_correlation('2 days', u, ts, e, ARRAY['visit', 'cart', 'buy'])
            FROM (SELECT * FROM corr_ev ORDER BY e DESC, ts DESC) s),
           (SELECT c FROM serial), 'the result does not depend on the order of the rows');

@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(16);
+SELECT plan(17);
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE line text; plan text := '';
@@ -40,6 +40,8 @@ SELECT ok((SELECT p->'edges' @> '[{"from": null}]' OR p->'edges' @> '[{"to": nul
            FROM (SELECT paths(u, ts, e, 'cart', NULL, 5, 5) AS p FROM paths_ev) s),
           'top 5 edges fold long-tail nodes into other');
 SELECT is((SELECT p_text FROM serial), (SELECT p_start FROM serial), 'text entities give the bigint result');
+SELECT is((SELECT paths(u, ts, e, 'cart', NULL, 5, 30) OVER () FROM paths_ev LIMIT 1), (SELECT p_start FROM serial),
+          'as a window function (the final function leaves the state as it was)');
 SELECT is((SELECT paths(u, ts, e, 'cart', NULL, 5, 30) FROM (SELECT * FROM paths_ev ORDER BY e DESC, ts DESC) s),
           (SELECT p_start FROM serial), 'the result does not depend on the order of the rows');
 
