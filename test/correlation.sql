@@ -7,7 +7,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(15);
+SELECT plan(16);
 
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE line text; plan text := '';
@@ -44,6 +44,16 @@ SELECT is((SELECT ARRAY[(c->>'converters')::bigint + (c->>'non_converters')::big
            FROM serial),
           (SELECT ARRAY[fsc[1], fsc[3]] FROM serial),
           'entered and converted are funnel_stage_counts'' first and last steps');
+SELECT is((SELECT array_agg(m ORDER BY m) FROM unnest(ARRAY['strict_order', 'strict_increase', 'strict_once',
+                                                            'strict_deduplication', 'strict_order,allow_reentry']) m
+           WHERE (SELECT ARRAY[(c->>'converters')::bigint + (c->>'non_converters')::bigint, (c->>'converters')::bigint]
+                  FROM (SELECT funnel_correlation('2 days', m, u, ts, e, ARRAY['visit', 'cart', 'buy'], NULL, NULL) AS c
+                        FROM corr_ev) x)
+                 IS DISTINCT FROM
+                 (SELECT ARRAY[f[1], f[3]]
+                  FROM (SELECT funnel_stage_counts('2 days', m, u, ts, e, ARRAY['visit', 'cart', 'buy']) AS f
+                        FROM corr_ev) y)),
+          NULL, 'every mode: entered and converted are funnel_stage_counts'' first and last steps');
 SELECT ok((SELECT NOT (c->'drivers' @> '[{"name": "visit"}]' OR c->'drivers' @> '[{"name": "cart"}]'
                        OR c->'drivers' @> '[{"name": "buy"}]') FROM serial),
           'the funnel''s step events are not drivers');
