@@ -387,8 +387,9 @@ COMMENT ON FUNCTION @extschema@.paths_chart(jsonb, integer) IS 'Text chart of a 
 
 CREATE FUNCTION @extschema@.paths_sankey_svg(paths jsonb, title text DEFAULT NULL)
     RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS $$
+    -- STABLE: the tooltips print intervals (IntervalStyle).
     -- Columns are steps; a node's height is its entities (the larger of
     -- what flows in and out), nodes of a column stacked by size with room
     -- for a label each (at least 16 px a node, so that 20 or more nodes per
