@@ -142,5 +142,6 @@ SELECT paths(u, ts, e, 'cart', NULL, CASE WHEN u = 'u3' THEN 4 ELSE 3 END, 3) FR
 SELECT paths(u, ts, e, e, NULL, 3, 3) FROM path_events;
 SELECT paths(u, ts, e) FROM (VALUES (1, timestamptz 'infinity', 'a')) v(u, ts, e);
 SELECT * FROM paths_chart((SELECT paths(u, ts, e) FROM path_events), 0);
+SELECT paths(ARRAY[u], ts, e) FROM path_events;
 
 DROP TABLE path_events;

@@ -8,11 +8,36 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "engine/funnel.h"
 #include "miscadmin.h"
 #include "paths/event_log.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+/*
+ * Entity types whose values a serialised state can carry safely: fixed
+ * length, or one of the variable-length types whose hash and equality read
+ * nothing but the value's bytes (text, varchar, bpchar, bytea, numeric),
+ * or a domain over one.  A deserialised value is only checked for its
+ * length, so a container (array, int2vector), a composite or a range, whose
+ * functions trust headers inside the value, must not be read back.
+ */
+static bool
+entity_type_ok(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+	int16		len;
+	bool		byval;
+
+	get_typlenbyval(base, &len, &byval);
+	if (len > 0)
+		return true;
+	return len == -1 && (base == TEXTOID || base == VARCHAROID || base == BPCHAROID ||
+						 base == BYTEAOID || base == NUMERICOID);
+}
 
 JourneyLog *
 event_log_create(FunctionCallInfo fcinfo, MemoryContext cxt, int entity_arg)
@@ -23,6 +48,12 @@ event_log_create(FunctionCallInfo fcinfo, MemoryContext cxt, int entity_arg)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 				 errmsg("could not determine the data type of the entity argument")));
+	if (!entity_type_ok(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("entity type %s is not supported", format_type_be(typid)),
+				 errdetail("Paths and correlation take entities of a fixed-length type, or of text, varchar, char, bytea or numeric."),
+				 errhint("Cast the entity to text.")));
 	return jlog_create(cxt, typid, PG_GET_COLLATION());
 }
 
@@ -76,7 +107,21 @@ event_log_serialize(const JourneyLog *log, StringInfo buf)
 JourneyLog *
 event_log_deserialize(MemoryContext cxt, StringInfo buf)
 {
-	JourneyLog *log = jlog_deserialize(cxt, buf);
+	JourneyLog *log;
+
+	/* the entity type follows the log's 4-byte header: check it first */
+	if (buf->len - buf->cursor >= 8)
+	{
+		uint32		net;
+		Oid			typid;
+
+		memcpy(&net, buf->data + buf->cursor + 4, sizeof(net));
+		typid = pg_ntoh32(net);
+		if (OidIsValid(typid) && SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)) &&
+			!entity_type_ok(typid))
+			funnel_invalid_state("The entity type of the state cannot be read back.");
+	}
+	log = jlog_deserialize(cxt, buf);
 
 	if (log->nvals != 0)
 		funnel_invalid_state("An event log holds numeric values.");
