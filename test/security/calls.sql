@@ -59,6 +59,7 @@ SELECT '{"converters": 2, "non_converters": 2, "min_count": 0, "drivers": [{"kin
 \echo call funnel_correlation_report(jsonb,integer)
 SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation));
 SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation), 1);
+\endif
 -- journey_refresh (1.1): the expressions name columns only, so the caller's
 -- search_path it reads them with finds nothing planted
 SELECT EXISTS (SELECT FROM pg_proc WHERE proname = 'journey_refresh') AS has_journey_refresh \gset
