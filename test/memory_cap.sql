@@ -1,12 +1,14 @@
 -- funnel.max_state_memory caps every aggregate whose state grows with its
 -- input: under a 64 kB cap each stops with the one error (54000, the limit
 -- in the detail, the setting in the hint); under the default the same
--- query works.
+-- query works.  The whole-table funnel aggregates (funnel_stage_counts,
+-- funnel_conversion, funnel_summary) spill to a temporary file instead:
+-- test/entity_store.sql.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(31);
+SELECT plan(25);
 
 CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; msg text; detail text; hint text;
@@ -40,12 +42,6 @@ INSERT INTO q VALUES
    $$SELECT window_funnel('1 h', 'strict_increase', '2024-03-01'::timestamptz + g * interval '1 s', g % 3 = 0, g % 3 = 1, false) FROM generate_series(1, 100000) g$$),
   ('time_to_convert (one journey''s event log)',
    $$SELECT time_to_convert('1 day', '2024-01-01'::timestamptz + g * interval '1 min', g % 2 = 0, g % 2 = 1) FROM generate_series(1, 100000) g$$),
-  ('funnel_stage_counts (per-entity table)',
-   $$SELECT funnel_stage_counts('1 day', g, '2024-01-01'::timestamptz, true) FROM generate_series(1, 20000) g$$),
-  ('funnel_conversion (per-entity table, text entities)',
-   $$SELECT funnel_conversion('1 day', 'user-' || g, '2024-01-01'::timestamptz, true) FROM generate_series(1, 20000) g$$),
-  ('funnel_summary (per-entity table)',
-   $$SELECT funnel_summary('1 day', g, '2024-01-01'::timestamptz, true, true) FROM generate_series(1, 20000) g$$),
   ('attribution (journey log)',
    $$SELECT attribution('linear', g, '2024-01-01'::timestamptz + g * interval '1 s', 'a', NULL) FROM generate_series(1, 20000) g$$),
   ('pipeline_model (journey log)',

@@ -41,7 +41,7 @@ funnel_entities_combine(PG_FUNCTION_ARGS)
 	if (b == NULL)
 		return funnel_combine_keep_first(fcinfo);
 	if (a == NULL)
-		a = entity_table_create(cxt, &b->cfg, b->typid, b->collation);
+		a = entity_table_create(fcinfo, cxt, &b->cfg, b->store->typid, b->store->collation);
 	entity_table_merge(a, b);
 	PG_RETURN_POINTER(a);
 }
@@ -65,7 +65,7 @@ funnel_entities_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_entities_deserialize");
 
-	PG_RETURN_POINTER(entity_table_deserialize(cxt, PG_GETARG_BYTEA_PP(0)));
+	PG_RETURN_POINTER(entity_table_deserialize(fcinfo, cxt, PG_GETARG_BYTEA_PP(0)));
 }
 
 /* Number of steps reported: for funnel_event input, the highest step seen. */
@@ -84,11 +84,11 @@ typedef struct LevelHistogram
 } LevelHistogram;
 
 static void
-count_level(const FunnelTrack *track, Size held, void *arg)
+count_level(const FunnelEvent *events, int nevents, Size held, void *arg)
 {
 	LevelHistogram *h = (LevelHistogram *) arg;
 
-	h->at_level[funnel_track_level(h->cfg, track, held, NULL)]++;
+	h->at_level[funnel_events_level(h->cfg, events, nevents, held, NULL)]++;
 }
 
 /* counts[k-1] = entities whose level is at least k */

@@ -768,11 +768,11 @@ typedef struct SummaryWalk
 } SummaryWalk;
 
 static void
-summary_add_entity(const FunnelTrack *track, Size held, void *arg)
+summary_add_entity(const FunnelEvent *events, int nevents, Size held, void *arg)
 {
 	SummaryWalk *w = (SummaryWalk *) arg;
 	int64		elapsed[FUNNEL_MAX_STEPS];
-	int			level = funnel_track_level(w->cfg, track, held, elapsed);
+	int			level = funnel_events_level(w->cfg, events, nevents, held, elapsed);
 	int			k;
 
 	level = Min(level, w->acc->nsteps);

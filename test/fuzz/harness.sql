@@ -114,3 +114,12 @@ CREATE AGGREGATE fuzz.cap_funnel_correlation(interval, text, anyelement, timesta
     SFUNC = funnel_correlation_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = funnel_correlation_combine, SERIALFUNC = funnel_correlation_serialize,
     DESERIALFUNC = funnel_correlation_deserialize);
+
+CREATE AGGREGATE fuzz.cap_sequence_match(text, timestamptz, VARIADIC boolean[]) (
+    SFUNC = sequence_match_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = sequence_match_combine, SERIALFUNC = sequence_match_serialize,
+    DESERIALFUNC = sequence_match_deserialize);
+CREATE AGGREGATE fuzz.cap_sequence_next_node(text, text, timestamptz, text, boolean, VARIADIC boolean[]) (
+    SFUNC = sequence_next_node_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = sequence_next_node_combine, SERIALFUNC = sequence_next_node_serialize,
+    DESERIALFUNC = sequence_next_node_deserialize);

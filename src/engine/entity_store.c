@@ -1,0 +1,1022 @@
+/*
+ * src/engine/entity_store.c
+ *    The one per-entity store of the whole-table aggregates.
+ *
+ * A transition appends its row to one of ESTORE_NPARTS partitions, chosen by
+ * the top bits of the entity's hash: a sequential write to one of a few
+ * hundred open buffers, with no lookup.  Nothing per entity exists until the
+ * final function processes the store one partition at a time: it numbers
+ * the partition's entities in a small hash table, groups their rows with a
+ * counting sort (arrival order kept within an entity) and hands each entity
+ * its rows.  A partition holds about 1/256 of the entities, so the hash
+ * table and the grouped rows stay in the CPU caches, where one table of all
+ * entities misses them on nearly every row of a time-ordered table.
+ *
+ * Memory: rows in memory are counted against half of funnel.max_state_memory
+ * (the other half is left for processing one partition).  Past it, inside
+ * an aggregate, every partition's rows in memory are appended to one
+ * temporary file (BufFile: removed at the end of the query, on error and on
+ * cancel by the resource owner; a shutdown callback closes it at the end of
+ * the aggregation) and the final function reads each partition back.  The
+ * answer never depends on the limit.  Where no shutdown callback can be
+ * registered (the aggregate used as a window function) the rows stay in
+ * memory and the limit is an error, as for every other state.
+ *
+ * Row layout (every field 8-byte aligned):
+ *   bigint and integer keys:  Datum key | int64 ts | payload
+ *   other keys:               uint32 hash | uint32 keylen | int64 ts | payload |
+ *                             key bytes (a Datum for by-value types; a
+ *                             varlena flattened once) padded to 8
+ * Rows are written and read back by the same server only, so native byte
+ * order is right; a serialised state is checked row by row when read.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/module.h"
+#include "engine/entity_store.h"
+#include "engine/funnel.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#define ESTORE_MAGIC		0x4553544F	/* "ESTO" */
+#define ESTORE_MIN_SEG		256
+#define ESTORE_MAX_SEG		(64 * 1024)
+#define ESTORE_READ_BUF		(64 * 1024)
+
+/* rows in memory may use half of funnel.max_state_memory */
+static inline Size
+estore_row_limit(void)
+{
+	return (Size) funnel_max_state_memory_kb * 1024 / 2;
+}
+
+static inline bool
+estore_fast(const EntityStore *s)
+{
+	return s->kind == ESTORE_KEY_INT8 || s->kind == ESTORE_KEY_INT4;
+}
+
+static inline uint32
+estore_fast_hash(const EntityStore *s, Datum key)
+{
+	if (s->kind == ESTORE_KEY_INT8)
+	{
+		uint64		v = (uint64) DatumGetInt64(key);
+
+		return murmurhash32((uint32) v ^ (uint32) (v >> 32) * 0x9E3779B1u);
+	}
+	return murmurhash32((uint32) DatumGetInt32(key));
+}
+
+static inline uint32
+estore_hash(const EntityStore *s, Datum key)
+{
+	if (estore_fast(s))
+		return estore_fast_hash(s, key);
+	return DatumGetUInt32(FunctionCall1Coll(s->hash_fn, s->collation, key));
+}
+
+static inline bool
+estore_equal(const EntityStore *s, Datum a, Datum b)
+{
+	if (estore_fast(s))
+		return a == b;
+	return DatumGetBool(FunctionCall2Coll(s->eq_fn, s->collation, a, b));
+}
+
+static inline int
+estore_part_of(uint32 hash)
+{
+	return (int) (hash >> (32 - ESTORE_PART_BITS));
+}
+
+/* Bring the length of every open segment up to date. */
+static void
+estore_sync(const EntityStore *cs)
+{
+	EntityStore *s = (EntityStore *) cs;	/* only lengths change */
+	int			p;
+
+	for (p = 0; p < ESTORE_NPARTS; p++)
+		if (s->cur[p] != NULL)
+		{
+			StoreSeg   *seg = &s->parts[p].segs[s->parts[p].nsegs - 1];
+
+			seg->len = s->cur[p] - seg->data;
+		}
+}
+
+/* Close partition p's open segment: new rows go to a new one. */
+static inline void
+estore_close(EntityStore *s, int p)
+{
+	s->cur[p] = s->end[p] = NULL;
+}
+
+/* bytes of the row at p (at least 8 bytes of it must be readable) */
+static inline Size
+estore_row_size(const EntityStore *s, const char *p)
+{
+	if (estore_fast(s))
+		return 16 + s->payload;
+	return 16 + s->payload + MAXALIGN((Size) *(const uint32 *) (p + 4));
+}
+
+/* ---------- the entities of one partition, while it is processed ---------- */
+
+typedef struct PartEntity
+{
+	Datum		key;
+	uint32		hash;
+	uint32		idx;
+	char		status;
+} PartEntity;
+
+#define SH_PREFIX part_ent
+#define SH_ELEMENT_TYPE PartEntity
+#define SH_KEY_TYPE Datum
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) estore_hash((EntityStore *) (tb)->private_data, k)
+#define SH_EQUAL(tb, a, b) estore_equal((EntityStore *) (tb)->private_data, a, b)
+#define SH_SCOPE static inline
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) (a)->hash
+#define SH_DEFINE
+#define SH_DECLARE
+#include "lib/simplehash.h"
+
+/* ---------- creation and shutdown ---------- */
+
+/* The aggregation ends (or rescans): close the file, which removes it. */
+static void
+estore_shutdown(Datum arg)
+{
+	EntityStore *s = (EntityStore *) DatumGetPointer(arg);
+
+	if (s->file != NULL)
+	{
+		BufFileClose(s->file);
+		s->file = NULL;
+	}
+}
+
+/*
+ * A store of entities of type typid (compared under collation), each row
+ * carrying payload bytes (a multiple of 8).  fcinfo is the aggregate
+ * support function's: inside an Agg node the store may spill.
+ */
+EntityStore *
+estore_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid typid,
+			  Oid collation, Size payload)
+{
+	EntityStore *s = MemoryContextAllocZero(cxt, sizeof(EntityStore));
+
+	Assert(payload % 8 == 0);
+	s->cxt = cxt;
+	s->rows_cxt = AllocSetContextCreate(cxt, "funnel entity rows",
+										ALLOCSET_DEFAULT_SIZES);
+	s->typid = typid;
+	/* entities compare under the call's collation (e.g. for text) */
+	if (!OidIsValid(collation) && type_is_collatable(typid))
+		collation = DEFAULT_COLLATION_OID;
+	s->collation = collation;
+	s->payload = payload;
+	get_typlenbyval(typid, &s->typlen, &s->typbyval);
+	if (typid == INT8OID && s->typbyval)
+		s->kind = ESTORE_KEY_INT8;
+	else if (typid == INT4OID)
+		s->kind = ESTORE_KEY_INT4;
+	else
+	{
+		TypeCacheEntry *tce = lookup_type_cache(typid, TYPECACHE_HASH_PROC_FINFO |
+												TYPECACHE_EQ_OPR_FINFO);
+
+		if (!OidIsValid(tce->hash_proc) || !OidIsValid(tce->eq_opr))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("funnel entity type %s has no default hash operator class",
+							format_type_be(typid)),
+					 errhint("Use an entity of a hashable type such as bigint, integer, text or uuid, "
+							 "or cast it to one.")));
+		s->kind = s->typbyval ? ESTORE_KEY_BYVAL : ESTORE_KEY_BYREF;
+		s->hash_fn = &tce->hash_proc_finfo;
+		s->eq_fn = &tce->eq_opr_finfo;
+	}
+	if (fcinfo != NULL && fcinfo->context != NULL && IsA(fcinfo->context, AggState))
+	{
+		AggRegisterCallback(fcinfo, estore_shutdown, PointerGetDatum(s));
+		s->can_spill = true;
+	}
+	return s;
+}
+
+/* ---------- spilling ---------- */
+
+static void
+estore_seek(BufFile *file, int fileno, off_t offset, int whence)
+{
+	if (BufFileSeek(file, fileno, offset, whence) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not seek in temporary file of funnel entity rows: %m")));
+}
+
+static void
+estore_read(BufFile *file, void *ptr, Size len)
+{
+	if (BufFileRead(file, ptr, len) != len)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read from temporary file of funnel entity rows: %m")));
+}
+
+static void
+estore_open_file(EntityStore *s)
+{
+	if (s->file == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(s->cxt);
+
+		s->file = BufFileCreateTemp(false);
+		MemoryContextSwitchTo(old);
+		BufFileTell(s->file, &s->end_fileno, &s->end_offset);
+	}
+	estore_seek(s->file, s->end_fileno, s->end_offset, SEEK_SET);
+}
+
+/* After writing at the end of the file: remember where it now ends. */
+static void
+estore_file_written(EntityStore *s)
+{
+	BufFileTell(s->file, &s->end_fileno, &s->end_offset);
+}
+
+/*
+ * Append every partition's rows in memory to the file, then free them.  A
+ * partition's segments written one after another become one segment of the
+ * file.
+ */
+static void
+estore_spill(EntityStore *s)
+{
+	uint64		written = 0;
+	int			p,
+				i;
+
+	estore_sync(s);
+	estore_open_file(s);
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		StorePart  *part = &s->parts[p];
+		int			out = 0;
+		bool		last_new = false;	/* segs[out - 1] was written just now */
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < part->nsegs; i++)
+		{
+			StoreSeg	seg = part->segs[i];
+
+			if (seg.data != NULL && seg.len > 0)
+			{
+				if (last_new)
+				{
+					/* contiguous with the segment just written */
+					BufFileWrite(s->file, seg.data, seg.len);
+					part->segs[out - 1].len += seg.len;
+				}
+				else
+				{
+					BufFileTell(s->file, &seg.fileno, &seg.offset);
+					BufFileWrite(s->file, seg.data, seg.len);
+					seg.data = NULL;
+					part->segs[out++] = seg;
+					last_new = true;
+				}
+				written += seg.len;
+			}
+			else if (seg.data == NULL)
+			{
+				part->segs[out++] = seg;
+				last_new = false;
+			}
+		}
+		part->nsegs = out;
+		estore_close(s, p);
+	}
+	estore_file_written(s);
+	MemoryContextReset(s->rows_cxt);
+	s->mem = 0;
+	s->nspills++;
+	s->spilled_bytes += written;
+	ereport(DEBUG1,
+			(errmsg_internal("funnel entity store: wrote %llu kB of rows to a temporary file (write %llu, %llu rows so far)",
+							 (unsigned long long) (written / 1024),
+							 (unsigned long long) s->nspills,
+							 (unsigned long long) s->nrows)));
+}
+
+/* Room for bytes more in memory: spill first, or fail, past the limit. */
+static void
+estore_reserve(EntityStore *s, Size bytes)
+{
+	if (s->mem + bytes > estore_row_limit() && s->mem > 0)
+	{
+		if (s->can_spill)
+			estore_spill(s);
+		else
+			funnel_check_memory(s->mem + bytes);
+	}
+	s->mem += bytes;
+}
+
+/* ---------- appending rows ---------- */
+
+static StoreSeg *
+estore_new_seg(EntityStore *s, StorePart *part)
+{
+	if (part->nsegs == part->segcap)
+	{
+		int			newcap = Max(4, part->segcap * 2);
+
+		if (part->segs == NULL)
+			part->segs = MemoryContextAlloc(s->cxt, newcap * sizeof(StoreSeg));
+		else
+			part->segs = repalloc(part->segs, newcap * sizeof(StoreSeg));
+		part->segcap = newcap;
+	}
+	memset(&part->segs[part->nsegs], 0, sizeof(StoreSeg));
+	return &part->segs[part->nsegs++];
+}
+
+/* A new memory segment of partition p with room for need bytes; returns where. */
+static pg_noinline char *
+estore_room_slow(EntityStore *s, int p, Size need)
+{
+	StorePart  *part = &s->parts[p];
+	Size		cap = Min(Max(part->last_cap * 2, ESTORE_MIN_SEG), ESTORE_MAX_SEG);
+	StoreSeg   *seg;
+
+	/* under a small limit, small segments: each spill writes most of it */
+	cap = Min(cap, Max(ESTORE_MIN_SEG, estore_row_limit() / (4 * ESTORE_NPARTS)));
+	cap = Max(cap, need);
+	estore_sync(s);
+	estore_reserve(s, cap);
+	seg = estore_new_seg(s, part);
+	seg->data = MemoryContextAllocHuge(s->rows_cxt, cap);
+	seg->len = need;
+	part->last_cap = cap;
+	s->cur[p] = seg->data + need;
+	s->end[p] = seg->data + cap;
+	return seg->data;
+}
+
+static inline char *
+estore_room(EntityStore *s, int p, Size need)
+{
+	if (likely((Size) (s->end[p] - s->cur[p]) >= need))
+	{
+		char	   *r = s->cur[p];
+
+		s->cur[p] += need;
+		return r;
+	}
+	return estore_room_slow(s, p, need);
+}
+
+/*
+ * Add one row of an entity.  A by-reference key is copied into the row
+ * (a toasted or expanded value flattened once); payload is s->payload bytes.
+ */
+void
+estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
+{
+	int			p;
+	char	   *row;
+
+	if (estore_fast(s))
+	{
+		p = estore_part_of(estore_fast_hash(s, key));
+		row = estore_room(s, p, 16 + s->payload);
+		*(Datum *) row = key;
+		*(int64 *) (row + 8) = ts;
+		if (s->payload == 8)
+			*(uint64 *) (row + 16) = *(const uint64 *) payload;
+		else
+			memcpy(row + 16, payload, s->payload);
+	}
+	else
+	{
+		struct varlena *flat = NULL;
+		Pointer		orig = DatumGetPointer(key);
+		Size		keylen;
+		uint32		hash;
+		const char *keyp;
+
+		if (s->kind == ESTORE_KEY_BYVAL)
+		{
+			keylen = sizeof(Datum);
+			keyp = (const char *) &key;
+		}
+		else if (s->typlen == -1)
+		{
+			flat = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(key));
+			key = PointerGetDatum(flat);
+			keylen = VARSIZE_ANY(flat);
+			keyp = (const char *) flat;
+		}
+		else
+		{
+			keylen = datumGetSize(key, false, s->typlen);
+			keyp = DatumGetPointer(key);
+		}
+		if (keylen > MaxAllocSize)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("funnel entity key of %zu bytes is too long", keylen)));
+		hash = estore_hash(s, key);
+		p = estore_part_of(hash);
+		row = estore_room(s, p, 16 + s->payload + MAXALIGN(keylen));
+		*(uint32 *) row = hash;
+		*(uint32 *) (row + 4) = (uint32) keylen;
+		*(int64 *) (row + 8) = ts;
+		memcpy(row + 16, payload, s->payload);
+		memcpy(row + 16 + s->payload, keyp, keylen);
+		if (MAXALIGN(keylen) > keylen)
+			memset(row + 16 + s->payload + keylen, 0, MAXALIGN(keylen) - keylen);
+		if (flat != NULL && (Pointer) flat != orig)
+			pfree(flat);
+	}
+	s->parts[p].nrows++;
+	s->nrows++;
+}
+
+/* ---------- reading a partition's rows back ---------- */
+
+typedef struct RowReader
+{
+	const EntityStore *s;
+	const StorePart *part;
+	int			seg;			/* next segment to open */
+	const char *pos;			/* window of readable bytes */
+	const char *end;
+	Size		file_left;		/* bytes of the open file segment not read */
+	char	   *buf;			/* read buffer for file segments */
+	Size		bufcap;
+	bool		in_file;		/* the current segment is in the file */
+} RowReader;
+
+static void
+reader_start(RowReader *r, const EntityStore *s, const StorePart *part)
+{
+	r->s = s;
+	r->part = part;
+	r->seg = 0;
+	r->pos = r->end = NULL;
+	r->file_left = 0;
+}
+
+/* Read more of the open file segment: at least need bytes in the window. */
+static void
+reader_fill(RowReader *r, Size need)
+{
+	Size		have = r->end - r->pos;
+	Size		n;
+
+	if (need > r->bufcap)
+	{
+		Size		newcap = Max(need, Max(r->bufcap * 2, ESTORE_READ_BUF));
+		char	   *nb = palloc_extended(newcap, MCXT_ALLOC_HUGE);
+
+		if (have > 0)
+			memcpy(nb, r->pos, have);
+		if (r->buf)
+			pfree(r->buf);
+		r->buf = nb;
+		r->bufcap = newcap;
+	}
+	else
+		memmove(r->buf, r->pos, have);
+	n = Min(r->bufcap - have, r->file_left);
+	estore_read(r->s->file, r->buf + have, n);
+	r->file_left -= n;
+	r->pos = r->buf;
+	r->end = r->buf + have + n;
+	if ((Size) (r->end - r->pos) < need)
+		elog(ERROR, "funnel entity store: truncated row in temporary file");
+}
+
+/* The next row of the partition, or NULL at its end. */
+static const char *
+reader_next(RowReader *r)
+{
+	const char *row;
+	Size		size;
+
+	while (r->pos == r->end && r->file_left == 0)
+	{
+		const StoreSeg *seg;
+
+		if (r->seg >= r->part->nsegs)
+			return NULL;
+		seg = &r->part->segs[r->seg++];
+		r->in_file = (seg->data == NULL);
+		if (seg->data != NULL)
+		{
+			r->pos = seg->data;
+			r->end = seg->data + seg->len;
+		}
+		else if (seg->len > 0)
+		{
+			estore_seek(r->s->file, seg->fileno, seg->offset, SEEK_SET);
+			r->file_left = seg->len;
+			r->pos = r->end = r->buf;
+		}
+	}
+	if ((Size) (r->end - r->pos) < 16)
+		reader_fill(r, 16);
+	size = estore_row_size(r->s, r->pos);
+	if ((Size) (r->end - r->pos) < size)
+		reader_fill(r, size);
+	row = r->pos;
+	r->pos += size;
+	return row;
+}
+
+/* The key of a row, pointing into the row (by-reference types). */
+static inline Datum
+row_key(const EntityStore *s, const char *row, uint32 *hash)
+{
+	Datum		key;
+
+	if (estore_fast(s))
+	{
+		key = *(const Datum *) row;
+		*hash = estore_fast_hash(s, key);
+		return key;
+	}
+	*hash = *(const uint32 *) row;
+	if (s->kind == ESTORE_KEY_BYVAL)
+		return *(const Datum *) (row + 16 + s->payload);
+	return PointerGetDatum(row + 16 + s->payload);
+}
+
+/* ---------- processing: every entity's rows, one partition at a time ---------- */
+
+typedef struct PartWork
+{
+	Datum	   *keys;			/* per entity */
+	int64	   *start;			/* per entity: first row in out */
+	int64	   *next;			/* per entity: count, then fill position */
+	int64		nent;
+	int64		entcap;
+	uint32	   *row_ent;		/* per row: its entity */
+	char	   *out;			/* rows grouped by entity */
+	Size		held;
+} PartWork;
+
+static void
+work_account(PartWork *w, Size bytes)
+{
+	w->held += bytes;
+	funnel_check_memory(w->held);
+}
+
+static int64
+work_new_entity(const EntityStore *s, PartWork *w, Datum key, const char *row,
+				bool from_file)
+{
+	if (w->nent == w->entcap)
+	{
+		int64		newcap = Max(256, w->entcap * 2);
+
+		work_account(w, (newcap - w->entcap) * (sizeof(Datum) + 2 * sizeof(int64)));
+		if (w->keys == NULL)
+		{
+			w->keys = palloc_extended(newcap * sizeof(Datum), MCXT_ALLOC_HUGE);
+			w->next = palloc_extended(newcap * sizeof(int64), MCXT_ALLOC_HUGE);
+		}
+		else
+		{
+			w->keys = repalloc_huge(w->keys, newcap * sizeof(Datum));
+			w->next = repalloc_huge(w->next, newcap * sizeof(int64));
+		}
+		w->entcap = newcap;
+	}
+	/* a key read from the file lives in the read buffer: keep a copy */
+	if (s->kind == ESTORE_KEY_BYREF && from_file)
+	{
+		Size		len = *(const uint32 *) (row + 4);
+		char	   *copy = palloc(len);
+
+		memcpy(copy, DatumGetPointer(key), len);
+		work_account(w, len);
+		key = PointerGetDatum(copy);
+	}
+	w->keys[w->nent] = key;
+	w->next[w->nent] = 0;
+	return w->nent++;
+}
+
+static void
+process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
+			 EntityStoreFn fn, void *arg)
+{
+	PartWork	w;
+	RowReader	r;
+	const char *row;
+	Size		stride = 8 + s->payload;
+	uint64		n = part->nrows;
+	uint64		i;
+	int64		e,
+				acc;
+
+	memset(&w, 0, sizeof(w));
+	w.held = s->mem;
+	if (n > (uint64) PG_INT32_MAX * 2 || n > MaxAllocHugeSize / (stride + sizeof(uint32)))
+		funnel_check_memory(MaxAllocHugeSize);
+	work_account(&w, n * sizeof(uint32) + ht->size * sizeof(PartEntity));
+	w.row_ent = palloc_extended(n * sizeof(uint32), MCXT_ALLOC_HUGE);
+	memset(&r, 0, sizeof(r));
+
+	/* pass 1: number the entities, count their rows */
+	reader_start(&r, s, part);
+	for (i = 0; (row = reader_next(&r)) != NULL; i++)
+	{
+		uint32		hash;
+		Datum		key = row_key(s, row, &hash);
+		PartEntity *ent;
+		bool		found;
+		uint64		old_size = ht->size;
+
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (i >= n)
+			elog(ERROR, "funnel entity store: partition holds more rows than counted");
+		ent = part_ent_insert_hash(ht, key, hash, &found);
+		if (!found)
+		{
+			ent->idx = (uint32) work_new_entity(s, &w, key, row, r.in_file);
+			ent->key = w.keys[ent->idx];
+			if (ht->size != old_size)
+				work_account(&w, (ht->size - old_size) * sizeof(PartEntity));
+		}
+		w.row_ent[i] = ent->idx;
+		w.next[ent->idx]++;
+	}
+	if (i != n)
+		elog(ERROR, "funnel entity store: partition holds fewer rows than counted");
+
+	/* counting sort: each entity's rows together, in arrival order */
+	work_account(&w, n * stride + w.nent * sizeof(int64));
+	w.out = palloc_extended(Max(n * stride, 1), MCXT_ALLOC_HUGE);
+	w.start = palloc_extended(Max(w.nent, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	acc = 0;
+	for (e = 0; e < w.nent; e++)
+	{
+		w.start[e] = acc;
+		acc += w.next[e];
+		w.next[e] = w.start[e];
+	}
+	reader_start(&r, s, part);
+	for (i = 0; (row = reader_next(&r)) != NULL; i++)
+	{
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memcpy(w.out + (Size) (w.next[w.row_ent[i]]++) * stride, row + 8, stride);
+	}
+
+	for (e = 0; e < w.nent; e++)
+	{
+		if ((e & 0x3FF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		fn(w.keys[e], w.out + (Size) w.start[e] * stride, w.next[e] - w.start[e],
+		   w.held, arg);
+	}
+}
+
+/*
+ * Call fn for every entity with its rows, one partition at a time.  Reads
+ * the store only (final functions may run as window functions); what it
+ * allocates is freed partition by partition.
+ */
+void
+estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg)
+{
+	MemoryContext walk_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "funnel entity partition",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(walk_cxt);
+	int			p;
+
+	estore_sync(s);
+
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		part_ent_hash *ht;
+
+		if (s->parts[p].nrows == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(walk_cxt);
+		ht = part_ent_create(walk_cxt, Min(s->parts[p].nrows, 1024), s);
+		process_part(s, &s->parts[p], ht, fn, arg);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(walk_cxt);
+	if (s->nspills > 0)
+		ereport(DEBUG1,
+				(errmsg_internal("funnel entity store: %llu rows in %d partitions, %llu kB read back from a temporary file written %llu times",
+								 (unsigned long long) s->nrows, ESTORE_NPARTS,
+								 (unsigned long long) (s->spilled_bytes / 1024),
+								 (unsigned long long) s->nspills)));
+}
+
+/* ---------- combining ---------- */
+
+/* Copy a segment of b's file to the end of a's file (a can spill). */
+static void
+copy_file_seg(EntityStore *a, const EntityStore *b, const StoreSeg *src,
+			  StoreSeg *dst)
+{
+	char	   *buf = palloc(ESTORE_READ_BUF);
+	Size		left = src->len;
+	int			fileno = src->fileno;
+	off_t		offset = src->offset;
+
+	estore_open_file(a);
+	BufFileTell(a->file, &dst->fileno, &dst->offset);
+	dst->data = NULL;
+	dst->len = src->len;
+	while (left > 0)
+	{
+		Size		n = Min(left, ESTORE_READ_BUF);
+
+		CHECK_FOR_INTERRUPTS();
+		estore_seek(b->file, fileno, offset, SEEK_SET);
+		estore_read(b->file, buf, n);
+		BufFileTell(b->file, &fileno, &offset);
+		estore_open_file(a);
+		BufFileWrite(a->file, buf, n);
+		estore_file_written(a);
+		left -= n;
+	}
+	a->spilled_bytes += src->len;
+	pfree(buf);
+}
+
+/*
+ * Append b's rows to a's, partition by partition: no entity is looked at.
+ * The rows of a deserialised b (transient, nobody else's) are taken over;
+ * other states' rows are copied, since their memory belongs to another
+ * aggregation.
+ */
+void
+estore_merge(EntityStore *a, EntityStore *b)
+{
+	int			p,
+				i;
+
+	if (a->typid != b->typid || a->payload != b->payload)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot merge funnel states of entity types %s and %s",
+						format_type_be(a->typid), format_type_be(b->typid))));
+	estore_sync(a);
+	estore_sync(b);
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		StorePart  *pa = &a->parts[p];
+		StorePart  *pb = &b->parts[p];
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < pb->nsegs; i++)
+		{
+			StoreSeg	src = pb->segs[i];
+			StoreSeg   *dst;
+
+			if (src.len == 0)
+				continue;
+			if (src.data == NULL)
+			{
+				StoreSeg	copy;
+
+				if (a->can_spill)
+					copy_file_seg(a, b, &src, &copy);
+				else
+				{
+					/* no file of our own: read the rows into memory */
+					estore_reserve(a, src.len);
+					copy.data = MemoryContextAllocHuge(a->rows_cxt, src.len);
+					copy.len = src.len;
+					estore_seek(b->file, src.fileno, src.offset, SEEK_SET);
+					estore_read(b->file, copy.data, src.len);
+				}
+				*estore_new_seg(a, pa) = copy;
+			}
+			else if (b->transient)
+			{
+				estore_reserve(a, src.len);
+				dst = estore_new_seg(a, pa);
+				*dst = src;
+			}
+			else
+			{
+				char	   *data;
+
+				estore_reserve(a, src.len);
+				data = MemoryContextAllocHuge(a->rows_cxt, src.len);
+				memcpy(data, src.data, src.len);
+				dst = estore_new_seg(a, pa);
+				dst->data = data;
+				dst->len = src.len;
+			}
+			estore_close(a, p);	/* new rows go to a segment of a's own */
+		}
+		pa->nrows += pb->nrows;
+	}
+	a->nrows += b->nrows;
+	if (b->transient)
+	{
+		/* b's rows in memory now belong to a: free them with a's */
+		MemoryContextSetParent(b->rows_cxt, a->rows_cxt);
+		b->rows_cxt = NULL;
+		memset(b->parts, 0, sizeof(b->parts));
+		memset(b->cur, 0, sizeof(b->cur));
+		memset(b->end, 0, sizeof(b->end));
+		b->nrows = 0;
+		b->mem = 0;
+	}
+	if (a->mem > estore_row_limit() && a->can_spill)
+		estore_spill(a);
+}
+
+/* ---------- serialisation ---------- */
+
+/*
+ * Header (magic, entity type, collation, payload size, rows), then per
+ * partition its row count, byte count and rows as stored.
+ */
+void
+estore_serialize(EntityStore *s, StringInfo buf)
+{
+	Size		total = 0;
+	int			p,
+				i;
+
+	estore_sync(s);
+	for (p = 0; p < ESTORE_NPARTS; p++)
+		for (i = 0; i < s->parts[p].nsegs; i++)
+			total += s->parts[p].segs[i].len;
+	if (total > MaxAllocSize - buf->len - ESTORE_NPARTS * 16 - 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("funnel entity rows of a parallel worker exceed 1 GB"),
+				 errhint("Hash-partition the table by the entity and use partitionwise aggregation, "
+						 "or disable parallel query for this aggregate.")));
+	enlargeStringInfo(buf, total + ESTORE_NPARTS * 16 + 32);
+	pq_sendint32(buf, ESTORE_MAGIC);
+	pq_sendint32(buf, s->typid);
+	pq_sendint32(buf, s->collation);
+	pq_sendint32(buf, (int32) s->payload);
+	pq_sendint64(buf, (int64) s->nrows);
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		StorePart  *part = &s->parts[p];
+		Size		bytes = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < part->nsegs; i++)
+			bytes += part->segs[i].len;
+		pq_sendint64(buf, (int64) part->nrows);
+		pq_sendint64(buf, (int64) bytes);
+		for (i = 0; i < part->nsegs; i++)
+		{
+			StoreSeg   *seg = &part->segs[i];
+
+			if (seg->data != NULL)
+				appendBinaryStringInfo(buf, seg->data, seg->len);
+			else if (seg->len > 0)
+			{
+				estore_seek(s->file, seg->fileno, seg->offset, SEEK_SET);
+				estore_read(s->file, buf->data + buf->len, seg->len);
+				buf->len += seg->len;
+				buf->data[buf->len] = '\0';
+			}
+		}
+	}
+}
+
+/* Every row of a partition read from outside: lengths, keys and partition. */
+static void
+check_part_rows(const EntityStore *s, int p, const char *data, Size len, uint64 nrows)
+{
+	Size		pos = 0;
+	uint64		n = 0;
+
+	while (pos < len)
+	{
+		const char *row = data + pos;
+		Size		size;
+		uint32		hash;
+		Datum		key;
+
+		if ((n & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (len - pos < 16)
+			funnel_invalid_state("An entity row of the state is cut short.");
+		size = estore_row_size(s, row);
+		if (size > len - pos)
+			funnel_invalid_state("An entity row of the state is longer than the data.");
+		if (!estore_fast(s))
+		{
+			uint32		keylen = *(const uint32 *) (row + 4);
+			const char *k = row + 16 + s->payload;
+
+			if (s->kind == ESTORE_KEY_BYVAL ? keylen != sizeof(Datum) :
+				s->typlen > 0 ? keylen != (uint32) s->typlen :
+				s->typlen == -1 ? (keylen < 1 || keylen != VARSIZE_ANY(k) ||
+								   VARATT_IS_EXTERNAL(k) || VARATT_IS_COMPRESSED(k)) :
+				(keylen < 1 || memchr(k, '\0', keylen) != k + keylen - 1))
+				funnel_invalid_state("An entity key of the state has a wrong length.");
+		}
+		key = row_key(s, row, &hash);
+		if (!estore_fast(s))
+			hash = estore_hash(s, key);
+		if (estore_part_of(hash) != p || (!estore_fast(s) && hash != *(const uint32 *) row))
+			funnel_invalid_state("An entity row of the state is in the wrong partition.");
+		pos += size;
+		n++;
+	}
+	if (n != nrows)
+		funnel_invalid_state("The row count of an entity partition does not match its rows.");
+}
+
+/*
+ * A store read back from estore_serialize's bytes; every row is checked.
+ * The rows are copied out of buf once, then owned by the store, which a
+ * combine may take over.
+ */
+EntityStore *
+estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
+				   Size payload)
+{
+	EntityStore *s;
+	Oid			typid,
+				collation;
+	uint64		nrows,
+				total = 0;
+	int			p;
+
+	if ((uint32) pq_getmsgint(buf, 4) != ESTORE_MAGIC)
+		funnel_invalid_state("The state does not hold entity rows.");
+	typid = pq_getmsgint(buf, 4);
+	collation = pq_getmsgint(buf, 4);
+	if ((Size) pq_getmsgint(buf, 4) != payload)
+		funnel_invalid_state("The entity rows of the state have the wrong size.");
+	nrows = (uint64) pq_getmsgint64(buf);
+	if (!OidIsValid(typid) || get_typtype(typid) == '\0')
+		funnel_invalid_state("The state names an entity type that does not exist.");
+	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
+		funnel_invalid_state("The state names a collation that does not exist.");
+	s = estore_create(fcinfo, cxt, typid, collation, payload);
+	s->transient = true;
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		StorePart  *part = &s->parts[p];
+		uint64		pn = (uint64) pq_getmsgint64(buf);
+		uint64		bytes = (uint64) pq_getmsgint64(buf);
+		StoreSeg   *seg;
+
+		if (bytes > (uint64) (buf->len - buf->cursor) || pn > bytes / 16)
+			funnel_invalid_state("An entity partition of the state is longer than the data.");
+		if (bytes > 0)
+		{
+			/* copied first: keys are read in place, and must be aligned */
+			estore_reserve(s, bytes);
+			seg = estore_new_seg(s, part);
+			seg->data = MemoryContextAllocHuge(s->rows_cxt, bytes);
+			memcpy(seg->data, buf->data + buf->cursor, bytes);
+			seg->len = bytes;
+			check_part_rows(s, p, seg->data, bytes, pn);
+		}
+		else if (pn != 0)
+			funnel_invalid_state("The row count of an entity partition does not match its rows.");
+		buf->cursor += bytes;
+		part->nrows = pn;
+		total += pn;
+	}
+	if (total != nrows)
+		funnel_invalid_state("The row count of the state does not match its partitions.");
+	s->nrows = nrows;
+	return s;
+}

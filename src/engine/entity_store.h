@@ -1,0 +1,99 @@
+/*
+ * src/engine/entity_store.h
+ *    The one per-entity store behind the whole-table aggregates (see
+ *    engine/entity_store.c): rows appended by the hash of their entity into
+ *    partitions, spilled to a temporary file past a memory limit, and
+ *    handed back one entity at a time, one partition at a time.
+ */
+#ifndef FUNNEL_ENTITY_STORE_H
+#define FUNNEL_ENTITY_STORE_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "storage/buffile.h"
+
+/* partitions of a store: a power of two, the top bits of the entity hash */
+#define ESTORE_PART_BITS	8
+#define ESTORE_NPARTS		(1 << ESTORE_PART_BITS)
+
+typedef enum EntityKeyKind
+{
+	ESTORE_KEY_INT8,			/* bigint: compared as Datums */
+	ESTORE_KEY_INT4,			/* integer: compared as Datums */
+	ESTORE_KEY_BYVAL,			/* other by-value types: the type's hash opclass */
+	ESTORE_KEY_BYREF			/* by-reference types: the type's hash opclass */
+} EntityKeyKind;
+
+/* A run of rows of one partition: in memory, or in the store's file. */
+typedef struct StoreSeg
+{
+	char	   *data;			/* rows in memory; NULL: in the file */
+	Size		len;			/* bytes of rows */
+	int			fileno;			/* file position, when in the file */
+	off_t		offset;
+} StoreSeg;
+
+typedef struct StorePart
+{
+	StoreSeg   *segs;
+	int			nsegs;
+	int			segcap;
+	Size		last_cap;		/* size of the last memory segment allocated */
+	uint64		nrows;
+} StorePart;
+
+typedef struct EntityStore
+{
+	MemoryContext cxt;			/* the store and its partition arrays */
+	MemoryContext rows_cxt;		/* rows in memory; reset when they spill */
+	/* the entity type */
+	Oid			typid;
+	Oid			collation;
+	int16		typlen;
+	bool		typbyval;
+	EntityKeyKind kind;
+	FmgrInfo   *hash_fn;
+	FmgrInfo   *eq_fn;
+	/* rows: int64 ts, then payload bytes, then the key (layout in the .c) */
+	Size		payload;		/* bytes of payload per row, a multiple of 8 */
+	uint64		nrows;
+	Size		mem;			/* bytes of rows held in memory */
+	bool		can_spill;		/* a shutdown callback closes the file */
+	bool		transient;		/* deserialised: a combine may take its rows */
+	BufFile    *file;			/* spilled rows, created on the first spill */
+	int			end_fileno;		/* where the file ends (BufFileSeek's SEEK_END */
+	off_t		end_offset;		/* does not count its unflushed buffer) */
+	uint64		nspills;
+	uint64		spilled_bytes;
+	/*
+	 * Where the next row of each partition goes, and the end of its open
+	 * segment (NULL: none open).  Kept apart from the partitions so that an
+	 * append touches one line of this array and the row itself; the open
+	 * segment's len is brought up to date by estore_sync.
+	 */
+	char	   *cur[ESTORE_NPARTS];
+	char	   *end[ESTORE_NPARTS];
+	StorePart	parts[ESTORE_NPARTS];
+} EntityStore;
+
+/*
+ * One entity's rows, in the order they were added: nrows rows of
+ * 8 + payload bytes each, an int64 time then the payload.  held is what the
+ * store and its walk hold, for the caller to add what it allocates and check
+ * it against funnel.max_state_memory.
+ */
+typedef void (*EntityStoreFn) (Datum key, const char *rows, int64 nrows,
+							   Size held, void *arg);
+
+extern EntityStore *estore_create(FunctionCallInfo fcinfo, MemoryContext cxt,
+								  Oid typid, Oid collation, Size payload);
+extern void estore_add(EntityStore *s, Datum key, int64 ts, const void *payload);
+extern void estore_merge(EntityStore *a, EntityStore *b);
+extern void estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg);
+extern void estore_serialize(EntityStore *s, StringInfo buf);
+extern EntityStore *estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,
+									   StringInfo buf, Size payload);
+
+#endif							/* FUNNEL_ENTITY_STORE_H */

@@ -1,0 +1,148 @@
+-- The per-entity store behind funnel_stage_counts, funnel_conversion and
+-- funnel_summary: the answer never depends on where the rows were kept.
+-- Each aggregate over random rows (ties: several rows per timestamp, rows
+-- matching several steps, NULL entities) with bigint, text, uuid, composite
+-- and collated text entities must equal
+--   * the two-level form (window_funnel per entity, a separate walk state,
+--     then funnel_stage_counts(level, steps)), as the reference;
+--   * itself with a 64 kB funnel.max_state_memory, which spills the rows to a
+--     temporary file many times (the DEBUG1 messages count the spills);
+--   * itself in a parallel plan (zero parallel costs) and partitionwise over
+--     a table hash-partitioned by the entity, with and without spilling.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS funnel;
+SET LOCAL TimeZone = 'UTC';
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT plan(54);
+
+-- 30000 rows of 3000 entities; times on a coarse grid (many ties); a row may
+-- match several steps; about 1% NULL entities
+CREATE TABLE es_rows AS
+SELECT CASE WHEN g % 97 = 0 THEN NULL ELSE (hashint4(g) & 65535) % 3000 END::bigint AS e,
+       timestamptz '2024-01-01' + ((hashint4(g * 7) & 65535) % 400) * interval '10 minutes' AS ts,
+       (hashint4(g * 13) & 7) < 3 AS c1, (hashint4(g * 17) & 7) < 3 AS c2,
+       (hashint4(g * 19) & 7) < 3 AS c3, (hashint4(g * 23) & 7) < 2 AS c4
+FROM generate_series(1, 30000) g;
+ALTER TABLE es_rows ADD COLUMN et text, ADD COLUMN eu uuid, ADD COLUMN ec text COLLATE "C";
+UPDATE es_rows SET et = 'customer-' || e || repeat('x', (e % 7)::int),
+                   eu = md5(e::text)::uuid,
+                   ec = CASE WHEN e % 2 = 0 THEN 'K' || (e / 2) ELSE 'k' || (e / 2) END;
+-- case-insensitive: 'K1' (entity 2) and 'k1' (entity 3) are one entity
+CREATE COLLATION es_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TYPE pg_temp.es_key AS (a int, b text);
+ANALYZE es_rows;
+
+-- the reference: one walk per entity, counted
+CREATE FUNCTION pg_temp.reference(key text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE r bigint[];
+BEGIN
+  EXECUTE format($q$SELECT funnel_stage_counts(level, 4) FROM
+                    (SELECT window_funnel('2 hours', ts, c1, c2, c3, c4) AS level
+                     FROM es_rows WHERE %1$s IS NOT NULL GROUP BY %1$s) s$q$, key) INTO r;
+  RETURN r;
+END $$;
+CREATE FUNCTION pg_temp.counts(key text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE r bigint[];
+BEGIN
+  EXECUTE format('SELECT funnel_stage_counts(''2 hours'', %s, ts, c1, c2, c3, c4) FROM es_rows', key) INTO r;
+  RETURN r;
+END $$;
+CREATE FUNCTION pg_temp.summary(key text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+  EXECUTE format('SELECT funnel_summary(''2 hours'', %s, ts, c1, c2, c3, c4)::text FROM es_rows', key) INTO r;
+  RETURN r;
+END $$;
+
+CREATE TEMP TABLE keys (name text, expr text);
+INSERT INTO keys VALUES
+  ('bigint', 'e'), ('text', 'et'), ('uuid', 'eu'), ('text, C collation', 'ec COLLATE "C"'),
+  ('text, case-insensitive collation', 'ec COLLATE es_ci'),
+  ('composite', 'CASE WHEN e IS NOT NULL THEN ROW(e::int, et)::pg_temp.es_key END'),
+  ('array', 'CASE WHEN e IS NOT NULL THEN ARRAY[e, e % 7] END');
+
+CREATE TEMP TABLE answers AS
+SELECT name, expr, pg_temp.reference(expr) AS reference, pg_temp.counts(expr) AS counts,
+       pg_temp.summary(expr) AS summary
+FROM keys;
+SELECT is(counts, reference, name || ': funnel_stage_counts equals the two-level form')
+FROM answers ORDER BY name;
+SELECT ok(reference[1] > 1000 AND reference[4] > 0 AND reference[4] < reference[1],
+          name || ': the data reach every step, not all entities do')
+FROM answers ORDER BY name;
+SELECT ok((SELECT reference FROM answers WHERE name = 'text, case-insensitive collation') <>
+          (SELECT reference FROM answers WHERE name = 'text, C collation'), 'the collation decides what one entity is');
+SELECT is(funnel_conversion('2 hours', e, ts, c1, c2, c3, c4),
+          funnel_conversion((SELECT reference FROM answers WHERE name = 'bigint')), 'funnel_conversion agrees')
+FROM es_rows;
+
+-- spilling: 64 kB of memory, many writes to the temporary file
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(pg_temp.counts(expr), counts, name || ': same counts when the rows spill') FROM answers ORDER BY name;
+SELECT is(pg_temp.summary(expr), summary, name || ': same funnel_summary when the rows spill') FROM answers ORDER BY name;
+
+-- parallel: every worker's rows travel serialised; the leader appends them
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_leader_participation = off;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE line text; result text := '';
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+    result := result || line || E'\n';
+  END LOOP;
+  RETURN result;
+END $$;
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) FROM es_rows$$),
+               'Partial Aggregate', 'the plan is parallel');
+SELECT is(pg_temp.counts(expr), counts, name || ': same counts in parallel, spilling') FROM answers ORDER BY name;
+RESET funnel.max_state_memory;
+SELECT is(pg_temp.counts(expr), counts, name || ': same counts in parallel') FROM answers ORDER BY name;
+SELECT is(pg_temp.summary(expr), summary, name || ': same funnel_summary in parallel')
+FROM answers WHERE name IN ('bigint', 'text') ORDER BY name;
+
+-- partitionwise: partial states of different partitions are appended
+CREATE TABLE es_part (e bigint, ts timestamptz, c1 bool, c2 bool, c3 bool, c4 bool) PARTITION BY HASH (e);
+CREATE TABLE es_part_0 PARTITION OF es_part FOR VALUES WITH (MODULUS 4, REMAINDER 0);
+CREATE TABLE es_part_1 PARTITION OF es_part FOR VALUES WITH (MODULUS 4, REMAINDER 1);
+CREATE TABLE es_part_2 PARTITION OF es_part FOR VALUES WITH (MODULUS 4, REMAINDER 2);
+CREATE TABLE es_part_3 PARTITION OF es_part FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+INSERT INTO es_part SELECT e, ts, c1, c2, c3, c4 FROM es_rows;
+ANALYZE es_part;
+SET LOCAL enable_partitionwise_aggregate = on;
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) FROM es_part$$),
+               'Partial Aggregate(.|\n)*Partial Aggregate', 'the plan is partitionwise');
+SELECT is(funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4), (SELECT counts FROM answers WHERE name = 'bigint'),
+          'partitionwise, parallel: same counts') FROM es_part;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT is(funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4), (SELECT counts FROM answers WHERE name = 'bigint'),
+          'partitionwise, serial: same counts') FROM es_part;
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4), (SELECT counts FROM answers WHERE name = 'bigint'),
+          'partitionwise, spilling: same counts') FROM es_part;
+SELECT is(funnel_summary('2 hours', e, ts, c1, c2, c3, c4)::text, (SELECT summary FROM answers WHERE name = 'bigint'),
+          'partitionwise, spilling: same funnel_summary') FROM es_part;
+RESET funnel.max_state_memory;
+RESET enable_partitionwise_aggregate;
+
+-- GROUP BY: one store per group, each spilling on its own
+SELECT is((SELECT array_agg(c ORDER BY k) FROM (SELECT e % 3 AS k, funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) AS c
+                                                  FROM es_rows WHERE e IS NOT NULL GROUP BY 1) s),
+          (SELECT array_agg(c ORDER BY k) FROM (SELECT k, funnel_stage_counts(level, 4) AS c
+                                                  FROM (SELECT e % 3 AS k, window_funnel('2 hours', ts, c1, c2, c3, c4) AS level
+                                                        FROM es_rows WHERE e IS NOT NULL GROUP BY e) l GROUP BY k) s),
+          'GROUP BY: every group equals its two-level form');
+
+-- as a window function the final function reads the state only
+SELECT is((SELECT array_agg(c ORDER BY d) FROM
+             (SELECT DISTINCT ts::date AS d, funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) OVER (ORDER BY ts::date) AS c
+              FROM es_rows) s),
+          (SELECT array_agg(c ORDER BY d) FROM
+             (SELECT d, (SELECT funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) FROM es_rows WHERE ts::date <= d) AS c
+              FROM (SELECT DISTINCT ts::date AS d FROM es_rows) days) s),
+          'running counts (OVER ORDER BY day) equal the counts up to each day');
+
+SELECT * FROM finish();
+ROLLBACK;

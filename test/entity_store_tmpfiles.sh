@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The per-entity store's temporary files (test/entity_store.sql checks its
+# answers): in a cluster of its own, funnel_stage_counts under a 1 MB
+# funnel.max_state_memory spills its rows to base/pgsql_tmp; the files must
+# be there while it runs, and gone after it ends, after an error in the
+# middle of spilling, after an error while a spilled partition is processed,
+# and after a cancel, which must take effect within 1 second.
+# Expects the funnel extension installed (make install).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source test/tools/own_cluster.sh
+start_own_cluster -c log_temp_files=0 -c log_min_messages=warning
+
+passed=0
+failed=0
+check() {
+  if [ "$2" = ok ]; then passed=$((passed + 1)); echo "ok: $1"
+  else failed=$((failed + 1)); echo "FAILED: $1 ($2)"; fi
+}
+tmpdir="$own_cluster_dir/data/base/pgsql_tmp"
+tmp_files() { find "$tmpdir" -type f 2>/dev/null | wc -l; }
+log_lines() { grep -c "$1" "$own_cluster_dir/log" || true; }
+
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION funnel" || exit 1
+
+# 40M rows of 200000 entities: tens of seconds, spilling all along
+long_query="SET funnel.max_state_memory = '1MB';
+SELECT funnel_stage_counts('1 day', g % 200000, timestamptz '2024-01-01' + g * interval '1 s', g % 3 = 0, g % 3 = 1)
+FROM generate_series(1, 40000000) g;"
+
+# a query that ends: files while it runs are gone after, no leak warning
+before=$(log_lines 'temporary file: path')
+out=$(psql -X -q -A -t -c "SET funnel.max_state_memory = '1MB';
+  SELECT funnel_stage_counts('1 day', g % 20000, timestamptz '2024-01-01' + g * interval '1 s', g % 3 = 0, g % 3 = 1)
+  FROM generate_series(1, 300000) g" 2>&1)
+[ "$out" = "{20000,20000}" ] && r=ok || r="answer $out"
+check "a spilling query gives its answer" "$r"
+after=$(log_lines 'temporary file: path')
+[ "$after" -gt "$before" ] && r=ok || r="no temporary file was logged"
+check "the rows went to a temporary file" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "no file left after the query" "$r"
+[ "$(log_lines 'temporary file leak')" = 0 ] && r=ok || r="leak warning in the log"
+check "no temporary file leak warning" "$r"
+
+# an error in the middle of spilling (division by zero at row 2000000)
+before=$(log_lines 'temporary file: path')
+out=$(psql -X -q -A -t -c "SET funnel.max_state_memory = '1MB';
+  SELECT funnel_stage_counts('1 day', g % 200000, timestamptz '2024-01-01' + g * interval '1 s', 1 / (g - 2000000) > 0, g % 3 = 1)
+  FROM generate_series(1, 4000000) g" 2>&1)
+case "$out" in *"division by zero"*) r=ok ;; *) r="output $out" ;; esac
+check "an error while spilling stops the query" "$r"
+after=$(log_lines 'temporary file: path')
+[ "$after" -gt "$before" ] && r=ok || r="no temporary file was logged"
+check "it had spilled before the error" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "no file left after an error while spilling" "$r"
+
+# an error while a spilled partition is processed: one entity's rows do
+# not fit in 64 kB
+out=$(psql -X -q -A -t -c "SET funnel.max_state_memory = '64kB';
+  SELECT funnel_stage_counts('1 day', 1, timestamptz '2024-01-01' + g * interval '1 s', g % 3 = 0, g % 3 = 1)
+  FROM generate_series(1, 100000) g" 2>&1)
+case "$out" in *"exceeds funnel.max_state_memory"*) r=ok ;; *) r="output $out" ;; esac
+check "an entity too large for the limit is an error" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "no file left after an error in the final function" "$r"
+
+# cancel while spilling: pg_cancel_backend, the query ends within 1 s
+PGAPPNAME=estore_cancel psql -X -q -c "$long_query" >/dev/null 2>"$own_cluster_dir/cancel.err" &
+bg=$!
+seen=0
+for _ in $(seq 1 100); do
+  sleep 0.1
+  if [ "$(tmp_files)" -gt 0 ]; then seen=1; break; fi
+done
+sleep 1
+[ "$seen" = 1 ] && r=ok || r="no file appeared in base/pgsql_tmp"
+check "the running query has files in base/pgsql_tmp" "$r"
+start=$(date +%s%N)
+psql -X -q -A -t -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'estore_cancel'" >/dev/null
+wait "$bg"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+grep -q "canceling statement due to user request" "$own_cluster_dir/cancel.err" && r=ok || r="$(cat "$own_cluster_dir/cancel.err")"
+check "the query was cancelled" "$r"
+[ "$ms" -le 1000 ] && r=ok || r="${ms} ms"
+check "cancel took effect within 1 s (${ms} ms)" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "no file left after a cancel" "$r"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
