@@ -179,6 +179,25 @@ FROM per_user"""
              "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM user_journeys",
              settings=PAR2, rows_table="user_journeys"),
     ]
+    # paths and correlation analysis (doc/paths.md, doc/correlation.md)
+    funnel_names = "ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
+    cs += [
+        Case("paths_d5", "paths from the first event, depth 5, top 20, serial",
+             "SELECT paths(user_id, ts, event, NULL, NULL, 5, 20) FROM events", answer="json"),
+        Case("paths_cart_d5", "paths after add_to_cart, depth 5, top 20, serial",
+             "SELECT paths(user_id, ts, event, 'add_to_cart', NULL, 5, 20) FROM events", answer="json"),
+        Case("paths_d5_p2", "paths from the first event, depth 5, top 20, 2 workers",
+             "SELECT paths(user_id, ts, event, NULL, NULL, 5, 20) FROM events", settings=PAR2, answer="json"),
+        Case("corr", "funnel_correlation over all event names, serial",
+             "SELECT funnel_correlation('7 days', user_id, ts, event, %s) FROM events" % funnel_names,
+             answer="json"),
+        Case("corr_channel", "funnel_correlation, event names and channel values, serial",
+             "SELECT funnel_correlation('7 days', '', user_id, ts, event, %s, NULL, channel) FROM events"
+             % funnel_names, answer="json"),
+        Case("corr_p2", "funnel_correlation over all event names, 2 workers",
+             "SELECT funnel_correlation('7 days', user_id, ts, event, %s) FROM events" % funnel_names,
+             settings=PAR2, answer="json"),
+    ]
     # sessions and sequence functions (doc/sessions.md, doc/sequences.md)
     win = "WINDOW w AS (PARTITION BY user_id ORDER BY ts)"
     cs += [
@@ -368,6 +387,9 @@ def main():
 
     # ---------- answers must agree ----------
     failures = []
+    for a, b in (("paths_d5", "paths_d5_p2"), ("corr", "corr_p2")):
+        if by[a].result != by[b].result:
+            failures.append("%s answered %r, %s %r" % (b, by[b].result, a, by[a].result))
     ref = by["fsc_bools"].result
     for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
               "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "kept", "kept_p2",
@@ -542,6 +564,10 @@ def main():
     target("30-day trend by day ≤ 1.5 × the plain funnel (event names, serial)", r, r <= 1.5, "%.2f ×")
     r = tv("plain", "fsc_bools")
     target("≥ 20 × faster than plain SQL", r, None if r is None else r >= 20, "%.1f × faster")
+    r = tv("paths_d5", "fsc_bools")
+    target("top paths of depth 5 ≤ 3 × funnel_stage_counts", r, r <= 3, "%.2f ×")
+    r = tv("corr", "fsc_bools")
+    target("correlation over all event names ≤ 2 × funnel_stage_counts", r, r <= 2, "%.2f ×")
     r = tv("fsc_bools", "fsc_1m")
     target("1M → 10M events ≤ 11 × the time", r, None if r is None else r <= 11, "%.2f ×")
     r = w4 / w1

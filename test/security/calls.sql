@@ -42,6 +42,32 @@ SELECT attribution_svg_escape('<a href="x">Tom & Jerry''s</a>');
 \echo call attribution_svg(attribution_summary[],text)
 SELECT attribution_svg((SELECT attrs FROM call_values));
 SELECT attribution_svg((SELECT attrs FROM call_values), 'Credit <by> "channel"');
+-- paths (1.1): a result of paths(...) written out; skipped where the
+-- installed version has no paths functions
+SELECT pg_catalog.to_regprocedure('paths_report(jsonb)') IS NOT NULL AS has_paths \gset
+\if :has_paths
+CREATE TEMP TABLE call_paths AS
+SELECT '{"anchor": "start", "event": "cart", "depth": 3, "top_n": 5, "entities": 3, "edges": [{"step": 0, "from": "cart", "to": "checkout", "entities": 2, "median_seconds": 240}, {"step": 1, "from": "checkout", "to": null, "entities": 2, "median_seconds": 60.5}], "paths": [{"events": ["cart", "checkout", "buy"], "entities": 2}, {"events": ["cart"], "entities": 1}]}'::jsonb AS p;
+\echo call paths_report(jsonb)
+SELECT * FROM paths_report((SELECT p FROM call_paths));
+\echo call paths_top(jsonb)
+SELECT * FROM paths_top((SELECT p FROM call_paths));
+\echo call paths_chart(jsonb,integer)
+SELECT * FROM paths_chart((SELECT p FROM call_paths));
+SELECT * FROM paths_chart((SELECT p FROM call_paths), 7);
+\echo call paths_sankey_svg(jsonb,text)
+SELECT paths_sankey_svg((SELECT p FROM call_paths));
+SELECT paths_sankey_svg((SELECT p FROM call_paths), 'After <cart> & "more"');
+\endif
+-- funnel_correlation_report (1.1)
+SELECT pg_catalog.to_regprocedure('funnel_correlation_report(jsonb,integer)') IS NOT NULL AS has_correlation \gset
+\if :has_correlation
+CREATE TEMP TABLE call_correlation AS
+SELECT '{"converters": 2, "non_converters": 2, "min_count": 0, "drivers": [{"kind": "property", "name": "ads", "converters": 2, "non_converters": 0, "odds_ratio": 9, "p_value": 0.3333333333333333}, {"kind": "event", "name": "help", "converters": 1, "non_converters": 1, "odds_ratio": 1, "p_value": 1}, {"kind": "property", "name": "mail", "converters": 0, "non_converters": 2, "odds_ratio": 0.1111111111111111, "p_value": 0.3333333333333333}]}'::jsonb AS c;
+\echo call funnel_correlation_report(jsonb,integer)
+SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation));
+SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation), 1);
+\endif
 -- journey_refresh (1.1): the expressions name columns only, so the caller's
 -- search_path it reads them with finds nothing planted
 SELECT EXISTS (SELECT FROM pg_proc WHERE proname = 'journey_refresh') AS has_journey_refresh \gset
