@@ -286,6 +286,321 @@ CREATE OR REPLACE FUNCTION @extschema@.cohort_heatmap(cohorts @extschema@.cohort
     $$;
 
 -- ---------------------------------------------------------------------------
+-- Product funnels (doc/product_funnels.md): times from step to step.
+-- Optional steps, exclusions, any-order funnels and step_times are options
+-- in the mode text of the existing functions; funnel_summary with the mode
+-- step_times stores the times from each step to the next (format version 2)
+-- and funnel_step_times reports them.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.funnel_step_times(summary @extschema@.funnel_summary, step_names text[] DEFAULT NULL)
+    RETURNS TABLE (step integer, name text, entities bigint,
+                   median_from_previous interval, p90_from_previous interval, mean_from_previous interval,
+                   median_from_start interval, p90_from_start interval, mean_from_start interval)
+    AS 'MODULE_PATHNAME', 'funnel_step_times' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION @extschema@.funnel_step_times(@extschema@.funnel_summary, text[]) IS 'One row per funnel step: median, 90th percentile and mean time from the step before and from step 1 (a summary made with the mode step_times)';
+
+-- ---------------------------------------------------------------------------
+-- Product funnels (doc/product_funnels.md): conversion trends by entry
+-- period.  The same transitions and partial states as funnel_stage_counts;
+-- the period ("bucket day", "time_zone Europe/Paris") is in the mode.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.funnel_trends_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'funnel_trends_final' LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE @extschema@.funnel_trends("window" interval, mode text, entity anyelement, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = @extschema@.funnel_entities_mode_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_trends_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_trends(interval, text, anyelement, timestamptz, boolean[]) IS 'Conversion by entry period: per period, the entities that did step 1 in it and those that went on to the last step within the window (mode, entity, conditions); read with funnel_trend_report';
+CREATE AGGREGATE @extschema@.funnel_trends("window" interval, mode text, entity anyelement, event @extschema@.funnel_event) (
+    SFUNC = @extschema@.funnel_entities_mode_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_trends_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_trends(interval, text, anyelement, @extschema@.funnel_event) IS 'Conversion by entry period (mode, entity, funnel_event); read with funnel_trend_report';
+CREATE AGGREGATE @extschema@.funnel_trends("window" interval, mode text, entity anyelement, ts timestamptz, event text, steps text[]) (
+    SFUNC = @extschema@.funnel_entities_mode_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_trends_final,
+    COMBINEFUNC = @extschema@.funnel_entities_combine, SERIALFUNC = @extschema@.funnel_entities_serialize,
+    DESERIALFUNC = @extschema@.funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_trends(interval, text, anyelement, timestamptz, text, text[]) IS 'Conversion by entry period (mode, entity, event names); read with funnel_trend_report';
+COMMENT ON FUNCTION @extschema@.funnel_trends_final(internal) IS 'Final function of funnel_trends: per entry period, entities that entered and converted (jsonb)';
+
+CREATE FUNCTION @extschema@.funnel_trend_report(trend jsonb, as_of timestamptz DEFAULT now())
+    RETURNS TABLE (period_start timestamptz, period_end timestamptz, entered bigint, converted bigint,
+                   conversion_rate double precision, complete boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT pg_catalog.to_timestamp(((e.p ->> 'start_us')::numeric / 1000000)::float8),
+           pg_catalog.to_timestamp(((e.p ->> 'end_us')::numeric / 1000000)::float8),
+           (e.p ->> 'entered')::bigint, (e.p ->> 'converted')::bigint,
+           CASE WHEN (e.p ->> 'entered')::bigint > 0
+                THEN (e.p ->> 'converted')::float8 / (e.p ->> 'entered')::float8 END,
+           (e.p ->> 'end_us')::numeric + ($1 ->> 'window_us')::numeric
+               <= EXTRACT(EPOCH FROM $2) * 1000000
+      FROM pg_catalog.jsonb_array_elements($1 -> 'periods') WITH ORDINALITY AS e(p, i)
+     ORDER BY e.i
+    $$;
+COMMENT ON FUNCTION @extschema@.funnel_trend_report(jsonb, timestamptz) IS 'One row per entry period of a funnel_trends result: entered, converted, conversion rate, and whether the window of every entry in it had elapsed at as_of';
+-- paths: the most frequent transitions and paths of event sequences, from a
+-- start event or to an end event (doc/paths.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text, text, text, integer, integer)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paths_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text) IS 'paths transition (paths from each entity''s first event, depth 5, top 20)';
+COMMENT ON FUNCTION @extschema@.paths_sfunc(internal, anyelement, timestamptz, text, text, text, integer, integer) IS 'paths transition';
+COMMENT ON FUNCTION @extschema@.paths_final(internal) IS 'paths final function: edges and paths as jsonb';
+COMMENT ON FUNCTION @extschema@.paths_combine(internal, internal) IS 'paths combine function (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.paths_serialize(internal) IS 'paths state serialisation';
+COMMENT ON FUNCTION @extschema@.paths_deserialize(bytea, internal) IS 'paths state deserialisation (validates its input)';
+
+CREATE AGGREGATE @extschema@.paths(entity anyelement, ts timestamptz, event text) (
+    SFUNC = @extschema@.paths_sfunc, STYPE = internal, FINALFUNC = @extschema@.paths_final,
+    COMBINEFUNC = @extschema@.paths_combine, SERIALFUNC = @extschema@.paths_serialize,
+    DESERIALFUNC = @extschema@.paths_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.paths(entity anyelement, ts timestamptz, event text,
+                                   start_event text, end_event text, depth integer, top_n integer) (
+    SFUNC = @extschema@.paths_sfunc, STYPE = internal, FINALFUNC = @extschema@.paths_final,
+    COMBINEFUNC = @extschema@.paths_combine, SERIALFUNC = @extschema@.paths_serialize,
+    DESERIALFUNC = @extschema@.paths_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.paths(anyelement, timestamptz, text) IS 'Most frequent transitions and paths of each entity''s events from its first event: depth 5, top 20 edges (long-tail nodes folded into other) and top 20 paths, as jsonb';
+COMMENT ON AGGREGATE @extschema@.paths(anyelement, timestamptz, text, text, text, integer, integer) IS 'Most frequent transitions and paths of each entity''s events from its first start_event or to its first end_event (at most one of them), depth steps (1 to 20), top_n edges (long-tail nodes folded into other) and paths (1 to 10000), as jsonb';
+
+CREATE FUNCTION @extschema@.paths_report(paths jsonb)
+    RETURNS TABLE (rank integer, step integer, from_event text, to_event text, entities bigint,
+                   share double precision, median_time interval)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT e.ord::integer, (e.edge->>'step')::integer, e.edge->>'from', e.edge->>'to',
+           (e.edge->>'entities')::bigint,
+           (e.edge->>'entities')::double precision / NULLIF(($1->>'entities')::double precision, 0),
+           pg_catalog.make_interval(secs => (e.edge->>'median_seconds')::double precision)
+      FROM pg_catalog.jsonb_array_elements($1->'edges') WITH ORDINALITY AS e(edge, ord)
+     ORDER BY e.ord
+    $$;
+COMMENT ON FUNCTION @extschema@.paths_report(jsonb) IS 'One row per edge of a paths result, most entities first: the from-node at step, the to-node at step + 1 (NULL: other), entities, share of the entities with a path, median time between';
+
+CREATE FUNCTION @extschema@.paths_top(paths jsonb)
+    RETURNS TABLE (rank integer, path text[], entities bigint, share double precision)
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT p.ord::integer,
+           ARRAY(SELECT x.v FROM pg_catalog.jsonb_array_elements_text(p.path->'events') WITH ORDINALITY AS x(v, o)
+                  ORDER BY x.o),
+           (p.path->>'entities')::bigint,
+           (p.path->>'entities')::double precision / NULLIF(($1->>'entities')::double precision, 0)
+      FROM pg_catalog.jsonb_array_elements($1->'paths') WITH ORDINALITY AS p(path, ord)
+     ORDER BY p.ord
+    $$;
+COMMENT ON FUNCTION @extschema@.paths_top(jsonb) IS 'One row per path of a paths result, most entities first: the events of the path, entities and share of the entities with a path';
+
+CREATE FUNCTION @extschema@.paths_chart(paths jsonb, width integer DEFAULT 40)
+    RETURNS TABLE (step integer, transition text, entities bigint, median_time interval, bar text)
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    block text;
+BEGIN
+    IF width < 1 OR width > 1000 THEN
+        RAISE EXCEPTION 'chart width % is out of range', width
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The chart needs a width from 1 to 1000 characters.';
+    END IF;
+    -- a full block where the database encoding has one
+    IF pg_catalog.getdatabaseencoding() = 'UTF8' THEN
+        block := pg_catalog.chr(9608);
+    ELSE
+        block := '#';
+    END IF;
+    RETURN QUERY
+    WITH r AS (
+        SELECT * FROM @extschema@.paths_report(paths)
+    ), mx AS (
+        SELECT max(r.entities) AS m FROM r
+    )
+    SELECT r.step, coalesce(r.from_event, '(other)') || ' -> ' || coalesce(r.to_event, '(other)'),
+           r.entities, r.median_time,
+           repeat(block, CASE WHEN mx.m > 0 THEN round(r.entities::numeric / mx.m * width)::int ELSE 0 END)
+    FROM r, mx
+    ORDER BY r.step, r.rank;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.paths_chart(jsonb, integer) IS 'Text chart of a paths result for psql: one row per edge, by step and then most entities first, bars scaled to width characters';
+
+-- ---------------------------------------------------------------------------
+-- paths_sankey_svg: a paths result as a Sankey diagram (doc/paths.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.paths_sankey_svg(paths jsonb, title text DEFAULT NULL)
+    RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- STABLE: the tooltips print intervals (IntervalStyle).
+    -- Columns are steps; a node's height is its entities (the larger of
+    -- what flows in and out), nodes of a column stacked by size with room
+    -- for a label each (at least 16 px a node, so that 20 or more nodes per
+    -- column stay readable); a link is a band as wide as its entities,
+    -- leaving its node below the links to nodes higher up.
+    WITH e AS (
+        SELECT r.rank, r.step, r.from_event, r.to_event, r.entities, r.median_time
+          FROM @extschema@.paths_report($1) AS r
+    ), ends AS (
+        SELECT e.step AS step, e.from_event AS name, e.entities AS out_n, 0::bigint AS in_n FROM e
+        UNION ALL
+        SELECT e.step + 1, e.to_event, 0, e.entities FROM e
+    ), n0 AS (
+        SELECT ends.step, ends.name, greatest(sum(ends.out_n), sum(ends.in_n)) AS value
+          FROM ends GROUP BY ends.step, ends.name
+    ), cols AS (
+        SELECT s.step, (row_number() OVER (ORDER BY s.step) - 1)::int AS col
+          FROM (SELECT DISTINCT n0.step FROM n0) s
+    ), scale AS (
+        -- the fullest column is 400 px of nodes
+        SELECT 400.0 / greatest(max(t.total), 1) AS px
+          FROM (SELECT sum(n0.value) AS total FROM n0 GROUP BY n0.step) t
+    ), n1 AS (
+        SELECT n0.*, cols.col, greatest(n0.value * scale.px, 2.0) AS h,
+               row_number() OVER (PARTITION BY n0.step ORDER BY n0.name IS NULL, n0.value DESC,
+                                                            n0.name COLLATE "C") AS ord,
+               dense_rank() OVER (ORDER BY n0.name IS NULL, n0.name COLLATE "C") AS colour
+          FROM n0 JOIN cols ON cols.step = n0.step, scale
+    ), nodes AS (
+        SELECT n1.*, 60 + 220 * n1.col AS x,
+               70 + coalesce(sum(greatest(n1.h, 16.0) + 10) OVER (PARTITION BY n1.step ORDER BY n1.ord
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS y
+          FROM n1
+    ), links AS (
+        SELECT e.*, s.x + 12 AS x0, t.x AS x1, e.entities * scale.px AS w, s.colour,
+               s.y + coalesce(sum(e.entities * scale.px) OVER (PARTITION BY e.step, e.from_event
+                                  ORDER BY t.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS y0,
+               t.y + coalesce(sum(e.entities * scale.px) OVER (PARTITION BY e.step, e.to_event
+                                  ORDER BY s.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS y1
+          FROM e
+          JOIN nodes s ON s.step = e.step AND s.name IS NOT DISTINCT FROM e.from_event
+          JOIN nodes t ON t.step = e.step + 1 AND t.name IS NOT DISTINCT FROM e.to_event, scale
+    ), palette AS (
+        SELECT ARRAY['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948',
+                     '#b07aa1', '#ff9da7', '#9c755f', '#8cd17d', '#499894', '#d37295'] AS c
+    ), size AS (
+        SELECT 60 + 220 * coalesce(max(nodes.col), 0) + 240 AS w,
+               coalesce(max(nodes.y + greatest(nodes.h, 16.0)), 70) + 30 AS h
+          FROM nodes
+    )
+    SELECT format('<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="sans-serif" font-size="11">',
+                  size.w, round(size.h), size.w, round(size.h)) || E'\n'
+        || '<rect width="100%" height="100%" fill="white"/>' || E'\n'
+        || format('<text class="title" x="60" y="24" font-size="16" font-weight="bold">%s</text>',
+                  @extschema@.attribution_svg_escape(coalesce($2,
+                      CASE $1->>'anchor' WHEN 'start' THEN 'Paths after ' || ($1->>'event')
+                                         WHEN 'end' THEN 'Paths before ' || ($1->>'event')
+                                         ELSE 'Paths from the first event' END))) || E'\n'
+        || coalesce((SELECT string_agg(format('<text class="step" x="%s" y="54">step %s</text>', 60 + 220 * cols.col, cols.step),
+                                       E'\n' ORDER BY cols.col) FROM cols) || E'\n', '')
+        || coalesce((SELECT string_agg(format('<path class="link" d="M%s,%s C%s,%s %s,%s %s,%s L%s,%s C%s,%s %s,%s %s,%s Z" fill="%s" fill-opacity="0.35"><title>%s</title></path>',
+                                              l.x0, round(l.y0, 1), (l.x0 + l.x1) / 2, round(l.y0, 1), (l.x0 + l.x1) / 2, round(l.y1, 1), l.x1, round(l.y1, 1),
+                                              l.x1, round(l.y1 + l.w, 1), (l.x0 + l.x1) / 2, round(l.y1 + l.w, 1), (l.x0 + l.x1) / 2, round(l.y0 + l.w, 1),
+                                              l.x0, round(l.y0 + l.w, 1),
+                                              CASE WHEN l.from_event IS NULL THEN '#bbbbbb' ELSE palette.c[1 + (l.colour - 1) % 12] END,
+                                              @extschema@.attribution_svg_escape(coalesce(l.from_event, '(other)') || ' -> '
+                                                  || coalesce(l.to_event, '(other)') || ': ' || l.entities
+                                                  || ' (median ' || l.median_time || ')')),
+                                       E'\n' ORDER BY l.rank) FROM links l, palette) || E'\n', '')
+        || coalesce((SELECT string_agg(format('<rect class="node" x="%s" y="%s" width="12" height="%s" fill="%s"><title>%s</title></rect>'
+                                              || E'\n' || '<text class="label" x="%s" y="%s">%s</text>',
+                                              n.x, round(n.y, 1), round(n.h, 1),
+                                              CASE WHEN n.name IS NULL THEN '#999999' ELSE palette.c[1 + (n.colour - 1) % 12] END,
+                                              @extschema@.attribution_svg_escape(coalesce(n.name, '(other)') || ': ' || n.value),
+                                              n.x + 16, round(n.y + greatest(n.h, 16.0) / 2 + 4, 1),
+                                              @extschema@.attribution_svg_escape(
+                                                  CASE WHEN length(coalesce(n.name, '(other)')) > 24
+                                                       THEN left(n.name, 21) || '...'
+                                                       ELSE coalesce(n.name, '(other)') END || ' ' || n.value)),
+                                       E'\n' ORDER BY n.col, n.ord) FROM nodes n, palette) || E'\n', '')
+        || '</svg>' || E'\n'
+    FROM size
+    $$;
+COMMENT ON FUNCTION @extschema@.paths_sankey_svg(jsonb, text) IS 'Sankey diagram of a paths result as SVG: one column per step, nodes as tall as their entities, links as wide as theirs, names escaped; title defaults to the anchor';
+
+-- ---------------------------------------------------------------------------
+-- funnel_correlation: which events and property values go with converting
+-- (doc/correlation.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, anyelement, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, text, anyelement, timestamptz, text, text[], integer, text)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_correlation_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, anyelement, timestamptz, text, text[]) IS 'funnel_correlation transition (default mode, PostHog''s min_count rule)';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_sfunc(internal, interval, text, anyelement, timestamptz, text, text[], integer, text) IS 'funnel_correlation transition (mode, min_count, property)';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_final(internal) IS 'funnel_correlation final function: drivers as jsonb';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_combine(internal, internal) IS 'funnel_correlation combine function (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_serialize(internal) IS 'funnel_correlation state serialisation';
+COMMENT ON FUNCTION @extschema@.funnel_correlation_deserialize(bytea, internal) IS 'funnel_correlation state deserialisation (validates its input)';
+
+CREATE AGGREGATE @extschema@.funnel_correlation("window" interval, entity anyelement, ts timestamptz,
+                                                event text, steps text[]) (
+    SFUNC = @extschema@.funnel_correlation_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_correlation_final,
+    COMBINEFUNC = @extschema@.funnel_correlation_combine,
+    SERIALFUNC = @extschema@.funnel_correlation_serialize,
+    DESERIALFUNC = @extschema@.funnel_correlation_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.funnel_correlation("window" interval, mode text, entity anyelement, ts timestamptz,
+                                                event text, steps text[], min_count integer, property text) (
+    SFUNC = @extschema@.funnel_correlation_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_correlation_final,
+    COMBINEFUNC = @extschema@.funnel_correlation_combine,
+    SERIALFUNC = @extschema@.funnel_correlation_serialize,
+    DESERIALFUNC = @extschema@.funnel_correlation_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_correlation(interval, anyelement, timestamptz, text, text[]) IS 'Events between each entity''s funnel entry and its conversion or drop-off, with converters, non-converters, odds ratio (+1 smoothing) and Fisher exact p-value; drivers seen by fewer than min(25, 2% of the entered entities) left out; jsonb';
+COMMENT ON AGGREGATE @extschema@.funnel_correlation(interval, text, anyelement, timestamptz, text, text[], integer, text) IS 'Events and property values between each entity''s funnel entry and its conversion or drop-off, with converters, non-converters, odds ratio (+1 smoothing) and Fisher exact p-value; drivers seen by fewer than min_count entities left out (NULL: min(25, 2% of the entered)); jsonb';
+
+CREATE FUNCTION @extschema@.funnel_correlation_report(correlation jsonb, top_n integer DEFAULT 10)
+    RETURNS TABLE (direction text, rank integer, kind text, driver text, converters bigint,
+                   non_converters bigint, conversion_rate double precision,
+                   odds_ratio double precision, p_value double precision)
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF top_n < 1 OR top_n > 10000 THEN
+        RAISE EXCEPTION 'correlation top_n % is out of range', top_n
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The number of top drivers must be from 1 to 10000.';
+    END IF;
+    RETURN QUERY
+    WITH d AS (
+        SELECT x.ord, x.d->>'kind' AS kind, x.d->>'name' AS name,
+               (x.d->>'converters')::bigint AS s, (x.d->>'non_converters')::bigint AS f,
+               (x.d->>'odds_ratio')::double precision AS o, (x.d->>'p_value')::double precision AS p
+          FROM pg_catalog.jsonb_array_elements(correlation->'drivers') WITH ORDINALITY AS x(d, ord)
+    ), ranked AS (
+        SELECT CASE WHEN d.o > 1 THEN 'positive' ELSE 'negative' END AS dir,
+               row_number() OVER (PARTITION BY d.o > 1
+                                  ORDER BY CASE WHEN d.o > 1 THEN -d.o ELSE d.o END, d.ord) AS r,
+               d.*
+          FROM d WHERE d.o <> 1
+    )
+    SELECT ranked.dir, ranked.r::integer, ranked.kind, ranked.name, ranked.s, ranked.f,
+           ranked.s::double precision / NULLIF(ranked.s + ranked.f, 0), ranked.o, ranked.p
+      FROM ranked
+     WHERE ranked.r <= top_n
+     ORDER BY ranked.dir DESC, ranked.r;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.funnel_correlation_report(jsonb, integer) IS 'The top_n drivers that go most with converting (positive: odds ratio above 1, largest first) and with dropping off (negative: below 1, smallest first) of a funnel_correlation result, one row each, with the conversion rate among the entities with the driver';
 -- sessions: session_number (window function) and session_numbers (stored
 -- journeys): sessions by inactivity gap, maximum length or a condition
 -- ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import argparse
 import datetime
 import os
 import platform
+import json
 import re
 import statistics
 import subprocess
@@ -18,6 +19,12 @@ import time
 
 STEPS = "event = 'visit', event = 'product_view', event = 'add_to_cart', event = 'purchase'"
 NAMES = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
+# the product funnel of doc/product_funnels.md: the same four steps with
+# add_to_cart optional, "other" excluded between product_view and purchase
+# and "checkout" between visit and product_view (the exclusion rows become
+# rows the walk reads)
+PF_MODE = "optional 3, exclude 5 from 2 to 4, exclude 6 from 1 to 2"
+PF_NAMES = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase', 'other', 'checkout']"
 # events has one index, (user_id, event, ts), for the plain-SQL funnel only:
 # every other query reads the time-ordered heap, as it would without it
 NOINDEX = ["SET enable_indexscan = off", "SET enable_indexonlyscan = off", "SET enable_bitmapscan = off"]
@@ -155,12 +162,41 @@ FROM per_user"""
              "2 workers", two_level % "events_hp", settings=PARTWISE),
         Case("fsc_hp_serial", "funnel_stage_counts, hash-partitioned by user, serial",
              "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events_hp" % STEPS),
+        Case("pf_names", "funnel_stage_counts, 2 exclusions and an optional step, event names, serial",
+             "SELECT funnel_stage_counts('7 days', '%s', user_id, ts, %s) FROM events" % (PF_MODE, PF_NAMES)),
+        Case("pf_names_p2", "funnel_stage_counts, 2 exclusions and an optional step, event names, 2 workers",
+             "SELECT funnel_stage_counts('7 days', '%s', user_id, ts, %s) FROM events" % (PF_MODE, PF_NAMES),
+             settings=PAR2),
+        Case("trend_day", "funnel_trends, 30 days by day (Europe/Paris), event names, serial",
+             "SELECT funnel_trends('7 days', 'bucket day, time_zone Europe/Paris', user_id, ts, %s) FROM events" % NAMES,
+             answer="raw"),
+        Case("ao_names", "funnel_stage_counts, any order, event names, serial",
+             "SELECT funnel_stage_counts('7 days', 'any_order', user_id, ts, %s) FROM events" % NAMES),
         Case("journeys", "from materialized journeys (funnel_event[] per user), serial",
              "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM user_journeys",
              rows_table="user_journeys"),
         Case("journeys_p2", "from materialized journeys (funnel_event[] per user), 2 workers",
              "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM user_journeys",
              settings=PAR2, rows_table="user_journeys"),
+    ]
+    # paths and correlation analysis (doc/paths.md, doc/correlation.md)
+    funnel_names = "ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
+    cs += [
+        Case("paths_d5", "paths from the first event, depth 5, top 20, serial",
+             "SELECT paths(user_id, ts, event, NULL, NULL, 5, 20) FROM events", answer="json"),
+        Case("paths_cart_d5", "paths after add_to_cart, depth 5, top 20, serial",
+             "SELECT paths(user_id, ts, event, 'add_to_cart', NULL, 5, 20) FROM events", answer="json"),
+        Case("paths_d5_p2", "paths from the first event, depth 5, top 20, 2 workers",
+             "SELECT paths(user_id, ts, event, NULL, NULL, 5, 20) FROM events", settings=PAR2, answer="json"),
+        Case("corr", "funnel_correlation over all event names, serial",
+             "SELECT funnel_correlation('7 days', user_id, ts, event, %s) FROM events" % funnel_names,
+             answer="json"),
+        Case("corr_channel", "funnel_correlation, event names and channel values, serial",
+             "SELECT funnel_correlation('7 days', '', user_id, ts, event, %s, NULL, channel) FROM events"
+             % funnel_names, answer="json"),
+        Case("corr_p2", "funnel_correlation over all event names, 2 workers",
+             "SELECT funnel_correlation('7 days', user_id, ts, event, %s) FROM events" % funnel_names,
+             settings=PAR2, answer="json"),
     ]
     # sessions and sequence functions (doc/sessions.md, doc/sequences.md)
     win = "WINDOW w AS (PARTITION BY user_id ORDER BY ts)"
@@ -351,6 +387,9 @@ def main():
 
     # ---------- answers must agree ----------
     failures = []
+    for a, b in (("paths_d5", "paths_d5_p2"), ("corr", "corr_p2")):
+        if by[a].result != by[b].result:
+            failures.append("%s answered %r, %s %r" % (b, by[b].result, a, by[a].result))
     ref = by["fsc_bools"].result
     for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
               "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "kept", "kept_p2",
@@ -382,6 +421,19 @@ def main():
         if chk != by["fsc_1m"].result:
             failures.append("1M events: funnel_stage_counts %r, window_funnel %r" % (by["fsc_1m"].result, chk))
 
+    # the trend: every user who did step 1 entered one period or more; those who
+    # reached the last step in the funnel converted in at least one
+    tr = json.loads(by["trend_day"].result[0])
+    entered = sum(p["entered"] for p in tr["periods"])
+    if len(tr["periods"]) < 30 or entered < ref[0]:
+        failures.append("trend: %d periods, %d entries for %d users at step 1" % (len(tr["periods"]), entered, ref[0]))
+    # the product funnel: serial = parallel = the two-level form with the same options
+    chk = psql(("SELECT funnel_stage_counts(level, 3) FROM (SELECT window_funnel('7 days', '%s', ts, %s) "
+                "AS level FROM events GROUP BY user_id) s") % (PF_MODE, PF_NAMES)).strip()
+    chk = tuple(int(x) for x in chk.strip("{}").split(","))
+    for k in ("pf_names", "pf_names_p2"):
+        if by[k].result != chk:
+            failures.append("product funnel: %s answered %r, window_funnel %r" % (k, by[k].result, chk))
     # sessions: the number of sessions from session_number and from lag()
     if "sessions" in by:
         s1 = psql("SELECT sum(m) FROM (SELECT user_id, max(s) AS m FROM (SELECT user_id, session_number(ts) "
@@ -503,8 +555,19 @@ def main():
     target("funnel_stage_counts ≤ 1.8 × no-op aggregate (event names)", r, r <= 1.8, "%.2f ×")
     r = tv("wf_groupby", "groupby")
     target("window_funnel GROUP BY user ≤ 1.3 × GROUP BY user count", r, r <= 1.3, "%.2f ×")
+    r = tv("pf_names", "fsc_names")
+    target("2 exclusions and an optional step ≤ 1.3 × the plain funnel (event names, serial)", r, r <= 1.3,
+           "%.2f ×")
+    r = tv("pf_names_p2", "fsc_names_p2")
+    target("(same, 2 workers) ≤ 1.3 × the plain funnel", r, r <= 1.3, "%.2f ×")
+    r = tv("trend_day", "fsc_names")
+    target("30-day trend by day ≤ 1.5 × the plain funnel (event names, serial)", r, r <= 1.5, "%.2f ×")
     r = tv("plain", "fsc_bools")
     target("≥ 20 × faster than plain SQL", r, None if r is None else r >= 20, "%.1f × faster")
+    r = tv("paths_d5", "fsc_bools")
+    target("top paths of depth 5 ≤ 3 × funnel_stage_counts", r, r <= 3, "%.2f ×")
+    r = tv("corr", "fsc_bools")
+    target("correlation over all event names ≤ 2 × funnel_stage_counts", r, r <= 2, "%.2f ×")
     r = tv("fsc_bools", "fsc_1m")
     target("1M → 10M events ≤ 11 × the time", r, None if r is None else r <= 11, "%.2f ×")
     r = w4 / w1

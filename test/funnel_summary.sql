@@ -181,9 +181,9 @@ CREATE FUNCTION pg_temp.h(n text) RETURNS text LANGUAGE sql AS $$ SELECT hex FRO
 SELECT is(pg_temp.recv(pg_temp.h('head') || pg_temp.h('step1') || pg_temp.h('step2')),
   '{"version": 1, "steps": 2, "window_us": 3600000000, "mode": "", "open_steps": false, "entities": [2, 1], "times_us": [{"zero": 2, "min": 0, "max": 0, "buckets": []}, {"zero": 0, "min": 5, "max": 5, "buckets": [[81, 1]]}]}',
   'a hand-made binary summary reads as written');
-SELECT throws_ok($$SELECT pg_temp.recv('02000002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
+SELECT throws_ok($$SELECT pg_temp.recv('03000002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
   '22P03', 'invalid binary funnel_summary: unknown version', 'recv: unknown version');
-SELECT throws_ok($$SELECT pg_temp.recv('01020002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
+SELECT throws_ok($$SELECT pg_temp.recv('01040002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
   '22P03', 'invalid binary funnel_summary: unknown flags', 'recv: unknown flags');
 SELECT throws_ok($$SELECT pg_temp.recv('01001002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
   '22P03', 'invalid binary funnel_summary: allow_reentry without strict_order', 'recv: bad mode');

@@ -35,6 +35,32 @@ typedef struct FunnelEvent
 #define FUNNEL_ALLOW_REENTRY		0x10
 #define FUNNEL_ALL_MODES			0x1F
 
+/* Product-analytics options (doc/product_funnels.md), also in the mode text. */
+#define FUNNEL_MAX_EXCLUSIONS		16
+#define FUNNEL_OPT_EXCLUSION_COUNTS_REACHED	0x01	/* Mixpanel's exclusions */
+#define FUNNEL_OPT_ANY_ORDER		0x02	/* PostHog's unordered funnel */
+#define FUNNEL_OPT_ANY_ORDER_FIRST	0x04	/* the same, entered at step 1 */
+#define FUNNEL_OPT_STEP_TIMES		0x08	/* funnel_summary: times step to step */
+#define FUNNEL_ALL_OPTS				0x0F
+#define FUNNEL_ANY_ORDER(cfg) (((cfg)->options & (FUNNEL_OPT_ANY_ORDER | FUNNEL_OPT_ANY_ORDER_FIRST)) != 0)
+
+#define FUNNEL_BUCKET_HOUR	1
+#define FUNNEL_BUCKET_DAY	2
+#define FUNNEL_BUCKET_WEEK	3
+#define FUNNEL_BUCKET_MONTH	4
+#define FUNNEL_TZ_LEN		64
+
+/*
+ * An exclusion: the condition at position pos (above the funnel's steps)
+ * ends an attempt seen after it reached step "from" and before step "to".
+ */
+typedef struct FunnelExclusion
+{
+	uint8		pos;
+	uint8		from;
+	uint8		to;
+} FunnelExclusion;
+
 /* What defines one funnel: every row of a group must agree on it. */
 typedef struct FunnelConfig
 {
@@ -46,6 +72,16 @@ typedef struct FunnelConfig
 	bool		open_steps;		/* funnel_event input: the funnel has as many
 								 * steps as the highest step a row names */
 	uint64		names_hash;		/* event-name form: hash of the step names */
+	/* options of doc/product_funnels.md; all zero for ClickHouse's walk */
+	bool		has_options;	/* any of the below: the walk of product funnels */
+	uint8		options;		/* FUNNEL_OPT_* flags */
+	uint8		nexcl;
+	uint64		optional;		/* optional steps (bit k-1 = step k) */
+	uint64		excl_mask;		/* positions holding exclusion conditions */
+	FunnelExclusion excl[FUNNEL_MAX_EXCLUSIONS];
+	/* funnel_trends: entry periods ("bucket", "time_zone" in the mode) */
+	uint8		bucket;			/* FUNNEL_BUCKET_*, 0 = none */
+	char		time_zone[FUNNEL_TZ_LEN];	/* "" = UTC */
 } FunnelConfig;
 
 /*
@@ -91,6 +127,11 @@ typedef struct FunnelTrack
 
 /* engine/walk.c: the engine */
 extern uint32 funnel_parse_mode(text *mode);
+extern void funnel_parse_options(text *mode, FunnelConfig *cfg);
+extern void funnel_apply_options(FunnelConfig *cfg, int npositions);
+extern void funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps);
+extern int	funnel_reported_steps(const FunnelConfig *cfg, uint64 seen);
+extern const char *funnel_bucket_name(int bucket);
 extern uint32 funnel_mode_flag(const char *name, int len);
 extern char *funnel_mode_names(uint32 mode);
 extern int64 funnel_window_usecs(Interval *window);
@@ -110,6 +151,10 @@ extern int	funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 							   Size held, int64 *elapsed);
 extern int	funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 								int nevents, Size held, int64 *elapsed);
+extern int	funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
+									  int nevents, Size held, int64 *chain);
+extern int	funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
+									 Size held, int64 *chain);
 extern FunnelEvent *funnel_track_decode(const FunnelTrack *track, int *nevents);
 extern uint64 funnel_track_steps(const FunnelTrack *track);
 extern void funnel_track_serialize(const FunnelTrack *track, StringInfo buf);
@@ -157,10 +202,14 @@ typedef struct FunnelInput
 	FunnelConfig cfg;
 	Interval	window_arg;		/* raw window of the first row */
 	text	   *mode_arg;		/* raw mode of the first row (or NULL) */
+	int			options_checked_for;	/* conditions the options were checked
+										 * against (-1: not yet) */
+	int			options_nsteps; /* the funnel's steps then */
 	/* FUNNEL_INPUT_NAMES: distinct step names and the steps each matches */
 	ArrayType  *names_arg;		/* raw steps array of the first row */
 	bool		names_stable;	/* the steps array is a constant */
 	int			nnames;
+	int			npositions;		/* entries of the steps array */
 	char	  **names;
 	int		   *name_lens;
 	uint64	   *name_steps;

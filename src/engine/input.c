@@ -29,6 +29,7 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 
 		in = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelInput));
 		in->kind = kind;
+		in->options_checked_for = -1;
 		in->args = args;
 		if (args & FUNNEL_ARG_MODE)
 			in->arg_mode = next++;
@@ -82,6 +83,7 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 	if (in->arg_mode == 0)
 	{
 		in->cfg.mode = 0;
+		in->cfg.has_options = false;
 		return;
 	}
 	if (PG_ARGISNULL(in->arg_mode))
@@ -94,7 +96,8 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 		VARSIZE_ANY_EXHDR(m) != VARSIZE_ANY_EXHDR(in->mode_arg) ||
 		memcmp(VARDATA_ANY(m), VARDATA_ANY(in->mode_arg), VARSIZE_ANY_EXHDR(m)) != 0)
 	{
-		in->cfg.mode = funnel_parse_mode(m);
+		funnel_parse_options(m, &in->cfg);
+		in->options_checked_for = -1;	/* check the options against the steps again */
 		if (in->mode_arg)
 			pfree(in->mode_arg);
 		in->mode_arg = (text *) MemoryContextAlloc(in->cxt, VARSIZE_ANY(m));
@@ -159,6 +162,7 @@ parse_names(FunnelInput *in, ArrayType *arr)
 	}
 	MemoryContextSwitchTo(old);
 	in->cfg.nsteps = n;
+	in->npositions = n;
 	/* rows of one group must name the same steps: compared through a hash */
 	in->cfg.names_hash = DatumGetUInt64(hash_any_extended((const unsigned char *) arr + VARHDRSZ,
 														  VARSIZE(arr) - VARHDRSZ,
@@ -174,6 +178,8 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 				  uint64 *steps)
 {
 	int			a = in->arg_input;
+	int			npositions;
+	bool		use = true;
 
 	read_window(fcinfo, in);
 	read_mode(fcinfo, in);
@@ -194,40 +200,33 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 					for (k = 0; k < n; k++)
 						if (!PG_ARGISNULL(a + 1 + k) && PG_GETARG_BOOL(a + 1 + k))
 							*steps |= (uint64) 1 << k;
-					in->cfg.nsteps = n;
-					if (PG_ARGISNULL(a))
-					{
-						in->configured = true;
-						return false;
-					}
-					*ts = PG_GETARG_TIMESTAMPTZ(a);
-					break;
 				}
-				if (PG_ARGISNULL(a + 1))
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("funnel step conditions must not be a NULL array"),
-							 errhint("A NULL condition counts as false; pass the conditions themselves.")));
-				*steps = funnel_steps_from_bools(PG_GETARG_ARRAYTYPE_P(a + 1), &n);
-				in->cfg.nsteps = n;
-				if (PG_ARGISNULL(a))
+				else
 				{
-					in->configured = true;
-					return false;
+					if (PG_ARGISNULL(a + 1))
+						ereport(ERROR,
+								(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+								 errmsg("funnel step conditions must not be a NULL array"),
+								 errhint("A NULL condition counts as false; pass the conditions themselves.")));
+					*steps = funnel_steps_from_bools(PG_GETARG_ARRAYTYPE_P(a + 1), &n);
 				}
-				*ts = PG_GETARG_TIMESTAMPTZ(a);
+				in->cfg.nsteps = npositions = n;
+				if (PG_ARGISNULL(a))
+					use = false;
+				else
+					*ts = PG_GETARG_TIMESTAMPTZ(a);
 				break;
 			}
 		case FUNNEL_INPUT_EVENT:
 			{
 				FunnelEvent *ev;
 
-				in->cfg.nsteps = FUNNEL_MAX_STEPS;
+				in->cfg.nsteps = npositions = FUNNEL_MAX_STEPS;
 				in->cfg.open_steps = true;
 				if (PG_ARGISNULL(a))
 				{
-					in->configured = true;
-					return false;
+					use = false;
+					break;
 				}
 				ev = PG_GETARG_FUNNEL_EVENT_P(a);
 				*ts = ev->ts;
@@ -249,10 +248,11 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 					 (VARSIZE(arr) != VARSIZE(in->names_arg) ||
 					  memcmp(arr, in->names_arg, VARSIZE(arr)) != 0)))
 					parse_names(in, arr);
+				npositions = in->npositions;
 				if (PG_ARGISNULL(a))
 				{
-					in->configured = true;
-					return false;
+					use = false;
+					break;
 				}
 				*ts = PG_GETARG_TIMESTAMPTZ(a);
 				*steps = 0;
@@ -277,8 +277,28 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 				}
 				break;
 			}
+		default:
+			elog(ERROR, "unrecognized funnel input kind %d", (int) in->kind);
+	}
+	/* product-funnel options: the funnel's steps are the conditions before the exclusions */
+	if (in->cfg.optional != 0 || in->cfg.nexcl != 0 || in->cfg.options != 0 ||
+		in->cfg.bucket != 0 || in->cfg.time_zone[0] != '\0')
+	{
+		/* checked once per mode and number of conditions */
+		if (in->options_checked_for != npositions)
+		{
+			funnel_apply_options(&in->cfg, npositions);
+			in->options_checked_for = npositions;
+			in->options_nsteps = in->cfg.nsteps;
+		}
+		else
+			in->cfg.nsteps = in->options_nsteps;
+		if (use && in->kind == FUNNEL_INPUT_EVENT)
+			funnel_check_row_steps(&in->cfg, *steps);
 	}
 	in->configured = true;
+	if (!use)
+		return false;
 	funnel_check_timestamp(*ts);
 	return true;
 }
@@ -289,7 +309,10 @@ funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
 	return a->window == b->window && a->nsteps == b->nsteps &&
 		a->mode == b->mode && a->target == b->target &&
 		a->want_elapsed == b->want_elapsed && a->open_steps == b->open_steps &&
-		a->names_hash == b->names_hash;
+		a->names_hash == b->names_hash && a->options == b->options &&
+		a->optional == b->optional && a->nexcl == b->nexcl &&
+		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) == 0 &&
+		a->bucket == b->bucket && strcmp(a->time_zone, b->time_zone) == 0;
 }
 
 /*
@@ -341,7 +364,10 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 	/* fixed by the aggregate and its input kind: equal within any group */
 	if (a->open_steps != b->open_steps || a->want_elapsed != b->want_elapsed)
 		elog(ERROR, "cannot combine states of different funnel aggregates");
-	if (a->mode != b->mode)
+	if (a->mode != b->mode || a->options != b->options ||
+		a->optional != b->optional || a->nexcl != b->nexcl ||
+		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) != 0 ||
+		a->bucket != b->bucket || strcmp(a->time_zone, b->time_zone) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of one group"),

@@ -268,8 +268,9 @@ jlog_merge(JourneyLog *a, const JourneyLog *b)
 /* ---------- serialisation (parallel aggregation) ---------- */
 
 /*
- * Layout, through pq_*: magic, the names, the values, then the store
- * (estore_serialize: entity type, collation, rows).
+ * Layout, through pq_*: magic, the entity type (first, so that a caller can
+ * vet it before anything is read), the names, the values, then the store
+ * (estore_serialize: entity type again, collation, rows).
  */
 void
 jlog_serialize(const JourneyLog *log, StringInfo buf)
@@ -278,6 +279,7 @@ jlog_serialize(const JourneyLog *log, StringInfo buf)
 	uint64		k;
 
 	pq_sendint32(buf, JLOG_MAGIC);
+	pq_sendint32(buf, log->typid);
 	pq_sendint32(buf, log->nnames);
 	for (i = 0; i < (uint32) log->nnames; i++)
 	{
@@ -311,7 +313,8 @@ jlog_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf)
 	int32		nnames;
 	int64		nvals,
 				k;
-	uint32		i;
+	uint32		i,
+				net;
 	Oid			typid;
 
 	log = MemoryContextAllocZero(cxt, sizeof(JourneyLog));
@@ -320,6 +323,16 @@ jlog_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf)
 	log->mem = sizeof(JourneyLog);
 	if (pq_getmsgint(buf, 4) != JLOG_MAGIC)
 		funnel_invalid_state("The journey log has an unrecognized header.");
+	/* an entity type a journey log takes, before any row is hashed */
+	typid = pq_getmsgint(buf, 4);
+	if (!OidIsValid(typid) || !SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		funnel_invalid_state("The state names an entity type that does not exist.");
+	{
+		TypeCacheEntry *tc = lookup_type_cache(typid, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
+
+		if (!OidIsValid(tc->hash_proc) || !OidIsValid(tc->eq_opr) || tc->typlen == -2)
+			funnel_invalid_state("The state names an entity type a journey log cannot hold.");
+	}
 	nnames = pq_getmsgint(buf, 4);
 	if (nnames < 0 || nnames > JLOG_MAX_NAMES)
 		funnel_invalid_state("The name count of the state is out of range.");
@@ -349,21 +362,12 @@ jlog_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf)
 			funnel_invalid_state("A value of the state is not finite.");
 		jlog_add_value(log, v);
 	}
-	/* the entity type must be one a journey log takes: look before reading rows */
-	if (buf->len - buf->cursor >= 8)
-	{
-		uint32		net;
-
-		memcpy(&net, buf->data + buf->cursor + 4, sizeof(net));
-		typid = pg_ntoh32(net);
-		if (OidIsValid(typid) && SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
-		{
-			TypeCacheEntry *tc = lookup_type_cache(typid, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
-
-			if (!OidIsValid(tc->hash_proc) || !OidIsValid(tc->eq_opr) || tc->typlen == -2)
-				funnel_invalid_state("The state names an entity type a journey log cannot hold.");
-		}
-	}
+	/* the store's header names its type again: it must be the same */
+	if (buf->len - buf->cursor < 8)
+		funnel_invalid_state("The journey log is cut short.");
+	memcpy(&net, buf->data + buf->cursor + 4, sizeof(net));
+	if (pg_ntoh32(net) != typid)
+		funnel_invalid_state("The entity rows of the state are of another type.");
 	log->store = estore_deserialize(fcinfo, cxt, buf, 8, check_row, log);
 	log->store->extra = log->mem;
 	log->typid = log->store->typid;

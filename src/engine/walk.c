@@ -43,6 +43,14 @@ static const struct
 
 #define FUNNEL_MODE_LIST "strict_deduplication, strict_order, strict_increase, strict_once, allow_reentry"
 
+const char *
+funnel_bucket_name(int bucket)
+{
+	static const char *const names[] = {"", "hour", "day", "week", "month"};
+
+	return (bucket >= 0 && bucket <= FUNNEL_BUCKET_MONTH) ? names[bucket] : "";
+}
+
 /* The flag of one mode name (len bytes), 0 when it names no mode. */
 uint32
 funnel_mode_flag(const char *name, int len)
@@ -70,19 +78,152 @@ funnel_mode_names(uint32 mode)
 	return buf.data;
 }
 
-/* Parse a comma-separated mode list; whitespace around names is allowed. */
-uint32
-funnel_parse_mode(text *mode_text)
+static void
+bad_mode_item(const char *start, int len)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unrecognized funnel mode \"%.*s\"", len, start),
+			 errhint("Allowed modes are: %s.", FUNNEL_MODE_LIST)));
+}
+
+/* A step or position number of a mode option: 1..FUNNEL_MAX_STEPS. */
+static int
+option_number(const char *str, const char *word, int len, const char *what)
+{
+	int			v = 0;
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		if (!isdigit((unsigned char) word[i]) || v > FUNNEL_MAX_STEPS)
+			break;
+		v = v * 10 + (word[i] - '0');
+	}
+	if (len == 0 || i < len || v < 1 || v > FUNNEL_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%.*s\" in funnel mode \"%s\" is not a step number from 1 to %d",
+						what, len, word, str, FUNNEL_MAX_STEPS)));
+	return v;
+}
+
+/*
+ * One option of several words (start..end): "optional N [N ...]" or
+ * "exclude P from A to B".
+ */
+static void
+parse_option_words(const char *str, const char *start, const char *end,
+				   FunnelConfig *cfg)
+{
+	const char *w[8];
+	int			wl[8];
+	int			nw = 0;
+	const char *p = start;
+
+	while (p < end)
+	{
+		while (p < end && isspace((unsigned char) *p))
+			p++;
+		if (p == end)
+			break;
+		if (nw == lengthof(w))
+			bad_mode_item(start, end - start);
+		w[nw] = p;
+		while (p < end && !isspace((unsigned char) *p))
+			p++;
+		wl[nw] = p - w[nw];
+		nw++;
+	}
+	if (nw == 2 && wl[0] == 6 && strncmp(w[0], "bucket", 6) == 0)
+	{
+		int			b;
+
+		for (b = FUNNEL_BUCKET_HOUR; b <= FUNNEL_BUCKET_MONTH; b++)
+			if (strlen(funnel_bucket_name(b)) == (size_t) wl[1] &&
+				strncmp(w[1], funnel_bucket_name(b), wl[1]) == 0)
+				break;
+		if (b > FUNNEL_BUCKET_MONTH)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized funnel trend bucket \"%.*s\"", wl[1], w[1]),
+					 errhint("Use hour, day, week or month.")));
+		cfg->bucket = b;
+		return;
+	}
+	if (nw == 2 && wl[0] == 9 && strncmp(w[0], "time_zone", 9) == 0)
+	{
+		if (wl[1] >= FUNNEL_TZ_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("time zone name \"%.*s\" is too long", wl[1], w[1])));
+		memcpy(cfg->time_zone, w[1], wl[1]);
+		cfg->time_zone[wl[1]] = '\0';
+		/* PostgreSQL's own check and message for an unknown zone */
+		(void) DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(cfg->time_zone),
+								   TimestampTzGetDatum(0));
+		return;
+	}
+	if (wl[0] == 8 && strncmp(w[0], "optional", 8) == 0)
+	{
+		int			i;
+
+		for (i = 1; i < nw; i++)
+			cfg->optional |= (uint64) 1 << (option_number(str, w[i], wl[i], "optional step") - 1);
+		return;
+	}
+	if (nw == 6 && wl[0] == 7 && strncmp(w[0], "exclude", 7) == 0 &&
+		wl[2] == 4 && strncmp(w[2], "from", 4) == 0 &&
+		wl[4] == 2 && strncmp(w[4], "to", 2) == 0)
+	{
+		FunnelExclusion *x;
+
+		if (cfg->nexcl == FUNNEL_MAX_EXCLUSIONS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a funnel cannot have more than %d exclusions", FUNNEL_MAX_EXCLUSIONS)));
+		x = &cfg->excl[cfg->nexcl++];
+		x->pos = option_number(str, w[1], wl[1], "exclusion position");
+		x->from = option_number(str, w[3], wl[3], "exclusion step");
+		x->to = option_number(str, w[5], wl[5], "exclusion step");
+		if (x->from >= x->to)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion \"%.*s\" must end at a later step than it starts",
+							(int) (end - start), start),
+					 errhint("An exclusion from step A to step B needs A < B.")));
+		cfg->excl_mask |= (uint64) 1 << (x->pos - 1);
+		return;
+	}
+	bad_mode_item(start, end - start);
+}
+
+/*
+ * Parse a comma-separated mode list (whitespace around items is allowed)
+ * into cfg's mode flags and product-funnel options; funnel_apply_options
+ * checks the options against the funnel's steps.
+ */
+void
+funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 {
 	char	   *str = text_to_cstring(mode_text);
 	char	   *p = str;
 	uint32		mode = 0;
 	bool		any = false;
 
+	cfg->options = 0;
+	cfg->bucket = 0;
+	memset(cfg->time_zone, 0, sizeof(cfg->time_zone));
+	cfg->nexcl = 0;
+	cfg->optional = 0;
+	cfg->excl_mask = 0;
+	cfg->has_options = false;
+	memset(cfg->excl, 0, sizeof(cfg->excl));
 	while (*p)
 	{
 		char	   *start;
 		char	   *end;
+		char	   *q;
 		uint32		flag;
 
 		while (*p && isspace((unsigned char) *p))
@@ -100,19 +241,31 @@ funnel_parse_mode(text *mode_text)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("empty name in funnel mode \"%s\"", str),
 					 errhint("The mode is a comma-separated list of: %s.", FUNNEL_MODE_LIST)));
-		flag = funnel_mode_flag(start, end - start);
-		mode |= flag;
-		if (flag == 0)
+		for (q = start; q < end && !isspace((unsigned char) *q); q++)
+			;
+		if (q < end)
+			parse_option_words(str, start, end, cfg);
+		else if (end - start == 24 && strncmp(start, "exclusion_counts_reached", 24) == 0)
+			cfg->options |= FUNNEL_OPT_EXCLUSION_COUNTS_REACHED;
+		else if (end - start == 9 && strncmp(start, "any_order", 9) == 0)
+			cfg->options |= FUNNEL_OPT_ANY_ORDER;
+		else if (end - start == 15 && strncmp(start, "any_order_first", 15) == 0)
+			cfg->options |= FUNNEL_OPT_ANY_ORDER_FIRST;
+		else if (end - start == 10 && strncmp(start, "step_times", 10) == 0)
+			cfg->options |= FUNNEL_OPT_STEP_TIMES;
+		else
 		{
-			if (end - start == 6 && strncmp(start, "strict", 6) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("funnel mode \"strict\" is no longer supported"),
-						 errhint("Use \"strict_deduplication\", its new name.")));
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unrecognized funnel mode \"%.*s\"", (int) (end - start), start),
-					 errhint("Allowed modes are: %s.", FUNNEL_MODE_LIST)));
+			flag = funnel_mode_flag(start, end - start);
+			mode |= flag;
+			if (flag == 0)
+			{
+				if (end - start == 6 && strncmp(start, "strict", 6) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("funnel mode \"strict\" is no longer supported"),
+							 errhint("Use \"strict_deduplication\", its new name.")));
+				bad_mode_item(start, end - start);
+			}
 		}
 		any = true;
 		if (*p == ',')
@@ -134,7 +287,158 @@ funnel_parse_mode(text *mode_text)
 				 errmsg("funnel mode \"allow_reentry\" requires \"strict_order\""),
 				 errhint("Use \"strict_order, allow_reentry\".")));
 	pfree(str);
-	return mode;
+	cfg->mode = mode;
+}
+
+/*
+ * The ClickHouse mode flags of a mode text, for the functions that walk no
+ * product funnel: an option there is an error.
+ */
+uint32
+funnel_parse_mode(text *mode_text)
+{
+	FunnelConfig cfg;
+
+	funnel_parse_options(mode_text, &cfg);
+	if (cfg.optional || cfg.nexcl || cfg.options || cfg.bucket || cfg.time_zone[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("this form of the function takes only the modes %s", FUNNEL_MODE_LIST),
+				 errhint("Optional steps, exclusions, any order, step times and trends are options of the aggregates over rows and of window_funnel and time_to_convert over journeys.")));
+	return cfg.mode;
+}
+
+/*
+ * Check a configuration's options against its conditions: npositions
+ * conditions (step input positions) of which the exclusions are the last
+ * ones.  Sets cfg->nsteps to the funnel's own steps.  Cheap: called per row.
+ */
+void
+funnel_apply_options(FunnelConfig *cfg, int npositions)
+{
+	int			nsteps = npositions;
+	int			i;
+
+	cfg->nsteps = npositions;
+	cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0 || FUNNEL_ANY_ORDER(cfg));
+	if ((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && cfg->nexcl == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
+				 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
+	if ((cfg->bucket != 0 || cfg->time_zone[0] != '\0') &&
+		(cfg->mode != 0 || cfg->optional || cfg->nexcl || FUNNEL_ANY_ORDER(cfg) ||
+		 (cfg->options & FUNNEL_OPT_STEP_TIMES)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel trends take no other funnel modes or options"),
+				 errdetail("A trend follows the default walk from each entry period's first step-1 row.")));
+	if (cfg->time_zone[0] != '\0' && cfg->bucket == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode \"time_zone\" needs a \"bucket\"")));
+	if ((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
+		((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel mode \"step_times\" cannot be combined with %s",
+						(cfg->mode & FUNNEL_STRICT_ONCE) ? "\"strict_once\"" :
+						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "optional steps")));
+	if (!cfg->has_options)
+		return;
+	if (cfg->mode != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot be combined with funnel mode \"%s\"",
+						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "optional steps and exclusions",
+						funnel_mode_names(cfg->mode)),
+				 errdetail("They follow PostHog's funnel walks, which have none of ClickHouse's strict modes.")));
+	if (FUNNEL_ANY_ORDER(cfg))
+	{
+		if ((cfg->options & FUNNEL_OPT_ANY_ORDER) && (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("funnel modes \"any_order\" and \"any_order_first\" exclude each other")));
+		if (cfg->optional != 0 || cfg->nexcl != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("any-order funnels cannot have optional steps or exclusions")));
+	}
+	for (i = 0; i < cfg->nexcl; i++)
+		nsteps = Min(nsteps, cfg->excl[i].pos - 1);
+	for (i = 0; i < cfg->nexcl; i++)
+	{
+		const FunnelExclusion *x = &cfg->excl[i];
+
+		if (x->pos > npositions)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion position %d is past the %d conditions given", x->pos, npositions)));
+		if (x->to > nsteps)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion at position %d ends at step %d, past the funnel's last step %d",
+							x->pos, x->to, nsteps),
+					 errhint("Exclusion conditions come after every step of the funnel.")));
+	}
+	if (nsteps < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a funnel must have at least one step before its exclusions")));
+	/* positions after the steps are all exclusions (open funnel_event input aside) */
+	if (!cfg->open_steps)
+		for (i = nsteps + 1; i <= npositions; i++)
+			if (!(cfg->excl_mask & ((uint64) 1 << (i - 1))))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("condition %d is neither a funnel step nor an exclusion", i),
+						 errdetail("The funnel's steps are 1 to %d; the exclusions follow them.", nsteps)));
+	if (cfg->optional & 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step 1 of a funnel cannot be optional")));
+	if (nsteps < 64 && (cfg->optional >> nsteps) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("optional step %d is not a step of the funnel",
+						pg_leftmost_one_pos64(cfg->optional) + 1),
+				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
+	cfg->nsteps = nsteps;
+}
+
+/* A row of open (funnel_event) input may name only steps and exclusions. */
+void
+funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps)
+{
+	uint64		known = (cfg->nsteps == 64 ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1) | cfg->excl_mask;
+
+	if (steps & ~known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an event names step %d, which is neither a funnel step nor an exclusion",
+						pg_rightmost_one_pos64(steps & ~known) + 1),
+				 errdetail("The funnel's steps are 1 to %d.", cfg->nsteps)));
+}
+
+/*
+ * Steps reported by the whole-table aggregates: the funnel's steps (for
+ * open input, up to the highest step any row named, seen), less the
+ * optional ones, which the levels do not count.
+ */
+int
+funnel_reported_steps(const FunnelConfig *cfg, uint64 seen)
+{
+	int			n = cfg->nsteps;
+
+	if (cfg->open_steps)
+	{
+		if (n < 64)
+			seen &= ((uint64) 1 << n) - 1;
+		n = seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
+	}
+	if (n < 64)
+		return n - pg_popcount64(cfg->optional & (((uint64) 1 << n) - 1));
+	return n - pg_popcount64(cfg->optional);
 }
 
 /*
@@ -175,9 +479,28 @@ funnel_check_nsteps(int nsteps)
 
 /* ---------- the default walk ---------- */
 
+/*
+ * The walk of product funnels (optional steps, exclusions) keeps four slots
+ * after the chain starts, then the times to each step: see "the walk of
+ * product funnels" below.
+ */
+#define PF_HELD		0			/* steps holding a chain */
+#define PF_EXCLUDED	1			/* steps whose chain saw an exclusion */
+#define PF_MAX_START	2		/* start of the furthest chain (level) */
+#define PF_MAX_EXCLUDED 3		/* that chain saw an exclusion */
+
+/* where the times to each step (want_elapsed) are */
+static inline int
+walk_elapsed_base(const FunnelConfig *cfg)
+{
+	return cfg->has_options ? cfg->nsteps + 4 : 2 * cfg->nsteps;
+}
+
 static inline int
 walk_nslots(const FunnelConfig *cfg)
 {
+	if (cfg->has_options)
+		return cfg->nsteps * (cfg->want_elapsed ? 2 : 1) + 4;
 	return cfg->nsteps * (cfg->want_elapsed ? 3 : (cfg->mode & FUNNEL_STRICT_INCREASE) ? 2 : 1);
 }
 
@@ -200,9 +523,35 @@ funnel_walk_init(const FunnelConfig *cfg, FunnelWalk *walk)
 	memset(walk, 0, funnel_walk_size(cfg));
 }
 
+/*
+ * The times of chains step by step (funnel_summary's step_times): the
+ * chain held by step k reached steps 1..k at slot[k(k-1)/2 .. k(k+1)/2 - 1]
+ * (times from its start), and final[] is the chain the level is counted on.
+ * Only the end-of-walk re-walk of funnel_track_chain_times keeps them: the
+ * online state stays small.
+ */
+typedef struct ChainTimes
+{
+	int64	   *slot;
+	int64	   *final;
+} ChainTimes;
+
+#define CT_SLOT(ct, k) (&(ct)->slot[((k) - 1) * (k) / 2])
+
+/* Chain of step k = chain of step k - 1 (or a new one) reaching k at elapsed. */
+static inline void
+chain_extend(ChainTimes *ct, int k, int from, int64 elapsed)
+{
+	int64	   *dst = CT_SLOT(ct, k);
+
+	if (from > 0)
+		memmove(dst, CT_SLOT(ct, from), sizeof(int64) * from);
+	dst[k - 1] = elapsed;
+}
+
 /* One entry (ts, k) of the walk; k = 0 is a row matching no step. */
 static inline void
-walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
+walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k, ChainTimes *ct)
 {
 	int			n = cfg->nsteps;
 	int64		start;
@@ -220,9 +569,13 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
 		w->times[0] = ts;
 		if (cfg->mode & FUNNEL_STRICT_INCREASE)
 			w->times[n] = ts;
+		if (ct)
+			CT_SLOT(ct, 1)[0] = 0;
 		if (w->level == 0)
 		{
 			w->level = 1;
+			if (ct)
+				ct->final[0] = 0;
 			if (cfg->want_elapsed)
 				w->times[2 * n] = 0;
 			if (n == 1)
@@ -251,9 +604,13 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
 	w->times[k - 1] = start;
 	if (cfg->mode & FUNNEL_STRICT_INCREASE)
 		w->times[n + k - 1] = ts;
+	if (ct)
+		chain_extend(ct, k, k - 1, ts - start);
 	if (w->level < k)
 	{
 		w->level = k;
+		if (ct)
+			memcpy(ct->final, CT_SLOT(ct, k), sizeof(int64) * k);
 		if (cfg->want_elapsed)
 			w->times[2 * n + k - 1] = ts - start;
 		if (k == n)
@@ -261,21 +618,181 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k)
 	}
 }
 
+/* ---------- the walk of product funnels ---------- */
+
+/*
+ * PostHog's ordered funnel walk (funnel-udf steps.rs), on the same state:
+ * times[k-1] is the start of the chain step k holds (when its bit is in
+ * PF_HELD), w->level the furthest step a chain reached, PF_MAX_START its
+ * start.  A step-k entry extends the chain of step k-1, or, while that is
+ * missing or out of the window and optional, of the nearest earlier step.
+ * An exclusion from step a to step b marks the chains held by steps a..b-1
+ * (unless the same chain already went on); a marked chain extends no more
+ * held step, and when it is the furthest, the entity drops out of the
+ * funnel (or, with exclusion_counts_reached, keeps the steps it reached).
+ * "step" is 1..nsteps; slot 0 is the chain a step-1 entry starts at ts.
+ */
+static inline int64 *
+pf_slots(const FunnelConfig *cfg, FunnelWalk *w)
+{
+	return &w->times[cfg->nsteps];
+}
+
+static void
+pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclusion,
+		 ChainTimes *ct)
+{
+	int64	   *x = pf_slots(cfg, w);
+	uint64		held = (uint64) x[PF_HELD];
+	uint64		excluded = (uint64) x[PF_EXCLUDED];
+	bool		counts_reached = (cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) != 0;
+	int			prev = step - 1;
+	int64		start = ts;
+	bool		in_window = true;
+	bool		prev_excluded;
+
+#define PF_BIT(k) ((uint64) 1 << ((k) - 1))
+	for (;;)
+	{
+		if (prev > 0)
+		{
+			in_window = (held & PF_BIT(prev)) != 0;
+			if (in_window)
+			{
+				start = w->times[prev - 1];
+				in_window = (uint64) ts - (uint64) start <= (uint64) cfg->window;
+			}
+		}
+		if (in_window || prev == 0 || !(cfg->optional & PF_BIT(prev)))
+			break;
+		prev--;
+		if (prev == 0)
+		{
+			start = ts;
+			in_window = true;
+			break;
+		}
+	}
+	if (!in_window)
+		return;
+	/* this chain already went on to step */
+	if ((held & PF_BIT(step)) && w->times[step - 1] == start)
+		return;
+	prev_excluded = prev > 0 && (excluded & PF_BIT(prev));
+	if (exclusion)
+	{
+		if (prev > 0 && !prev_excluded)
+		{
+			x[PF_EXCLUDED] = (int64) (excluded | PF_BIT(prev));
+			if (w->level == prev && !counts_reached &&
+				(uint64) ts - (uint64) x[PF_MAX_START] <= (uint64) cfg->window)
+				x[PF_MAX_EXCLUDED] = 1;
+		}
+		return;
+	}
+	if (prev_excluded && counts_reached)
+		return;					/* the attempt ended at the exclusion */
+	if (!prev_excluded)
+	{
+		w->times[step - 1] = start;
+		x[PF_HELD] = (int64) (held | PF_BIT(step));
+		x[PF_EXCLUDED] = (int64) (excluded & ~PF_BIT(step));
+		/* with step times there are no optional steps: prev is step - 1 */
+		if (ct)
+			chain_extend(ct, step, prev, ts - start);
+	}
+	if (step > w->level || (step == w->level && x[PF_MAX_EXCLUDED]))
+	{
+		if (ct)
+		{
+			if (prev > 0)
+				memcpy(ct->final, CT_SLOT(ct, prev), sizeof(int64) * prev);
+			ct->final[step - 1] = ts - start;
+		}
+		w->level = step;
+		x[PF_MAX_START] = start;
+		x[PF_MAX_EXCLUDED] = prev_excluded;
+		if (cfg->want_elapsed)
+			w->times[walk_elapsed_base(cfg) + step - 1] = ts - start;
+	}
+	if (step == cfg->nsteps && !prev_excluded)
+		w->done = true;
+#undef PF_BIT
+}
+
+/*
+ * One timestamp of a product funnel: its exclusions first (an exclusion at
+ * the time of the step that ends its range still counts), then its steps
+ * in order.
+ */
+static void
+pf_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, uint64 steps, ChainTimes *ct)
+{
+	uint64		excl = steps & cfg->excl_mask;
+
+	if (excl)
+	{
+		int			i,
+					s;
+
+		for (i = 0; i < cfg->nexcl; i++)
+		{
+			const FunnelExclusion *x = &cfg->excl[i];
+
+			if (!(excl & ((uint64) 1 << (x->pos - 1))))
+				continue;
+			for (s = x->to; s > x->from; s--)
+				pf_entry(cfg, w, ts, s, true, ct);
+		}
+		steps &= ~cfg->excl_mask;
+	}
+	while (steps != 0 && !w->done)
+	{
+		pf_entry(cfg, w, ts, pg_rightmost_one_pos64(steps) + 1, false, ct);
+		steps &= steps - 1;
+	}
+}
+
+/*
+ * The level a walk reports: for product funnels, the steps the furthest
+ * chain reached less the optional ones (PostHog's depth), and 0 when an
+ * exclusion dropped the entity.
+ */
+static int
+walk_level(const FunnelConfig *cfg, FunnelWalk *w)
+{
+	int64	   *x;
+
+	if (!cfg->has_options)
+		return w->level;
+	x = pf_slots(cfg, w);
+	if (x[PF_MAX_EXCLUDED])
+		return 0;
+	if (w->level == 64)
+		return w->level - pg_popcount64(cfg->optional);
+	return w->level - pg_popcount64(cfg->optional & (((uint64) 1 << w->level) - 1));
+}
+
 /* All entries of one timestamp, in step order. */
 static void
 walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
-		   uint64 steps, uint64 dup, bool zero)
+		   uint64 steps, uint64 dup, bool zero, ChainTimes *ct)
 {
+	if (cfg->has_options)
+	{
+		pf_group(cfg, w, ts, steps, ct);
+		return;
+	}
 	if (zero)
-		walk_entry(cfg, w, ts, 0);
+		walk_entry(cfg, w, ts, 0, ct);
 	while (steps != 0 && !w->done)
 	{
 		int			k = pg_rightmost_one_pos64(steps) + 1;
 		uint64		bit = steps & (~steps + 1);
 
-		walk_entry(cfg, w, ts, k);
+		walk_entry(cfg, w, ts, k, ct);
 		if ((dup & bit) && !w->done)
-			walk_entry(cfg, w, ts, k);
+			walk_entry(cfg, w, ts, k, ct);
 		steps &= steps - 1;
 	}
 }
@@ -769,6 +1286,81 @@ once_walk(const FunnelConfig *cfg, const FunnelEvent *ev, int n, Size held,
 	return ow.level;
 }
 
+/* ---------- any-order funnels ---------- */
+
+/*
+ * The level of an any-order funnel over events sorted by time: the most
+ * distinct steps with a row inside one window [t - window, t] (PostHog's
+ * unordered funnel); with any_order_first, inside one window that starts at
+ * a step-1 row, [t1, t1 + window].  Two pointers over the events: R takes
+ * one timestamp at a time, L drops the rows that fell out of the window
+ * (and, entered at step 1, the leading timestamps without a step-1 row: the
+ * best window ending at t starts at the earliest step-1 row within the
+ * window, and that start only moves forward).  A row counts for every step
+ * it matches.
+ */
+static int
+any_order_level(const FunnelConfig *cfg, const FunnelEvent *ev, int n)
+{
+	uint32		count[FUNNEL_MAX_STEPS];
+	int			distinct = 0;
+	int			best = 0;
+	int			l = 0;
+	int			r = 0;
+	int			first_ok = -1;	/* l was checked to start at a step-1 timestamp */
+	bool		first = (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST) != 0;
+	uint64		mask = cfg->nsteps == 64 ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1;
+
+	memset(count, 0, sizeof(count));
+	while (r < n && best < cfg->nsteps)
+	{
+		int64		t = ev[r].ts;
+
+		CHECK_FOR_INTERRUPTS();
+		for (; r < n && ev[r].ts == t; r++)
+		{
+			uint64		s = ev[r].steps & mask;
+
+			for (; s; s &= s - 1)
+				if (count[pg_rightmost_one_pos64(s)]++ == 0)
+					distinct++;
+		}
+		while (l < r)
+		{
+			/* rows to drop from l: out of the window, or a timestamp before the entry */
+			int			upto = l;
+
+			if ((uint64) t - (uint64) ev[l].ts > (uint64) cfg->window)
+				upto = l + 1;
+			else if (first && first_ok != l)
+			{
+				int			j;
+				bool		has_first = false;
+
+				for (j = l; j < r && ev[j].ts == ev[l].ts; j++)
+					has_first |= (ev[j].steps & 1) != 0;
+				if (has_first)
+					first_ok = l;
+				else
+					upto = j;
+			}
+			if (upto == l)
+				break;
+			for (; l < upto; l++)
+			{
+				uint64		s;
+
+				for (s = ev[l].steps & mask; s; s &= s - 1)
+					if (--count[pg_rightmost_one_pos64(s)] == 0)
+						distinct--;
+			}
+		}
+		if (l < r)
+			best = Max(best, distinct);
+	}
+	return best;
+}
+
 /* ---------- walking an array of events ---------- */
 
 static void
@@ -838,8 +1430,12 @@ sort_events(FunnelEvent *ev, int n, Size held)
 static void
 copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
 {
+	if (elapsed && cfg->want_elapsed && cfg->optional)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("times to convert are not available for funnels with optional steps")));
 	if (elapsed && cfg->want_elapsed)
-		memcpy(elapsed, &w->times[2 * cfg->nsteps], sizeof(int64) * w->level);
+		memcpy(elapsed, &w->times[walk_elapsed_base(cfg)], sizeof(int64) * w->level);
 }
 
 /*
@@ -848,9 +1444,9 @@ copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
  * the bytes the caller already holds (an aggregate's state, say); what the
  * walk allocates is counted on top of it against funnel.max_state_memory.
  */
-int
-funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
-					int nevents, Size held, int64 *elapsed)
+static int
+events_level(const FunnelConfig *cfg, const FunnelEvent *events,
+			 int nevents, Size held, int64 *elapsed, ChainTimes *ct)
 {
 	FunnelEvent *ev = NULL;
 	int			i;
@@ -874,12 +1470,20 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 	if (cfg->mode & FUNNEL_STRICT_ONCE)
 		level = once_walk(cfg, events, nevents, held,
 						  cfg->want_elapsed ? elapsed : NULL);
+	else if (FUNNEL_ANY_ORDER(cfg))
+	{
+		if (elapsed && cfg->want_elapsed)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("times to convert are not available for any-order funnels")));
+		level = any_order_level(cfg, events, nevents);
+	}
 	else
 	{
 		union
 		{
 			FunnelWalk	w;
-			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * 3 * FUNNEL_MAX_STEPS];
+			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * (3 * FUNNEL_MAX_STEPS + 4)];
 		}			u;
 		FunnelWalk *w = &u.w;
 
@@ -901,13 +1505,76 @@ funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 			}
 			if (!(cfg->mode & FUNNEL_STRICT_ORDER))
 				zero = false;
-			walk_group(cfg, w, ts, all, dup, zero);
+			walk_group(cfg, w, ts, all, dup, zero, ct);
 		}
-		level = w->level;
+		level = walk_level(cfg, w);
 		copy_elapsed(cfg, w, elapsed);
 	}
 	if (ev)
 		pfree(ev);
+	return level;
+}
+
+int
+funnel_events_level(const FunnelConfig *cfg, const FunnelEvent *events,
+					int nevents, Size held, int64 *elapsed)
+{
+	return events_level(cfg, events, nevents, held, elapsed, NULL);
+}
+
+/*
+ * funnel_track_chain_times for events in any order (the entity store's
+ * rows): the level and the times on its chain.
+ */
+int
+funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
+						  int nevents, Size held, int64 *chain)
+{
+	ChainTimes	ct;
+	Size		slots = sizeof(int64) * ((Size) cfg->nsteps * (cfg->nsteps + 1) / 2);
+	int			level;
+
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	if (nevents == 0)
+		return 0;
+	held += slots;
+	funnel_check_memory(held);
+	ct.slot = palloc(slots);
+	ct.final = chain;
+	level = events_level(cfg, events, nevents, held, NULL, &ct);
+	pfree(ct.slot);
+	return level;
+}
+
+/*
+ * The level of a track and, in chain[k-1] for every step k it reached, the
+ * time from step 1 to step k on the chain the level is counted on (the
+ * chain that first reached the level), from a re-walk of its log.  Not for
+ * strict_once, any order or optional steps (funnel_apply_options rejects
+ * step_times with them).  held: as for funnel_track_level.
+ */
+int
+funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
+						 Size held, int64 *chain)
+{
+	ChainTimes	ct;
+	Size		slots = sizeof(int64) * ((Size) cfg->nsteps * (cfg->nsteps + 1) / 2);
+	FunnelEvent *ev;
+	int			n;
+	int			level;
+
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	if (track->nrows == 0)
+		return 0;
+	held += slots + sizeof(FunnelEvent) * ((Size) track->nrows + 1);
+	funnel_check_memory(held);
+	ct.slot = palloc(slots);
+	ct.final = chain;
+	ev = funnel_track_decode(track, &n);
+	sort_events(ev, n, held);
+	level = events_level(cfg, ev, n, held, NULL, &ct);
+	pfree(ev);
+	pfree(ct.slot);
 	return level;
 }
 
@@ -920,8 +1587,8 @@ funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track, int inline_cap)
 	funnel_walk_init(cfg, &track->walk);
 	track->log = (char *) &track->walk + funnel_walk_size(cfg);
 	track->log_cap = track->inline_cap = inline_cap;
-	/* strict_once cannot be walked online: its answer comes from the log */
-	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE);
+	/* strict_once and any order are not walked online: the answer comes from the log */
+	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg);
 }
 
 static inline uint64
@@ -994,7 +1661,7 @@ track_walk_row(const FunnelConfig *cfg, FunnelTrack *track, int64 ts, uint64 ste
 	{
 		if (track->walk_valid && !track->walk.done)
 			walk_group(cfg, &track->walk, track->max_ts, track->pend_steps,
-					   track->pend_dup, track->pend_zero);
+					   track->pend_dup, track->pend_zero, NULL);
 		track->max_ts = ts;
 		track->pend_steps = steps;
 		track->pend_dup = 0;
@@ -1025,9 +1692,12 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 	 * In the default mode more rows can only raise a level (a restart only
 	 * moves a chain's start later), so a walk that reached the last step is
 	 * final whatever comes next, in any order: no need to log the rest.  Not
-	 * so for the times to each step, nor in the other modes.
+	 * so for the times to each step, nor in the other modes, nor with
+	 * exclusions (an earlier exclusion can still drop the entity), nor for
+	 * trends (every entry period has its own attempt).
 	 */
-	if (cfg->mode == 0 && !cfg->want_elapsed && track->walk_valid && track->walk.done)
+	if (cfg->mode == 0 && !cfg->want_elapsed && !cfg->has_options &&
+		cfg->bucket == 0 && track->walk_valid && track->walk.done)
 		return 0;
 
 	if (track->nrows == PG_UINT32_MAX)
@@ -1144,15 +1814,15 @@ funnel_track_level(const FunnelConfig *cfg, const FunnelTrack *track,
 		union
 		{
 			FunnelWalk	w;
-			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * 3 * FUNNEL_MAX_STEPS];
+			char		buf[offsetof(FunnelWalk, times) + sizeof(int64) * (3 * FUNNEL_MAX_STEPS + 4)];
 		}			u;
 
 		memcpy(&u.w, &track->walk, funnel_walk_size(cfg));
 		if (!u.w.done)
 			walk_group(cfg, &u.w, track->max_ts, track->pend_steps,
-					   track->pend_dup, track->pend_zero);
+					   track->pend_dup, track->pend_zero, NULL);
 		copy_elapsed(cfg, &u.w, elapsed);
-		return u.w.level;
+		return walk_level(cfg, &u.w);
 	}
 	else
 	{
@@ -1217,11 +1887,14 @@ funnel_track_copy(const FunnelConfig *cfg, FunnelTrack *dst,
 
 /* ---------- serialisation ---------- */
 
-#define FUNNEL_SERIAL_VERSION 1
+/* version 2 adds the options of product funnels; version 1 is still read */
+#define FUNNEL_SERIAL_VERSION 2
 
 void
 funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 {
+	int			i;
+
 	pq_sendbyte(buf, FUNNEL_SERIAL_VERSION);
 	pq_sendint64(buf, cfg->window);
 	pq_sendbyte(buf, (uint8) cfg->nsteps);
@@ -1229,6 +1902,18 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 	pq_sendbyte(buf, (cfg->want_elapsed ? 1 : 0) | (cfg->open_steps ? 2 : 0));
 	pq_sendint64(buf, (int64) cfg->names_hash);
 	pq_sendint32(buf, cfg->target);
+	pq_sendbyte(buf, cfg->options);
+	pq_sendint64(buf, (int64) cfg->optional);
+	pq_sendbyte(buf, cfg->nexcl);
+	for (i = 0; i < cfg->nexcl; i++)
+	{
+		pq_sendbyte(buf, cfg->excl[i].pos);
+		pq_sendbyte(buf, cfg->excl[i].from);
+		pq_sendbyte(buf, cfg->excl[i].to);
+	}
+	pq_sendbyte(buf, cfg->bucket);
+	pq_sendbyte(buf, (uint8) strlen(cfg->time_zone));
+	pq_sendbytes(buf, cfg->time_zone, strlen(cfg->time_zone));
 }
 
 /* Reads raise an error on short input: pq_getmsg* check the length. */
@@ -1237,15 +1922,56 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 {
 	int			version = pq_getmsgbyte(buf);
 	int			flag;
+	int			i;
 
-	if (version != FUNNEL_SERIAL_VERSION)
+	if (version != 1 && version != FUNNEL_SERIAL_VERSION)
 		funnel_invalid_state("The state has an unrecognized format version.");
+	memset(cfg, 0, sizeof(FunnelConfig));
 	cfg->window = pq_getmsgint64(buf);
 	cfg->nsteps = pq_getmsgbyte(buf);
 	cfg->mode = pq_getmsgbyte(buf);
 	flag = pq_getmsgbyte(buf);
 	cfg->names_hash = (uint64) pq_getmsgint64(buf);
 	cfg->target = pq_getmsgint(buf, 4);
+	if (version >= 2)
+	{
+		cfg->options = pq_getmsgbyte(buf);
+		cfg->optional = (uint64) pq_getmsgint64(buf);
+		cfg->nexcl = pq_getmsgbyte(buf);
+		if (cfg->nexcl > FUNNEL_MAX_EXCLUSIONS)
+			funnel_invalid_state("The state has too many exclusions.");
+		for (i = 0; i < cfg->nexcl; i++)
+		{
+			FunnelExclusion *x = &cfg->excl[i];
+
+			x->pos = pq_getmsgbyte(buf);
+			x->from = pq_getmsgbyte(buf);
+			x->to = pq_getmsgbyte(buf);
+			if (x->pos <= cfg->nsteps || x->pos > FUNNEL_MAX_STEPS ||
+				x->from < 1 || x->from >= x->to || x->to > cfg->nsteps)
+				funnel_invalid_state("An exclusion of the state is out of range.");
+			cfg->excl_mask |= (uint64) 1 << (x->pos - 1);
+		}
+		if (cfg->options & ~FUNNEL_ALL_OPTS)
+			funnel_invalid_state("The state has unrecognized funnel options.");
+		cfg->bucket = pq_getmsgbyte(buf);
+		i = pq_getmsgbyte(buf);
+		if (cfg->bucket > FUNNEL_BUCKET_MONTH || i >= FUNNEL_TZ_LEN || (i > 0 && cfg->bucket == 0))
+			funnel_invalid_state("The state has an invalid trend bucket or time zone.");
+		memcpy(cfg->time_zone, pq_getmsgbytes(buf, i), i);
+		if (memchr(cfg->time_zone, '\0', i) != NULL)
+			funnel_invalid_state("The state has an invalid time zone name.");
+		cfg->has_options = (cfg->optional != 0 || cfg->nexcl != 0 || FUNNEL_ANY_ORDER(cfg));
+		if (((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && !cfg->nexcl) ||
+			(cfg->has_options && cfg->mode != 0) ||
+			((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
+			 ((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional)) ||
+			(FUNNEL_ANY_ORDER(cfg) && (cfg->optional || cfg->nexcl ||
+									   (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST && cfg->options & FUNNEL_OPT_ANY_ORDER))) ||
+			(cfg->optional & 1) ||
+			(cfg->nsteps < 64 && (cfg->optional >> cfg->nsteps) != 0))
+			funnel_invalid_state("The state has invalid funnel options.");
+	}
 	if (cfg->target < 0 || cfg->target > cfg->nsteps)
 		funnel_invalid_state("The state's to_step is out of range.");
 	if (cfg->window < 0)
@@ -1260,7 +1986,7 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		funnel_invalid_state("The state has invalid flags.");
 	cfg->want_elapsed = (flag & 1) != 0;
 	cfg->open_steps = (flag & 2) != 0;
-	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS)
+	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS && cfg->nexcl == 0)
 		funnel_invalid_state("The state's step count does not match its flags.");
 }
 
@@ -1288,7 +2014,8 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 	int64		ts = 0;
 	uint32		i;
 	Size		grown = 0;
-	uint64		allowed = (cfg->nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1;
+	uint64		allowed = ((cfg->nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg->nsteps) - 1) |
+		cfg->excl_mask;
 
 	if (len > (uint32) (buf->len - buf->cursor))
 		funnel_invalid_state("An event log of the state is longer than the data.");

@@ -72,9 +72,7 @@ funnel_entities_deserialize(PG_FUNCTION_ARGS)
 static int
 reported_steps(const EntityTable *t)
 {
-	if (t->cfg.open_steps)
-		return t->seen_steps ? pg_leftmost_one_pos64(t->seen_steps) + 1 : 0;
-	return t->cfg.nsteps;
+	return funnel_reported_steps(&t->cfg, t->seen_steps);
 }
 
 typedef struct LevelHistogram

@@ -143,11 +143,9 @@ target_step(const FunnelConfig *cfg, const FunnelEvent *events, int n)
 
 	if (cfg->target > 0)
 		return cfg->target;
-	if (!cfg->open_steps)
-		return cfg->nsteps;
 	for (i = 0; i < n; i++)
 		seen |= events[i].steps;
-	return seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
+	return funnel_reported_steps(cfg, seen);
 }
 
 /*
@@ -168,11 +166,7 @@ time_to_convert_final(PG_FUNCTION_ARGS)
 	st = (WindowFunnelState *) PG_GETARG_POINTER(0);
 	level = funnel_track_level(st->cfg, &st->track, state_memory(st), elapsed);
 	if (st->cfg->open_steps && st->cfg->target == 0)
-	{
-		uint64		seen = funnel_track_steps(&st->track);
-
-		target = seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
-	}
+		target = funnel_reported_steps(st->cfg, funnel_track_steps(&st->track));
 	else
 		target = target_step(st->cfg, NULL, 0);
 	if (target == 0 || level < target)
@@ -267,6 +261,18 @@ window_funnel_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/* With exclusions, a journey's events name only steps and exclusions. */
+static void
+check_journey_steps(const FunnelConfig *cfg, const FunnelEvent *events, int n)
+{
+	int			i;
+
+	if (cfg->nexcl == 0)
+		return;
+	for (i = 0; i < n; i++)
+		funnel_check_row_steps(cfg, events[i].steps);
+}
+
 /*
  * window_funnel(window, journey funnel_event[], mode): the funnel level the
  * walk reaches over the events of a stored journey.
@@ -284,9 +290,11 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.window = funnel_window_usecs(window);
-	cfg.mode = funnel_parse_mode(mode);
-	cfg.nsteps = FUNNEL_MAX_STEPS;
+	cfg.open_steps = true;		/* the level does not depend on it */
+	funnel_parse_options(mode, &cfg);
+	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
 	events = funnel_journey_events(journey, &n);
+	check_journey_steps(&cfg, events, n);
 	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, 0, NULL));
 }
 
@@ -309,10 +317,10 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.window = funnel_window_usecs(PG_GETARG_INTERVAL_P(0));
-	cfg.mode = funnel_parse_mode(PG_GETARG_TEXT_PP(2));
-	cfg.nsteps = FUNNEL_MAX_STEPS;
 	cfg.open_steps = true;
 	cfg.want_elapsed = true;
+	funnel_parse_options(PG_GETARG_TEXT_PP(2), &cfg);
+	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
 	if (!PG_ARGISNULL(3))
 	{
 		cfg.target = PG_GETARG_INT32(3);
@@ -323,6 +331,7 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 					 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
 	}
 	events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(1), &n);
+	check_journey_steps(&cfg, events, n);
 	target = target_step(&cfg, events, n);
 	if (target == 0)
 		PG_RETURN_NULL();

@@ -144,6 +144,73 @@ funnel_report(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* ---------- funnel_step_times ---------- */
+
+static void
+put_time(bool ok, int64 us, Datum *value, bool *isnull)
+{
+	if (ok)
+		*value = IntervalPGetDatum(funnel_usecs_interval(us));
+	else
+		*isnull = true;
+}
+
+/* median, 90th percentile and mean of a stored step's times */
+static void
+put_times(const FunnelSummary *s, const FunnelSummaryStep *ss, Datum *values, bool *nulls)
+{
+	int64		us = 0;
+	double		mean = 0.0;
+	bool		ok;
+
+	ok = funnel_summary_step_quantile(s, ss, 0.5, &us);
+	put_time(ok, us, &values[0], &nulls[0]);
+	ok = funnel_summary_step_quantile(s, ss, 0.9, &us);
+	put_time(ok, us, &values[1], &nulls[1]);
+	ok = funnel_summary_step_mean(s, ss, &mean);
+	put_time(ok, (int64) rint(mean), &values[2], &nulls[2]);
+}
+
+/*
+ * funnel_step_times(summary, step_names): one row per step with the
+ * median, 90th percentile and mean time from the step before and from step
+ * 1, on the chain each entity's level is counted on (a summary made with
+ * the mode "step_times").
+ */
+PG_FUNCTION_INFO_V1(funnel_step_times);
+Datum
+funnel_step_times(PG_FUNCTION_ARGS)
+{
+	FunnelSummary *s;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	  **names;
+	int			k;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	s = PG_GETARG_FUNNEL_SUMMARY_P(0);
+	if (!(s->flags & FS_FLAG_STEP_TIMES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("this funnel summary has no times from step to step"),
+				 errhint("Make the summaries with the mode \"step_times\", e.g. funnel_summary('1 day', 'step_times', ...); a rollup keeps them only when every summary has them.")));
+	names = step_names(fcinfo, 1, s->nsteps);
+	for (k = 0; k < s->nsteps; k++)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {0};
+
+		values[0] = Int32GetDatum(k + 1);
+		values[1] = CStringGetTextDatum(names[k]);
+		values[2] = Int64GetDatum(s->steps[k].entities);
+		put_times(s, &s->steps[s->nsteps + k], &values[3], &nulls[3]);
+		put_times(s, &s->steps[k], &values[6], &nulls[6]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
 /* ---------- funnel_chart: text for psql ---------- */
 
 #define CHART_MAX_NAME	24

@@ -98,8 +98,22 @@ typedef struct SummaryAcc
 	uint8		mode;
 	int			nsteps;
 	int64		window;
-	StepAcc		st[FUNNEL_MAX_STEPS];
+	/* st[k]: times from step 1 to step k + 1; st[FUNNEL_MAX_STEPS + k]: from step k */
+	StepAcc		st[2 * FUNNEL_MAX_STEPS];
 } SummaryAcc;
+
+/* Stored step i of a summary with nsteps steps: from step 1, then from the previous step. */
+static inline StepAcc *
+stored_step(SummaryAcc *acc, int i)
+{
+	return i < acc->nsteps ? &acc->st[i] : &acc->st[FUNNEL_MAX_STEPS + i - acc->nsteps];
+}
+
+static inline int
+acc_nstored(const SummaryAcc *acc)
+{
+	return acc->nsteps * ((acc->flags & FS_FLAG_STEP_TIMES) ? 2 : 1);
+}
 
 static SummaryAcc *
 acc_create(MemoryContext cxt)
@@ -181,7 +195,10 @@ acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window
 		acc->window = window;
 		return;
 	}
-	if (acc->flags != flags)
+	/* a summary without step times leaves the merged one without them */
+	if (!(flags & FS_FLAG_STEP_TIMES))
+		acc->flags &= ~FS_FLAG_STEP_TIMES;
+	if ((acc->flags & FS_FLAG_OPEN) != (flags & FS_FLAG_OPEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot roll up a summary of funnel_event input with a summary of step conditions"),
@@ -240,6 +257,17 @@ acc_merge_summary(SummaryAcc *acc, const FunnelSummary *s)
 		for (j = ss->first; j < ss->first + ss->nbuckets; j++)
 			acc_add_bucket(acc, d, idx[j], counts[j]);
 	}
+	if (!(acc->flags & FS_FLAG_STEP_TIMES))
+		return;
+	for (k = 0; k < s->nsteps; k++)
+	{
+		const FunnelSummaryStep *ss = &s->steps[s->nsteps + k];
+		StepAcc    *d = &acc->st[FUNNEL_MAX_STEPS + k];
+
+		merge_step_totals(d, ss->entities, ss->zero, ss->min_us, ss->max_us);
+		for (j = ss->first; j < ss->first + ss->nbuckets; j++)
+			acc_add_bucket(acc, d, idx[j], counts[j]);
+	}
 }
 
 static void
@@ -251,10 +279,16 @@ acc_merge_acc(SummaryAcc *a, const SummaryAcc *b)
 	if (!b->configured)
 		return;
 	acc_configure(a, b->flags, b->mode, b->nsteps, b->window);
-	for (k = 0; k < b->nsteps; k++)
+	for (k = 0; k < 2 * FUNNEL_MAX_STEPS; k++)
 	{
 		const StepAcc *s = &b->st[k];
 		StepAcc    *d = &a->st[k];
+
+		if (k >= b->nsteps && k < FUNNEL_MAX_STEPS)
+			continue;
+		if (k >= FUNNEL_MAX_STEPS &&
+			(k >= FUNNEL_MAX_STEPS + b->nsteps || !(a->flags & FS_FLAG_STEP_TIMES)))
+			break;
 
 		merge_step_totals(d, s->entities, s->zero, s->min_us, s->max_us);
 		if (s->b)
@@ -276,21 +310,22 @@ acc_to_summary(const SummaryAcc *acc)
 	FunnelSummary *s;
 	int64	   *counts;
 	int16	   *idx;
+	int			nstored = acc_nstored(acc);
 
-	for (k = 0; k < acc->nsteps; k++)
+	for (k = 0; k < nstored; k++)
 	{
-		const StepAcc *st = &acc->st[k];
+		const StepAcc *st = stored_step((SummaryAcc *) acc, k);
 
 		if (st->b)
 			for (i = st->lo; i <= st->hi; i++)
 				if (st->b[i - st->lo] != 0)
 					nb++;
 	}
-	size = offsetof(FunnelSummary, steps) + sizeof(FunnelSummaryStep) * acc->nsteps +
+	size = offsetof(FunnelSummary, steps) + sizeof(FunnelSummaryStep) * nstored +
 		(sizeof(int64) + sizeof(int16)) * nb;
 	s = palloc0(size);
 	SET_VARSIZE(s, size);
-	s->version = FS_VERSION;
+	s->version = (acc->flags & FS_FLAG_STEP_TIMES) ? FS_VERSION_STEP_TIMES : FS_VERSION;
 	s->flags = acc->flags;
 	s->mode = acc->mode;
 	s->nsteps = (uint8) acc->nsteps;
@@ -298,9 +333,9 @@ acc_to_summary(const SummaryAcc *acc)
 	s->window = acc->window;
 	counts = FS_COUNTS(s);
 	idx = FS_INDEXES(s);
-	for (k = 0; k < acc->nsteps; k++)
+	for (k = 0; k < nstored; k++)
 	{
-		const StepAcc *st = &acc->st[k];
+		const StepAcc *st = stored_step((SummaryAcc *) acc, k);
 		FunnelSummaryStep *ss = &s->steps[k];
 
 		ss->entities = st->entities;
@@ -345,6 +380,65 @@ summary_bad(int code, const char *what, const char *msg)
 	ereport(ERROR, (errcode(code), errmsg("invalid %s: %s", what, msg)));
 }
 
+static void
+check_step(const SummaryAcc *acc, const StepAcc *st, int k, bool from_previous,
+		   int code, const char *what)
+{
+	int64		total = st->zero;
+	int			lowest = -1,
+				highest = -1;
+	int			i;
+
+#define BAD(msg) summary_bad(code, what, msg)
+	if (st->entities < 0 || st->zero < 0)
+		BAD("negative count");
+	if (st->b)
+		for (i = st->lo; i <= st->hi; i++)
+		{
+			if (st->b[i - st->lo] < 0)
+				BAD("negative count");
+			if (st->b[i - st->lo] > 0)
+			{
+				if (lowest < 0)
+					lowest = i;
+				highest = i;
+			}
+			if (pg_add_s64_overflow(total, st->b[i - st->lo], &total))
+				BAD("counts overflow");
+		}
+	if (total != st->entities)
+		BAD("a step's time counts do not add up to its entities");
+	if (k == 0 && st->zero != st->entities)
+		BAD("times at step 1 must be 0");
+	if (from_previous && st->entities != acc->st[k].entities)
+		BAD("the times from the previous step are not of the step's entities");
+	if (!from_previous && k > 0 && st->entities > acc->st[k - 1].entities)
+		BAD("a step has more entities than the step before it");
+	if (st->entities == 0)
+	{
+		if (st->min_us != 0 || st->max_us != 0)
+			BAD("minimum or maximum time of a step no entity reached");
+		return;
+	}
+	if (st->min_us < 0 || st->max_us < st->min_us)
+		BAD("minimum and maximum times out of order");
+	if (st->max_us > acc->window)
+		BAD("a time exceeds the window");
+	if ((st->zero > 0) != (st->min_us == 0))
+		BAD("minimum time does not match the zero count");
+	if ((lowest >= 0) != (st->max_us > 0))
+		BAD("maximum time does not match the buckets");
+	if (lowest < 0)
+		return;
+	if (!bucket_holds(highest, st->max_us))
+		BAD("the highest bucket is not the maximum time's");
+	if (st->min_us > 0 && !bucket_holds(lowest, st->min_us))
+		BAD("the lowest bucket is not the minimum time's");
+	if (st->zero == 0 && st->entities == 1 && st->min_us != st->max_us)
+		BAD("one time with different minimum and maximum");
+#undef BAD
+}
+
 /*
  * Consistency of an accumulator built from outside data (text or binary
  * input, deserialisation), the one check for all three.  The invariants of
@@ -355,70 +449,21 @@ summary_bad(int code, const char *what, const char *msg)
  * buckets are those of the minimum (when it is not 0) and the maximum; no
  * time exceeds the window (a chain ends within it).  Times of different
  * steps are not ordered: step k+1 may be reached by a faster chain than
- * the one that first reached step k.
+ * the one that first reached step k.  The times from the previous step
+ * (version 2) are of the same entities as the step's times from step 1.
  */
 static void
 acc_check(const SummaryAcc *acc, int code, const char *what)
 {
-	int			k,
-				i;
+	int			k;
 
-#define BAD(msg) summary_bad(code, what, msg)
 	for (k = 0; k < acc->nsteps; k++)
-	{
-		const StepAcc *st = &acc->st[k];
-		int64		total = st->zero;
-		int			lowest = -1,
-					highest = -1;
-
-		if (st->entities < 0 || st->zero < 0)
-			BAD("negative count");
-		if (st->b)
-			for (i = st->lo; i <= st->hi; i++)
-			{
-				if (st->b[i - st->lo] < 0)
-					BAD("negative count");
-				if (st->b[i - st->lo] > 0)
-				{
-					if (lowest < 0)
-						lowest = i;
-					highest = i;
-				}
-				if (pg_add_s64_overflow(total, st->b[i - st->lo], &total))
-					BAD("counts overflow");
-			}
-		if (total != st->entities)
-			BAD("a step's time counts do not add up to its entities");
-		if (k == 0 && st->zero != st->entities)
-			BAD("times at step 1 must be 0");
-		if (k > 0 && st->entities > acc->st[k - 1].entities)
-			BAD("a step has more entities than the step before it");
-		if (st->entities == 0)
-		{
-			if (st->min_us != 0 || st->max_us != 0)
-				BAD("minimum or maximum time of a step no entity reached");
-			continue;
-		}
-		if (st->min_us < 0 || st->max_us < st->min_us)
-			BAD("minimum and maximum times out of order");
-		if (st->max_us > acc->window)
-			BAD("a time exceeds the window");
-		if ((st->zero > 0) != (st->min_us == 0))
-			BAD("minimum time does not match the zero count");
-		if ((lowest >= 0) != (st->max_us > 0))
-			BAD("maximum time does not match the buckets");
-		if (lowest < 0)
-			continue;
-		if (!bucket_holds(highest, st->max_us))
-			BAD("the highest bucket is not the maximum time's");
-		if (st->min_us > 0 && !bucket_holds(lowest, st->min_us))
-			BAD("the lowest bucket is not the minimum time's");
-		if (st->zero == 0 && st->entities == 1 && st->min_us != st->max_us)
-			BAD("one time with different minimum and maximum");
-	}
+		check_step(acc, &acc->st[k], k, false, code, what);
+	if (acc->flags & FS_FLAG_STEP_TIMES)
+		for (k = 0; k < acc->nsteps; k++)
+			check_step(acc, &acc->st[FUNNEL_MAX_STEPS + k], k, true, code, what);
 	if (acc->nsteps == 0 && !(acc->flags & FS_FLAG_OPEN))
-		BAD("step count out of range");
-#undef BAD
+		summary_bad(code, what, "step count out of range");
 }
 
 /* ---------- binary form (send/recv and aggregate serialisation) ---------- */
@@ -436,7 +481,7 @@ summary_send_buf(const FunnelSummary *s, StringInfo buf)
 	pq_sendbyte(buf, s->mode);
 	pq_sendbyte(buf, s->nsteps);
 	pq_sendint64(buf, s->window);
-	for (k = 0; k < s->nsteps; k++)
+	for (k = 0; k < FS_NSTORED(s); k++)
 	{
 		const FunnelSummaryStep *ss = &s->steps[k];
 
@@ -458,10 +503,12 @@ check_header(int version, int flags, int mode, int nsteps, int64 window,
 			 int code, const char *what)
 {
 #define BAD(msg) summary_bad(code, what, msg)
-	if (version != FS_VERSION)
+	if (version != FS_VERSION && version != FS_VERSION_STEP_TIMES)
 		BAD("unknown version");
-	if (flags & ~FS_FLAG_OPEN)
+	if (flags & ~(FS_FLAG_OPEN | FS_FLAG_STEP_TIMES))
 		BAD("unknown flags");
+	if ((version == FS_VERSION_STEP_TIMES) != ((flags & FS_FLAG_STEP_TIMES) != 0))
+		BAD("the version does not match the flags");
 	if (mode & ~FUNNEL_ALL_MODES)
 		BAD("unknown mode");
 	if ((mode & FUNNEL_ALLOW_REENTRY) && !(mode & FUNNEL_STRICT_ORDER))
@@ -488,9 +535,9 @@ acc_from_binary(StringInfo buf, MemoryContext cxt, int code, const char *what)
 
 	check_header(version, flags, mode, nsteps, window, code, what);
 	acc_configure(acc, flags, mode, nsteps, window);
-	for (k = 0; k < nsteps; k++)
+	for (k = 0; k < acc_nstored(acc); k++)
 	{
-		StepAcc    *st = &acc->st[k];
+		StepAcc    *st = stored_step(acc, k);
 		int32		nb;
 		int			prev = -1;
 
@@ -570,19 +617,22 @@ funnel_summary_out(PG_FUNCTION_ARGS)
 					 (s->flags & FS_FLAG_OPEN) ? "true" : "false");
 	for (k = 0; k < s->nsteps; k++)
 		appendStringInfo(&buf, "%s" INT64_FORMAT, k ? ", " : "", s->steps[k].entities);
-	appendStringInfoString(&buf, "], \"times_us\": [");
-	for (k = 0; k < s->nsteps; k++)
+	for (k = 0; k < FS_NSTORED(s); k++)
 	{
 		const FunnelSummaryStep *ss = &s->steps[k];
 
+		if (k == 0 || k == s->nsteps)
+			appendStringInfoString(&buf, k == 0 ? "], \"times_us\": [" : "], \"step_times_us\": [");
 		appendStringInfo(&buf, "%s{\"zero\": " INT64_FORMAT ", \"min\": " INT64_FORMAT
 						 ", \"max\": " INT64_FORMAT ", \"buckets\": [",
-						 k ? ", " : "", ss->zero, ss->min_us, ss->max_us);
+						 (k % s->nsteps) ? ", " : "", ss->zero, ss->min_us, ss->max_us);
 		for (j = ss->first; j < ss->first + ss->nbuckets; j++)
 			appendStringInfo(&buf, "%s[%d, " INT64_FORMAT "]",
 							 j > ss->first ? ", " : "", idx[j], counts[j]);
 		appendStringInfoString(&buf, "]}");
 	}
+	if (s->nsteps == 0)
+		appendStringInfoString(&buf, "], \"times_us\": [");
 	appendStringInfoString(&buf, "]}");
 	PG_RETURN_CSTRING(buf.data);
 }
@@ -679,8 +729,10 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 	JsonbContainer *root = &jb->root;
 	JsonbValue *v;
 	JsonbContainer *entities,
-			   *times;
+			   *times,
+			   *step_times;
 	SummaryAcc *acc;
+	int			flags;
 	int64		version,
 				nsteps,
 				window;
@@ -691,9 +743,11 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 
 	if (!JB_ROOT_IS_OBJECT(jb))
 		text_bad("not a JSON object");
-	if (JsonContainerSize(root) != 7)
-		text_bad("expected the keys version, steps, window_us, mode, open_steps, entities and times_us");
 	version = json_int(json_key(root, "version"), "version");
+	if (version == FS_VERSION_STEP_TIMES && JsonContainerSize(root) != 8)
+		text_bad("expected the keys version, steps, window_us, mode, open_steps, entities, times_us and step_times_us");
+	if (version != FS_VERSION_STEP_TIMES && JsonContainerSize(root) != 7)
+		text_bad("expected the keys version, steps, window_us, mode, open_steps, entities and times_us");
 	nsteps = json_int(json_key(root, "steps"), "steps");
 	window = json_int(json_key(root, "window_us"), "window_us");
 	mode = json_mode(json_key(root, "mode"));
@@ -701,30 +755,47 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 	if (v == NULL || v->type != jbvBool)
 		text_bad("\"open_steps\" must be true or false");
 	open = v->val.boolean;
-	if (version != FS_VERSION)
+	if (version != FS_VERSION && version != FS_VERSION_STEP_TIMES)
 		text_bad("unknown version");
 	if (nsteps < (open ? 0 : 1) || nsteps > FUNNEL_MAX_STEPS)
 		text_bad("step count out of range");
-	check_header((int) version, open ? FS_FLAG_OPEN : 0, mode, (int) nsteps, window,
+	flags = (open ? FS_FLAG_OPEN : 0) | (version == FS_VERSION_STEP_TIMES ? FS_FLAG_STEP_TIMES : 0);
+	check_header((int) version, flags, mode, (int) nsteps, window,
 				 ERRCODE_INVALID_TEXT_REPRESENTATION, TEXT_WHAT);
 	entities = json_container(json_key(root, "entities"), true, "entities");
 	times = json_container(json_key(root, "times_us"), true, "times_us");
 	if (JsonContainerSize(entities) != nsteps || JsonContainerSize(times) != nsteps)
 		text_bad("\"entities\" and \"times_us\" must have one element per step");
+	step_times = NULL;
+	if (flags & FS_FLAG_STEP_TIMES)
+	{
+		step_times = json_container(json_key(root, "step_times_us"), true, "step_times_us");
+		if (JsonContainerSize(step_times) != nsteps)
+			text_bad("\"step_times_us\" must have one element per step");
+	}
 
 	acc = acc_create(CurrentMemoryContext);
-	acc_configure(acc, open ? FS_FLAG_OPEN : 0, mode, (int) nsteps, window);
-	for (k = 0; k < nsteps; k++)
+	acc_configure(acc, flags, mode, (int) nsteps, window);
+	for (k = 0; k < acc_nstored(acc); k++)
 	{
-		StepAcc    *st = &acc->st[k];
+		StepAcc    *st = stored_step(acc, k);
 		JsonbContainer *t,
 				   *buckets;
 		int			prev = -1;
 
-		st->entities = json_int(getIthJsonbValueFromContainer(entities, k), "entities");
-		t = json_container(getIthJsonbValueFromContainer(times, k), false, "times_us");
+		if (k < nsteps)
+		{
+			st->entities = json_int(getIthJsonbValueFromContainer(entities, k), "entities");
+			t = json_container(getIthJsonbValueFromContainer(times, k), false, "times_us");
+		}
+		else
+		{
+			/* the times from the previous step are of the step's entities */
+			st->entities = acc->st[k - nsteps].entities;
+			t = json_container(getIthJsonbValueFromContainer(step_times, k - nsteps), false, "step_times_us");
+		}
 		if (JsonContainerSize(t) != 4)
-			text_bad("an element of \"times_us\" must have the keys zero, min, max and buckets");
+			text_bad("an element of \"times_us\" or \"step_times_us\" must have the keys zero, min, max and buckets");
 		st->zero = json_int(json_key(t, "zero"), "zero");
 		st->min_us = json_int(json_key(t, "min"), "min");
 		st->max_us = json_int(json_key(t, "max"), "max");
@@ -778,6 +849,18 @@ summary_add_entity(const FunnelEvent *events, int nevents, Size held, void *arg)
 	level = Min(level, w->acc->nsteps);
 	for (k = 0; k < level; k++)
 		acc_add_time(w->acc, &w->acc->st[k], elapsed[k]);
+	if (w->acc->flags & FS_FLAG_STEP_TIMES)
+	{
+		int64		chain[FUNNEL_MAX_STEPS];
+		int			clevel = funnel_events_chain_times(w->cfg, events, nevents, held, chain);
+
+		/* the same walk: the same level */
+		if (Min(clevel, w->acc->nsteps) != level)
+			elog(ERROR, "funnel walk with step times reached level %d, not %d", clevel, level);
+		for (k = 0; k < level; k++)
+			acc_add_time(w->acc, &w->acc->st[FUNNEL_MAX_STEPS + k],
+						 k == 0 ? 0 : chain[k] - chain[k - 1]);
+	}
 }
 
 /*
@@ -800,13 +883,11 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 	t = (EntityTable *) PG_GETARG_POINTER(0);
 	if (!t->cfg.want_elapsed)
 		elog(ERROR, "funnel summary state does not record times");
-	if (t->cfg.open_steps)
-		nsteps = t->seen_steps ? pg_leftmost_one_pos64(t->seen_steps) + 1 : 0;
-	else
-		nsteps = t->cfg.nsteps;
+	nsteps = funnel_reported_steps(&t->cfg, t->seen_steps);
 	acc = acc_create(CurrentMemoryContext);
-	acc_configure(acc, t->cfg.open_steps ? FS_FLAG_OPEN : 0, (uint8) t->cfg.mode,
-				  nsteps, t->cfg.window);
+	acc_configure(acc, (t->cfg.open_steps ? FS_FLAG_OPEN : 0) |
+				  ((t->cfg.options & FUNNEL_OPT_STEP_TIMES) ? FS_FLAG_STEP_TIMES : 0),
+				  (uint8) t->cfg.mode, nsteps, t->cfg.window);
 	w.cfg = &t->cfg;
 	w.acc = acc;
 	entity_table_foreach(t, summary_add_entity, &w);
@@ -1003,7 +1084,34 @@ funnel_summary_rollup_final(PG_FUNCTION_ARGS)
 bool
 funnel_summary_quantile(const FunnelSummary *s, int step, double q, int64 *result)
 {
-	const FunnelSummaryStep *ss = &s->steps[step - 1];
+	return funnel_summary_step_quantile(s, &s->steps[step - 1], q, result);
+}
+
+/* Mean of a stored step's times: each bucket at its representative value. */
+bool
+funnel_summary_step_mean(const FunnelSummary *s, const FunnelSummaryStep *ss, double *result)
+{
+	const int64 *counts = FS_COUNTS(s);
+	const int16 *idx = FS_INDEXES(s);
+	double		sum = 0.0;
+	int			j;
+
+	if (ss->entities == 0)
+		return false;
+	if (ss->entities - ss->zero == 1)
+		sum = (double) ss->max_us;	/* one time: exact */
+	else
+		for (j = ss->first; j < ss->first + ss->nbuckets; j++)
+			sum += (double) counts[j] * Min(Max(bucket_value(idx[j]), (double) ss->min_us),
+											(double) ss->max_us);
+	*result = sum / (double) ss->entities;
+	return true;
+}
+
+bool
+funnel_summary_step_quantile(const FunnelSummary *s, const FunnelSummaryStep *ss,
+							 double q, int64 *result)
+{
 	const int64 *counts = FS_COUNTS(s);
 	const int16 *idx = FS_INDEXES(s);
 	double		r;

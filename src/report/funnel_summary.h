@@ -19,8 +19,10 @@
 /* highest bucket index: ceil(log_gamma(2^63)) = 2184 */
 #define FS_MAX_BUCKET	2200
 
-#define FS_VERSION		1
+#define FS_VERSION		1		/* without step times */
+#define FS_VERSION_STEP_TIMES 2 /* with them (FS_FLAG_STEP_TIMES) */
 #define FS_FLAG_OPEN	0x01	/* funnel_event form: steps = highest seen */
+#define FS_FLAG_STEP_TIMES 0x02 /* also times from each step to the next */
 
 typedef struct FunnelSummaryStep
 {
@@ -33,7 +35,9 @@ typedef struct FunnelSummaryStep
 } FunnelSummaryStep;
 
 /*
- * The stored value (a varlena, 8-byte aligned): header, nsteps steps, then
+ * The stored value (a varlena, 8-byte aligned): header, nsteps steps (times
+ * from step 1), with FS_FLAG_STEP_TIMES (version 2) nsteps more (times from
+ * the step before, on the chain the level is counted on; 0 at step 1), then
  * int64 counts[nbuckets] and int16 indexes[nbuckets], each step's buckets
  * contiguous and in increasing index order.
  */
@@ -50,13 +54,20 @@ typedef struct FunnelSummary
 	FunnelSummaryStep steps[FLEXIBLE_ARRAY_MEMBER];
 } FunnelSummary;
 
+#define FS_NSTORED(s)	((s)->nsteps * (((s)->flags & FS_FLAG_STEP_TIMES) ? 2 : 1))
 #define FS_COUNTS(s)	((int64 *) ((char *) (s) + offsetof(FunnelSummary, steps) + \
-									sizeof(FunnelSummaryStep) * (s)->nsteps))
+									sizeof(FunnelSummaryStep) * FS_NSTORED(s)))
 #define FS_INDEXES(s)	((int16 *) (FS_COUNTS(s) + (s)->nbuckets))
 
 #define PG_GETARG_FUNNEL_SUMMARY_P(n) ((FunnelSummary *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
 /* time of quantile q (0..1) of step k (1-based) in microseconds; false when no entity */
 extern bool funnel_summary_quantile(const FunnelSummary *s, int step, double q, int64 *result);
+/* the same for one stored step's times (steps[0 .. FS_NSTORED - 1]) */
+extern bool funnel_summary_step_quantile(const FunnelSummary *s, const FunnelSummaryStep *ss,
+										 double q, int64 *result);
+/* mean of one stored step's times (within FS_ALPHA); false when no entity */
+extern bool funnel_summary_step_mean(const FunnelSummary *s, const FunnelSummaryStep *ss,
+									 double *result);
 
 #endif							/* FUNNEL_SUMMARY_H */

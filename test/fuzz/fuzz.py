@@ -153,6 +153,12 @@ def state_targets():
         for d in ["'forward', 'first_match'", "'backward', 'tail'", "'backward', 'last_match'"]]))
     t.append(('pipeline_model(anyelement,timestamptz,text,text[])', [
         DEALS_CTE + " SELECT encode(fuzz.cap_pipeline_model(deal, ts, stage, ARRAY['won','lost']), 'hex') FROM d"]))
+    t.append(('paths(anyelement,timestamptz,text,text,text,integer,integer)', [
+        TOUCH_CTE + f" SELECT encode(fuzz.cap_paths(e, ts, ch, {a}, {b}, 3, 5), 'hex') FROM t"
+        for a, b in [("NULL", "NULL"), ("'search'", "NULL"), ("NULL", "'conversion'")]]))
+    t.append(('funnel_correlation(interval,text,anyelement,timestamptz,text,text[],integer,text)', [
+        TOUCH_CTE + " SELECT encode(fuzz.cap_funnel_correlation('7 days', '', e, ts, ch, ARRAY['search','conversion'], 0, ch), 'hex') FROM t",
+        TOUCH_CTE + " SELECT encode(fuzz.cap_funnel_correlation('2 days', 'strict_order', e::text, ts, ch, ARRAY['search','email','conversion'], NULL, NULL), 'hex') FROM t"]))
     return t
 
 # types with text and binary input whose values round-trip

@@ -106,6 +106,14 @@ EXCEPTION
         RAISE EXCEPTION 'fuzz invariant: % output does not read back: % (%)', typ, SQLERRM, SQLSTATE
             USING ERRCODE = 'FZ002';
 END $$;
+CREATE AGGREGATE fuzz.cap_paths(anyelement, timestamptz, text, text, text, integer, integer) (
+    SFUNC = paths_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = paths_combine, SERIALFUNC = paths_serialize,
+    DESERIALFUNC = paths_deserialize);
+CREATE AGGREGATE fuzz.cap_funnel_correlation(interval, text, anyelement, timestamptz, text, text[], integer, text) (
+    SFUNC = funnel_correlation_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = funnel_correlation_combine, SERIALFUNC = funnel_correlation_serialize,
+    DESERIALFUNC = funnel_correlation_deserialize);
 
 CREATE AGGREGATE fuzz.cap_sequence_match(text, timestamptz, VARIADIC boolean[]) (
     SFUNC = sequence_match_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,

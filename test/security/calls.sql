@@ -19,6 +19,14 @@ SELECT * FROM funnel_report((SELECT fs FROM call_values), 99::numeric, '{visit,c
 \echo call funnel_cost_report(bigint[],numeric,text[])
 SELECT * FROM funnel_cost_report('{100,40,7,0}'::bigint[], 500::numeric);
 SELECT * FROM funnel_cost_report('{100,40,7}'::bigint[], 1000.25, '{a,b,c}'::text[]);
+\echo call funnel_trend_report(jsonb,timestamp with time zone)
+-- new in 1.1: called where the installed version has it
+SELECT to_regprocedure('funnel_trend_report(jsonb,timestamptz)') IS NOT NULL AS have_trend_report \gset
+\if :have_trend_report
+SELECT * FROM funnel_trend_report('{"window_us": 86400000000, "bucket": "day", "time_zone": "UTC", "periods": [{"start_us": 1704067200000000, "end_us": 1704153600000000, "entered": 3, "converted": 1}]}'::jsonb, '2024-01-05 00:00+00'::timestamptz);
+\else
+\echo (not in this version)
+\endif
 \echo call cac_payback_months(numeric,numeric,numeric)
 SELECT cac_payback_months(120::numeric, 25::numeric, 0.6), cac_payback_months(0::numeric, 25::numeric, 1::numeric),
        cac_payback_months(10::numeric, 0::numeric, 0.5);
@@ -34,6 +42,32 @@ SELECT attribution_svg_escape('<a href="x">Tom & Jerry''s</a>');
 \echo call attribution_svg(attribution_summary[],text)
 SELECT attribution_svg((SELECT attrs FROM call_values));
 SELECT attribution_svg((SELECT attrs FROM call_values), 'Credit <by> "channel"');
+-- paths (1.1): a result of paths(...) written out; skipped where the
+-- installed version has no paths functions
+SELECT pg_catalog.to_regprocedure('paths_report(jsonb)') IS NOT NULL AS has_paths \gset
+\if :has_paths
+CREATE TEMP TABLE call_paths AS
+SELECT '{"anchor": "start", "event": "cart", "depth": 3, "top_n": 5, "entities": 3, "edges": [{"step": 0, "from": "cart", "to": "checkout", "entities": 2, "median_seconds": 240}, {"step": 1, "from": "checkout", "to": null, "entities": 2, "median_seconds": 60.5}], "paths": [{"events": ["cart", "checkout", "buy"], "entities": 2}, {"events": ["cart"], "entities": 1}]}'::jsonb AS p;
+\echo call paths_report(jsonb)
+SELECT * FROM paths_report((SELECT p FROM call_paths));
+\echo call paths_top(jsonb)
+SELECT * FROM paths_top((SELECT p FROM call_paths));
+\echo call paths_chart(jsonb,integer)
+SELECT * FROM paths_chart((SELECT p FROM call_paths));
+SELECT * FROM paths_chart((SELECT p FROM call_paths), 7);
+\echo call paths_sankey_svg(jsonb,text)
+SELECT paths_sankey_svg((SELECT p FROM call_paths));
+SELECT paths_sankey_svg((SELECT p FROM call_paths), 'After <cart> & "more"');
+\endif
+-- funnel_correlation_report (1.1)
+SELECT pg_catalog.to_regprocedure('funnel_correlation_report(jsonb,integer)') IS NOT NULL AS has_correlation \gset
+\if :has_correlation
+CREATE TEMP TABLE call_correlation AS
+SELECT '{"converters": 2, "non_converters": 2, "min_count": 0, "drivers": [{"kind": "property", "name": "ads", "converters": 2, "non_converters": 0, "odds_ratio": 9, "p_value": 0.3333333333333333}, {"kind": "event", "name": "help", "converters": 1, "non_converters": 1, "odds_ratio": 1, "p_value": 1}, {"kind": "property", "name": "mail", "converters": 0, "non_converters": 2, "odds_ratio": 0.1111111111111111, "p_value": 0.3333333333333333}]}'::jsonb AS c;
+\echo call funnel_correlation_report(jsonb,integer)
+SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation));
+SELECT * FROM funnel_correlation_report((SELECT c FROM call_correlation), 1);
+\endif
 -- journey_refresh (1.1): the expressions name columns only, so the caller's
 -- search_path it reads them with finds nothing planted
 SELECT EXISTS (SELECT FROM pg_proc WHERE proname = 'journey_refresh') AS has_journey_refresh \gset

@@ -1,0 +1,79 @@
+-- Demo: product-analytics funnels (doc/product_funnels.md) on the web shop of
+-- 10_web_shop.sql: an exclusion, an optional step, any order, times from
+-- step to step, conversion trends by entry day in Paris, and a property
+-- held constant.
+\set QUIET on
+SET timezone = 'UTC';
+SET max_parallel_workers_per_gather = 0;
+\set QUIET off
+
+\echo
+\echo '=== Product funnels on the web shop ==='
+\echo '--- Exclusion: users who searched between viewing a product and buying drop out (PostHog),'
+\echo '--- or keep the steps they had reached (Mixpanel: exclusion_counts_reached)'
+SELECT 'no exclusion' AS funnel,
+       funnel_stage_counts('1 day', user_id, ts, event,
+                           ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS users_per_step
+FROM demo_web_events
+UNION ALL
+SELECT 'exclude search from product_view to purchase',
+       funnel_stage_counts('1 day', 'exclude 5 from 2 to 4', user_id, ts, event,
+                           ARRAY['visit', 'product_view', 'add_to_cart', 'purchase', 'search'])
+FROM demo_web_events
+UNION ALL
+SELECT 'the same, exclusion_counts_reached',
+       funnel_stage_counts('1 day', 'exclude 5 from 2 to 4, exclusion_counts_reached', user_id, ts, event,
+                           ARRAY['visit', 'product_view', 'add_to_cart', 'purchase', 'search'])
+FROM demo_web_events;
+
+\echo
+\echo '--- Optional step: checkout may be skipped (3 counts: the optional step is not reported)'
+SELECT funnel_stage_counts('1 day', 'optional 3', user_id, ts, event,
+                           ARRAY['product_view', 'add_to_cart', 'checkout', 'purchase']) AS users_per_required_step
+FROM demo_web_events;
+
+\echo
+\echo '--- Any order: users who viewed a product, searched and viewed a page within one hour, in any order'
+SELECT funnel_stage_counts('1 hour', 'any_order', user_id, ts, event,
+                           ARRAY['product_view', 'search', 'page_view']) AS any_order,
+       funnel_stage_counts('1 hour', 'any_order_first', user_id, ts, event,
+                           ARRAY['product_view', 'search', 'page_view']) AS product_view_first
+FROM demo_web_events;
+
+\echo
+\echo '--- Times from step to step (on the chain each user''s level is counted on)'
+SELECT step, name, entities AS users,
+       date_trunc('second', median_from_previous) AS median_from_previous,
+       date_trunc('second', p90_from_previous) AS p90_from_previous,
+       date_trunc('second', mean_from_previous) AS mean_from_previous,
+       date_trunc('second', median_from_start) AS median_from_start
+FROM funnel_step_times(
+  (SELECT funnel_summary('1 day', 'step_times', user_id, ts, event,
+                         ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'])
+   FROM demo_web_events),
+  ARRAY['visit', 'product view', 'add to cart', 'checkout', 'purchase']);
+
+\echo
+\echo '--- Conversion by entry day (Paris time), visit to purchase within 1 day; as of 2024-03-31 12:00 UTC'
+\echo '--- (the last days are not complete yet: their window has not elapsed)'
+SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
+       round(conversion_rate::numeric, 3) AS rate, complete
+FROM funnel_trend_report(
+  (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris', user_id, ts, event,
+                        ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'])
+   FROM demo_web_events),
+  '2024-03-31 12:00+00')
+WHERE period_start >= '2024-03-25';
+
+\echo
+\echo '--- Hold a property constant: the funnel per (user, channel) pair, users at their best channel'
+\echo '--- (each user of this shop arrives through one channel: both equal the per-user funnel)'
+SELECT funnel_stage_counts('1 day', ARRAY[user_id::text, channel], ts, event,
+                           ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS user_channel_pairs,
+       (SELECT funnel_stage_counts(level, 4)
+        FROM (SELECT user_id, max(level) AS level
+              FROM (SELECT user_id, channel,
+                           window_funnel('1 day', ts, event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS level
+                    FROM demo_web_events GROUP BY user_id, channel) p
+              GROUP BY user_id) u) AS users_at_best_channel
+FROM demo_web_events;

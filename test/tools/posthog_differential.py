@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Differential check of the product-funnel options (doc/product_funnels.md)
+against the transcription of PostHog's funnel engine in
+test/tools/posthog_reference.py: random funnels (2 to 5 steps; ordered with
+optional steps and up to two exclusions, or any order; windows from 0 s to
+100 s; any_order_first, which PostHog has not, against its definition
+written out directly) and random entities
+with many timestamp ties, through every input form (event names,
+conditions, funnel_event rows, funnel_event[] journeys), per entity
+(window_funnel, rows in arrival and in time order) and over the whole table
+(funnel_stage_counts, also in a parallel plan).
+
+The data keep to what PostHog and we define alike (doc/product_funnels.md,
+"Where we differ from PostHog"): each row is one step or one exclusion, and
+an exclusion row shares its time with no other row.
+
+Needs a database with the extension (psql on PATH, PG* environment).
+Usage: posthog_differential.py [entities] [seed]; prints one line per check
+and exits non-zero when a check fails.
+"""
+import os, random, subprocess, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import posthog_reference as ph
+
+
+def make_config(rnd, cid):
+    n = rnd.randint(2, 5)
+    kind = rnd.choice(['ordered', 'ordered', 'any_order', 'any_order_first'])
+    if kind != 'ordered':
+        return {'id': cid, 'n': n, 'optional': [], 'excl': [], 'kind': kind,
+                'window': rnd.choice([0, 1, 2, 3, 5, 8, 100]), 'mode': kind}
+    optional = sorted(k for k in range(2, n + 1) if rnd.random() < 0.25)
+    excl = []
+    for _ in range(rnd.choice([0, 1, 1, 2])):
+        a = rnd.randint(1, n - 1)
+        b = rnd.randint(a + 1, n)
+        excl.append((a, b))
+    if not optional and not excl:
+        optional = [n] if rnd.random() < 0.5 else []
+        if not optional:
+            excl = [(1, n)]
+    window = rnd.choice([0, 1, 2, 3, 5, 8, 100])
+    items = []
+    if optional:
+        items.append('optional ' + ' '.join(map(str, optional)))
+    for j, (a, b) in enumerate(excl):
+        items.append('exclude %d from %d to %d' % (n + 1 + j, a, b))
+    return {'id': cid, 'n': n, 'optional': optional, 'excl': excl, 'window': window,
+            'mode': ', '.join(items), 'kind': 'ordered'}
+
+
+def make_rows(rnd, cfg):
+    """(ts, position) in arrival order: steps on even seconds (ties), each
+    exclusion row alone on an odd second."""
+    rows = []
+    for _ in range(rnd.randint(0, 12)):
+        rows.append((1000 + 2 * rnd.randint(0, 8), rnd.randint(1, cfg['n'])))
+    if cfg['excl']:
+        odd = rnd.sample(range(0, 9), rnd.randint(0, 3))
+        for o in odd:
+            rows.append((1000 + 2 * o + 1, cfg['n'] + 1 + rnd.randrange(len(cfg['excl']))))
+    rnd.shuffle(rows)
+    return rows
+
+
+def any_order_first_level(cfg, rows):
+    """The definition (doc/product_funnels.md): the most distinct steps in a
+    window [t1, t1 + window] that starts at a step-1 row."""
+    best = 0
+    for t1, pos in rows:
+        if pos == 1:
+            best = max(best, len({p for t, p in rows if t1 <= t <= t1 + cfg['window']}))
+    return best
+
+
+def reference_level(cfg, rows):
+    if cfg['kind'] == 'any_order_first':
+        return any_order_first_level(cfg, rows)
+    if cfg['kind'] == 'any_order':
+        events = [{'timestamp': float(ts), 'uuid': u, 'breakdown': None, 'steps': [pos - 1]}
+                  for u, (ts, pos) in enumerate(sorted(rows, key=lambda r: r[0]))]
+        return ph.unordered(events, cfg['n'], cfg['window'])[0][0] + 1
+    events = []
+    for uuid, (ts, pos) in enumerate(sorted(rows, key=lambda r: r[0])):
+        if pos <= cfg['n']:
+            steps = [pos]
+        else:
+            a, b = cfg['excl'][pos - cfg['n'] - 1]
+            steps = ph.exclusion_steps(a, b)
+        events.append({'timestamp': float(ts), 'uuid': uuid, 'breakdown': None, 'steps': steps})
+    r = ph.ordered(events, cfg['n'], cfg['window'], optional_steps=cfg['optional'])
+    return r[0][0] + 1
+
+
+def main():
+    n_entities = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    rnd = random.Random(seed)
+    print("PostHog differential check: %d entities, seed %d" % (n_entities, seed))
+    configs = [make_config(rnd, c) for c in range(max(1, n_entities // 40))]
+    entities = []
+    for e in range(n_entities):
+        cfg = configs[e % len(configs)]
+        entities.append((e, cfg, make_rows(rnd, cfg)))
+
+    sql = ["SET client_min_messages = warning;",
+           "CREATE TEMP TABLE c(cfg int, w int, mode text, npos int, names text[]);",
+           "CREATE TEMP TABLE d(cfg int, e int, seq int, ts int, pos int, ev text, conds boolean[]);"]
+    vals = []
+    for cfg in configs:
+        npos = cfg['n'] + len(cfg['excl'])
+        names = ['s%d' % k for k in range(1, cfg['n'] + 1)] + ['x%d' % j for j in range(1, len(cfg['excl']) + 1)]
+        vals.append("(%d,%d,'%s',%d,'{%s}')" % (cfg['id'], cfg['window'], cfg['mode'], npos, ','.join(names)))
+    sql.append("INSERT INTO c VALUES " + ",".join(vals) + ";")
+    vals = []
+    for e, cfg, rows in entities:
+        npos = cfg['n'] + len(cfg['excl'])
+        for seq, (ts, pos) in enumerate(rows):
+            name = 's%d' % pos if pos <= cfg['n'] else 'x%d' % (pos - cfg['n'])
+            conds = ','.join('t' if k == pos else 'f' for k in range(1, npos + 1))
+            vals.append("(%d,%d,%d,%d,%d,'%s','{%s}')" % (cfg['id'], e, seq, ts, pos, name, conds))
+    for i in range(0, len(vals), 1000):
+        sql.append("INSERT INTO d VALUES " + ",".join(vals[i:i + 1000]) + ";")
+    sql.append("ANALYZE c; ANALYZE d;")
+    sql.append("\\pset format unaligned\n\\pset tuples_only on")
+    per_entity = {
+        'names': "window_funnel(make_interval(secs => c.w), c.mode, to_timestamp(d.ts), d.ev, c.names ORDER BY %s)",
+        'conditions': "window_funnel(make_interval(secs => c.w), c.mode, to_timestamp(d.ts), VARIADIC d.conds ORDER BY %s)",
+        'funnel_event': "window_funnel(make_interval(secs => c.w), c.mode, funnel_event(to_timestamp(d.ts), d.pos) ORDER BY %s)",
+        'journey': "window_funnel(make_interval(secs => c.w), array_agg(funnel_event(to_timestamp(d.ts), d.pos) ORDER BY %s), c.mode)",
+    }
+    for form, expr in per_entity.items():
+        for tag, order in (('arrival', 'd.seq'), ('time', 'd.ts, d.seq')):
+            sql.append("SELECT 'e|%s|%s', d.e, %s FROM d JOIN c USING (cfg) GROUP BY d.e, c.cfg, c.w, c.mode ORDER BY d.e;"
+                       % (form, tag, expr % order))
+    whole = "SELECT 's|%s', c.cfg, funnel_stage_counts(make_interval(secs => c.w), c.mode, d.e, to_timestamp(d.ts), d.ev, c.names) FROM d JOIN c USING (cfg) GROUP BY c.cfg ORDER BY c.cfg;"
+    sql.append(whole % 'serial')
+    sql.append("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
+               " SET max_parallel_workers_per_gather = 2; SET enable_hashagg = off;")
+    sql.append(whole % 'parallel')
+    sql.append("SELECT 's|funnel_event', c.cfg, funnel_stage_counts(make_interval(secs => c.w), c.mode, d.e, "
+               "funnel_event(to_timestamp(d.ts), d.pos)) FROM d JOIN c USING (cfg) GROUP BY c.cfg ORDER BY c.cfg;")
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"], input="\n".join(sql),
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print(p.stderr)
+        print("0 passed, 1 failed")
+        sys.exit(2)
+    # e|form|order|entity|level and s|plan|funnel|counts
+    got = {}
+    for line in p.stdout.splitlines():
+        parts = line.split('|')
+        if parts[0] == 'e' and len(parts) == 5:
+            got[(parts[1], parts[2], int(parts[3]))] = int(parts[4])
+        elif parts[0] == 's' and len(parts) == 4:
+            got[('stage', parts[1], int(parts[2]))] = parts[3]
+
+    want_level = {e: reference_level(cfg, rows) for e, cfg, rows in entities}
+    passed = failed = 0
+    for form in per_entity:
+        for tag in ('arrival', 'time'):
+            bad = 0
+            for e, cfg, rows in entities:
+                if not rows:
+                    continue
+                have = got.get((form, tag, e))
+                if have != want_level[e]:
+                    bad += 1
+                    if bad <= 5:
+                        print("MISMATCH %s/%s mode=%r window=%d rows=%r want=%d got=%r" %
+                              (form, tag, cfg['mode'], cfg['window'], sorted(rows), want_level[e], have))
+            print("%s: window_funnel, %s, rows in %s order: %d entities, %d differ" %
+                  ("ok" if bad == 0 else "FAILED", form, tag, sum(1 for x in entities if x[2]), bad))
+            if bad: failed += 1
+            else: passed += 1
+    for tag in ('serial', 'parallel', 'funnel_event'):
+        bad = 0
+        for cfg in configs:
+            m = cfg['n'] - len(cfg['optional'])
+            levels = [want_level[e] for e, c, rows in entities if c is cfg and rows]
+            want = '{%s}' % ','.join(str(sum(1 for l in levels if l >= k)) for k in range(1, m + 1))
+            if not levels:
+                continue
+            if tag == 'funnel_event':
+                # open steps: as many as the highest step any row names
+                top = max((pos for e, c, rows in entities if c is cfg for ts, pos in rows if pos <= cfg['n']), default=0)
+                m2 = top - sum(1 for k in cfg['optional'] if k <= top)
+                want = '{%s}' % ','.join(str(sum(1 for l in levels if l >= k)) for k in range(1, m2 + 1))
+            have = got.get(('stage', tag, cfg['id']))
+            if have != want:
+                bad += 1
+                if bad <= 5:
+                    print("MISMATCH funnel_stage_counts %s mode=%r want=%s got=%s" % (tag, cfg['mode'], want, have))
+        print("%s: funnel_stage_counts, %s: %d funnels, %d differ" % ("ok" if bad == 0 else "FAILED", tag, len(configs), bad))
+        if bad: failed += 1
+        else: passed += 1
+    ok = trends_check(rnd, n_entities)
+    passed += ok
+    failed += 1 - ok
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+def trends_check(rnd, n_entities):
+    """funnel_trends against trends.rs: random funnels of 2 to 4 steps,
+    windows of 0 to 3 hours, periods of an hour or a day in UTC (the
+    reference's interval_start is the UTC period of each event; the
+    differential test of local periods is the DST case in
+    test/product_funnels.sql).  One step per row; rows of one time are given
+    to the reference in step order, as the walk takes them."""
+    import collections
+    cases = []
+    for c in range(8):
+        n = rnd.randint(2, 4)
+        window = rnd.choice([0, 600, 1800, 3600, 10800])
+        bucket = rnd.choice(['hour', 'day'])
+        width = 3600 if bucket == 'hour' else 86400
+        ents = []
+        for e in range(max(1, n_entities // 8)):
+            rows = sorted((1704067200 + rnd.randint(0, 3 * width // 300) * 300, rnd.randint(1, n))
+                          for _ in range(rnd.randint(1, 10)))
+            ents.append(rows)
+        cases.append((c, n, window, bucket, width, ents))
+    sql = ["SET client_min_messages = warning;", "CREATE TEMP TABLE tr(c int, e int, ts bigint, pos int);"]
+    vals = ["(%d,%d,%d,%d)" % (c, e, ts, pos) for c, n, w, b, wd, ents in cases
+            for e, rows in enumerate(ents) for ts, pos in rows]
+    for i in range(0, len(vals), 1000):
+        sql.append("INSERT INTO tr VALUES " + ",".join(vals[i:i + 1000]) + ";")
+    sql.append("\\pset format unaligned\n\\pset tuples_only on")
+    for c, n, w, b, wd, ents in cases:
+        sql.append("SELECT %d, extract(epoch FROM period_start)::bigint, entered, converted FROM funnel_trend_report("
+                   "(SELECT funnel_trends(make_interval(secs => %d), 'bucket %s', e, funnel_event(to_timestamp(ts), pos)) "
+                   "FROM tr WHERE c = %d), 'infinity');" % (c, w, b, c))
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"], input="\n".join(sql),
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print(p.stderr)
+        return 0
+    got = collections.defaultdict(dict)
+    for line in p.stdout.splitlines():
+        c, start, entered, converted = map(int, line.split('|'))
+        got[c][start] = (entered, converted)
+    bad = 0
+    for c, n, w, b, wd, ents in cases:
+        want = collections.defaultdict(lambda: [0, 0])
+        for rows in ents:
+            events = [{'timestamp': float(ts), 'interval_start': ts - ts % wd, 'uuid': i,
+                       'breakdown': None, 'steps': [pos]} for i, (ts, pos) in enumerate(rows)]
+            for start, r in ph.trends(events, n, w).items():
+                want[start][0] += 1
+                want[start][1] += (r == 1)
+        want = {k: tuple(v) for k, v in want.items()}
+        if want != got.get(c, {}):
+            bad += 1
+            print("MISMATCH funnel_trends n=%d window=%d bucket=%s want=%r got=%r" % (n, w, b, sorted(want.items())[:5], sorted(got.get(c, {}).items())[:5]))
+    print("%s: funnel_trends against trends.rs: %d funnels, %d differ" % ("ok" if bad == 0 else "FAILED", len(cases), bad))
+    return 1 if bad == 0 else 0
+
+
+main()
