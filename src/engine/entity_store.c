@@ -927,8 +927,10 @@ estore_merge(EntityStore *a, EntityStore *b)
 
 /*
  * Append b's rows to a's like estore_merge, each row's payload passed
- * through map on the way (e.g. ids renumbered into a's): one linear copy,
- * no entity looked at.  A deserialised b's rows are freed afterwards.
+ * through map on the way (e.g. ids renumbered into a's): no entity looked
+ * at.  A deserialised b's rows in memory are mapped in place and taken
+ * over; otherwise they are copied, one linear pass, and a deserialised b's
+ * freed afterwards.
  */
 void
 estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
@@ -947,6 +949,31 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 				 errmsg("cannot merge funnel states of entity types %s and %s",
 						format_type_be(a->typid), format_type_be(b->typid))));
 	estore_sync(b);
+	if (b->transient && b->file == NULL)
+	{
+		/* a worker's rows, all in memory and nobody else's: map them in place */
+		for (p = 0; p < ESTORE_NPARTS; p++)
+		{
+			int			i;
+
+			CHECK_FOR_INTERRUPTS();
+			for (i = 0; i < b->parts[p].nsegs; i++)
+			{
+				StoreSeg   *seg = &b->parts[p].segs[i];
+				Size		pos = 0;
+
+				while (pos < seg->len)
+				{
+					char	   *row = seg->data + pos;
+
+					map(*(const int64 *) (row + 8), row + 16, arg);
+					pos += estore_row_size(b, row);
+				}
+			}
+		}
+		estore_merge(a, b);
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
