@@ -155,6 +155,24 @@ same "cohort_retention, cohort_report" \
   "SELECT r.* FROM (SELECT cohort_retention(customer_id, ts, 'quarter', 6) m FROM orders) x, cohort_report(x.m) r"
 same "cohort_retention by channel" \
   "SELECT channel, cohort_retention(user_id, ts, 'week') FROM events GROUP BY channel ORDER BY 1"
+# cohorts by month with built-ins (doc/citus.md): cohort_report's counts
+a=$(PGOPTIONS='-c search_path=single,public' val -c "SELECT cohort_start, period, active FROM cohort_report((SELECT cohort_retention(customer_id, ts) FROM orders)) WHERE active > 0 ORDER BY 1, 2")
+cohorts="SELECT cohort, period, count(*) AS active
+  FROM (SELECT customer_id, date_trunc('month', ts) AS period,
+               min(date_trunc('month', ts)) OVER (PARTITION BY customer_id) AS cohort
+        FROM orders GROUP BY customer_id, date_trunc('month', ts)) per_customer_month
+ GROUP BY cohort, period"
+b=$(PGOPTIONS='-c search_path=dist,public' val -c "SELECT cohort::date, k, active FROM (SELECT cohort, active,
+      ((extract(year FROM period) - extract(year FROM cohort)) * 12 + extract(month FROM period) - extract(month FROM cohort))::int AS k
+      FROM ($cohorts) c) x WHERE k <= 12 ORDER BY 1, 2" 2>&1)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same: monthly cohort counts with built-ins on Citus = cohort_report ($(wc -l <<<"$a") lines)"
+else fail "same: monthly cohort counts with built-ins on Citus = cohort_report" "$(diff <(echo "$a") <(echo "$b") | head)"; fi
+# ltv by channel in two passes: models fitted from per-customer summaries,
+# then the mean prediction per customer on the workers
+same "ltv by channel: fits from per-customer summaries, predictions per customer" \
+  "WITH models AS MATERIALIZED (SELECT channel, bgnbd_fit(frequency, recency, t) AS bg, gamma_gamma_fit(frequency, monetary_value) AS gg FROM ($rfm) s GROUP BY channel)
+   SELECT s.channel, round(avg(ltv(m.bg, m.gg, s.frequency, s.recency, s.t, s.monetary_value))::numeric, 6)
+     FROM ($rfm) s JOIN models m USING (channel) GROUP BY s.channel ORDER BY 1"
 same "retention per user, summed" \
   "SELECT sum(r[1]), sum(r[2]), sum(r[3]) FROM (SELECT user_id, retention(event = 'visit', event = 'cart', event = 'buy') r FROM events GROUP BY user_id) s"
 
@@ -187,6 +205,7 @@ split_agg "funnel_stage_counts(level, steps) of the whole table over levels per 
 summaries="SELECT user_id, channel, funnel_summary('1 day', user_id, ts, event, $steps) AS s FROM events GROUP BY user_id, channel"
 split_agg "rollup of per-user funnel_summary by channel" "SELECT channel, rollup(s) FROM ($summaries) per_user GROUP BY channel"
 split_agg "attribution by channel from per-customer summaries" "$(per_customer_attr linear)" sum
+split_agg "monthly cohort counts with built-ins" "$cohorts" count
 split_agg "retention summed over users (sum of ClickHouse retention)" \
   "SELECT sum(r[1]), sum(r[2]) FROM (SELECT user_id, retention(event = 'visit', event = 'buy') r FROM events GROUP BY user_id) s" sum
 
