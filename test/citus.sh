@@ -62,7 +62,7 @@ same() {
   local a b
   a=$(PGOPTIONS='-c search_path=single,public' val -c "$2" 2>&1) || true
   b=$(PGOPTIONS='-c search_path=dist,public' val -c "$2" 2>&1) || true
-  if [ -z "$a" ]; then fail "same: $1 (no answer on one node)"
+  if [ -z "$a" ] || grep -q '^ERROR:' <<<"$a"; then fail "same: $1 (no answer on one node)" "$a"
   elif [ "$a" = "$b" ]; then ok "same: $1 ($(printf '%s\n' "$a" | wc -l) lines)"
   else fail "same: $1" "$(diff <(printf '%s\n' "$a") <(printf '%s\n' "$b") | head -20)"; fi
 }
