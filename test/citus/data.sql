@@ -19,14 +19,15 @@ INSERT INTO single.events
 SELECT user_id, ts, (ARRAY['visit', 'view', 'cart', 'buy'])[1 + (user_id % 4)::int], channel
 FROM single.events WHERE user_id % 7 = 0;
 
--- orders: 2000 customers, whole-day and same-day repeat purchases
+-- orders: the CDNOW sample (2,357 customers, 6,919 orders, whole days: many
+-- orders of one customer on one day), two channels
+CREATE TEMP TABLE cdnow_raw (line text);
+\copy cdnow_raw FROM 'test/data/CDNOW_sample.txt' WITH (FORMAT text, DELIMITER E'\x01')
 CREATE TABLE single.orders (customer_id bigint, ts timestamptz, amount numeric, channel text);
 INSERT INTO single.orders
-SELECT c, timestamptz '2023-01-01 00:00+00' + floor(random() * 500) * interval '1 day'
-          + floor(random() * 3) * interval '4 hours',
-       round((5 + random() * 120)::numeric, 2),
-       (ARRAY['ads', 'email', 'organic', 'social'])[1 + (c % 4)::int]
-FROM generate_series(1, 2000) c, generate_series(1, 1 + (c % 9)::int) k;
+SELECT f[2]::bigint, to_date(f[3], 'YYYYMMDD')::timestamptz, f[5]::numeric,
+       (ARRAY['ads', 'email'])[1 + f[2]::int % 2]
+FROM (SELECT regexp_split_to_array(btrim(line, E' \r'), '\s+') AS f FROM cdnow_raw) s;
 
 -- touchpoints and conversions of 1500 customers (a value = a conversion)
 CREATE TABLE single.touchpoints (customer_id bigint, ts timestamptz, channel text, conversion_value numeric);

@@ -62,9 +62,13 @@ citus_start() {  # citus_start DIR WORKERS [OPTIONS...]
   done
   for ((i = 0; i <= workers; i++)); do
     citus_as_pg "$citus_bin/initdb" -D "$citus_dir/node$i" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    citus_as_pg "$citus_bin/pg_ctl" -D "$citus_dir/node$i" -l "$citus_dir/node$i.log" -w -o "-p ${citus_ports[$i]} \
+    if ! citus_as_pg "$citus_bin/pg_ctl" -D "$citus_dir/node$i" -l "$citus_dir/node$i.log" -w -o "-p ${citus_ports[$i]} \
       -k $citus_dir -c listen_addresses=127.0.0.1 -c shared_preload_libraries=citus -c fsync=off \
-      -c synchronous_commit=off -c full_page_writes=off $*" start >/dev/null
+      -c synchronous_commit=off -c full_page_writes=off $*" start >/dev/null; then
+      echo "node $i (port ${citus_ports[$i]}) did not start:" >&2
+      tail -5 "$citus_dir/node$i.log" >&2
+      return 1
+    fi
   done
   export PGHOST=$citus_dir PGUSER=postgres PGDATABASE=postgres PGPORT=${citus_ports[0]}
   for ((i = 1; i <= workers; i++)); do
