@@ -341,3 +341,208 @@ DROP FUNCTION @extschema@.funnel_summary_rollup_deserialize(bytea, internal);
 DROP FUNCTION @extschema@.funnel_summary_rollup_serialize(internal);
 DROP FUNCTION @extschema@.funnel_summary_rollup_combine(internal, internal);
 DROP FUNCTION @extschema@.funnel_summary_rollup_sfunc(internal, @extschema@.funnel_summary);
+-- journeys kept current: journey_merge, journey_trim, journey_agg and the
+-- journey_refresh of a journeys table from an events table, with its
+-- watermark in journey_watermark (doc/journeys.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.journey_merge(journey @extschema@.funnel_event[], delta @extschema@.funnel_event[])
+    RETURNS @extschema@.funnel_event[] AS 'MODULE_PATHNAME', 'journey_merge'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_merge(@extschema@.funnel_event[], @extschema@.funnel_event[]) IS 'The events of a journey and of a delta in canonical form: in time order (then step mask), each distinct event once, no NULLs; a NULL argument is an empty journey';
+
+CREATE FUNCTION @extschema@.journey_trim(journey @extschema@.funnel_event[], horizon timestamptz)
+    RETURNS @extschema@.funnel_event[] AS 'MODULE_PATHNAME', 'journey_trim'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_trim(@extschema@.funnel_event[], timestamptz) IS 'The events of a journey at or after the horizon, in the journey''s order';
+
+CREATE FUNCTION @extschema@.journey_agg_sfunc(internal, @extschema@.funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_agg_sfunc(internal, @extschema@.funnel_event) IS 'journey_agg transition';
+CREATE FUNCTION @extschema@.journey_agg_final(internal)
+    RETURNS @extschema@.funnel_event[] AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_agg_final(internal) IS 'journey_agg final function: the canonical journey';
+CREATE FUNCTION @extschema@.journey_agg_combine(internal, internal)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_agg_combine(internal, internal) IS 'journey_agg combine function (parallel aggregation)';
+CREATE FUNCTION @extschema@.journey_agg_serialize(internal)
+    RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_agg_serialize(internal) IS 'journey_agg state serialisation';
+CREATE FUNCTION @extschema@.journey_agg_deserialize(bytea, internal)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_agg_deserialize(bytea, internal) IS 'journey_agg state deserialisation (validates its input)';
+
+CREATE AGGREGATE @extschema@.journey_agg(event @extschema@.funnel_event) (
+    SFUNC = @extschema@.journey_agg_sfunc, STYPE = internal, FINALFUNC = @extschema@.journey_agg_final,
+    COMBINEFUNC = @extschema@.journey_agg_combine, SERIALFUNC = @extschema@.journey_agg_serialize,
+    DESERIALFUNC = @extschema@.journey_agg_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.journey_agg(@extschema@.funnel_event) IS 'The journey of a group''s events in canonical form (time order, each distinct event once); NULL over no events';
+
+-- One row per journeys table: the transactions whose rows it holds.  Rows
+-- of the events table inserted by a transaction with an ID below
+-- xid_horizon are folded in; the others are left for the next refresh.
+-- Whoever may update a journeys table may read and write its row.
+CREATE TABLE @extschema@.journey_watermark (
+    journeys regclass PRIMARY KEY,
+    source regclass NOT NULL,
+    xid_horizon pg_catalog.xid8,
+    refreshed_at timestamptz,
+    rows_folded bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE @extschema@.journey_watermark IS 'journey_refresh watermarks: per journeys table its events table, the transaction ID below which every inserting transaction''s rows are folded in (NULL: never refreshed), and the events-table rows folded in so far';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.journey_watermark', '');
+ALTER TABLE @extschema@.journey_watermark ENABLE ROW LEVEL SECURITY;
+CREATE POLICY journey_watermark_writers ON @extschema@.journey_watermark
+    USING (pg_catalog.has_table_privilege(journeys, 'UPDATE'))
+    WITH CHECK (pg_catalog.has_table_privilege(journeys, 'UPDATE'));
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.journey_watermark TO PUBLIC;
+
+CREATE FUNCTION @extschema@.journey_refresh(journeys regclass, source regclass, entity text, event text,
+                                            xid_column name DEFAULT 'inserted_xid',
+                                            horizon timestamptz DEFAULT NULL,
+                                            entity_column name DEFAULT 'entity',
+                                            journey_column name DEFAULT 'journey',
+                                            search_path text DEFAULT pg_catalog.current_setting('search_path'))
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    mark record;
+    upto pg_catalog.xid8;
+    rows_filter text;
+    new_journey text;
+    folded bigint;
+    journey_type pg_catalog.regtype;
+    event_journey boolean;
+    delta text;
+BEGIN
+    IF journeys IS NULL OR source IS NULL OR entity IS NULL OR event IS NULL
+       OR xid_column IS NULL OR entity_column IS NULL OR journey_column IS NULL THEN
+        RAISE EXCEPTION 'the journeys table, the events table, the entity and event expressions and the column names must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
+                    WHERE a.attrelid OPERATOR(pg_catalog.=) source AND a.attname OPERATOR(pg_catalog.=) xid_column
+                      AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                      AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.xid8'::pg_catalog.regtype) THEN
+        RAISE EXCEPTION 'table % has no column "%" of type xid8', source, xid_column
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Add a column that records the transaction that inserted each row, "inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id()", or name yours with xid_column.';
+    END IF;
+    -- funnel_event[] journeys, or arrays of any type with a btree order
+    -- (touchpoints with a channel and a value, orders with an amount, ...)
+    SELECT a.atttypid INTO journey_type FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) journeys AND a.attname OPERATOR(pg_catalog.=) journey_column
+       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+       AND a.attndims OPERATOR(pg_catalog.<=) 1
+       AND EXISTS (SELECT FROM pg_catalog.pg_type AS t
+                    WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid AND t.typcategory OPERATOR(pg_catalog.=) 'A');
+    IF journey_type IS NULL THEN
+        RAISE EXCEPTION 'table % has no array column "%"', journeys, journey_column
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Name the journeys column (funnel_event[], or an array of another type) with journey_column.';
+    END IF;
+    event_journey := journey_type OPERATOR(pg_catalog.=) '@extschema@.funnel_event[]'::pg_catalog.regtype;
+    IF horizon IS NOT NULL AND NOT event_journey THEN
+        RAISE EXCEPTION 'a retention horizon needs funnel_event[] journeys, not %', journey_type
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Trim journeys of other types with your own UPDATE.';
+    END IF;
+    -- one refresh of a journeys table at a time: the second waits here
+    INSERT INTO @extschema@.journey_watermark AS m (journeys, source)
+        VALUES (journeys, source) ON CONFLICT ON CONSTRAINT journey_watermark_pkey DO NOTHING;
+    SELECT m.source, m.xid_horizon INTO mark
+      FROM @extschema@.journey_watermark AS m
+     WHERE m.journeys OPERATOR(pg_catalog.=) journey_refresh.journeys FOR UPDATE;
+    IF NOT FOUND THEN
+        -- the policy hides it: the row of a dropped table whose OID was reused
+        RAISE EXCEPTION 'cannot read the watermark of journeys table %', journeys
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'A row of journey_watermark left by a dropped table holds its OID: a superuser can delete it.';
+    END IF;
+    IF mark.source OPERATOR(pg_catalog.<>) source THEN
+        RAISE EXCEPTION 'journeys table % is refreshed from %, not from %', journeys, mark.source, source
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Delete its row in journey_watermark to rebuild it from another table.';
+    END IF;
+    -- every transaction below the snapshot's xmin has ended: its rows are
+    -- all visible now and it can add no more
+    upto := pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot());
+    IF mark.xid_horizon IS NULL THEN
+        rows_filter := pg_catalog.format('(%1$I OPERATOR(pg_catalog.<) %2$L::pg_catalog.xid8 OR %1$I IS NULL)',
+                                         xid_column, upto);
+    ELSIF mark.xid_horizon OPERATOR(pg_catalog.>) upto THEN
+        -- snapshot xmins only grow: a watermark ahead of ours was written by
+        -- another cluster (a dump restored here), whose transaction IDs the
+        -- events table may still carry
+        RAISE EXCEPTION 'watermark of journeys table % is ahead of the current transaction ID', journeys
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('The watermark is %s, the oldest running transaction is %s.', mark.xid_horizon, upto),
+                  HINT = 'After restoring a dump into another cluster, rebuild the journeys as doc/journeys.md says.';
+    ELSIF mark.xid_horizon OPERATOR(pg_catalog.=) upto THEN
+        RETURN 0;
+    ELSE
+        rows_filter := pg_catalog.format('%1$I OPERATOR(pg_catalog.>=) %2$L::pg_catalog.xid8 AND %1$I OPERATOR(pg_catalog.<) %3$L::pg_catalog.xid8',
+                                         xid_column, mark.xid_horizon, upto);
+    END IF;
+    IF NOT event_journey THEN
+        -- the same canonical form: the type's order, each distinct element once
+        delta := 'pg_catalog.array_agg(DISTINCT s.ev ORDER BY s.ev)';
+        new_journey := pg_catalog.format(
+            'ARRAY(SELECT DISTINCT x FROM pg_catalog.unnest(j.%1$I OPERATOR(pg_catalog.||) excluded.%1$I) AS x ORDER BY x)',
+            journey_column);
+    ELSIF horizon IS NULL THEN
+        delta := '@extschema@.journey_agg(s.ev)';
+        new_journey := pg_catalog.format('@extschema@.journey_merge(j.%1$I, excluded.%1$I)', journey_column);
+    ELSE
+        delta := pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_agg(s.ev), %L::pg_catalog.timestamptz)', horizon);
+        new_journey := pg_catalog.format('@extschema@.journey_trim(@extschema@.journey_merge(j.%1$I, excluded.%1$I), %2$L::pg_catalog.timestamptz)',
+                                         journey_column, horizon);
+    END IF;
+    -- the caller's expressions are read with the caller's search_path
+    PERFORM pg_catalog.set_config('search_path', journey_refresh.search_path, true);
+    EXECUTE pg_catalog.format(
+        'WITH d AS (
+           SELECT s.e, %9$s AS journey, pg_catalog.count(*) AS n
+             FROM (SELECT (%4$s) AS e, (%5$s) AS ev FROM %6$s WHERE %7$s) AS s
+            WHERE s.e IS NOT NULL AND s.ev IS DISTINCT FROM NULL
+            GROUP BY s.e),
+         ins AS (
+           INSERT INTO %1$s AS j (%2$I, %3$I)
+           SELECT d.e, d.journey FROM d WHERE d.journey OPERATOR(pg_catalog.<>) %10$L
+           ON CONFLICT (%2$I) DO UPDATE SET %3$I = %8$s
+           RETURNING 1)
+         SELECT (SELECT pg_catalog.sum(d.n) FROM d), (SELECT pg_catalog.count(*) FROM ins)',
+        journeys, entity_column, journey_column, entity, event, source, rows_filter, new_journey,
+        delta, '{}')
+        INTO folded;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    UPDATE @extschema@.journey_watermark AS m
+       SET xid_horizon = upto, refreshed_at = pg_catalog.now(),
+           rows_folded = m.rows_folded OPERATOR(pg_catalog.+) COALESCE(folded, 0)
+     WHERE m.journeys OPERATOR(pg_catalog.=) journey_refresh.journeys;
+    RETURN COALESCE(folded, 0);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.journey_refresh(regclass, regclass, text, text, name, timestamptz, name, name, text) IS 'Folds the events-table rows of the transactions that ended since the last refresh into the journeys table (INSERT ... ON CONFLICT DO UPDATE with journey_merge, trimmed to horizon when given; journeys of another array type keep each distinct element once, in the type''s order) and advances the watermark in journey_watermark; one transaction, one refresh of a table at a time; returns the events-table rows folded in (rows with a NULL entity or event are left out and not counted)';
+
+-- funnel_summary over stored journeys: one row per entity; the reports,
+-- funnel_stage_counts(summary) and funnel_conversion(summary) read it
+CREATE FUNCTION @extschema@.funnel_summary_journey_sfunc(internal, interval, @extschema@.funnel_event[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_journey_sfunc(internal, interval, @extschema@.funnel_event[]) IS 'funnel_summary transition (stored journeys)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_journey_sfunc(internal, interval, text, @extschema@.funnel_event[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_journey_sfunc(internal, interval, text, @extschema@.funnel_event[]) IS 'funnel_summary transition (mode, stored journeys)';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, journey @extschema@.funnel_event[]) (
+    SFUNC = @extschema@.funnel_summary_journey_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_summary_rollup_final,
+    COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
+    DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, @extschema@.funnel_event[]) IS 'Funnel summary of stored journeys, one row per entity (the funnel has as many steps as the highest step any journey names)';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, journey @extschema@.funnel_event[]) (
+    SFUNC = @extschema@.funnel_summary_mode_journey_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_summary_rollup_final,
+    COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
+    DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, @extschema@.funnel_event[]) IS 'Funnel summary of stored journeys with a mode, one row per entity (the funnel has as many steps as the highest step any journey names)';

@@ -162,6 +162,25 @@ FROM per_user"""
              "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM user_journeys",
              settings=PAR2, rows_table="user_journeys"),
     ]
+    if args.journeys:
+        # the journeys journey_refresh keeps current (bench/run.sh)
+        cs += [
+            Case("kept", "journeys kept by journey_refresh, window_funnel levels, serial",
+                 "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM kept_journeys",
+                 rows_table="kept_journeys"),
+            Case("kept_p2", "journeys kept by journey_refresh, window_funnel levels, 2 workers",
+                 "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM kept_journeys",
+                 settings=PAR2, rows_table="kept_journeys"),
+            Case("kept_summary", "journeys kept by journey_refresh, funnel_summary, serial",
+                 "SELECT funnel_stage_counts(funnel_summary('7 days', journey)) FROM kept_journeys",
+                 rows_table="kept_journeys"),
+            Case("kept_lz4", "the same journeys compressed (lz4, toast_tuple_target 128), serial",
+                 "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM kept_journeys_lz4",
+                 rows_table="kept_journeys"),
+            Case("kept_floor", "the same journeys, detoast and count events only (floor), serial",
+                 "SELECT sum(array_length(journey, 1)) FROM kept_journeys",
+                 answer="count", rows_table="kept_journeys"),
+        ]
     if args.size != "1M":
         cs.append(Case("fsc_1m", "funnel_stage_counts, conditions, serial, 1M events",
                        "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events_1m" % STEPS,
@@ -264,14 +283,22 @@ def main():
     ap.add_argument("--clickhouse-port", type=int)
     ap.add_argument("--no-plain-sql", action="store_true")
     ap.add_argument("--out")
+    ap.add_argument("--journeys", help="results of bench/run.sh's journey refresh (key|value lines)")
     args = ap.parse_args()
     CH_PORT = args.clickhouse_port
 
+    jr = {}
+    if args.journeys:
+        with open(args.journeys) as f:
+            for line in f:
+                if "|" in line:
+                    k, v = line.strip().split("|", 1)
+                    jr[k] = int(float(v))
     load_start = loadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     cases = cases_for(args)
     nrows = {}
-    for t in ("events", "events_1m", "user_journeys"):
+    for t in ("events", "events_1m", "user_journeys", "kept_journeys"):
         out = psql("SELECT count(*) FROM pg_class WHERE oid = to_regclass('data.%s')" % t)
         if out.strip() == "1":
             nrows[t] = int(psql("SELECT count(*) FROM data.%s" % t).strip())
@@ -298,7 +325,8 @@ def main():
     failures = []
     ref = by["fsc_bools"].result
     for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
-              "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "ch", "ch1", "plain"):
+              "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "kept", "kept_p2",
+              "kept_summary", "kept_lz4", "ch", "ch1", "plain"):
         if k in by and by[k].result != ref:
             failures.append("%s answered %r, funnel_stage_counts %r" % (k, by[k].result, ref))
     n = nrows["events"]
@@ -365,7 +393,8 @@ def main():
                  ", ".join(str(x) for x in ref))
     lines.append("answers compared: %s; %s" % (
         ", ".join(k for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
-                              "fsc_hp", "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "plain", "ch", "ch1") if k in by),
+                              "fsc_hp", "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2",
+                              "kept", "kept_p2", "kept_summary", "kept_lz4", "plain", "ch", "ch1") if k in by),
         "all agree" if not failures else "DISAGREEMENTS BELOW"))
     lines.append("plain SQL semantics: from each visit, the earliest product_view after it, the earliest "
                  "add_to_cart after that, the earliest purchase after that, all within 7 days of the visit "
@@ -382,6 +411,26 @@ def main():
     if mem is not None:
         lines.append("memory: peak backend memory of funnel_stage_counts (serial) on %d events: %.0f MB"
                      % (n, mem))
+    if jr:
+        ev = jr["journey_events"]
+        lines.append("")
+        lines.append("journeys kept current (journey_refresh; the first 29 days built, then the last day "
+                     "refreshed in):")
+        lines.append("- build of 29 days: %d rows in %d ms" % (jr["build_rows"], jr["build_ms"]))
+        lines.append("- refresh of the last day: %d rows (%.1f%% of the events) of %d users into %d journeys: "
+                     "%d ms, %.1f MB of WAL (%.0f bytes per row folded; full_page_writes = off here), "
+                     "table grew %.1f MB" % (
+                         jr["refresh_rows"], 100.0 * jr["day_rows"] / n, jr["day_users"], jr["journeys"],
+                         jr["refresh_ms"], jr["refresh_wal"] / 2 ** 20, jr["refresh_wal"] / max(jr["refresh_rows"], 1),
+                         jr["refresh_growth"] / 2 ** 20))
+        lines.append("- size per journey event (%d events in %d journeys): funnel_event[] table %.1f bytes "
+                     "(+ %.1f primary key), values alone %.1f; lz4-compressed table %.1f, values %.1f; "
+                     "a delta-coded journey type (computed) values %.1f; the events table %.1f bytes per row" % (
+                         ev, jr["journeys"], jr["table_bytes"] / ev, jr["index_bytes"] / ev, jr["datum_bytes"] / ev,
+                         jr["lz4_table_bytes"] / ev, jr["lz4_datum_bytes"] / ev, jr["compact_datum_bytes"] / ev,
+                         jr["events_table_bytes"] / n))
+        if int(by["kept_floor"].result[0]) != ev:
+            failures.append("kept_floor counted %s journey events, the journeys hold %d" % (by["kept_floor"].result[0], ev))
     lines.append("")
 
     targets = []
@@ -405,6 +454,9 @@ def main():
     r = tv("ch", "journeys_p2")
     target("materialized journeys (2 workers) ≥ 3 × faster than ClickHouse (2 threads)", r,
            None if r is None else r >= 3.0, "%.2f × faster")
+    r = tv("ch", "kept_p2")
+    target("journeys kept by journey_refresh (2 workers) ≥ 4 × faster than ClickHouse (2 threads)", r,
+           None if r is None else r >= 4.0, "%.2f × faster")
     r = tv("fsc_bools", "noop_bools")
     target("funnel_stage_counts ≤ 1.8 × no-op aggregate (conditions)", r, r <= 1.8, "%.2f ×")
     r = tv("fsc_names", "noop_names")

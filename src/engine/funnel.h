@@ -124,6 +124,7 @@ extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
 extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
 extern void funnel_check_timestamp(int64 ts);
 extern FunnelEvent *funnel_journey_events(ArrayType *journey, int *nevents);
+extern int	funnel_event_compare(const FunnelEvent *a, const FunnelEvent *b);
 
 /*
  * engine/input.c: reading one row of an aggregate's arguments.  Every

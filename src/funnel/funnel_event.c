@@ -410,6 +410,13 @@ event_cmp(const FunnelEvent *a, const FunnelEvent *b)
 	return 0;
 }
 
+/* The order of funnel_event_cmp, for C callers (journeys keep it). */
+int
+funnel_event_compare(const FunnelEvent *a, const FunnelEvent *b)
+{
+	return event_cmp(a, b);
+}
+
 /*
  * The six comparison operators of funnel_event (=, <>, <, <=, >, >=): by
  * time, then by step mask (unsigned), as funnel_event_cmp.

@@ -118,6 +118,12 @@ def state_targets():
     t.append(('funnel_stage_counts(integer,integer)', [
         "SELECT encode(fuzz.cap_funnel_levels(l, 4), 'hex') FROM generate_series(0, 4) l, generate_series(1, 3)",
         "SELECT encode(fuzz.cap_funnel_levels(1, 64), 'hex')"]))
+    t.append(('journey_agg(funnel_event)', [
+        EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev GROUP BY e",
+        EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev"]))
+    t.append(('funnel_summary(interval,text,funnel_event[])', [
+        EVENTS_CTE + f" SELECT encode(fuzz.cap_journey_summary('1 day', '{m}', j), 'hex') FROM (SELECT journey_agg(funnel_event(ts, c1, c2, c3)) AS j FROM ev GROUP BY e) x"
+        for m in MODES[:3]]))
     t.append(('rollup(funnel_summary)', [
         EVENTS_CTE + " SELECT encode(fuzz.cap_rollup(s), 'hex') FROM (SELECT funnel_summary('1 day', e, ts, c1, c2, c3) s FROM ev GROUP BY e) x"]))
     t.append(('customer_rfm(timestamptz,numeric,timestamptz,interval)', [
@@ -174,6 +180,11 @@ NAMES = ["ARRAY['visit','cart','buy']", "ARRAY['a']", "ARRAY[]::text[]",
          "ARRAY['visit',NULL,'buy']", "ARRAY['x','x','x']", "'{{a,b},{c,d}}'::text[]",
          "array_fill('s'::text, ARRAY[64])", "array_fill('s'::text, ARRAY[65])"]
 
+JOURNEYS = ['{"2024-01-01 00:00+00 {1}","2024-01-01 00:01+00 {2}","2024-01-01 00:02+00 {3}"}',
+            '{"2024-01-01 00:02+00 {3}",NULL,"2024-01-01 00:00+00 {1}","2024-01-01 00:00+00 {1}","2024-01-01 00:00+00 {}"}',
+            '{}', '{"294276-12-31 23:59:59.999999+00 {64}","4714-11-24 00:00:00+00 BC {1,64}"}',
+            '{{"2024-01-01 00:00+00 {1}"}}', '[5:6]={"2024-01-01 00:00+00 {1}","2024-01-01 00:00+00 {2}"}']
+
 def quote(s):
     tag = 'q'
     while ('$' + tag + '$') in s or s.endswith('$' + tag) or s.endswith('$'):
@@ -216,6 +227,13 @@ CALLS = [
     ("time_to_convert({w}::interval, {j}::funnel_event[], {m}::text, {k}::integer)", "SELECT {call}",
      {'w': lit(INTERVALS), 'm': lit(MODES), 'k': ['NULL', '1', '2', '0', '-5', '64', '65'],
       'j': lit(['{"2024-01-01 00:00+00 {1}","2024-01-01 00:01+00 {2}"}', '{"294276-12-31 23:59:59.999999+00 {1}","-infinity {2}"}'])}),
+    # journeys
+    ("journey_merge({j}::funnel_event[], {k}::funnel_event[])", "SELECT {call}",
+     {'j': lit(JOURNEYS) + ['NULL'], 'k': lit(JOURNEYS) + ['NULL']}),
+    ("journey_trim({j}::funnel_event[], ({t})::timestamptz)", "SELECT {call}",
+     {'j': lit(JOURNEYS), 't': lit(TIMES)}),
+    ("funnel_summary({w}::interval, {m}::text, {j}::funnel_event[])", "SELECT {call} FROM generate_series(1, 3)",
+     {'w': lit(INTERVALS), 'm': lit(MODES), 'j': lit(JOURNEYS)}),
     ("funnel_stage_counts({w}::interval, {m}::text, e, ts, c1, c2, c3)", EVENTS_CTE + " SELECT {call} FROM ev",
      {'w': lit(INTERVALS), 'm': lit(MODES)}),
     ("funnel_summary({w}::interval, {m}::text, e, ({t})::timestamptz + g * interval '1 minute', g % 3 = 0, g % 3 = 1)",

@@ -48,6 +48,14 @@ CREATE AGGREGATE fuzz.cap_funnel_levels(integer, integer) (
     SFUNC = funnel_levels_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = funnel_levels_combine, SERIALFUNC = funnel_levels_serialize,
     DESERIALFUNC = funnel_levels_deserialize);
+CREATE AGGREGATE fuzz.cap_journey_agg(funnel_event) (
+    SFUNC = journey_agg_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = journey_agg_combine, SERIALFUNC = journey_agg_serialize,
+    DESERIALFUNC = journey_agg_deserialize);
+CREATE AGGREGATE fuzz.cap_journey_summary(interval, text, funnel_event[]) (
+    SFUNC = funnel_summary_mode_journey_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = funnel_summary_rollup_combine, SERIALFUNC = funnel_summary_rollup_serialize,
+    DESERIALFUNC = funnel_summary_rollup_deserialize);
 CREATE AGGREGATE fuzz.cap_rollup(funnel_summary) (
     SFUNC = funnel_summary_rollup_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = funnel_summary_rollup_combine, SERIALFUNC = funnel_summary_rollup_serialize,

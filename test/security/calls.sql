@@ -34,3 +34,19 @@ SELECT attribution_svg_escape('<a href="x">Tom & Jerry''s</a>');
 \echo call attribution_svg(attribution_summary[],text)
 SELECT attribution_svg((SELECT attrs FROM call_values));
 SELECT attribution_svg((SELECT attrs FROM call_values), 'Credit <by> "channel"');
+-- journey_refresh (1.1): the expressions name columns only, so the caller's
+-- search_path it reads them with finds nothing planted
+SELECT EXISTS (SELECT FROM pg_proc WHERE proname = 'journey_refresh') AS has_journey_refresh \gset
+\echo call journey_refresh(regclass,regclass,text,text,name,timestamp with time zone,name,name,text)
+\if :has_journey_refresh
+CREATE TEMP TABLE call_events (user_id bigint, ev funnel_event, inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id());
+CREATE TEMP TABLE call_journeys (entity bigint PRIMARY KEY, journey funnel_event[] NOT NULL);
+INSERT INTO call_events (user_id, ev) VALUES (1, '2024-03-01 09:00:00+00 {1}'), (1, '2024-03-01 08:00:00+00 {2}'),
+    (2, '2024-03-01 10:00:00+00 {1,2}');
+SELECT journey_refresh('call_journeys', 'call_events', 'user_id', 'ev');
+SELECT journey_refresh('call_journeys', 'call_events', 'user_id', 'ev', horizon => '2024-03-01 08:30:00+00');
+SELECT * FROM call_journeys ORDER BY entity;
+DELETE FROM journey_watermark WHERE journeys = 'call_journeys'::regclass;
+\else
+SELECT 'journey_refresh is not in this version' AS skipped;
+\endif
