@@ -336,10 +336,8 @@ CREATE OR REPLACE AGGREGATE @extschema@.rollup(summary @extschema@.funnel_summar
     SFUNC = @extschema@.funnel_summary_merge, STYPE = @extschema@.funnel_summary,
     COMBINEFUNC = @extschema@.funnel_summary_merge, PARALLEL = SAFE);
 
-DROP FUNCTION @extschema@.funnel_summary_rollup_final(internal);
-DROP FUNCTION @extschema@.funnel_summary_rollup_deserialize(bytea, internal);
-DROP FUNCTION @extschema@.funnel_summary_rollup_serialize(internal);
-DROP FUNCTION @extschema@.funnel_summary_rollup_combine(internal, internal);
+-- (its combine, serialise, deserialise and final functions stay: they are
+-- those of funnel_summary over stored journeys too)
 DROP FUNCTION @extschema@.funnel_summary_rollup_sfunc(internal, @extschema@.funnel_summary);
 -- journeys kept current: journey_merge, journey_trim, journey_agg and the
 -- journey_refresh of a journeys table from an events table, with its

@@ -1040,6 +1040,21 @@ CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, timestamptz, text, text[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, event names)';
 
+-- the merge of internal summary accumulators (the state of 1.0's rollup, and
+-- of funnel_summary over stored journeys)
+CREATE FUNCTION funnel_summary_rollup_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_rollup_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_rollup_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_summary_rollup_final(internal) RETURNS funnel_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_rollup_combine(internal, internal) IS 'rollup(funnel_summary) combine function';
+COMMENT ON FUNCTION funnel_summary_rollup_serialize(internal) IS 'rollup(funnel_summary) state serialisation';
+COMMENT ON FUNCTION funnel_summary_rollup_deserialize(bytea, internal) IS 'rollup(funnel_summary) state deserialisation (validates its input)';
+COMMENT ON FUNCTION funnel_summary_rollup_final(internal) IS 'rollup(funnel_summary) final function';
+
 -- the state of rollup is a funnel_summary (a concrete type, so that Citus
 -- can merge the partial rollups of its workers: doc/citus.md)
 CREATE FUNCTION funnel_summary_merge(funnel_summary, funnel_summary) RETURNS funnel_summary

@@ -1118,8 +1118,9 @@ funnel_summary_window(PG_FUNCTION_ARGS)
  * object (utils/expandeddatum.h) holding the mutable accumulator; the
  * executor keeps a read-write expanded state in place, and flattens it only
  * to pass it on (to the parallel leader, to Citus, as the result).  The
- * internal-state functions above are those of 1.0's rollup; only
- * funnel--1.0.sql still names them.
+ * internal-state functions above are those of 1.0's rollup; their combine,
+ * serialise, deserialise and final functions also serve funnel_summary over
+ * stored journeys.
  */
 
 typedef struct ExpandedSummary
