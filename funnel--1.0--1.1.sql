@@ -339,6 +339,89 @@ CREATE OR REPLACE AGGREGATE @extschema@.rollup(summary @extschema@.funnel_summar
 -- (its combine, serialise, deserialise and final functions stay: they are
 -- those of funnel_summary over stored journeys too)
 DROP FUNCTION @extschema@.funnel_summary_rollup_sfunc(internal, @extschema@.funnel_summary);
+-- sessions: session_number (window function) and session_numbers (stored
+-- journeys): sessions by inactivity gap, maximum length or a condition
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.session_number(ts timestamptz, gap interval DEFAULT '30 minutes',
+                                           max_length interval DEFAULT NULL,
+                                           new_session boolean DEFAULT false)
+    RETURNS bigint AS 'MODULE_PATHNAME', 'session_number' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.session_number(timestamptz, interval, interval, boolean) IS 'Window function (OVER (PARTITION BY entity ORDER BY ts)): the number of the current row''s session, from 1; a row starts a new session after more than gap without events, when the session would last more than max_length, or when new_session is true; NULL for a NULL ts';
+
+CREATE FUNCTION @extschema@.session_numbers(journey @extschema@.funnel_event[], gap interval DEFAULT '30 minutes',
+                                            max_length interval DEFAULT NULL,
+                                            new_session_step integer DEFAULT NULL)
+    RETURNS integer[] AS 'MODULE_PATHNAME', 'session_numbers' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.session_numbers(@extschema@.funnel_event[], interval, interval, integer) IS 'For each event of a stored journey, in the array''s order, the number of its session (sessions numbered in time order, as session_number does); an event matching step new_session_step starts a new session; NULL for a NULL element';
+
+-- ---------------------------------------------------------------------------
+-- sequences: ClickHouse's sequenceMatch, sequenceCount and sequenceNextNode
+-- (doc/sequences.md)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.sequence_match_sfunc(internal, text, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_match_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_match_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_match_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_match_final(internal) RETURNS boolean
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_count_final(internal) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.sequence_match_sfunc(internal, text, timestamptz, boolean[]) IS 'sequence_match and sequence_count transition';
+COMMENT ON FUNCTION @extschema@.sequence_match_combine(internal, internal) IS 'sequence_match and sequence_count combine function (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.sequence_match_serialize(internal) IS 'sequence_match and sequence_count state serialisation';
+COMMENT ON FUNCTION @extschema@.sequence_match_deserialize(bytea, internal) IS 'sequence_match and sequence_count state deserialisation (validates its input)';
+COMMENT ON FUNCTION @extschema@.sequence_match_final(internal) IS 'sequence_match final function: whether the events match the pattern';
+COMMENT ON FUNCTION @extschema@.sequence_count_final(internal) IS 'sequence_count final function: the number of non-overlapping matches';
+
+CREATE AGGREGATE @extschema@.sequence_match(pattern text, ts timestamptz, VARIADIC conditions boolean[]) (
+    SFUNC = @extschema@.sequence_match_sfunc, STYPE = internal, SSPACE = 256, FINALFUNC = @extschema@.sequence_match_final,
+    COMBINEFUNC = @extschema@.sequence_match_combine, SERIALFUNC = @extschema@.sequence_match_serialize,
+    DESERIALFUNC = @extschema@.sequence_match_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.sequence_match(text, timestamptz, boolean[]) IS 'ClickHouse sequenceMatch: whether the group''s events, in time order, match the pattern ((?N) condition N, . any event, .* any events, (?t op seconds) time since the previous event); conditions 1 to 32';
+
+CREATE AGGREGATE @extschema@.sequence_count(pattern text, ts timestamptz, VARIADIC conditions boolean[]) (
+    SFUNC = @extschema@.sequence_match_sfunc, STYPE = internal, SSPACE = 256, FINALFUNC = @extschema@.sequence_count_final,
+    COMBINEFUNC = @extschema@.sequence_match_combine, SERIALFUNC = @extschema@.sequence_match_serialize,
+    DESERIALFUNC = @extschema@.sequence_match_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.sequence_count(text, timestamptz, boolean[]) IS 'ClickHouse sequenceCount: how many non-overlapping times the group''s events, in time order, match the pattern (as sequence_match)';
+
+CREATE FUNCTION @extschema@.sequence_next_node_sfunc(internal, text, text, timestamptz, text, boolean)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_next_node_sfunc(internal, text, text, timestamptz, text, boolean, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_next_node_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_next_node_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_next_node_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.sequence_next_node_final(internal) RETURNS text
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.sequence_next_node_sfunc(internal, text, text, timestamptz, text, boolean) IS 'sequence_next_node transition (no event conditions)';
+COMMENT ON FUNCTION @extschema@.sequence_next_node_sfunc(internal, text, text, timestamptz, text, boolean, boolean[]) IS 'sequence_next_node transition';
+COMMENT ON FUNCTION @extschema@.sequence_next_node_combine(internal, internal) IS 'sequence_next_node combine function (parallel aggregation)';
+COMMENT ON FUNCTION @extschema@.sequence_next_node_serialize(internal) IS 'sequence_next_node state serialisation';
+COMMENT ON FUNCTION @extschema@.sequence_next_node_deserialize(bytea, internal) IS 'sequence_next_node state deserialisation (validates its input)';
+COMMENT ON FUNCTION @extschema@.sequence_next_node_final(internal) IS 'sequence_next_node final function: the value of the next (or previous) node';
+
+CREATE AGGREGATE @extschema@.sequence_next_node(direction text, base text, ts timestamptz, value text, base_condition boolean) (
+    SFUNC = @extschema@.sequence_next_node_sfunc, STYPE = internal, SSPACE = 512, FINALFUNC = @extschema@.sequence_next_node_final,
+    COMBINEFUNC = @extschema@.sequence_next_node_combine, SERIALFUNC = @extschema@.sequence_next_node_serialize,
+    DESERIALFUNC = @extschema@.sequence_next_node_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.sequence_next_node(text, text, timestamptz, text, boolean) IS 'ClickHouse sequenceNextNode without event conditions: the value of the base row (''forward''/''head'': the first row, ''backward''/''tail'': the last) when base_condition holds there, else NULL';
+
+CREATE AGGREGATE @extschema@.sequence_next_node(direction text, base text, ts timestamptz, value text, base_condition boolean,
+                                                VARIADIC events boolean[]) (
+    SFUNC = @extschema@.sequence_next_node_sfunc, STYPE = internal, SSPACE = 512, FINALFUNC = @extschema@.sequence_next_node_final,
+    COMBINEFUNC = @extschema@.sequence_next_node_combine, SERIALFUNC = @extschema@.sequence_next_node_serialize,
+    DESERIALFUNC = @extschema@.sequence_next_node_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.sequence_next_node(text, text, timestamptz, text, boolean, boolean[]) IS 'ClickHouse sequenceNextNode: in time order, the value of the row after (direction ''forward'') or before (''backward'') the chain of rows matching event1, event2, ... from the base row (base ''head'', ''tail'', ''first_match'' or ''last_match''; base_condition must hold there); NULL when there is none; up to 64 events';
 -- journeys kept current: journey_merge, journey_trim, journey_agg and the
 -- journey_refresh of a journeys table from an events table, with its
 -- watermark in journey_watermark (doc/journeys.md)

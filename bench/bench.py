@@ -162,6 +162,34 @@ FROM per_user"""
              "SELECT funnel_stage_counts(window_funnel('7 days', journey), 4) FROM user_journeys",
              settings=PAR2, rows_table="user_journeys"),
     ]
+    # sessions and sequence functions (doc/sessions.md, doc/sequences.md)
+    win = "WINDOW w AS (PARTITION BY user_id ORDER BY ts)"
+    cs += [
+        Case("lag", "lag(ts) OVER (PARTITION BY user_id ORDER BY ts), serial",
+             "SELECT count(*), count(p) FROM (SELECT lag(ts) OVER w AS p FROM events %s) s" % win, answer="raw"),
+        Case("sessions", "session_number(ts) OVER (PARTITION BY user_id ORDER BY ts), serial",
+             "SELECT count(*), max(s) FROM (SELECT session_number(ts) OVER w AS s FROM events %s) s" % win,
+             answer="raw"),
+        Case("seq_match", "sequence_match('(?1).*(?2).*(?3).*(?4)') GROUP BY user_id, serial",
+             "SELECT count(*) FILTER (WHERE m) FROM (SELECT sequence_match('(?1).*(?2).*(?3).*(?4)', ts, %s) AS m "
+             "FROM events GROUP BY user_id) s" % STEPS, answer="raw"),
+        Case("seq_count", "sequence_count('(?1)(?t<=3600)(?2)') GROUP BY user_id, serial",
+             "SELECT sum(c) FROM (SELECT sequence_count('(?1)(?t<=3600)(?2)', ts, event = 'product_view', "
+             "event = 'add_to_cart') AS c FROM events GROUP BY user_id) s", answer="raw"),
+        Case("next_node", "sequence_next_node('forward', 'first_match') GROUP BY user_id, serial",
+             "SELECT count(v) FROM (SELECT sequence_next_node('forward', 'first_match', ts, event, true, "
+             "event = 'add_to_cart') AS v FROM events GROUP BY user_id) s", answer="raw"),
+    ]
+    if args.clickhouse_port:
+        cs += [
+            Case("ch_seq_match", "ClickHouse sequenceMatch per user (2 threads)",
+                 "SELECT countIf(m) FROM (SELECT user_id, sequenceMatch('(?1).*(?2).*(?3).*(?4)')(ts, %s) AS m "
+                 "FROM events GROUP BY user_id)" % STEPS, kind="ch", answer="raw"),
+            Case("ch_seq_count", "ClickHouse sequenceCount per user (2 threads)",
+                 "SELECT sum(c) FROM (SELECT user_id, sequenceCount('(?1)(?t<=3600)(?2)')(ts, "
+                 "event = 'product_view', event = 'add_to_cart') AS c FROM events GROUP BY user_id)",
+                 kind="ch", answer="raw"),
+        ]
     if args.journeys:
         # the journeys journey_refresh keeps current (bench/run.sh)
         cs += [
@@ -201,8 +229,8 @@ FROM per_user"""
 
 def measure(case):
     rows, ms = run_ch(case) if case.kind == "ch" else run_pg(case)
-    ans = stages_of(case, rows) if case.answer in ("stages", "channels", "histogram") or case.kind == "ch" \
-        else tuple(rows)
+    ans = stages_of(case, rows) if case.answer in ("stages", "channels", "histogram") or \
+        (case.kind == "ch" and case.answer != "raw") else tuple(r.replace("\t", "|") for r in rows)
     if case.result is not None and case.result != ans:
         sys.exit("%s gave different answers in two runs: %r and %r" % (case.key, case.result, ans))
     case.result = ans
@@ -354,6 +382,18 @@ def main():
         if chk != by["fsc_1m"].result:
             failures.append("1M events: funnel_stage_counts %r, window_funnel %r" % (by["fsc_1m"].result, chk))
 
+    # sessions: the number of sessions from session_number and from lag()
+    if "sessions" in by:
+        s1 = psql("SELECT sum(m) FROM (SELECT user_id, max(s) AS m FROM (SELECT user_id, session_number(ts) "
+                  "OVER (PARTITION BY user_id ORDER BY ts) AS s FROM events) x GROUP BY user_id) y").strip()
+        s2 = psql("SELECT count(*) FILTER (WHERE p IS NULL OR ts - p > interval '30 minutes') FROM (SELECT ts, "
+                  "lag(ts) OVER (PARTITION BY user_id ORDER BY ts) AS p FROM events) x").strip()
+        if s1 != s2:
+            failures.append("sessions: session_number counts %s, lag() %s" % (s1, s2))
+    for a, b in (("seq_match", "ch_seq_match"), ("seq_count", "ch_seq_count")):
+        if a in by and b in by and by[a].result != by[b].result:
+            failures.append("%s answered %r, %s %r" % (a, by[a].result, b, by[b].result))
+
     print("window-function scaling check ...", file=sys.stderr, flush=True)
     win = window_scaling()
     for nn, (_, r) in win.items():
@@ -469,6 +509,15 @@ def main():
     target("1M → 10M events ≤ 11 × the time", r, None if r is None else r <= 11, "%.2f ×")
     r = w4 / w1
     target("window function over 10 × the rows ≤ 11 × the time", r, r <= 11, "%.1f ×")
+    r = tv("sessions", "lag")
+    target("session_number OVER (...) ≤ 1.5 × lag() over the same ordering", r,
+           None if r is None else r <= 1.5, "%.2f ×")
+    for a, b, name in (("seq_match", "ch_seq_match", "sequence_match per user vs ClickHouse sequenceMatch"),
+                       ("seq_count", "ch_seq_count", "sequence_count per user vs ClickHouse sequenceCount")):
+        r = tv(a, b)
+        target(name + " (information)", r, None, "%.2f ×")
+    r = tv("seq_match", "wf_groupby")
+    target("sequence_match per user vs window_funnel per user (information)", r, None, "%.2f ×")
     lines.append("| target (ratios in this run) | measured | |")
     lines.append("|---|---:|---|")
     lines.extend(targets)

@@ -138,6 +138,14 @@ def state_targets():
     t.append(('attribution(text,anyelement,timestamptz,text,numeric,interval)', [
         TOUCH_CTE + f" SELECT encode(fuzz.cap_attribution('{m}', e, ts, ch, v, '30 days'), 'hex') FROM t"
         for m in ['linear', 'time_decay(1 day)', 'markov', 'first_touch']]))
+    t.append(('sequence_match(text,timestamptz,boolean[])', [
+        EVENTS_CTE + f" SELECT encode(fuzz.cap_sequence_match('{p}', ts, c1, c2, c3), 'hex') FROM ev GROUP BY e"
+        for p in ['(?1).*(?t<=3600)(?2)', '(?1)(?2)', '']]))
+    t.append(('sequence_count(text,timestamptz,boolean[])', [
+        EVENTS_CTE + " SELECT encode(fuzz.cap_sequence_match('(?1).(?3)', ts, c1, c2, c3), 'hex') FROM ev"]))
+    t.append(('sequence_next_node(text,text,timestamptz,text,boolean,boolean[])', [
+        EVENTS_CTE + f" SELECT encode(fuzz.cap_sequence_next_node({d}, ts, e::text || 'x', c3, c1, c2), 'hex') FROM ev GROUP BY e"
+        for d in ["'forward', 'first_match'", "'backward', 'tail'", "'backward', 'last_match'"]]))
     t.append(('pipeline_model(anyelement,timestamptz,text,text[])', [
         DEALS_CTE + " SELECT encode(fuzz.cap_pipeline_model(deal, ts, stage, ARRAY['won','lost']), 'hex') FROM d"]))
     return t
@@ -276,6 +284,14 @@ CALLS = [
      {'t': ['ts', 'ts'] + lit(TIMES), 'p': lit(PERIODS + ['fortnight', 'months', 'MONTH']), 'n': lit(INTS)}),
     ("retention(VARIADIC {a}::boolean[])", "SELECT {call} FROM generate_series(1, 3)",
      {'a': lit(['{t,f,t}', '{}', '{t}', '{NULL,t}', '{{t,f},{t,t}}']) + ["array_fill(true, ARRAY[32])", "array_fill(true, ARRAY[33])", "array_fill(true, ARRAY[65])"]}),
+    # sequences: patterns, directions, bases
+    ("sequence_match({p}::text, ts, c1, c2, c3), sequence_count({p}::text, ts, c1, c2, c3)", EVENTS_CTE + " SELECT {call} FROM ev GROUP BY e",
+     {'p': lit(['(?1)(?2)', '(?1).*(?t<=3600)(?3)', '(?1)(?t>=0)', '', '.*', '(?', '(?t', '(?4)', '(?0)', '(?1)(?t<1)(?t<2)',
+                '(?99999999999999999999)', '(?1)(?t<=99999999999999999999)', '(?1)(?t==18446744073709551615)(?2)', '(?t<5)(?1)'])
+           + ["repeat('.*', 5000)", "repeat('(?1)', 3000)", "repeat('.', 100) || '(?2)'"]}),
+    ("sequence_next_node({d}::text, {b}::text, ({t})::timestamptz, ({v})::text, c1, c2, c3)", EVENTS_CTE + " SELECT {call} FROM ev GROUP BY e",
+     {'d': lit(['forward', 'backward', 'Forward', '', 'x' * 300]), 'b': lit(['head', 'tail', 'first_match', 'last_match', 'HEAD', '']),
+      't': ['ts', 'ts'] + lit(TIMES), 'v': ["e::text", "NULL::text", "repeat('v', 100000)", "''"]}),
     # channels
     ("attribution({m}::text, e, ({t})::timestamptz, ({ch})::text, v, {w}::interval)", TOUCH_CTE + " SELECT {call} FROM t",
      {'m': lit(ATTR_MODELS), 't': ['ts', 'ts'] + lit(TIMES), 'ch': ['ch', 'ch', "''", "repeat(ch, 5000)", "NULL::text", "ch || E'\\u2603'"],

@@ -102,3 +102,12 @@ EXCEPTION
         RAISE EXCEPTION 'fuzz invariant: % output does not read back: % (%)', typ, SQLERRM, SQLSTATE
             USING ERRCODE = 'FZ002';
 END $$;
+
+CREATE AGGREGATE fuzz.cap_sequence_match(text, timestamptz, VARIADIC boolean[]) (
+    SFUNC = sequence_match_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = sequence_match_combine, SERIALFUNC = sequence_match_serialize,
+    DESERIALFUNC = sequence_match_deserialize);
+CREATE AGGREGATE fuzz.cap_sequence_next_node(text, text, timestamptz, text, boolean, VARIADIC boolean[]) (
+    SFUNC = sequence_next_node_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = sequence_next_node_combine, SERIALFUNC = sequence_next_node_serialize,
+    DESERIALFUNC = sequence_next_node_deserialize);
