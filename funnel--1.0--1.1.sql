@@ -601,6 +601,59 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.funnel_correlation_report(jsonb, integer) IS 'The top_n drivers that go most with converting (positive: odds ratio above 1, largest first) and with dropping off (negative: below 1, smallest first) of a funnel_correlation result, one row each, with the conversion rate among the entities with the driver';
+-- Citus: mergeable states with a concrete type (doc/citus.md).  Citus adds
+-- partial aggregates of its workers on the coordinator only for aggregates
+-- whose state type is not a pseudo-type; CREATE OR REPLACE AGGREGATE keeps
+-- the aggregate (users' views stay valid) and changes only its state.
+-- ---------------------------------------------------------------------------
+
+-- funnel_stage_counts(level, steps), funnel_conversion(level, steps): the
+-- level histogram in a bigint[] instead of internal
+CREATE FUNCTION @extschema@.funnel_level_histogram_sfunc(bigint[], integer, integer) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_level_histogram_combine(bigint[], bigint[]) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_level_histogram_stage_counts(bigint[]) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.funnel_level_histogram_conversion(bigint[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_level_histogram_sfunc(bigint[], integer, integer) IS 'Level histogram transition: counts one entity at its level (0..steps)';
+COMMENT ON FUNCTION @extschema@.funnel_level_histogram_combine(bigint[], bigint[]) IS 'Level histogram combine function: adds two histograms of the same funnel';
+COMMENT ON FUNCTION @extschema@.funnel_level_histogram_stage_counts(bigint[]) IS 'Cumulative stage counts from a level histogram';
+COMMENT ON FUNCTION @extschema@.funnel_level_histogram_conversion(bigint[]) IS 'Conversion from a level histogram';
+
+CREATE OR REPLACE AGGREGATE @extschema@.funnel_stage_counts(level integer, steps integer) (
+    SFUNC = @extschema@.funnel_level_histogram_sfunc, STYPE = bigint[],
+    FINALFUNC = @extschema@.funnel_level_histogram_stage_counts,
+    COMBINEFUNC = @extschema@.funnel_level_histogram_combine,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE @extschema@.funnel_conversion(level integer, steps integer) (
+    SFUNC = @extschema@.funnel_level_histogram_sfunc, STYPE = bigint[],
+    FINALFUNC = @extschema@.funnel_level_histogram_conversion,
+    COMBINEFUNC = @extschema@.funnel_level_histogram_combine,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+DROP FUNCTION @extschema@.funnel_levels_counts_final(internal);
+DROP FUNCTION @extschema@.funnel_levels_conversion_final(internal);
+DROP FUNCTION @extschema@.funnel_levels_deserialize(bytea, internal);
+DROP FUNCTION @extschema@.funnel_levels_serialize(internal);
+DROP FUNCTION @extschema@.funnel_levels_combine(internal, internal);
+DROP FUNCTION @extschema@.funnel_levels_sfunc(internal, integer, integer);
+
+-- rollup(funnel_summary): the state is a funnel_summary (an expanded object
+-- while it is merged) instead of internal
+CREATE FUNCTION @extschema@.funnel_summary_merge(@extschema@.funnel_summary, @extschema@.funnel_summary)
+    RETURNS @extschema@.funnel_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_merge(@extschema@.funnel_summary, @extschema@.funnel_summary) IS 'The summary of the entities of two summaries of the same funnel over disjoint sets of entities (a NULL one is left out); the transition and combine function of rollup';
+
+CREATE OR REPLACE AGGREGATE @extschema@.rollup(summary @extschema@.funnel_summary) (
+    SFUNC = @extschema@.funnel_summary_merge, STYPE = @extschema@.funnel_summary,
+    COMBINEFUNC = @extschema@.funnel_summary_merge, PARALLEL = SAFE);
+
+-- (its combine, serialise, deserialise and final functions stay: they are
+-- those of funnel_summary over stored journeys too)
+DROP FUNCTION @extschema@.funnel_summary_rollup_sfunc(internal, @extschema@.funnel_summary);
 -- sessions: session_number (window function) and session_numbers (stored
 -- journeys): sessions by inactivity gap, maximum length or a condition
 -- ---------------------------------------------------------------------------

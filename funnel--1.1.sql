@@ -370,36 +370,32 @@ CREATE AGGREGATE funnel_conversion("window" interval, mode text, entity anyeleme
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(interval, text, anyelement, timestamptz, text, text[]) IS 'Conversion between stages: element k is entities at stage >= k over entities at stage >= k-1 (element 1 is 1.0) (mode, entity, event names)';
 
--- from per-entity levels computed elsewhere
-CREATE FUNCTION funnel_levels_sfunc(internal, integer, integer) RETURNS internal
-    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION funnel_levels_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION funnel_levels_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION funnel_levels_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
-CREATE FUNCTION funnel_levels_counts_final(internal) RETURNS bigint[]
-    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
-CREATE FUNCTION funnel_levels_conversion_final(internal) RETURNS double precision[]
-    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION funnel_levels_sfunc(internal, integer, integer) IS 'Level histogram transition';
-COMMENT ON FUNCTION funnel_levels_combine(internal, internal) IS 'Level histogram combine function';
-COMMENT ON FUNCTION funnel_levels_serialize(internal) IS 'Level histogram serialisation';
-COMMENT ON FUNCTION funnel_levels_deserialize(bytea, internal) IS 'Level histogram deserialisation (validates its input)';
-COMMENT ON FUNCTION funnel_levels_counts_final(internal) IS 'Cumulative stage counts from a level histogram';
-COMMENT ON FUNCTION funnel_levels_conversion_final(internal) IS 'Conversion from a level histogram';
+-- from per-entity levels computed elsewhere: the state is a level histogram
+-- in a bigint[] (element k + 1 = entities at level k), a concrete type so
+-- that Citus can add partial histograms from its workers (doc/citus.md)
+CREATE FUNCTION funnel_level_histogram_sfunc(bigint[], integer, integer) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION funnel_level_histogram_combine(bigint[], bigint[]) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_level_histogram_stage_counts(bigint[]) RETURNS bigint[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_level_histogram_conversion(bigint[]) RETURNS double precision[]
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_level_histogram_sfunc(bigint[], integer, integer) IS 'Level histogram transition: counts one entity at its level (0..steps)';
+COMMENT ON FUNCTION funnel_level_histogram_combine(bigint[], bigint[]) IS 'Level histogram combine function: adds two histograms of the same funnel';
+COMMENT ON FUNCTION funnel_level_histogram_stage_counts(bigint[]) IS 'Cumulative stage counts from a level histogram';
+COMMENT ON FUNCTION funnel_level_histogram_conversion(bigint[]) IS 'Conversion from a level histogram';
 
 CREATE AGGREGATE funnel_stage_counts(level integer, steps integer) (
-    SFUNC = funnel_levels_sfunc, STYPE = internal, FINALFUNC = funnel_levels_counts_final,
-    COMBINEFUNC = funnel_levels_combine, SERIALFUNC = funnel_levels_serialize,
-    DESERIALFUNC = funnel_levels_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+    SFUNC = funnel_level_histogram_sfunc, STYPE = bigint[],
+    FINALFUNC = funnel_level_histogram_stage_counts, COMBINEFUNC = funnel_level_histogram_combine,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_stage_counts(integer, integer) IS 'Entities at each stage from per-entity levels (0..steps): element k counts levels >= k';
 
 CREATE AGGREGATE funnel_conversion(level integer, steps integer) (
-    SFUNC = funnel_levels_sfunc, STYPE = internal, FINALFUNC = funnel_levels_conversion_final,
-    COMBINEFUNC = funnel_levels_combine, SERIALFUNC = funnel_levels_serialize,
-    DESERIALFUNC = funnel_levels_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+    SFUNC = funnel_level_histogram_sfunc, STYPE = bigint[],
+    FINALFUNC = funnel_level_histogram_conversion, COMBINEFUNC = funnel_level_histogram_combine,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_conversion(integer, integer) IS 'Conversion between stages from per-entity levels';
 
 CREATE FUNCTION funnel_conversion(stage_counts bigint[]) RETURNS double precision[]
@@ -1044,8 +1040,8 @@ CREATE AGGREGATE funnel_summary("window" interval, mode text, entity anyelement,
     DESERIALFUNC = funnel_entities_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE funnel_summary(interval, text, anyelement, timestamptz, text, text[]) IS 'Funnel summary of distinct entities: per step, the entities that reached it and their times from step 1 (mode, entity, event names)';
 
-CREATE FUNCTION funnel_summary_rollup_sfunc(internal, funnel_summary) RETURNS internal
-    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+-- the merge of internal summary accumulators (the state of 1.0's rollup, and
+-- of funnel_summary over stored journeys)
 CREATE FUNCTION funnel_summary_rollup_combine(internal, internal) RETURNS internal
     AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
 CREATE FUNCTION funnel_summary_rollup_serialize(internal) RETURNS bytea
@@ -1054,16 +1050,20 @@ CREATE FUNCTION funnel_summary_rollup_deserialize(bytea, internal) RETURNS inter
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
 CREATE FUNCTION funnel_summary_rollup_final(internal) RETURNS funnel_summary
     AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION funnel_summary_rollup_sfunc(internal, funnel_summary) IS 'rollup(funnel_summary) transition';
 COMMENT ON FUNCTION funnel_summary_rollup_combine(internal, internal) IS 'rollup(funnel_summary) combine function';
 COMMENT ON FUNCTION funnel_summary_rollup_serialize(internal) IS 'rollup(funnel_summary) state serialisation';
 COMMENT ON FUNCTION funnel_summary_rollup_deserialize(bytea, internal) IS 'rollup(funnel_summary) state deserialisation (validates its input)';
 COMMENT ON FUNCTION funnel_summary_rollup_final(internal) IS 'rollup(funnel_summary) final function';
 
+-- the state of rollup is a funnel_summary (a concrete type, so that Citus
+-- can merge the partial rollups of its workers: doc/citus.md)
+CREATE FUNCTION funnel_summary_merge(funnel_summary, funnel_summary) RETURNS funnel_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION funnel_summary_merge(funnel_summary, funnel_summary) IS 'The summary of the entities of two summaries of the same funnel over disjoint sets of entities (a NULL one is left out); the transition and combine function of rollup';
+
 CREATE AGGREGATE rollup(summary funnel_summary) (
-    SFUNC = funnel_summary_rollup_sfunc, STYPE = internal, FINALFUNC = funnel_summary_rollup_final,
-    COMBINEFUNC = funnel_summary_rollup_combine, SERIALFUNC = funnel_summary_rollup_serialize,
-    DESERIALFUNC = funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+    SFUNC = funnel_summary_merge, STYPE = funnel_summary, COMBINEFUNC = funnel_summary_merge,
+    PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(funnel_summary) IS 'Merges funnel summaries of disjoint sets of entities (e.g. daily cohorts into a month); summaries of different funnels are an error';
 
 -- accessors

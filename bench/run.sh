@@ -19,6 +19,9 @@
 #   --out      also write the report (markdown) to FILE
 #   --setup-only  build, start the cluster, load the extension and the no-op
 #              aggregate, check that both answer, and stop (no data, no timing)
+#   --citus    instead: the shapes doc/citus.md recommends on a Citus cluster
+#              (coordinator + 2 workers, 32 shards) beside one node, with the
+#              rows and bytes the coordinator receives (bench/citus.sh)
 #
 # It builds the extension from this checkout and loads it into its own
 # throwaway PostgreSQL 15 cluster (port $BENCH_PORT, default 55499, unix
@@ -36,6 +39,7 @@ KEEP=0
 PLAIN=1
 OUT=""
 SETUP_ONLY=0
+case " $* " in *" --citus "*) exec bash bench/citus.sh "$@" ;; esac
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) SIZE="$2"; shift 2 ;;
@@ -46,7 +50,7 @@ while [ $# -gt 0 ]; do
     --no-plain-sql) PLAIN=0; shift ;;
     --out) OUT="$2"; shift 2 ;;
     --setup-only) SETUP_ONLY=1; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -16,8 +16,9 @@ SET LOCAL timezone = 'UTC';
 
 -- ---------------------------------------------------------------------------
 -- Catalog: every one of these aggregates can run in parallel (combine,
--- serialise, deserialise, PARALLEL SAFE) and as a window function (the
--- final function only reads the state); every signature has a comment.
+-- serialise and deserialise for an internal state, PARALLEL SAFE) and as a
+-- window function (the final function only reads the state); every
+-- signature has a comment.
 -- ---------------------------------------------------------------------------
 -- at least 7 + 7 (three step inputs, with and without mode, and from
 -- levels) + 9 (fixed-arity overloads of the condition forms add more)
@@ -28,19 +29,20 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text
           'aggregates lacking combine/serialise/deserialise, PARALLEL SAFE or a read-only final function')
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert')
-  AND (a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0
+  AND (a.aggcombinefn = 0
+       OR (a.aggtranstype = 'internal'::regtype AND (a.aggserialfn = 0 OR a.aggdeserialfn = 0))
        OR p.proparallel <> 's' OR a.aggfinalmodify <> 'r');
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'functions and aggregates without a comment')
 FROM pg_proc p
 WHERE (p.proname IN ('funnel_stage_counts', 'funnel_conversion', 'time_to_convert')
-       OR p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_levels\_%'
+       OR p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_level\_histogram\_%'
        OR p.proname LIKE 'time\_to\_convert\_%')
   AND obj_description(p.oid, 'pg_proc') IS NULL;
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text), NULL,
           'support functions that are not PARALLEL SAFE')
 FROM pg_proc p
-WHERE (p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_levels\_%'
+WHERE (p.proname LIKE 'funnel\_entities\_%' OR p.proname LIKE 'funnel\_level\_histogram\_%'
        OR p.proname LIKE 'time\_to\_convert\_%' OR p.proname = 'funnel_conversion')
   AND p.proparallel <> 's';
 

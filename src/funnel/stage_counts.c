@@ -410,3 +410,186 @@ funnel_conversion_from_counts(PG_FUNCTION_ARGS)
 	}
 	return conversion_array(counts, n);
 }
+
+/* ---------- from per-entity levels, with a bigint[] state ---------- */
+
+/*
+ * Since 1.1 funnel_stage_counts(level, steps) and funnel_conversion(level,
+ * steps) keep their level histogram in a bigint[]: element k + 1 counts the
+ * entities at level k (0..steps).  Unlike internal, a concrete state type
+ * lets Citus add the histograms of the workers on the coordinator (it
+ * passes them as text), so the two-level query (levels grouped by the
+ * distribution column, then counted) sends one histogram per shard and
+ * group instead of one row per entity.  The functions above are the 1.0
+ * aggregates' internal state; only funnel--1.0.sql still names them.
+ *
+ * A state can come from anywhere (a worker's text, a direct call): every
+ * state read is checked.
+ */
+
+/* The number of steps of a level histogram; errors for a malformed one. */
+static int
+level_histogram_steps(ArrayType *a)
+{
+	const int64 *c;
+	int			n,
+				k;
+
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != INT8OID)
+		funnel_invalid_state("A funnel level histogram is a one-dimensional bigint array without NULLs.");
+	n = ARR_DIMS(a)[0];
+	if (n < 2 || n > FUNNEL_MAX_STEPS + 1)
+		funnel_invalid_state("A funnel level histogram has 2 to 65 elements (levels 0 to the number of steps).");
+	c = (const int64 *) ARR_DATA_PTR(a);
+	for (k = 0; k < n; k++)
+		if (c[k] < 0)
+			funnel_invalid_state("A funnel level histogram has a negative count.");
+	return n - 1;
+}
+
+/*
+ * The state to update: the first argument itself when called as an
+ * aggregate (it lives in the aggregate's memory and nobody else sees it,
+ * as in PostgreSQL's int8 avg transitions), a copy otherwise.
+ */
+static ArrayType *
+level_histogram_writable(FunctionCallInfo fcinfo, int argno)
+{
+	if (AggCheckCallContext(fcinfo, NULL))
+		return PG_GETARG_ARRAYTYPE_P(argno);
+	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
+}
+
+static ArrayType *
+level_histogram_new(int nsteps)
+{
+	Datum		zeros[FUNNEL_MAX_STEPS + 1];
+	int			k;
+
+	for (k = 0; k <= nsteps; k++)
+		zeros[k] = Int64GetDatum(0);
+	return construct_array(zeros, nsteps + 1, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+static void
+level_histogram_check_steps(int have, int nsteps)
+{
+	if (have != nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel step count differs between rows of one group (%d and %d)",
+						have, nsteps)));
+}
+
+/*
+ * Transition: counts one entity at its level (0..steps); a NULL level is
+ * an entity not counted.  The histogram is made in the aggregate's memory
+ * on the first row.
+ */
+PG_FUNCTION_INFO_V1(funnel_level_histogram_sfunc);
+Datum
+funnel_level_histogram_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	ArrayType  *st;
+	int64	   *c;
+	int32		level,
+				nsteps;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the number of funnel steps must not be NULL")));
+	nsteps = PG_GETARG_INT32(2);
+	funnel_check_nsteps(nsteps);
+	if (PG_ARGISNULL(0))
+	{
+		MemoryContext old = NULL;
+
+		if (AggCheckCallContext(fcinfo, &aggcxt))
+			old = MemoryContextSwitchTo(aggcxt);
+		st = level_histogram_new(nsteps);
+		if (old != NULL)
+			MemoryContextSwitchTo(old);
+	}
+	else
+	{
+		st = level_histogram_writable(fcinfo, 0);
+		level_histogram_check_steps(level_histogram_steps(st), nsteps);
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_ARRAYTYPE_P(st);
+	level = PG_GETARG_INT32(1);
+	if (level < 0 || level > nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel level %d is out of range", level),
+				 errdetail("A level of a %d-step funnel is 0 to %d.", nsteps, nsteps)));
+	c = (int64 *) ARR_DATA_PTR(st);
+	if (pg_add_s64_overflow(c[level], 1, &c[level]))
+		level_count_overflow();
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+/*
+ * Combine: adds the second histogram to the first (the number of steps must
+ * agree).  Strict: the executor keeps the non-NULL one of a NULL pair.
+ */
+PG_FUNCTION_INFO_V1(funnel_level_histogram_combine);
+Datum
+funnel_level_histogram_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a = level_histogram_writable(fcinfo, 0);
+	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
+	int			n = level_histogram_steps(a);
+	int64	   *ca = (int64 *) ARR_DATA_PTR(a);
+	const int64 *cb;
+	int			k;
+
+	level_histogram_check_steps(n, level_histogram_steps(b));
+	cb = (const int64 *) ARR_DATA_PTR(b);
+	for (k = 0; k <= n; k++)
+		if (pg_add_s64_overflow(ca[k], cb[k], &ca[k]))
+			level_count_overflow();
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* Cumulative counts of a checked histogram: counts[k - 1] = entities at level >= k. */
+static int
+level_histogram_counts(ArrayType *st, int64 *counts)
+{
+	int			n = level_histogram_steps(st);
+	const int64 *c = (const int64 *) ARR_DATA_PTR(st);
+	int64		acc = 0;
+	int			k;
+
+	for (k = n; k >= 1; k--)
+	{
+		if (pg_add_s64_overflow(acc, c[k], &acc))
+			level_count_overflow();
+		counts[k - 1] = acc;
+	}
+	return n;
+}
+
+/* funnel_stage_counts(level, steps) final function (reads the state only). */
+PG_FUNCTION_INFO_V1(funnel_level_histogram_stage_counts);
+Datum
+funnel_level_histogram_stage_counts(PG_FUNCTION_ARGS)
+{
+	int64		counts[FUNNEL_MAX_STEPS];
+	int			n = level_histogram_counts(PG_GETARG_ARRAYTYPE_P(0), counts);
+
+	return counts_array(counts, n);
+}
+
+/* funnel_conversion(level, steps) final function (reads the state only). */
+PG_FUNCTION_INFO_V1(funnel_level_histogram_conversion);
+Datum
+funnel_level_histogram_conversion(PG_FUNCTION_ARGS)
+{
+	int64		counts[FUNNEL_MAX_STEPS];
+	int			n = level_histogram_counts(PG_GETARG_ARRAYTYPE_P(0), counts);
+
+	return conversion_array(counts, n);
+}

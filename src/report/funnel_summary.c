@@ -32,6 +32,7 @@
 #include "port/pg_bitutils.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/expandeddatum.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -1212,4 +1213,131 @@ funnel_summary_window(PG_FUNCTION_ARGS)
 	FunnelSummary *s = PG_GETARG_FUNNEL_SUMMARY_P(0);
 
 	PG_RETURN_INTERVAL_P(funnel_usecs_interval(s->window));
+}
+
+/* ---------- rollup(funnel_summary) with a funnel_summary state ---------- */
+
+/*
+ * Since 1.1 the state of rollup(funnel_summary) is a funnel_summary itself,
+ * so that Citus can merge the partial rollups of its workers on the
+ * coordinator (it does so only for aggregates whose state type is not a
+ * pseudo-type, and passes the states as text).  Merging into a flat value
+ * would copy the whole summary for every row, so the state is an expanded
+ * object (utils/expandeddatum.h) holding the mutable accumulator; the
+ * executor keeps a read-write expanded state in place, and flattens it only
+ * to pass it on (to the parallel leader, to Citus, as the result).  The
+ * internal-state functions above are those of 1.0's rollup; their combine,
+ * serialise, deserialise and final functions also serve funnel_summary over
+ * stored journeys.
+ */
+
+typedef struct ExpandedSummary
+{
+	ExpandedObjectHeader hdr;
+	SummaryAcc *acc;			/* in hdr.eoh_context */
+	FunnelSummary *flat;		/* the flat form of acc, or NULL until asked */
+} ExpandedSummary;
+
+static Size expanded_summary_flat_size(ExpandedObjectHeader *eohptr);
+static void expanded_summary_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+
+static const ExpandedObjectMethods expanded_summary_methods = {
+	expanded_summary_flat_size,
+	expanded_summary_flatten
+};
+
+static Size
+expanded_summary_flat_size(ExpandedObjectHeader *eohptr)
+{
+	ExpandedSummary *es = (ExpandedSummary *) eohptr;
+
+	if (es->flat == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(es->hdr.eoh_context);
+
+		es->flat = acc_to_summary(es->acc);
+		MemoryContextSwitchTo(old);
+	}
+	return VARSIZE(es->flat);
+}
+
+static void
+expanded_summary_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	ExpandedSummary *es = (ExpandedSummary *) eohptr;
+
+	Assert(es->flat != NULL && VARSIZE(es->flat) == allocated_size);
+	memcpy(result, es->flat, allocated_size);
+}
+
+/* A new expanded summary holding s, in a child context of parent. */
+static ExpandedSummary *
+expanded_summary_create(MemoryContext parent, const FunnelSummary *s)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "funnel_summary rollup",
+											  ALLOCSET_SMALL_SIZES);
+	ExpandedSummary *es = MemoryContextAllocZero(cxt, sizeof(ExpandedSummary));
+
+	EOH_init_header(&es->hdr, &expanded_summary_methods, cxt);
+	es->acc = acc_create(cxt);
+	acc_merge_summary(es->acc, s);
+	return es;
+}
+
+/* A read-write expanded summary of ours, or NULL. */
+static ExpandedSummary *
+expanded_summary_of(Datum d)
+{
+	ExpandedObjectHeader *eoh;
+
+	if (!VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
+		return NULL;
+	eoh = DatumGetEOHP(d);
+	return eoh->eoh_methods == &expanded_summary_methods ? (ExpandedSummary *) eoh : NULL;
+}
+
+/*
+ * funnel_summary_merge(a, b): the summary of the entities of a and b (two
+ * summaries of the same funnel over disjoint sets of entities); a NULL one
+ * is left out.  The transition and combine function of rollup: called as
+ * an aggregate it merges b into the expanded state a (made from a flat a on
+ * the first call), otherwise it returns a new flat value.
+ */
+PG_FUNCTION_INFO_V1(funnel_summary_merge);
+Datum
+funnel_summary_merge(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	ExpandedSummary *es;
+	SummaryAcc *acc;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	{
+		acc = acc_create(CurrentMemoryContext);
+		if (!PG_ARGISNULL(0))
+			acc_merge_summary(acc, PG_GETARG_FUNNEL_SUMMARY_P(0));
+		acc_merge_summary(acc, PG_GETARG_FUNNEL_SUMMARY_P(1));
+		PG_RETURN_POINTER(acc_to_summary(acc));
+	}
+	es = PG_ARGISNULL(0) ? NULL : expanded_summary_of(PG_GETARG_DATUM(0));
+	if (es == NULL)
+	{
+		/* first row, or a flat state (a copy of a partial result) */
+		es = expanded_summary_create(aggcxt, PG_GETARG_FUNNEL_SUMMARY_P(PG_ARGISNULL(0) ? 1 : 0));
+		if (PG_ARGISNULL(0))
+			PG_RETURN_DATUM(EOHPGetRWDatum(&es->hdr));
+	}
+	if (es->flat != NULL)
+	{
+		pfree(es->flat);
+		es->flat = NULL;
+	}
+	acc_merge_summary(es->acc, PG_GETARG_FUNNEL_SUMMARY_P(1));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&es->hdr));
 }

@@ -115,17 +115,12 @@ def state_targets():
     t.append(('funnel_summary(interval,text,anyelement,timestamptz,boolean[])', [
         EVENTS_CTE + f" SELECT encode(fuzz.cap_funnel_summary('1 day', '{m}', e, ts, c1, c2, c3), 'hex') FROM ev"
         for m in MODES[:3]]))
-    t.append(('funnel_stage_counts(integer,integer)', [
-        "SELECT encode(fuzz.cap_funnel_levels(l, 4), 'hex') FROM generate_series(0, 4) l, generate_series(1, 3)",
-        "SELECT encode(fuzz.cap_funnel_levels(1, 64), 'hex')"]))
     t.append(('journey_agg(funnel_event)', [
         EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev GROUP BY e",
         EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev"]))
     t.append(('funnel_summary(interval,text,funnel_event[])', [
         EVENTS_CTE + f" SELECT encode(fuzz.cap_journey_summary('1 day', '{m}', j), 'hex') FROM (SELECT journey_agg(funnel_event(ts, c1, c2, c3)) AS j FROM ev GROUP BY e) x"
         for m in MODES[:3]]))
-    t.append(('rollup(funnel_summary)', [
-        EVENTS_CTE + " SELECT encode(fuzz.cap_rollup(s), 'hex') FROM (SELECT funnel_summary('1 day', e, ts, c1, c2, c3) s FROM ev GROUP BY e) x"]))
     t.append(('customer_rfm(timestamptz,numeric,timestamptz,interval)', [
         ORDERS_CTE + " SELECT encode(fuzz.cap_customer_rfm(ts, amount, '2024-01-01', '7 days'), 'hex') FROM o GROUP BY c"]))
     t.append(('bgnbd_fit(double precision,double precision,double precision)', [

@@ -24,6 +24,10 @@ END $$;
 
 -- Capture aggregates: a target's transition function with a final function
 -- that returns the serialised state (valid states for the fuzzer to mutate).
+-- funnel_stage_counts(level, steps) and rollup(funnel_summary) have no
+-- serialised state since 1.1 (bigint[] and funnel_summary states, checked by
+-- test/distributed_states.sql); the summary accumulator's deserialiser is
+-- fuzzed through funnel_summary over journeys.
 CREATE AGGREGATE fuzz.cap_window_funnel(interval, text, timestamptz, VARIADIC boolean[]) (
     SFUNC = window_funnel_mode_bools_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serialize,
@@ -44,20 +48,12 @@ CREATE AGGREGATE fuzz.cap_funnel_summary(interval, text, anyelement, timestamptz
     SFUNC = funnel_summary_mode_bools_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize);
-CREATE AGGREGATE fuzz.cap_funnel_levels(integer, integer) (
-    SFUNC = funnel_levels_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
-    COMBINEFUNC = funnel_levels_combine, SERIALFUNC = funnel_levels_serialize,
-    DESERIALFUNC = funnel_levels_deserialize);
 CREATE AGGREGATE fuzz.cap_journey_agg(funnel_event) (
     SFUNC = journey_agg_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = journey_agg_combine, SERIALFUNC = journey_agg_serialize,
     DESERIALFUNC = journey_agg_deserialize);
 CREATE AGGREGATE fuzz.cap_journey_summary(interval, text, funnel_event[]) (
     SFUNC = funnel_summary_mode_journey_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
-    COMBINEFUNC = funnel_summary_rollup_combine, SERIALFUNC = funnel_summary_rollup_serialize,
-    DESERIALFUNC = funnel_summary_rollup_deserialize);
-CREATE AGGREGATE fuzz.cap_rollup(funnel_summary) (
-    SFUNC = funnel_summary_rollup_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = funnel_summary_rollup_combine, SERIALFUNC = funnel_summary_rollup_serialize,
     DESERIALFUNC = funnel_summary_rollup_deserialize);
 CREATE AGGREGATE fuzz.cap_customer_rfm(timestamptz, numeric, timestamptz, interval) (

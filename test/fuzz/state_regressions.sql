@@ -7,18 +7,16 @@
 BEGIN;
 SELECT plan(7);
 
--- funnel_stage_counts(level, steps): the state is the step count (int32),
--- then the entities at each level 0..steps (int64)
-SELECT is(fuzz.check_state('funnel_stage_counts(integer,integer)'::regprocedure,
-                           '\x00000002000000000000000100000000000000020000000000000001'::bytea),
-          '{3,1}', 'level state: 1 entity at level 0, 2 at level 1, 1 at level 2 count 3 and 1');
+-- funnel_stage_counts(level, steps): the state was the step count (int32),
+-- then the entities at each level 0..steps (int64); since 1.1 it is a
+-- bigint[] level histogram (no deserialise function), with the same cases
+SELECT is(funnel_level_histogram_stage_counts('{1,2,1}'), '{3,1}',
+          'level state: 1 entity at level 0, 2 at level 1, 1 at level 2 count 3 and 1');
 -- counts that overflow when summed over the levels (the final function)
 -- or merged (the combine function) were wrapped to negative counts
-SELECT throws_ok($$SELECT fuzz.check_state('funnel_stage_counts(integer,integer)'::regprocedure,
-                   '\x00000002000000000000000040000000000000004000000000000000'::bytea)$$,
+SELECT throws_ok($$SELECT funnel_level_histogram_stage_counts('{0,4611686018427387904,4611686018427387904}')$$,
                  '22003', NULL, 'level state: counts summing past 2^63 are an error, not a negative count');
-SELECT throws_ok($$SELECT fuzz.check_state('funnel_stage_counts(integer,integer)'::regprocedure,
-                   '\x0000000100000000000000004000000000000000'::bytea)$$,
+SELECT throws_ok($$SELECT funnel_level_histogram_combine('{0,4611686018427387904}', '{0,4611686018427387904}')$$,
                  '22003', NULL, 'level state: merging counts past 2^63 is an error, not a negative count');
 
 -- counts of skipped rows (NULLs, rows after the observation end) were added

@@ -15,3 +15,4 @@ SELECT * FROM v_pipeline_report ORDER BY 1, 2;
 SELECT * FROM v_pipeline_forecasts ORDER BY 1, 2;
 SELECT * FROM v_models;
 SELECT * FROM v_cohorts ORDER BY 1, 2;
+SELECT * FROM v_changed_states;

@@ -54,3 +54,9 @@ CREATE VIEW v_cohorts AS
 SELECT r.cohort_start, r.period, r.active, r.retention_rate, h.retention
   FROM models, cohort_report(cm) r JOIN cohort_heatmap(cm) h USING (cohort_start)
  WHERE kind = 'cohorts';
+-- aggregates whose state type 1.1 changed with CREATE OR REPLACE AGGREGATE
+-- (a concrete state for Citus, doc/citus.md)
+CREATE VIEW v_changed_states AS
+SELECT (SELECT rollup(fs) FROM summaries WHERE kind = 'funnel')::text AS rolled_up,
+       (SELECT funnel_stage_counts(l, 3) FROM (VALUES (0), (1), (3), (3), (NULL::int)) v(l)) AS counts,
+       (SELECT funnel_conversion(l, 3) FROM (VALUES (0), (1), (2), (3), (3)) v(l)) AS conversion;
