@@ -7,10 +7,10 @@
  *    figures), the cohort_retention aggregate (cohort x period activity
  *    matrix).
  *
- *    Entities (customers) are told apart with the type's default hash
- *    operator class, as GROUP BY would.  The state keeps the distinct
- *    entities and one small row per input row; the final function sorts a
- *    copy of the rows by (entity, time) and walks the entities.
+ *    Every input row goes into the entity store (engine/entity_store.c),
+ *    which spills past half of funnel.max_state_memory; the final functions
+ *    take each customer's rows from it, one partition at a time, and keep
+ *    only per-customer figures (ltv) or cohort counts (cohort_retention).
  */
 #include "postgres.h"
 
@@ -23,6 +23,7 @@
 #include "common/byte_order.h"
 #include "common/int.h"
 #include "customer/customer_value.h"
+#include "engine/entity_store.h"
 #include "engine/funnel.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -31,6 +32,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/hsearch.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
@@ -51,425 +53,187 @@ add_skipped_rows(int64 *dst, int64 n)
 }
 
 /* ---------------------------------------------------------------------
- * Keyed rows: one row per input row (entity number, period number, amount)
- * and the distinct entities, found through a hash table that uses the
- * type's default hash operator class (so entities are equal exactly when
- * GROUP BY would put them together), with fast paths for integers.
+ * Order rows: one row per input row in the entity store
+ * (engine/entity_store.c), payload {period, amount}: a transition appends
+ * without looking the customer up, and past half of funnel.max_state_memory
+ * the rows spill to a temporary file.  Customers are told apart with the
+ * type's default hash operator class, as GROUP BY would.
  * ---------------------------------------------------------------------
  */
-typedef struct KeyedRow
+typedef struct CvPayload
 {
-	int64		entity;			/* index into KeyedRows.keys */
 	int32		period;			/* calendar day or period number */
-	int128		amount;			/* billionths (cv_amount), summed exactly */
-} KeyedRow;
+	int32		pad;			/* zero */
+	char		amount[sizeof(int128)]; /* billionths (cv_amount), unaligned */
+} CvPayload;
 
-typedef enum KeyKind
+#define CV_ROW_SIZE		(8 + sizeof(CvPayload))
+
+static inline int32
+cv_row_period(const char *row)
 {
-	KEY_INT,					/* smallint, integer, bigint: the value */
-	KEY_GENERIC					/* the type's hash and equality functions */
-} KeyKind;
+	return ((const CvPayload *) (row + 8))->period;
+}
 
-typedef struct KeyedRows
+static inline int128
+cv_row_amount(const char *row)
 {
-	bool		typed;			/* the fields below are set */
-	Oid			typid;
-	Oid			collation;
-	int16		typlen;
-	bool		typbyval;
-	KeyKind		kind;
-	FmgrInfo   *hash_fn;		/* in the type cache */
-	FmgrInfo   *eq_fn;
-	/* entities */
-	int64		nent,
-				entcap;
-	Datum	   *keys;
-	uint32	   *hashes;
-	/* open addressing: entity number + 1, 0 = free; size a power of 2 */
-	int64		nslots;
-	int64	   *slots;
-	/* rows */
-	int64		n,
-				cap;
-	KeyedRow   *rows;
-	Size		mem;			/* bytes allocated, for funnel.max_state_memory */
-} KeyedRows;
+	int128		v;
 
+	memcpy(&v, ((const CvPayload *) (row + 8))->amount, sizeof(v));
+	return v;
+}
+
+/* Integer customers are ordered by value (see cv_foreach_customer). */
+static bool
+cv_int_key(Oid typid)
+{
+	return typid == INT2OID || typid == INT4OID || typid == INT8OID;
+}
+
+static int64
+cv_int_value(Oid typid, Datum d)
+{
+	if (typid == INT2OID)
+		return DatumGetInt16(d);
+	if (typid == INT4OID)
+		return DatumGetInt32(d);
+	return DatumGetInt64(d);
+}
+
+/* Add a row for the customer in argument argno (not NULL). */
 static void
-kr_set_type(KeyedRows *kr, Oid typid, Oid collation)
+cv_add(FunctionCallInfo fcinfo, MemoryContext cxt, EntityStore **store,
+	   int argno, int32 period, int128 amount)
 {
-	kr->typid = typid;
-	/* entities compare under the call's collation (e.g. for text) */
-	if (!OidIsValid(collation) && type_is_collatable(typid))
-		collation = DEFAULT_COLLATION_OID;
-	kr->collation = collation;
-	get_typlenbyval(typid, &kr->typlen, &kr->typbyval);
-	if (typid == INT2OID || typid == INT4OID || (typid == INT8OID && kr->typbyval))
-		kr->kind = KEY_INT;
-	else
-	{
-		TypeCacheEntry *tce = lookup_type_cache(typid, TYPECACHE_HASH_PROC_FINFO |
-												TYPECACHE_EQ_OPR_FINFO);
+	CvPayload	pl;
 
+	if (*store == NULL)
+	{
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, argno);
+		TypeCacheEntry *tce;
+
+		if (!OidIsValid(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the type of the customer or entity argument")));
+		tce = lookup_type_cache(typid, TYPECACHE_HASH_PROC | TYPECACHE_EQ_OPR);
 		if (!OidIsValid(tce->hash_proc) || !OidIsValid(tce->eq_opr))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FUNCTION),
 					 errmsg("customer type %s has no default hash operator class",
 							format_type_be(typid)),
 					 errhint("Use a customer or entity of a hashable type such as bigint, integer, text or uuid, or cast it to one.")));
-		kr->kind = KEY_GENERIC;
-		kr->hash_fn = &tce->hash_proc_finfo;
-		kr->eq_fn = &tce->eq_opr_finfo;
+		*store = estore_create(fcinfo, cxt, typid, PG_GET_COLLATION(), sizeof(CvPayload));
 	}
-	kr->typed = true;
+	pl.period = period;
+	pl.pad = 0;
+	memcpy(pl.amount, &amount, sizeof(amount));
+	estore_add(*store, PG_GETARG_DATUM(argno), 0, &pl);
 }
 
-static int64
-kr_int_value(const KeyedRows *kr, Datum d)
-{
-	if (kr->typid == INT2OID)
-		return DatumGetInt16(d);
-	if (kr->typid == INT4OID)
-		return DatumGetInt32(d);
-	return DatumGetInt64(d);
-}
-
-static uint32
-kr_hash(const KeyedRows *kr, Datum d)
-{
-	if (kr->kind == KEY_INT)
-	{
-		uint64		v = (uint64) kr_int_value(kr, d);
-
-		return murmurhash32((uint32) v ^ murmurhash32((uint32) (v >> 32)));
-	}
-	return DatumGetUInt32(FunctionCall1Coll(kr->hash_fn, kr->collation, d));
-}
-
-static bool
-kr_equal(const KeyedRows *kr, Datum a, Datum b)
-{
-	if (kr->kind == KEY_INT)
-		return kr_int_value(kr, a) == kr_int_value(kr, b);
-	return DatumGetBool(FunctionCall2Coll(kr->eq_fn, kr->collation, a, b));
-}
-
+/* Append b's rows to *a (combine). */
 static void
-kr_rehash(MemoryContext cxt, KeyedRows *kr, int64 nslots)
+cv_merge(FunctionCallInfo fcinfo, MemoryContext cxt, EntityStore **a, EntityStore *b)
 {
-	int64		i;
-
-	if ((Size) nslots > MaxAllocHugeSize / sizeof(int64))
-		funnel_check_memory(MaxAllocHugeSize);
-	kr->mem += (Size) (nslots - kr->nslots) * sizeof(int64);
-	funnel_check_memory(kr->mem);
-	if (kr->slots)
-		pfree(kr->slots);
-	kr->slots = MemoryContextAllocExtended(cxt, nslots * sizeof(int64),
-										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	kr->nslots = nslots;
-	for (i = 0; i < kr->nent; i++)
-	{
-		int64		j = kr->hashes[i] & (nslots - 1);
-
-		while (kr->slots[j] != 0)
-			j = (j + 1) & (nslots - 1);
-		kr->slots[j] = i + 1;
-	}
-}
-
-/*
- * The number of entity d, added (a copy in cxt) when new; *isnew, if not
- * NULL, tells which.
- */
-static int64
-kr_entity(MemoryContext cxt, KeyedRows *kr, Datum d, bool *isnew)
-{
-	uint32		h;
-	int64		j;
-
-	if (kr->kind == KEY_GENERIC && kr->typlen == -1)
-	{
-		/* compare and keep the flat, detoasted form (not a toast pointer) */
-		d = PointerGetDatum(pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d)));
-	}
-	h = kr_hash(kr, d);
-	if (kr->nslots == 0 || (kr->nent + 1) * 2 > kr->nslots)
-		kr_rehash(cxt, kr, Max(kr->nslots * 2, 64));
-	for (j = h & (kr->nslots - 1); kr->slots[j] != 0; j = (j + 1) & (kr->nslots - 1))
-	{
-		int64		e = kr->slots[j] - 1;
-
-		if (kr->hashes[e] == h && kr_equal(kr, kr->keys[e], d))
-		{
-			if (isnew)
-				*isnew = false;
-			return e;
-		}
-	}
-	if (kr->nent >= kr->entcap)
-	{
-		int64		oldcap = kr->entcap;
-
-		kr->keys = funnel_state_grow(cxt, kr->keys, &kr->entcap, kr->nent + 1, sizeof(Datum),
-									 &kr->mem);
-		kr->mem += (Size) (kr->entcap - oldcap) * sizeof(uint32);
-		if (kr->hashes == NULL)
-			kr->hashes = MemoryContextAllocHuge(cxt, kr->entcap * sizeof(uint32));
-		else
-			kr->hashes = repalloc_huge(kr->hashes, kr->entcap * sizeof(uint32));
-	}
-	if (kr->kind == KEY_INT || kr->typbyval)
-		kr->keys[kr->nent] = d;
-	else
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		kr->keys[kr->nent] = datumCopy(d, false, kr->typlen);
-		MemoryContextSwitchTo(old);
-		kr->mem += datumGetSize(kr->keys[kr->nent], false, kr->typlen);
-		funnel_check_memory(kr->mem);
-	}
-	kr->hashes[kr->nent] = h;
-	kr->slots[j] = kr->nent + 1;
-	if (isnew)
-		*isnew = true;
-	return kr->nent++;
-}
-
-static void
-kr_add_row(MemoryContext cxt, KeyedRows *kr, int64 entity, int32 period, int128 amount)
-{
-	KeyedRow   *row;
-
-	kr->rows = funnel_state_grow(cxt, kr->rows, &kr->cap, kr->n + 1, sizeof(KeyedRow), &kr->mem);
-	row = &kr->rows[kr->n++];
-	row->entity = entity;
-	row->period = period;
-	row->amount = amount;
-}
-
-/* Add a row for the entity in argument argno (not NULL). */
-static void
-kr_add_entity(FunctionCallInfo fcinfo, MemoryContext cxt, KeyedRows *kr,
-			  int argno, int32 period, int128 amount)
-{
-	if (!kr->typed)
-	{
-		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, argno);
-
-		if (!OidIsValid(typid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
-					 errmsg("could not determine the type of the customer or entity argument")));
-		kr_set_type(kr, typid, PG_GET_COLLATION());
-	}
-	kr_add_row(cxt, kr, kr_entity(cxt, kr, PG_GETARG_DATUM(argno), NULL), period, amount);
-}
-
-static void
-kr_merge(MemoryContext cxt, KeyedRows *dst, const KeyedRows *src)
-{
-	int64	   *map;
-	int64		i;
-
-	if (!src->typed)
+	if (b == NULL)
 		return;
-	if (!dst->typed)
-		kr_set_type(dst, src->typid, src->collation);
-	else if (dst->typid != src->typid || dst->collation != src->collation)
+	if (*a == NULL)
+		*a = estore_create(fcinfo, cxt, b->typid, b->collation, sizeof(CvPayload));
+	else if ((*a)->typid != b->typid || (*a)->collation != b->collation)
 		funnel_invalid_state("The customer value states to combine have different customer types.");
-	map = palloc_extended(sizeof(int64) * Max(src->nent, 1), MCXT_ALLOC_HUGE);
-	for (i = 0; i < src->nent; i++)
-		map[i] = kr_entity(cxt, dst, src->keys[i], NULL);
-	for (i = 0; i < src->n; i++)
-		kr_add_row(cxt, dst, map[src->rows[i].entity], src->rows[i].period,
-				   src->rows[i].amount);
-	pfree(map);
+	estore_merge(*a, b);
 }
 
-/*
- * Format: type, collation, number of entities, each key (integers as
- * int64, other types by funnel_key_write), number of rows, each row (entity
- * number, period, amount).
- */
+/* A flag, then the store (estore_serialize) when there is one. */
 static void
-kr_serialize(const KeyedRows *kr, StringInfo buf)
+cv_serialize(EntityStore *store, StringInfo buf)
 {
-	int64		i;
-
-	pq_sendint32(buf, kr->typed ? kr->typid : InvalidOid);
-	pq_sendint32(buf, kr->typed ? kr->collation : InvalidOid);
-	pq_sendint64(buf, kr->nent);
-	for (i = 0; i < kr->nent; i++)
-	{
-		if (kr->kind == KEY_INT)
-			pq_sendint64(buf, kr_int_value(kr, kr->keys[i]));
-		else
-			funnel_key_write(buf, kr->keys[i], kr->typlen, kr->typbyval);
-	}
-	pq_sendint64(buf, kr->n);
-	for (i = 0; i < kr->n; i++)
-	{
-		pq_sendint64(buf, kr->rows[i].entity);
-		pq_sendint32(buf, kr->rows[i].period);
-		money_send(buf, kr->rows[i].amount);
-	}
+	pq_sendint32(buf, store != NULL);
+	if (store != NULL)
+		estore_serialize(store, buf);
 }
 
-/* Reads what kr_serialize wrote, checking every length and value. */
+typedef struct CvCheck
+{
+	const char *what;
+	bool		amounts;
+} CvCheck;
+
+/* A row read back: calendar days / periods of finite timestamps fit in +-2e8. */
 static void
-kr_deserialize(MemoryContext cxt, KeyedRows *kr, StringInfo buf,
+cv_check_row(int64 ts, char *payload, void *arg)
+{
+	const CvCheck *c = arg;
+	const CvPayload *pl = (const CvPayload *) payload;
+	int128		amount;
+
+	memcpy(&amount, pl->amount, sizeof(amount));
+	if (ts != 0 || pl->pad != 0 ||
+		pl->period < -200000000 || pl->period > 200000000 ||
+		amount < 0 || (!c->amounts && amount != 0))
+		funnel_invalid_state(psprintf("The %s state is corrupt.", c->what));
+}
+
+/* Reads what cv_serialize wrote, checking every row. */
+static EntityStore *
+cv_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 			   const char *what, bool amounts)
 {
-	Oid			typid,
-				collation;
-	int64		nent,
-				n,
-				i;
+	CvCheck		c;
+	int32		has;
 
-	if (buf->len - buf->cursor < 16)
+	if (buf->len - buf->cursor < 4)
 		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-	typid = pq_getmsgint(buf, 4);
-	collation = pq_getmsgint(buf, 4);
-	nent = pq_getmsgint64(buf);
-	if (!OidIsValid(typid))
-	{
-		if (nent != 0)
-			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-	}
-	else
-	{
-		if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)) ||
-			(OidIsValid(collation) &&
-			 !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation))))
-			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-		kr_set_type(kr, typid, collation);
-	}
-	/* every key takes a byte at least ("char", boolean) */
-	if (nent < 0 || nent > buf->len - buf->cursor)
+	has = pq_getmsgint(buf, 4);
+	if (has == 0)
+		return NULL;
+	if (has != 1)
 		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-	for (i = 0; i < nent; i++)
-	{
-		Datum		key;
-		bool		isnew;
+	c.what = what;
+	c.amounts = amounts;
+	return estore_deserialize(fcinfo, cxt, buf, sizeof(CvPayload), cv_check_row, &c);
+}
 
-		CHECK_FOR_INTERRUPTS();
-		if (kr->kind == KEY_INT)
-		{
-			int64		v;
+static int
+cmp_row_period(const void *a, const void *b)
+{
+	int32		x = cv_row_period(a),
+				y = cv_row_period(b);
 
-			if (buf->len - buf->cursor < 8)
-				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-			v = pq_getmsgint64(buf);
-			if ((typid == INT2OID && (v < PG_INT16_MIN || v > PG_INT16_MAX)) ||
-				(typid == INT4OID && (v < PG_INT32_MIN || v > PG_INT32_MAX)))
-				funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-			key = (typid == INT2OID) ? Int16GetDatum((int16) v) :
-				(typid == INT4OID) ? Int32GetDatum((int32) v) : Int64GetDatum(v);
-		}
-		else if (!funnel_key_read(buf, kr->typlen, kr->typbyval, &key))
-			funnel_invalid_state(psprintf("A customer key of the %s state is longer than the data.", what));
-		if (kr_entity(cxt, kr, key, &isnew) != i || !isnew)
-			funnel_invalid_state(psprintf("The %s state holds a customer twice.", what));
-	}
-	if (buf->len - buf->cursor < 8)
-		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-	n = pq_getmsgint64(buf);
-	if (n < 0 || n > (buf->len - buf->cursor) / 28)
-		funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-	for (i = 0; i < n; i++)
-	{
-		int64		entity = pq_getmsgint64(buf);
-		int32		period = pq_getmsgint(buf, 4);
-		int128		amount = money_recv(buf);
-
-		/* calendar days / periods of finite timestamps fit in +-2e8 */
-		if (entity < 0 || entity >= nent ||
-			amount < 0 || (!amounts && amount != 0) ||
-			period < -200000000 || period > 200000000)
-			funnel_invalid_state(psprintf("The %s state is corrupt.", what));
-		kr_add_row(cxt, kr, entity, period, amount);
-	}
+	return (x > y) - (x < y);
 }
 
 /*
- * The entities in an order that does not depend on the order the rows
- * arrived in (and so on the plan): integers by value, other types by hash,
- * then by the bytes of the value.  Customer-level sums and the model fits
- * run in this order, so that serial and parallel plans agree to the bit.
+ * Sort one customer's rows (the store's scratch copy) by period: the
+ * amounts are summed exactly, so their order within a period is no matter.
  */
-static int
-cmp_canonical_entity(const void *pa, const void *pb, void *arg)
+static void
+cv_sort_rows(char *rows, int64 nrows)
 {
-	const KeyedRows *kr = arg;
-	int64		a = *(const int64 *) pa,
-				b = *(const int64 *) pb;
-	Datum		da = kr->keys[a],
-				db = kr->keys[b];
-
-	if (kr->kind == KEY_INT)
-	{
-		int64		va = kr_int_value(kr, da),
-					vb = kr_int_value(kr, db);
-
-		return (va > vb) - (va < vb);
-	}
-	if (kr->hashes[a] != kr->hashes[b])
-		return kr->hashes[a] < kr->hashes[b] ? -1 : 1;
-	return funnel_datum_bytes_cmp(da, db, kr->typlen, kr->typbyval);
-}
-
-/* Rows by entity (arg: the entities' ranks in the order above), period, amount. */
-static int
-cmp_keyed_row(const void *a, const void *b, void *arg)
-{
-	const KeyedRow *x = (const KeyedRow *) a;
-	const KeyedRow *y = (const KeyedRow *) b;
-	const int64 *entity_rank = arg;
-
-	if (x->entity != y->entity)
-	{
-		int64		rx = entity_rank[x->entity],
-					ry = entity_rank[y->entity];
-
-		return (rx > ry) - (rx < ry);
-	}
-	if (x->period != y->period)
-		return (x->period > y->period) - (x->period < y->period);
-	return (x->amount > y->amount) - (x->amount < y->amount);
+	StaticAssertStmt(sizeof(CvPayload) == 24, "a stored row is 8 + 24 bytes");
+	qsort(rows, nrows, CV_ROW_SIZE, cmp_row_period);
 }
 
 /*
- * A copy of the rows sorted by entity (in the order above), then period
- * (the state is untouched).
+ * Grow a final function's array in cxt (not the walk's per-partition
+ * context), counted with what the store holds.
  */
-static KeyedRow *
-kr_sorted(const KeyedRows *kr)
+static void *
+cv_grow(MemoryContext cxt, void *arr, int64 *cap, int64 need, Size elem, Size held)
 {
-	KeyedRow   *rows = palloc_extended(sizeof(KeyedRow) * Max(kr->n, 1),
-									   MCXT_ALLOC_HUGE);
-	int64	   *order = palloc_extended(sizeof(int64) * Max(kr->nent, 1), MCXT_ALLOC_HUGE);
-	int64	   *rank = palloc_extended(sizeof(int64) * Max(kr->nent, 1), MCXT_ALLOC_HUGE);
-	int64		i;
+	int64		newcap;
 
-	for (i = 0; i < kr->nent; i++)
-		order[i] = i;
-	qsort_arg(order, kr->nent, sizeof(int64), cmp_canonical_entity, (void *) kr);
-	for (i = 0; i < kr->nent; i++)
-		rank[order[i]] = i;
-	memcpy(rows, kr->rows, sizeof(KeyedRow) * kr->n);
-	qsort_arg(rows, kr->n, sizeof(KeyedRow), cmp_keyed_row, rank);
-	pfree(order);
-	pfree(rank);
-	return rows;
-}
-
-static inline bool
-same_key(const KeyedRows *kr, const KeyedRow *a, const KeyedRow *b)
-{
-	(void) kr;
-	return a->entity == b->entity;
+	if (need <= *cap)
+		return arr;
+	newcap = Max(*cap * 2, Max(need, 1024));
+	if ((Size) newcap > MaxAllocHugeSize / elem)
+		funnel_check_memory(MaxAllocHugeSize);
+	funnel_check_memory(held + (Size) newcap * elem);
+	*cap = newcap;
+	if (arr == NULL)
+		return MemoryContextAllocHuge(cxt, (Size) newcap * elem);
+	return repalloc_huge(arr, (Size) newcap * elem);
 }
 
 /* ---------------------------------------------------------------------
@@ -481,7 +245,7 @@ typedef struct LtvState
 	Interval	horizon;
 	double		discount;
 	int64		nulls;			/* rows skipped for a NULL */
-	KeyedRows	kr;				/* period = calendar day */
+	EntityStore *store;			/* order rows; NULL: none yet */
 } LtvState;
 
 static LtvState *
@@ -547,7 +311,7 @@ ltv_agg_sfunc(PG_FUNCTION_ARGS)
 		st->nulls++;
 		PG_RETURN_POINTER(st);
 	}
-	kr_add_entity(fcinfo, cxt, &st->kr, 1,
+	cv_add(fcinfo, cxt, &st->store, 1,
 				  cv_local_day(PG_GETARG_TIMESTAMPTZ(2)),
 				  cv_amount(PG_GETARG_NUMERIC(3)));
 	PG_RETURN_POINTER(st);
@@ -575,7 +339,7 @@ ltv_agg_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("horizon and discount_rate must be the same for every row of a group")));
 	add_skipped_rows(&a->nulls, b->nulls);
-	kr_merge(cxt, &a->kr, &b->kr);
+	cv_merge(fcinfo, cxt, &a->store, b->store);
 	PG_RETURN_POINTER(a);
 }
 
@@ -597,7 +361,7 @@ ltv_agg_serialize(PG_FUNCTION_ARGS)
 	pq_sendint64(&buf, st->horizon.time);
 	pq_sendfloat8(&buf, st->discount);
 	pq_sendint64(&buf, st->nulls);
-	kr_serialize(&st->kr, &buf);
+	cv_serialize(st->store, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -625,7 +389,7 @@ ltv_agg_deserialize(PG_FUNCTION_ARGS)
 	st->nulls = pq_getmsgint64(&buf);
 	if (st->nulls < 0)
 		funnel_invalid_state("The ltv state is corrupt.");
-	kr_deserialize(cxt, &st->kr, &buf, "ltv", true);
+	st->store = cv_deserialize(fcinfo, cxt, &buf, "ltv", true);
 	if (buf.cursor != buf.len)
 		funnel_invalid_state("The ltv state is corrupt.");
 	PG_RETURN_POINTER(st);
@@ -648,79 +412,144 @@ typedef struct LtvResult
 	double		predicted;		/* mean predicted value per customer */
 } LtvResult;
 
+/* One customer's figures, gathered by ltv_customer. */
+typedef struct LtvCustomer
+{
+	int64		key;			/* integer customers: the value */
+	int32		first,
+				last,
+				ndays;
+	double		mx;				/* mean repeat spend */
+} LtvCustomer;
+
+typedef struct LtvWalk
+{
+	MemoryContext cxt;			/* where cust lives */
+	bool		int_key;
+	Oid			typid;
+	LtvCustomer *cust;
+	int64		ncust,
+				cap;
+	int128		revenue;
+} LtvWalk;
+
+static void
+ltv_customer(Datum key, char *rows, int64 nrows, Size held, void *arg)
+{
+	LtvWalk    *w = arg;
+	LtvCustomer *c;
+	int32		first,
+				last,
+				ndays = 1;
+	int128		repeat = 0;
+	int64		j;
+
+	w->cust = cv_grow(w->cxt, w->cust, &w->cap, w->ncust + 1, sizeof(LtvCustomer), held);
+	cv_sort_rows(rows, nrows);
+	first = last = cv_row_period(rows);
+	money_add(&w->revenue, cv_row_amount(rows), "purchase amounts");
+	for (j = 1; j < nrows; j++)
+	{
+		const char *row = rows + j * CV_ROW_SIZE;
+		int32		period = cv_row_period(row);
+
+		money_add(&w->revenue, cv_row_amount(row), "purchase amounts");
+		if (period != last)
+		{
+			ndays++;
+			last = period;
+		}
+		if (period != first)
+			money_add(&repeat, cv_row_amount(row), "purchase amounts");
+	}
+	c = &w->cust[w->ncust++];
+	c->key = w->int_key ? cv_int_value(w->typid, key) : 0;
+	c->first = first;
+	c->last = last;
+	c->ndays = ndays;
+	c->mx = ndays > 1 ? money_to_double(repeat) / (ndays - 1) : 0.0;
+}
+
+static int
+cmp_ltv_customer_key(const void *a, const void *b)
+{
+	int64		x = ((const LtvCustomer *) a)->key,
+				y = ((const LtvCustomer *) b)->key;
+
+	return (x > y) - (x < y);
+}
+
 static bool
 ltv_compute(const LtvState *st, LtvResult *res)
 {
-	const KeyedRows *kr = &st->kr;
-	KeyedRow   *rows;
+	LtvWalk		w;
+	LtvCustomer *cust;
 	BgnbdObs   *obs;
 	GammaGammaObs *gobs;
 	double	   *mx;
-	int32	   *firsts,
-			   *lasts;
 	int64		i,
-				ncust = 0,
+				ncust,
 				nrep = 0;
 	int32		end_day = PG_INT32_MIN,
 				first_day = PG_INT32_MAX;
 	double		horizon_days = cv_interval_days(&st->horizon, "horizon");
 	double		months = horizon_days / 30.0;
-	int128		revenue = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (kr->n == 0)
+	if (st->store == NULL || st->store->nrows == 0)
 		return false;
-	for (i = 0; i < kr->n; i++)
+
+	/*
+	 * The customers in an order that does not depend on the order the rows
+	 * arrived in (and so on the plan): integers by value, other types by
+	 * hash, then by the bytes of the value.  Customer-level sums and the
+	 * model fits run in this order, so that serial, parallel and spilled
+	 * runs agree to the bit.
+	 */
+	memset(&w, 0, sizeof(w));
+	w.cxt = CurrentMemoryContext;
+	w.typid = st->store->typid;
+	w.int_key = cv_int_key(w.typid);
+	if (w.int_key)
 	{
-		end_day = Max(end_day, kr->rows[i].period);
-		first_day = Min(first_day, kr->rows[i].period);
-		money_add(&revenue, kr->rows[i].amount, "purchase amounts");
+		estore_foreach(st->store, ltv_customer, &w);
+		qsort(w.cust, w.ncust, sizeof(LtvCustomer), cmp_ltv_customer_key);
 	}
-	res->revenue = money_to_double(revenue);
-	res->orders = kr->n;
+	else
+		estore_foreach_ordered(st->store, ltv_customer, &w);
+	cust = w.cust;
+	ncust = w.ncust;
+	for (i = 0; i < ncust; i++)
+	{
+		end_day = Max(end_day, cust[i].last);
+		first_day = Min(first_day, cust[i].first);
+	}
+	res->revenue = money_to_double(w.revenue);
+	res->orders = (int64) st->store->nrows;
 	res->span_days = (double) end_day - first_day;
 
-	rows = kr_sorted(kr);
-	obs = palloc_extended(sizeof(BgnbdObs) * kr->n, MCXT_ALLOC_HUGE);
-	gobs = palloc_extended(sizeof(GammaGammaObs) * kr->n, MCXT_ALLOC_HUGE);
-	mx = palloc_extended(sizeof(double) * kr->n, MCXT_ALLOC_HUGE);
-	firsts = palloc_extended(sizeof(int32) * kr->n, MCXT_ALLOC_HUGE);
-	lasts = palloc_extended(sizeof(int32) * kr->n, MCXT_ALLOC_HUGE);
-	for (i = 0; i < kr->n;)
+	/* the model fits need every customer's figures at once */
+	funnel_check_memory(st->store->mem + (Size) w.cap * sizeof(LtvCustomer) +
+						(Size) ncust * (sizeof(BgnbdObs) + sizeof(GammaGammaObs) + sizeof(double)));
+	obs = palloc_extended(sizeof(BgnbdObs) * ncust, MCXT_ALLOC_HUGE);
+	gobs = palloc_extended(sizeof(GammaGammaObs) * ncust, MCXT_ALLOC_HUGE);
+	mx = palloc_extended(sizeof(double) * ncust, MCXT_ALLOC_HUGE);
+	for (i = 0; i < ncust; i++)
 	{
-		int64		j = i;
-		int32		first = rows[i].period,
-					last = first,
-					ndays = 1;
-		int128		repeat = 0;
+		const LtvCustomer *c = &cust[i];
 
-		CHECK_FOR_INTERRUPTS();
-		for (j = i + 1; j < kr->n && same_key(kr, &rows[i], &rows[j]); j++)
-		{
-			if (rows[j].period != last)
-			{
-				ndays++;
-				last = rows[j].period;
-			}
-			if (rows[j].period != first)
-				money_add(&repeat, rows[j].amount, "purchase amounts");
-		}
-		obs[ncust].x = ndays - 1;
-		obs[ncust].tx = (double) last - first;
-		obs[ncust].T = (double) end_day - first;
-		mx[ncust] = ndays > 1 ? money_to_double(repeat) / (ndays - 1) : 0.0;
+		obs[i].x = c->ndays - 1;
+		obs[i].tx = (double) c->last - c->first;
+		obs[i].T = (double) end_day - c->first;
+		mx[i] = c->mx;
 		/* the spend model needs positive spend: free repeat orders stay out */
-		if (ndays > 1 && mx[ncust] > 0)
+		if (c->ndays > 1 && mx[i] > 0)
 		{
-			gobs[nrep].x = ndays - 1;
-			gobs[nrep].m = mx[ncust];
+			gobs[nrep].x = c->ndays - 1;
+			gobs[nrep].m = mx[i];
 			nrep++;
 		}
-		res->lifespan_days += (double) last - first;
-		firsts[ncust] = first;
-		lasts[ncust] = last;
-		ncust++;
-		i = j;
+		res->lifespan_days += (double) c->last - c->first;
 	}
 	res->customers = ncust;
 	res->lifespan_days /= ncust;
@@ -736,10 +565,10 @@ ltv_compute(const LtvState *st, LtvResult *res)
 		double		cut = (double) end_day - res->churn_days;
 
 		for (i = 0; i < ncust; i++)
-			if (firsts[i] <= cut)
+			if (cust[i].first <= cut)
 			{
 				res->at_risk++;
-				if (lasts[i] <= cut)
+				if (cust[i].last <= cut)
 					res->churned++;
 			}
 	}
@@ -908,7 +737,7 @@ typedef struct CohortState
 	int32		unit;			/* CohortPeriod */
 	int32		periods;
 	int64		nulls;
-	KeyedRows	kr;				/* period = calendar period number */
+	EntityStore *store;			/* activity rows; NULL: none yet */
 } CohortState;
 
 static int32
@@ -1070,7 +899,7 @@ cohort_retention_sfunc(PG_FUNCTION_ARGS)
 		st->nulls++;
 		PG_RETURN_POINTER(st);
 	}
-	kr_add_entity(fcinfo, cxt, &st->kr, 1,
+	cv_add(fcinfo, cxt, &st->store, 1,
 				  period_number(PG_GETARG_TIMESTAMPTZ(2), unit), 0);
 	PG_RETURN_POINTER(st);
 }
@@ -1100,7 +929,7 @@ cohort_retention_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cohort period and periods must be the same for every row of a group")));
 	add_skipped_rows(&a->nulls, b->nulls);
-	kr_merge(cxt, &a->kr, &b->kr);
+	cv_merge(fcinfo, cxt, &a->store, b->store);
 	PG_RETURN_POINTER(a);
 }
 
@@ -1117,7 +946,7 @@ cohort_retention_serialize(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, st->unit);
 	pq_sendint32(&buf, st->periods);
 	pq_sendint64(&buf, st->nulls);
-	kr_serialize(&st->kr, &buf);
+	cv_serialize(st->store, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -1141,27 +970,85 @@ cohort_retention_deserialize(PG_FUNCTION_ARGS)
 	if (st->unit < 0 || st->unit > CP_YEAR || st->nulls < 0)
 		funnel_invalid_state("The cohort_retention state is corrupt.");
 	check_periods(st->periods);
-	kr_deserialize(cxt, &st->kr, &buf, "cohort_retention", false);
+	st->store = cv_deserialize(fcinfo, cxt, &buf, "cohort_retention", false);
 	if (buf.cursor != buf.len)
 		funnel_invalid_state("The cohort_retention state is corrupt.");
 	PG_RETURN_POINTER(st);
 }
 
-typedef struct CohortHit
+/*
+ * The activity counts of one cohort: active[k] = its entities active in its
+ * k-th period (k = 0: its size).  Held in a hash table by cohort, so the
+ * final function needs memory for the cohorts, not for the entities.
+ */
+typedef struct CohortCounts
 {
-	int32		cohort;
-	int32		k;
-} CohortHit;
+	int32		cohort;			/* the hash key: the first period */
+	int64		active[FLEXIBLE_ARRAY_MEMBER];
+} CohortCounts;
+
+typedef struct CohortWalk
+{
+	int32		periods;
+	HTAB	   *cohorts;
+	Size		entry_size;
+	int64		ncohorts;
+	int32		last_period;
+} CohortWalk;
+
+static int64 *
+cohort_counts(CohortWalk *w, int32 cohort, Size held)
+{
+	CohortCounts *cc;
+	bool		found;
+
+	cc = hash_search(w->cohorts, &cohort, HASH_FIND, NULL);
+	if (cc == NULL)
+	{
+		funnel_check_memory(held + (Size) (w->ncohorts + 1) * (w->entry_size + 16));
+		cc = hash_search(w->cohorts, &cohort, HASH_ENTER, &found);
+		memset(cc->active, 0, sizeof(int64) * (w->periods + 1));
+		w->ncohorts++;
+	}
+	return cc->active;
+}
+
+/* One entity: its cohort (first period) and the later periods it was active in. */
+static void
+cohort_entity(Datum key, char *rows, int64 nrows, Size held, void *arg)
+{
+	CohortWalk *w = arg;
+	int32		cohort,
+				prev;
+	int64	   *active;
+	int64		j;
+
+	(void) key;
+	cv_sort_rows(rows, nrows);
+	cohort = prev = cv_row_period(rows);
+	w->last_period = Max(w->last_period, cv_row_period(rows + (nrows - 1) * CV_ROW_SIZE));
+	active = cohort_counts(w, cohort, held);
+	active[0]++;
+	for (j = 1; j < nrows; j++)
+	{
+		int32		period = cv_row_period(rows + j * CV_ROW_SIZE);
+		int64		k = (int64) period - cohort;
+
+		if (period == prev)
+			continue;
+		prev = period;
+		if (k <= w->periods)
+			active[k]++;
+	}
+}
 
 static int
-cmp_cohort_hit(const void *a, const void *b)
+cmp_cohort_counts(const void *a, const void *b)
 {
-	const CohortHit *x = (const CohortHit *) a;
-	const CohortHit *y = (const CohortHit *) b;
+	int32		x = (*(CohortCounts *const *) a)->cohort,
+				y = (*(CohortCounts *const *) b)->cohort;
 
-	if (x->cohort != y->cohort)
-		return (x->cohort > y->cohort) - (x->cohort < y->cohort);
-	return (x->k > y->k) - (x->k < y->k);
+	return (x > y) - (x < y);
 }
 
 /*
@@ -1174,14 +1061,16 @@ Datum
 cohort_retention_final(PG_FUNCTION_ARGS)
 {
 	CohortState *st;
-	KeyedRow   *rows;
-	CohortHit  *hits;
-	int64		nhits = 0,
-				i;
-	int32		last_period = PG_INT32_MIN;
-	int			ncohorts = 0,
+	CohortWalk	w;
+	HASHCTL		hctl;
+	HASH_SEQ_STATUS seq;
+	CohortCounts *cc,
+			  **order;
+	int64		i;
+	int			ncohorts,
 				width,
-				c;
+				c,
+				k;
 	Datum	   *starts,
 			   *sizes,
 			   *active;
@@ -1195,70 +1084,50 @@ cohort_retention_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (CohortState *) PG_GETARG_POINTER(0);
-	if (st->kr.n == 0)
+	if (st->store == NULL || st->store->nrows == 0)
 		PG_RETURN_NULL();
 	width = st->periods + 1;
-	rows = kr_sorted(&st->kr);
-	hits = palloc_extended(sizeof(CohortHit) * st->kr.n, MCXT_ALLOC_HUGE);
-	for (i = 0; i < st->kr.n; i++)
-		last_period = Max(last_period, rows[i].period);
-	for (i = 0; i < st->kr.n;)
-	{
-		int64		j;
-		int32		cohort = rows[i].period,
-					prev = cohort;
 
-		CHECK_FOR_INTERRUPTS();
-		hits[nhits].cohort = cohort;
-		hits[nhits++].k = 0;
-		for (j = i + 1; j < st->kr.n && same_key(&st->kr, &rows[i], &rows[j]); j++)
-		{
-			int64		k = (int64) rows[j].period - cohort;
+	/* counts of entities: the order they are walked in is no matter */
+	memset(&w, 0, sizeof(w));
+	w.periods = st->periods;
+	w.last_period = PG_INT32_MIN;
+	w.entry_size = offsetof(CohortCounts, active) + sizeof(int64) * width;
+	hctl.keysize = sizeof(int32);
+	hctl.entrysize = w.entry_size;
+	hctl.hcxt = CurrentMemoryContext;
+	w.cohorts = hash_create("funnel cohorts", 64, &hctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	estore_foreach(st->store, cohort_entity, &w);
 
-			if (rows[j].period == prev)
-				continue;
-			prev = rows[j].period;
-			if (k <= st->periods)
-			{
-				hits[nhits].cohort = cohort;
-				hits[nhits++].k = (int32) k;
-			}
-		}
-		i = j;
-	}
-	qsort(hits, nhits, sizeof(CohortHit), cmp_cohort_hit);
-	for (i = 0; i < nhits; i++)
-		if (i == 0 || hits[i].cohort != hits[i - 1].cohort)
-			ncohorts++;
-	if ((Size) ncohorts * width > MaxAllocSize / sizeof(Datum))
+	if ((Size) w.ncohorts > MaxAllocSize / sizeof(Datum) / width)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many cohorts (%d) for %d periods", ncohorts, st->periods)));
-	starts = palloc(sizeof(Datum) * ncohorts);
-	sizes = palloc(sizeof(Datum) * ncohorts);
-	active = palloc0(sizeof(Datum) * ncohorts * width);
-	active_nulls = palloc(sizeof(bool) * ncohorts * width);
-	c = -1;
-	for (i = 0; i < nhits; i++)
-	{
-		if (i == 0 || hits[i].cohort != hits[i - 1].cohort)
-		{
-			int			k;
+				 errmsg("too many cohorts (" INT64_FORMAT ") for %d periods",
+						w.ncohorts, st->periods)));
+	ncohorts = (int) w.ncohorts;
+	order = palloc(sizeof(CohortCounts *) * Max(ncohorts, 1));
+	i = 0;
+	hash_seq_init(&seq, w.cohorts);
+	while ((cc = hash_seq_search(&seq)) != NULL)
+		order[i++] = cc;
+	qsort(order, ncohorts, sizeof(CohortCounts *), cmp_cohort_counts);
 
-			c++;
-			starts[c] = DateADTGetDatum(period_start(hits[i].cohort, st->unit));
-			for (k = 0; k < width; k++)
-			{
-				active[c * width + k] = Int64GetDatum(0);
-				/* periods after the last event of the group: unknown yet */
-				active_nulls[c * width + k] = ((int64) hits[i].cohort + k > last_period);
-			}
-		}
-		active[c * width + hits[i].k] =
-			Int64GetDatum(DatumGetInt64(active[c * width + hits[i].k]) + 1);
-	}
+	starts = palloc(sizeof(Datum) * Max(ncohorts, 1));
+	sizes = palloc(sizeof(Datum) * Max(ncohorts, 1));
+	active = palloc(sizeof(Datum) * ncohorts * width);
+	active_nulls = palloc(sizeof(bool) * ncohorts * width);
 	for (c = 0; c < ncohorts; c++)
-		sizes[c] = active[c * width];
+	{
+		starts[c] = DateADTGetDatum(period_start(order[c]->cohort, st->unit));
+		sizes[c] = Int64GetDatum(order[c]->active[0]);
+		for (k = 0; k < width; k++)
+		{
+			active[c * width + k] = Int64GetDatum(order[c]->active[k]);
+			/* periods after the last event of the group: unknown yet */
+			active_nulls[c * width + k] = ((int64) order[c]->cohort + k > w.last_period);
+		}
+	}
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "cohort_retention must return a composite type");
