@@ -831,16 +831,21 @@ BEGIN
      WHERE a.attrelid OPERATOR(pg_catalog.=) journeys AND a.attname OPERATOR(pg_catalog.=) journey_column
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
        AND a.attndims OPERATOR(pg_catalog.<=) 1
-       AND EXISTS (SELECT FROM pg_catalog.pg_type AS t
-                    WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid AND t.typcategory OPERATOR(pg_catalog.=) 'A');
+       AND (a.atttypid OPERATOR(pg_catalog.=) '@extschema@.journey'::pg_catalog.regtype
+            OR EXISTS (SELECT FROM pg_catalog.pg_type AS t
+                        WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid AND t.typcategory OPERATOR(pg_catalog.=) 'A'));
     IF journey_type IS NULL THEN
-        RAISE EXCEPTION 'table % has no array column "%"', journeys, journey_column
+        RAISE EXCEPTION 'table % has no journey or array column "%"', journeys, journey_column
             USING ERRCODE = 'undefined_column',
-                  HINT = 'Name the journeys column (funnel_event[], or an array of another type) with journey_column.';
+                  HINT = 'Name the journeys column (journey, funnel_event[], or an array of another type) with journey_column.';
     END IF;
-    event_journey := journey_type OPERATOR(pg_catalog.=) '@extschema@.funnel_event[]'::pg_catalog.regtype;
+    -- journey and funnel_event[] columns: the delta is a funnel_event[]
+    -- (assigned to a journey column through its cast), journey_merge and
+    -- journey_trim are those of the column's type
+    event_journey := journey_type OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.funnel_event[]'::pg_catalog.regtype,
+                                                                    '@extschema@.journey'::pg_catalog.regtype]);
     IF horizon IS NOT NULL AND NOT event_journey THEN
-        RAISE EXCEPTION 'a retention horizon needs funnel_event[] journeys, not %', journey_type
+        RAISE EXCEPTION 'a retention horizon needs journey or funnel_event[] journeys, not %', journey_type
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Trim journeys of other types with your own UPDATE.';
     END IF;
@@ -942,3 +947,80 @@ CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, journe
     COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
     DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, @extschema@.funnel_event[]) IS 'Funnel summary of stored journeys with a mode, one row per entity (the funnel has as many steps as the highest step any journey names)';
+
+-- ---------------------------------------------------------------------------
+-- the journey type: a canonical journey stored compactly (delta-coded times,
+-- varint step masks; doc/journeys.md, "Storage"), with casts to and from
+-- funnel_event[] and the journey functions over it
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.journey;
+CREATE FUNCTION @extschema@.journey_in(cstring, oid, integer) RETURNS @extschema@.journey
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_in(cstring, oid, integer) IS 'Text input of journey: the text of a funnel_event[], in any order; the journey keeps its distinct events in time order';
+CREATE FUNCTION @extschema@.journey_out(@extschema@.journey) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_out(@extschema@.journey) IS 'Text output of journey: that of the funnel_event[] of its events';
+CREATE FUNCTION @extschema@.journey_recv(internal) RETURNS @extschema@.journey
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_recv(internal) IS 'Binary input of journey (the stored layout, every field checked)';
+CREATE FUNCTION @extschema@.journey_send(@extschema@.journey) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_send(@extschema@.journey) IS 'Binary output of journey (the stored layout)';
+CREATE TYPE @extschema@.journey (
+    INPUT = @extschema@.journey_in, OUTPUT = @extschema@.journey_out,
+    RECEIVE = @extschema@.journey_recv, SEND = @extschema@.journey_send,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended);
+COMMENT ON TYPE @extschema@.journey IS 'A journey in canonical form (distinct events in time order) stored compactly: delta-coded times and step masks, about 3 to 7 bytes an event against 16 for funnel_event[]; casts to and from funnel_event[]';
+
+CREATE FUNCTION @extschema@.journey(events @extschema@.funnel_event[]) RETURNS @extschema@.journey
+    AS 'MODULE_PATHNAME', 'journey_from_events' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey(@extschema@.funnel_event[]) IS 'The journey of the events of a funnel_event[], in any order: its distinct events in time order (NULL elements left out)';
+CREATE FUNCTION @extschema@.funnel_events(journey @extschema@.journey) RETURNS @extschema@.funnel_event[]
+    AS 'MODULE_PATHNAME', 'journey_to_events' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_events(@extschema@.journey) IS 'The events of a journey as a canonical funnel_event[]';
+CREATE CAST (@extschema@.funnel_event[] AS @extschema@.journey)
+    WITH FUNCTION @extschema@.journey(@extschema@.funnel_event[]) AS ASSIGNMENT;
+COMMENT ON CAST (@extschema@.funnel_event[] AS @extschema@.journey) IS 'A funnel_event[] as a journey: its distinct events in time order';
+CREATE CAST (@extschema@.journey AS @extschema@.funnel_event[])
+    WITH FUNCTION @extschema@.funnel_events(@extschema@.journey) AS ASSIGNMENT;
+COMMENT ON CAST (@extschema@.journey AS @extschema@.funnel_event[]) IS 'A journey as a canonical funnel_event[]';
+CREATE FUNCTION @extschema@.event_count(journey @extschema@.journey) RETURNS integer
+    AS 'MODULE_PATHNAME', 'journey_event_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.event_count(@extschema@.journey) IS 'The number of events of a journey';
+
+CREATE FUNCTION @extschema@.window_funnel("window" interval, journey @extschema@.journey, mode text DEFAULT '')
+    RETURNS integer AS 'MODULE_PATHNAME', 'window_funnel_compact'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.window_funnel(interval, @extschema@.journey, text) IS 'Funnel level of a stored journey (journey type)';
+CREATE FUNCTION @extschema@.time_to_convert("window" interval, journey @extschema@.journey, mode text DEFAULT '', to_step integer DEFAULT NULL)
+    RETURNS interval AS 'MODULE_PATHNAME', 'time_to_convert_compact'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.time_to_convert(interval, @extschema@.journey, text, integer) IS 'Time to convert of a stored journey (journey type): step 1 to to_step (default: the highest step the journey names); NULL when not reached';
+CREATE FUNCTION @extschema@.journey_merge(journey @extschema@.journey, delta @extschema@.journey)
+    RETURNS @extschema@.journey AS 'MODULE_PATHNAME', 'journey_merge_compact'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_merge(@extschema@.journey, @extschema@.journey) IS 'The events of a journey and of a delta (journey type), each distinct event once in time order; a NULL argument is an empty journey';
+CREATE FUNCTION @extschema@.journey_trim(journey @extschema@.journey, horizon timestamptz)
+    RETURNS @extschema@.journey AS 'MODULE_PATHNAME', 'journey_trim_compact'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_trim(@extschema@.journey, timestamptz) IS 'The events of a journey (journey type) at or after the horizon';
+
+CREATE FUNCTION @extschema@.funnel_summary_compact_sfunc(internal, interval, @extschema@.journey)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_compact_sfunc(internal, interval, @extschema@.journey) IS 'funnel_summary transition (stored journeys, journey type)';
+CREATE FUNCTION @extschema@.funnel_summary_mode_compact_sfunc(internal, interval, text, @extschema@.journey)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_summary_mode_compact_sfunc(internal, interval, text, @extschema@.journey) IS 'funnel_summary transition (mode, stored journeys, journey type)';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, journey @extschema@.journey) (
+    SFUNC = @extschema@.funnel_summary_compact_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_summary_rollup_final,
+    COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
+    DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, @extschema@.journey) IS 'Funnel summary of stored journeys (journey type), one row per entity (the funnel has as many steps as the highest step any journey names)';
+CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, journey @extschema@.journey) (
+    SFUNC = @extschema@.funnel_summary_mode_compact_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_summary_rollup_final,
+    COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
+    DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, @extschema@.journey) IS 'Funnel summary of stored journeys (journey type) with a mode and its options, one row per entity (the funnel has as many steps as the highest step any journey names)';

@@ -251,19 +251,20 @@ SQL
 if [ "$SIZE" != 1M ]; then "${PSQL[@]}" -c "VACUUM ANALYZE data.events_1m"; fi
 
 # journeys kept current (doc/journeys.md): the first 29 days of events are
-# folded into kept_journeys by journey_refresh, then the last day (1/30 of
-# the rows) is inserted and refreshed in: its time and the WAL it writes
+# folded into kept_journeys (funnel_event[]) and kept_journeys_cj (the
+# journey type) by journey_refresh, then the last day (1/30 of the rows) is
+# inserted and refreshed into each: its time and the WAL it writes
 # (pg_current_wal_lsn before and after; this cluster runs with
 # full_page_writes = off, so no full-page images are counted).  The sizes
-# compare the funnel_event[] table with the same journeys compressed by lz4
-# (toast_tuple_target = 128) and with the size a delta-coded journey type
-# would have (computed here from the events: varint time deltas and step
-# masks).  Results go to $BENCH_DIR/journeys.txt for bench.py.
+# compare the two tables, and each written fresh with pglz and with lz4
+# (TOAST compresses only rows over 2 kB: the journeys of more than about
+# 120 events).  Results go to $BENCH_DIR/journeys.txt for bench.py.
 log "journeys kept current: build 29 days, refresh the last day"
 "${PSQL[@]}" -At -F '|' > "$BENCH_DIR/journeys.txt" <<'SQL'
 SET search_path = data, public;
 SET max_parallel_workers_per_gather = 2;
-DROP TABLE IF EXISTS journey_events, kept_journeys, kept_journeys_lz4;
+DROP TABLE IF EXISTS journey_events, kept_journeys, kept_journeys_cj, kept_journeys_lz4, kept_journeys_cj_lz4,
+    kept_journeys_pglz, kept_journeys_cj_pglz;
 DELETE FROM journey_watermark;
 CREATE TABLE journey_events (user_id bigint, ts timestamptz, event text,
                              inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id());
@@ -272,11 +273,16 @@ SELECT user_id, ts, event FROM events WHERE ts < timestamptz '2026-01-30 00:00:0
 CREATE INDEX ON journey_events (inserted_xid);
 VACUUM ANALYZE journey_events;
 CREATE TABLE kept_journeys (user_id bigint PRIMARY KEY, journey funnel_event[] NOT NULL);
+CREATE TABLE kept_journeys_cj (user_id bigint PRIMARY KEY, journey journey NOT NULL);
 \set event 'CASE WHEN event IN (''visit'', ''product_view'', ''add_to_cart'', ''purchase'') THEN funnel_event(ts, event = ''visit'', event = ''product_view'', event = ''add_to_cart'', event = ''purchase'') END'
 SELECT clock_timestamp() AS t0 \gset
 SELECT 'build_rows', journey_refresh('kept_journeys', 'journey_events', 'user_id', :'event', entity_column => 'user_id');
 SELECT 'build_ms', round(extract(epoch FROM clock_timestamp() - :'t0') * 1000);
+SELECT clock_timestamp() AS t0 \gset
+SELECT 'cj_build_rows', journey_refresh('kept_journeys_cj', 'journey_events', 'user_id', :'event', entity_column => 'user_id');
+SELECT 'cj_build_ms', round(extract(epoch FROM clock_timestamp() - :'t0') * 1000);
 VACUUM ANALYZE kept_journeys;
+VACUUM ANALYZE kept_journeys_cj;
 SELECT pg_total_relation_size('kept_journeys') AS build_bytes \gset
 SELECT 'build_bytes', :build_bytes;
 -- the last day arrives
@@ -290,36 +296,51 @@ SELECT 'refresh_rows', journey_refresh('kept_journeys', 'journey_events', 'user_
 SELECT 'refresh_ms', round(extract(epoch FROM clock_timestamp() - :'t0') * 1000);
 SELECT 'refresh_wal', pg_wal_lsn_diff(pg_current_wal_lsn(), :'lsn0');
 SELECT 'refresh_growth', pg_total_relation_size('kept_journeys') - :build_bytes;
+CHECKPOINT;
+SELECT pg_current_wal_lsn() AS lsn0, clock_timestamp() AS t0 \gset
+SELECT 'cj_refresh_rows', journey_refresh('kept_journeys_cj', 'journey_events', 'user_id', :'event', entity_column => 'user_id');
+SELECT 'cj_refresh_ms', round(extract(epoch FROM clock_timestamp() - :'t0') * 1000);
+SELECT 'cj_refresh_wal', pg_wal_lsn_diff(pg_current_wal_lsn(), :'lsn0');
 VACUUM ANALYZE kept_journeys;
+VACUUM ANALYZE kept_journeys_cj;
 -- sizes per event
 SELECT 'journeys', count(*) FROM kept_journeys;
 SELECT 'journey_events', sum(cardinality(journey)) FROM kept_journeys;
+SELECT 'cj_same', count(*) FROM kept_journeys f JOIN kept_journeys_cj c USING (user_id)
+ WHERE f.journey = c.journey::funnel_event[];
 SELECT 'table_bytes', pg_table_size('kept_journeys');
 SELECT 'index_bytes', pg_indexes_size('kept_journeys');
 SELECT 'datum_bytes', sum(pg_column_size(journey)) FROM kept_journeys;
+SELECT 'cj_table_bytes', pg_table_size('kept_journeys_cj');
+SELECT 'cj_datum_bytes', sum(pg_column_size(journey)) FROM kept_journeys_cj;
 SELECT 'events_table_bytes', pg_table_size('events');
-CREATE TABLE kept_journeys_lz4 (user_id bigint, journey funnel_event[] COMPRESSION lz4 NOT NULL)
-    WITH (toast_tuple_target = 128);
-INSERT INTO kept_journeys_lz4 SELECT * FROM kept_journeys;
+-- written fresh, compressed: the sizes of the whole tables and of the
+-- journeys over 2 kB (the only ones TOAST compresses)
+CREATE TABLE kept_journeys_pglz (user_id bigint, journey funnel_event[] COMPRESSION pglz NOT NULL);
+CREATE TABLE kept_journeys_lz4 (user_id bigint, journey funnel_event[] COMPRESSION lz4 NOT NULL);
+CREATE TABLE kept_journeys_cj_pglz (user_id bigint, journey journey COMPRESSION pglz NOT NULL);
+CREATE TABLE kept_journeys_cj_lz4 (user_id bigint, journey journey COMPRESSION lz4 NOT NULL);
+INSERT INTO kept_journeys_pglz SELECT * FROM kept_journeys ORDER BY user_id;
+INSERT INTO kept_journeys_lz4 SELECT * FROM kept_journeys ORDER BY user_id;
+INSERT INTO kept_journeys_cj_pglz SELECT * FROM kept_journeys_cj ORDER BY user_id;
+INSERT INTO kept_journeys_cj_lz4 SELECT * FROM kept_journeys_cj ORDER BY user_id;
+VACUUM ANALYZE kept_journeys_pglz;
 VACUUM ANALYZE kept_journeys_lz4;
+VACUUM ANALYZE kept_journeys_cj_pglz;
+VACUUM ANALYZE kept_journeys_cj_lz4;
+SELECT 'pglz_table_bytes', pg_table_size('kept_journeys_pglz');
 SELECT 'lz4_table_bytes', pg_table_size('kept_journeys_lz4');
+SELECT 'cj_pglz_table_bytes', pg_table_size('kept_journeys_cj_pglz');
+SELECT 'cj_lz4_table_bytes', pg_table_size('kept_journeys_cj_lz4');
 SELECT 'lz4_datum_bytes', sum(pg_column_size(journey)) FROM kept_journeys_lz4;
--- a delta-coded journey: header (1 byte when short, else 4), a version
--- byte, varint count, first time (8 bytes), then per event a varint of the
--- time since the one before (microseconds) and a varint of the step mask
-WITH e AS (
-  SELECT j.user_id, x.o, x.e,
-         (extract(epoch FROM event_time(x.e) - lag(event_time(x.e)) OVER w) * 1000000)::numeric AS dt,
-         (SELECT coalesce(sum(2::numeric ^ (k - 1)), 0) FROM unnest(event_steps(x.e)) k) AS mask
-  FROM kept_journeys j, unnest(j.journey) WITH ORDINALITY AS x(e, o)
-  WINDOW w AS (PARTITION BY j.user_id ORDER BY x.o)),
-v AS (
-  SELECT user_id, count(*) AS n,
-         sum(CASE WHEN dt IS NULL THEN 8 WHEN dt < 128 THEN 1 ELSE 1 + floor(log(2, dt) / 7) END) +
-         sum(CASE WHEN mask < 128 THEN 1 ELSE 1 + floor(log(2, mask) / 7) END) AS body
-  FROM e GROUP BY user_id)
-SELECT 'compact_datum_bytes', sum(body + 1 + CASE WHEN n < 128 THEN 1 ELSE 1 + floor(log(2, n) / 7) END
-                                 + CASE WHEN body + 3 <= 126 THEN 1 ELSE 4 END)::bigint FROM v;
+SELECT 'cj_lz4_datum_bytes', sum(pg_column_size(journey)) FROM kept_journeys_cj_lz4;
+SELECT 'long_events', coalesce(sum(cardinality(journey)), 0) FROM kept_journeys WHERE pg_column_size(journey) > 2000;
+SELECT 'long_datum_bytes', coalesce(sum(pg_column_size(f.journey)), 0) || '|' || coalesce(sum(pg_column_size(p.journey)), 0) || '|' ||
+       coalesce(sum(pg_column_size(l.journey)), 0) || '|' || coalesce(sum(pg_column_size(c.journey)), 0) || '|' ||
+       coalesce(sum(pg_column_size(cp.journey)), 0) || '|' || coalesce(sum(pg_column_size(cl.journey)), 0)
+  FROM kept_journeys f JOIN kept_journeys_pglz p USING (user_id) JOIN kept_journeys_lz4 l USING (user_id)
+  JOIN kept_journeys_cj c USING (user_id) JOIN kept_journeys_cj_pglz cp USING (user_id) JOIN kept_journeys_cj_lz4 cl USING (user_id)
+ WHERE pg_column_size(f.journey) > 2000;
 SQL
 
 # one entity with many rows, for the window-function scaling check

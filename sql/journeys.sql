@@ -20,19 +20,21 @@ SELECT journey_merge(j, d) = '{"2024-03-01 09:00+00 {}","2024-03-01 09:00+00 {1}
        journey_merge(journey_merge(j, d), NULL) = journey_merge(j, d) AS null_delta
 FROM m;
 -- a NULL journey is empty; NULL when both are
-SELECT journey_merge(NULL, NULL) IS NULL AS both_null,
-       journey_merge(NULL, '{}') = '{}' AS empty,
-       journey_merge(NULL, '{"2024-03-01 10:00+00 {2}","2024-03-01 09:00+00 {1}","2024-03-01 10:00+00 {2}"}')
+-- (literals name their type: journey_merge and journey_trim also take the
+-- journey type)
+SELECT journey_merge(NULL::funnel_event[], NULL) IS NULL AS both_null,
+       journey_merge(NULL, '{}'::funnel_event[]) = '{}' AS empty,
+       journey_merge(NULL, '{"2024-03-01 10:00+00 {2}","2024-03-01 09:00+00 {1}","2024-03-01 10:00+00 {2}"}'::funnel_event[])
          = '{"2024-03-01 09:00+00 {1}","2024-03-01 10:00+00 {2}"}' AS canonical_alone;
 -- the lower bound of the result is 1 even for a journey written [0:1]
-SELECT array_lower(journey_merge('[0:1]={"2024-03-01 10:00+00 {2}","2024-03-01 09:00+00 {1}"}', '{}'), 1) AS lower_bound;
-SELECT journey_merge('{{"2024-03-01 10:00+00 {2}"}}', '{}');
+SELECT array_lower(journey_merge('[0:1]={"2024-03-01 10:00+00 {2}","2024-03-01 09:00+00 {1}"}'::funnel_event[], '{}'), 1) AS lower_bound;
+SELECT journey_merge('{{"2024-03-01 10:00+00 {2}"}}'::funnel_event[], '{}');
 
 -- trim: the events at or after the horizon, in the journey's order
 SELECT journey_trim(journey_merge(j, d), '2024-03-01 10:00+00') FROM m;
-SELECT journey_trim('{"2024-03-01 11:00+00 {3}","2024-03-01 08:00+00 {1}",NULL,"2024-03-01 10:00+00 {2}"}', '2024-03-01 09:00+00');
+SELECT journey_trim('{"2024-03-01 11:00+00 {3}","2024-03-01 08:00+00 {1}",NULL,"2024-03-01 10:00+00 {2}"}'::funnel_event[], '2024-03-01 09:00+00');
 SELECT journey_trim(journey_merge(j, d), '2024-03-02') = '{}' AS all_trimmed,
-       journey_trim(NULL, '2024-03-02') IS NULL AS null_journey
+       journey_trim(NULL::funnel_event[], '2024-03-02') IS NULL AS null_journey
 FROM m;
 
 -- journey_agg: each user's events in canonical form; NULL events left out,

@@ -126,7 +126,6 @@ typedef struct FunnelTrack
  */
 
 /* engine/walk.c: the engine */
-extern uint32 funnel_parse_mode(text *mode);
 extern void funnel_parse_options(text *mode, FunnelConfig *cfg);
 extern void funnel_apply_options(FunnelConfig *cfg, int npositions);
 extern void funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps);
@@ -170,6 +169,21 @@ extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
 extern void funnel_check_timestamp(int64 ts);
 extern FunnelEvent *funnel_journey_events(ArrayType *journey, int *nevents);
 extern int	funnel_event_compare(const FunnelEvent *a, const FunnelEvent *b);
+extern void funnel_event_append_text(StringInfo buf, const FunnelEvent *ev);
+
+/* journeys/journey.c: canonical journeys (doc/journeys.md) */
+extern bool funnel_events_are_canonical(const FunnelEvent *ev, int n);
+extern int	funnel_events_make_canonical(FunnelEvent *ev, int n);
+extern ArrayType *funnel_events_array(const FunnelEvent *ev, int64 n, Oid elemtype);
+
+/*
+ * journeys/journey_type.c: the compact journey type, read in place (a
+ * stored value keeps its short header: PG_DETOAST_DATUM_PACKED).
+ */
+#define PG_GETARG_JOURNEY_P(n)	((struct varlena *) PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(n)))
+extern struct varlena *funnel_journey_encode(const FunnelEvent *ev, int64 n);
+extern FunnelEvent *funnel_journey_decode(const struct varlena *journey, int *nevents);
+extern int	funnel_journey_length(const struct varlena *journey);
 
 /*
  * engine/input.c: reading one row of an aggregate's arguments.  Every
@@ -226,5 +240,7 @@ extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);
 extern bool funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b);
 extern const FunnelConfig *funnel_input_config(FunnelInput *in);
+extern const FunnelConfig *funnel_journey_config(FunctionCallInfo fcinfo, Interval *window,
+												 text *mode, bool want_elapsed);
 
 #endif							/* FUNNEL_H */

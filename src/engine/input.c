@@ -378,3 +378,68 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 				 errmsg("to_step differs between rows of one group"),
 				 errhint("Give every row of a group the same to_step.")));
 }
+
+/* ---------- functions over stored journeys ---------- */
+
+typedef struct JourneyConfigCache
+{
+	Interval	window;			/* the raw arguments parsed last */
+	bool		want_elapsed;
+	int			mode_len;
+	int			mode_cap;
+	FunnelConfig cfg;
+	char	   *mode;
+} JourneyConfigCache;
+
+/*
+ * The funnel of a function over stored journeys (window_funnel,
+ * time_to_convert and funnel_summary over a journey): the window, the mode
+ * and its options, as many steps as the journey names.  Parsed once per
+ * call site, again only when a row's window or mode differ from the last
+ * row's, so walking a table of short journeys does not parse a mode per row.
+ */
+const FunnelConfig *
+funnel_journey_config(FunctionCallInfo fcinfo, Interval *window, text *mode,
+					  bool want_elapsed)
+{
+	JourneyConfigCache *c = (JourneyConfigCache *) fcinfo->flinfo->fn_extra;
+	int			mode_len = (int) VARSIZE_ANY_EXHDR(mode);
+	FunnelConfig cfg;
+
+	if (c != NULL && c->want_elapsed == want_elapsed && c->mode_len == mode_len &&
+		memcmp(&c->window, window, sizeof(Interval)) == 0 &&
+		memcmp(c->mode, VARDATA_ANY(mode), mode_len) == 0)
+		return &c->cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.window = funnel_window_usecs(window);
+	cfg.open_steps = true;
+	cfg.want_elapsed = want_elapsed;
+	funnel_parse_options(mode, &cfg);
+	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
+	if (cfg.bucket != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel trends are not available over stored journeys"),
+				 errhint("Use funnel_trends over the journeys' rows: unnest(journey).")));
+	if (c == NULL || c->mode_cap < mode_len)
+	{
+		JourneyConfigCache *nc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														sizeof(JourneyConfigCache));
+
+		nc->mode = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, mode_len + 1);
+		nc->mode_cap = mode_len;
+		if (c != NULL)
+		{
+			pfree(c->mode);
+			pfree(c);
+		}
+		c = nc;
+		fcinfo->flinfo->fn_extra = c;
+	}
+	c->window = *window;
+	c->want_elapsed = want_elapsed;
+	c->mode_len = mode_len;
+	memcpy(c->mode, VARDATA_ANY(mode), mode_len);
+	c->cfg = cfg;
+	return &c->cfg;
+}

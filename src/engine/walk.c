@@ -18,6 +18,7 @@
 
 #include "common/int.h"
 #include "common/interval_usecs.h"
+#include "common/varint.h"
 #include "engine/funnel.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -288,24 +289,6 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 				 errhint("Use \"strict_order, allow_reentry\".")));
 	pfree(str);
 	cfg->mode = mode;
-}
-
-/*
- * The ClickHouse mode flags of a mode text, for the functions that walk no
- * product funnel: an option there is an error.
- */
-uint32
-funnel_parse_mode(text *mode_text)
-{
-	FunnelConfig cfg;
-
-	funnel_parse_options(mode_text, &cfg);
-	if (cfg.optional || cfg.nexcl || cfg.options || cfg.bucket || cfg.time_zone[0])
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("this form of the function takes only the modes %s", FUNNEL_MODE_LIST),
-				 errhint("Optional steps, exclusions, any order, step times and trends are options of the aggregates over rows and of window_funnel and time_to_convert over journeys.")));
-	return cfg.mode;
 }
 
 /*
@@ -1591,51 +1574,6 @@ funnel_track_init(const FunnelConfig *cfg, FunnelTrack *track, int inline_cap)
 	track->walk_valid = !(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg);
 }
 
-static inline uint64
-zigzag(int64 v)
-{
-	return ((uint64) v << 1) ^ (uint64) (v >> 63);
-}
-
-static inline int64
-unzigzag(uint64 v)
-{
-	return (int64) (v >> 1) ^ -(int64) (v & 1);
-}
-
-static inline char *
-put_varint(char *p, uint64 v)
-{
-	while (v >= 0x80)
-	{
-		*p++ = (char) (v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (char) v;
-	return p;
-}
-
-static inline const char *
-get_varint(const char *p, const char *end, uint64 *v)
-{
-	uint64		r = 0;
-	int			shift = 0;
-
-	while (p < end && shift < 64)
-	{
-		uint8		b = (uint8) *p++;
-
-		r |= (uint64) (b & 0x7F) << shift;
-		if (!(b & 0x80))
-		{
-			*v = r;
-			return p;
-		}
-		shift += 7;
-	}
-	return NULL;
-}
-
 /*
  * The online part of adding a row (funnel_track_add, and deserialisation,
  * which keeps the log bytes it has checked): a group of equal timestamps is
@@ -1706,8 +1644,8 @@ funnel_track_add(const FunnelConfig *cfg, FunnelTrack *track,
 				 errmsg("too many events for one funnel entity (at most %u)", PG_UINT32_MAX - 1)));
 
 	/* log: delta from the latest time so far (small, decodable in order) */
-	p = put_varint(enc, zigzag((int64) ((uint64) ts - (uint64) track->max_ts)));
-	p = put_varint(p, steps);
+	p = funnel_put_varint(enc, funnel_zigzag((int64) ((uint64) ts - (uint64) track->max_ts)));
+	p = funnel_put_varint(p, steps);
 	enclen = p - enc;
 	if (track->log_cap - track->log_len < enclen)
 	{
@@ -1759,12 +1697,12 @@ funnel_track_decode(const FunnelTrack *track, int *nevents)
 		if ((i & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 
-		p = get_varint(p, end, &d);
+		p = funnel_get_varint(p, end, &d);
 		if (p)
-			p = get_varint(p, end, &s);
+			p = funnel_get_varint(p, end, &s);
 		if (!p)
 			elog(ERROR, "corrupt funnel event log");	/* cannot happen */
-		ts = (int64) ((uint64) max_ts + (uint64) unzigzag(d));
+		ts = (int64) ((uint64) max_ts + (uint64) funnel_unzigzag(d));
 		if (i == 0 || ts > max_ts)
 			max_ts = ts;
 		ev[i].ts = ts;
@@ -1788,9 +1726,9 @@ funnel_track_steps(const FunnelTrack *track)
 		uint64		d,
 					s;
 
-		p = get_varint(p, end, &d);
+		p = funnel_get_varint(p, end, &d);
 		if (p)
-			p = get_varint(p, end, &s);
+			p = funnel_get_varint(p, end, &s);
 		if (!p)
 			elog(ERROR, "corrupt funnel event log");	/* cannot happen */
 		seen |= s;
@@ -2028,12 +1966,12 @@ funnel_track_deserialize(const FunnelConfig *cfg, FunnelTrack *track,
 		uint64		d,
 					s;
 
-		p = get_varint(p, end, &d);
+		p = funnel_get_varint(p, end, &d);
 		if (p)
-			p = get_varint(p, end, &s);
+			p = funnel_get_varint(p, end, &s);
 		if (!p)
 			funnel_invalid_state("An event log of the state is truncated.");
-		ts = (int64) ((uint64) (i == 0 ? 0 : track->max_ts) + (uint64) unzigzag(d));
+		ts = (int64) ((uint64) (i == 0 ? 0 : track->max_ts) + (uint64) funnel_unzigzag(d));
 		if (!IS_VALID_TIMESTAMP(ts) || TIMESTAMP_NOT_FINITE(ts))
 			funnel_invalid_state("A timestamp of the state is out of range.");
 		if (s & ~allowed)

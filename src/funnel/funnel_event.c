@@ -294,18 +294,24 @@ append_steps(StringInfo buf, uint64 steps)
 	appendStringInfoChar(buf, '}');
 }
 
+/* An event's text form (the journey type's output writes it too). */
+void
+funnel_event_append_text(StringInfo buf, const FunnelEvent *ev)
+{
+	append_utc_timestamp(buf, ev->ts);
+	appendStringInfoChar(buf, ' ');
+	append_steps(buf, ev->steps);
+}
+
 /* funnel_event text output: the time in ISO 8601 at UTC and the step set. */
 PG_FUNCTION_INFO_V1(funnel_event_out);
 Datum
 funnel_event_out(PG_FUNCTION_ARGS)
 {
-	FunnelEvent *ev = PG_GETARG_FUNNEL_EVENT_P(0);
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	append_utc_timestamp(&buf, ev->ts);
-	appendStringInfoChar(&buf, ' ');
-	append_steps(&buf, ev->steps);
+	funnel_event_append_text(&buf, PG_GETARG_FUNNEL_EVENT_P(0));
 	PG_RETURN_CSTRING(buf.data);
 }
 

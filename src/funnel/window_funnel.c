@@ -273,6 +273,17 @@ check_journey_steps(const FunnelConfig *cfg, const FunnelEvent *events, int n)
 		funnel_check_row_steps(cfg, events[i].steps);
 }
 
+/* The level of a stored journey's events (arguments: window, journey, mode). */
+static int32
+journey_level(FunctionCallInfo fcinfo, const FunnelEvent *events, int n)
+{
+	const FunnelConfig *cfg = funnel_journey_config(fcinfo, PG_GETARG_INTERVAL_P(0),
+													PG_GETARG_TEXT_PP(2), false);
+
+	check_journey_steps(cfg, events, n);
+	return funnel_events_level(cfg, events, n, 0, NULL);
+}
+
 /*
  * window_funnel(window, journey funnel_event[], mode): the funnel level the
  * walk reaches over the events of a stored journey.
@@ -281,21 +292,54 @@ PG_FUNCTION_INFO_V1(window_funnel_journey);
 Datum
 window_funnel_journey(PG_FUNCTION_ARGS)
 {
-	Interval   *window = PG_GETARG_INTERVAL_P(0);
-	ArrayType  *journey = PG_GETARG_ARRAYTYPE_P(1);
-	text	   *mode = PG_GETARG_TEXT_PP(2);
-	FunnelConfig cfg;
-	FunnelEvent *events;
 	int			n;
+	FunnelEvent *events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(1), &n);
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.window = funnel_window_usecs(window);
-	cfg.open_steps = true;		/* the level does not depend on it */
-	funnel_parse_options(mode, &cfg);
-	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
-	events = funnel_journey_events(journey, &n);
+	PG_RETURN_INT32(journey_level(fcinfo, events, n));
+}
+
+/* window_funnel(window, journey journey, mode): the same, compact journey. */
+PG_FUNCTION_INFO_V1(window_funnel_compact);
+Datum
+window_funnel_compact(PG_FUNCTION_ARGS)
+{
+	int			n;
+	FunnelEvent *events = funnel_journey_decode(PG_GETARG_JOURNEY_P(1), &n);
+
+	PG_RETURN_INT32(journey_level(fcinfo, events, n));
+}
+
+/*
+ * The time to convert of a stored journey's events (arguments as
+ * time_to_convert's: window, journey, mode, to_step); NULL when the target
+ * step is not reached.
+ */
+static Datum
+journey_time_to_convert(FunctionCallInfo fcinfo, const FunnelEvent *events, int n)
+{
+	FunnelConfig cfg;
+	int			level,
+				target;
+	int64		elapsed[FUNNEL_MAX_STEPS];
+
+	cfg = *funnel_journey_config(fcinfo, PG_GETARG_INTERVAL_P(0), PG_GETARG_TEXT_PP(2), true);
+	if (!PG_ARGISNULL(3))
+	{
+		cfg.target = PG_GETARG_INT32(3);
+		if (cfg.target < 1 || cfg.target > FUNNEL_MAX_STEPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("to_step %d is out of range", cfg.target),
+					 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
+	}
 	check_journey_steps(&cfg, events, n);
-	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, 0, NULL));
+	target = target_step(&cfg, events, n);
+	if (target == 0)
+		PG_RETURN_NULL();
+	level = funnel_events_level(&cfg, events, n, 0, elapsed);
+	if (level < target)
+		PG_RETURN_NULL();
+	return IntervalPGetDatum(funnel_usecs_interval(elapsed[target - 1]));
 }
 
 /*
@@ -306,37 +350,25 @@ PG_FUNCTION_INFO_V1(time_to_convert_journey);
 Datum
 time_to_convert_journey(PG_FUNCTION_ARGS)
 {
-	FunnelConfig cfg;
+	int			n;
 	FunnelEvent *events;
-	int			n,
-				level,
-				target;
-	int64		elapsed[FUNNEL_MAX_STEPS];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.window = funnel_window_usecs(PG_GETARG_INTERVAL_P(0));
-	cfg.open_steps = true;
-	cfg.want_elapsed = true;
-	funnel_parse_options(PG_GETARG_TEXT_PP(2), &cfg);
-	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
-	if (!PG_ARGISNULL(3))
-	{
-		cfg.target = PG_GETARG_INT32(3);
-		if (cfg.target < 1 || cfg.target > FUNNEL_MAX_STEPS)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("to_step %d is out of range", cfg.target),
-					 errdetail("Steps are numbered from 1 to %d.", FUNNEL_MAX_STEPS)));
-	}
 	events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(1), &n);
-	check_journey_steps(&cfg, events, n);
-	target = target_step(&cfg, events, n);
-	if (target == 0)
+	return journey_time_to_convert(fcinfo, events, n);
+}
+
+/* time_to_convert(window, journey journey, mode, to_step): compact journey. */
+PG_FUNCTION_INFO_V1(time_to_convert_compact);
+Datum
+time_to_convert_compact(PG_FUNCTION_ARGS)
+{
+	int			n;
+	FunnelEvent *events;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
-	level = funnel_events_level(&cfg, events, n, 0, elapsed);
-	if (level < target)
-		PG_RETURN_NULL();
-	return IntervalPGetDatum(funnel_usecs_interval(elapsed[target - 1]));
+	events = funnel_journey_decode(PG_GETARG_JOURNEY_P(1), &n);
+	return journey_time_to_convert(fcinfo, events, n);
 }

@@ -31,8 +31,8 @@ event_qsort_cmp(const void *a, const void *b)
 }
 
 /* Whether the events are strictly increasing: canonical already. */
-static bool
-events_canonical(const FunnelEvent *ev, int n)
+bool
+funnel_events_are_canonical(const FunnelEvent *ev, int n)
 {
 	int			i;
 
@@ -43,8 +43,8 @@ events_canonical(const FunnelEvent *ev, int n)
 }
 
 /* Sort in place and keep each distinct event once; returns the new count. */
-static int
-events_make_canonical(FunnelEvent *ev, int n)
+int
+funnel_events_make_canonical(FunnelEvent *ev, int n)
 {
 	int			i,
 				j;
@@ -70,7 +70,7 @@ journey_canonical_events(ArrayType *journey, int *n)
 	FunnelEvent *ev = funnel_journey_events(journey, n);
 	FunnelEvent *copy;
 
-	if (events_canonical(ev, *n))
+	if (funnel_events_are_canonical(ev, *n))
 		return ev;
 	if ((Pointer) ev >= (Pointer) journey &&
 		(Pointer) ev < (Pointer) journey + VARSIZE(journey))
@@ -79,13 +79,13 @@ journey_canonical_events(ArrayType *journey, int *n)
 		memcpy(copy, ev, sizeof(FunnelEvent) * (Size) *n);
 		ev = copy;
 	}
-	*n = events_make_canonical(ev, *n);
+	*n = funnel_events_make_canonical(ev, *n);
 	return ev;
 }
 
 /* A funnel_event[] of the n events (one dimension, no NULLs). */
-static ArrayType *
-journey_build(const FunnelEvent *ev, int64 n, Oid elemtype)
+ArrayType *
+funnel_events_array(const FunnelEvent *ev, int64 n, Oid elemtype)
 {
 	Size		nbytes;
 	ArrayType  *result;
@@ -113,44 +113,18 @@ journey_build(const FunnelEvent *ev, int64 n, Oid elemtype)
 }
 
 /*
- * journey_merge(journey funnel_event[], delta funnel_event[]): the events of
- * both in canonical form.  Either may be in any order, hold NULLs or
- * duplicates; a NULL argument is an empty journey (NULL when both are).
+ * The events of two canonical journeys in canonical form (an event in both
+ * once), into a new array; *n is set to their number.
  */
-PG_FUNCTION_INFO_V1(journey_merge);
-Datum
-journey_merge(PG_FUNCTION_ARGS)
+static FunnelEvent *
+events_merge(const FunnelEvent *ea, int na, const FunnelEvent *eb, int nb, int64 *n)
 {
-	ArrayType  *a,
-			   *b;
-	const FunnelEvent *ea,
-			   *eb;
 	FunnelEvent *out;
-	int			na,
-				nb,
-				i,
-				j;
-	int64		k;
+	int			i = 0,
+				j = 0;
+	int64		k = 0;
 
-	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-	{
-		a = PG_GETARG_ARRAYTYPE_P(PG_ARGISNULL(0) ? 1 : 0);
-		ea = journey_canonical_events(a, &na);
-		PG_RETURN_ARRAYTYPE_P(journey_build(ea, na, ARR_ELEMTYPE(a)));
-	}
-	a = PG_GETARG_ARRAYTYPE_P(0);
-	b = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_ELEMTYPE(a) != ARR_ELEMTYPE(b))
-		elog(ERROR, "journey_merge: arrays of different element types");
-	ea = journey_canonical_events(a, &na);
-	eb = journey_canonical_events(b, &nb);
-	if (nb == 0)
-		PG_RETURN_ARRAYTYPE_P(journey_build(ea, na, ARR_ELEMTYPE(a)));
-	out = palloc_extended(sizeof(FunnelEvent) * ((Size) na + nb), MCXT_ALLOC_HUGE);
-	i = j = 0;
-	k = 0;
+	out = palloc_extended(sizeof(FunnelEvent) * ((Size) na + nb + 1), MCXT_ALLOC_HUGE);
 	while (i < na && j < nb)
 	{
 		int			c = funnel_event_compare(&ea[i], &eb[j]);
@@ -170,7 +144,74 @@ journey_merge(PG_FUNCTION_ARGS)
 		out[k++] = ea[i++];
 	while (j < nb)
 		out[k++] = eb[j++];
-	PG_RETURN_ARRAYTYPE_P(journey_build(out, k, ARR_ELEMTYPE(a)));
+	*n = k;
+	return out;
+}
+
+/*
+ * journey_merge(journey funnel_event[], delta funnel_event[]): the events of
+ * both in canonical form.  Either may be in any order, hold NULLs or
+ * duplicates; a NULL argument is an empty journey (NULL when both are).
+ */
+PG_FUNCTION_INFO_V1(journey_merge);
+Datum
+journey_merge(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a,
+			   *b;
+	const FunnelEvent *ea,
+			   *eb;
+	FunnelEvent *out;
+	int			na,
+				nb;
+	int64		k;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	{
+		a = PG_GETARG_ARRAYTYPE_P(PG_ARGISNULL(0) ? 1 : 0);
+		ea = journey_canonical_events(a, &na);
+		PG_RETURN_ARRAYTYPE_P(funnel_events_array(ea, na, ARR_ELEMTYPE(a)));
+	}
+	a = PG_GETARG_ARRAYTYPE_P(0);
+	b = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_ELEMTYPE(a) != ARR_ELEMTYPE(b))
+		elog(ERROR, "journey_merge: arrays of different element types");
+	ea = journey_canonical_events(a, &na);
+	eb = journey_canonical_events(b, &nb);
+	if (nb == 0)
+		PG_RETURN_ARRAYTYPE_P(funnel_events_array(ea, na, ARR_ELEMTYPE(a)));
+	out = events_merge(ea, na, eb, nb, &k);
+	PG_RETURN_ARRAYTYPE_P(funnel_events_array(out, k, ARR_ELEMTYPE(a)));
+}
+
+/*
+ * journey_merge(journey journey, delta journey): the same for the compact
+ * type, whose values are canonical already; a NULL argument is an empty
+ * journey (NULL when both are).
+ */
+PG_FUNCTION_INFO_V1(journey_merge_compact);
+Datum
+journey_merge_compact(PG_FUNCTION_ARGS)
+{
+	FunnelEvent *ea,
+			   *eb,
+			   *out;
+	int			na,
+				nb;
+	int64		k;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(PG_ARGISNULL(0) ? 1 : 0));
+	ea = funnel_journey_decode(PG_GETARG_JOURNEY_P(0), &na);
+	eb = funnel_journey_decode(PG_GETARG_JOURNEY_P(1), &nb);
+	if (nb == 0)
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	out = events_merge(ea, na, eb, nb, &k);
+	PG_RETURN_POINTER(funnel_journey_encode(out, k));
 }
 
 /*
@@ -196,7 +237,26 @@ journey_trim(PG_FUNCTION_ARGS)
 			out[k++] = ev[i];
 	if (k == n && !ARR_HASNULL(journey))
 		PG_RETURN_ARRAYTYPE_P(journey);
-	PG_RETURN_ARRAYTYPE_P(journey_build(out, k, ARR_ELEMTYPE(journey)));
+	PG_RETURN_ARRAYTYPE_P(funnel_events_array(out, k, ARR_ELEMTYPE(journey)));
+}
+
+/* journey_trim(journey journey, horizon timestamptz): the same, compact. */
+PG_FUNCTION_INFO_V1(journey_trim_compact);
+Datum
+journey_trim_compact(PG_FUNCTION_ARGS)
+{
+	TimestampTz horizon = PG_GETARG_TIMESTAMPTZ(1);
+	FunnelEvent *ev;
+	int			n,
+				i;
+
+	ev = funnel_journey_decode(PG_GETARG_JOURNEY_P(0), &n);
+	/* canonical: the kept events are a suffix */
+	for (i = 0; i < n && ev[i].ts < horizon; i++)
+		;
+	if (i == 0)
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	PG_RETURN_POINTER(funnel_journey_encode(ev + i, n - i));
 }
 
 /* ---------- journey_agg ---------- */
@@ -338,12 +398,12 @@ journey_agg_final(PG_FUNCTION_ARGS)
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "journey_agg_final: could not determine the result type");
 	if (st->n > (int64) MaxArraySize)
-		journey_build(NULL, st->n, elemtype);	/* reports the limit */
+		funnel_events_array(NULL, st->n, elemtype);	/* reports the limit */
 	funnel_check_memory(st->mem + sizeof(FunnelEvent) * (Size) st->n);
 	ev = palloc_extended(sizeof(FunnelEvent) * (Size) st->n, MCXT_ALLOC_HUGE);
 	memcpy(ev, st->events, sizeof(FunnelEvent) * (Size) st->n);
 	n = st->n;
-	if (!events_canonical(ev, (int) n))
-		n = events_make_canonical(ev, (int) n);
-	PG_RETURN_ARRAYTYPE_P(journey_build(ev, n, elemtype));
+	if (!funnel_events_are_canonical(ev, (int) n))
+		n = funnel_events_make_canonical(ev, (int) n);
+	PG_RETURN_ARRAYTYPE_P(funnel_events_array(ev, n, elemtype));
 }

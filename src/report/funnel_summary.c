@@ -99,6 +99,8 @@ typedef struct SummaryAcc
 	uint8		mode;
 	int			nsteps;
 	int64		window;
+	/* funnel_summary over journeys: the funnel of the group's first row */
+	FunnelConfig journey_cfg;
 	/* st[k]: times from step 1 to step k + 1; st[FUNNEL_MAX_STEPS + k]: from step k */
 	StepAcc		st[2 * FUNNEL_MAX_STEPS];
 } SummaryAcc;
@@ -899,26 +901,25 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 /* ---------- funnel_summary over stored journeys ---------- */
 
 /*
- * funnel_summary(window, [mode,] journey funnel_event[]) transition: a row is
- * one entity's whole journey, walked here; its times go into the same
- * accumulator as rollup's (whose combine, serialise and final functions the
- * aggregate shares).  Like the funnel_event form, the funnel has as many
- * steps as the highest step any journey names.
+ * funnel_summary(window, [mode,] journey) transition, journey funnel_event[]
+ * or journey: a row is one entity's whole journey, walked here as the
+ * summary over rows walks each entity (summary_add_entity); its times go
+ * into the same accumulator as rollup's (whose combine, serialise and final
+ * functions the aggregate shares).  Like the funnel_event form, the funnel
+ * has as many steps as the highest step any journey names.
  */
 static Datum
-journey_summary_add(FunctionCallInfo fcinfo, bool has_mode)
+journey_summary_add(FunctionCallInfo fcinfo, bool has_mode, bool compact)
 {
 	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_summary");
 	SummaryAcc *acc = FUNNEL_STATE_ARG(SummaryAcc, 0);
 	int			jarg = has_mode ? 3 : 2;
-	FunnelConfig cfg;
+	const FunnelConfig *cfg;
 	FunnelEvent *events;
-	int64		elapsed[FUNNEL_MAX_STEPS];
+	SummaryWalk w;
 	uint64		seen = 0;
 	int			n,
-				i,
-				level,
-				nsteps;
+				i;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -929,53 +930,71 @@ journey_summary_add(FunctionCallInfo fcinfo, bool has_mode)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("funnel mode must not be NULL"),
 				 errhint("Use '' for the default mode.")));
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.window = funnel_window_usecs(PG_GETARG_INTERVAL_P(1));
-	cfg.mode = has_mode ? funnel_parse_mode(PG_GETARG_TEXT_PP(2)) : 0;
-	cfg.nsteps = FUNNEL_MAX_STEPS;
-	cfg.open_steps = true;
-	cfg.want_elapsed = true;
+	cfg = funnel_journey_config(fcinfo, PG_GETARG_INTERVAL_P(1),
+								has_mode ? PG_GETARG_TEXT_PP(2) : cstring_to_text(""), true);
 	if (acc == NULL)
 		acc = acc_create(cxt);
 	if (!acc->configured)
-		acc_configure(acc, FS_FLAG_OPEN, (uint8) cfg.mode, 0, cfg.window);
-	else if (acc->window != cfg.window)
+	{
+		acc_configure(acc, FS_FLAG_OPEN |
+					  ((cfg->options & FUNNEL_OPT_STEP_TIMES) ? FS_FLAG_STEP_TIMES : 0),
+					  (uint8) cfg->mode, 0, cfg->window);
+		acc->journey_cfg = *cfg;
+	}
+	else if (acc->window != cfg->window)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel window differs between rows of one group"),
 				 errhint("Give every row of a group the same window.")));
-	else if (acc->mode != (uint8) cfg.mode)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("funnel mode differs between rows of one group"),
-				 errhint("Give every row of a group the same mode.")));
+	else
+		funnel_config_check_same(&acc->journey_cfg, cfg);
 	if (PG_ARGISNULL(jarg))
 		PG_RETURN_POINTER(acc);
-	events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(jarg), &n);
+	if (compact)
+		events = funnel_journey_decode(PG_GETARG_JOURNEY_P(jarg), &n);
+	else
+		events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(jarg), &n);
 	for (i = 0; i < n; i++)
 		seen |= events[i].steps;
-	nsteps = seen ? pg_leftmost_one_pos64(seen) + 1 : 0;
-	acc->nsteps = Max(acc->nsteps, nsteps);
-	level = funnel_events_level(&cfg, events, n, 0, elapsed);
-	for (i = 0; i < level; i++)
-		acc_add_time(acc, &acc->st[i], elapsed[i]);
+	if (cfg->nexcl > 0)
+		funnel_check_row_steps(cfg, seen);
+	acc->nsteps = Max(acc->nsteps, funnel_reported_steps(cfg, seen));
+	w.cfg = cfg;
+	w.acc = acc;
+	summary_add_entity(events, n, 0, &w);
 	PG_RETURN_POINTER(acc);
 }
 
-/* funnel_summary(window, journey) transition */
+/* funnel_summary(window, journey funnel_event[]) transition */
 PG_FUNCTION_INFO_V1(funnel_summary_journey_sfunc);
 Datum
 funnel_summary_journey_sfunc(PG_FUNCTION_ARGS)
 {
-	return journey_summary_add(fcinfo, false);
+	return journey_summary_add(fcinfo, false, false);
 }
 
-/* funnel_summary(window, mode, journey) transition */
+/* funnel_summary(window, mode, journey funnel_event[]) transition */
 PG_FUNCTION_INFO_V1(funnel_summary_mode_journey_sfunc);
 Datum
 funnel_summary_mode_journey_sfunc(PG_FUNCTION_ARGS)
 {
-	return journey_summary_add(fcinfo, true);
+	return journey_summary_add(fcinfo, true, false);
+}
+
+/* funnel_summary(window, journey journey) transition */
+PG_FUNCTION_INFO_V1(funnel_summary_compact_sfunc);
+Datum
+funnel_summary_compact_sfunc(PG_FUNCTION_ARGS)
+{
+	return journey_summary_add(fcinfo, false, true);
+}
+
+/* funnel_summary(window, mode, journey journey) transition */
+PG_FUNCTION_INFO_V1(funnel_summary_mode_compact_sfunc);
+Datum
+funnel_summary_mode_compact_sfunc(PG_FUNCTION_ARGS)
+{
+	return journey_summary_add(fcinfo, true, true);
 }
 
 /* ---------- rollup(funnel_summary) ---------- */

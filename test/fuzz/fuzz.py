@@ -68,6 +68,12 @@ def seed_queries():
       (funnel_event('2024-01-01 10:00+00', 1)), (funnel_event('2024-01-01', true, false, true)),
       ('294276-12-31 23:59:59.999999+00 {64}'::funnel_event),
       ('4714-11-24 00:00:00+00 BC {1,2,3}'::funnel_event), ('2000-01-01 00:00+00 {}'::funnel_event)) s(v)"""
+    # journeys of every time unit (seconds, milliseconds, microseconds),
+    # ties, the extremes of timestamptz and step 64
+    q['journey'] = EVENTS_CTE + """ SELECT journey_agg(funnel_event(ts, c1, c2, c3))::journey::text FROM ev GROUP BY e
+      UNION ALL SELECT v FROM (VALUES ('{}'), ('{"2024-01-01 00:00:00.5+00 {1}","2024-01-01 00:00:01+00 {2}"}'),
+      ('{"2024-01-01 00:00:00.000001+00 {}","2024-01-01 00:00:00.000001+00 {1}","2024-01-01 00:00:00.000002+00 {1,2}"}'),
+      ('{"294276-12-31 23:59:59.999999+00 {64}","4714-11-24 00:00:00+00 BC {1,64}"}')) v(v)"""
     summ = []
     for m in MODES[:5]:
         summ.append(EVENTS_CTE + f" SELECT funnel_summary('1 day', '{m}', e, ts, c1, c2, c3)::text FROM ev")
@@ -157,7 +163,7 @@ def state_targets():
     return t
 
 # types with text and binary input whose values round-trip
-IO_TYPES = ['funnel_event', 'funnel_summary', 'attribution_summary', 'pipeline_summary']
+IO_TYPES = ['funnel_event', 'funnel_summary', 'attribution_summary', 'pipeline_summary', 'journey']
 # composite types: record input, then the functions that read them
 RECORD_USES = {
     'rfm_summary': "SELECT (v).frequency FROM (SELECT {v}::rfm_summary v) s",
@@ -193,6 +199,9 @@ JOURNEYS = ['{"2024-01-01 00:00+00 {1}","2024-01-01 00:01+00 {2}","2024-01-01 00
             '{"2024-01-01 00:02+00 {3}",NULL,"2024-01-01 00:00+00 {1}","2024-01-01 00:00+00 {1}","2024-01-01 00:00+00 {}"}',
             '{}', '{"294276-12-31 23:59:59.999999+00 {64}","4714-11-24 00:00:00+00 BC {1,64}"}',
             '{{"2024-01-01 00:00+00 {1}"}}', '[5:6]={"2024-01-01 00:00+00 {1}","2024-01-01 00:00+00 {2}"}']
+
+JOURNEY_OPTIONS = ['exclude 3 from 1 to 2', 'exclude 4 from 1 to 3, exclusion_counts_reached', 'optional 2',
+                   'any_order', 'any_order_first', 'step_times', 'bucket day', 'exclude 64 from 1 to 63']
 
 def quote(s):
     tag = 'q'
@@ -242,7 +251,14 @@ CALLS = [
     ("journey_trim({j}::funnel_event[], ({t})::timestamptz)", "SELECT {call}",
      {'j': lit(JOURNEYS), 't': lit(TIMES)}),
     ("funnel_summary({w}::interval, {m}::text, {j}::funnel_event[])", "SELECT {call} FROM generate_series(1, 3)",
-     {'w': lit(INTERVALS), 'm': lit(MODES), 'j': lit(JOURNEYS)}),
+     {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
+    # the journey type: its functions, with the modes and the product options
+    ("window_funnel({w}::interval, {j}::journey, {m}::text), time_to_convert({w}::interval, {j}::journey, {m}::text)",
+     "SELECT {call}", {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
+    ("funnel_summary({w}::interval, {m}::text, {j}::journey)", "SELECT {call} FROM generate_series(1, 3)",
+     {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
+    ("journey_merge({j}::journey, {k}::journey), journey_trim({j}::journey, ({t})::timestamptz)", "SELECT {call}",
+     {'j': lit(JOURNEYS) + ['NULL'], 'k': lit(JOURNEYS) + ['NULL'], 't': lit(TIMES)}),
     ("funnel_stage_counts({w}::interval, {m}::text, e, ts, c1, c2, c3)", EVENTS_CTE + " SELECT {call} FROM ev",
      {'w': lit(INTERVALS), 'm': lit(MODES)}),
     ("funnel_summary({w}::interval, {m}::text, e, ({t})::timestamptz + g * interval '1 minute', g % 3 = 0, g % 3 = 1)",
