@@ -183,6 +183,11 @@ extern ArrayType *funnel_events_array(const FunnelEvent *ev, int64 n, Oid elemty
 #define PG_GETARG_JOURNEY_P(n)	((struct varlena *) PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(n)))
 extern struct varlena *funnel_journey_encode(const FunnelEvent *ev, int64 n);
 extern FunnelEvent *funnel_journey_decode(const struct varlena *journey, int *nevents);
+extern FunnelEvent *funnel_journey_decode_into(const struct varlena *journey, int *nevents,
+											   FunnelEvent *buf, int bufcap);
+
+/* events of a journey decoded on the stack by the walks (larger: palloc) */
+#define FUNNEL_JOURNEY_STACK_EVENTS 64
 extern int	funnel_journey_length(const struct varlena *journey);
 
 /*

@@ -303,8 +303,10 @@ PG_FUNCTION_INFO_V1(window_funnel_compact);
 Datum
 window_funnel_compact(PG_FUNCTION_ARGS)
 {
+	FunnelEvent buf[FUNNEL_JOURNEY_STACK_EVENTS];
 	int			n;
-	FunnelEvent *events = funnel_journey_decode(PG_GETARG_JOURNEY_P(1), &n);
+	FunnelEvent *events = funnel_journey_decode_into(PG_GETARG_JOURNEY_P(1), &n,
+													 buf, FUNNEL_JOURNEY_STACK_EVENTS);
 
 	PG_RETURN_INT32(journey_level(fcinfo, events, n));
 }
@@ -364,11 +366,13 @@ PG_FUNCTION_INFO_V1(time_to_convert_compact);
 Datum
 time_to_convert_compact(PG_FUNCTION_ARGS)
 {
+	FunnelEvent buf[FUNNEL_JOURNEY_STACK_EVENTS];
 	int			n;
 	FunnelEvent *events;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
-	events = funnel_journey_decode(PG_GETARG_JOURNEY_P(1), &n);
+	events = funnel_journey_decode_into(PG_GETARG_JOURNEY_P(1), &n,
+										buf, FUNNEL_JOURNEY_STACK_EVENTS);
 	return journey_time_to_convert(fcinfo, events, n);
 }

@@ -139,20 +139,25 @@ journey_header(const struct varlena *journey, const char **pos, const char **end
 
 /*
  * The events of a journey (detoasted, possibly with a short header), in
- * its canonical order, into a new array.
+ * its canonical order: into buf when they fit in its bufcap events (the
+ * walks over a table of journeys pass one on the stack), else into a new
+ * array.
  */
 FunnelEvent *
-funnel_journey_decode(const struct varlena *journey, int *nevents)
+funnel_journey_decode_into(const struct varlena *journey, int *nevents,
+						   FunnelEvent *buf, int bufcap)
 {
 	const char *p,
 			   *end;
 	int			unit;
 	int			n = journey_header(journey, &p, &end, &unit);
-	int64		mult = journey_units[unit];
-	FunnelEvent *ev = palloc_extended(sizeof(FunnelEvent) * ((Size) n + 1), MCXT_ALLOC_HUGE);
+	uint64		mult = (uint64) journey_units[unit];
+	FunnelEvent *ev = buf;
 	uint64		ts = 0;
 	int			i;
 
+	if (n > bufcap)
+		ev = palloc_extended(sizeof(FunnelEvent) * ((Size) n + 1), MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
 	{
 		uint64		d,
@@ -160,12 +165,22 @@ funnel_journey_decode(const struct varlena *journey, int *nevents)
 
 		if ((i & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
-		p = funnel_get_varint(p, end, &d);
-		if (p)
-			p = funnel_get_varint(p, end, &s);
-		if (!p)
-			journey_corrupt();
-		ts = (i == 0) ? (uint64) funnel_unzigzag(d) : ts + d * (uint64) mult;
+		/* the usual case: one byte each (a delta under 128 units, steps 1..7) */
+		if (p + 1 < end && !((p[0] | p[1]) & 0x80))
+		{
+			d = (uint8) p[0];
+			s = (uint8) p[1];
+			p += 2;
+		}
+		else
+		{
+			p = funnel_get_varint(p, end, &d);
+			if (p)
+				p = funnel_get_varint(p, end, &s);
+			if (!p)
+				journey_corrupt();
+		}
+		ts = (i == 0) ? (uint64) funnel_unzigzag(d) : ts + d * mult;
 		ev[i].ts = (int64) ts;
 		ev[i].steps = s;
 	}
@@ -173,6 +188,13 @@ funnel_journey_decode(const struct varlena *journey, int *nevents)
 		journey_corrupt();
 	*nevents = n;
 	return ev;
+}
+
+/* The events of a journey, as funnel_journey_decode_into, in a new array. */
+FunnelEvent *
+funnel_journey_decode(const struct varlena *journey, int *nevents)
+{
+	return funnel_journey_decode_into(journey, nevents, NULL, -1);
 }
 
 /* The number of events of a journey, without decoding them. */

@@ -915,6 +915,7 @@ journey_summary_add(FunctionCallInfo fcinfo, bool has_mode, bool compact)
 	SummaryAcc *acc = FUNNEL_STATE_ARG(SummaryAcc, 0);
 	int			jarg = has_mode ? 3 : 2;
 	const FunnelConfig *cfg;
+	FunnelEvent buf[FUNNEL_JOURNEY_STACK_EVENTS];
 	FunnelEvent *events;
 	SummaryWalk w;
 	uint64		seen = 0;
@@ -951,7 +952,8 @@ journey_summary_add(FunctionCallInfo fcinfo, bool has_mode, bool compact)
 	if (PG_ARGISNULL(jarg))
 		PG_RETURN_POINTER(acc);
 	if (compact)
-		events = funnel_journey_decode(PG_GETARG_JOURNEY_P(jarg), &n);
+		events = funnel_journey_decode_into(PG_GETARG_JOURNEY_P(jarg), &n,
+											buf, FUNNEL_JOURNEY_STACK_EVENTS);
 	else
 		events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(jarg), &n);
 	for (i = 0; i < n; i++)
