@@ -200,8 +200,11 @@ JOURNEYS = ['{"2024-01-01 00:00+00 {1}","2024-01-01 00:01+00 {2}","2024-01-01 00
             '{}', '{"294276-12-31 23:59:59.999999+00 {64}","4714-11-24 00:00:00+00 BC {1,64}"}',
             '{{"2024-01-01 00:00+00 {1}"}}', '[5:6]={"2024-01-01 00:00+00 {1}","2024-01-01 00:00+00 {2}"}']
 
-JOURNEY_OPTIONS = ['exclude 3 from 1 to 2', 'exclude 4 from 1 to 3, exclusion_counts_reached', 'optional 2',
-                   'any_order', 'any_order_first', 'step_times', 'bucket day', 'exclude 64 from 1 to 63']
+# product-funnel options every function over a journey takes (optional
+# steps and any order are refused, 0A000, where times are recorded)
+JOURNEY_OPTIONS = ['exclude 3 from 1 to 2', 'exclude 4 from 1 to 3, exclusion_counts_reached', 'step_times',
+                   'exclude 64 from 1 to 63', 'exclude 2 from 1 to 3']
+LEVEL_OPTIONS = JOURNEY_OPTIONS + ['optional 2', 'optional 3, exclude 5 from 1 to 4', 'any_order', 'any_order_first']
 
 def quote(s):
     tag = 'q'
@@ -253,8 +256,11 @@ CALLS = [
     ("funnel_summary({w}::interval, {m}::text, {j}::funnel_event[])", "SELECT {call} FROM generate_series(1, 3)",
      {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
     # the journey type: its functions, with the modes and the product options
-    ("window_funnel({w}::interval, {j}::journey, {m}::text), time_to_convert({w}::interval, {j}::journey, {m}::text)",
-     "SELECT {call}", {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
+    ("window_funnel({w}::interval, {j}::journey, {m}::text)",
+     "SELECT {call}", {'w': lit(INTERVALS), 'm': lit(MODES + LEVEL_OPTIONS), 'j': lit(JOURNEYS)}),
+    ("time_to_convert({w}::interval, {j}::journey, {m}::text, {k}::integer)",
+     "SELECT {call}", {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS),
+                       'k': ['NULL', '1', '2', '0', '64', '65']}),
     ("funnel_summary({w}::interval, {m}::text, {j}::journey)", "SELECT {call} FROM generate_series(1, 3)",
      {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
     ("journey_merge({j}::journey, {k}::journey), journey_trim({j}::journey, ({t})::timestamptz)", "SELECT {call}",
