@@ -9,16 +9,18 @@ SET timezone = 'UTC';
 ALTER TABLE demo_web_events ADD COLUMN inserted_xid xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX ON demo_web_events (inserted_xid);
 -- step 2: the journeys table
-CREATE TABLE demo_journeys (entity bigint PRIMARY KEY, journey funnel_event[] NOT NULL);
+CREATE TABLE demo_journeys (entity bigint PRIMARY KEY, journey journey NOT NULL);
 \set steps 'funnel_event(ts, event = ''visit'', event = ''product_view'', event = ''add_to_cart'', event = ''checkout'', event = ''purchase'')'
 \set QUIET off
 
 \echo
-\echo '=== Journeys kept current: one funnel_event[] per user, refreshed as events arrive ==='
+\echo '=== Journeys kept current: one journey per user (the compact journey type), refreshed as events arrive ==='
 \echo '--- The first refresh folds every row in'
 SELECT journey_refresh('demo_journeys', 'demo_web_events', 'user_id', :'steps') AS rows_folded;
-SELECT count(*) AS journeys, sum(cardinality(journey)) AS events,
-       round(pg_table_size('demo_journeys')::numeric / sum(cardinality(journey)), 1) AS table_bytes_per_event
+SELECT count(*) AS journeys, sum(event_count(journey)) AS events,
+       round(pg_table_size('demo_journeys')::numeric / sum(event_count(journey)), 1) AS table_bytes_per_event,
+       round(sum(pg_column_size(journey))::numeric / sum(event_count(journey)), 1) AS value_bytes_per_event,
+       round(sum(pg_column_size(journey::funnel_event[]))::numeric / sum(event_count(journey)), 1) AS as_funnel_event_array
 FROM demo_journeys;
 \echo '--- One journey (user 7): events in time order, each with the steps it matches'
 SELECT journey FROM demo_journeys WHERE entity = 7;
@@ -55,9 +57,9 @@ FROM funnel_report((SELECT funnel_summary('1 day', journey) FROM demo_journeys),
 \echo
 \echo '--- Retention: events before 2024-03-15 trimmed away (what a weekly job would do)'
 UPDATE demo_journeys SET journey = journey_trim(journey, '2024-03-15')
- WHERE event_time(journey[1]) < '2024-03-15';
-DELETE FROM demo_journeys WHERE journey = '{}';
-SELECT count(*) AS journeys, sum(cardinality(journey)) AS events FROM demo_journeys;
+ WHERE event_time((journey::funnel_event[])[1]) < '2024-03-15';
+DELETE FROM demo_journeys WHERE event_count(journey) = 0;
+SELECT count(*) AS journeys, sum(event_count(journey)) AS events FROM demo_journeys;
 
 \echo
 \echo '--- On a server with pg_cron, the refresh runs on a schedule:'
