@@ -30,6 +30,9 @@
 #                the current receive functions, prints the same;
 #   1.0 dump     a pg_dump made with 1.0, restored with the current library
 #                (a fresh install of the current version), reads the same;
+#   journey      values of the journey type (new in 1.1) written after the
+#                update from the stored journeys read the same after the dump
+#                and restore and through a binary COPY;
 #   views        a user's views over the extension's functions
 #                (test/upgrade/views.sql) do not stop the update and read the
 #                same after it as with the 1.0 library.
@@ -166,6 +169,18 @@ if [ "$(psql_q -At -c "SELECT abs(float8 '$derl_new' - float8 '$derl_1_0' * 1.1)
 then ok "sBG discounted remaining lifetime: 1.0's times (1 + d)"
 else fail "sBG discounted remaining lifetime: 1.0's times (1 + d) ($derl_1_0, then $derl_new)"; fi
 
+# a stored type new in 1.1 (journey) cannot be written by 1.0: its values
+# are written after the update, from the journeys 1.0 stored, and checked
+# after pg_dump / pg_restore (c) and through a binary COPY (e)
+psql_q -d funnel_updated -c "CREATE TABLE stored_journeys AS SELECT user_id, journey::journey AS cj FROM journeys"
+read_journeys() {  # database: the journeys as text and as their binary layout
+  psql_q -At -d "$1" -c "SELECT user_id, cj, encode(journey_send(cj), 'hex'), window_funnel('1 day', cj) FROM stored_journeys ORDER BY user_id"
+}
+read_journeys funnel_updated > "$out/journeys-updated.txt"
+if [ "$(wc -l < "$out/journeys-updated.txt")" -gt 0 ] &&
+   [ "$(psql_q -At -d funnel_updated -c "SELECT count(*) FROM stored_journeys s JOIN journeys j USING (user_id) WHERE s.cj::funnel_event[] IS DISTINCT FROM journey_merge(j.journey, NULL)")" = 0 ]
+then ok "journey values written after the update"; else fail "journey values written after the update"; fi
+
 # (a) the objects: updated = fresh install
 createdb funnel_fresh
 psql_q -d funnel_fresh -c "CREATE EXTENSION funnel"
@@ -189,6 +204,13 @@ psql_q -d funnel_restored -f test/upgrade/stored.sql > "$out/stored-restored.txt
 cat "$out/catalog-updated.txt" "$out/stored-updated.txt" > "$out/dump-expected.txt"
 cat "$out/catalog-restored.txt" "$out/stored-restored.txt" > "$out/dump-actual.txt"
 check dump "$out/dump-expected.txt" "$out/dump-actual.txt"
+read_journeys funnel_restored > "$out/journeys-restored.txt"
+check "dump of journey values" "$out/journeys-updated.txt" "$out/journeys-restored.txt"
+psql_q -d funnel_updated -c "CREATE TABLE stored_journeys_from_binary (LIKE stored_journeys)"
+psql_q -d funnel_updated -c "COPY stored_journeys TO STDOUT (FORMAT binary)" |
+  psql_q -d funnel_updated -c "COPY stored_journeys_from_binary FROM STDIN (FORMAT binary)"
+psql_q -At -d funnel_updated -c "SELECT user_id, cj, encode(journey_send(cj), 'hex'), window_funnel('1 day', cj) FROM stored_journeys_from_binary ORDER BY user_id" > "$out/journeys-binary.txt"
+check "binary copy of journey values" "$out/journeys-updated.txt" "$out/journeys-binary.txt"
 
 # (e) the binary COPY written by 1.0 read by the current receive functions,
 # into copies of the tables in the updated database (the same type OIDs, which
