@@ -542,7 +542,7 @@ def main():
                          jr["lz4_table_bytes"] / ev, jr["cj_lz4_table_bytes"] / ev, jr["events_table_bytes"] / n))
         le, lb = jr["long_events"], jr["long_datum_bytes"]
         if le:
-            lines.append("- the journeys over 2 kB (the ones TOAST compresses; %d events), values per event, "
+            lines.append("- the journeys of more than 100 events (%d events; TOAST compresses rows over 2 kB), values per event, "
                          "funnel_event[] plain / pglz / lz4: %.1f / %.1f / %.1f; journey type: %.1f / %.1f / %.1f"
                          % tuple([le] + [b / le for b in lb]))
         if jr["cj_same"] != jr["journeys"]:
