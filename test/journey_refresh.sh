@@ -15,7 +15,11 @@
 #   watermarks        a role sees, writes and refreshes only the watermarks of
 #                     journeys tables it may UPDATE;
 #   pg_cron           the refresh scheduled with cron.schedule brings in rows
-#                     inserted after the last refresh.
+#                     inserted after the last refresh;
+#   journey type      a journeys table of the journey type kept from the same
+#                     events by refreshes overlapping with writers: every row
+#                     folded once, every journey that of the funnel_event[]
+#                     table.
 # Exits non-zero when a check fails.  The last line is "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -170,6 +174,34 @@ done
 val "SELECT cron.unschedule('refresh journeys')" >/dev/null
 if [ "$pending" = 123 ]; then check_all "pg_cron: the scheduled refresh (pg_cron $version, '$schedule') folded the new rows"
 else fail "pg_cron: 123 rows pending before the schedule" "pending: $pending"; fi
+
+# ---- a journeys table of the journey type, kept from the same events by
+# refreshes overlapping with writers: every row folded once, every journey
+# that of the funnel_event[] table
+val "CREATE TABLE cjourneys (entity bigint PRIMARY KEY, journey journey NOT NULL)" >/dev/null
+c_refresh="SELECT journey_refresh('cjourneys', 'events', 'user_id', 'funnel_event(ts, step)')"
+(for i in $(seq 10); do val "SELECT add_rows(41)" >/dev/null; sleep 0.05; done) &
+writer=$!
+pids+=("$writer")
+(for i in $(seq 8); do val "$c_refresh" >/dev/null || echo "refresh failed"; sleep 0.05; done) > /tmp/jr-c.$$ 2>&1 &
+rc1=$!
+pids+=("$rc1")
+(for i in $(seq 8); do val "$c_refresh" >/dev/null || echo "refresh failed"; sleep 0.07; done) >> /tmp/jr-c.$$ 2>&1 &
+rc2=$!
+pids+=("$rc2")
+wait "$writer" "$rc1" "$rc2"
+errors=$(cat /tmp/jr-c.$$); rm -f /tmp/jr-c.$$
+val "$c_refresh" >/dev/null
+val "$refresh_sql" >/dev/null
+rows=$(val "SELECT count(*) FROM events")
+folded=$(val "SELECT rows_folded FROM journey_watermark WHERE journeys = 'cjourneys'::regclass")
+differ=$(val "SELECT count(*) FROM journeys j FULL JOIN cjourneys c USING (entity) WHERE c.journey::funnel_event[] IS DISTINCT FROM j.journey")
+mism=$(val "SELECT n FROM mismatch")
+if [ -z "$errors" ] && [ "$rows" = "$folded" ] && [ "$differ" = 0 ] && [ "$mism" = 0 ]; then
+  ok "journey type: overlapping refreshes with writers ($rows rows, folded $folded, journeys equal to the funnel_event[] ones)"
+else
+  fail "journey type: overlapping refreshes with writers" "errors: $errors; rows $rows, folded $folded, journeys differing from the funnel_event[] table: $differ, that table differing from journey_agg: $mism"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
