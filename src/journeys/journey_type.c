@@ -235,12 +235,12 @@ journey_from_untrusted(const char *data, int len)
 	if (p[0] != JOURNEY_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid journey: unknown format version %d", (uint8) p[0]),
+				 errmsg("invalid journey: unrecognized format version %d", (uint8) p[0]),
 				 errdetail("This version of the extension reads version %d.", JOURNEY_VERSION)));
 	if ((uint8) p[1] >= JOURNEY_NUNITS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid journey: unknown time unit %d", (uint8) p[1]),
+				 errmsg("invalid journey: unrecognized time unit %d", (uint8) p[1]),
 				 errdetail("Units are 0 (microseconds), 1 (milliseconds) and 2 (seconds).")));
 	mult = journey_units[(uint8) p[1]];
 	p = funnel_get_varint(p + JOURNEY_HEADER, end, &n);
