@@ -82,6 +82,15 @@ def seed_queries():
     q['pipeline_summary'] = ' UNION ALL '.join('(' + s + ')' for s in [
         DEALS_CTE + " SELECT pipeline_model(deal, ts, stage, ARRAY['won','lost'])::text FROM d",
         DEALS_CTE + " SELECT pipeline_model(deal, ts, stage, ARRAY['won'])::text FROM d WHERE deal < 3"])
+    q['markov_transitions'] = ' UNION ALL '.join('(' + s + ')' for s in [
+        TOUCH_CTE + " SELECT markov_transitions(e, ts, ch, v, '30 days')::text FROM t",
+        TOUCH_CTE + " SELECT markov_transitions(e, ts, ch, v, '1 day')::text FROM t WHERE e < 3",
+        TOUCH_CTE + " SELECT markov_transitions(e, ts + (e % 2) * interval '1 day', ch, v)::text FROM t"])
+    q['fit_stats'] = ORDERS_CTE + """ SELECT s::text FROM (VALUES
+      ('{"model": "bgnbd", "rows": [[0, 0, 10, 3], [2, 5.5, 30, 1], [7, 0.25, 0.5, 2]]}'::fit_stats),
+      ('{"model": "gamma_gamma", "rows": [[1, 20.5, 4], [3, 0.01, 1]]}'), ('{"model": "bgnbd", "rows": []}')) v(s)"""
+    q['cohort_counts'] = ORDERS_CTE + """ SELECT cohort_counts(c, ts, p, 4)::text FROM o,
+      unnest(ARRAY['month','week','quarter','day','year']) p GROUP BY p"""
     q['rfm_summary'] = ORDERS_CTE + """ SELECT customer_rfm(ts, amount, '2024-01-01')::text FROM o GROUP BY c
       UNION ALL SELECT '(0,0,0,0)' UNION ALL SELECT '(3,120.5,300,17.25)'"""
     q['bgnbd_model'] = """VALUES ('(0.243,4.414,0.793,2.426,-9582.4,2357)'), ('(1,1,1,1,0,1)'),
@@ -157,7 +166,8 @@ def state_targets():
     return t
 
 # types with text and binary input whose values round-trip
-IO_TYPES = ['funnel_event', 'funnel_summary', 'attribution_summary', 'pipeline_summary']
+IO_TYPES = ['funnel_event', 'funnel_summary', 'attribution_summary', 'pipeline_summary',
+            'markov_transitions', 'fit_stats', 'cohort_counts']
 # composite types: record input, then the functions that read them
 RECORD_USES = {
     'rfm_summary': "SELECT (v).frequency FROM (SELECT {v}::rfm_summary v) s",
