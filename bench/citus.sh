@@ -109,6 +109,24 @@ add "summary report by channel, rollup of per-user summaries" \
 add "attribution by channel (linear), one pass" \
   "SELECT r.* FROM (SELECT attribution('linear', user_id, ts, channel, conversion_value) a FROM touchpoints) x, attribution_report(x.a) r"
 add "attribution by channel (linear), per-user summaries summed" "$attr"
+markov_counts="SELECT user_id, markov_transitions(user_id, ts, channel, conversion_value) AS t FROM touchpoints GROUP BY user_id"
+add "attribution markov, one pass" \
+  "SELECT r.* FROM (SELECT attribution('markov', user_id, ts, channel, conversion_value) a FROM touchpoints) x, attribution_report(x.a) r"
+add "attribution markov, per-user transition counts merged" \
+  "SELECT r.* FROM (SELECT rollup(t) AS t FROM ($markov_counts) per_user) x, attribution_report(markov_attribution(x.t)) r"
+# a pipeline of the events (terminal: purchase), each user a deal
+add "pipeline_model of the events, one pass" \
+  "SELECT pipeline_model(user_id, ts, event, ARRAY['purchase']) FROM events"
+add "pipeline_model per user, rolled up" \
+  "SELECT rollup(m) FROM (SELECT user_id, pipeline_model(user_id, ts, event, ARRAY['purchase']) AS m FROM events GROUP BY user_id) per_user"
+# BG/NBD and Gamma-Gamma over per-user summaries of the purchases (days)
+add "bgnbd_fit and gamma_gamma_fit over per-user summaries" \
+  "SELECT bgnbd_fit(frequency, recency, t), gamma_gamma_fit(frequency, monetary_value)
+     FROM (SELECT user_id, (customer_rfm(ts, 50, '2026-02-01')).* FROM events WHERE event = 'purchase' GROUP BY user_id) per_user"
+add "cohort_retention by day, one pass" \
+  "SELECT cohort_retention(user_id, ts, 'day', 30) FROM events"
+add "cohort_counts per user by day, rolled up" \
+  "SELECT cohort_matrix(rollup(a)) FROM (SELECT user_id, cohort_counts(user_id, ts, 'day', 30) AS a FROM events GROUP BY user_id) per_user"
 
 median_ms() {  # median_ms SEARCH_PATH SQL
   local i t times=()
