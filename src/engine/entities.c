@@ -10,7 +10,7 @@
  * integer entities (compact rows: the key, the time since the partition's
  * row before and the steps as varints; 29 at most), 32 plus the key, padded
  * to 8, for other types; past half of funnel.max_state_memory they go to a
- * temporary file.  Processing one partition takes about 36 bytes per row of
+ * temporary file.  Processing one partition takes about 20 bytes per row of
  * the partition and 40 per entity of it.
  */
 #include "postgres.h"

@@ -262,7 +262,8 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 /*
  * Read one compact row of partition part from [p, end): its key (checked:
  * an integer key in integer range, in this partition), hash, and time and
- * payload into dst (8 + payload bytes).  Returns the row's end.
+ * payload into dst (8 + payload bytes; NULL: only skipped).  Returns the
+ * row's end.
  */
 static inline const char *
 compact_get(const EntityStore *s, int part, const char *p, const char *end,
@@ -287,6 +288,21 @@ compact_get(const EntityStore *s, int part, const char *p, const char *end,
 	if (unlikely(estore_part_of(*hash) != part))
 		compact_corrupt("An entity row of the state is in the wrong partition.");
 	p = get_varint(p, end, &v);
+	if (dst == NULL)
+	{
+		/* skip the time and the payload */
+		if (v == 1)
+		{
+			if (end - p < (ptrdiff_t) sizeof(int64))
+				compact_corrupt("An entity row of the state is cut short.");
+			p += sizeof(int64);
+		}
+		else if (v & 1)
+			compact_corrupt("An entity row of the state has an invalid time.");
+		for (w = 0; w < s->payload; w += 4)
+			p = get_varint(p, end, &v);
+		return p;
+	}
 	if (likely((v & 1) == 0))
 		ts = (int64) ((uint64) *prev_ts + (uint64) unzigzag64(v >> 1));
 	else if (v == 1)
@@ -745,7 +761,8 @@ reader_more(RowReader *r, Size need)
 /*
  * The next row of the partition: its key (a by-reference key points into
  * the window: valid until the next call), hash, and time and payload
- * copied to dst (8 + payload bytes).  False at the end of the partition.
+ * copied to dst (8 + payload bytes; NULL: not wanted).  False at the end of
+ * the partition.
  */
 static inline bool
 reader_next(RowReader *r, Datum *key, uint32 *hash, char *dst)
@@ -777,24 +794,35 @@ reader_next(RowReader *r, Datum *key, uint32 *hash, char *dst)
 		*key = *(const Datum *) (row + 16 + s->payload);
 	else
 		*key = PointerGetDatum(row + 16 + s->payload);
-	memcpy(dst, row + 8, 8 + s->payload);
+	if (dst != NULL)
+		memcpy(dst, row + 8, 8 + s->payload);
 	return true;
 }
 
 /* ---------- processing: every entity's rows, one partition at a time ---------- */
 
+/*
+ * The work of processing partitions.  The per-row buffers are sized for the
+ * largest partition and the per-entity arrays and hash table only grow, so
+ * every partition reuses the memory of the one before (fresh memory for
+ * each would cost page faults and returning it to the system each time).
+ */
 typedef struct PartWork
 {
 	Datum	   *keys;			/* per entity */
 	int64	   *start;			/* per entity: first row in out */
 	int64	   *next;			/* per entity: count, then fill position */
+	uint32	   *hashes;			/* per entity, when walked in hash order */
+	int64	   *order;			/* per entity, when walked in hash order */
 	int64		nent;
 	int64		entcap;
-	uint32	   *hashes;			/* per entity, when walked in hash order */
 	uint32	   *row_ent;		/* per row: its entity */
-	char	   *rows;			/* rows (time, payload) in arrival order */
 	char	   *out;			/* rows grouped by entity */
-	Size		held;
+	MemoryContext cxt;			/* the above */
+	MemoryContext part_cxt;		/* what one partition allocates: keys copied
+								 * from the file, the callbacks' memory */
+	Size		key_bytes;		/* bytes of the keys copied */
+	Size		held;			/* the store and all of the above */
 } PartWork;
 
 static void
@@ -812,17 +840,21 @@ work_new_entity(const EntityStore *s, PartWork *w, Datum key, uint32 hash,
 	{
 		int64		newcap = Max(256, w->entcap * 2);
 
-		work_account(w, (newcap - w->entcap) * (sizeof(Datum) + 2 * sizeof(int64) + sizeof(uint32)));
+		work_account(w, (newcap - w->entcap) * (sizeof(Datum) + 4 * sizeof(int64) + sizeof(uint32)));
 		if (w->keys == NULL)
 		{
-			w->keys = palloc_extended(newcap * sizeof(Datum), MCXT_ALLOC_HUGE);
-			w->next = palloc_extended(newcap * sizeof(int64), MCXT_ALLOC_HUGE);
-			w->hashes = palloc_extended(newcap * sizeof(uint32), MCXT_ALLOC_HUGE);
+			w->keys = MemoryContextAllocHuge(w->cxt, newcap * sizeof(Datum));
+			w->next = MemoryContextAllocHuge(w->cxt, newcap * sizeof(int64));
+			w->start = MemoryContextAllocHuge(w->cxt, newcap * sizeof(int64));
+			w->order = MemoryContextAllocHuge(w->cxt, newcap * sizeof(int64));
+			w->hashes = MemoryContextAllocHuge(w->cxt, newcap * sizeof(uint32));
 		}
 		else
 		{
 			w->keys = repalloc_huge(w->keys, newcap * sizeof(Datum));
 			w->next = repalloc_huge(w->next, newcap * sizeof(int64));
+			w->start = repalloc_huge(w->start, newcap * sizeof(int64));
+			w->order = repalloc_huge(w->order, newcap * sizeof(int64));
 			w->hashes = repalloc_huge(w->hashes, newcap * sizeof(uint32));
 		}
 		w->entcap = newcap;
@@ -831,10 +863,11 @@ work_new_entity(const EntityStore *s, PartWork *w, Datum key, uint32 hash,
 	if (s->kind == ESTORE_KEY_BYREF && from_file)
 	{
 		Size		len = datumGetSize(key, false, s->typlen);
-		char	   *copy = palloc(len);
+		char	   *copy = MemoryContextAlloc(w->part_cxt, len);
 
 		memcpy(copy, DatumGetPointer(key), len);
 		work_account(w, len);
+		w->key_bytes += len;
 		key = PointerGetDatum(copy);
 	}
 	w->keys[w->nent] = key;
@@ -871,13 +904,12 @@ entity_order_cmp(const void *pa, const void *pb, void *arg)
 	return funnel_datum_bytes_cmp(ka, kb, o->s->typlen, o->s->typbyval);
 }
 
-/* Hand every entity of one partition its rows; returns how many entities. */
-static int64
+/* Hand every entity of one partition its rows. */
+static void
 process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
-			 bool ordered, EntityStoreFn fn, void *arg)
+			 PartWork *w, bool ordered, EntityStoreFn fn, void *arg)
 {
 	int64	   *order = NULL;
-	PartWork	w;
 	RowReader	r;
 	Size		stride = 8 + s->payload;
 	uint64		n = part->nrows;
@@ -887,18 +919,12 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 	Datum		key;
 	uint32		hash;
 
-	memset(&w, 0, sizeof(w));
-	w.held = s->mem + s->extra;
-	if (n > (uint64) PG_INT32_MAX * 2 || n > MaxAllocHugeSize / (2 * stride + sizeof(uint32)))
-		funnel_check_memory(MaxAllocHugeSize);
-	work_account(&w, n * sizeof(uint32) + (n + 1) * stride + ht->size * sizeof(PartEntity));
-	w.row_ent = palloc_extended(Max(n, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
-	w.rows = palloc_extended((n + 1) * stride, MCXT_ALLOC_HUGE);	/* + 1: a row too many */
+	w->nent = 0;
 	memset(&r, 0, sizeof(r));
 
-	/* pass 1: decode the rows, number the entities, count their rows */
+	/* pass 1: number the entities, count their rows */
 	reader_start(&r, s, part);
-	for (i = 0; reader_next(&r, &key, &hash, w.rows + (Size) Min(i, n) * stride); i++)
+	for (i = 0; reader_next(&r, &key, &hash, NULL); i++)
 	{
 		PartEntity *ent;
 		bool		found;
@@ -911,72 +937,64 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		ent = part_ent_insert_hash(ht, key, hash, &found);
 		if (!found)
 		{
-			ent->idx = (uint32) work_new_entity(s, &w, key, hash, r.in_file);
-			ent->key = w.keys[ent->idx];
+			ent->idx = (uint32) work_new_entity(s, w, key, hash, r.in_file);
+			ent->key = w->keys[ent->idx];
 			if (ht->size != old_size)
-				work_account(&w, (ht->size - old_size) * sizeof(PartEntity));
+				work_account(w, (ht->size - old_size) * sizeof(PartEntity));
 		}
-		w.row_ent[i] = ent->idx;
-		w.next[ent->idx]++;
+		w->row_ent[i] = ent->idx;
+		w->next[ent->idx]++;
 	}
 	if (i != n)
 		funnel_invalid_state("The row count of an entity partition does not match its rows.");
 
 	/* counting sort: each entity's rows together, in arrival order */
-	work_account(&w, n * stride + w.nent * sizeof(int64));
-	w.out = palloc_extended(Max(n * stride, 1), MCXT_ALLOC_HUGE);
-	w.start = palloc_extended(Max(w.nent, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	if (ordered)
 	{
 		EntityOrderArg oa;
 
-		work_account(&w, w.nent * sizeof(int64));
-		order = palloc_extended(Max(w.nent, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-		for (e = 0; e < w.nent; e++)
+		order = w->order;
+		for (e = 0; e < w->nent; e++)
 			order[e] = e;
 		oa.s = s;
-		oa.w = &w;
-		qsort_arg(order, w.nent, sizeof(int64), entity_order_cmp, &oa);
+		oa.w = w;
+		qsort_arg(order, w->nent, sizeof(int64), entity_order_cmp, &oa);
 	}
 	acc = 0;
-	for (i = 0; i < (uint64) w.nent; i++)
+	for (i = 0; i < (uint64) w->nent; i++)
 	{
 		e = order ? order[i] : (int64) i;
-		w.start[e] = acc;
-		acc += w.next[e];
-		w.next[e] = w.start[e];
+		w->start[e] = acc;
+		acc += w->next[e];
+		w->next[e] = w->start[e];
 	}
-	if (stride == 16)
+	/* pass 2: every row read again, to its entity's place (i < n: pass 1) */
+	reader_start(&r, s, part);
+	for (i = 0; i < n; i++)
 	{
-		const FunnelEvent *src = (const FunnelEvent *) w.rows;
-		FunnelEvent *dst = (FunnelEvent *) w.out;
-
-		for (i = 0; i < n; i++)
-			dst[w.next[w.row_ent[i]]++] = src[i];
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!reader_next(&r, &key, &hash, w->out + (Size) (w->next[w->row_ent[i]]++) * stride))
+			elog(ERROR, "funnel entity store: partition holds fewer rows than read before");
 	}
-	else
-		for (i = 0; i < n; i++)
-			memcpy(w.out + (Size) (w.next[w.row_ent[i]]++) * stride,
-				   w.rows + (Size) i * stride, stride);
 
-	for (i = 0; i < (uint64) w.nent; i++)
+	for (i = 0; i < (uint64) w->nent; i++)
 	{
 		e = order ? order[i] : (int64) i;
 		if ((i & 0x3FF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		fn(w.keys[e], w.out + (Size) w.start[e] * stride, w.next[e] - w.start[e],
-		   w.held, arg);
+		fn(w->keys[e], w->out + (Size) w->start[e] * stride, w->next[e] - w->start[e],
+		   w->held, arg);
 	}
-	return w.nent;
 }
 
 /*
  * Call fn for every entity with its rows, one partition at a time.  Reads
  * the store only (final functions may run as window functions); what it
- * allocates is freed partition by partition.  ordered: the entities in the
- * order of their hash, then of their key's bytes, which does not depend on
- * the order the rows arrived in (so sums of floating-point numbers over the
- * entities are the same in every plan); otherwise in no particular order.
+ * allocates is freed at the end.  ordered: the entities in the order of
+ * their hash, then of their key's bytes, which does not depend on the order
+ * the rows arrived in (so sums of floating-point numbers over the entities
+ * are the same in every plan); otherwise in no particular order.
  */
 static void
 foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
@@ -985,23 +1003,51 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 												   "funnel entity partition",
 												   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(walk_cxt);
-	int64		last_nent = 0;
+	Size		stride = 8 + s->payload;
+	uint64		maxn = 0;
+	part_ent_hash *ht = NULL;
+	PartWork	w;
 	int			p;
 
 	estore_sync(s);
+	for (p = 0; p < ESTORE_NPARTS; p++)
+		maxn = Max(maxn, s->parts[p].nrows);
+	if (maxn == 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(walk_cxt);
+		return;
+	}
+	memset(&w, 0, sizeof(w));
+	w.held = s->mem + s->extra;
+	if (maxn > (uint64) PG_INT32_MAX * 2 || maxn > MaxAllocHugeSize / (stride + sizeof(uint32)))
+		funnel_check_memory(MaxAllocHugeSize);
+	work_account(&w, maxn * (sizeof(uint32) + stride));
+	w.row_ent = palloc_extended(maxn * sizeof(uint32), MCXT_ALLOC_HUGE);
+	w.out = palloc_extended(maxn * stride, MCXT_ALLOC_HUGE);
+	w.cxt = walk_cxt;
+	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
+									   ALLOCSET_DEFAULT_SIZES);
 
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
-		part_ent_hash *ht;
-
 		if (s->parts[p].nrows == 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(walk_cxt);
-		/* partitions hold about as many entities each: size for the last */
-		ht = part_ent_create(walk_cxt,
-							 Min(s->parts[p].nrows, Max(1024, last_nent + last_nent / 4)), s);
-		last_nent = process_part(s, &s->parts[p], ht, ordered, fn, arg);
+		if (ht == NULL)
+		{
+			/* partitions hold about as many entities each: one table for all */
+			ht = part_ent_create(walk_cxt, Min(s->parts[p].nrows, 1024), s);
+			work_account(&w, ht->size * sizeof(PartEntity));
+		}
+		else
+			part_ent_reset(ht);
+		MemoryContextReset(w.part_cxt);
+		w.held -= w.key_bytes;
+		w.key_bytes = 0;
+		MemoryContextSwitchTo(w.part_cxt);
+		process_part(s, &s->parts[p], ht, &w, ordered, fn, arg);
+		MemoryContextSwitchTo(walk_cxt);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(walk_cxt);
