@@ -77,3 +77,24 @@ SELECT funnel_stage_counts('1 day', ARRAY[user_id::text, channel], ts, event,
                     FROM demo_web_events GROUP BY user_id, channel) p
               GROUP BY user_id) u) AS users_at_best_channel
 FROM demo_web_events;
+
+\echo
+\echo '--- Breakdown attribution: the funnel by the device of a row (users switch devices between'
+\echo '--- rows here), each user under one device: the first one (first_touch), the last one'
+\echo '--- (last_touch) or the purchase''s (step 4); the top 2 devices and the rest as "other".'
+\echo '--- For first_touch and last_touch the devices add up to the whole funnel.'
+CREATE TEMP VIEW demo_device_events AS
+SELECT user_id, ts, event, (ARRAY['desktop', 'mobile', 'tablet', 'tv'])[1 + (event_id * 7 + user_id) % 4] AS device
+FROM demo_web_events;
+SELECT a.mode AS attribution, r.rank, coalesce(r.value, CASE WHEN r.is_other THEN '(other)' ELSE '(none)' END) AS device,
+       r.step, r.entities AS users, round(r.conversion_from_start::numeric, 3) AS from_start
+FROM (VALUES ('breakdown first_touch'), ('breakdown last_touch'), ('breakdown step 4')) a(mode),
+     LATERAL funnel_breakdown_report(
+       (SELECT funnel_breakdown('1 day', a.mode, user_id, device, ts, event,
+                                ARRAY['visit', 'product_view', 'add_to_cart', 'purchase'])
+        FROM demo_device_events), 2) r
+WHERE r.step IN (1, 4)
+ORDER BY a.mode, r.rank, r.step;
+SELECT funnel_stage_counts('1 day', user_id, ts, event,
+                           ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS whole_funnel
+FROM demo_web_events;

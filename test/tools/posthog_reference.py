@@ -222,3 +222,54 @@ def trends(events, num_steps, window, from_step=0):
         if b not in results and a['max'] >= from_step + 1:
             results[b] = -1
     return results
+
+
+def prop_vals(events, attribution, step_index=None):
+    """PostHog's breakdown values of one entity (funnel_udf.py, _prop_vals,
+    single-property breakdown), over the entity's events (rows matching a
+    step or an exclusion).  An event's 'prop' is its property (None: not
+    set); the UDF sees ifNull(prop, '') as its 'breakdown'.
+
+    first_touch / last_touch: [argMinIf / argMaxIf(prop, timestamp,
+    isNotNull(prop))], [None] when no event has the property.  ClickHouse
+    keeps whichever of several events of one time it meets first; here the
+    least value (byte order) of them, the rule doc/product_funnels.md gives.
+    step_N (N 0-based): groupUniqArray(ifNull(if(step_N = 1, prop, NULL), '')).
+    all_events: groupUniqArray(ifNull(prop, ''))."""
+    if attribution in ('first_touch', 'last_touch'):
+        cand = [e for e in events if e['prop'] is not None]
+        if not cand:
+            return [None]
+        if attribution == 'first_touch':
+            t = min(e['timestamp'] for e in cand)
+        else:
+            t = max(e['timestamp'] for e in cand)
+        return [min(e['prop'].encode() for e in cand if e['timestamp'] == t).decode()]
+    if attribution.startswith('step_'):
+        n = int(attribution[5:])
+        vals = []
+        for e in events:
+            v = e['prop'] if (n + 1) in e['steps'] and e['prop'] is not None else ''
+            if v not in vals:
+                vals.append(v)
+        return vals
+    vals = []
+    for e in events:
+        v = e['prop'] if e['prop'] is not None else ''
+        if v not in vals:
+            vals.append(v)
+    return vals
+
+
+def breakdown(events, num_steps, window, attribution, optional_steps=(), funnel_order_type='ordered'):
+    """One entity's breakdown as PostHog's query computes it: its prop_vals,
+    the UDF's walk per value (ordered or unordered), and HAVING
+    step_reached >= 0.  Returns {prop_val: step_index} (0-based)."""
+    for e in events:
+        e['breakdown'] = e['prop'] if e['prop'] is not None else ''
+    vals = prop_vals(events, attribution)
+    if funnel_order_type == 'unordered':
+        res = [(r[0], r[1]) for r in unordered(events, num_steps, window, attribution, vals)]
+    else:
+        res = [(r[0], r[1]) for r in ordered(events, num_steps, window, optional_steps, attribution, vals)]
+    return {v: s for s, v in res if s >= 0}
