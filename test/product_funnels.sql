@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(92);
+SELECT plan(106);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -498,6 +498,48 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- mode items a function does not use are errors, not ignored
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "step_times" is not used by this function', 'step_times in funnel_stage_counts');
+SELECT throws_ok($$SELECT funnel_conversion('1 hour', 'bucket day', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket in funnel_conversion');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 'bucket day, time_zone UTC', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket and time_zone in funnel_stage_counts');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'step_times', ts, ev, ARRAY['a', 'b']) FROM ex GROUP BY u$$,
+  '0A000', 'funnel mode "step_times" is not used by this function', 'step_times in window_funnel');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'bucket hour', ts, ev, ARRAY['a', 'b']) FROM ex GROUP BY u$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket in time_to_convert');
+SELECT throws_ok($$SELECT window_funnel('1 hour', ARRAY[funnel_event('2024-01-01', 1)], 'step_times')$$,
+  '0A000', 'funnel mode "step_times" is not used by this function', 'step_times in window_funnel over a journey');
+SELECT throws_ok($$SELECT funnel_summary('1 hour', 'bucket day', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket in funnel_summary');
+SELECT lives_ok($$SELECT funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  'step_times in funnel_summary is used');
+
+-- summaries of funnels with different exclusions are not rolled up together
+CREATE TABLE sx AS
+SELECT mode, funnel_summary('1 hour', mode, u, ts, ev, ARRAY['signup', 'activate', 'subscribe', 'support_ticket', 'x']) AS s
+FROM ex, (VALUES ('exclude 4 from 1 to 3, exclude 5 from 1 to 2'), ('exclude 5 from 1 to 2, exclude 4 from 1 to 3'),
+                 ('exclude 4 from 1 to 2, exclude 5 from 1 to 2'), ('exclude 4 from 1 to 3, exclude 5 from 1 to 2, exclusion_counts_reached')) m(mode)
+GROUP BY mode;
+SELECT throws_ok($$SELECT rollup(s) FROM (SELECT s FROM sx UNION ALL SELECT funnel_summary('1 hour', u, ts, ev, ARRAY['signup', 'activate', 'subscribe']) FROM ex) x$$,
+  '22023', 'cannot roll up funnel summaries with different product-funnel options',
+  'rollup: a summary with exclusions and one without');
+SELECT throws_ok($$SELECT funnel_summary_merge((SELECT s FROM sx WHERE mode = 'exclude 4 from 1 to 3, exclude 5 from 1 to 2'),
+                                              (SELECT s FROM sx WHERE mode = 'exclude 4 from 1 to 2, exclude 5 from 1 to 2'))$$,
+  '22023', 'cannot roll up funnel summaries with different product-funnel options', 'merge: different exclusion ranges');
+SELECT throws_ok($$SELECT funnel_summary_merge((SELECT s FROM sx WHERE mode = 'exclude 4 from 1 to 3, exclude 5 from 1 to 2'),
+                                              (SELECT s FROM sx WHERE mode LIKE '%exclusion_counts_reached'))$$,
+  '22023', 'cannot roll up funnel summaries with different product-funnel options', 'merge: PostHog''s and Mixpanel''s exclusions');
+SELECT is((SELECT (funnel_summary_merge(a.s, b.s)::text::jsonb -> 'entities')::text FROM sx a, sx b
+           WHERE a.mode = 'exclude 4 from 1 to 3, exclude 5 from 1 to 2' AND b.mode = 'exclude 5 from 1 to 2, exclude 4 from 1 to 3'),
+          '[8, 6, 4]', 'merge: the same exclusions in another order are the same funnel (levels 3, 0, 0, 2, 3, 1, counted twice)');
+SELECT is((SELECT s::text::funnel_summary::text FROM sx WHERE mode LIKE '%reached'),
+          (SELECT s::text FROM sx WHERE mode LIKE '%reached'), 'the text form with options_id round-trips');
+SELECT ok((SELECT s::text::jsonb ? 'options_id' FROM sx LIMIT 1)
+          AND NOT (SELECT funnel_summary('1 hour', u, ts, ev, ARRAY['signup', 'activate']) FROM ex)::text::jsonb ? 'options_id',
+          'options_id only in summaries with options');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -314,6 +314,7 @@ funnel_trends_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	t = (EntityTable *) PG_GETARG_POINTER(0);
+	funnel_check_used_options(&t->cfg, FUNNEL_USES_PERIODS);
 	if (t->cfg.bucket == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
