@@ -45,6 +45,8 @@ typedef struct ValueDict
 	uint32	   *hash;
 	int32	   *slots;			/* open addressing: id, 0 = free */
 	uint32		nslots;			/* a power of two, > 2 n */
+	int32		last;			/* the id looked up last (rows of one value
+								 * often come in runs), 0 = none */
 } ValueDict;
 
 typedef struct BreakdownState
@@ -91,10 +93,14 @@ static int32
 dict_intern(BreakdownState *st, const char *p, int32 len)
 {
 	ValueDict  *d = &st->dict;
-	uint32		h = hash_bytes((const unsigned char *) p, len);
+	uint32		h;
 	uint32		i;
 	int32		id;
 
+	if (d->last != 0 && d->len[d->last - 1] == len &&
+		memcmp(d->val[d->last - 1], p, len) == 0)
+		return d->last;
+	h = hash_bytes((const unsigned char *) p, len);
 	if (d->nslots == 0)
 	{
 		dict_account(st, sizeof(int32) * 64);
@@ -103,7 +109,7 @@ dict_intern(BreakdownState *st, const char *p, int32 len)
 	for (i = h & (d->nslots - 1); (id = d->slots[i]) != 0; i = (i + 1) & (d->nslots - 1))
 		if (d->hash[id - 1] == h && d->len[id - 1] == len &&
 			memcmp(d->val[id - 1], p, len) == 0)
-			return id;
+			return d->last = id;
 	if (d->n == d->cap)
 	{
 		int32		newcap;
@@ -136,6 +142,7 @@ dict_intern(BreakdownState *st, const char *p, int32 len)
 	d->hash[d->n] = h;
 	id = ++d->n;
 	d->slots[i] = id;
+	d->last = id;
 	if ((uint32) d->n * 2 > d->nslots)
 	{
 		dict_account(st, sizeof(int32) * d->nslots);
