@@ -475,9 +475,10 @@ def main():
     lines = []
     lines.append("funnel benchmark, %s, %d events of %d users (%s), %d run(s), median" %
                  (started.strftime("%Y-%m-%d %H:%M UTC"), n, users, args.size, args.runs))
-    lines.append("machine: %d cores, %.0f GiB, %s; PostgreSQL %s; load average %s at start, %s at end" % (
+    lines.append("machine: %d cores, %.0f GiB, %s; PostgreSQL %s (huge_pages %s); load average %s at start, %s at end" % (
         os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
-        platform.machine(), psql("SHOW server_version").strip().split()[0], load_start, load_end))
+        platform.machine(), psql("SHOW server_version").strip().split()[0], psql("SHOW huge_pages").strip(),
+        load_start, load_end))
     if "ch" in by:
         lines.append("ClickHouse %s" % subprocess.run(
             ["clickhouse-client", "--host", "127.0.0.1", "--port", str(CH_PORT), "--query", "SELECT version()"],
