@@ -84,7 +84,7 @@ FROM demo_web_events;
 \echo '--- (last_touch) or the purchase''s (step 4); the top 2 devices and the rest as "other".'
 \echo '--- For first_touch and last_touch the devices add up to the whole funnel.'
 CREATE TEMP VIEW demo_device_events AS
-SELECT user_id, ts, event, (ARRAY['desktop', 'mobile', 'tablet', 'tv'])[1 + (event_id * 7 + user_id) % 4] AS device
+SELECT user_id, ts, event, (ARRAY['desktop', 'mobile', 'tablet', 'tv'])[1 + (hashint8(event_id) & 3)] AS device
 FROM demo_web_events;
 SELECT a.mode AS attribution, r.rank, coalesce(r.value, CASE WHEN r.is_other THEN '(other)' ELSE '(none)' END) AS device,
        r.step, r.entities AS users, round(r.conversion_from_start::numeric, 3) AS from_start
