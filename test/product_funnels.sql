@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(106);
+SELECT plan(109);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -477,6 +477,36 @@ SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket fortnight', u, ts, ev,
   '22023', 'unrecognized funnel trend bucket "fortnight"', 'hour, day, week or month');
 SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, time_zone Mars/Olympus', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
   '22023', 'time zone "Mars/Olympus" not recognized', 'PostgreSQL''s own time zone check');
+-- trends with an exclusion (trends.rs): window 1 hour, steps a, b, c, x
+-- excluded from 1 to 3, UTC days.  e1 converts; e2 (x after a, then b:
+-- reached from an excluded step) and e5 (x after b, then c) are dropped with
+-- every unconverted attempt; e3 (x after its furthest step b) is not
+-- entered; e4 starts afresh at its second a; e6 converts on 05-01, is
+-- dropped on 05-02, which drops its unconverted 05-03 attempt too.
+CREATE TABLE trx (u int, ts timestamptz, ev text);
+INSERT INTO trx VALUES
+  (1, '2024-05-01 10:00+00', 'a'), (1, '2024-05-01 10:10+00', 'b'), (1, '2024-05-01 10:20+00', 'c'),
+  (2, '2024-05-01 10:00+00', 'a'), (2, '2024-05-01 10:05+00', 'x'), (2, '2024-05-01 10:10+00', 'b'),
+  (3, '2024-05-01 10:00+00', 'a'), (3, '2024-05-01 10:10+00', 'b'), (3, '2024-05-01 10:15+00', 'x'),
+  (4, '2024-05-01 10:00+00', 'a'), (4, '2024-05-01 10:05+00', 'x'), (4, '2024-05-01 10:30+00', 'a'),
+  (4, '2024-05-01 10:40+00', 'b'),
+  (5, '2024-05-01 10:00+00', 'a'), (5, '2024-05-01 10:10+00', 'b'), (5, '2024-05-01 10:15+00', 'x'),
+  (5, '2024-05-01 10:20+00', 'c'),
+  (6, '2024-05-01 09:00+00', 'a'), (6, '2024-05-01 09:10+00', 'b'), (6, '2024-05-01 09:20+00', 'c'),
+  (6, '2024-05-02 09:00+00', 'a'), (6, '2024-05-02 09:05+00', 'x'), (6, '2024-05-02 09:10+00', 'b'),
+  (6, '2024-05-03 09:00+00', 'a');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) FROM trx))$$,
+  $$VALUES (timestamptz '2024-05-01 00:00+00', 3::bigint, 2::bigint)$$,
+  'trends with an exclusion: the worked example (e1, e4, e6 enter on 05-01; 05-02 and 05-03 have no entry left)');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day', u, ts, ev, ARRAY['a', 'b', 'c']) FROM trx))$$,
+  $$VALUES (timestamptz '2024-05-01 00:00+00', 6::bigint, 3::bigint), ('2024-05-02 00:00+00', 1, 0), ('2024-05-03 00:00+00', 1, 0)$$,
+  'trends: the same rows without the exclusion');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, exclude 3 from 1 to 2, exclusion_counts_reached', u, ts, ev, ARRAY['a', 'b', 'x']) FROM trx$$,
+  '0A000', 'funnel trends take no other funnel modes or options', 'trends take PostHog''s exclusions only');
 SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, strict_order', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
   '0A000', 'funnel trends take no other funnel modes or options', 'trends follow the default walk');
 SELECT throws_ok($$SELECT funnel_trends('1 hour', 'time_zone UTC', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,

@@ -393,12 +393,12 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 				 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
 				 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
 	if ((cfg->bucket != 0 || cfg->time_zone[0] != '\0') &&
-		(cfg->mode != 0 || cfg->optional || cfg->nexcl || FUNNEL_ANY_ORDER(cfg) ||
-		 (cfg->options & FUNNEL_OPT_STEP_TIMES)))
+		(cfg->mode != 0 || cfg->optional || FUNNEL_ANY_ORDER(cfg) ||
+		 (cfg->options & (FUNNEL_OPT_STEP_TIMES | FUNNEL_OPT_EXCLUSION_COUNTS_REACHED))))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("funnel trends take no other funnel modes or options"),
-				 errdetail("A trend follows the default walk from each entry period's first step-1 row.")));
+				 errdetail("A trend follows the default walk from each entry period's first step-1 row, with PostHog's exclusions only.")));
 	if (cfg->time_zone[0] != '\0' && cfg->bucket == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
