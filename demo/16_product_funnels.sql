@@ -66,6 +66,17 @@ FROM funnel_trend_report(
 WHERE period_start >= '2024-03-25';
 
 \echo
+\echo '--- The same trend with PostHog''s exclusions: a search between visit and purchase drops the attempt'
+SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
+       round(conversion_rate::numeric, 3) AS rate, complete
+FROM funnel_trend_report(
+  (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris, exclude 6 from 1 to 5', user_id, ts, event,
+                        ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase', 'search'])
+   FROM demo_web_events),
+  '2024-03-31 12:00+00')
+WHERE period_start >= '2024-03-25';
+
+\echo
 \echo '--- Hold a property constant: the funnel per (user, channel) pair, users at their best channel'
 \echo '--- (each user of this shop arrives through one channel: both equal the per-user funnel)'
 SELECT funnel_stage_counts('1 day', ARRAY[user_id::text, channel], ts, event,
