@@ -27,6 +27,11 @@ NAMES = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
 # rows the walk reads)
 PF_MODE = "optional 3, exclude 5 from 2 to 4, exclude 6 from 1 to 2"
 PF_NAMES = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase', 'other', 'checkout']"
+# funnel_breakdown's per-value counts summed step by step (as funnel_stage_counts prints them)
+BREAKDOWN_SUMMED = ("SELECT '{' || string_agg(s::text, ',' ORDER BY k) || '}' FROM ("
+                    "SELECT c.k, sum(c.n::bigint) AS s FROM jsonb_array_elements((SELECT funnel_breakdown("
+                    "'7 days', '%s', user_id, channel, ts, %s) FROM events) -> 'values') v, "
+                    "jsonb_array_elements_text(v -> 'entities') WITH ORDINALITY c(n, k) GROUP BY c.k) t")
 # events has one index, (user_id, event, ts), for the plain-SQL funnel only:
 # every other query reads the time-ordered heap, as it would without it
 NOINDEX = ["SET enable_indexscan = off", "SET enable_indexonlyscan = off", "SET enable_bitmapscan = off"]
@@ -253,6 +258,15 @@ FROM per_user"""
              settings=PAR2),
         Case("trend_day", "funnel_trends, 30 days by day (Europe/Paris), event names, serial",
              "SELECT funnel_trends('7 days', 'bucket day, time_zone Europe/Paris', user_id, ts, %s) FROM events" % NAMES,
+             answer="raw"),
+        # the per-channel counts of first_touch add up to the whole funnel:
+        # summed, the answer is checked against the plain funnel's
+        Case("bd_channel", "funnel_breakdown by channel (first_touch), event names, serial",
+             BREAKDOWN_SUMMED % ("breakdown first_touch", NAMES)),
+        Case("bd_channel_p2", "funnel_breakdown by channel (first_touch), event names, 2 workers",
+             BREAKDOWN_SUMMED % ("breakdown first_touch", NAMES), settings=PAR2),
+        Case("bd_step4", "funnel_breakdown by channel (step 4: the purchase's channel), event names, serial",
+             "SELECT funnel_breakdown('7 days', 'breakdown step 4', user_id, channel, ts, %s) FROM events" % NAMES,
              answer="raw"),
         Case("ao_names", "funnel_stage_counts, any order, event names, serial",
              "SELECT funnel_stage_counts('7 days', 'any_order', user_id, ts, %s) FROM events" % NAMES),
@@ -495,12 +509,12 @@ def main():
     # first selected case with the same answer
     stage_keys = ("fsc_bools", "fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
                   "fsc_hp", "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "kept",
-                  "kept_p2", "kept_summary", "kept_lz4", "ch", "ch1", "plain")
+                  "kept_p2", "kept_summary", "kept_lz4", "ch", "ch1", "plain", "bd_channel", "bd_channel_p2")
     ref_key = next((k for k in stage_keys if k in by), None)
     ref = by[ref_key].result if ref_key else None
     for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
               "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "kept", "kept_p2",
-              "kept_summary", "kept_lz4", "ch", "ch1", "plain"):
+              "kept_summary", "kept_lz4", "ch", "ch1", "plain", "bd_channel", "bd_channel_p2"):
         if k in by and by[k].result != ref:
             failures.append("%s answered %r, %s %r" % (k, by[k].result, ref_key, ref))
     n = nrows["events"]
@@ -609,7 +623,8 @@ def main():
     lines.append("answers compared: %s; %s" % (
         ", ".join(k for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
                               "fsc_hp", "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2",
-                              "kept", "kept_p2", "kept_summary", "kept_lz4", "plain", "ch", "ch1") if k in by),
+                              "kept", "kept_p2", "kept_summary", "kept_lz4", "plain", "ch", "ch1",
+                              "bd_channel", "bd_channel_p2") if k in by),
         "all agree" if not failures else "DISAGREEMENTS BELOW"))
     lines.append("plain SQL semantics: from each visit, the earliest product_view after it, the earliest "
                  "add_to_cart after that, the earliest purchase after that, all within 7 days of the visit "
@@ -707,6 +722,11 @@ def main():
            "%.2f ×")
     r = tv("pf_names_p2", "fsc_names_p2")
     target("(same, 2 workers) ≤ 1.3 × the plain funnel", r, r is not None and r <= 1.3, "%.2f ×")
+    r = tv("bd_channel", "fsc_names")
+    target("breakdown attribution by channel ≤ 1.5 × the plain funnel (event names, serial)", r,
+           r is not None and r <= 1.5, "%.2f ×")
+    r = tv("bd_channel_p2", "fsc_names_p2")
+    target("(same, 2 workers) ≤ 1.5 × the plain funnel", r, r is not None and r <= 1.5, "%.2f ×")
     r = tv("trend_day", "fsc_names")
     target("30-day trend by day ≤ 1.5 × the plain funnel (event names, serial)", r, r is not None and r <= 1.5, "%.2f ×")
     r = tv("plain", "fsc_bools")
