@@ -1157,3 +1157,77 @@ COMMENT ON AGGREGATE @extschema@.rollup(@extschema@.cohort_counts) IS 'The cohor
 CREATE FUNCTION @extschema@.cohort_matrix(counts @extschema@.cohort_counts) RETURNS @extschema@.cohort_matrix
     AS 'MODULE_PATHNAME', 'cohort_counts_matrix' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cohort_matrix(@extschema@.cohort_counts) IS 'The cohort_matrix of the counts: that of cohort_retention over the same rows';
+-- Product funnels (doc/product_funnels.md): breakdown attribution.  The
+-- funnel per value of a breakdown column, each entity's value taken from one
+-- place ("breakdown first_touch | last_touch | step K | all_events" in the
+-- mode); funnel_breakdown_report gives the top N values and the rest.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.funnel_breakdown_bools_sfunc(internal, interval, text, anyelement, text, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_bools_sfunc(internal, interval, text, anyelement, text, timestamptz, boolean[]) IS 'funnel_breakdown transition (conditions)';
+CREATE FUNCTION @extschema@.funnel_breakdown_names_sfunc(internal, interval, text, anyelement, text, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_names_sfunc(internal, interval, text, anyelement, text, timestamptz, text, text[]) IS 'funnel_breakdown transition (event names)';
+CREATE FUNCTION @extschema@.funnel_breakdown_event_sfunc(internal, interval, text, anyelement, text, @extschema@.funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_event_sfunc(internal, interval, text, anyelement, text, @extschema@.funnel_event) IS 'funnel_breakdown transition (funnel_event)';
+CREATE FUNCTION @extschema@.funnel_breakdown_combine(internal, internal)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_combine(internal, internal) IS 'funnel_breakdown combine: appends the second state''s rows, its values renumbered into the first''s';
+CREATE FUNCTION @extschema@.funnel_breakdown_serialize(internal)
+    RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_serialize(internal) IS 'funnel_breakdown serialisation';
+CREATE FUNCTION @extschema@.funnel_breakdown_deserialize(bytea, internal)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_deserialize(bytea, internal) IS 'funnel_breakdown deserialisation (every field checked)';
+CREATE FUNCTION @extschema@.funnel_breakdown_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'funnel_breakdown_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_final(internal) IS 'Final function of funnel_breakdown: per value, the entities that reached each step (jsonb)';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, entity anyelement, breakdown text, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = @extschema@.funnel_breakdown_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_combine, SERIALFUNC = @extschema@.funnel_breakdown_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, anyelement, text, timestamptz, boolean[]) IS 'The funnel per breakdown value, each entity''s value taken as the mode''s attribution says (first_touch by default; mode, entity, breakdown value, conditions); read with funnel_breakdown_report';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, entity anyelement, breakdown text, ts timestamptz, event text, steps text[]) (
+    SFUNC = @extschema@.funnel_breakdown_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_combine, SERIALFUNC = @extschema@.funnel_breakdown_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, anyelement, text, timestamptz, text, text[]) IS 'The funnel per breakdown value (mode, entity, breakdown value, event names); read with funnel_breakdown_report';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, entity anyelement, breakdown text, event @extschema@.funnel_event) (
+    SFUNC = @extschema@.funnel_breakdown_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_combine, SERIALFUNC = @extschema@.funnel_breakdown_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, anyelement, text, @extschema@.funnel_event) IS 'The funnel per breakdown value (mode, entity, breakdown value, funnel_event); read with funnel_breakdown_report';
+
+CREATE FUNCTION @extschema@.funnel_breakdown_report(breakdown jsonb, top_n integer DEFAULT NULL)
+    RETURNS TABLE (rank integer, value text, is_other boolean, step integer, entities bigint,
+                   conversion_from_previous double precision, conversion_from_start double precision)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF top_n < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = pg_catalog.format('number of breakdown values to show must not be negative (%s given)', top_n);
+    END IF;
+    RETURN QUERY
+    WITH v AS (
+        SELECT e.i, e.v OPERATOR(pg_catalog.->>) 'value' AS val, e.v OPERATOR(pg_catalog.->) 'entities' AS c,
+               (top_n IS NOT NULL AND e.i OPERATOR(pg_catalog.>) top_n) AS other
+          FROM pg_catalog.jsonb_array_elements(breakdown OPERATOR(pg_catalog.->) 'values') WITH ORDINALITY AS e(v, i)),
+    t AS (
+        SELECT CASE WHEN v.other THEN top_n OPERATOR(pg_catalog.+) 1 ELSE v.i END AS r,
+               CASE WHEN v.other THEN NULL ELSE v.val END AS val, v.other,
+               n.k, pg_catalog.sum(n.x::bigint)::bigint AS x
+          FROM v, pg_catalog.jsonb_array_elements_text(v.c) WITH ORDINALITY AS n(x, k)
+         GROUP BY 1, 2, 3, 4)
+    SELECT t.r::integer, t.val, t.other, t.k::integer, t.x,
+           CASE WHEN t.k OPERATOR(pg_catalog.=) 1 THEN CASE WHEN t.x OPERATOR(pg_catalog.>) 0 THEN 1.0::float8 END
+                ELSE t.x::float8 OPERATOR(pg_catalog./)
+                     NULLIF(pg_catalog.lag(t.x) OVER w, 0)::float8 END,
+           t.x::float8 OPERATOR(pg_catalog./) NULLIF(pg_catalog.first_value(t.x) OVER w, 0)::float8
+      FROM t
+    WINDOW w AS (PARTITION BY t.r ORDER BY t.k)
+     ORDER BY t.r, t.k;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_report(jsonb, integer) IS 'One row per breakdown value and step of a funnel_breakdown result, values ranked by the last step''s count: the top_n values (all when NULL), then the rest summed in one row with is_other true; entities, conversion from the step before and from step 1';

@@ -37,6 +37,8 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 			in->arg_target = next++;
 		if (args & FUNNEL_ARG_ENTITY)
 			in->arg_entity = next++;
+		if (args & FUNNEL_ARG_BREAKDOWN)
+			in->arg_breakdown = next++;
 		in->arg_input = next;
 		/* fixed-arity overloads spare PostgreSQL building an array per row */
 		if (kind == FUNNEL_INPUT_BOOLS)
@@ -183,6 +185,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 
 	read_window(fcinfo, in);
 	read_mode(fcinfo, in);
+	in->cfg.with_breakdown = (in->args & FUNNEL_ARG_BREAKDOWN) != 0;
 
 	switch (in->kind)
 	{
@@ -282,7 +285,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	}
 	/* product-funnel options: the funnel's steps are the conditions before the exclusions */
 	if (in->cfg.optional != 0 || in->cfg.nexcl != 0 || in->cfg.options != 0 ||
-		in->cfg.bucket != 0 || in->cfg.time_zone[0] != '\0')
+		in->cfg.bucket != 0 || in->cfg.time_zone[0] != '\0' || in->cfg.breakdown != 0)
 	{
 		/* checked once per mode and number of conditions */
 		if (in->options_checked_for != npositions)
@@ -312,7 +315,9 @@ funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
 		a->names_hash == b->names_hash && a->options == b->options &&
 		a->optional == b->optional && a->nexcl == b->nexcl &&
 		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) == 0 &&
-		a->bucket == b->bucket && strcmp(a->time_zone, b->time_zone) == 0;
+		a->bucket == b->bucket && strcmp(a->time_zone, b->time_zone) == 0 &&
+		a->breakdown == b->breakdown && a->breakdown_step == b->breakdown_step &&
+		a->with_breakdown == b->with_breakdown;
 }
 
 /*
@@ -367,7 +372,8 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 	if (a->mode != b->mode || a->options != b->options ||
 		a->optional != b->optional || a->nexcl != b->nexcl ||
 		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) != 0 ||
-		a->bucket != b->bucket || strcmp(a->time_zone, b->time_zone) != 0)
+		a->bucket != b->bucket || strcmp(a->time_zone, b->time_zone) != 0 ||
+		a->breakdown != b->breakdown || a->breakdown_step != b->breakdown_step)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of one group"),

@@ -84,6 +84,7 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
 	const FunnelConfig *cfg;
 
+	funnel_check_used_options(&in->cfg, 0);
 	in->cfg.want_elapsed = want_elapsed;
 	in->cfg.target = read_target(fcinfo, in);
 	cfg = funnel_input_config(in);
@@ -293,6 +294,7 @@ window_funnel_journey(PG_FUNCTION_ARGS)
 	cfg.open_steps = true;		/* the level does not depend on it */
 	funnel_parse_options(mode, &cfg);
 	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
+	funnel_check_used_options(&cfg, 0);
 	events = funnel_journey_events(journey, &n);
 	check_journey_steps(&cfg, events, n);
 	PG_RETURN_INT32(funnel_events_level(&cfg, events, n, 0, NULL));
@@ -321,6 +323,7 @@ time_to_convert_journey(PG_FUNCTION_ARGS)
 	cfg.want_elapsed = true;
 	funnel_parse_options(PG_GETARG_TEXT_PP(2), &cfg);
 	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
+	funnel_check_used_options(&cfg, 0);
 	if (!PG_ARGISNULL(3))
 	{
 		cfg.target = PG_GETARG_INT32(3);

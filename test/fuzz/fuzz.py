@@ -124,6 +124,9 @@ def state_targets():
     t.append(('funnel_summary(interval,text,anyelement,timestamptz,boolean[])', [
         EVENTS_CTE + f" SELECT encode(fuzz.cap_funnel_summary('1 day', '{m}', e, ts, c1, c2, c3), 'hex') FROM ev"
         for m in MODES[:3]]))
+    t.append(('funnel_breakdown(interval,text,anyelement,text,timestamptz,boolean[])', [
+        EVENTS_CTE + f" SELECT encode(fuzz.cap_funnel_breakdown('1 day', '{m}', e, CASE WHEN c1 THEN 'a' WHEN c2 THEN NULL ELSE 'b' || e::text END, ts, c1, c2, c3), 'hex') FROM ev"
+        for m in ['breakdown first_touch', 'breakdown step 2', 'breakdown all_events', 'exclude 3 from 1 to 2, breakdown last_touch']]))
     t.append(('journey_agg(funnel_event)', [
         EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev GROUP BY e",
         EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev"]))
