@@ -1157,6 +1157,8 @@ COMMENT ON AGGREGATE @extschema@.rollup(@extschema@.cohort_counts) IS 'The cohor
 CREATE FUNCTION @extschema@.cohort_matrix(counts @extschema@.cohort_counts) RETURNS @extschema@.cohort_matrix
     AS 'MODULE_PATHNAME', 'cohort_counts_matrix' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cohort_matrix(@extschema@.cohort_counts) IS 'The cohort_matrix of the counts: that of cohort_retention over the same rows';
+
+-- ---------------------------------------------------------------------------
 -- Product funnels (doc/product_funnels.md): breakdown attribution.  The
 -- funnel per value of a breakdown column, each entity's value taken from one
 -- place ("breakdown first_touch | last_touch | step K | all_events" in the
