@@ -1024,3 +1024,292 @@ CREATE AGGREGATE @extschema@.funnel_summary("window" interval, mode text, journe
     COMBINEFUNC = @extschema@.funnel_summary_rollup_combine, SERIALFUNC = @extschema@.funnel_summary_rollup_serialize,
     DESERIALFUNC = @extschema@.funnel_summary_rollup_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.funnel_summary(interval, text, @extschema@.journey) IS 'Funnel summary of stored journeys (journey type) with a mode and its options, one row per entity (the funnel has as many steps as the highest step any journey names)';
+-- Citus: markov attribution from mergeable transition counts (doc/citus.md).
+-- markov_transitions per entity on the shards, rollup(markov_transitions)
+-- merged on the coordinator, markov_attribution(transitions) = the summary
+-- of attribution('markov', ...).
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.markov_transitions;
+
+-- in/out read and write the lookback interval: STABLE like interval_in/out
+CREATE FUNCTION @extschema@.markov_transitions_in(cstring) RETURNS @extschema@.markov_transitions
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.markov_transitions_out(@extschema@.markov_transitions) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.markov_transitions_recv(internal) RETURNS @extschema@.markov_transitions
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.markov_transitions_send(@extschema@.markov_transitions) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.markov_transitions (
+    INPUT = @extschema@.markov_transitions_in,
+    OUTPUT = @extschema@.markov_transitions_out,
+    RECEIVE = @extschema@.markov_transitions_recv,
+    SEND = @extschema@.markov_transitions_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.markov_transitions IS 'Transition counts of the markov attribution chain (start, channels, conversion, null) with the journeys'' totals; counts of disjoint sets of entities add up (rollup); text form is JSON';
+COMMENT ON FUNCTION @extschema@.markov_transitions_in(cstring) IS 'Text input of markov_transitions (the JSON form its output gives; validated)';
+COMMENT ON FUNCTION @extschema@.markov_transitions_out(@extschema@.markov_transitions) IS 'Text output of markov_transitions as JSON (numbers that read back exactly)';
+COMMENT ON FUNCTION @extschema@.markov_transitions_recv(internal) IS 'Binary input of markov_transitions (validated)';
+COMMENT ON FUNCTION @extschema@.markov_transitions_send(@extschema@.markov_transitions) IS 'Binary output of markov_transitions';
+
+CREATE FUNCTION @extschema@.markov_transitions_sfunc(internal, anyelement, timestamptz, text, numeric)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.markov_transitions_sfunc(internal, anyelement, timestamptz, text, numeric, interval)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION @extschema@.markov_transitions_final(internal) RETURNS @extschema@.markov_transitions
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.markov_transitions_sfunc(internal, anyelement, timestamptz, text, numeric) IS 'markov_transitions transition (default lookback of 30 days)';
+COMMENT ON FUNCTION @extschema@.markov_transitions_sfunc(internal, anyelement, timestamptz, text, numeric, interval) IS 'markov_transitions transition';
+COMMENT ON FUNCTION @extschema@.markov_transitions_final(internal) IS 'markov_transitions final function: the journeys'' transition counts';
+
+CREATE AGGREGATE @extschema@.markov_transitions(entity anyelement, ts timestamptz, channel text,
+                                               conversion_value numeric) (
+    SFUNC = @extschema@.markov_transitions_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.markov_transitions_final,
+    COMBINEFUNC = @extschema@.attribution_combine, SERIALFUNC = @extschema@.attribution_serialize,
+    DESERIALFUNC = @extschema@.attribution_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.markov_transitions(entity anyelement, ts timestamptz, channel text,
+                                               conversion_value numeric, lookback interval) (
+    SFUNC = @extschema@.markov_transitions_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.markov_transitions_final,
+    COMBINEFUNC = @extschema@.attribution_combine, SERIALFUNC = @extschema@.attribution_serialize,
+    DESERIALFUNC = @extschema@.attribution_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.markov_transitions(anyelement, timestamptz, text, numeric) IS 'Transition counts of the journeys of attribution(''markov'', ...) (the same rows; lookback 30 days), to merge with rollup and read with markov_attribution';
+COMMENT ON AGGREGATE @extschema@.markov_transitions(anyelement, timestamptz, text, numeric, interval) IS 'Transition counts of the journeys of attribution(''markov'', ...) with the touchpoints in the lookback before each conversion, to merge with rollup and read with markov_attribution';
+
+CREATE FUNCTION @extschema@.markov_transitions_merge(@extschema@.markov_transitions, @extschema@.markov_transitions)
+    RETURNS @extschema@.markov_transitions
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.markov_transitions_merge(@extschema@.markov_transitions, @extschema@.markov_transitions) IS 'The transition counts of the entities of both (disjoint sets of entities, one lookback; a NULL one is left out); the transition and combine function of rollup';
+
+CREATE AGGREGATE @extschema@.rollup(transitions @extschema@.markov_transitions) (
+    SFUNC = @extschema@.markov_transitions_merge, STYPE = @extschema@.markov_transitions,
+    COMBINEFUNC = @extschema@.markov_transitions_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rollup(@extschema@.markov_transitions) IS 'The transition counts of the entities of all rows (each entity in one row), e.g. per-entity markov_transitions merged on a Citus coordinator';
+
+CREATE FUNCTION @extschema@.markov_attribution(transitions @extschema@.markov_transitions)
+    RETURNS @extschema@.attribution_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.markov_attribution(@extschema@.markov_transitions) IS 'The markov attribution_summary (removal effects) of the chain the transition counts estimate: that of attribution(''markov'', ...) over the same rows';
+
+-- ---------------------------------------------------------------------------
+-- Citus: pipeline summaries of disjoint sets of deals merge (doc/citus.md).
+-- pipeline_model per deal on the shards, rollup(pipeline_summary) on the
+-- coordinator = pipeline_model over the whole table.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.pipeline_summary_merge(@extschema@.pipeline_summary, @extschema@.pipeline_summary)
+    RETURNS @extschema@.pipeline_summary
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.pipeline_summary_merge(@extschema@.pipeline_summary, @extschema@.pipeline_summary) IS 'The pipeline summary of the deals of both (disjoint sets of deals; open stays extended to the later last row; a NULL one is left out); the transition and combine function of rollup';
+
+CREATE AGGREGATE @extschema@.rollup(summary @extschema@.pipeline_summary) (
+    SFUNC = @extschema@.pipeline_summary_merge, STYPE = @extschema@.pipeline_summary,
+    COMBINEFUNC = @extschema@.pipeline_summary_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rollup(@extschema@.pipeline_summary) IS 'The pipeline summary of the deals of all rows (each deal in one row), e.g. per-deal pipeline_model merged on a Citus coordinator; the same as pipeline_model over all their stage changes';
+
+-- ---------------------------------------------------------------------------
+-- Citus: the model fits' sufficient statistics merge (doc/citus.md).
+-- bgnbd_fit and gamma_gamma_fit keep the distinct customer summaries with
+-- their customers in a fit_stats (a concrete state: Citus adds the
+-- workers' partial states on the coordinator); the fit is the same.
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.fit_stats;
+
+CREATE FUNCTION @extschema@.fit_stats_in(cstring) RETURNS @extschema@.fit_stats
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fit_stats_out(@extschema@.fit_stats) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fit_stats_recv(internal) RETURNS @extschema@.fit_stats
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fit_stats_send(@extschema@.fit_stats) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.fit_stats (
+    INPUT = @extschema@.fit_stats_in,
+    OUTPUT = @extschema@.fit_stats_out,
+    RECEIVE = @extschema@.fit_stats_recv,
+    SEND = @extschema@.fit_stats_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.fit_stats IS 'Sufficient statistics of a BG/NBD or Gamma-Gamma fit: the distinct customer summaries with their customers (the state of bgnbd_fit and gamma_gamma_fit); text form is JSON';
+COMMENT ON FUNCTION @extschema@.fit_stats_in(cstring) IS 'Text input of fit_stats (the JSON form its output gives; validated)';
+COMMENT ON FUNCTION @extschema@.fit_stats_out(@extschema@.fit_stats) IS 'Text output of fit_stats as JSON (numbers that read back exactly)';
+COMMENT ON FUNCTION @extschema@.fit_stats_recv(internal) IS 'Binary input of fit_stats (validated)';
+COMMENT ON FUNCTION @extschema@.fit_stats_send(@extschema@.fit_stats) IS 'Binary output of fit_stats';
+
+CREATE FUNCTION @extschema@.fit_stats_bgnbd_sfunc(@extschema@.fit_stats, double precision, double precision, double precision)
+    RETURNS @extschema@.fit_stats AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fit_stats_gamma_gamma_sfunc(@extschema@.fit_stats, double precision, double precision)
+    RETURNS @extschema@.fit_stats AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fit_stats_merge(@extschema@.fit_stats, @extschema@.fit_stats)
+    RETURNS @extschema@.fit_stats AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fit_stats_bgnbd_final(@extschema@.fit_stats) RETURNS @extschema@.bgnbd_model
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.fit_stats_gamma_gamma_final(@extschema@.fit_stats) RETURNS @extschema@.gamma_gamma_model
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.fit_stats_bgnbd_sfunc(@extschema@.fit_stats, double precision, double precision, double precision) IS 'bgnbd_fit transition: counts one customer''s (frequency, recency, t)';
+COMMENT ON FUNCTION @extschema@.fit_stats_gamma_gamma_sfunc(@extschema@.fit_stats, double precision, double precision) IS 'gamma_gamma_fit transition: counts one repeat customer''s (frequency, monetary_value)';
+COMMENT ON FUNCTION @extschema@.fit_stats_merge(@extschema@.fit_stats, @extschema@.fit_stats) IS 'The fit statistics of the customers of both (disjoint sets of customers, one model; a NULL one is left out); the combine function of bgnbd_fit and gamma_gamma_fit';
+COMMENT ON FUNCTION @extschema@.fit_stats_bgnbd_final(@extschema@.fit_stats) IS 'bgnbd_fit final function: maximum-likelihood fit of the counted customers';
+COMMENT ON FUNCTION @extschema@.fit_stats_gamma_gamma_final(@extschema@.fit_stats) IS 'gamma_gamma_fit final function: maximum-likelihood fit of the counted customers';
+
+CREATE OR REPLACE AGGREGATE @extschema@.bgnbd_fit(frequency double precision, recency double precision, t double precision) (
+    SFUNC = @extschema@.fit_stats_bgnbd_sfunc, STYPE = @extschema@.fit_stats,
+    FINALFUNC = @extschema@.fit_stats_bgnbd_final, COMBINEFUNC = @extschema@.fit_stats_merge,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE @extschema@.gamma_gamma_fit(frequency double precision, monetary_value double precision) (
+    SFUNC = @extschema@.fit_stats_gamma_gamma_sfunc, STYPE = @extschema@.fit_stats,
+    FINALFUNC = @extschema@.fit_stats_gamma_gamma_final, COMBINEFUNC = @extschema@.fit_stats_merge,
+    FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+
+-- ---------------------------------------------------------------------------
+-- Citus: cohort counts that merge (doc/citus.md).  cohort_counts per
+-- entity on the shards, rollup(cohort_counts) on the coordinator,
+-- cohort_matrix(activity) = cohort_retention over the whole table.
+-- ---------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.cohort_counts;
+
+-- in/out read and write dates: STABLE like date_in/out
+CREATE FUNCTION @extschema@.cohort_counts_in(cstring) RETURNS @extschema@.cohort_counts
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.cohort_counts_out(@extschema@.cohort_counts) RETURNS cstring
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.cohort_counts_recv(internal) RETURNS @extschema@.cohort_counts
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.cohort_counts_send(@extschema@.cohort_counts) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE @extschema@.cohort_counts (
+    INPUT = @extschema@.cohort_counts_in,
+    OUTPUT = @extschema@.cohort_counts_out,
+    RECEIVE = @extschema@.cohort_counts_recv,
+    SEND = @extschema@.cohort_counts_send,
+    INTERNALLENGTH = VARIABLE,
+    STORAGE = extended
+);
+
+COMMENT ON TYPE @extschema@.cohort_counts IS 'Cohort counts of cohort_retention (period unit, number of periods, last period with an event, active entities by cohort and period); counts of disjoint sets of entities add up (rollup); text form is JSON';
+COMMENT ON FUNCTION @extschema@.cohort_counts_in(cstring) IS 'Text input of cohort_counts (the JSON form its output gives; validated)';
+COMMENT ON FUNCTION @extschema@.cohort_counts_out(@extschema@.cohort_counts) IS 'Text output of cohort_counts as JSON';
+COMMENT ON FUNCTION @extschema@.cohort_counts_recv(internal) IS 'Binary input of cohort_counts (validated)';
+COMMENT ON FUNCTION @extschema@.cohort_counts_send(@extschema@.cohort_counts) IS 'Binary output of cohort_counts';
+
+CREATE FUNCTION @extschema@.cohort_counts_final(internal) RETURNS @extschema@.cohort_counts
+    AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_counts_final(internal) IS 'cohort_counts final function: the cohorts'' counts';
+
+CREATE AGGREGATE @extschema@.cohort_counts(entity anyelement, ts timestamptz) (
+    SFUNC = @extschema@.cohort_retention_sfunc, STYPE = internal, FINALFUNC = @extschema@.cohort_counts_final,
+    COMBINEFUNC = @extschema@.cohort_retention_combine, SERIALFUNC = @extschema@.cohort_retention_serialize,
+    DESERIALFUNC = @extschema@.cohort_retention_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.cohort_counts(entity anyelement, ts timestamptz, period text) (
+    SFUNC = @extschema@.cohort_retention_sfunc, STYPE = internal, FINALFUNC = @extschema@.cohort_counts_final,
+    COMBINEFUNC = @extschema@.cohort_retention_combine, SERIALFUNC = @extschema@.cohort_retention_serialize,
+    DESERIALFUNC = @extschema@.cohort_retention_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.cohort_counts(entity anyelement, ts timestamptz, period text, periods integer) (
+    SFUNC = @extschema@.cohort_retention_sfunc, STYPE = internal, FINALFUNC = @extschema@.cohort_counts_final,
+    COMBINEFUNC = @extschema@.cohort_retention_combine, SERIALFUNC = @extschema@.cohort_retention_serialize,
+    DESERIALFUNC = @extschema@.cohort_retention_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.cohort_counts(anyelement, timestamptz) IS 'Cohort counts of cohort_retention (monthly cohorts, 12 periods), to merge with rollup and read with cohort_matrix';
+COMMENT ON AGGREGATE @extschema@.cohort_counts(anyelement, timestamptz, text) IS 'Cohort counts of cohort_retention by calendar period (12 periods), to merge with rollup and read with cohort_matrix';
+COMMENT ON AGGREGATE @extschema@.cohort_counts(anyelement, timestamptz, text, integer) IS 'Cohort counts of cohort_retention by calendar period and number of periods, to merge with rollup and read with cohort_matrix';
+
+CREATE FUNCTION @extschema@.cohort_counts_merge(@extschema@.cohort_counts, @extschema@.cohort_counts)
+    RETURNS @extschema@.cohort_counts
+    AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_counts_merge(@extschema@.cohort_counts, @extschema@.cohort_counts) IS 'The cohort counts of the entities of both (disjoint sets of entities, one period unit and number of periods; a NULL one is left out); the transition and combine function of rollup';
+
+CREATE AGGREGATE @extschema@.rollup(counts @extschema@.cohort_counts) (
+    SFUNC = @extschema@.cohort_counts_merge, STYPE = @extschema@.cohort_counts,
+    COMBINEFUNC = @extschema@.cohort_counts_merge, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rollup(@extschema@.cohort_counts) IS 'The cohort counts of the entities of all rows (each entity in one row), e.g. per-entity cohort_counts merged on a Citus coordinator';
+
+CREATE FUNCTION @extschema@.cohort_matrix(counts @extschema@.cohort_counts) RETURNS @extschema@.cohort_matrix
+    AS 'MODULE_PATHNAME', 'cohort_counts_matrix' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.cohort_matrix(@extschema@.cohort_counts) IS 'The cohort_matrix of the counts: that of cohort_retention over the same rows';
+
+-- ---------------------------------------------------------------------------
+-- Product funnels (doc/product_funnels.md): breakdown attribution.  The
+-- funnel per value of a breakdown column, each entity's value taken from one
+-- place ("breakdown first_touch | last_touch | step K | all_events" in the
+-- mode); funnel_breakdown_report gives the top N values and the rest.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.funnel_breakdown_bools_sfunc(internal, interval, text, anyelement, text, timestamptz, VARIADIC boolean[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_bools_sfunc(internal, interval, text, anyelement, text, timestamptz, boolean[]) IS 'funnel_breakdown transition (conditions)';
+CREATE FUNCTION @extschema@.funnel_breakdown_names_sfunc(internal, interval, text, anyelement, text, timestamptz, text, text[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_names_sfunc(internal, interval, text, anyelement, text, timestamptz, text, text[]) IS 'funnel_breakdown transition (event names)';
+CREATE FUNCTION @extschema@.funnel_breakdown_event_sfunc(internal, interval, text, anyelement, text, @extschema@.funnel_event)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_event_sfunc(internal, interval, text, anyelement, text, @extschema@.funnel_event) IS 'funnel_breakdown transition (funnel_event)';
+CREATE FUNCTION @extschema@.funnel_breakdown_combine(internal, internal)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_combine(internal, internal) IS 'funnel_breakdown combine: appends the second state''s rows, its values renumbered into the first''s';
+CREATE FUNCTION @extschema@.funnel_breakdown_serialize(internal)
+    RETURNS bytea AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_serialize(internal) IS 'funnel_breakdown serialisation';
+CREATE FUNCTION @extschema@.funnel_breakdown_deserialize(bytea, internal)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_deserialize(bytea, internal) IS 'funnel_breakdown deserialisation (every field checked)';
+CREATE FUNCTION @extschema@.funnel_breakdown_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'funnel_breakdown_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_final(internal) IS 'Final function of funnel_breakdown: per value, the entities that reached each step (jsonb)';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, entity anyelement, breakdown text, ts timestamptz, VARIADIC steps boolean[]) (
+    SFUNC = @extschema@.funnel_breakdown_bools_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_combine, SERIALFUNC = @extschema@.funnel_breakdown_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, anyelement, text, timestamptz, boolean[]) IS 'The funnel per breakdown value, each entity''s value taken as the mode''s attribution says (first_touch by default; mode, entity, breakdown value, conditions); read with funnel_breakdown_report';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, entity anyelement, breakdown text, ts timestamptz, event text, steps text[]) (
+    SFUNC = @extschema@.funnel_breakdown_names_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_combine, SERIALFUNC = @extschema@.funnel_breakdown_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, anyelement, text, timestamptz, text, text[]) IS 'The funnel per breakdown value (mode, entity, breakdown value, event names); read with funnel_breakdown_report';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, entity anyelement, breakdown text, event @extschema@.funnel_event) (
+    SFUNC = @extschema@.funnel_breakdown_event_sfunc, STYPE = internal, SSPACE = 2048, FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_combine, SERIALFUNC = @extschema@.funnel_breakdown_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, anyelement, text, @extschema@.funnel_event) IS 'The funnel per breakdown value (mode, entity, breakdown value, funnel_event); read with funnel_breakdown_report';
+
+CREATE FUNCTION @extschema@.funnel_breakdown_report(breakdown jsonb, top_n integer DEFAULT NULL)
+    RETURNS TABLE (rank integer, value text, is_other boolean, step integer, entities bigint,
+                   conversion_from_previous double precision, conversion_from_start double precision)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF top_n < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = pg_catalog.format('number of breakdown values to show must not be negative (%s given)', top_n);
+    END IF;
+    RETURN QUERY
+    WITH v AS (
+        SELECT e.i, e.v OPERATOR(pg_catalog.->>) 'value' AS val, e.v OPERATOR(pg_catalog.->) 'entities' AS c,
+               (top_n IS NOT NULL AND e.i OPERATOR(pg_catalog.>) top_n) AS other
+          FROM pg_catalog.jsonb_array_elements(breakdown OPERATOR(pg_catalog.->) 'values') WITH ORDINALITY AS e(v, i)),
+    t AS (
+        SELECT CASE WHEN v.other THEN top_n OPERATOR(pg_catalog.+) 1 ELSE v.i END AS r,
+               CASE WHEN v.other THEN NULL ELSE v.val END AS val, v.other,
+               n.k, pg_catalog.sum(n.x::bigint)::bigint AS x
+          FROM v, pg_catalog.jsonb_array_elements_text(v.c) WITH ORDINALITY AS n(x, k)
+         GROUP BY 1, 2, 3, 4)
+    SELECT t.r::integer, t.val, t.other, t.k::integer, t.x,
+           CASE WHEN t.k OPERATOR(pg_catalog.=) 1 THEN CASE WHEN t.x OPERATOR(pg_catalog.>) 0 THEN 1.0::float8 END
+                ELSE t.x::float8 OPERATOR(pg_catalog./)
+                     NULLIF(pg_catalog.lag(t.x) OVER w, 0)::float8 END,
+           t.x::float8 OPERATOR(pg_catalog./) NULLIF(pg_catalog.first_value(t.x) OVER w, 0)::float8
+      FROM t
+    WINDOW w AS (PARTITION BY t.r ORDER BY t.k)
+     ORDER BY t.r, t.k;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_report(jsonb, integer) IS 'One row per breakdown value and step of a funnel_breakdown result, values ranked by the last step''s count: the top_n values (all when NULL), then the rest summed in one row with is_other true; entities, conversion from the step before and from step 1';

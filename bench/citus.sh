@@ -7,7 +7,7 @@
 # bytes the coordinator receives from the workers (each task of the plan run
 # on its node and its text result measured: test/tools/citus_cluster.sh).
 #
-#   bash bench/citus.sh [--size 1M|10M] [--runs N] [--out FILE]
+#   bash bench/citus.sh [--size 1M|10M] [--runs N] [--out FILE] [--only REGEX]
 #
 # Builds this checkout into a private copy of PostgreSQL 15 (with Citus,
 # built once per machine by the vendored build.sh) under $BENCH_CITUS_DIR
@@ -19,11 +19,13 @@ cd "$(dirname "$0")/.."
 SIZE=10M
 RUNS=3
 OUT=""
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) SIZE="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
+    --only) ONLY="$2"; shift 2 ;;
     --citus) shift ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -109,6 +111,27 @@ add "summary report by channel, rollup of per-user summaries" \
 add "attribution by channel (linear), one pass" \
   "SELECT r.* FROM (SELECT attribution('linear', user_id, ts, channel, conversion_value) a FROM touchpoints) x, attribution_report(x.a) r"
 add "attribution by channel (linear), per-user summaries summed" "$attr"
+markov_counts="SELECT user_id, markov_transitions(user_id, ts, channel, conversion_value) AS t FROM touchpoints GROUP BY user_id"
+add "attribution markov, one pass" \
+  "SELECT r.* FROM (SELECT attribution('markov', user_id, ts, channel, conversion_value) a FROM touchpoints) x, attribution_report(x.a) r"
+add "attribution markov, per-user transition counts merged" \
+  "SELECT r.* FROM (SELECT rollup(t) AS t FROM ($markov_counts) per_user) x, attribution_report(markov_attribution(x.t)) r"
+# a pipeline of the events (terminal: purchase), each user a deal
+add "pipeline_model of the events, one pass" \
+  "SELECT pipeline_model(user_id, ts, event, ARRAY['purchase']) FROM events"
+add "pipeline_model per user, rolled up" \
+  "SELECT rollup(m) FROM (SELECT user_id, pipeline_model(user_id, ts, event, ARRAY['purchase']) AS m FROM events GROUP BY user_id) per_user"
+# BG/NBD and Gamma-Gamma over per-user summaries of the purchases (days;
+# the observation ends a month after the data, so that the dropout process
+# shows; the spend differs between users, so that Gamma-Gamma has a maximum)
+add "bgnbd_fit and gamma_gamma_fit over per-user summaries" \
+  "SELECT bgnbd_fit(frequency, recency, t), gamma_gamma_fit(frequency, monetary_value)
+     FROM (SELECT user_id, (customer_rfm(ts, 10 + (user_id % 50) * 5 + extract(minute FROM ts)::int % 7, '2026-03-01')).*
+             FROM events WHERE event = 'purchase' GROUP BY user_id) per_user"
+add "cohort_retention by day, one pass" \
+  "SELECT cohort_retention(user_id, ts, 'day', 30) FROM events"
+add "cohort_counts per user by day, rolled up" \
+  "SELECT cohort_matrix(rollup(a)) FROM (SELECT user_id, cohort_counts(user_id, ts, 'day', 30) AS a FROM events GROUP BY user_id) per_user"
 
 median_ms() {  # median_ms SEARCH_PATH SQL
   local i t times=()
@@ -126,6 +149,7 @@ report=$(mktemp)
   echo "|---|---:|---:|---:|---:|"
 } > "$report"
 for i in "${!names[@]}"; do
+  [ -z "$ONLY" ] || grep -qE "$ONLY" <<<"${names[$i]}" || continue
   log "timing: ${names[$i]}"
   single=$(median_ms single "${sqls[$i]}")
   if grep -q "one pass" <<<"${names[$i]}"; then

@@ -6,6 +6,7 @@
 #
 #   bash bench/run.sh [--size 1M|10M|100M] [--runs N] [--with-clickhouse]
 #                     [--quick] [--keep] [--no-plain-sql] [--out FILE]
+#                     [--only REGEX] [--max-state-memory SIZE]
 #
 #   --size     events in the standard data set (users = events / 10); default 10M
 #   --runs     timed runs of each query (the median is reported); default 5
@@ -17,6 +18,17 @@
 #              then skips the generation when the data set matches)
 #   --no-plain-sql  leave out the plain-SQL funnel (the slowest query)
 #   --out      also write the report (markdown) to FILE
+#   --only     run only the cases whose key or label matches REGEX (Python
+#              syntax; `python3 bench/bench.py --list --only REGEX` lists them),
+#              prepare only the tables they read, and skip the checks and the
+#              extra measurements that need other cases; e.g. at 100M:
+#              --only 'event names, (serial|2 workers)$|conditions, serial$|no-op'
+#   --max-state-memory  funnel.max_state_memory of the cluster (default 16GB:
+#              nothing spills); e.g. 1GB for a run at 100M within 1 GB a backend
+#   Every case's report line gives the peak private memory of its backend and
+#   parallel workers (sampled from /proc).  At 100M: about 7 GB of events, as
+#   much again hash-partitioned, more for the index and the journeys; use
+#   --only and --no-plain-sql to leave out what is not needed.
 #   --setup-only  build, start the cluster, load the extension and the no-op
 #              aggregate, check that both answer, and stop (no data, no timing)
 #   --citus    instead: the shapes doc/citus.md recommends on a Citus cluster
@@ -39,6 +51,8 @@ KEEP=0
 PLAIN=1
 OUT=""
 SETUP_ONLY=0
+ONLY=""
+STATE_MEM=16GB
 case " $* " in *" --citus "*) exec bash bench/citus.sh "$@" ;; esac
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -50,7 +64,9 @@ while [ $# -gt 0 ]; do
     --no-plain-sql) PLAIN=0; shift ;;
     --out) OUT="$2"; shift 2 ;;
     --setup-only) SETUP_ONLY=1; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    --only) ONLY="$2"; shift 2 ;;
+    --max-state-memory) STATE_MEM="$2"; shift 2 ;;
+    -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,6 +77,16 @@ case "$SIZE" in
   *) echo "--size must be 1M, 10M or 100M, not $SIZE" >&2; exit 2 ;;
 esac
 case "$RUNS" in ''|*[!0-9]*|0) echo "--runs must be a positive integer" >&2; exit 2 ;; esac
+case "$STATE_MEM" in [0-9]*[kMGT]B) ;; *) echo "--max-state-memory must be like 64MB or 1GB, not $STATE_MEM" >&2; exit 2 ;; esac
+
+# the cases to run, and so the tables to prepare
+LIST_ARGS=(--list --size "$SIZE" --journeys selected)
+[ "$PLAIN" = 0 ] && LIST_ARGS+=(--no-plain-sql)
+[ "$WITH_CH" = 1 ] && LIST_ARGS+=(--clickhouse-port 1)
+[ -n "$ONLY" ] && LIST_ARGS+=(--only "$ONLY")
+SELECTED=$(python3 bench/bench.py "${LIST_ARGS[@]}")
+[ -n "$SELECTED" ] || { echo "--only '$ONLY' selects no case" >&2; exit 2; }
+need() { grep -qE "^($1)\$" <<<"$SELECTED"; }
 
 BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
 BENCH_PORT=${BENCH_PORT:-55499}
@@ -174,7 +200,7 @@ max_wal_size = 20GB
 checkpoint_timeout = 1h
 autovacuum = off
 random_page_cost = 1.1
-funnel.max_state_memory = 16GB
+funnel.max_state_memory = $STATE_MEM
 shared_preload_libraries = ''
 CONF
 chmod 0644 "$BENCH_DIR/bench.conf"
@@ -227,7 +253,7 @@ generate() {  # table users
   "${PSQL[@]}" -c "COMMENT ON TABLE data.$1 IS 'gen$GEN_VERSION users=$2'"
 }
 generate events "$USERS"
-if [ "$SIZE" != 1M ]; then generate events_1m 100000; fi
+if [ "$SIZE" != 1M ] && need fsc_1m; then generate events_1m 100000; fi
 
 derived() {  # the tables made from data.events; redone when events changed
   local stamp
@@ -257,9 +283,10 @@ VACUUM ANALYZE events_hp;
 COMMENT ON TABLE events_hp IS '$stamp';
 SQL
 }
-derived
+need 'fsc_hp|fsc_hp_serial|wf_hp|wf_hp_p2|plain' && derived
 # the DBA's precomputed form: each user's journey (only rows that match a
 # step); rebuilt every run since it stores the extension's type
+if need 'journeys|journeys_p2'; then
 log "building the per-user journeys"
 "${PSQL[@]}" <<'SQL'
 SET search_path = data, public;
@@ -274,7 +301,8 @@ WHERE event IN ('visit', 'product_view', 'add_to_cart', 'purchase')
 GROUP BY user_id;
 VACUUM ANALYZE user_journeys;
 SQL
-if [ "$SIZE" != 1M ]; then "${PSQL[@]}" -c "VACUUM ANALYZE data.events_1m"; fi
+fi
+if [ "$SIZE" != 1M ] && need fsc_1m; then "${PSQL[@]}" -c "VACUUM ANALYZE data.events_1m"; fi
 
 # journeys kept current (doc/journeys.md): the first 29 days of events are
 # folded into kept_journeys (funnel_event[]) and kept_journeys_cj (the
@@ -286,6 +314,8 @@ if [ "$SIZE" != 1M ]; then "${PSQL[@]}" -c "VACUUM ANALYZE data.events_1m"; fi
 # (TOAST compresses only rows over 2 kB: the funnel_event[] journeys of more
 # than about 120 events; the long ones, of more than 100 events, are sized
 # apart).  Results go to $BENCH_DIR/journeys.txt for bench.py.
+rm -f "$BENCH_DIR/journeys.txt"
+if need 'kept|kept_p2|kept_summary|kept_floor|kept_cj|kept_cj_p2|kept_cj_summary|kept_cj_floor'; then
 log "journeys kept current: build 29 days, refresh the last day"
 "${PSQL[@]}" -At -F '|' > "$BENCH_DIR/journeys.txt" <<'SQL'
 SET search_path = data, public;
@@ -373,6 +403,7 @@ SELECT 'long_datum_bytes', coalesce(sum(pg_column_size(f.journey)), 0) || '|' ||
   FROM long_plain f JOIN kept_journeys_pglz p USING (user_id) JOIN kept_journeys_lz4 l USING (user_id)
   JOIN kept_journeys_cj c USING (user_id) JOIN kept_journeys_cj_pglz cp USING (user_id) JOIN kept_journeys_cj_lz4 cl USING (user_id);
 SQL
+fi
 
 # one entity with many rows, for the window-function scaling check
 "${PSQL[@]}" <<'SQL'
@@ -438,4 +469,7 @@ log "measuring ($RUNS runs, size $SIZE)"
 OUTARGS=()
 [ -n "$OUT" ] && OUTARGS=(--out "$OUT")
 [ "$PLAIN" = 0 ] && OUTARGS+=(--no-plain-sql)
-python3 bench/bench.py --runs "$RUNS" --size "$SIZE" --journeys "$BENCH_DIR/journeys.txt" "${CH_ARGS[@]}" "${OUTARGS[@]}"
+[ -n "$ONLY" ] && OUTARGS+=(--only "$ONLY")
+JR_ARGS=()
+[ -f "$BENCH_DIR/journeys.txt" ] && JR_ARGS=(--journeys "$BENCH_DIR/journeys.txt")
+python3 bench/bench.py --runs "$RUNS" --size "$SIZE" "${JR_ARGS[@]}" "${CH_ARGS[@]}" "${OUTARGS[@]}"

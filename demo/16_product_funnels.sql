@@ -66,6 +66,17 @@ FROM funnel_trend_report(
 WHERE period_start >= '2024-03-25';
 
 \echo
+\echo '--- The same trend with PostHog''s exclusions: a search between visit and purchase drops the attempt'
+SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
+       round(conversion_rate::numeric, 3) AS rate, complete
+FROM funnel_trend_report(
+  (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris, exclude 6 from 1 to 5', user_id, ts, event,
+                        ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase', 'search'])
+   FROM demo_web_events),
+  '2024-03-31 12:00+00')
+WHERE period_start >= '2024-03-25';
+
+\echo
 \echo '--- Hold a property constant: the funnel per (user, channel) pair, users at their best channel'
 \echo '--- (each user of this shop arrives through one channel: both equal the per-user funnel)'
 SELECT funnel_stage_counts('1 day', ARRAY[user_id::text, channel], ts, event,
@@ -76,4 +87,25 @@ SELECT funnel_stage_counts('1 day', ARRAY[user_id::text, channel], ts, event,
                            window_funnel('1 day', ts, event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS level
                     FROM demo_web_events GROUP BY user_id, channel) p
               GROUP BY user_id) u) AS users_at_best_channel
+FROM demo_web_events;
+
+\echo
+\echo '--- Breakdown attribution: the funnel by the device of a row (users switch devices between'
+\echo '--- rows here), each user under one device: the first one (first_touch), the last one'
+\echo '--- (last_touch) or the purchase''s (step 4); the top 2 devices and the rest as "other".'
+\echo '--- For first_touch and last_touch the devices add up to the whole funnel.'
+CREATE TEMP VIEW demo_device_events AS
+SELECT user_id, ts, event, (ARRAY['desktop', 'mobile', 'tablet', 'tv'])[1 + (hashint8(event_id) & 3)] AS device
+FROM demo_web_events;
+SELECT a.mode AS attribution, r.rank, coalesce(r.value, CASE WHEN r.is_other THEN '(other)' ELSE '(none)' END) AS device,
+       r.step, r.entities AS users, round(r.conversion_from_start::numeric, 3) AS from_start
+FROM (VALUES ('breakdown first_touch'), ('breakdown last_touch'), ('breakdown step 4')) a(mode),
+     LATERAL funnel_breakdown_report(
+       (SELECT funnel_breakdown('1 day', a.mode, user_id, device, ts, event,
+                                ARRAY['visit', 'product_view', 'add_to_cart', 'purchase'])
+        FROM demo_device_events), 2) r
+WHERE r.step IN (1, 4)
+ORDER BY a.mode, r.rank, r.step;
+SELECT funnel_stage_counts('1 day', user_id, ts, event,
+                           ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS whole_funnel
 FROM demo_web_events;

@@ -14,9 +14,12 @@
 #             time_to_convert per entity; funnel_stage_counts and
 #             funnel_conversion in every input form, with GROUP BY
 #             breakdowns; funnel_summary, rollup, funnel_report, chart, svg;
-#             attribution and attribution_report; pipeline_model and its
-#             forecasts; customer_rfm, the model fits, ltv, ltv_report,
-#             cohort_retention, retention);
+#             attribution and attribution_report, markov attribution from
+#             per-customer transition counts; pipeline_model and its
+#             forecasts, also rolled up from per-deal summaries;
+#             customer_rfm, the model fits, ltv, ltv_report,
+#             cohort_retention, also rolled up from per-customer
+#             cohort_counts; retention);
 #   pushdown  the shapes doc/citus.md recommends are aggregated on the
 #             workers (EXPLAIN VERBOSE: the per-entity query runs whole on
 #             the shards; the aggregate over it is split into
@@ -138,6 +141,22 @@ for model in first_touch last_touch linear position_based "time_decay(7 days)"; 
   if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same: attribution $model by channel from per-customer summaries on Citus"
   else fail "same: attribution $model by channel from per-customer summaries on Citus" "$(diff <(echo "$a") <(echo "$b"))"; fi
 done
+# markov from per-customer transition counts merged on the coordinator
+# (doc/citus.md): the credit of attribution('markov', ...) on one node; the
+# counts of tied touchpoints are fractions summed in another order, so to
+# rounding
+markov_counts="SELECT customer_id, markov_transitions(customer_id, ts, channel, conversion_value) AS t
+                 FROM touchpoints GROUP BY customer_id"
+markov_shape="SELECT r.channel, round(r.conversions::numeric, 9), round(r.value, 6), r.journeys, round(r.conversion_rate::numeric, 12)
+                FROM (SELECT rollup(t) AS t FROM ($markov_counts) per_customer) x, attribution_report(markov_attribution(x.t)) r ORDER BY 1"
+a=$(PGOPTIONS='-c search_path=single,public' val -c "SELECT r.channel, round(r.conversions::numeric, 9), round(r.value, 6), r.journeys, round(r.conversion_rate::numeric, 12)
+      FROM (SELECT attribution('markov', customer_id, ts, channel, conversion_value) a FROM touchpoints) x,
+           attribution_report(x.a) r ORDER BY 1")
+b=$(PGOPTIONS='-c search_path=dist,public' val -c "$markov_shape" 2>&1)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same: attribution markov from per-customer transition counts on Citus ($(wc -l <<<"$a") channels)"
+else fail "same: attribution markov from per-customer transition counts on Citus" "$(diff <(echo "$a") <(echo "$b"))"; fi
+same "markov_transitions of the whole table, markov_attribution" \
+  "SELECT t, markov_attribution(t) FROM (SELECT markov_transitions(customer_id, ts, channel, conversion_value, '10 days') t FROM touchpoints) x"
 same "attribution summary with a lookback" \
   "SELECT attribution('linear', customer_id, ts, channel, conversion_value, '3 days') FROM touchpoints"
 
@@ -146,6 +165,21 @@ same "pipeline_model, pipeline_report" \
   "SELECT r.* FROM (SELECT pipeline_model(lead_id, ts, stage, ARRAY['won', 'lost']) m FROM leads) x, pipeline_report(x.m) r ORDER BY 1, 2"
 same "pipeline_forecast, pipeline_period_forecast" \
   "SELECT f.*, p.* FROM (SELECT pipeline_model(lead_id, ts, stage, ARRAY['won', 'lost'], ARRAY['new', 'qualified', 'proposal', 'negotiation']) m FROM leads) x, pipeline_forecast(x.m) f, pipeline_period_forecast(x.m, '30 days') p ORDER BY 1, 4"
+
+# pipeline_model per deal on the shards, rolled up on the coordinator
+# (doc/citus.md): the summary, report and forecasts of pipeline_model on one node
+pipe_order="ARRAY['won', 'lost'], ARRAY['new', 'qualified', 'proposal', 'negotiation']"
+pipe_per_deal="SELECT lead_id, pipeline_model(lead_id, ts, stage, $pipe_order) AS m FROM leads GROUP BY lead_id"
+pipe_read() {  # pipe_read SUMMARY_SQL: the summary's bytes, report and forecasts
+  echo "SELECT encode(pipeline_summary_send(x.m), 'hex'), (SELECT array_agg(r::text ORDER BY r::text) FROM pipeline_report(x.m) r),
+               (SELECT array_agg(f::text ORDER BY f::text) FROM pipeline_forecast(x.m) f),
+               (SELECT array_agg(p::text ORDER BY p::text) FROM pipeline_period_forecast(x.m, '30 days') p)
+          FROM ($1) x"
+}
+a=$(PGOPTIONS='-c search_path=single,public' val -c "$(pipe_read "SELECT pipeline_model(lead_id, ts, stage, $pipe_order) AS m FROM leads")")
+b=$(PGOPTIONS='-c search_path=dist,public' val -c "$(pipe_read "SELECT rollup(m) AS m FROM ($pipe_per_deal) per_deal")" 2>&1)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same: pipeline_model per deal rolled up on Citus = pipeline_model (bytes, report, forecasts)"
+else fail "same: pipeline_model per deal rolled up on Citus = pipeline_model" "$(diff <(echo "$a") <(echo "$b"))"; fi
 
 # -- customer value
 rfm="SELECT customer_id, channel, (customer_rfm(ts, amount, '1998-07-01')).* FROM orders GROUP BY customer_id, channel"
@@ -172,6 +206,17 @@ b=$(PGOPTIONS='-c search_path=dist,public' val -c "SELECT cohort::date, k, activ
       FROM ($cohorts) c) x WHERE k <= 12 ORDER BY 1, 2" 2>&1)
 if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same: monthly cohort counts with built-ins on Citus = cohort_report ($(wc -l <<<"$a") lines)"
 else fail "same: monthly cohort counts with built-ins on Citus = cohort_report" "$(diff <(echo "$a") <(echo "$b") | head)"; fi
+# cohort_counts per customer on the shards, rolled up on the coordinator
+# (doc/citus.md): the matrix of cohort_retention on one node
+cohort_per_customer="SELECT customer_id, cohort_counts(customer_id, ts, 'week', 20) AS a FROM orders GROUP BY customer_id"
+a=$(PGOPTIONS='-c search_path=single,public' val -c "SELECT cohort_retention(customer_id, ts, 'week', 20) FROM orders")
+b=$(PGOPTIONS='-c search_path=dist,public' val -c "SELECT cohort_matrix(rollup(a)) FROM ($cohort_per_customer) per_customer" 2>&1)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same: cohort_counts per customer rolled up on Citus = cohort_retention"
+else fail "same: cohort_counts per customer rolled up on Citus = cohort_retention" "$(diff <(echo "$a") <(echo "$b"))"; fi
+a=$(PGOPTIONS='-c search_path=single,public' val -c "SELECT channel, cohort_retention(customer_id, ts) FROM orders GROUP BY channel ORDER BY 1")
+b=$(PGOPTIONS='-c search_path=dist,public' val -c "SELECT channel, cohort_matrix(rollup(a)) FROM (SELECT customer_id, channel, cohort_counts(customer_id, ts) AS a FROM orders GROUP BY customer_id, channel) p GROUP BY channel ORDER BY 1" 2>&1)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "same: cohort_counts by channel rolled up on Citus = cohort_retention by channel"
+else fail "same: cohort_counts by channel rolled up on Citus = cohort_retention by channel" "$(diff <(echo "$a") <(echo "$b"))"; fi
 # ltv by channel in two passes: models fitted from per-customer summaries,
 # then the mean prediction per customer on the workers
 same "ltv by channel: fits from per-customer summaries, predictions per customer" \
@@ -211,6 +256,10 @@ summaries="SELECT user_id, channel, funnel_summary('1 day', user_id, ts, event, 
 split_agg "rollup of per-user funnel_summary by channel" "SELECT channel, rollup(s) FROM ($summaries) per_user GROUP BY channel"
 split_agg "attribution by channel from per-customer summaries" "$(per_customer_attr linear)" sum
 split_agg "monthly cohort counts with built-ins" "$cohorts" count
+split_agg "bgnbd_fit and gamma_gamma_fit over per-customer summaries" "SELECT bgnbd_fit(frequency, recency, t), gamma_gamma_fit(frequency, monetary_value) FROM ($rfm) s"
+split_agg "cohort_counts per customer, rolled up" "SELECT rollup(a) FROM ($cohort_per_customer) per_customer"
+split_agg "pipeline_model per deal, rolled up" "SELECT rollup(m) FROM ($pipe_per_deal) per_deal"
+split_agg "markov transition counts per customer, merged" "SELECT rollup(t) FROM ($markov_counts) per_customer"
 split_agg "retention summed over users (sum of ClickHouse retention)" \
   "SELECT sum(r[1]), sum(r[2]) FROM (SELECT user_id, retention(event = 'visit', event = 'buy') r FROM events GROUP BY user_id) s" sum
 
@@ -233,6 +282,16 @@ network "funnel_stage_counts by channel over levels per user" 100 "$shape_counts
 network "rollup of per-user funnel_summary by channel" 4000 \
   "SELECT channel, rollup(s) FROM ($summaries) per_user GROUP BY channel"
 network "attribution by channel from per-customer summaries" 200 "$(per_customer_attr linear)"
+network "markov transition counts per customer, merged" 4000 "SELECT rollup(t) FROM ($markov_counts) per_customer"
+network "pipeline_model per deal, rolled up" 4000 "SELECT rollup(m) FROM ($pipe_per_deal) per_deal"
+network "cohort_counts per customer, rolled up" 4000 "SELECT rollup(a) FROM ($cohort_per_customer) per_customer"
+# the fits' statistics grow with the distinct (frequency, recency, t) and
+# (frequency, monetary value), not with the customers: each shard sends at
+# most one row of statistics per model, and fewer summaries than customers
+stats_rows=$(PGOPTIONS='-c search_path=dist,public' val -c "SELECT count(DISTINCT (frequency, recency, t)) + count(DISTINCT (frequency, monetary_value)) FILTER (WHERE frequency > 0), count(*) FROM ($rfm) s")
+got=$(citus_received "SELECT bgnbd_fit(frequency, recency, t), gamma_gamma_fit(frequency, monetary_value) FROM ($rfm) s")
+if [ -n "$got" ] && [ "${got% *}" -le "$shards" ]; then ok "network: bgnbd_fit and gamma_gamma_fit over per-customer summaries (${got% *} rows, ${got#* } bytes; distinct summaries and customers: $stats_rows)"
+else fail "network: bgnbd_fit and gamma_gamma_fit over per-customer summaries ($got)"; fi
 # the one-pass form is row-gathered: one row per event (the check above can fail)
 got=$(citus_received "SELECT funnel_stage_counts('1 day', user_id, ts, event, $steps) FROM events")
 events=$(val -c "SELECT count(*) FROM dist.events")

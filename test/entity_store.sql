@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(54);
+SELECT plan(59);
 
 -- 30000 rows of 3000 entities; times on a coarse grid (many ties); a row may
 -- match several steps; about 1% NULL entities
@@ -126,6 +126,43 @@ SELECT is(funnel_summary('2 hours', e, ts, c1, c2, c3, c4)::text, (SELECT summar
           'partitionwise, spilling: same funnel_summary') FROM es_part;
 RESET funnel.max_state_memory;
 RESET enable_partitionwise_aggregate;
+
+-- compact rows (bigint and integer entities: varint key, time since the
+-- partition's row before, steps): extreme keys, and times at both ends of the
+-- timestamp range interleaved, so that one partition's consecutive rows are
+-- further apart than a difference can say (the whole-time form) as well as
+-- close; equal to the two-level form, serial, spilling and in parallel
+CREATE TABLE es_edge AS
+-- (odd entities see step 3 before step 2 in each group of 3 hours: level 2)
+SELECT k8 AS e8, k4 AS e4, b + j * interval '1 hour' AS ts, j % 3 = 0 AS c1,
+       j % 3 = 1 + (i % 2)::int AS c2, j % 3 = 2 - (i % 2)::int AS c3
+FROM unnest(ARRAY[-9223372036854775808, 9223372036854775807, -1, 0, 1, 4294967296, -4294967297, 12345]::bigint[],
+            ARRAY[-2147483648, 2147483647, -1, 0, 1, 65536, -65537, 12345]::int[]) WITH ORDINALITY AS k(k8, k4, i),
+     generate_series(0, 8) j,
+     LATERAL (SELECT (ARRAY[timestamptz '4714-11-24 00:00:00+00 BC', '2000-01-01 00:00+00',
+                            '294276-12-30 00:00:00+00'])[1 + (i + j / 3) % 3] AS b) x
+ORDER BY j, i;
+CREATE FUNCTION pg_temp.edge_reference(key text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE r bigint[];
+BEGIN
+  EXECUTE format($q$SELECT funnel_stage_counts(level, 3) FROM
+                    (SELECT window_funnel('1 day', ts, c1, c2, c3) AS level FROM es_edge GROUP BY %s) s$q$, key) INTO r;
+  RETURN r;
+END $$;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT is(funnel_stage_counts('1 day', e8, ts, c1, c2, c3), pg_temp.edge_reference('e8'),
+          'compact rows, bigint: extreme keys and times equal the two-level form') FROM es_edge;
+SELECT is(funnel_stage_counts('1 day', e4, ts, c1, c2, c3), pg_temp.edge_reference('e4'),
+          'compact rows, integer: extreme keys and times equal the two-level form') FROM es_edge;
+SELECT ok(pg_temp.edge_reference('e8') = '{8,8,4}' AND pg_temp.edge_reference('e4') = '{8,8,4}',
+          'compact rows: the 4 even entities complete the funnel, the 4 odd ones reach step 2');
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(funnel_stage_counts('1 day', e8, ts, c1, c2, c3), pg_temp.edge_reference('e8'),
+          'compact rows, bigint, spilling: the same') FROM es_edge;
+RESET funnel.max_state_memory;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is(funnel_stage_counts('1 day', e4, ts, c1, c2, c3), pg_temp.edge_reference('e4'),
+          'compact rows, integer, parallel: the same') FROM es_edge;
 
 -- GROUP BY: one store per group, each spilling on its own
 SELECT is((SELECT array_agg(c ORDER BY k) FROM (SELECT e % 3 AS k, funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) AS c

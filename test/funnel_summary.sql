@@ -4,7 +4,7 @@
 -- plain SQL over the generated data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(46);
+SELECT plan(47);
 SET LOCAL timezone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
 
@@ -183,8 +183,10 @@ SELECT is(pg_temp.recv(pg_temp.h('head') || pg_temp.h('step1') || pg_temp.h('ste
   'a hand-made binary summary reads as written');
 SELECT throws_ok($$SELECT pg_temp.recv('03000002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
   '22P03', 'invalid binary funnel_summary: unknown version', 'recv: unknown version');
-SELECT throws_ok($$SELECT pg_temp.recv('01040002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
+SELECT throws_ok($$SELECT pg_temp.recv('01080002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
   '22P03', 'invalid binary funnel_summary: unknown flags', 'recv: unknown flags');
+SELECT throws_ok($$SELECT pg_temp.recv('01040002' || '00000000d693a400' || '00000000' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
+  '22P03', 'invalid binary funnel_summary: options flag without options', 'recv: the options flag needs an options_id');
 SELECT throws_ok($$SELECT pg_temp.recv('01001002' || '00000000d693a400' || pg_temp.h('step1') || pg_temp.h('step2'))$$,
   '22P03', 'invalid binary funnel_summary: allow_reentry without strict_order', 'recv: bad mode');
 SELECT throws_ok($$SELECT pg_temp.recv('01000000' || '00000000d693a400')$$,

@@ -71,6 +71,9 @@ CREATE TABLE fz_funnel_summary (v funnel_summary);
 CREATE TABLE fz_attribution_summary (v attribution_summary);
 CREATE TABLE fz_pipeline_summary (v pipeline_summary);
 CREATE TABLE fz_journey (v journey);
+CREATE TABLE fz_markov_transitions (v markov_transitions);
+CREATE TABLE fz_fit_stats (v fit_stats);
+CREATE TABLE fz_cohort_counts (v cohort_counts);
 SQL
 psql -U postgres -d funnel_fuzz -v harness="$run/harness/funnel_fuzz.so" -f test/fuzz/harness.sql
 

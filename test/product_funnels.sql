@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(92);
+SELECT plan(109);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -477,6 +477,36 @@ SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket fortnight', u, ts, ev,
   '22023', 'unrecognized funnel trend bucket "fortnight"', 'hour, day, week or month');
 SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, time_zone Mars/Olympus', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
   '22023', 'time zone "Mars/Olympus" not recognized', 'PostgreSQL''s own time zone check');
+-- trends with an exclusion (trends.rs): window 1 hour, steps a, b, c, x
+-- excluded from 1 to 3, UTC days.  e1 converts; e2 (x after a, then b:
+-- reached from an excluded step) and e5 (x after b, then c) are dropped with
+-- every unconverted attempt; e3 (x after its furthest step b) is not
+-- entered; e4 starts afresh at its second a; e6 converts on 05-01, is
+-- dropped on 05-02, which drops its unconverted 05-03 attempt too.
+CREATE TABLE trx (u int, ts timestamptz, ev text);
+INSERT INTO trx VALUES
+  (1, '2024-05-01 10:00+00', 'a'), (1, '2024-05-01 10:10+00', 'b'), (1, '2024-05-01 10:20+00', 'c'),
+  (2, '2024-05-01 10:00+00', 'a'), (2, '2024-05-01 10:05+00', 'x'), (2, '2024-05-01 10:10+00', 'b'),
+  (3, '2024-05-01 10:00+00', 'a'), (3, '2024-05-01 10:10+00', 'b'), (3, '2024-05-01 10:15+00', 'x'),
+  (4, '2024-05-01 10:00+00', 'a'), (4, '2024-05-01 10:05+00', 'x'), (4, '2024-05-01 10:30+00', 'a'),
+  (4, '2024-05-01 10:40+00', 'b'),
+  (5, '2024-05-01 10:00+00', 'a'), (5, '2024-05-01 10:10+00', 'b'), (5, '2024-05-01 10:15+00', 'x'),
+  (5, '2024-05-01 10:20+00', 'c'),
+  (6, '2024-05-01 09:00+00', 'a'), (6, '2024-05-01 09:10+00', 'b'), (6, '2024-05-01 09:20+00', 'c'),
+  (6, '2024-05-02 09:00+00', 'a'), (6, '2024-05-02 09:05+00', 'x'), (6, '2024-05-02 09:10+00', 'b'),
+  (6, '2024-05-03 09:00+00', 'a');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) FROM trx))$$,
+  $$VALUES (timestamptz '2024-05-01 00:00+00', 3::bigint, 2::bigint)$$,
+  'trends with an exclusion: the worked example (e1, e4, e6 enter on 05-01; 05-02 and 05-03 have no entry left)');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day', u, ts, ev, ARRAY['a', 'b', 'c']) FROM trx))$$,
+  $$VALUES (timestamptz '2024-05-01 00:00+00', 6::bigint, 3::bigint), ('2024-05-02 00:00+00', 1, 0), ('2024-05-03 00:00+00', 1, 0)$$,
+  'trends: the same rows without the exclusion');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, exclude 3 from 1 to 2, exclusion_counts_reached', u, ts, ev, ARRAY['a', 'b', 'x']) FROM trx$$,
+  '0A000', 'funnel trends take no other funnel modes or options', 'trends take PostHog''s exclusions only');
 SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, strict_order', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
   '0A000', 'funnel trends take no other funnel modes or options', 'trends follow the default walk');
 SELECT throws_ok($$SELECT funnel_trends('1 hour', 'time_zone UTC', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
@@ -498,6 +528,48 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- mode items a function does not use are errors, not ignored
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "step_times" is not used by this function', 'step_times in funnel_stage_counts');
+SELECT throws_ok($$SELECT funnel_conversion('1 hour', 'bucket day', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket in funnel_conversion');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 'bucket day, time_zone UTC', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket and time_zone in funnel_stage_counts');
+SELECT throws_ok($$SELECT window_funnel('1 hour', 'step_times', ts, ev, ARRAY['a', 'b']) FROM ex GROUP BY u$$,
+  '0A000', 'funnel mode "step_times" is not used by this function', 'step_times in window_funnel');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'bucket hour', ts, ev, ARRAY['a', 'b']) FROM ex GROUP BY u$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket in time_to_convert');
+SELECT throws_ok($$SELECT window_funnel('1 hour', ARRAY[funnel_event('2024-01-01', 1)], 'step_times')$$,
+  '0A000', 'funnel mode "step_times" is not used by this function', 'step_times in window_funnel over a journey');
+SELECT throws_ok($$SELECT funnel_summary('1 hour', 'bucket day', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  '0A000', 'funnel mode "bucket" is not used by this function', 'bucket in funnel_summary');
+SELECT lives_ok($$SELECT funnel_summary('1 hour', 'step_times', u, ts, ev, ARRAY['a', 'b']) FROM ex$$,
+  'step_times in funnel_summary is used');
+
+-- summaries of funnels with different exclusions are not rolled up together
+CREATE TABLE sx AS
+SELECT mode, funnel_summary('1 hour', mode, u, ts, ev, ARRAY['signup', 'activate', 'subscribe', 'support_ticket', 'x']) AS s
+FROM ex, (VALUES ('exclude 4 from 1 to 3, exclude 5 from 1 to 2'), ('exclude 5 from 1 to 2, exclude 4 from 1 to 3'),
+                 ('exclude 4 from 1 to 2, exclude 5 from 1 to 2'), ('exclude 4 from 1 to 3, exclude 5 from 1 to 2, exclusion_counts_reached')) m(mode)
+GROUP BY mode;
+SELECT throws_ok($$SELECT rollup(s) FROM (SELECT s FROM sx UNION ALL SELECT funnel_summary('1 hour', u, ts, ev, ARRAY['signup', 'activate', 'subscribe']) FROM ex) x$$,
+  '22023', 'cannot roll up funnel summaries with different product-funnel options',
+  'rollup: a summary with exclusions and one without');
+SELECT throws_ok($$SELECT funnel_summary_merge((SELECT s FROM sx WHERE mode = 'exclude 4 from 1 to 3, exclude 5 from 1 to 2'),
+                                              (SELECT s FROM sx WHERE mode = 'exclude 4 from 1 to 2, exclude 5 from 1 to 2'))$$,
+  '22023', 'cannot roll up funnel summaries with different product-funnel options', 'merge: different exclusion ranges');
+SELECT throws_ok($$SELECT funnel_summary_merge((SELECT s FROM sx WHERE mode = 'exclude 4 from 1 to 3, exclude 5 from 1 to 2'),
+                                              (SELECT s FROM sx WHERE mode LIKE '%exclusion_counts_reached'))$$,
+  '22023', 'cannot roll up funnel summaries with different product-funnel options', 'merge: PostHog''s and Mixpanel''s exclusions');
+SELECT is((SELECT (funnel_summary_merge(a.s, b.s)::text::jsonb -> 'entities')::text FROM sx a, sx b
+           WHERE a.mode = 'exclude 4 from 1 to 3, exclude 5 from 1 to 2' AND b.mode = 'exclude 5 from 1 to 2, exclude 4 from 1 to 3'),
+          '[8, 6, 4]', 'merge: the same exclusions in another order are the same funnel (levels 3, 0, 0, 2, 3, 1, counted twice)');
+SELECT is((SELECT s::text::funnel_summary::text FROM sx WHERE mode LIKE '%reached'),
+          (SELECT s::text FROM sx WHERE mode LIKE '%reached'), 'the text form with options_id round-trips');
+SELECT ok((SELECT s::text::jsonb ? 'options_id' FROM sx LIMIT 1)
+          AND NOT (SELECT funnel_summary('1 hour', u, ts, ev, ARRAY['signup', 'activate']) FROM ex)::text::jsonb ? 'options_id',
+          'options_id only in summaries with options');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -71,6 +71,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/expandeddatum.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -371,9 +372,14 @@ summary_from_datum(Datum d)
 
 /* ---------- the aggregate ---------- */
 
+/*
+ * The model (argument 1; with_model false: markov, no model argument) and
+ * the lookback (the argument after the conversion value, when there is one).
+ */
 static void
-read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
+read_config(FunctionCallInfo fcinfo, bool with_model, AttrConfig *cfg)
 {
+	int			lb_arg = with_model ? 6 : 5;
 	AttrCache  *c = (AttrCache *) fcinfo->flinfo->fn_extra;
 	text	   *model;
 
@@ -382,40 +388,48 @@ read_config(FunctionCallInfo fcinfo, AttrConfig *cfg)
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AttrCache));
 		fcinfo->flinfo->fn_extra = c;
 	}
-	if (PG_ARGISNULL(1))
+	if (!with_model)
+	{
+		cfg->model = ATTR_MARKOV;
+		cfg->half_life = 0;
+	}
+	else if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("attribution model must not be NULL"),
 				 errhint("Allowed models are: " ATTR_ALLOWED_MODELS ".")));
-	model = PG_GETARG_TEXT_PP(1);
-	if (c->model_raw == NULL || VARSIZE_ANY_EXHDR(model) != VARSIZE_ANY_EXHDR(c->model_raw) ||
-		memcmp(VARDATA_ANY(model), VARDATA_ANY(c->model_raw), VARSIZE_ANY_EXHDR(model)) != 0)
+	else
 	{
-		int32		m;
-		int64		hl;
-		text	   *copy;
+		model = PG_GETARG_TEXT_PP(1);
+		if (c->model_raw == NULL || VARSIZE_ANY_EXHDR(model) != VARSIZE_ANY_EXHDR(c->model_raw) ||
+			memcmp(VARDATA_ANY(model), VARDATA_ANY(c->model_raw), VARSIZE_ANY_EXHDR(model)) != 0)
+		{
+			int32		m;
+			int64		hl;
+			text	   *copy;
 
-		parse_model(VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), &m, &hl);
-		copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(model));
-		memcpy(copy, model, VARSIZE_ANY(model));
-		if (c->model_raw)
-			pfree(c->model_raw);
-		c->model_raw = copy;
-		c->model = m;
-		c->half_life = hl;
+			parse_model(VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model), &m, &hl);
+			copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(model));
+			memcpy(copy, model, VARSIZE_ANY(model));
+			if (c->model_raw)
+				pfree(c->model_raw);
+			c->model_raw = copy;
+			c->model = m;
+			c->half_life = hl;
+		}
+		cfg->model = c->model;
+		cfg->half_life = c->half_life;
 	}
-	cfg->model = c->model;
-	cfg->half_life = c->half_life;
-	if (PG_NARGS() > 6)
+	if (PG_NARGS() > lb_arg)
 	{
 		Interval   *lb;
 
-		if (PG_ARGISNULL(6))
+		if (PG_ARGISNULL(lb_arg))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("attribution lookback must not be NULL"),
 					 errhint("Use an interval such as '30 days'.")));
-		lb = PG_GETARG_INTERVAL_P(6);
+		lb = PG_GETARG_INTERVAL_P(lb_arg);
 		if (!c->have_lookback || memcmp(lb, &c->lookback_raw, sizeof(Interval)) != 0)
 		{
 			c->lookback = funnel_interval_usecs(lb, "attribution lookback", false);
@@ -442,20 +456,20 @@ check_same_config(const AttrConfig *a, const AttrConfig *b)
  * a row with a value is a conversion, a row with a channel and no value a
  * touchpoint; rows with neither, or with a NULL entity or time, are skipped.
  */
-PG_FUNCTION_INFO_V1(attribution_sfunc);
-Datum
-attribution_sfunc(PG_FUNCTION_ARGS)
+static Datum
+attr_add_row(FunctionCallInfo fcinfo, bool with_model)
 {
-	MemoryContext cxt = funnel_agg_context(fcinfo, "attribution");
+	MemoryContext cxt = funnel_agg_context(fcinfo, with_model ? "attribution" : "markov_transitions");
+	int			e = with_model ? 2 : 1; /* the entity argument; ts, channel, value follow */
 	AttrState  *st = FUNNEL_STATE_ARG(AttrState, 0);
 	AttrConfig	cfg;
 	int64		ts;
 	int32		code;
 
-	read_config(fcinfo, &cfg);
+	read_config(fcinfo, with_model, &cfg);
 	if (st == NULL)
 	{
-		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 2);
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, e);
 
 		if (!OidIsValid(typid))
 			ereport(ERROR,
@@ -467,13 +481,13 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 	}
 	else
 		check_same_config(&st->cfg, &cfg);
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3) || (PG_ARGISNULL(4) && PG_ARGISNULL(5)))
+	if (PG_ARGISNULL(e) || PG_ARGISNULL(e + 1) || (PG_ARGISNULL(e + 2) && PG_ARGISNULL(e + 3)))
 		PG_RETURN_POINTER(st);
-	ts = PG_GETARG_TIMESTAMPTZ(3);
+	ts = PG_GETARG_TIMESTAMPTZ(e + 1);
 	funnel_check_timestamp(ts);
-	if (!PG_ARGISNULL(5))
+	if (!PG_ARGISNULL(e + 3))
 	{
-		Numeric		n = PG_GETARG_NUMERIC(5);
+		Numeric		n = PG_GETARG_NUMERIC(e + 3);
 		double		v;
 
 		if (numeric_is_nan(n) || numeric_is_inf(n))
@@ -495,12 +509,30 @@ attribution_sfunc(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		text	   *ch = PG_GETARG_TEXT_PP(4);
+		text	   *ch = PG_GETARG_TEXT_PP(e + 2);
 
 		code = jlog_name(st->log, VARDATA_ANY(ch), VARSIZE_ANY_EXHDR(ch));
 	}
-	jlog_add(st->log, PG_GETARG_DATUM(2), ts, code);
+	jlog_add(st->log, PG_GETARG_DATUM(e), ts, code);
 	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(attribution_sfunc);
+Datum
+attribution_sfunc(PG_FUNCTION_ARGS)
+{
+	return attr_add_row(fcinfo, true);
+}
+
+/*
+ * markov_transitions(entity, ts, channel, conversion_value [, lookback]):
+ * the rows of attribution('markov', ...), in the same state.
+ */
+PG_FUNCTION_INFO_V1(markov_transitions_sfunc);
+Datum
+markov_transitions_sfunc(PG_FUNCTION_ARGS)
+{
+	return attr_add_row(fcinfo, false);
 }
 
 /*
@@ -1052,6 +1084,95 @@ attr_entity(Datum key, JourneyRow *g, int64 n, Size held, void *arg)
 }
 
 /*
+ * Walk every entity of the state into cr (its arrays made for the log's
+ * channels, in rank order = byte order of the names); byrank[rank] = the
+ * log's name id.
+ */
+static void
+credit_walk(const AttrState *st, Credit *cr, int32 **byrank_out)
+{
+	const JourneyLog *log = st->log;
+	AttrWalk	w;
+	int32	   *rank,
+			   *byrank;
+	int32		i,
+				m = log->nnames;
+
+	memset(cr, 0, sizeof(*cr));
+	cr->cfg = &st->cfg;
+	cr->m = m;
+	cr->conv = palloc0(sizeof(double) * (m + 1));
+	cr->conv_c = palloc0(sizeof(double) * (m + 1));
+	cr->value_nanos = palloc0(sizeof(int128) * (m + 1));
+	cr->journeys = palloc0(sizeof(int64) * (m + 1));
+	cr->touched = palloc0(sizeof(int64) * (m + 1));
+	cr->stamp = palloc0(sizeof(int64) * (m + 1));
+	if (st->cfg.model == ATTR_MARKOV)
+	{
+		if (m > ATTR_MARKOV_MAX_CHANNELS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the markov attribution model takes at most %d channels, not %d",
+							ATTR_MARKOV_MAX_CHANNELS, m),
+					 errhint("Group channels into fewer, coarser ones.")));
+		cr->start = palloc0(sizeof(double) * (m + 1));
+		cr->toconv = palloc0(sizeof(double) * (m + 1));
+		cr->tonull = palloc0(sizeof(double) * (m + 1));
+		cr->trans = palloc_extended(sizeof(double) * ((Size) m * m + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	}
+	rank = jlog_name_ranks(log);
+	byrank = palloc(sizeof(int32) * (m + 1));
+	for (i = 0; i < m; i++)
+		byrank[rank[i]] = i;
+	memset(&w, 0, sizeof(w));
+	w.cr = cr;
+	w.cxt = CurrentMemoryContext;
+	w.log = log;
+	w.rank = rank;
+	w.row_order.rank = rank;
+	w.row_order.vals = log->vals;
+	w.bytes = sizeof(double) * ((Size) m * m + 8 * (Size) m);
+	jlog_foreach(log, attr_entity, &w);
+	*byrank_out = byrank;
+}
+
+/*
+ * The summary of a walk whose credit is done: channel k (in name order) is
+ * names[byrank[k]].
+ */
+static bytea *
+credit_summary(const AttrConfig *cfg, const Credit *cr, const int32 *byrank,
+			   char *const *names, const int *lens)
+{
+	AttrSummary s;
+	int32		i;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = *cfg;
+	s.conversions = cr->conversions;
+	s.value = money_to_double(cr->total_value_nanos);
+	s.touchpoints = cr->touchpoints;
+	s.converting_journeys = cr->converting;
+	s.other_journeys = cr->other;
+	s.none = cr->none;
+	s.none.value = money_to_double(cr->none_value_nanos);
+	s.nchannels = cr->m;
+	s.channels = palloc0(sizeof(AttrChannel) * (cr->m + 1));
+	for (i = 0; i < cr->m; i++)
+	{
+		int32		id = byrank ? byrank[i] : i;
+
+		s.channels[i].name = names[id];
+		s.channels[i].len = lens[id];
+		s.channels[i].conv = cr->conv[i] + cr->conv_c[i];
+		s.channels[i].value = money_to_double(cr->value_nanos[i]);
+		s.channels[i].journeys = cr->journeys[i];
+		s.channels[i].touched = cr->touched[i];
+	}
+	return summary_encode(&s);
+}
+
+/*
  * attribution final function: walks each entity's rows (the entities in the
  * order of jlog_foreach, the same in every plan) into journeys and credits
  * their conversions by channel under the state's model; returns the
@@ -1062,81 +1183,16 @@ Datum
 attribution_final(PG_FUNCTION_ARGS)
 {
 	AttrState  *st;
-	const JourneyLog *log;
 	Credit		cr;
-	AttrWalk	w;
-	int32	   *rank,
-			   *byrank;
-	int32		i,
-				m;
-	AttrSummary s;
+	int32	   *byrank;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (AttrState *) PG_GETARG_POINTER(0);
-	log = st->log;
-	m = log->nnames;
-	memset(&cr, 0, sizeof(cr));
-	cr.cfg = &st->cfg;
-	cr.m = m;
-	cr.conv = palloc0(sizeof(double) * (m + 1));
-	cr.conv_c = palloc0(sizeof(double) * (m + 1));
-	cr.value_nanos = palloc0(sizeof(int128) * (m + 1));
-	cr.journeys = palloc0(sizeof(int64) * (m + 1));
-	cr.touched = palloc0(sizeof(int64) * (m + 1));
-	cr.stamp = palloc0(sizeof(int64) * (m + 1));
-	if (st->cfg.model == ATTR_MARKOV)
-	{
-		if (m > ATTR_MARKOV_MAX_CHANNELS)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("the markov attribution model takes at most %d channels, not %d",
-							ATTR_MARKOV_MAX_CHANNELS, m),
-					 errhint("Group channels into fewer, coarser ones.")));
-		cr.start = palloc0(sizeof(double) * (m + 1));
-		cr.toconv = palloc0(sizeof(double) * (m + 1));
-		cr.tonull = palloc0(sizeof(double) * (m + 1));
-		cr.trans = palloc_extended(sizeof(double) * ((Size) m * m + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	}
-	rank = jlog_name_ranks(log);
-	byrank = palloc(sizeof(int32) * (m + 1));
-	for (i = 0; i < m; i++)
-		byrank[rank[i]] = i;
-	memset(&w, 0, sizeof(w));
-	w.cr = &cr;
-	w.cxt = CurrentMemoryContext;
-	w.log = log;
-	w.rank = rank;
-	w.row_order.rank = rank;
-	w.row_order.vals = log->vals;
-	w.bytes = sizeof(double) * ((Size) m * m + 8 * (Size) m);
-	jlog_foreach(log, attr_entity, &w);
+	credit_walk(st, &cr, &byrank);
 	if (st->cfg.model == ATTR_MARKOV)
 		markov_credit(&cr);
-
-	memset(&s, 0, sizeof(s));
-	s.cfg = st->cfg;
-	s.conversions = cr.conversions;
-	s.value = money_to_double(cr.total_value_nanos);
-	s.touchpoints = cr.touchpoints;
-	s.converting_journeys = cr.converting;
-	s.other_journeys = cr.other;
-	s.none = cr.none;
-	s.none.value = money_to_double(cr.none_value_nanos);
-	s.nchannels = m;
-	s.channels = palloc0(sizeof(AttrChannel) * (m + 1));
-	for (i = 0; i < m; i++)
-	{
-		int32		id = byrank[i];
-
-		s.channels[i].name = log->names[id];
-		s.channels[i].len = log->namelens[id];
-		s.channels[i].conv = cr.conv[i] + cr.conv_c[i];
-		s.channels[i].value = money_to_double(cr.value_nanos[i]);
-		s.channels[i].journeys = cr.journeys[i];
-		s.channels[i].touched = cr.touched[i];
-	}
-	PG_RETURN_BYTEA_P(summary_encode(&s));
+	PG_RETURN_BYTEA_P(credit_summary(&st->cfg, &cr, byrank, st->log->names, st->log->namelens));
 }
 
 /* ---------- attribution_summary I/O ---------- */
@@ -1394,4 +1450,842 @@ attribution_svg_escape(PG_FUNCTION_ARGS)
 	initStringInfo(&buf);
 	funnel_svg_append_text(&buf, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf.data, buf.len));
+}
+
+/* ---------- markov_transitions: the chain's counts, mergeable ---------- */
+
+/*
+ * What attribution('markov', ...) estimates its chain from, as a value:
+ * the transition counts between (start), the channels, (conversion) and
+ * (null), with the totals of the summary (journeys, touchpoints, exact
+ * values, the channels' journeys).  Each count is a sum over journeys, and a
+ * journey lies within one entity, so the counts of disjoint sets of
+ * entities add up: markov_transitions per entity (on the shards of a table
+ * distributed by the entity), rollup(markov_transitions) to merge them, and
+ * markov_attribution(transitions) computes the removal effects with the
+ * code attribution('markov', ...) uses.  Channels are kept by name, the
+ * transitions by (from, to) in name order, only those seen.  Counts are
+ * doubles: without tied touchpoints they are whole numbers and sums in any
+ * order are exact (the same removal effects to the last bit); ties add
+ * fractions 1/k (see Ties at the top), summed in another order.
+ */
+
+#define MK_VERSION		1
+
+static const char *const MK_TYPE = "markov_transitions";
+
+typedef struct MkChannel
+{
+	char	   *name;
+	int			len;
+	double		start;			/* (start) -> channel */
+	double		toconv;			/* channel -> (conversion) */
+	double		tonull;			/* channel -> (null) */
+	int64		journeys;		/* converting journeys with the channel */
+	int64		touched;		/* all journeys with the channel */
+} MkChannel;
+
+typedef struct MkTrans
+{
+	int32		from;
+	int32		to;
+	double		count;
+} MkTrans;
+
+typedef struct MkCounts
+{
+	int64		lookback;
+	int64		touchpoints;
+	int64		converting;		/* converting journeys with a touchpoint */
+	int64		other;			/* journeys that did not convert */
+	int64		none_conv;		/* conversions without a touchpoint */
+	int128		value_nanos;	/* all conversions' value */
+	int128		none_value_nanos;	/* of those without a touchpoint */
+	int32		nchannels;
+	MkChannel  *channels;		/* by name */
+	int32		ntrans;
+	MkTrans    *trans;			/* by (from, to) */
+} MkCounts;
+
+#define MK_CHANNEL_MIN_BYTES	44	/* length, 3 doubles, 2 counts */
+#define MK_TRANS_BYTES			16
+
+static void
+mk_bad(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid markov_transitions: %s", what)));
+}
+
+static bytea *
+mk_encode(const MkCounts *c)
+{
+	StringInfoData buf;
+	int			i;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, MK_VERSION);
+	pq_sendint64(&buf, c->lookback);
+	pq_sendint64(&buf, c->touchpoints);
+	pq_sendint64(&buf, c->converting);
+	pq_sendint64(&buf, c->other);
+	pq_sendint64(&buf, c->none_conv);
+	money_send(&buf, c->value_nanos);
+	money_send(&buf, c->none_value_nanos);
+	pq_sendint32(&buf, c->nchannels);
+	for (i = 0; i < c->nchannels; i++)
+	{
+		const MkChannel *ch = &c->channels[i];
+
+		pq_sendint32(&buf, ch->len);
+		pq_sendbytes(&buf, ch->name, ch->len);
+		send_double(&buf, ch->start);
+		send_double(&buf, ch->toconv);
+		send_double(&buf, ch->tonull);
+		pq_sendint64(&buf, ch->journeys);
+		pq_sendint64(&buf, ch->touched);
+	}
+	pq_sendint32(&buf, c->ntrans);
+	for (i = 0; i < c->ntrans; i++)
+	{
+		pq_sendint32(&buf, c->trans[i].from);
+		pq_sendint32(&buf, c->trans[i].to);
+		send_double(&buf, c->trans[i].count);
+	}
+	return pq_endtypsend(&buf);
+}
+
+static int
+mk_name_cmp(const MkChannel *a, const MkChannel *b)
+{
+	return funnel_name_cmp(a->name, a->len, b->name, b->len);
+}
+
+/* Read and check every field of the bytes of a markov_transitions. */
+static MkCounts *
+mk_decode(const char *d, int len)
+{
+	MkCounts   *c = palloc0(sizeof(MkCounts));
+	StringInfoData buf;
+	int			i;
+
+	buf.data = (char *) d;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	if (len < 1 || pq_getmsgbyte(&buf) != MK_VERSION)
+		mk_bad("unknown version");
+	c->lookback = pq_getmsgint64(&buf);
+	c->touchpoints = pq_getmsgint64(&buf);
+	c->converting = pq_getmsgint64(&buf);
+	c->other = pq_getmsgint64(&buf);
+	c->none_conv = pq_getmsgint64(&buf);
+	c->value_nanos = money_recv(&buf);
+	c->none_value_nanos = money_recv(&buf);
+	if (c->lookback < 0 || !valid_count(c->touchpoints) || !valid_count(c->converting) ||
+		!valid_count(c->other) || !valid_count(c->none_conv) ||
+		c->converting + c->other > c->touchpoints)
+		mk_bad("bad totals");
+	c->nchannels = pq_getmsgint(&buf, 4);
+	if (c->nchannels < 0 || c->nchannels > ATTR_MARKOV_MAX_CHANNELS ||
+		(Size) c->nchannels > (Size) (len - buf.cursor) / MK_CHANNEL_MIN_BYTES)
+		mk_bad("bad channel count");
+	c->channels = palloc0(sizeof(MkChannel) * (c->nchannels + 1));
+	for (i = 0; i < c->nchannels; i++)
+	{
+		MkChannel  *ch = &c->channels[i];
+		const char *name;
+
+		ch->len = pq_getmsgint(&buf, 4);
+		if (ch->len < 0 || ch->len > len - buf.cursor)
+			mk_bad("bad channel name");
+		name = pq_getmsgbytes(&buf, ch->len);
+		if (memchr(name, '\0', ch->len) != NULL || !pg_verifymbstr(name, ch->len, true))
+			mk_bad("bad channel name");
+		ch->name = pnstrdup(name, ch->len);
+		ch->start = pq_getmsgfloat8(&buf);
+		ch->toconv = pq_getmsgfloat8(&buf);
+		ch->tonull = pq_getmsgfloat8(&buf);
+		ch->journeys = pq_getmsgint64(&buf);
+		ch->touched = pq_getmsgint64(&buf);
+		if (!finite_nonneg(ch->start) || !finite_nonneg(ch->toconv) || !finite_nonneg(ch->tonull) ||
+			!valid_count(ch->journeys) || !valid_count(ch->touched) || ch->touched < 1 ||
+			ch->touched < ch->journeys)
+			mk_bad("bad channel counts");
+		if (i > 0 && mk_name_cmp(&c->channels[i - 1], ch) >= 0)
+			mk_bad("channels not in order or repeated");
+	}
+	c->ntrans = pq_getmsgint(&buf, 4);
+	if (c->ntrans < 0 || (Size) c->ntrans > (Size) (len - buf.cursor) / MK_TRANS_BYTES)
+		mk_bad("bad transition count");
+	c->trans = palloc0(sizeof(MkTrans) * (c->ntrans + 1));
+	for (i = 0; i < c->ntrans; i++)
+	{
+		MkTrans    *t = &c->trans[i];
+
+		t->from = pq_getmsgint(&buf, 4);
+		t->to = pq_getmsgint(&buf, 4);
+		t->count = pq_getmsgfloat8(&buf);
+		if (t->from < 0 || t->from >= c->nchannels || t->to < 0 || t->to >= c->nchannels ||
+			t->from == t->to || !finite_nonneg(t->count) || t->count == 0 ||
+			(i > 0 && (t->from < t[-1].from || (t->from == t[-1].from && t->to <= t[-1].to))))
+			mk_bad("bad transition");
+	}
+	if (buf.cursor != len)
+		mk_bad("trailing bytes");
+	return c;
+}
+
+static MkCounts *
+mk_from_datum(Datum d)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	return mk_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+/*
+ * markov_transitions final function: the entities' journeys walked as
+ * attribution('markov', ...) walks them, their transition counts and
+ * totals as a markov_transitions.  Reads the state only.
+ */
+PG_FUNCTION_INFO_V1(markov_transitions_final);
+Datum
+markov_transitions_final(PG_FUNCTION_ARGS)
+{
+	AttrState  *st;
+	Credit		cr;
+	int32	   *byrank;
+	MkCounts	c;
+	int32		i,
+				j,
+				m;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (AttrState *) PG_GETARG_POINTER(0);
+	Assert(st->cfg.model == ATTR_MARKOV);
+	credit_walk(st, &cr, &byrank);
+	m = cr.m;
+	memset(&c, 0, sizeof(c));
+	c.lookback = st->cfg.lookback;
+	c.touchpoints = cr.touchpoints;
+	c.converting = cr.converting;
+	c.other = cr.other;
+	c.none_conv = cr.none.journeys;
+	c.value_nanos = cr.total_value_nanos;
+	c.none_value_nanos = cr.none_value_nanos;
+	c.nchannels = m;
+	c.channels = palloc0(sizeof(MkChannel) * (m + 1));
+	for (i = 0; i < m; i++)
+	{
+		MkChannel  *ch = &c.channels[i];
+
+		ch->name = st->log->names[byrank[i]];
+		ch->len = st->log->namelens[byrank[i]];
+		ch->start = cr.start[i];
+		ch->toconv = cr.toconv[i];
+		ch->tonull = cr.tonull[i];
+		ch->journeys = cr.journeys[i];
+		ch->touched = cr.touched[i];
+		for (j = 0; j < m; j++)
+			c.ntrans += cr.trans[(Size) i * m + j] > 0;
+	}
+	c.trans = palloc0(sizeof(MkTrans) * (c.ntrans + 1));
+	c.ntrans = 0;
+	for (i = 0; i < m; i++)
+		for (j = 0; j < m; j++)
+			if (cr.trans[(Size) i * m + j] > 0)
+			{
+				c.trans[c.ntrans].from = i;
+				c.trans[c.ntrans].to = j;
+				c.trans[c.ntrans].count = cr.trans[(Size) i * m + j];
+				c.ntrans++;
+			}
+	PG_RETURN_BYTEA_P(mk_encode(&c));
+}
+
+/*
+ * markov_attribution(transitions): the attribution_summary of the markov
+ * model estimated from the counts, computed as attribution('markov', ...)
+ * computes it from the journeys the counts come from.
+ */
+PG_FUNCTION_INFO_V1(markov_attribution);
+Datum
+markov_attribution(PG_FUNCTION_ARGS)
+{
+	MkCounts   *c = mk_from_datum(PG_GETARG_DATUM(0));
+	AttrConfig	cfg;
+	Credit		cr;
+	char	  **names;
+	int		   *lens;
+	int32		i,
+				m = c->nchannels;
+
+	cfg.model = ATTR_MARKOV;
+	cfg.half_life = 0;
+	cfg.lookback = c->lookback;
+	memset(&cr, 0, sizeof(cr));
+	cr.cfg = &cfg;
+	cr.m = m;
+	cr.conv = palloc0(sizeof(double) * (m + 1));
+	cr.conv_c = palloc0(sizeof(double) * (m + 1));
+	cr.value_nanos = palloc0(sizeof(int128) * (m + 1));
+	cr.journeys = palloc0(sizeof(int64) * (m + 1));
+	cr.touched = palloc0(sizeof(int64) * (m + 1));
+	cr.start = palloc0(sizeof(double) * (m + 1));
+	cr.toconv = palloc0(sizeof(double) * (m + 1));
+	cr.tonull = palloc0(sizeof(double) * (m + 1));
+	cr.trans = palloc_extended(sizeof(double) * ((Size) m * m + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	cr.conversions = (double) c->converting + (double) c->none_conv;
+	cr.total_value_nanos = c->value_nanos;
+	cr.touchpoints = c->touchpoints;
+	cr.converting = c->converting;
+	cr.other = c->other;
+	cr.none.conv = (double) c->none_conv;
+	cr.none.journeys = c->none_conv;
+	cr.none_value_nanos = c->none_value_nanos;
+	cr.mk_conv = (double) c->converting;
+	if (__builtin_sub_overflow(c->value_nanos, c->none_value_nanos, &cr.mk_value_nanos))
+		mk_bad("bad totals");
+	names = palloc(sizeof(char *) * (m + 1));
+	lens = palloc(sizeof(int) * (m + 1));
+	for (i = 0; i < m; i++)
+	{
+		names[i] = c->channels[i].name;
+		lens[i] = c->channels[i].len;
+		cr.start[i] = c->channels[i].start;
+		cr.toconv[i] = c->channels[i].toconv;
+		cr.tonull[i] = c->channels[i].tonull;
+		cr.journeys[i] = c->channels[i].journeys;
+		cr.touched[i] = c->channels[i].touched;
+	}
+	for (i = 0; i < c->ntrans; i++)
+		cr.trans[(Size) c->trans[i].from * m + c->trans[i].to] = c->trans[i].count;
+	markov_credit(&cr);
+	PG_RETURN_BYTEA_P(credit_summary(&cfg, &cr, NULL, names, lens));
+}
+
+/* ---------- merging: rollup(markov_transitions) ---------- */
+
+/*
+ * The counts of any number of markov_transitions added up: channels in the
+ * order they came (sorted[] gives them in name order), the transitions in a
+ * dense matrix of cap x cap (at most ATTR_MARKOV_MAX_CHANNELS channels, as
+ * the model).
+ */
+typedef struct MkAcc
+{
+	MemoryContext cxt;
+	bool		empty;			/* nothing added yet (lookback unknown) */
+	MkCounts	tot;			/* totals; channels and trans unused */
+	int32		n;
+	int32		cap;
+	char	  **names;
+	int		   *lens;
+	int32	   *sorted;
+	double	   *start,
+			   *toconv,
+			   *tonull;
+	int64	   *journeys,
+			   *touched;
+	double	   *trans;			/* [from * cap + to] */
+	Size		mem;
+} MkAcc;
+
+static MkAcc *
+mk_acc_create(MemoryContext cxt)
+{
+	MkAcc	   *acc = MemoryContextAllocZero(cxt, sizeof(MkAcc));
+
+	acc->cxt = cxt;
+	acc->empty = true;
+	return acc;
+}
+
+static void
+mk_acc_grow(MkAcc *acc)
+{
+	int32		cap = Max(8, acc->cap * 2);
+	double	   *trans;
+	int32		i;
+
+	cap = Min(cap, ATTR_MARKOV_MAX_CHANNELS);
+	acc->mem += (Size) cap * cap * sizeof(double) + (Size) cap * 64;
+	funnel_check_memory(acc->mem);
+	trans = MemoryContextAllocExtended(acc->cxt, sizeof(double) * (Size) cap * cap,
+									   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (i = 0; i < acc->n; i++)
+		memcpy(trans + (Size) i * cap, acc->trans + (Size) i * acc->cap, sizeof(double) * acc->n);
+	if (acc->cap > 0)
+	{
+		pfree(acc->trans);
+		acc->names = repalloc(acc->names, sizeof(char *) * cap);
+		acc->lens = repalloc(acc->lens, sizeof(int) * cap);
+		acc->sorted = repalloc(acc->sorted, sizeof(int32) * cap);
+		acc->start = repalloc(acc->start, sizeof(double) * cap);
+		acc->toconv = repalloc(acc->toconv, sizeof(double) * cap);
+		acc->tonull = repalloc(acc->tonull, sizeof(double) * cap);
+		acc->journeys = repalloc(acc->journeys, sizeof(int64) * cap);
+		acc->touched = repalloc(acc->touched, sizeof(int64) * cap);
+	}
+	else
+	{
+		acc->names = MemoryContextAlloc(acc->cxt, sizeof(char *) * cap);
+		acc->lens = MemoryContextAlloc(acc->cxt, sizeof(int) * cap);
+		acc->sorted = MemoryContextAlloc(acc->cxt, sizeof(int32) * cap);
+		acc->start = MemoryContextAlloc(acc->cxt, sizeof(double) * cap);
+		acc->toconv = MemoryContextAlloc(acc->cxt, sizeof(double) * cap);
+		acc->tonull = MemoryContextAlloc(acc->cxt, sizeof(double) * cap);
+		acc->journeys = MemoryContextAlloc(acc->cxt, sizeof(int64) * cap);
+		acc->touched = MemoryContextAlloc(acc->cxt, sizeof(int64) * cap);
+	}
+	acc->trans = trans;
+	acc->cap = cap;
+}
+
+/* The accumulator's id of a channel, added (with zero counts) when new. */
+static int32
+mk_acc_channel(MkAcc *acc, const char *name, int len)
+{
+	int			lo = 0,
+				hi = acc->n;
+	int32		id;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int32		k = acc->sorted[mid];
+		int			cmp = funnel_name_cmp(acc->names[k], acc->lens[k], name, len);
+
+		if (cmp == 0)
+			return k;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (acc->n == ATTR_MARKOV_MAX_CHANNELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the markov attribution model takes at most %d channels, not %d",
+						ATTR_MARKOV_MAX_CHANNELS, acc->n + 1),
+				 errhint("Group channels into fewer, coarser ones.")));
+	if (acc->n == acc->cap)
+		mk_acc_grow(acc);
+	id = acc->n++;
+	acc->names[id] = MemoryContextStrdup(acc->cxt, name);
+	acc->lens[id] = len;
+	acc->mem += len + 1;
+	acc->start[id] = acc->toconv[id] = acc->tonull[id] = 0;
+	acc->journeys[id] = acc->touched[id] = 0;
+	memmove(acc->sorted + lo + 1, acc->sorted + lo, sizeof(int32) * (acc->n - 1 - lo));
+	acc->sorted[lo] = id;
+	return id;
+}
+
+static void
+mk_add_count(int64 *sum, int64 x)
+{
+	if (pg_add_s64_overflow(*sum, x, sum) || *sum > FUNNEL_JSON_MAX_COUNT)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("markov transition count is out of range")));
+}
+
+/* Add the counts of c (of disjoint entities) to acc. */
+static void
+mk_acc_add(MkAcc *acc, const MkCounts *c)
+{
+	int32	   *id = palloc(sizeof(int32) * (c->nchannels + 1));
+	int32		i;
+
+	if (acc->empty)
+	{
+		acc->tot.lookback = c->lookback;
+		acc->empty = false;
+	}
+	else if (acc->tot.lookback != c->lookback)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot merge markov transitions of different lookbacks (%s and %s)",
+						funnel_usecs_text(acc->tot.lookback), funnel_usecs_text(c->lookback))));
+	mk_add_count(&acc->tot.touchpoints, c->touchpoints);
+	mk_add_count(&acc->tot.converting, c->converting);
+	mk_add_count(&acc->tot.other, c->other);
+	mk_add_count(&acc->tot.none_conv, c->none_conv);
+	money_add(&acc->tot.value_nanos, c->value_nanos, VALUE_SUM);
+	money_add(&acc->tot.none_value_nanos, c->none_value_nanos, VALUE_SUM);
+	for (i = 0; i < c->nchannels; i++)
+	{
+		const MkChannel *ch = &c->channels[i];
+		int32		k = mk_acc_channel(acc, ch->name, ch->len);
+
+		id[i] = k;
+		acc->start[k] += ch->start;
+		acc->toconv[k] += ch->toconv;
+		acc->tonull[k] += ch->tonull;
+		mk_add_count(&acc->journeys[k], ch->journeys);
+		mk_add_count(&acc->touched[k], ch->touched);
+	}
+	for (i = 0; i < c->ntrans; i++)
+		acc->trans[(Size) id[c->trans[i].from] * acc->cap + id[c->trans[i].to]] += c->trans[i].count;
+	pfree(id);
+}
+
+/* The accumulated counts as a value (channels by name). */
+static bytea *
+mk_acc_flat(const MkAcc *acc)
+{
+	MkCounts	c = acc->tot;
+	int32		i,
+				j;
+
+	c.nchannels = acc->n;
+	c.channels = palloc0(sizeof(MkChannel) * (acc->n + 1));
+	c.ntrans = 0;
+	for (i = 0; i < acc->n; i++)
+	{
+		int32		k = acc->sorted[i];
+		MkChannel  *ch = &c.channels[i];
+
+		ch->name = acc->names[k];
+		ch->len = acc->lens[k];
+		ch->start = acc->start[k];
+		ch->toconv = acc->toconv[k];
+		ch->tonull = acc->tonull[k];
+		ch->journeys = acc->journeys[k];
+		ch->touched = acc->touched[k];
+		for (j = 0; j < acc->n; j++)
+			c.ntrans += acc->trans[(Size) k * acc->cap + acc->sorted[j]] > 0;
+	}
+	c.trans = palloc0(sizeof(MkTrans) * (c.ntrans + 1));
+	c.ntrans = 0;
+	for (i = 0; i < acc->n; i++)
+		for (j = 0; j < acc->n; j++)
+		{
+			double		v = acc->trans[(Size) acc->sorted[i] * acc->cap + acc->sorted[j]];
+
+			if (v > 0)
+			{
+				c.trans[c.ntrans].from = i;
+				c.trans[c.ntrans].to = j;
+				c.trans[c.ntrans].count = v;
+				c.ntrans++;
+			}
+		}
+	return mk_encode(&c);
+}
+
+/*
+ * The state of rollup(markov_transitions) is a markov_transitions (Citus
+ * merges the partial states of its workers only for a state type that is
+ * not a pseudo-type); while it is merged it is an expanded object holding
+ * the accumulator, flattened only to pass it on, as rollup(funnel_summary).
+ */
+typedef struct ExpandedMk
+{
+	ExpandedObjectHeader hdr;
+	MkAcc	   *acc;			/* in hdr.eoh_context */
+	bytea	   *flat;			/* the flat form of acc, or NULL until asked */
+} ExpandedMk;
+
+static Size expanded_mk_flat_size(ExpandedObjectHeader *eohptr);
+static void expanded_mk_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+
+static const ExpandedObjectMethods expanded_mk_methods = {
+	expanded_mk_flat_size,
+	expanded_mk_flatten
+};
+
+static Size
+expanded_mk_flat_size(ExpandedObjectHeader *eohptr)
+{
+	ExpandedMk *em = (ExpandedMk *) eohptr;
+
+	if (em->flat == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(em->hdr.eoh_context);
+
+		em->flat = mk_acc_flat(em->acc);
+		MemoryContextSwitchTo(old);
+	}
+	return VARSIZE(em->flat);
+}
+
+static void
+expanded_mk_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	ExpandedMk *em = (ExpandedMk *) eohptr;
+
+	Assert(em->flat != NULL && VARSIZE(em->flat) == allocated_size);
+	memcpy(result, em->flat, allocated_size);
+}
+
+/*
+ * markov_transitions_merge(a, b): the counts of the entities of a and b
+ * (disjoint sets of entities, the same lookback); a NULL one is left out.
+ * The transition and combine function of rollup: called as an aggregate it
+ * adds b into the expanded state a (made from a flat a on the first call),
+ * otherwise it returns a new flat value.
+ */
+PG_FUNCTION_INFO_V1(markov_transitions_merge);
+Datum
+markov_transitions_merge(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	ExpandedMk *em = NULL;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	{
+		MkAcc	   *acc = mk_acc_create(CurrentMemoryContext);
+
+		if (!PG_ARGISNULL(0))
+			mk_acc_add(acc, mk_from_datum(PG_GETARG_DATUM(0)));
+		mk_acc_add(acc, mk_from_datum(PG_GETARG_DATUM(1)));
+		PG_RETURN_BYTEA_P(mk_acc_flat(acc));
+	}
+	if (!PG_ARGISNULL(0) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(PG_GETARG_DATUM(0));
+
+		if (eoh->eoh_methods == &expanded_mk_methods)
+			em = (ExpandedMk *) eoh;
+	}
+	if (em == NULL)
+	{
+		/* first row, or a flat state (a copy of a partial result) */
+		MemoryContext cxt = AllocSetContextCreate(aggcxt, "markov_transitions rollup",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		em = MemoryContextAllocZero(cxt, sizeof(ExpandedMk));
+		EOH_init_header(&em->hdr, &expanded_mk_methods, cxt);
+		em->acc = mk_acc_create(cxt);
+		MemoryContextSwitchTo(old);
+		if (!PG_ARGISNULL(0))
+			mk_acc_add(em->acc, mk_from_datum(PG_GETARG_DATUM(0)));
+	}
+	if (em->flat != NULL)
+	{
+		pfree(em->flat);
+		em->flat = NULL;
+	}
+	mk_acc_add(em->acc, mk_from_datum(PG_GETARG_DATUM(1)));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&em->hdr));
+}
+
+/* ---------- markov_transitions I/O ---------- */
+
+/*
+ * markov_transitions text output: a JSON object (lookback, totals, the
+ * channels with their start, conversion and null counts, the transitions
+ * between channels); numbers that read back to the same bits.
+ */
+PG_FUNCTION_INFO_V1(markov_transitions_out);
+Datum
+markov_transitions_out(PG_FUNCTION_ARGS)
+{
+	MkCounts   *c = mk_from_datum(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"lookback\": ");
+	funnel_json_interval(&buf, c->lookback);
+	appendStringInfo(&buf, ", \"touchpoints\": " INT64_FORMAT ", \"converting_journeys\": " INT64_FORMAT
+					 ", \"other_journeys\": " INT64_FORMAT ", \"conversions_without_touchpoint\": " INT64_FORMAT
+					 ", \"value\": ", c->touchpoints, c->converting, c->other, c->none_conv);
+	money_append_text(&buf, c->value_nanos);
+	appendStringInfoString(&buf, ", \"value_without_touchpoint\": ");
+	money_append_text(&buf, c->none_value_nanos);
+	appendStringInfoString(&buf, ", \"channels\": [");
+	for (i = 0; i < c->nchannels; i++)
+	{
+		const MkChannel *ch = &c->channels[i];
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"channel\": ");
+		escape_json(&buf, ch->name);
+		appendStringInfoString(&buf, ", \"start\": ");
+		funnel_json_double(&buf, ch->start);
+		appendStringInfoString(&buf, ", \"conversion\": ");
+		funnel_json_double(&buf, ch->toconv);
+		appendStringInfoString(&buf, ", \"null\": ");
+		funnel_json_double(&buf, ch->tonull);
+		appendStringInfo(&buf, ", \"journeys\": " INT64_FORMAT ", \"touched\": " INT64_FORMAT "}",
+						 ch->journeys, ch->touched);
+	}
+	appendStringInfoString(&buf, "], \"transitions\": [");
+	for (i = 0; i < c->ntrans; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"from\": ");
+		escape_json(&buf, c->channels[c->trans[i].from].name);
+		appendStringInfoString(&buf, ", \"to\": ");
+		escape_json(&buf, c->channels[c->trans[i].to].name);
+		appendStringInfoString(&buf, ", \"count\": ");
+		funnel_json_double(&buf, c->trans[i].count);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+static int
+mk_channel_qsort_cmp(const void *a, const void *b)
+{
+	return mk_name_cmp(a, b);
+}
+
+static int
+mk_trans_qsort_cmp(const void *pa, const void *pb)
+{
+	const MkTrans *a = pa,
+			   *b = pb;
+
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	return (a->to > b->to) - (a->to < b->to);
+}
+
+static int128
+mk_json_money(JsonbContainer *o, const char *key)
+{
+	JsonbValue *v = funnel_json_get(o, key, jbvNumeric, false, MK_TYPE);
+	int128		r;
+
+	if (!money_from_text(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric))), &r))
+		funnel_bad_text_input(MK_TYPE, psprintf("Key \"%s\" must be a number with at most 9 decimals.", key));
+	return r;
+}
+
+/* the channel's index in the sorted channels, or an error */
+static int32
+mk_find_channel(const MkCounts *c, const char *name)
+{
+	MkChannel	key;
+	MkChannel  *hit;
+
+	key.name = (char *) name;
+	key.len = strlen(name);
+	hit = bsearch(&key, c->channels, c->nchannels, sizeof(MkChannel), mk_channel_qsort_cmp);
+	if (hit == NULL)
+		funnel_bad_text_input(MK_TYPE, psprintf("Transition of channel \"%s\", which is not in \"channels\".", name));
+	return hit - c->channels;
+}
+
+/*
+ * markov_transitions text input: the JSON form markov_transitions_out
+ * writes, every field validated.
+ */
+PG_FUNCTION_INFO_V1(markov_transitions_in);
+Datum
+markov_transitions_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	JsonbContainer *root = funnel_json_object(str, MK_TYPE);
+	JsonbValue *v;
+	JsonbContainer *arr;
+	MkCounts	c;
+	int			n,
+				i;
+	bytea	   *result;
+
+	memset(&c, 0, sizeof(c));
+	c.lookback = funnel_json_interval_usecs(funnel_json_get(root, "lookback", jbvString, false, MK_TYPE),
+											"lookback", false, MK_TYPE);
+	c.touchpoints = funnel_json_count(root, "touchpoints", MK_TYPE);
+	c.converting = funnel_json_count(root, "converting_journeys", MK_TYPE);
+	c.other = funnel_json_count(root, "other_journeys", MK_TYPE);
+	c.none_conv = funnel_json_count(root, "conversions_without_touchpoint", MK_TYPE);
+	c.value_nanos = mk_json_money(root, "value");
+	c.none_value_nanos = mk_json_money(root, "value_without_touchpoint");
+	v = funnel_json_get(root, "channels", jbvBinary, false, MK_TYPE);
+	arr = v->val.binary.data;
+	if (!JsonContainerIsArray(arr))
+		funnel_bad_text_input(MK_TYPE, "Key \"channels\" must be an array.");
+	n = JsonContainerSize(arr);
+	if (n > ATTR_MARKOV_MAX_CHANNELS)
+		funnel_bad_text_input(MK_TYPE, "Too many channels.");
+	c.channels = palloc0(sizeof(MkChannel) * (n + 1));
+	c.nchannels = n;
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *o;
+		MkChannel  *ch = &c.channels[i];
+
+		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+			funnel_bad_text_input(MK_TYPE, "Each channel must be a JSON object.");
+		o = e->val.binary.data;
+		ch->name = funnel_json_string(funnel_json_get(o, "channel", jbvString, false, MK_TYPE));
+		ch->len = strlen(ch->name);
+		ch->start = funnel_json_number(funnel_json_get(o, "start", jbvNumeric, false, MK_TYPE), "start", MK_TYPE);
+		ch->toconv = funnel_json_number(funnel_json_get(o, "conversion", jbvNumeric, false, MK_TYPE), "conversion", MK_TYPE);
+		ch->tonull = funnel_json_number(funnel_json_get(o, "null", jbvNumeric, false, MK_TYPE), "null", MK_TYPE);
+		ch->journeys = funnel_json_count(o, "journeys", MK_TYPE);
+		ch->touched = funnel_json_count(o, "touched", MK_TYPE);
+	}
+	qsort(c.channels, n, sizeof(MkChannel), mk_channel_qsort_cmp);
+	for (i = 1; i < n; i++)
+		if (mk_name_cmp(&c.channels[i - 1], &c.channels[i]) == 0)
+			funnel_bad_text_input(MK_TYPE, psprintf("Channel \"%s\" appears twice.", c.channels[i].name));
+	v = funnel_json_get(root, "transitions", jbvBinary, false, MK_TYPE);
+	arr = v->val.binary.data;
+	if (!JsonContainerIsArray(arr))
+		funnel_bad_text_input(MK_TYPE, "Key \"transitions\" must be an array.");
+	n = JsonContainerSize(arr);
+	if (n > ATTR_MARKOV_MAX_CHANNELS * ATTR_MARKOV_MAX_CHANNELS)
+		funnel_bad_text_input(MK_TYPE, "Too many transitions.");
+	c.trans = palloc0(sizeof(MkTrans) * (n + 1));
+	c.ntrans = n;
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *o;
+		MkTrans    *t = &c.trans[i];
+
+		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+			funnel_bad_text_input(MK_TYPE, "Each transition must be a JSON object.");
+		o = e->val.binary.data;
+		t->from = mk_find_channel(&c, funnel_json_string(funnel_json_get(o, "from", jbvString, false, MK_TYPE)));
+		t->to = mk_find_channel(&c, funnel_json_string(funnel_json_get(o, "to", jbvString, false, MK_TYPE)));
+		t->count = funnel_json_number(funnel_json_get(o, "count", jbvNumeric, false, MK_TYPE), "count", MK_TYPE);
+	}
+	qsort(c.trans, n, sizeof(MkTrans), mk_trans_qsort_cmp);
+	result = mk_encode(&c);
+	(void) mk_from_datum(PointerGetDatum(result));	/* check it */
+	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * markov_transitions binary input: the bytes of the stored form, validated
+ * before they are kept.
+ */
+PG_FUNCTION_INFO_V1(markov_transitions_recv);
+Datum
+markov_transitions_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	(void) mk_decode(buf->data + buf->cursor, buf->len - buf->cursor);
+	PG_RETURN_BYTEA_P(funnel_recv_rest(buf));
+}
+
+/* markov_transitions binary output: the stored form as is. */
+PG_FUNCTION_INFO_V1(markov_transitions_send);
+Datum
+markov_transitions_send(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P_COPY(0));
 }

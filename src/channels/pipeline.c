@@ -54,6 +54,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/expandeddatum.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -1559,4 +1560,365 @@ pipeline_period_forecast(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* ---------- merging: rollup(pipeline_summary) ---------- */
+
+/*
+ * Summaries of disjoint sets of deals merge into the summary of all of
+ * them: a deal's stays, transitions and entry lie in its own summary, and
+ * the only number that depends on the other deals is where the open stays
+ * end, the latest row (as_of).  A summary counted its open stays up to its
+ * own as_of, so the merge adds, for each open deal, the time from that
+ * as_of to the merged one (open deals x the difference).  Sums of stay
+ * times are exact (int128) in the accumulator and become a double once, as
+ * in pipeline_model; so pipeline_model per deal on the shards of a table
+ * distributed by the deal, rolled up on the coordinator, is the summary of
+ * pipeline_model over the whole table.  (A partial rollup that travels as
+ * text carries its stay times in days as a double: exact to the microsecond
+ * while a stage's stays on one worker add up to less than 2^51
+ * microseconds, 26,000 days.)
+ */
+typedef struct PipeAcc
+{
+	MemoryContext cxt;
+	bool		has_deals;		/* every summary merged knew its distinct deals */
+	int64		deals;
+	int64		first_entry;
+	int64		last_entry;
+	int64		as_of;
+	int32		n;				/* stages, in the order they came */
+	int32		cap;
+	char	  **names;
+	int		   *lens;
+	int32	   *sorted;			/* stage ids in name order */
+	bool	   *terminal;
+	int64	   *entries,
+			   *open,
+			   *ended,
+			   *stays;
+	int128	   *stay;			/* all stays, the open ones up to as_of */
+	int64	   *tcount;			/* [from * cap + to] */
+	int64	   *tdeals;
+	Size		mem;
+} PipeAcc;
+
+static PipeAcc *
+pipe_acc_create(MemoryContext cxt)
+{
+	PipeAcc    *acc = MemoryContextAllocZero(cxt, sizeof(PipeAcc));
+
+	acc->cxt = cxt;
+	acc->has_deals = true;
+	return acc;
+}
+
+static void *
+pipe_acc_resize(PipeAcc *acc, void *p, Size elem, int32 cap)
+{
+	void	   *q = MemoryContextAllocZero(acc->cxt, elem * cap);
+
+	if (p != NULL)
+	{
+		memcpy(q, p, elem * acc->n);
+		pfree(p);
+	}
+	return q;
+}
+
+static void
+pipe_acc_grow(PipeAcc *acc)
+{
+	int32		cap = Min(Max(8, acc->cap * 2), PIPE_MAX_STAGES);
+	int64	   *tcount,
+			   *tdeals;
+	int32		i;
+
+	acc->mem += (Size) cap * cap * 2 * sizeof(int64) + (Size) cap * 80;
+	funnel_check_memory(acc->mem);
+	tcount = MemoryContextAllocZero(acc->cxt, sizeof(int64) * (Size) cap * cap);
+	tdeals = MemoryContextAllocZero(acc->cxt, sizeof(int64) * (Size) cap * cap);
+	for (i = 0; i < acc->n; i++)
+	{
+		memcpy(tcount + (Size) i * cap, acc->tcount + (Size) i * acc->cap, sizeof(int64) * acc->n);
+		memcpy(tdeals + (Size) i * cap, acc->tdeals + (Size) i * acc->cap, sizeof(int64) * acc->n);
+	}
+	if (acc->tcount)
+	{
+		pfree(acc->tcount);
+		pfree(acc->tdeals);
+	}
+	acc->tcount = tcount;
+	acc->tdeals = tdeals;
+	acc->names = pipe_acc_resize(acc, acc->names, sizeof(char *), cap);
+	acc->lens = pipe_acc_resize(acc, acc->lens, sizeof(int), cap);
+	acc->sorted = pipe_acc_resize(acc, acc->sorted, sizeof(int32), cap);
+	acc->terminal = pipe_acc_resize(acc, acc->terminal, sizeof(bool), cap);
+	acc->entries = pipe_acc_resize(acc, acc->entries, sizeof(int64), cap);
+	acc->open = pipe_acc_resize(acc, acc->open, sizeof(int64), cap);
+	acc->ended = pipe_acc_resize(acc, acc->ended, sizeof(int64), cap);
+	acc->stays = pipe_acc_resize(acc, acc->stays, sizeof(int64), cap);
+	acc->stay = pipe_acc_resize(acc, acc->stay, sizeof(int128), cap);
+	acc->cap = cap;
+}
+
+/* The accumulator's id of a stage, added when new; its terminal flag must agree. */
+static int32
+pipe_acc_stage(PipeAcc *acc, const PipeStage *g)
+{
+	int			lo = 0,
+				hi = acc->n;
+	int32		id;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int32		k = acc->sorted[mid];
+		int			cmp = funnel_name_cmp(acc->names[k], acc->lens[k], g->name, g->len);
+
+		if (cmp == 0)
+		{
+			if (acc->terminal[k] != g->terminal)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("cannot merge pipeline summaries that disagree on whether stage \"%s\" is terminal",
+								g->name)));
+			return k;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (acc->n == PIPE_MAX_STAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a pipeline model cannot have more than %d stages", PIPE_MAX_STAGES)));
+	if (acc->n == acc->cap)
+		pipe_acc_grow(acc);
+	id = acc->n++;
+	acc->names[id] = MemoryContextStrdup(acc->cxt, g->name);
+	acc->lens[id] = g->len;
+	acc->terminal[id] = g->terminal;
+	acc->mem += g->len + 1;
+	memmove(acc->sorted + lo + 1, acc->sorted + lo, sizeof(int32) * (acc->n - 1 - lo));
+	acc->sorted[lo] = id;
+	return id;
+}
+
+static void
+pipe_add_count(int64 *sum, int64 x)
+{
+	if (pg_add_s64_overflow(*sum, x, sum) || *sum > FUNNEL_JSON_MAX_COUNT)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("pipeline deal count is out of range")));
+}
+
+/* Add the deals of s (none of them in acc) to acc. */
+static void
+pipe_acc_add(PipeAcc *acc, const PipeSummary *s)
+{
+	int32	   *id = palloc(sizeof(int32) * (s->nstages + 1));
+	int32		i;
+
+	if (s->deals > 0)
+	{
+		if (acc->deals == 0)
+		{
+			acc->first_entry = s->first_entry;
+			acc->last_entry = s->last_entry;
+			acc->as_of = s->as_of;
+		}
+		else
+		{
+			acc->first_entry = Min(acc->first_entry, s->first_entry);
+			acc->last_entry = Max(acc->last_entry, s->last_entry);
+			if (s->as_of > acc->as_of)
+			{
+				/* the open stays so far now end later */
+				for (i = 0; i < acc->n; i++)
+					acc->stay[i] += (int128) acc->open[i] * ((int128) s->as_of - acc->as_of);
+				acc->as_of = s->as_of;
+			}
+		}
+		pipe_add_count(&acc->deals, s->deals);
+	}
+	acc->has_deals = acc->has_deals && s->has_deals;
+	for (i = 0; i < s->nstages; i++)
+	{
+		const PipeStage *g = &s->stages[i];
+		int32		k = pipe_acc_stage(acc, g);
+
+		id[i] = k;
+		pipe_add_count(&acc->entries[k], g->entries);
+		pipe_add_count(&acc->open[k], g->open);
+		pipe_add_count(&acc->ended[k], g->ended);
+		pipe_add_count(&acc->stays[k], g->stays);
+		/* whole microseconds (checked by pipe_decode), exact as int128 */
+		acc->stay[k] += (int128) g->stay_usecs;
+		if (g->open > 0)
+			acc->stay[k] += (int128) g->open * ((int128) acc->as_of - s->as_of);
+	}
+	for (i = 0; i < s->ntrans; i++)
+	{
+		Size		cell = (Size) id[s->trans[i].from] * acc->cap + id[s->trans[i].to];
+
+		pipe_add_count(&acc->tcount[cell], s->trans[i].count);
+		pipe_add_count(&acc->tdeals[cell], s->trans[i].deals);
+	}
+	pfree(id);
+}
+
+/* The accumulated deals as a pipeline_summary (stages by name). */
+static bytea *
+pipe_acc_flat(const PipeAcc *acc)
+{
+	PipeSummary s;
+	int32		i,
+				j;
+
+	memset(&s, 0, sizeof(s));
+	s.has_deals = acc->has_deals;
+	s.deals = acc->deals;
+	s.first_entry = acc->first_entry;
+	s.last_entry = acc->last_entry;
+	s.as_of = acc->as_of;
+	s.nstages = acc->n;
+	s.stages = palloc0(sizeof(PipeStage) * (acc->n + 1));
+	for (i = 0; i < acc->n; i++)
+	{
+		int32		k = acc->sorted[i];
+		PipeStage  *g = &s.stages[i];
+
+		g->name = acc->names[k];
+		g->len = acc->lens[k];
+		g->terminal = acc->terminal[k];
+		g->entries = acc->entries[k];
+		g->open = acc->open[k];
+		g->ended = acc->ended[k];
+		g->stays = acc->stays[k];
+		g->stay_usecs = (double) acc->stay[k];
+		for (j = 0; j < acc->n; j++)
+			s.ntrans += acc->tcount[(Size) k * acc->cap + acc->sorted[j]] > 0;
+	}
+	s.trans = palloc0(sizeof(PipeTrans) * (s.ntrans + 1));
+	s.ntrans = 0;
+	for (i = 0; i < acc->n; i++)
+		for (j = 0; j < acc->n; j++)
+		{
+			Size		cell = (Size) acc->sorted[i] * acc->cap + acc->sorted[j];
+
+			if (acc->tcount[cell] > 0)
+			{
+				s.trans[s.ntrans].from = i;
+				s.trans[s.ntrans].to = j;
+				s.trans[s.ntrans].count = acc->tcount[cell];
+				s.trans[s.ntrans].deals = acc->tdeals[cell];
+				s.ntrans++;
+			}
+		}
+	return pipe_encode(&s);
+}
+
+/*
+ * The state of rollup(pipeline_summary) is a pipeline_summary (Citus merges
+ * the partial states of its workers only for a state type that is not a
+ * pseudo-type); while it is merged it is an expanded object holding the
+ * accumulator, flattened only to pass it on, as rollup(funnel_summary).
+ */
+typedef struct ExpandedPipe
+{
+	ExpandedObjectHeader hdr;
+	PipeAcc    *acc;			/* in hdr.eoh_context */
+	bytea	   *flat;			/* the flat form of acc, or NULL until asked */
+} ExpandedPipe;
+
+static Size expanded_pipe_flat_size(ExpandedObjectHeader *eohptr);
+static void expanded_pipe_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+
+static const ExpandedObjectMethods expanded_pipe_methods = {
+	expanded_pipe_flat_size,
+	expanded_pipe_flatten
+};
+
+static Size
+expanded_pipe_flat_size(ExpandedObjectHeader *eohptr)
+{
+	ExpandedPipe *ep = (ExpandedPipe *) eohptr;
+
+	if (ep->flat == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ep->hdr.eoh_context);
+
+		ep->flat = pipe_acc_flat(ep->acc);
+		MemoryContextSwitchTo(old);
+	}
+	return VARSIZE(ep->flat);
+}
+
+static void
+expanded_pipe_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	ExpandedPipe *ep = (ExpandedPipe *) eohptr;
+
+	Assert(ep->flat != NULL && VARSIZE(ep->flat) == allocated_size);
+	memcpy(result, ep->flat, allocated_size);
+}
+
+/*
+ * pipeline_summary_merge(a, b): the summary of the deals of a and b
+ * (disjoint sets of deals; a stage terminal in one is terminal in the
+ * other); a NULL one is left out.  The transition and combine function of
+ * rollup: called as an aggregate it adds b into the expanded state a (made
+ * from a flat a on the first call), otherwise it returns a new flat value.
+ */
+PG_FUNCTION_INFO_V1(pipeline_summary_merge);
+Datum
+pipeline_summary_merge(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	ExpandedPipe *ep = NULL;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	{
+		PipeAcc    *acc = pipe_acc_create(CurrentMemoryContext);
+
+		if (!PG_ARGISNULL(0))
+			pipe_acc_add(acc, pipe_from_datum(PG_GETARG_DATUM(0)));
+		pipe_acc_add(acc, pipe_from_datum(PG_GETARG_DATUM(1)));
+		PG_RETURN_BYTEA_P(pipe_acc_flat(acc));
+	}
+	if (!PG_ARGISNULL(0) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(PG_GETARG_DATUM(0));
+
+		if (eoh->eoh_methods == &expanded_pipe_methods)
+			ep = (ExpandedPipe *) eoh;
+	}
+	if (ep == NULL)
+	{
+		/* first row, or a flat state (a copy of a partial result) */
+		MemoryContext cxt = AllocSetContextCreate(aggcxt, "pipeline_summary rollup",
+												  ALLOCSET_SMALL_SIZES);
+
+		ep = MemoryContextAllocZero(cxt, sizeof(ExpandedPipe));
+		EOH_init_header(&ep->hdr, &expanded_pipe_methods, cxt);
+		ep->acc = pipe_acc_create(cxt);
+		if (!PG_ARGISNULL(0))
+			pipe_acc_add(ep->acc, pipe_from_datum(PG_GETARG_DATUM(0)));
+	}
+	if (ep->flat != NULL)
+	{
+		pfree(ep->flat);
+		ep->flat = NULL;
+	}
+	pipe_acc_add(ep->acc, pipe_from_datum(PG_GETARG_DATUM(1)));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ep->hdr));
 }

@@ -49,17 +49,15 @@ money_add(int128 *sum, int128 x, const char *what)
 				 errmsg("sum of %s is out of range", what)));
 }
 
-/* A count of billionths as the nearest double. */
-double
-money_to_double(int128 v)
+/* The decimal digits of a count of billionths, in buf (at least 64 bytes). */
+static char *
+money_digits(int128 v, char *buf, Size size)
 {
-	char		buf[64];
-	char	   *p = buf + sizeof(buf);
+	char	   *p = buf + size;
 	bool		neg = v < 0;
 	uint128		u = neg ? -(uint128) v : (uint128) v;
 	int			k = 0;
 
-	/* the decimal digits, then strtod (correctly rounded) */
 	*--p = '\0';
 	do
 	{
@@ -70,7 +68,81 @@ money_to_double(int128 v)
 	} while (u != 0 || k <= MONEY_NANO_DIGITS);
 	if (neg)
 		*--p = '-';
-	return strtod(p, NULL);
+	return p;
+}
+
+/* A count of billionths as the nearest double. */
+double
+money_to_double(int128 v)
+{
+	char		buf[64];
+
+	/* the decimal digits, then strtod (correctly rounded) */
+	return strtod(money_digits(v, buf, sizeof(buf)), NULL);
+}
+
+/*
+ * A count of billionths as exact decimal text, without trailing zeros
+ * ("12.5", "-3", "0.000000001"): a JSON number that reads back exactly.
+ */
+void
+money_append_text(StringInfo buf, int128 v)
+{
+	char		digits[64];
+	char	   *p = money_digits(v, digits, sizeof(digits));
+	int			len = strlen(p);
+
+	while (p[len - 1] == '0')
+		len--;
+	if (p[len - 1] == '.')
+		len--;
+	appendBinaryStringInfo(buf, p, len);
+}
+
+/*
+ * Exact decimal text (plain notation, at most 9 decimals, as numeric_out
+ * writes it) as a count of billionths; false when it is not one or does
+ * not fit.
+ */
+bool
+money_from_text(const char *s, int128 *v)
+{
+	bool		neg = false;
+	int128		u = 0;
+	int			decimals = -1;
+	bool		digits = false;
+
+	if (*s == '-')
+	{
+		neg = true;
+		s++;
+	}
+	for (; *s; s++)
+	{
+		if (*s == '.' && decimals < 0)
+		{
+			decimals = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return false;
+		if (decimals >= 0 && ++decimals > MONEY_NANO_DIGITS)
+		{
+			if (*s != '0')
+				return false;	/* finer than a billionth */
+			continue;
+		}
+		if (__builtin_mul_overflow(u, 10, &u) || __builtin_add_overflow(u, *s - '0', &u))
+			return false;
+		digits = true;
+	}
+	if (!digits)
+		return false;
+	for (decimals = Max(decimals, 0); decimals < MONEY_NANO_DIGITS; decimals++)
+		if (__builtin_mul_overflow(u, 10, &u))
+			return false;
+	*v = neg ? -u : u;
+	return true;
 }
 
 /* In aggregate states: the high, then the low 64 bits. */

@@ -20,6 +20,8 @@
 extern int128 money_from_double(double x);
 extern void money_add(int128 *sum, int128 x, const char *what);
 extern double money_to_double(int128 v);
+extern void money_append_text(StringInfo buf, int128 v);
+extern bool money_from_text(const char *s, int128 *v);
 extern void money_send(StringInfo buf, int128 v);
 extern int128 money_recv(StringInfo buf);
 

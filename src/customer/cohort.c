@@ -22,6 +22,7 @@
 #include "common/hashfn.h"
 #include "common/byte_order.h"
 #include "common/int.h"
+#include "common/json_fields.h"
 #include "customer/customer_value.h"
 #include "engine/entity_store.h"
 #include "engine/funnel.h"
@@ -32,7 +33,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/expandeddatum.h"
 #include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
@@ -1052,23 +1056,56 @@ cmp_cohort_counts(const void *a, const void *b)
 }
 
 /*
- * Result: (period text, periods integer, cohort_start date[], cohort_size
- * bigint[], active bigint[][]): active[c][k+1] = entities of cohort c active
- * in its k-th period, NULL for periods after the group's last event.
+ * Walk the entities of a cohort_retention state into their cohorts' counts;
+ * returns the cohorts sorted by their first period (NULL when the state
+ * has no rows).
  */
-PG_FUNCTION_INFO_V1(cohort_retention_final);
-Datum
-cohort_retention_final(PG_FUNCTION_ARGS)
+static CohortCounts **
+cohort_walk(const CohortState *st, CohortWalk *w)
 {
-	CohortState *st;
-	CohortWalk	w;
 	HASHCTL		hctl;
 	HASH_SEQ_STATUS seq;
 	CohortCounts *cc,
 			  **order;
-	int64		i;
-	int			ncohorts,
-				width,
+	int64		i = 0;
+
+	memset(w, 0, sizeof(*w));
+	if (st->store == NULL || st->store->nrows == 0)
+		return NULL;
+	/* counts of entities: the order they are walked in is no matter */
+	w->periods = st->periods;
+	w->last_period = PG_INT32_MIN;
+	w->entry_size = offsetof(CohortCounts, active) + sizeof(int64) * (st->periods + 1);
+	hctl.keysize = sizeof(int32);
+	hctl.entrysize = w->entry_size;
+	hctl.hcxt = CurrentMemoryContext;
+	w->cohorts = hash_create("funnel cohorts", 64, &hctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	estore_foreach(st->store, cohort_entity, w);
+	if ((Size) w->ncohorts > MaxAllocSize / sizeof(Datum) / (st->periods + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many cohorts (" INT64_FORMAT ") for %d periods",
+						w->ncohorts, st->periods)));
+	order = palloc(sizeof(CohortCounts *) * Max(w->ncohorts, 1));
+	hash_seq_init(&seq, w->cohorts);
+	while ((cc = hash_seq_search(&seq)) != NULL)
+		order[i++] = cc;
+	qsort(order, w->ncohorts, sizeof(CohortCounts *), cmp_cohort_counts);
+	return order;
+}
+
+/*
+ * The cohort_matrix (period text, periods integer, cohort_start date[],
+ * cohort_size bigint[], active bigint[][]) of cohorts order[0..ncohorts-1]
+ * (by first period): active[c][k+1] = entities of cohort c active in its
+ * k-th period, NULL for periods after last_period, the group's last event.
+ */
+static Datum
+cohort_matrix_tuple(FunctionCallInfo fcinfo, int32 unit, int32 periods, int32 last_period,
+					int ncohorts, CohortCounts *const *order)
+{
+	int			width = periods + 1,
 				c,
 				k;
 	Datum	   *starts,
@@ -1081,59 +1118,27 @@ cohort_retention_final(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5] = {0};
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (CohortState *) PG_GETARG_POINTER(0);
-	if (st->store == NULL || st->store->nrows == 0)
-		PG_RETURN_NULL();
-	width = st->periods + 1;
-
-	/* counts of entities: the order they are walked in is no matter */
-	memset(&w, 0, sizeof(w));
-	w.periods = st->periods;
-	w.last_period = PG_INT32_MIN;
-	w.entry_size = offsetof(CohortCounts, active) + sizeof(int64) * width;
-	hctl.keysize = sizeof(int32);
-	hctl.entrysize = w.entry_size;
-	hctl.hcxt = CurrentMemoryContext;
-	w.cohorts = hash_create("funnel cohorts", 64, &hctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	estore_foreach(st->store, cohort_entity, &w);
-
-	if ((Size) w.ncohorts > MaxAllocSize / sizeof(Datum) / width)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many cohorts (" INT64_FORMAT ") for %d periods",
-						w.ncohorts, st->periods)));
-	ncohorts = (int) w.ncohorts;
-	order = palloc(sizeof(CohortCounts *) * Max(ncohorts, 1));
-	i = 0;
-	hash_seq_init(&seq, w.cohorts);
-	while ((cc = hash_seq_search(&seq)) != NULL)
-		order[i++] = cc;
-	qsort(order, ncohorts, sizeof(CohortCounts *), cmp_cohort_counts);
-
 	starts = palloc(sizeof(Datum) * Max(ncohorts, 1));
 	sizes = palloc(sizeof(Datum) * Max(ncohorts, 1));
 	active = palloc(sizeof(Datum) * ncohorts * width);
 	active_nulls = palloc(sizeof(bool) * ncohorts * width);
 	for (c = 0; c < ncohorts; c++)
 	{
-		starts[c] = DateADTGetDatum(period_start(order[c]->cohort, st->unit));
+		starts[c] = DateADTGetDatum(period_start(order[c]->cohort, unit));
 		sizes[c] = Int64GetDatum(order[c]->active[0]);
 		for (k = 0; k < width; k++)
 		{
 			active[c * width + k] = Int64GetDatum(order[c]->active[k]);
 			/* periods after the last event of the group: unknown yet */
-			active_nulls[c * width + k] = ((int64) order[c]->cohort + k > w.last_period);
+			active_nulls[c * width + k] = ((int64) order[c]->cohort + k > last_period);
 		}
 	}
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "cohort_retention must return a composite type");
+		elog(ERROR, "function returning a cohort_matrix must return a composite type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	values[0] = CStringGetTextDatum(cohort_period_names[st->unit]);
-	values[1] = Int32GetDatum(st->periods);
+	values[0] = CStringGetTextDatum(cohort_period_names[unit]);
+	values[1] = Int32GetDatum(periods);
 	values[2] = PointerGetDatum(construct_array(starts, ncohorts, DATEOID, 4, true, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_array(sizes, ncohorts, INT8OID, 8,
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -1143,4 +1148,577 @@ cohort_retention_final(PG_FUNCTION_ARGS)
 												   INT8OID, 8, FLOAT8PASSBYVAL,
 												   TYPALIGN_DOUBLE));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * cohort_retention final function: the cohort_matrix of the group's
+ * entities.  Reads the state only.
+ */
+PG_FUNCTION_INFO_V1(cohort_retention_final);
+Datum
+cohort_retention_final(PG_FUNCTION_ARGS)
+{
+	CohortState *st;
+	CohortWalk	w;
+	CohortCounts **order;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (CohortState *) PG_GETARG_POINTER(0);
+	order = cohort_walk(st, &w);
+	if (order == NULL)
+		PG_RETURN_NULL();
+	return cohort_matrix_tuple(fcinfo, st->unit, st->periods, w.last_period,
+							   (int) w.ncohorts, order);
+}
+
+/* ---------------------------------------------------------------------
+ * cohort_counts: the counts of cohort_retention as a value that merges
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * An entity belongs to one cohort and is counted in the periods it was
+ * active in, so the counts of disjoint sets of entities add up; the only
+ * number that depends on all of them is the last period of any event (the
+ * matrix's NULLs).  cohort_counts keeps the period unit, the number of
+ * periods, that last period and every cohort's counts: cohort_counts per
+ * entity on the shards of a table distributed by the entity,
+ * rollup(cohort_counts) on the coordinator, cohort_matrix(counts) =
+ * cohort_retention over the whole table.  The counts are integers: merged
+ * in any order they are the same.  What crosses grows with cohorts x
+ * periods, not with entities.
+ *
+ * Stored form (version 1): unit, periods, last period, cohort count, then
+ * per cohort (ascending) its first period and periods + 1 counts.  Text
+ * form: {"period": "month", "periods": 12, "last_period": "1998-06-01",
+ * "cohorts": [{"cohort_start": "1997-01-01", "active": [..]}, ...]}.
+ */
+#define CA_VERSION		1
+
+static const char *const CA_TYPE = "cohort_counts";
+
+typedef struct CohortActivity
+{
+	int32		unit;
+	int32		periods;
+	int32		last_period;
+	int32		ncohorts;
+	CohortCounts **cohorts;		/* ascending; each active[periods + 1] */
+} CohortActivity;
+
+static void
+ca_bad(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid cohort_counts: %s", what)));
+}
+
+/* The period numbers of the first and the last valid timestamp (any time zone). */
+static void
+ca_period_bounds(int32 unit, int32 *lo, int32 *hi)
+{
+	int32		first = date2j(-4713, 11, 23) - POSTGRES_EPOCH_JDATE,	/* a day of slack */
+				last = date2j(294277, 1, 2) - POSTGRES_EPOCH_JDATE;
+
+	*lo = *hi = 0;
+	switch ((CohortPeriod) unit)
+	{
+		case CP_DAY:
+			*lo = first;
+			*hi = last;
+			return;
+		case CP_WEEK:
+			*lo = floor_div(first - 2, 7);
+			*hi = floor_div(last - 2, 7);
+			return;
+		case CP_MONTH:
+			*lo = -4713 * 12;
+			*hi = 294277 * 12;
+			return;
+		case CP_QUARTER:
+			*lo = -4713 * 4;
+			*hi = 294277 * 4;
+			return;
+		case CP_YEAR:
+			*lo = -4713;
+			*hi = 294277;
+			return;
+	}
+}
+
+static CohortCounts *
+ca_new_counts(int32 periods)
+{
+	return palloc0(offsetof(CohortCounts, active) + sizeof(int64) * (periods + 1));
+}
+
+static bytea *
+ca_encode(const CohortActivity *a)
+{
+	StringInfoData buf;
+	int			c,
+				k;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, CA_VERSION);
+	pq_sendbyte(&buf, a->unit);
+	pq_sendint32(&buf, a->periods);
+	pq_sendint32(&buf, a->last_period);
+	pq_sendint32(&buf, a->ncohorts);
+	for (c = 0; c < a->ncohorts; c++)
+	{
+		pq_sendint32(&buf, a->cohorts[c]->cohort);
+		for (k = 0; k <= a->periods; k++)
+			pq_sendint64(&buf, a->cohorts[c]->active[k]);
+	}
+	return pq_endtypsend(&buf);
+}
+
+/* Read and check every field. */
+static CohortActivity *
+ca_decode(const char *d, int len)
+{
+	StringInfoData buf;
+	CohortActivity *a = palloc0(sizeof(CohortActivity));
+	int32		lo,
+				hi;
+	int			c,
+				k;
+
+	buf.data = (char *) d;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	if (len < 2 || pq_getmsgbyte(&buf) != CA_VERSION)
+		ca_bad("unknown version");
+	a->unit = pq_getmsgbyte(&buf);
+	if (a->unit < CP_DAY || a->unit > CP_YEAR)
+		ca_bad("unknown period");
+	a->periods = pq_getmsgint(&buf, 4);
+	if (a->periods < 1 || a->periods > 1000)
+		ca_bad("bad number of periods");
+	a->last_period = pq_getmsgint(&buf, 4);
+	a->ncohorts = pq_getmsgint(&buf, 4);
+	ca_period_bounds(a->unit, &lo, &hi);
+	if (a->ncohorts < 1 || a->last_period < lo || a->last_period > hi ||
+		(Size) a->ncohorts > (Size) (len - buf.cursor) / (4 + 8 * ((Size) a->periods + 1)))
+		ca_bad("bad cohort count");
+	a->cohorts = palloc(sizeof(CohortCounts *) * a->ncohorts);
+	for (c = 0; c < a->ncohorts; c++)
+	{
+		CohortCounts *cc = ca_new_counts(a->periods);
+
+		CHECK_FOR_INTERRUPTS();
+		cc->cohort = pq_getmsgint(&buf, 4);
+		if (cc->cohort < lo || cc->cohort > a->last_period ||
+			(c > 0 && cc->cohort <= a->cohorts[c - 1]->cohort))
+			ca_bad("cohorts not in order, repeated or after the last period");
+		for (k = 0; k <= a->periods; k++)
+		{
+			cc->active[k] = pq_getmsgint64(&buf);
+			/* a cohort has entities, each active at most once a period, not after the last */
+			if (cc->active[k] < 0 || cc->active[k] > FUNNEL_JSON_MAX_COUNT ||
+				(k == 0 && cc->active[0] < 1) || cc->active[k] > cc->active[0] ||
+				((int64) cc->cohort + k > a->last_period && cc->active[k] != 0))
+				ca_bad("bad cohort counts");
+		}
+		a->cohorts[c] = cc;
+	}
+	if (buf.cursor != len)
+		ca_bad("trailing bytes");
+	return a;
+}
+
+static CohortActivity *
+ca_from_datum(Datum d)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	return ca_decode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+/*
+ * cohort_counts final function: the cohorts' counts of the group's
+ * entities, as cohort_retention counts them.  Reads the state only.
+ */
+PG_FUNCTION_INFO_V1(cohort_counts_final);
+Datum
+cohort_counts_final(PG_FUNCTION_ARGS)
+{
+	CohortState *st;
+	CohortWalk	w;
+	CohortActivity a;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (CohortState *) PG_GETARG_POINTER(0);
+	a.cohorts = cohort_walk(st, &w);
+	if (a.cohorts == NULL)
+		PG_RETURN_NULL();
+	a.unit = st->unit;
+	a.periods = st->periods;
+	a.last_period = w.last_period;
+	a.ncohorts = (int32) w.ncohorts;
+	PG_RETURN_BYTEA_P(ca_encode(&a));
+}
+
+/* cohort_matrix(counts): the cohort_matrix of cohort_retention. */
+PG_FUNCTION_INFO_V1(cohort_counts_matrix);
+Datum
+cohort_counts_matrix(PG_FUNCTION_ARGS)
+{
+	CohortActivity *a = ca_from_datum(PG_GETARG_DATUM(0));
+
+	if ((Size) a->ncohorts > MaxAllocSize / sizeof(Datum) / (a->periods + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many cohorts (%d) for %d periods", a->ncohorts, a->periods)));
+	return cohort_matrix_tuple(fcinfo, a->unit, a->periods, a->last_period,
+							   a->ncohorts, a->cohorts);
+}
+
+/* ---------- merging: rollup(cohort_counts) ---------- */
+
+typedef struct CaAcc
+{
+	bool		empty;
+	int32		unit;
+	int32		periods;
+	int32		last_period;
+	CohortWalk	w;				/* the cohorts' counts by first period */
+} CaAcc;
+
+static CaAcc *
+ca_acc_create(MemoryContext cxt)
+{
+	CaAcc	   *acc = MemoryContextAllocZero(cxt, sizeof(CaAcc));
+
+	acc->empty = true;
+	return acc;
+}
+
+static void
+ca_acc_add(CaAcc *acc, MemoryContext cxt, const CohortActivity *a)
+{
+	int			c,
+				k;
+
+	if (acc->empty)
+	{
+		HASHCTL		hctl;
+
+		acc->unit = a->unit;
+		acc->periods = a->periods;
+		acc->last_period = a->last_period;
+		acc->w.periods = a->periods;
+		acc->w.entry_size = offsetof(CohortCounts, active) + sizeof(int64) * (a->periods + 1);
+		hctl.keysize = sizeof(int32);
+		hctl.entrysize = acc->w.entry_size;
+		hctl.hcxt = cxt;
+		acc->w.cohorts = hash_create("funnel cohort_counts", 64, &hctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		acc->empty = false;
+	}
+	else if (acc->unit != a->unit || acc->periods != a->periods)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot merge cohort counts of different periods (%s, %d periods and %s, %d periods)",
+						cohort_period_names[acc->unit], acc->periods,
+						cohort_period_names[a->unit], a->periods)));
+	acc->last_period = Max(acc->last_period, a->last_period);
+	for (c = 0; c < a->ncohorts; c++)
+	{
+		int64	   *active = cohort_counts(&acc->w, a->cohorts[c]->cohort, 0);
+
+		for (k = 0; k <= a->periods; k++)
+			if (pg_add_s64_overflow(active[k], a->cohorts[c]->active[k], &active[k]) ||
+				active[k] > FUNNEL_JSON_MAX_COUNT)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("cohort count is out of range")));
+	}
+}
+
+static bytea *
+ca_acc_flat(const CaAcc *acc)
+{
+	CohortActivity a;
+	HASH_SEQ_STATUS seq;
+	CohortCounts *cc;
+	int			i = 0;
+
+	a.unit = acc->unit;
+	a.periods = acc->periods;
+	a.last_period = acc->last_period;
+	a.ncohorts = (int32) acc->w.ncohorts;
+	a.cohorts = palloc(sizeof(CohortCounts *) * Max(a.ncohorts, 1));
+	hash_seq_init(&seq, acc->w.cohorts);
+	while ((cc = hash_seq_search(&seq)) != NULL)
+		a.cohorts[i++] = cc;
+	qsort(a.cohorts, a.ncohorts, sizeof(CohortCounts *), cmp_cohort_counts);
+	return ca_encode(&a);
+}
+
+/*
+ * The state of rollup(cohort_counts) is a cohort_counts (Citus merges
+ * the partial states of its workers only for a state type that is not a
+ * pseudo-type); while it is merged it is an expanded object holding the
+ * accumulator, flattened only to pass it on, as rollup(funnel_summary).
+ */
+typedef struct ExpandedCa
+{
+	ExpandedObjectHeader hdr;
+	CaAcc	   *acc;			/* in hdr.eoh_context */
+	bytea	   *flat;			/* the flat form of acc, or NULL until asked */
+} ExpandedCa;
+
+static Size expanded_ca_flat_size(ExpandedObjectHeader *eohptr);
+static void expanded_ca_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
+
+static const ExpandedObjectMethods expanded_ca_methods = {
+	expanded_ca_flat_size,
+	expanded_ca_flatten
+};
+
+static Size
+expanded_ca_flat_size(ExpandedObjectHeader *eohptr)
+{
+	ExpandedCa *ea = (ExpandedCa *) eohptr;
+
+	if (ea->flat == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ea->hdr.eoh_context);
+
+		ea->flat = ca_acc_flat(ea->acc);
+		MemoryContextSwitchTo(old);
+	}
+	return VARSIZE(ea->flat);
+}
+
+static void
+expanded_ca_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+{
+	ExpandedCa *ea = (ExpandedCa *) eohptr;
+
+	Assert(ea->flat != NULL && VARSIZE(ea->flat) == allocated_size);
+	memcpy(result, ea->flat, allocated_size);
+}
+
+/*
+ * cohort_counts_merge(a, b): the counts of the entities of a and b
+ * (disjoint sets of entities, one period unit and number of periods); a
+ * NULL one is left out.  The transition and combine function of rollup:
+ * called as an aggregate it adds b into the expanded state a, otherwise it
+ * returns a new flat value.
+ */
+PG_FUNCTION_INFO_V1(cohort_counts_merge);
+Datum
+cohort_counts_merge(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	ExpandedCa *ea = NULL;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	{
+		CaAcc	   *acc = ca_acc_create(CurrentMemoryContext);
+
+		if (!PG_ARGISNULL(0))
+			ca_acc_add(acc, CurrentMemoryContext, ca_from_datum(PG_GETARG_DATUM(0)));
+		ca_acc_add(acc, CurrentMemoryContext, ca_from_datum(PG_GETARG_DATUM(1)));
+		PG_RETURN_BYTEA_P(ca_acc_flat(acc));
+	}
+	if (!PG_ARGISNULL(0) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
+	{
+		ExpandedObjectHeader *eoh = DatumGetEOHP(PG_GETARG_DATUM(0));
+
+		if (eoh->eoh_methods == &expanded_ca_methods)
+			ea = (ExpandedCa *) eoh;
+	}
+	if (ea == NULL)
+	{
+		/* first row, or a flat state (a copy of a partial result) */
+		MemoryContext cxt = AllocSetContextCreate(aggcxt, "cohort_counts rollup",
+												  ALLOCSET_SMALL_SIZES);
+
+		ea = MemoryContextAllocZero(cxt, sizeof(ExpandedCa));
+		EOH_init_header(&ea->hdr, &expanded_ca_methods, cxt);
+		ea->acc = ca_acc_create(cxt);
+		if (!PG_ARGISNULL(0))
+			ca_acc_add(ea->acc, cxt, ca_from_datum(PG_GETARG_DATUM(0)));
+	}
+	if (ea->flat != NULL)
+	{
+		pfree(ea->flat);
+		ea->flat = NULL;
+	}
+	ca_acc_add(ea->acc, ea->hdr.eoh_context, ca_from_datum(PG_GETARG_DATUM(1)));
+	PG_RETURN_DATUM(EOHPGetRWDatum(&ea->hdr));
+}
+
+/* ---------- cohort_counts I/O ---------- */
+
+static char *
+ca_date_text(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+/*
+ * cohort_counts text output: a JSON object (period, periods, the start of
+ * the last period with an event, each cohort's start and counts).
+ */
+PG_FUNCTION_INFO_V1(cohort_counts_out);
+Datum
+cohort_counts_out(PG_FUNCTION_ARGS)
+{
+	CohortActivity *a = ca_from_datum(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	int			c,
+				k;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"period\": \"%s\", \"periods\": %d, \"last_period\": ",
+					 cohort_period_names[a->unit], a->periods);
+	escape_json(&buf, ca_date_text(period_start(a->last_period, a->unit)));
+	appendStringInfoString(&buf, ", \"cohorts\": [");
+	for (c = 0; c < a->ncohorts; c++)
+	{
+		appendStringInfoString(&buf, c > 0 ? ", {\"cohort_start\": " : "{\"cohort_start\": ");
+		escape_json(&buf, ca_date_text(period_start(a->cohorts[c]->cohort, a->unit)));
+		appendStringInfoString(&buf, ", \"active\": [");
+		for (k = 0; k <= a->periods; k++)
+			appendStringInfo(&buf, k > 0 ? ", " INT64_FORMAT : INT64_FORMAT, a->cohorts[c]->active[k]);
+		appendStringInfoString(&buf, "]}");
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* The period number of a JSON date string that starts a period. */
+static int32
+ca_json_period(JsonbValue *v, int32 unit, const char *key)
+{
+	DateADT		d;
+	int			y,
+				m,
+				day;
+	int32		p;
+
+	if (v->type != jbvString)
+		funnel_bad_text_input(CA_TYPE, psprintf("Key \"%s\" must be a date.", key));
+	d = DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(funnel_json_string(v))));
+	if (DATE_NOT_FINITE(d))
+		funnel_bad_text_input(CA_TYPE, psprintf("Key \"%s\" must be a finite date.", key));
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	switch ((CohortPeriod) unit)
+	{
+		case CP_DAY:
+			p = d;
+			break;
+		case CP_WEEK:
+			p = floor_div(d - 2, 7);
+			break;
+		case CP_MONTH:
+			p = y * 12 + (m - 1);
+			break;
+		case CP_QUARTER:
+			p = y * 4 + (m - 1) / 3;
+			break;
+		default:
+			p = y;
+			break;
+	}
+	if (period_start(p, unit) != d)
+		funnel_bad_text_input(CA_TYPE, psprintf("Key \"%s\" must be the first day of a %s.", key,
+												cohort_period_names[unit]));
+	return p;
+}
+
+/* cohort_counts text input: the JSON form cohort_counts_out writes, validated. */
+PG_FUNCTION_INFO_V1(cohort_counts_in);
+Datum
+cohort_counts_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	JsonbContainer *root = funnel_json_object(str, CA_TYPE);
+	JsonbValue *v;
+	JsonbContainer *arr;
+	CohortActivity a;
+	int64		periods;
+	int			c,
+				k;
+	bytea	   *result;
+
+	memset(&a, 0, sizeof(a));
+	v = funnel_json_get(root, "period", jbvString, false, CA_TYPE);
+	a.unit = parse_period(cstring_to_text(funnel_json_string(v)));
+	periods = funnel_json_count(root, "periods", CA_TYPE);
+	if (periods < 1 || periods > 1000)
+		funnel_bad_text_input(CA_TYPE, "Key \"periods\" must be between 1 and 1000.");
+	a.periods = (int32) periods;
+	a.last_period = ca_json_period(funnel_json_get(root, "last_period", jbvString, false, CA_TYPE),
+								   a.unit, "last_period");
+	v = funnel_json_get(root, "cohorts", jbvBinary, false, CA_TYPE);
+	arr = v->val.binary.data;
+	if (!JsonContainerIsArray(arr))
+		funnel_bad_text_input(CA_TYPE, "Key \"cohorts\" must be an array.");
+	a.ncohorts = JsonContainerSize(arr);
+	a.cohorts = palloc(sizeof(CohortCounts *) * Max(a.ncohorts, 1));
+	for (c = 0; c < a.ncohorts; c++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(arr, c);
+		JsonbContainer *o,
+				   *counts;
+
+		CHECK_FOR_INTERRUPTS();
+		if (e->type != jbvBinary || !JsonContainerIsObject(e->val.binary.data))
+			funnel_bad_text_input(CA_TYPE, "Each cohort must be a JSON object.");
+		o = e->val.binary.data;
+		a.cohorts[c] = ca_new_counts(a.periods);
+		a.cohorts[c]->cohort = ca_json_period(funnel_json_get(o, "cohort_start", jbvString, false, CA_TYPE),
+											  a.unit, "cohort_start");
+		v = funnel_json_get(o, "active", jbvBinary, false, CA_TYPE);
+		counts = v->val.binary.data;
+		if (!JsonContainerIsArray(counts) || JsonContainerSize(counts) != (uint32) a.periods + 1)
+			funnel_bad_text_input(CA_TYPE, "Key \"active\" must be an array of periods + 1 counts.");
+		for (k = 0; k <= a.periods; k++)
+		{
+			double		d = funnel_json_number(getIthJsonbValueFromContainer(counts, k), "active", CA_TYPE);
+
+			if (d < 0 || d > (double) FUNNEL_JSON_MAX_COUNT || d != floor(d))
+				funnel_bad_text_input(CA_TYPE, "Key \"active\" must hold whole numbers, 0 or more.");
+			a.cohorts[c]->active[k] = (int64) d;
+		}
+	}
+	qsort(a.cohorts, a.ncohorts, sizeof(CohortCounts *), cmp_cohort_counts);
+	result = ca_encode(&a);
+	(void) ca_from_datum(PointerGetDatum(result));	/* check it */
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* cohort_counts binary input: the stored form, validated before it is kept. */
+PG_FUNCTION_INFO_V1(cohort_counts_recv);
+Datum
+cohort_counts_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	(void) ca_decode(buf->data + buf->cursor, buf->len - buf->cursor);
+	PG_RETURN_BYTEA_P(funnel_recv_rest(buf));
+}
+
+/* cohort_counts binary output: the stored form as is. */
+PG_FUNCTION_INFO_V1(cohort_counts_send);
+Datum
+cohort_counts_send(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P_COPY(0));
 }

@@ -442,7 +442,7 @@ fit_append(MemoryContext cxt, FitState *st, const double *row)
 	st->n++;
 }
 
-static void
+void
 gg_check_row(double x, double m)
 {
 	if (!isfinite(x) || x < 0 || x != floor(x) || x > 1e9)
@@ -607,8 +607,8 @@ fit_state_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-static Datum
-make_tuple(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+Datum
+customer_model_tuple(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 {
 	TupleDesc	tupdesc;
 
@@ -643,7 +643,7 @@ bgnbd_fit_final(PG_FUNCTION_ARGS)
 	values[3] = Float8GetDatum(m.b);
 	values[4] = Float8GetDatum(m.ll);
 	values[5] = Int64GetDatum(m.n);
-	PG_RETURN_DATUM(make_tuple(fcinfo, values, nulls));
+	PG_RETURN_DATUM(customer_model_tuple(fcinfo, values, nulls));
 }
 
 /*
@@ -668,7 +668,7 @@ gamma_gamma_fit_final(PG_FUNCTION_ARGS)
 	values[2] = Float8GetDatum(g.gamma);
 	values[3] = Float8GetDatum(g.ll);
 	values[4] = Int64GetDatum(g.n);
-	PG_RETURN_DATUM(make_tuple(fcinfo, values, nulls));
+	PG_RETURN_DATUM(customer_model_tuple(fcinfo, values, nulls));
 }
 
 /* ---------------------------------------------------------------------
@@ -869,7 +869,7 @@ sbg_fit_sql(PG_FUNCTION_ARGS)
 	values[2] = Float8GetDatum(s.ll);
 	values[3] = Int32GetDatum(s.periods);
 	values[4] = Int64GetDatum(s.cohort);
-	PG_RETURN_DATUM(make_tuple(fcinfo, values, nulls));
+	PG_RETURN_DATUM(customer_model_tuple(fcinfo, values, nulls));
 }
 
 static int32

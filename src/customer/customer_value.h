@@ -12,6 +12,7 @@
 
 #include "common/money.h"
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "utils/numeric.h"
 
 /* One customer's summary: repeat purchases, recency and age (same unit). */
@@ -65,6 +66,10 @@ extern bool bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out,
 						  int elevel);
 extern bool gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n,
 								GammaGammaParams *out, int elevel);
+extern bool bgnbd_fit_weighted(const BgnbdObs *obs, const int64 *w, int64 nobs,
+							   BgnbdParams *out, int elevel);
+extern bool gamma_gamma_fit_weighted(const GammaGammaObs *obs, const int64 *w, int64 nobs,
+									 GammaGammaParams *out, int elevel);
 extern void sbg_fit_survivors(const int64 *surv, int n, SbgParams *out);
 extern double sbg_loglik(const int64 *surv, int n, double alpha, double beta);
 
@@ -83,6 +88,8 @@ extern double sbg_remaining(double alpha, double beta, int64 n, double discount)
 extern void bgnbd_check_params(const BgnbdParams *m);
 extern void gamma_gamma_check_params(const GammaGammaParams *g);
 extern void bgnbd_check_obs(double x, double tx, double T);
+extern void gg_check_row(double x, double m);
+extern Datum customer_model_tuple(FunctionCallInfo fcinfo, Datum *values, bool *nulls);
 
 /* customer_value.c: helpers shared with customer/cohort.c */
 extern int32 cv_local_day(TimestampTz ts);

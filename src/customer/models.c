@@ -572,38 +572,60 @@ cmp_bgnbd_obs(const void *a, const void *b)
 	return (x->tx > y->tx) - (x->tx < y->tx);
 }
 
-static void
-bgnbd_prepare(const BgnbdObs *obs, int64 n, BgnbdData *d)
+/* An observation and the customers who have it. */
+typedef struct BgnbdWeighted
 {
-	BgnbdObs   *u = palloc_extended(sizeof(BgnbdObs) * Max(n, 1), MCXT_ALLOC_HUGE);
+	BgnbdObs	o;
+	int64		w;
+} BgnbdWeighted;
+
+static int
+cmp_bgnbd_weighted(const void *a, const void *b)
+{
+	return cmp_bgnbd_obs(&((const BgnbdWeighted *) a)->o, &((const BgnbdWeighted *) b)->o);
+}
+
+/*
+ * Observations obs[0..n-1], w[i] customers each (w NULL: one each), grouped
+ * into distinct (x, T, t_x) in sorted order with their customers as
+ * weights: the same data, and the same sums, whichever way the customers
+ * were grouped before (one row each, or counted on several nodes).
+ */
+static void
+bgnbd_prepare(const BgnbdObs *obs, const int64 *w, int64 n, BgnbdData *d)
+{
+	BgnbdWeighted *u = palloc_extended(sizeof(BgnbdWeighted) * Max(n, 1), MCXT_ALLOC_HUGE);
 	double	   *col;
 	int64		i,
 				k = 0;
 
 	/* identical customers are counted once, with a weight */
-	memcpy(u, obs, sizeof(BgnbdObs) * n);
-	qsort(u, n, sizeof(BgnbdObs), cmp_bgnbd_obs);
+	for (i = 0; i < n; i++)
+	{
+		u[i].o = obs[i];
+		u[i].w = w ? w[i] : 1;
+	}
+	qsort(u, n, sizeof(BgnbdWeighted), cmp_bgnbd_weighted);
 	d->w = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
 	for (i = 0; i < n; i++)
 	{
-		if (k > 0 && cmp_bgnbd_obs(&u[k - 1], &u[i]) == 0)
-			d->w[k - 1] += 1.0;
+		if (k > 0 && cmp_bgnbd_obs(&u[k - 1].o, &u[i].o) == 0)
+			u[k - 1].w += u[i].w;
 		else
-		{
-			u[k] = u[i];
-			d->w[k++] = 1.0;
-		}
+			u[k++] = u[i];
 	}
+	for (i = 0; i < k; i++)
+		d->w[i] = (double) u[i].w;	/* exact below 2^53 customers */
 	d->n = k;
 	col = palloc(sizeof(double) * Max(k, 1));
 	for (i = 0; i < k; i++)
-		col[i] = u[i].x;
+		col[i] = u[i].o.x;
 	d->nx = distinct_values(col, k, &d->ux);
 	for (i = 0; i < k; i++)
-		col[i] = u[i].T;
+		col[i] = u[i].o.T;
 	d->nT = distinct_values(col, k, &d->uT);
 	for (i = 0; i < k; i++)
-		col[i] = u[i].tx;
+		col[i] = u[i].o.tx;
 	d->ntx = distinct_values(col, k, &d->utx);
 	pfree(col);
 	d->ix = palloc(sizeof(int) * Max(k, 1));
@@ -612,9 +634,9 @@ bgnbd_prepare(const BgnbdObs *obs, int64 n, BgnbdData *d)
 	d->wx = palloc0(sizeof(double) * d->nx);
 	for (i = 0; i < k; i++)
 	{
-		d->ix[i] = find_value(d->ux, d->nx, u[i].x);
-		d->iT[i] = find_value(d->uT, d->nT, u[i].T);
-		d->itx[i] = find_value(d->utx, d->ntx, u[i].tx);
+		d->ix[i] = find_value(d->ux, d->nx, u[i].o.x);
+		d->iT[i] = find_value(d->uT, d->nT, u[i].o.T);
+		d->itx[i] = find_value(d->utx, d->ntx, u[i].o.tx);
 		d->wx[d->ix[i]] += d->w[i];
 	}
 	pfree(u);
@@ -699,25 +721,36 @@ bgnbd_check_obs(double x, double tx, double T)
 				 errhint("Recency is the time from the first to the last purchase, t the time from the first purchase to the end of observation.")));
 }
 
+/*
+ * The maximum-likelihood BG/NBD model of obs[0..nobs-1], w[i] customers
+ * each (w NULL: one each).  The data are grouped into distinct observations
+ * first, so the fit is the same, to the last bit, whichever way the
+ * customers come grouped.
+ */
 bool
-bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
+bgnbd_fit_weighted(const BgnbdObs *obs, const int64 *w, int64 nobs, BgnbdParams *out,
+				   int elevel)
 {
 	BgnbdData	d;
 	double		sumx = 0.0,
 				sumT = 0.0;
 	int64		i,
+				n = 0,
 				repeaters = 0;
 	double		best[4] = {0},
 				fbest = HUGE_VAL;
 	bool		ok = false;
 	int			s;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < nobs; i++)
 	{
-		sumx += obs[i].x;
-		sumT += obs[i].T;
+		int64		wi = w ? w[i] : 1;
+
+		n += wi;
+		sumx += wi * obs[i].x;
+		sumT += wi * obs[i].T;
 		if (obs[i].x > 0)
-			repeaters++;
+			repeaters += wi;
 	}
 	if (n < 2)
 		FIT_FAIL(elevel,
@@ -739,7 +772,7 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 				 errmsg("BG/NBD fit impossible: every customer has t = 0"),
 				 errhint("t is the time from the first purchase to the end of observation; it must be positive for some customers.")));
 
-	bgnbd_prepare(obs, n, &d);
+	bgnbd_prepare(obs, w, nobs, &d);
 
 	/* the sums again, in the sorted order: the fit must not depend on it */
 	sumx = sumT = 0.0;
@@ -782,6 +815,12 @@ bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
 	out->ll = -fbest;
 	out->n = n;
 	return true;
+}
+
+bool
+bgnbd_fit_obs(const BgnbdObs *obs, int64 n, BgnbdParams *out, int elevel)
+{
+	return bgnbd_fit_weighted(obs, NULL, n, out, elevel);
 }
 
 void
@@ -897,8 +936,10 @@ bgnbd_palive(const BgnbdParams *m, double x, double tx, double T)
  */
 typedef struct GgData
 {
-	const GammaGammaObs *obs;
-	int64		n;
+	int64		n;				/* customers */
+	int64		k;				/* distinct (x, m) */
+	GammaGammaObs *obs;			/* the distinct (x, m), sorted */
+	double	   *w;				/* customers of each */
 	int			nx;
 	double	   *ux;
 	double	   *wx;
@@ -922,11 +963,11 @@ gg_ll_prepared(const GgData *d, double p, double q, double g)
 		+ p * d->sum_x_log_m - d->sum_log_m + p * d->sum_x_log_x;
 	for (j = 0; j < d->nx; j++)
 		total += d->wx[j] * (lgamma(p * d->ux[j] + q) - lgamma(p * d->ux[j]));
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->k; i++)
 	{
 		double		x = d->obs[i].x;
 
-		total -= (p * x + q) * log(g + x * d->obs[i].m);
+		total -= d->w[i] * ((p * x + q) * log(g + x * d->obs[i].m));
 	}
 	return total;
 }
@@ -942,31 +983,69 @@ cmp_gg_obs(const void *a, const void *b)
 	return (x->m > y->m) - (x->m < y->m);
 }
 
-static void
-gg_prepare(const GammaGammaObs *in, int64 n, GgData *d)
+typedef struct GgWeighted
 {
-	double	   *col = palloc(sizeof(double) * Max(n, 1));
-	GammaGammaObs *obs = palloc_extended(sizeof(GammaGammaObs) * Max(n, 1), MCXT_ALLOC_HUGE);
-	int64		i;
+	GammaGammaObs o;
+	int64		w;
+} GgWeighted;
 
-	/* in a fixed order, so that the sums do not depend on the input order */
-	memcpy(obs, in, sizeof(GammaGammaObs) * n);
-	qsort(obs, n, sizeof(GammaGammaObs), cmp_gg_obs);
+static int
+cmp_gg_weighted(const void *a, const void *b)
+{
+	return cmp_gg_obs(&((const GgWeighted *) a)->o, &((const GgWeighted *) b)->o);
+}
+
+/*
+ * in[0..nin-1], w[i] customers each (w NULL: one each), grouped into
+ * distinct (x, m) in sorted order with their customers as weights, and the
+ * sums of the likelihood over them: the same whichever way the customers
+ * come grouped.
+ */
+static void
+gg_prepare(const GammaGammaObs *in, const int64 *w, int64 nin, GgData *d)
+{
+	GgWeighted *u = palloc_extended(sizeof(GgWeighted) * Max(nin, 1), MCXT_ALLOC_HUGE);
+	double	   *col;
+	int64		i,
+				k = 0;
+
 	memset(d, 0, sizeof(*d));
-	d->obs = obs;
-	d->n = n;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < nin; i++)
 	{
-		col[i] = obs[i].x;
-		d->sum_log_m += log(obs[i].m);
-		d->sum_x_log_m += obs[i].x * log(obs[i].m);
-		d->sum_x_log_x += obs[i].x * log(obs[i].x);
+		u[i].o = in[i];
+		u[i].w = w ? w[i] : 1;
 	}
-	d->nx = distinct_values(col, n, &d->ux);
+	qsort(u, nin, sizeof(GgWeighted), cmp_gg_weighted);
+	for (i = 0; i < nin; i++)
+	{
+		if (k > 0 && cmp_gg_obs(&u[k - 1].o, &u[i].o) == 0)
+			u[k - 1].w += u[i].w;
+		else
+			u[k++] = u[i];
+	}
+	d->k = k;
+	d->obs = palloc_extended(sizeof(GammaGammaObs) * Max(k, 1), MCXT_ALLOC_HUGE);
+	d->w = palloc_extended(sizeof(double) * Max(k, 1), MCXT_ALLOC_HUGE);
+	col = palloc_extended(sizeof(double) * Max(k, 1), MCXT_ALLOC_HUGE);
+	for (i = 0; i < k; i++)
+	{
+		double		x = u[i].o.x,
+					m = u[i].o.m;
+
+		d->obs[i] = u[i].o;
+		d->w[i] = (double) u[i].w;	/* exact below 2^53 customers */
+		d->n += u[i].w;
+		col[i] = x;
+		d->sum_log_m += d->w[i] * log(m);
+		d->sum_x_log_m += d->w[i] * (x * log(m));
+		d->sum_x_log_x += d->w[i] * (x * log(x));
+	}
+	d->nx = distinct_values(col, k, &d->ux);
 	d->wx = palloc0(sizeof(double) * Max(d->nx, 1));
-	for (i = 0; i < n; i++)
-		d->wx[find_value(d->ux, d->nx, obs[i].x)] += 1.0;
+	for (i = 0; i < k; i++)
+		d->wx[find_value(d->ux, d->nx, d->obs[i].x)] += d->w[i];
 	pfree(col);
+	pfree(u);
 }
 
 static double
@@ -976,9 +1055,15 @@ gg_objective(const double *theta, void *ctx)
 						   exp(theta[2]));
 }
 
+/*
+ * The maximum-likelihood Gamma-Gamma model of obs[0..nobs-1], w[i]
+ * customers each (w NULL: one each); the data are grouped into distinct
+ * (x, m) first, so the fit is the same, to the last bit, whichever way the
+ * customers come grouped.
+ */
 bool
-gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
-					int elevel)
+gamma_gamma_fit_weighted(const GammaGammaObs *obs, const int64 *w, int64 nobs,
+						 GammaGammaParams *out, int elevel)
 {
 	GgData		d;
 	double		mean = 0.0,
@@ -986,31 +1071,31 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 				fbest = HUGE_VAL;
 	bool		ok = false,
 				varied = false;
-	int64		i;
+	int64		i,
+				n = 0;
 	int			s;
 
+	for (i = 0; i < nobs; i++)
+	{
+		n += w ? w[i] : 1;
+		if (obs[i].m != obs[0].m)
+			varied = true;
+	}
 	if (n < 2)
 		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Gamma-Gamma fit needs at least 2 customers with repeat purchases, got " INT64_FORMAT, n),
 				 errhint("Only customers with frequency > 0 enter the spend model.")));
-	for (i = 0; i < n; i++)
-	{
-		mean += obs[i].m / n;
-		if (obs[i].m != obs[0].m)
-			varied = true;
-	}
 	if (!varied)
 		FIT_FAIL(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Gamma-Gamma fit impossible: all " INT64_FORMAT " customers have the same monetary value %g",
 						n, obs[0].m),
 				 errhint("The spend model needs variation in the average purchase value.")));
-	gg_prepare(obs, n, &d);
-	/* the mean again, in the sorted order: the fit must not depend on it */
-	mean = 0.0;
-	for (i = 0; i < n; i++)
-		mean += d.obs[i].m / n;
+	gg_prepare(obs, w, nobs, &d);
+	/* the mean in the sorted order: the fit must not depend on the input's */
+	for (i = 0; i < d.k; i++)
+		mean += d.w[i] * d.obs[i].m / n;
 	for (s = 0; s < 2; s++)
 	{
 		double		th[3];
@@ -1041,6 +1126,12 @@ gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out,
 	out->ll = -fbest;
 	out->n = n;
 	return true;
+}
+
+bool
+gamma_gamma_fit_obs(const GammaGammaObs *obs, int64 n, GammaGammaParams *out, int elevel)
+{
+	return gamma_gamma_fit_weighted(obs, NULL, n, out, elevel);
 }
 
 void

@@ -6,11 +6,12 @@
  *    16 bytes of a FunnelEvent.  The final functions walk every entity's
  *    events with the one walk (funnel_events_level), partition by partition.
  *
- * Memory: 24 bytes per row for bigint and integer entities (32 plus the
- * key, padded to 8, for other types) while rows are added; past half of
- * funnel.max_state_memory they go to a temporary file.  Processing one
- * partition takes about 20 bytes per row of the partition and 40 per
- * entity of it.
+ * Memory: while rows are added, about 8 bytes per row for bigint and
+ * integer entities (compact rows: the key, the time since the partition's
+ * row before and the steps as varints; 29 at most), 32 plus the key, padded
+ * to 8, for other types; past half of funnel.max_state_memory they go to a
+ * temporary file.  Processing one partition takes about 20 bytes per row of
+ * the partition and 40 per entity of it.
  */
 #include "postgres.h"
 

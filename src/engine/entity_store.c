@@ -24,13 +24,24 @@
  * registered (the aggregate used as a window function) the rows stay in
  * memory and the limit is an error, as for every other state.
  *
- * Row layout (every field 8-byte aligned):
- *   bigint and integer keys:  Datum key | int64 ts | payload
- *   other keys:               uint32 hash | uint32 keylen | int64 ts | payload |
- *                             key bytes (a Datum for by-value types; a
- *                             varlena flattened once) padded to 8
+ * Row layouts.  Bigint and integer entities (the fast path) take compact
+ * rows, written byte by byte with no alignment:
+ *   varint zigzag(key) | time | payload as varint zigzag(int32) words
+ * where the time is varint (zigzag(ts - time of the row before) << 1), or,
+ * on the first row of a segment (and when the difference does not fit), a
+ * byte 1 and the 8 bytes of the time.  A partition's rows of a time-ordered
+ * table are about 8 bytes each (3 for a million entities, 2-3 for the time,
+ * 2 for the steps) instead of 24.  Every segment starts with a whole time,
+ * so segments are moved, concatenated, spilled and serialised as bytes, and
+ * read by one pass that decodes and checks every row (bounds, key range,
+ * partition): a combine and a deserialise look at no row.  Other keys keep
+ * aligned rows, as their type's functions read the key in place:
+ *   uint32 hash | uint32 keylen | int64 ts | payload | key bytes (a Datum for
+ *   by-value types; a varlena flattened once) padded to 8
  * Rows are written and read back by the same server only, so native byte
- * order is right; a serialised state is checked row by row when read.
+ * order is right; a serialised state lives only within one query (the
+ * partial states of a parallel or partitionwise plan) and is never stored,
+ * so its format needs no version, only the magic number that names it.
  */
 #include "postgres.h"
 
@@ -51,7 +62,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#define ESTORE_MAGIC		0x4553544F	/* "ESTO" */
+#define ESTORE_MAGIC		0x45535432	/* "EST2": compact rows */
 #define ESTORE_MIN_SEG		256
 #define ESTORE_MAX_SEG		(64 * 1024)
 #define ESTORE_READ_BUF		(64 * 1024)
@@ -111,11 +122,11 @@ estore_sync(const EntityStore *cs)
 	int			p;
 
 	for (p = 0; p < ESTORE_NPARTS; p++)
-		if (s->cur[p] != NULL)
+		if (s->cursor[p].cur != NULL)
 		{
 			StoreSeg   *seg = &s->parts[p].segs[s->parts[p].nsegs - 1];
 
-			seg->len = s->cur[p] - seg->data;
+			seg->len = s->cursor[p].cur - seg->data;
 		}
 }
 
@@ -123,18 +134,202 @@ estore_sync(const EntityStore *cs)
 static inline void
 estore_close(EntityStore *s, int p)
 {
-	s->cur[p] = s->end[p] = NULL;
+	s->cursor[p].cur = s->cursor[p].end = NULL;
 }
 
-/* bytes of the row at p (at least 8 bytes of it must be readable) */
+/* bytes of the aligned row at p (at least 8 bytes of it must be readable) */
 static inline Size
 estore_row_size(const EntityStore *s, const char *p)
 {
-	if (estore_fast(s))
-		return 16 + s->payload;
 	return 16 + s->payload + MAXALIGN((Size) *(const uint32 *) (p + 4));
 }
 
+/* ---------- compact rows: varints ---------- */
+
+/* the most bytes a compact row takes: key, time, payload words */
+static inline Size
+compact_max_row(const EntityStore *s)
+{
+	return 10 + 10 + 5 * (s->payload / 4);
+}
+
+/* the fewest: one byte each */
+static inline Size
+compact_min_row(const EntityStore *s)
+{
+	return 2 + s->payload / 4;
+}
+
+static inline uint64
+zigzag64(int64 v)
+{
+	return ((uint64) v << 1) ^ (uint64) (v >> 63);
+}
+
+static inline int64
+unzigzag64(uint64 v)
+{
+	return (int64) (v >> 1) ^ -(int64) (v & 1);
+}
+
+static inline char *
+put_varint(char *p, uint64 v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (char) (v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (char) v;
+	return p;
+}
+
+static pg_noinline void
+compact_corrupt(const char *what)
+{
+	funnel_invalid_state(what);
+}
+
+/* A varint of at most 64 bits from [p, end). */
+static inline const char *
+get_varint(const char *p, const char *end, uint64 *v)
+{
+	uint64		r = 0;
+	int			shift = 0;
+
+	if (likely(p < end && (uint8) *p < 0x80))
+	{
+		*v = (uint8) *p;
+		return p + 1;
+	}
+	for (;;)
+	{
+		uint8		b;
+
+		if (p >= end)
+			compact_corrupt("An entity row of the state is cut short.");
+		b = (uint8) *p++;
+		if (shift == 63 && b > 1)
+			compact_corrupt("An entity row of the state holds a number of more than 64 bits.");
+		r |= (uint64) (b & 0x7F) << shift;
+		if (b < 0x80)
+			break;
+		shift += 7;
+		if (shift > 63)
+			compact_corrupt("An entity row of the state holds a number of more than 64 bits.");
+	}
+	*v = r;
+	return p;
+}
+
+/*
+ * Write one compact row at p (room for compact_max_row bytes); returns
+ * its end.  c: the partition's cursor (time of the row before).
+ */
+static inline char *
+compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
+			const void *payload)
+{
+	uint64		dz;
+	Size		w;
+
+	if (s->kind == ESTORE_KEY_INT8)
+		p = put_varint(p, zigzag64(DatumGetInt64(key)));
+	else
+		p = put_varint(p, zigzag64((int64) DatumGetInt32(key)));
+	/* the difference wraps around; decoding wraps it back */
+	dz = zigzag64((int64) ((uint64) ts - (uint64) c->prev_ts));
+	if (likely(!c->restart && dz < ((uint64) 1 << 63)))
+		p = put_varint(p, dz << 1);
+	else
+	{
+		*p++ = 1;
+		memcpy(p, &ts, sizeof(int64));
+		p += sizeof(int64);
+		c->restart = false;
+	}
+	c->prev_ts = ts;
+	for (w = 0; w < s->payload; w += 4)
+	{
+		int32		word;
+
+		memcpy(&word, (const char *) payload + w, sizeof(int32));
+		p = put_varint(p, ((uint32) word << 1) ^ (uint32) (word >> 31));
+	}
+	return p;
+}
+
+/*
+ * Read one compact row of partition part from [p, end): its key (checked:
+ * an integer key in integer range, in this partition), hash, and time and
+ * payload into dst (8 + payload bytes; NULL: only skipped).  Returns the
+ * row's end.
+ */
+static inline const char *
+compact_get(const EntityStore *s, int part, const char *p, const char *end,
+			int64 *prev_ts, Datum *key, uint32 *hash, char *dst)
+{
+	uint64		v;
+	int64		k;
+	int64		ts;
+	Size		w;
+
+	p = get_varint(p, end, &v);
+	k = unzigzag64(v);
+	if (s->kind == ESTORE_KEY_INT8)
+		*key = Int64GetDatum(k);
+	else
+	{
+		if (k < PG_INT32_MIN || k > PG_INT32_MAX)
+			compact_corrupt("An integer entity of the state is out of range.");
+		*key = Int32GetDatum((int32) k);
+	}
+	*hash = estore_fast_hash(s, *key);
+	if (unlikely(estore_part_of(*hash) != part))
+		compact_corrupt("An entity row of the state is in the wrong partition.");
+	p = get_varint(p, end, &v);
+	if (dst == NULL)
+	{
+		/* skip the time and the payload */
+		if (v == 1)
+		{
+			if (end - p < (ptrdiff_t) sizeof(int64))
+				compact_corrupt("An entity row of the state is cut short.");
+			p += sizeof(int64);
+		}
+		else if (v & 1)
+			compact_corrupt("An entity row of the state has an invalid time.");
+		for (w = 0; w < s->payload; w += 4)
+			p = get_varint(p, end, &v);
+		return p;
+	}
+	if (likely((v & 1) == 0))
+		ts = (int64) ((uint64) *prev_ts + (uint64) unzigzag64(v >> 1));
+	else if (v == 1)
+	{
+		if (end - p < (ptrdiff_t) sizeof(int64))
+			compact_corrupt("An entity row of the state is cut short.");
+		memcpy(&ts, p, sizeof(int64));
+		p += sizeof(int64);
+	}
+	else
+		compact_corrupt("An entity row of the state has an invalid time.");
+	*prev_ts = ts;
+	memcpy(dst, &ts, sizeof(int64));
+	for (w = 0; w < s->payload; w += 4)
+	{
+		uint32		z;
+		int32		word;
+
+		p = get_varint(p, end, &v);
+		if (v > PG_UINT32_MAX)
+			compact_corrupt("An entity row of the state holds a payload word of more than 32 bits.");
+		z = (uint32) v;
+		word = (int32) ((z >> 1) ^ -(z & 1));
+		memcpy(dst + 8 + w, &word, sizeof(int32));
+	}
+	return p;
+}
 /* ---------- the entities of one partition, while it is processed ---------- */
 
 typedef struct PartEntity
@@ -361,9 +556,12 @@ estore_new_seg(EntityStore *s, StorePart *part)
 	return &part->segs[part->nsegs++];
 }
 
-/* A new memory segment of partition p with room for need bytes; returns where. */
-static pg_noinline char *
-estore_room_slow(EntityStore *s, int p, Size need)
+/*
+ * Open a new memory segment of partition p with room for need bytes or
+ * more; its first row carries its time whole.
+ */
+static pg_noinline void
+estore_open_seg(EntityStore *s, int p, Size need)
 {
 	StorePart  *part = &s->parts[p];
 	Size		cap = Min(Max(part->last_cap * 2, ESTORE_MIN_SEG), ESTORE_MAX_SEG);
@@ -376,24 +574,51 @@ estore_room_slow(EntityStore *s, int p, Size need)
 	estore_reserve(s, cap);
 	seg = estore_new_seg(s, part);
 	seg->data = MemoryContextAllocHuge(s->rows_cxt, cap);
-	seg->len = need;
+	seg->len = 0;
 	part->last_cap = cap;
-	s->cur[p] = seg->data + need;
-	s->end[p] = seg->data + cap;
-	return seg->data;
+	s->cursor[p].cur = seg->data;
+	s->cursor[p].end = seg->data + cap;
+	s->cursor[p].restart = true;
 }
 
+/* Room for need bytes at partition p's write position. */
 static inline char *
 estore_room(EntityStore *s, int p, Size need)
 {
-	if (likely((Size) (s->end[p] - s->cur[p]) >= need))
-	{
-		char	   *r = s->cur[p];
+	if (unlikely((Size) (s->cursor[p].end - s->cursor[p].cur) < need))
+		estore_open_seg(s, p, need);
+	return s->cursor[p].cur;
+}
 
-		s->cur[p] += need;
-		return r;
-	}
-	return estore_room_slow(s, p, need);
+/* Append a compact row of partition p. */
+static inline void
+estore_put_compact(EntityStore *s, int p, Datum key, int64 ts, const void *payload)
+{
+	char	   *row = estore_room(s, p, compact_max_row(s));
+
+	s->cursor[p].cur = compact_put(s, &s->cursor[p], row, key, ts, payload);
+	s->parts[p].nrows++;
+	s->nrows++;
+}
+
+/* Append an aligned row of partition p: the key's keylen bytes at keyp. */
+static void
+estore_put_aligned(EntityStore *s, int p, uint32 hash, const char *keyp,
+				   Size keylen, int64 ts, const void *payload)
+{
+	Size		size = 16 + s->payload + MAXALIGN(keylen);
+	char	   *row = estore_room(s, p, size);
+
+	s->cursor[p].cur += size;
+	*(uint32 *) row = hash;
+	*(uint32 *) (row + 4) = (uint32) keylen;
+	*(int64 *) (row + 8) = ts;
+	memcpy(row + 16, payload, s->payload);
+	memcpy(row + 16 + s->payload, keyp, keylen);
+	if (MAXALIGN(keylen) > keylen)
+		memset(row + 16 + s->payload + keylen, 0, MAXALIGN(keylen) - keylen);
+	s->parts[p].nrows++;
+	s->nrows++;
 }
 
 /*
@@ -403,64 +628,43 @@ estore_room(EntityStore *s, int p, Size need)
 void
 estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 {
-	int			p;
-	char	   *row;
+	struct varlena *flat = NULL;
+	Pointer		orig;
+	Size		keylen;
+	uint32		hash;
+	const char *keyp;
 
 	if (estore_fast(s))
 	{
-		p = estore_part_of(estore_fast_hash(s, key));
-		row = estore_room(s, p, 16 + s->payload);
-		*(Datum *) row = key;
-		*(int64 *) (row + 8) = ts;
-		if (s->payload == 8)
-			*(uint64 *) (row + 16) = *(const uint64 *) payload;
-		else
-			memcpy(row + 16, payload, s->payload);
+		estore_put_compact(s, estore_part_of(estore_fast_hash(s, key)), key, ts, payload);
+		return;
+	}
+	orig = DatumGetPointer(key);
+	if (s->kind == ESTORE_KEY_BYVAL)
+	{
+		keylen = sizeof(Datum);
+		keyp = (const char *) &key;
+	}
+	else if (s->typlen == -1)
+	{
+		flat = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(key));
+		key = PointerGetDatum(flat);
+		keylen = VARSIZE_ANY(flat);
+		keyp = (const char *) flat;
 	}
 	else
 	{
-		struct varlena *flat = NULL;
-		Pointer		orig = DatumGetPointer(key);
-		Size		keylen;
-		uint32		hash;
-		const char *keyp;
-
-		if (s->kind == ESTORE_KEY_BYVAL)
-		{
-			keylen = sizeof(Datum);
-			keyp = (const char *) &key;
-		}
-		else if (s->typlen == -1)
-		{
-			flat = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(key));
-			key = PointerGetDatum(flat);
-			keylen = VARSIZE_ANY(flat);
-			keyp = (const char *) flat;
-		}
-		else
-		{
-			keylen = datumGetSize(key, false, s->typlen);
-			keyp = DatumGetPointer(key);
-		}
-		if (keylen > MaxAllocSize)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("funnel entity key of %zu bytes is too long", keylen)));
-		hash = estore_hash(s, key);
-		p = estore_part_of(hash);
-		row = estore_room(s, p, 16 + s->payload + MAXALIGN(keylen));
-		*(uint32 *) row = hash;
-		*(uint32 *) (row + 4) = (uint32) keylen;
-		*(int64 *) (row + 8) = ts;
-		memcpy(row + 16, payload, s->payload);
-		memcpy(row + 16 + s->payload, keyp, keylen);
-		if (MAXALIGN(keylen) > keylen)
-			memset(row + 16 + s->payload + keylen, 0, MAXALIGN(keylen) - keylen);
-		if (flat != NULL && (Pointer) flat != orig)
-			pfree(flat);
+		keylen = datumGetSize(key, false, s->typlen);
+		keyp = DatumGetPointer(key);
 	}
-	s->parts[p].nrows++;
-	s->nrows++;
+	if (keylen > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("funnel entity key of %zu bytes is too long", keylen)));
+	hash = estore_hash(s, key);
+	estore_put_aligned(s, estore_part_of(hash), hash, keyp, keylen, ts, payload);
+	if (flat != NULL && (Pointer) flat != orig)
+		pfree(flat);
 }
 
 /* ---------- reading a partition's rows back ---------- */
@@ -469,6 +673,7 @@ typedef struct RowReader
 {
 	const EntityStore *s;
 	const StorePart *part;
+	int			partno;
 	int			seg;			/* next segment to open */
 	const char *pos;			/* window of readable bytes */
 	const char *end;
@@ -476,6 +681,7 @@ typedef struct RowReader
 	char	   *buf;			/* read buffer for file segments */
 	Size		bufcap;
 	bool		in_file;		/* the current segment is in the file */
+	int64		prev_ts;		/* compact rows: time of the row before */
 } RowReader;
 
 static void
@@ -483,9 +689,11 @@ reader_start(RowReader *r, const EntityStore *s, const StorePart *part)
 {
 	r->s = s;
 	r->part = part;
+	r->partno = (int) (part - s->parts);
 	r->seg = 0;
 	r->pos = r->end = NULL;
 	r->file_left = 0;
+	r->prev_ts = 0;
 }
 
 /* Read more of the open file segment: at least need bytes in the window. */
@@ -518,19 +726,19 @@ reader_fill(RowReader *r, Size need)
 		elog(ERROR, "funnel entity store: truncated row in temporary file");
 }
 
-/* The next row of the partition, or NULL at its end. */
-static const char *
-reader_next(RowReader *r)
+/*
+ * Make the window hold need bytes, or all that is left of the segment;
+ * false at the end of the partition.
+ */
+static inline bool
+reader_more(RowReader *r, Size need)
 {
-	const char *row;
-	Size		size;
-
 	while (r->pos == r->end && r->file_left == 0)
 	{
 		const StoreSeg *seg;
 
 		if (r->seg >= r->part->nsegs)
-			return NULL;
+			return false;
 		seg = &r->part->segs[r->seg++];
 		r->in_file = (seg->data == NULL);
 		if (seg->data != NULL)
@@ -545,47 +753,76 @@ reader_next(RowReader *r)
 			r->pos = r->end = r->buf;
 		}
 	}
-	if ((Size) (r->end - r->pos) < 16)
-		reader_fill(r, 16);
-	size = estore_row_size(r->s, r->pos);
-	if ((Size) (r->end - r->pos) < size)
-		reader_fill(r, size);
-	row = r->pos;
-	r->pos += size;
-	return row;
+	if ((Size) (r->end - r->pos) < need && r->file_left > 0)
+		reader_fill(r, Min(need, (Size) (r->end - r->pos) + r->file_left));
+	return true;
 }
 
-/* The key of a row, pointing into the row (by-reference types). */
-static inline Datum
-row_key(const EntityStore *s, const char *row, uint32 *hash)
+/*
+ * The next row of the partition: its key (a by-reference key points into
+ * the window: valid until the next call), hash, and time and payload
+ * copied to dst (8 + payload bytes; NULL: not wanted).  False at the end of
+ * the partition.
+ */
+static inline bool
+reader_next(RowReader *r, Datum *key, uint32 *hash, char *dst)
 {
-	Datum		key;
+	const EntityStore *s = r->s;
+	const char *row;
+	Size		size;
 
 	if (estore_fast(s))
 	{
-		key = *(const Datum *) row;
-		*hash = estore_fast_hash(s, key);
-		return key;
+		if (!reader_more(r, compact_max_row(s)))
+			return false;
+		r->pos = compact_get(s, r->partno, r->pos, r->end, &r->prev_ts, key, hash, dst);
+		return true;
 	}
+	if (!reader_more(r, 16))
+		return false;
+	if ((Size) (r->end - r->pos) < 16)
+		elog(ERROR, "funnel entity store: truncated row");
+	size = estore_row_size(s, r->pos);
+	if ((Size) (r->end - r->pos) < size)
+		reader_more(r, size);
+	if ((Size) (r->end - r->pos) < size)
+		elog(ERROR, "funnel entity store: truncated row");
+	row = r->pos;
+	r->pos += size;
 	*hash = *(const uint32 *) row;
 	if (s->kind == ESTORE_KEY_BYVAL)
-		return *(const Datum *) (row + 16 + s->payload);
-	return PointerGetDatum(row + 16 + s->payload);
+		*key = *(const Datum *) (row + 16 + s->payload);
+	else
+		*key = PointerGetDatum(row + 16 + s->payload);
+	if (dst != NULL)
+		memcpy(dst, row + 8, 8 + s->payload);
+	return true;
 }
 
 /* ---------- processing: every entity's rows, one partition at a time ---------- */
 
+/*
+ * The work of processing partitions.  The per-row buffers are sized for the
+ * largest partition and the per-entity arrays and hash table only grow, so
+ * every partition reuses the memory of the one before (fresh memory for
+ * each would cost page faults and returning it to the system each time).
+ */
 typedef struct PartWork
 {
 	Datum	   *keys;			/* per entity */
 	int64	   *start;			/* per entity: first row in out */
 	int64	   *next;			/* per entity: count, then fill position */
+	uint32	   *hashes;			/* per entity, when walked in hash order */
+	int64	   *order;			/* per entity, when walked in hash order */
 	int64		nent;
 	int64		entcap;
-	uint32	   *hashes;			/* per entity, when walked in hash order */
 	uint32	   *row_ent;		/* per row: its entity */
 	char	   *out;			/* rows grouped by entity */
-	Size		held;
+	MemoryContext cxt;			/* the above */
+	MemoryContext part_cxt;		/* what one partition allocates: keys copied
+								 * from the file, the callbacks' memory */
+	Size		key_bytes;		/* bytes of the keys copied */
+	Size		held;			/* the store and all of the above */
 } PartWork;
 
 static void
@@ -597,23 +834,27 @@ work_account(PartWork *w, Size bytes)
 
 static int64
 work_new_entity(const EntityStore *s, PartWork *w, Datum key, uint32 hash,
-				const char *row, bool from_file)
+				bool from_file)
 {
 	if (w->nent == w->entcap)
 	{
 		int64		newcap = Max(256, w->entcap * 2);
 
-		work_account(w, (newcap - w->entcap) * (sizeof(Datum) + 2 * sizeof(int64) + sizeof(uint32)));
+		work_account(w, (newcap - w->entcap) * (sizeof(Datum) + 4 * sizeof(int64) + sizeof(uint32)));
 		if (w->keys == NULL)
 		{
-			w->keys = palloc_extended(newcap * sizeof(Datum), MCXT_ALLOC_HUGE);
-			w->next = palloc_extended(newcap * sizeof(int64), MCXT_ALLOC_HUGE);
-			w->hashes = palloc_extended(newcap * sizeof(uint32), MCXT_ALLOC_HUGE);
+			w->keys = MemoryContextAllocHuge(w->cxt, newcap * sizeof(Datum));
+			w->next = MemoryContextAllocHuge(w->cxt, newcap * sizeof(int64));
+			w->start = MemoryContextAllocHuge(w->cxt, newcap * sizeof(int64));
+			w->order = MemoryContextAllocHuge(w->cxt, newcap * sizeof(int64));
+			w->hashes = MemoryContextAllocHuge(w->cxt, newcap * sizeof(uint32));
 		}
 		else
 		{
 			w->keys = repalloc_huge(w->keys, newcap * sizeof(Datum));
 			w->next = repalloc_huge(w->next, newcap * sizeof(int64));
+			w->start = repalloc_huge(w->start, newcap * sizeof(int64));
+			w->order = repalloc_huge(w->order, newcap * sizeof(int64));
 			w->hashes = repalloc_huge(w->hashes, newcap * sizeof(uint32));
 		}
 		w->entcap = newcap;
@@ -621,11 +862,12 @@ work_new_entity(const EntityStore *s, PartWork *w, Datum key, uint32 hash,
 	/* a key read from the file lives in the read buffer: keep a copy */
 	if (s->kind == ESTORE_KEY_BYREF && from_file)
 	{
-		Size		len = *(const uint32 *) (row + 4);
-		char	   *copy = palloc(len);
+		Size		len = datumGetSize(key, false, s->typlen);
+		char	   *copy = MemoryContextAlloc(w->part_cxt, len);
 
 		memcpy(copy, DatumGetPointer(key), len);
 		work_account(w, len);
+		w->key_bytes += len;
 		key = PointerGetDatum(copy);
 	}
 	w->keys[w->nent] = key;
@@ -662,34 +904,28 @@ entity_order_cmp(const void *pa, const void *pb, void *arg)
 	return funnel_datum_bytes_cmp(ka, kb, o->s->typlen, o->s->typbyval);
 }
 
+/* Hand every entity of one partition its rows. */
 static void
 process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
-			 bool ordered, EntityStoreFn fn, void *arg)
+			 PartWork *w, bool ordered, EntityStoreFn fn, void *arg)
 {
 	int64	   *order = NULL;
-	PartWork	w;
 	RowReader	r;
-	const char *row;
 	Size		stride = 8 + s->payload;
 	uint64		n = part->nrows;
 	uint64		i;
 	int64		e,
 				acc;
+	Datum		key;
+	uint32		hash;
 
-	memset(&w, 0, sizeof(w));
-	w.held = s->mem + s->extra;
-	if (n > (uint64) PG_INT32_MAX * 2 || n > MaxAllocHugeSize / (stride + sizeof(uint32)))
-		funnel_check_memory(MaxAllocHugeSize);
-	work_account(&w, n * sizeof(uint32) + ht->size * sizeof(PartEntity));
-	w.row_ent = palloc_extended(n * sizeof(uint32), MCXT_ALLOC_HUGE);
+	w->nent = 0;
 	memset(&r, 0, sizeof(r));
 
 	/* pass 1: number the entities, count their rows */
 	reader_start(&r, s, part);
-	for (i = 0; (row = reader_next(&r)) != NULL; i++)
+	for (i = 0; reader_next(&r, &key, &hash, NULL); i++)
 	{
-		uint32		hash;
-		Datum		key = row_key(s, row, &hash);
 		PartEntity *ent;
 		bool		found;
 		uint64		old_size = ht->size;
@@ -697,70 +933,68 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		if ((i & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (i >= n)
-			elog(ERROR, "funnel entity store: partition holds more rows than counted");
+			funnel_invalid_state("The row count of an entity partition does not match its rows.");
 		ent = part_ent_insert_hash(ht, key, hash, &found);
 		if (!found)
 		{
-			ent->idx = (uint32) work_new_entity(s, &w, key, hash, row, r.in_file);
-			ent->key = w.keys[ent->idx];
+			ent->idx = (uint32) work_new_entity(s, w, key, hash, r.in_file);
+			ent->key = w->keys[ent->idx];
 			if (ht->size != old_size)
-				work_account(&w, (ht->size - old_size) * sizeof(PartEntity));
+				work_account(w, (ht->size - old_size) * sizeof(PartEntity));
 		}
-		w.row_ent[i] = ent->idx;
-		w.next[ent->idx]++;
+		w->row_ent[i] = ent->idx;
+		w->next[ent->idx]++;
 	}
 	if (i != n)
-		elog(ERROR, "funnel entity store: partition holds fewer rows than counted");
+		funnel_invalid_state("The row count of an entity partition does not match its rows.");
 
 	/* counting sort: each entity's rows together, in arrival order */
-	work_account(&w, n * stride + w.nent * sizeof(int64));
-	w.out = palloc_extended(Max(n * stride, 1), MCXT_ALLOC_HUGE);
-	w.start = palloc_extended(Max(w.nent, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	if (ordered)
 	{
 		EntityOrderArg oa;
 
-		work_account(&w, w.nent * sizeof(int64));
-		order = palloc_extended(Max(w.nent, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
-		for (e = 0; e < w.nent; e++)
+		order = w->order;
+		for (e = 0; e < w->nent; e++)
 			order[e] = e;
 		oa.s = s;
-		oa.w = &w;
-		qsort_arg(order, w.nent, sizeof(int64), entity_order_cmp, &oa);
+		oa.w = w;
+		qsort_arg(order, w->nent, sizeof(int64), entity_order_cmp, &oa);
 	}
 	acc = 0;
-	for (i = 0; i < (uint64) w.nent; i++)
+	for (i = 0; i < (uint64) w->nent; i++)
 	{
 		e = order ? order[i] : (int64) i;
-		w.start[e] = acc;
-		acc += w.next[e];
-		w.next[e] = w.start[e];
+		w->start[e] = acc;
+		acc += w->next[e];
+		w->next[e] = w->start[e];
 	}
+	/* pass 2: every row read again, to its entity's place (i < n: pass 1) */
 	reader_start(&r, s, part);
-	for (i = 0; (row = reader_next(&r)) != NULL; i++)
+	for (i = 0; i < n; i++)
 	{
 		if ((i & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		memcpy(w.out + (Size) (w.next[w.row_ent[i]]++) * stride, row + 8, stride);
+		if (!reader_next(&r, &key, &hash, w->out + (Size) (w->next[w->row_ent[i]]++) * stride))
+			elog(ERROR, "funnel entity store: partition holds fewer rows than read before");
 	}
 
-	for (i = 0; i < (uint64) w.nent; i++)
+	for (i = 0; i < (uint64) w->nent; i++)
 	{
 		e = order ? order[i] : (int64) i;
 		if ((i & 0x3FF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		fn(w.keys[e], w.out + (Size) w.start[e] * stride, w.next[e] - w.start[e],
-		   w.held, arg);
+		fn(w->keys[e], w->out + (Size) w->start[e] * stride, w->next[e] - w->start[e],
+		   w->held, arg);
 	}
 }
 
 /*
  * Call fn for every entity with its rows, one partition at a time.  Reads
  * the store only (final functions may run as window functions); what it
- * allocates is freed partition by partition.  ordered: the entities in the
- * order of their hash, then of their key's bytes, which does not depend on
- * the order the rows arrived in (so sums of floating-point numbers over the
- * entities are the same in every plan); otherwise in no particular order.
+ * allocates is freed at the end.  ordered: the entities in the order of
+ * their hash, then of their key's bytes, which does not depend on the order
+ * the rows arrived in (so sums of floating-point numbers over the entities
+ * are the same in every plan); otherwise in no particular order.
  */
 static void
 foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
@@ -769,20 +1003,51 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 												   "funnel entity partition",
 												   ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(walk_cxt);
+	Size		stride = 8 + s->payload;
+	uint64		maxn = 0;
+	part_ent_hash *ht = NULL;
+	PartWork	w;
 	int			p;
 
 	estore_sync(s);
+	for (p = 0; p < ESTORE_NPARTS; p++)
+		maxn = Max(maxn, s->parts[p].nrows);
+	if (maxn == 0)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(walk_cxt);
+		return;
+	}
+	memset(&w, 0, sizeof(w));
+	w.held = s->mem + s->extra;
+	if (maxn > (uint64) PG_INT32_MAX * 2 || maxn > MaxAllocHugeSize / (stride + sizeof(uint32)))
+		funnel_check_memory(MaxAllocHugeSize);
+	work_account(&w, maxn * (sizeof(uint32) + stride));
+	w.row_ent = palloc_extended(maxn * sizeof(uint32), MCXT_ALLOC_HUGE);
+	w.out = palloc_extended(maxn * stride, MCXT_ALLOC_HUGE);
+	w.cxt = walk_cxt;
+	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
+									   ALLOCSET_DEFAULT_SIZES);
 
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
-		part_ent_hash *ht;
-
 		if (s->parts[p].nrows == 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(walk_cxt);
-		ht = part_ent_create(walk_cxt, Min(s->parts[p].nrows, 1024), s);
-		process_part(s, &s->parts[p], ht, ordered, fn, arg);
+		if (ht == NULL)
+		{
+			/* partitions hold about as many entities each: one table for all */
+			ht = part_ent_create(walk_cxt, Min(s->parts[p].nrows, 1024), s);
+			work_account(&w, ht->size * sizeof(PartEntity));
+		}
+		else
+			part_ent_reset(ht);
+		MemoryContextReset(w.part_cxt);
+		w.held -= w.key_bytes;
+		w.key_bytes = 0;
+		MemoryContextSwitchTo(w.part_cxt);
+		process_part(s, &s->parts[p], ht, &w, ordered, fn, arg);
+		MemoryContextSwitchTo(walk_cxt);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(walk_cxt);
@@ -805,7 +1070,6 @@ estore_foreach_ordered(EntityStore *s, EntityStoreFn fn, void *arg)
 {
 	foreach_entity(s, true, fn, arg);
 }
-
 /* ---------- combining ---------- */
 
 /* Copy a segment of b's file to the end of a's file (a can spill). */
@@ -916,8 +1180,7 @@ estore_merge(EntityStore *a, EntityStore *b)
 		MemoryContextSetParent(b->rows_cxt, a->rows_cxt);
 		b->rows_cxt = NULL;
 		memset(b->parts, 0, sizeof(b->parts));
-		memset(b->cur, 0, sizeof(b->cur));
-		memset(b->end, 0, sizeof(b->end));
+		memset(b->cursor, 0, sizeof(b->cursor));
 		b->nrows = 0;
 		b->mem = 0;
 	}
@@ -928,14 +1191,15 @@ estore_merge(EntityStore *a, EntityStore *b)
 /*
  * Append b's rows to a's like estore_merge, each row's payload passed
  * through map on the way (e.g. ids renumbered into a's): no entity looked
- * at.  A deserialised b's rows in memory are mapped in place and taken
- * over; otherwise they are copied, one linear pass, and a deserialised b's
- * freed afterwards.
+ * at.  A deserialised b's aligned rows in memory are mapped in place and
+ * taken over; otherwise each row is decoded, mapped and appended to a (one
+ * linear pass), and a deserialised b's rows freed afterwards.
  */
 void
 estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 {
 	RowReader	r;
+	char	   *row;
 	int			p;
 
 	if (map == NULL)
@@ -949,9 +1213,9 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 				 errmsg("cannot merge funnel states of entity types %s and %s",
 						format_type_be(a->typid), format_type_be(b->typid))));
 	estore_sync(b);
-	if (b->transient && b->file == NULL)
+	if (!estore_fast(b) && b->transient && b->file == NULL)
 	{
-		/* a worker's rows, all in memory and nobody else's: map them in place */
+		/* a worker's aligned rows, in memory and nobody else's: map them in place */
 		for (p = 0; p < ESTORE_NPARTS; p++)
 		{
 			int			i;
@@ -964,10 +1228,10 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 
 				while (pos < seg->len)
 				{
-					char	   *row = seg->data + pos;
+					char	   *arow = seg->data + pos;
 
-					map(*(const int64 *) (row + 8), row + 16, arg);
-					pos += estore_row_size(b, row);
+					map(*(const int64 *) (arow + 8), arow + 16, arg);
+					pos += estore_row_size(b, arow);
 				}
 			}
 		}
@@ -975,31 +1239,39 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 		return;
 	}
 	memset(&r, 0, sizeof(r));
+	row = palloc(8 + b->payload);
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
-		const char *row;
+		Datum		key;
+		uint32		hash;
 		uint64		i;
 
 		if (b->parts[p].nrows == 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		reader_start(&r, b, &b->parts[p]);
-		for (i = 0; (row = reader_next(&r)) != NULL; i++)
+		for (i = 0; reader_next(&r, &key, &hash, row); i++)
 		{
-			Size		size = estore_row_size(b, row);
-			char	   *dst;
+			int64		ts;
 
 			if ((i & 0xFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			dst = estore_room(a, p, size);
-			memcpy(dst, row, size);
-			map(*(const int64 *) (dst + 8), dst + 16, arg);
+			if (i >= b->parts[p].nrows)
+				funnel_invalid_state("The row count of an entity partition does not match its rows.");
+			memcpy(&ts, row, sizeof(int64));
+			map(ts, row + 8, arg);
+			if (estore_fast(a))
+				estore_put_compact(a, p, key, ts, row + 8);
+			else if (a->kind == ESTORE_KEY_BYVAL)
+				estore_put_aligned(a, p, hash, (const char *) &key, sizeof(Datum), ts, row + 8);
+			else
+				estore_put_aligned(a, p, hash, DatumGetPointer(key),
+								   datumGetSize(key, false, a->typlen), ts, row + 8);
 		}
 		if (i != b->parts[p].nrows)
-			elog(ERROR, "funnel entity store: partition holds a different number of rows than counted");
-		a->parts[p].nrows += i;
-		a->nrows += i;
+			funnel_invalid_state("The row count of an entity partition does not match its rows.");
 	}
+	pfree(row);
 	if (r.buf)
 		pfree(r.buf);
 	if (b->transient && b->rows_cxt != NULL)
@@ -1007,8 +1279,7 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 		/* nobody else reads a deserialised state: free its rows now */
 		MemoryContextReset(b->rows_cxt);
 		memset(b->parts, 0, sizeof(b->parts));
-		memset(b->cur, 0, sizeof(b->cur));
-		memset(b->end, 0, sizeof(b->end));
+		memset(b->cursor, 0, sizeof(b->cursor));
 		b->nrows = 0;
 		b->mem = 0;
 	}
@@ -1017,8 +1288,9 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 /* ---------- serialisation ---------- */
 
 /*
- * Header (magic, entity type, collation, payload size, rows), then per
- * partition its row count, byte count and rows as stored.
+ * Header (magic, entity type, collation, payload size, rows), every
+ * partition's row and byte counts, then the partitions' rows as stored, one
+ * after another: a deserialise copies them in one piece.
  */
 void
 estore_serialize(EntityStore *s, StringInfo buf)
@@ -1048,29 +1320,34 @@ estore_serialize(EntityStore *s, StringInfo buf)
 		StorePart  *part = &s->parts[p];
 		Size		bytes = 0;
 
-		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < part->nsegs; i++)
 			bytes += part->segs[i].len;
 		pq_sendint64(buf, (int64) part->nrows);
 		pq_sendint64(buf, (int64) bytes);
+	}
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		StorePart  *part = &s->parts[p];
+
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < part->nsegs; i++)
 		{
 			StoreSeg   *seg = &part->segs[i];
 
 			if (seg->data != NULL)
-				appendBinaryStringInfo(buf, seg->data, seg->len);
+				appendBinaryStringInfoNT(buf, seg->data, seg->len);
 			else if (seg->len > 0)
 			{
 				estore_seek(s->file, seg->fileno, seg->offset, SEEK_SET);
 				estore_read(s->file, buf->data + buf->len, seg->len);
 				buf->len += seg->len;
-				buf->data[buf->len] = '\0';
 			}
 		}
 	}
+	buf->data[buf->len] = '\0';
 }
 
-/* Every row of a partition read from outside: lengths, keys and partition. */
+/* Every aligned row of a partition read from outside: lengths, keys and partition. */
 static void
 check_part_rows(const EntityStore *s, int p, char *data, Size len, uint64 nrows,
 				EntityPayloadFn check, void *arg)
@@ -1084,30 +1361,26 @@ check_part_rows(const EntityStore *s, int p, char *data, Size len, uint64 nrows,
 		Size		size;
 		uint32		hash;
 		Datum		key;
+		uint32		keylen;
+		const char *k = row + 16 + s->payload;
 
 		if ((n & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (len - pos < 16)
 			funnel_invalid_state("An entity row of the state is cut short.");
+		keylen = *(const uint32 *) (row + 4);
 		size = estore_row_size(s, row);
 		if (size > len - pos)
 			funnel_invalid_state("An entity row of the state is longer than the data.");
-		if (!estore_fast(s))
-		{
-			uint32		keylen = *(const uint32 *) (row + 4);
-			const char *k = row + 16 + s->payload;
-
-			if (s->kind == ESTORE_KEY_BYVAL ? keylen != sizeof(Datum) :
-				s->typlen > 0 ? keylen != (uint32) s->typlen :
-				s->typlen == -1 ? (keylen < 1 || keylen != VARSIZE_ANY(k) ||
-								   VARATT_IS_EXTERNAL(k) || VARATT_IS_COMPRESSED(k)) :
-				(keylen < 1 || memchr(k, '\0', keylen) != k + keylen - 1))
-				funnel_invalid_state("An entity key of the state has a wrong length.");
-		}
-		key = row_key(s, row, &hash);
-		if (!estore_fast(s))
-			hash = estore_hash(s, key);
-		if (estore_part_of(hash) != p || (!estore_fast(s) && hash != *(const uint32 *) row))
+		if (s->kind == ESTORE_KEY_BYVAL ? keylen != sizeof(Datum) :
+			s->typlen > 0 ? keylen != (uint32) s->typlen :
+			s->typlen == -1 ? (keylen < 1 || keylen != VARSIZE_ANY(k) ||
+							   VARATT_IS_EXTERNAL(k) || VARATT_IS_COMPRESSED(k)) :
+			(keylen < 1 || memchr(k, '\0', keylen) != k + keylen - 1))
+			funnel_invalid_state("An entity key of the state has a wrong length.");
+		key = s->kind == ESTORE_KEY_BYVAL ? *(const Datum *) k : PointerGetDatum(k);
+		hash = estore_hash(s, key);
+		if (estore_part_of(hash) != p || hash != *(const uint32 *) row)
 			funnel_invalid_state("An entity row of the state is in the wrong partition.");
 		if (check != NULL)
 			check(*(const int64 *) (row + 8), (char *) row + 16, arg);
@@ -1119,10 +1392,44 @@ check_part_rows(const EntityStore *s, int p, char *data, Size len, uint64 nrows,
 }
 
 /*
- * A store read back from estore_serialize's bytes; every row is checked
- * (its payload by check, if given).
- * The rows are copied out of buf once, then owned by the store, which a
- * combine may take over.
+ * Compact rows read from outside, when their payload needs checking (their
+ * structure and partition are checked whenever they are read).
+ */
+static void
+check_compact_rows(const EntityStore *s, int p, const char *data, Size len,
+				   uint64 nrows, EntityPayloadFn check, void *arg)
+{
+	const char *pos = data;
+	const char *end = data + len;
+	char	   *row = palloc(8 + s->payload);
+	int64		prev_ts = 0;
+	uint64		n = 0;
+
+	while (pos < end)
+	{
+		Datum		key;
+		uint32		hash;
+		int64		ts;
+
+		if ((n & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		pos = compact_get(s, p, pos, end, &prev_ts, &key, &hash, row);
+		memcpy(&ts, row, sizeof(int64));
+		check(ts, row + 8, arg);
+		n++;
+	}
+	if (n != nrows)
+		funnel_invalid_state("The row count of an entity partition does not match its rows.");
+	pfree(row);
+}
+
+/*
+ * A store read back from estore_serialize's bytes: the rows copied in one
+ * piece, owned by the store, which a combine may take over.  Aligned rows
+ * are checked here (their type's functions read their keys in place), and
+ * compact rows here if check is given; compact rows are otherwise checked
+ * as they are read (bounds, key range, partition, count), so a combine does
+ * no per-row work.
  */
 EntityStore *
 estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
@@ -1132,7 +1439,12 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 	Oid			typid,
 				collation;
 	uint64		nrows,
-				total = 0;
+				total_rows = 0;
+	uint64		pn[ESTORE_NPARTS];
+	uint64		bytes[ESTORE_NPARTS];
+	uint64		total = 0;
+	Size		min_row;
+	char	   *block = NULL;
 	int			p;
 
 	if ((uint32) pq_getmsgint(buf, 4) != ESTORE_MAGIC)
@@ -1148,33 +1460,49 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 		funnel_invalid_state("The state names a collation that does not exist.");
 	s = estore_create(fcinfo, cxt, typid, collation, payload);
 	s->transient = true;
+	min_row = estore_fast(s) ? compact_min_row(s) : 16 + payload + 8;
+	for (p = 0; p < ESTORE_NPARTS; p++)
+	{
+		pn[p] = (uint64) pq_getmsgint64(buf);
+		bytes[p] = (uint64) pq_getmsgint64(buf);
+		if (bytes[p] > (uint64) (buf->len - buf->cursor) || pn[p] > bytes[p] / min_row ||
+			(!estore_fast(s) && bytes[p] % 8 != 0))
+			funnel_invalid_state("An entity partition of the state is longer than the data.");
+		if (bytes[p] > 0 && pn[p] == 0)
+			funnel_invalid_state("The row count of an entity partition does not match its rows.");
+		total += bytes[p];
+		total_rows += pn[p];
+	}
+	if (total > (uint64) (buf->len - buf->cursor))
+		funnel_invalid_state("The entity partitions of the state are longer than the data.");
+	if (total_rows != nrows)
+		funnel_invalid_state("The row count of the state does not match its partitions.");
+	if (total > 0)
+	{
+		/* one copy (aligned: keys are read in place) */
+		estore_reserve(s, total);
+		block = MemoryContextAllocHuge(s->rows_cxt, total);
+		memcpy(block, buf->data + buf->cursor, total);
+		buf->cursor += total;
+	}
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
 		StorePart  *part = &s->parts[p];
-		uint64		pn = (uint64) pq_getmsgint64(buf);
-		uint64		bytes = (uint64) pq_getmsgint64(buf);
-		StoreSeg   *seg;
 
-		if (bytes > (uint64) (buf->len - buf->cursor) || pn > bytes / 16)
-			funnel_invalid_state("An entity partition of the state is longer than the data.");
-		if (bytes > 0)
+		if (bytes[p] > 0)
 		{
-			/* copied first: keys are read in place, and must be aligned */
-			estore_reserve(s, bytes);
-			seg = estore_new_seg(s, part);
-			seg->data = MemoryContextAllocHuge(s->rows_cxt, bytes);
-			memcpy(seg->data, buf->data + buf->cursor, bytes);
-			seg->len = bytes;
-			check_part_rows(s, p, seg->data, bytes, pn, check, arg);
+			StoreSeg   *seg = estore_new_seg(s, part);
+
+			seg->data = block;
+			seg->len = bytes[p];
+			if (!estore_fast(s))
+				check_part_rows(s, p, block, bytes[p], pn[p], check, arg);
+			else if (check != NULL)
+				check_compact_rows(s, p, block, bytes[p], pn[p], check, arg);
+			block += bytes[p];
 		}
-		else if (pn != 0)
-			funnel_invalid_state("The row count of an entity partition does not match its rows.");
-		buf->cursor += bytes;
-		part->nrows = pn;
-		total += pn;
+		part->nrows = pn[p];
 	}
-	if (total != nrows)
-		funnel_invalid_state("The row count of the state does not match its partitions.");
 	s->nrows = nrows;
 	return s;
 }

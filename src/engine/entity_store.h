@@ -44,6 +44,20 @@ typedef struct StorePart
 	uint64		nrows;
 } StorePart;
 
+/*
+ * The open segment of one partition: where its next row goes.  Kept apart
+ * from the partitions, one per half cache line, so that an append touches
+ * this and the row itself.
+ */
+typedef struct StoreCursor
+{
+	char	   *cur;			/* where the next row goes; NULL: none open */
+	char	   *end;			/* end of the open segment */
+	int64		prev_ts;		/* compact rows: the time of the row before */
+	bool		restart;		/* compact rows: the next row opens its
+								 * segment and carries its time whole */
+} StoreCursor;
+
 typedef struct EntityStore
 {
 	MemoryContext cxt;			/* the store and its partition arrays */
@@ -56,7 +70,7 @@ typedef struct EntityStore
 	EntityKeyKind kind;
 	FmgrInfo   *hash_fn;
 	FmgrInfo   *eq_fn;
-	/* rows: int64 ts, then payload bytes, then the key (layout in the .c) */
+	/* rows: entity, time, payload (layouts in the .c) */
 	Size		payload;		/* bytes of payload per row, a multiple of 8 */
 	uint64		nrows;
 	Size		mem;			/* bytes of rows held in memory */
@@ -68,14 +82,8 @@ typedef struct EntityStore
 	off_t		end_offset;		/* does not count its unflushed buffer) */
 	uint64		nspills;
 	uint64		spilled_bytes;
-	/*
-	 * Where the next row of each partition goes, and the end of its open
-	 * segment (NULL: none open).  Kept apart from the partitions so that an
-	 * append touches one line of this array and the row itself; the open
-	 * segment's len is brought up to date by estore_sync.
-	 */
-	char	   *cur[ESTORE_NPARTS];
-	char	   *end[ESTORE_NPARTS];
+	/* the open segment of each partition (its len: see estore_sync) */
+	StoreCursor cursor[ESTORE_NPARTS];
 	StorePart	parts[ESTORE_NPARTS];
 } EntityStore;
 

@@ -44,11 +44,21 @@ typedef struct FunnelEvent
 #define FUNNEL_ALL_OPTS				0x0F
 #define FUNNEL_ANY_ORDER(cfg) (((cfg)->options & (FUNNEL_OPT_ANY_ORDER | FUNNEL_OPT_ANY_ORDER_FIRST)) != 0)
 
+/* funnel_check_used_options: the mode items a function reads */
+#define FUNNEL_USES_STEP_TIMES	0x01	/* funnel_summary */
+#define FUNNEL_USES_PERIODS		0x02	/* funnel_trends: bucket, time_zone */
+
 #define FUNNEL_BUCKET_HOUR	1
 #define FUNNEL_BUCKET_DAY	2
 #define FUNNEL_BUCKET_WEEK	3
 #define FUNNEL_BUCKET_MONTH	4
 #define FUNNEL_TZ_LEN		64
+
+/* funnel_breakdown: where an entity's breakdown value is taken from */
+#define FUNNEL_BREAKDOWN_FIRST_TOUCH	1
+#define FUNNEL_BREAKDOWN_LAST_TOUCH		2
+#define FUNNEL_BREAKDOWN_STEP			3
+#define FUNNEL_BREAKDOWN_ALL_EVENTS		4
 
 /*
  * An exclusion: the condition at position pos (above the funnel's steps)
@@ -82,6 +92,10 @@ typedef struct FunnelConfig
 	/* funnel_trends: entry periods ("bucket", "time_zone" in the mode) */
 	uint8		bucket;			/* FUNNEL_BUCKET_*, 0 = none */
 	char		time_zone[FUNNEL_TZ_LEN];	/* "" = UTC */
+	/* funnel_breakdown: "breakdown ..." in the mode (0 = none given) */
+	uint8		breakdown;		/* FUNNEL_BREAKDOWN_* */
+	uint8		breakdown_step; /* FUNNEL_BREAKDOWN_STEP: the step K */
+	bool		with_breakdown; /* the function takes a breakdown value */
 } FunnelConfig;
 
 /*
@@ -129,8 +143,11 @@ typedef struct FunnelTrack
 extern void funnel_parse_options(text *mode, FunnelConfig *cfg);
 extern void funnel_apply_options(FunnelConfig *cfg, int npositions);
 extern void funnel_check_row_steps(const FunnelConfig *cfg, uint64 steps);
+extern void funnel_check_used_options(const FunnelConfig *cfg, int uses);
+extern uint32 funnel_options_id(const FunnelConfig *cfg);
 extern int	funnel_reported_steps(const FunnelConfig *cfg, uint64 seen);
 extern const char *funnel_bucket_name(int bucket);
+extern const char *funnel_breakdown_name(int breakdown);
 extern uint32 funnel_mode_flag(const char *name, int len);
 extern char *funnel_mode_names(uint32 mode);
 extern int64 funnel_window_usecs(Interval *window);
@@ -207,6 +224,7 @@ typedef enum FunnelInputKind
 #define FUNNEL_ARG_MODE		0x01	/* mode text */
 #define FUNNEL_ARG_TARGET	0x02	/* to_step integer */
 #define FUNNEL_ARG_ENTITY	0x04	/* entity anyelement */
+#define FUNNEL_ARG_BREAKDOWN 0x08	/* breakdown value text (after the entity) */
 
 typedef struct FunnelInput
 {
@@ -215,6 +233,7 @@ typedef struct FunnelInput
 	int			arg_mode;		/* argument numbers, 0 when absent */
 	int			arg_target;
 	int			arg_entity;
+	int			arg_breakdown;
 	int			arg_input;		/* first argument of the step input */
 	bool		fixed_bools;	/* conditions as separate arguments */
 	bool		configured;		/* cfg below is set from the first row */
@@ -246,6 +265,6 @@ extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *
 extern bool funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b);
 extern const FunnelConfig *funnel_input_config(FunnelInput *in);
 extern const FunnelConfig *funnel_journey_config(FunctionCallInfo fcinfo, Interval *window,
-												 text *mode, bool want_elapsed);
+												 text *mode, bool want_elapsed, int uses);
 
 #endif							/* FUNNEL_H */

@@ -37,6 +37,8 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 			in->arg_target = next++;
 		if (args & FUNNEL_ARG_ENTITY)
 			in->arg_entity = next++;
+		if (args & FUNNEL_ARG_BREAKDOWN)
+			in->arg_breakdown = next++;
 		in->arg_input = next;
 		/* fixed-arity overloads spare PostgreSQL building an array per row */
 		if (kind == FUNNEL_INPUT_BOOLS)
@@ -183,6 +185,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 
 	read_window(fcinfo, in);
 	read_mode(fcinfo, in);
+	in->cfg.with_breakdown = (in->args & FUNNEL_ARG_BREAKDOWN) != 0;
 
 	switch (in->kind)
 	{
@@ -282,7 +285,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	}
 	/* product-funnel options: the funnel's steps are the conditions before the exclusions */
 	if (in->cfg.optional != 0 || in->cfg.nexcl != 0 || in->cfg.options != 0 ||
-		in->cfg.bucket != 0 || in->cfg.time_zone[0] != '\0')
+		in->cfg.bucket != 0 || in->cfg.time_zone[0] != '\0' || in->cfg.breakdown != 0)
 	{
 		/* checked once per mode and number of conditions */
 		if (in->options_checked_for != npositions)
@@ -312,7 +315,9 @@ funnel_config_equal(const FunnelConfig *a, const FunnelConfig *b)
 		a->names_hash == b->names_hash && a->options == b->options &&
 		a->optional == b->optional && a->nexcl == b->nexcl &&
 		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) == 0 &&
-		a->bucket == b->bucket && strcmp(a->time_zone, b->time_zone) == 0;
+		a->bucket == b->bucket && strcmp(a->time_zone, b->time_zone) == 0 &&
+		a->breakdown == b->breakdown && a->breakdown_step == b->breakdown_step &&
+		a->with_breakdown == b->with_breakdown;
 }
 
 /*
@@ -367,7 +372,8 @@ funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b)
 	if (a->mode != b->mode || a->options != b->options ||
 		a->optional != b->optional || a->nexcl != b->nexcl ||
 		memcmp(a->excl, b->excl, sizeof(FunnelExclusion) * a->nexcl) != 0 ||
-		a->bucket != b->bucket || strcmp(a->time_zone, b->time_zone) != 0)
+		a->bucket != b->bucket || strcmp(a->time_zone, b->time_zone) != 0 ||
+		a->breakdown != b->breakdown || a->breakdown_step != b->breakdown_step)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode differs between rows of one group"),
@@ -394,13 +400,14 @@ typedef struct JourneyConfigCache
 /*
  * The funnel of a function over stored journeys (window_funnel,
  * time_to_convert and funnel_summary over a journey): the window, the mode
- * and its options, as many steps as the journey names.  Parsed once per
+ * and its options (those the function uses: FUNNEL_USES_*), as many steps
+ * as the journey names.  Parsed once per
  * call site, again only when a row's window or mode differ from the last
  * row's, so walking a table of short journeys does not parse a mode per row.
  */
 const FunnelConfig *
 funnel_journey_config(FunctionCallInfo fcinfo, Interval *window, text *mode,
-					  bool want_elapsed)
+					  bool want_elapsed, int uses)
 {
 	JourneyConfigCache *c = (JourneyConfigCache *) fcinfo->flinfo->fn_extra;
 	int			mode_len = (int) VARSIZE_ANY_EXHDR(mode);
@@ -416,11 +423,7 @@ funnel_journey_config(FunctionCallInfo fcinfo, Interval *window, text *mode,
 	cfg.want_elapsed = want_elapsed;
 	funnel_parse_options(mode, &cfg);
 	funnel_apply_options(&cfg, FUNNEL_MAX_STEPS);
-	if (cfg.bucket != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("funnel trends are not available over stored journeys"),
-				 errhint("Use funnel_trends over the journeys' rows: unnest(journey).")));
+	funnel_check_used_options(&cfg, uses);
 	if (c == NULL || c->mode_cap < mode_len)
 	{
 		JourneyConfigCache *nc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,

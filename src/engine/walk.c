@@ -52,6 +52,14 @@ funnel_bucket_name(int bucket)
 	return (bucket >= 0 && bucket <= FUNNEL_BUCKET_MONTH) ? names[bucket] : "";
 }
 
+const char *
+funnel_breakdown_name(int breakdown)
+{
+	static const char *const names[] = {"", "first_touch", "last_touch", "step", "all_events"};
+
+	return (breakdown >= 0 && breakdown <= FUNNEL_BREAKDOWN_ALL_EVENTS) ? names[breakdown] : "";
+}
+
 /* The flag of one mode name (len bytes), 0 when it names no mode. */
 uint32
 funnel_mode_flag(const char *name, int len)
@@ -152,6 +160,28 @@ parse_option_words(const char *str, const char *start, const char *end,
 		cfg->bucket = b;
 		return;
 	}
+	if (wl[0] == 9 && strncmp(w[0], "breakdown", 9) == 0 && (nw == 2 || nw == 3))
+	{
+		int			b;
+
+		if (cfg->breakdown != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("funnel mode \"%s\" names more than one breakdown attribution", str)));
+		for (b = FUNNEL_BREAKDOWN_FIRST_TOUCH; b <= FUNNEL_BREAKDOWN_ALL_EVENTS; b++)
+			if (strlen(funnel_breakdown_name(b)) == (size_t) wl[1] &&
+				strncmp(w[1], funnel_breakdown_name(b), wl[1]) == 0)
+				break;
+		if (b > FUNNEL_BREAKDOWN_ALL_EVENTS || (b == FUNNEL_BREAKDOWN_STEP) != (nw == 3))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized breakdown attribution \"%.*s\"", (int) (end - start), start),
+					 errhint("Use breakdown first_touch, breakdown last_touch, breakdown step <step> or breakdown all_events.")));
+		cfg->breakdown = b;
+		if (nw == 3)
+			cfg->breakdown_step = option_number(str, w[2], wl[2], "breakdown step");
+		return;
+	}
 	if (nw == 2 && wl[0] == 9 && strncmp(w[0], "time_zone", 9) == 0)
 	{
 		if (wl[1] >= FUNNEL_TZ_LEN)
@@ -219,6 +249,8 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 	cfg->optional = 0;
 	cfg->excl_mask = 0;
 	cfg->has_options = false;
+	cfg->breakdown = 0;
+	cfg->breakdown_step = 0;
 	memset(cfg->excl, 0, sizeof(cfg->excl));
 	while (*p)
 	{
@@ -291,6 +323,40 @@ funnel_parse_options(text *mode_text, FunnelConfig *cfg)
 	cfg->mode = mode;
 }
 
+/* The breakdown attribution against the funnel (its own steps: nsteps). */
+static void
+check_breakdown(const FunnelConfig *cfg, int nsteps)
+{
+	int			k = cfg->breakdown_step;
+
+	if (cfg->breakdown == 0)
+		return;
+	if (!cfg->with_breakdown)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel mode \"breakdown %s\" is not used by this function",
+						funnel_breakdown_name(cfg->breakdown)),
+				 errhint("Breakdown attribution is an option of funnel_breakdown.")));
+	if (cfg->breakdown != FUNNEL_BREAKDOWN_STEP)
+		return;
+	if (k > nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("breakdown step %d is not a step of the funnel", k),
+				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
+	if (cfg->optional & ((uint64) 1 << (k - 1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("breakdown step %d is an optional step", k),
+				 errdetail("An entity that skips an optional step has no value there; attribute to a required step.")));
+	if (cfg->mode != 0 || FUNNEL_ANY_ORDER(cfg))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"breakdown step\" cannot be combined with %s",
+						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "ClickHouse's funnel modes"),
+				 errdetail("Attribution to a step follows PostHog's ordered walk; use first_touch, last_touch or all_events.")));
+}
+
 /*
  * Check a configuration's options against its conditions: npositions
  * conditions (step input positions) of which the exclusions are the last
@@ -310,12 +376,12 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 				 errmsg("funnel mode \"exclusion_counts_reached\" needs an exclusion"),
 				 errhint("Add an option \"exclude <position> from <step> to <step>\".")));
 	if ((cfg->bucket != 0 || cfg->time_zone[0] != '\0') &&
-		(cfg->mode != 0 || cfg->optional || cfg->nexcl || FUNNEL_ANY_ORDER(cfg) ||
-		 (cfg->options & FUNNEL_OPT_STEP_TIMES)))
+		(cfg->mode != 0 || cfg->optional || FUNNEL_ANY_ORDER(cfg) ||
+		 (cfg->options & (FUNNEL_OPT_STEP_TIMES | FUNNEL_OPT_EXCLUSION_COUNTS_REACHED))))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("funnel trends take no other funnel modes or options"),
-				 errdetail("A trend follows the default walk from each entry period's first step-1 row.")));
+				 errdetail("A trend follows the default walk from each entry period's first step-1 row, with PostHog's exclusions only.")));
 	if (cfg->time_zone[0] != '\0' && cfg->bucket == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -328,7 +394,10 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 						(cfg->mode & FUNNEL_STRICT_ONCE) ? "\"strict_once\"" :
 						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "optional steps")));
 	if (!cfg->has_options)
+	{
+		check_breakdown(cfg, nsteps);
 		return;
+	}
 	if (cfg->mode != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -386,7 +455,77 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 				 errmsg("optional step %d is not a step of the funnel",
 						pg_leftmost_one_pos64(cfg->optional) + 1),
 				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
+	check_breakdown(cfg, nsteps);
 	cfg->nsteps = nsteps;
+}
+
+/*
+ * Mode items a function has no use for are errors, not silently ignored:
+ * uses (FUNNEL_USES_*) says which of step_times and entry periods the
+ * calling function reads.
+ */
+void
+funnel_check_used_options(const FunnelConfig *cfg, int uses)
+{
+	if ((cfg->options & FUNNEL_OPT_STEP_TIMES) && !(uses & FUNNEL_USES_STEP_TIMES))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel mode \"step_times\" is not used by this function"),
+				 errhint("Times from step to step are an option of funnel_summary.")));
+	if ((cfg->bucket != 0 || cfg->time_zone[0] != '\0') && !(uses & FUNNEL_USES_PERIODS))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel mode \"%s\" is not used by this function",
+						cfg->bucket != 0 ? "bucket" : "time_zone"),
+				 errhint("Entry periods are an option of funnel_trends.")));
+}
+
+/*
+ * An identifier of the product-funnel options that change which entities
+ * reach a step (optional steps, exclusions in any order of the mode's items,
+ * exclusion_counts_reached, any order): 0 when there are none.  A stored
+ * funnel_summary keeps it, so that summaries of different funnels are not
+ * rolled up together.
+ */
+uint32
+funnel_options_id(const FunnelConfig *cfg)
+{
+	uint64		words[2 + FUNNEL_MAX_EXCLUSIONS];
+	int			n = 0,
+				i,
+				j;
+	uint32		id;
+
+	if (!cfg->has_options && !(cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED))
+		return 0;
+	words[n++] = cfg->optional;
+	words[n++] = cfg->options & (FUNNEL_OPT_EXCLUSION_COUNTS_REACHED | FUNNEL_OPT_ANY_ORDER |
+								 FUNNEL_OPT_ANY_ORDER_FIRST);
+	for (i = 0; i < cfg->nexcl; i++)
+		words[n++] = ((uint64) cfg->excl[i].pos << 16) | ((uint64) cfg->excl[i].from << 8) |
+			cfg->excl[i].to;
+	/* the exclusions as a set: sorted */
+	for (i = 3; i < n; i++)
+		for (j = i; j > 2 && words[j - 1] > words[j]; j--)
+		{
+			uint64		t = words[j];
+
+			words[j] = words[j - 1];
+			words[j - 1] = t;
+		}
+	/* as big-endian bytes: the same identifier on every platform */
+	{
+		unsigned char bytes[sizeof(words)];
+
+		for (i = 0; i < n; i++)
+			for (j = 0; j < 8; j++)
+				bytes[i * 8 + j] = (unsigned char) (words[i] >> (56 - 8 * j));
+		/* FNV-1a: unlike hash_bytes, the same on every byte order */
+		id = 2166136261u;
+		for (i = 0; i < 8 * n; i++)
+			id = (id ^ bytes[i]) * 16777619u;
+	}
+	return id != 0 ? id : 1;
 }
 
 /* A row of open (funnel_event) input may name only steps and exclusions. */

@@ -162,6 +162,7 @@ funnel_stage_counts_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	t = (EntityTable *) PG_GETARG_POINTER(0);
+	funnel_check_used_options(&t->cfg, 0);
 	n = reported_steps(t);
 	stage_counts(t, n, counts);
 	return counts_array(counts, n);
@@ -182,6 +183,7 @@ funnel_conversion_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	t = (EntityTable *) PG_GETARG_POINTER(0);
+	funnel_check_used_options(&t->cfg, 0);
 	n = reported_steps(t);
 	stage_counts(t, n, counts);
 	return conversion_array(counts, n);

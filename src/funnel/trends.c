@@ -36,6 +36,12 @@ typedef struct TrendPeriod
 	int64		converted;
 } TrendPeriod;
 
+/* how an attempt's furthest step stands to the exclusions (trends.rs) */
+#define TREND_NOT_EXCLUDED	0
+#define TREND_PARTIAL		1	/* an exclusion came after it: not entered */
+#define TREND_FULL			2	/* reached from an excluded step: the entity's
+								 * unconverted attempts all drop out */
+
 typedef struct Attempt
 {
 	int64		period;			/* start of its entry period */
@@ -43,6 +49,11 @@ typedef struct Attempt
 	uint64		held;			/* steps holding a chain */
 	bool		converted;
 	bool		open;			/* can still extend (not converted, in the window) */
+	/* with exclusions only */
+	uint64		excluded;		/* steps whose chain saw an exclusion */
+	int			max_step;		/* furthest step reached, when, and how */
+	int64		max_ts;
+	int			max_excluded;	/* TREND_* */
 	int64		start[FUNNEL_MAX_STEPS];	/* chain start held by each step */
 } Attempt;
 
@@ -162,6 +173,19 @@ period_slot(TrendWalk *tw, int64 start, int64 end)
 	return &tw->periods[lo];
 }
 
+/* An attempt reached the last step: it entered and converted. */
+static void
+trend_converted(TrendWalk *tw, Attempt *a)
+{
+	TrendPeriod *p = period_slot(tw, a->period, 0);
+
+	a->converted = true;
+	a->open = false;
+	p->converted++;
+	if (tw->cfg->nexcl > 0)
+		p->entered++;
+}
+
 /* A step-1 entry at ts: restart the attempt of its period, or open one. */
 static void
 trend_entry_first(TrendWalk *tw, int64 ts)
@@ -175,6 +199,18 @@ trend_entry_first(TrendWalk *tw, int64 ts)
 		a = &tw->att[tw->natt - 1];
 		if (a->converted)
 			return;
+		if (tw->cfg->nexcl > 0)
+		{
+			if (a->max_step == 1 && a->max_excluded != TREND_NOT_EXCLUDED)
+			{
+				/* excluded at step 1: the attempt starts afresh (trends.rs) */
+				a->held = 0;
+				a->excluded = 0;
+				a->max_excluded = TREND_NOT_EXCLUDED;
+				a->max_ts = ts;
+			}
+			a->excluded &= ~(uint64) 1;
+		}
 	}
 	else
 	{
@@ -191,23 +227,28 @@ trend_entry_first(TrendWalk *tw, int64 ts)
 		a->period = tw->pstart;
 		a->held = 0;
 		a->converted = false;
-		p->entered++;
+		a->excluded = 0;
+		a->max_step = 1;
+		a->max_ts = ts;
+		a->max_excluded = TREND_NOT_EXCLUDED;
+		/* with exclusions, whether it entered is known at the entity's end */
+		if (tw->cfg->nexcl == 0)
+			p->entered++;
 	}
 	a->open = true;
 	a->last_entry = ts;
 	a->start[0] = ts;
 	a->held |= 1;
 	if (tw->nsteps == 1)
-	{
-		a->converted = true;
-		a->open = false;
-		period_slot(tw, a->period, 0)->converted++;
-	}
+		trend_converted(tw, a);
 }
 
-/* A step-k entry (k > 1) at ts: extend every open attempt that can. */
+/*
+ * A step-k entry (k > 1) at ts: extend every open attempt that can; an
+ * exclusion entry (exclusion) marks the chain of step k - 1 instead.
+ */
 static void
-trend_entry(TrendWalk *tw, int64 ts, int k)
+trend_entry(TrendWalk *tw, int64 ts, int k, bool exclusion)
 {
 	uint64		window = (uint64) tw->cfg->window;
 	int			i;
@@ -231,15 +272,65 @@ trend_entry(TrendWalk *tw, int64 ts, int k)
 			continue;
 		if ((a->held & ((uint64) 1 << (k - 1))) && a->start[k - 1] == start)
 			continue;			/* this chain already went on */
+		if (tw->cfg->nexcl > 0)
+		{
+			/* trends.rs: the walk with exclusions */
+			bool		prev_excluded = (a->excluded & ((uint64) 1 << (k - 2))) != 0;
+
+			if (exclusion)
+			{
+				if (!prev_excluded)
+				{
+					a->excluded |= (uint64) 1 << (k - 2);
+					if (a->max_step == k - 1 && (uint64) ts - (uint64) a->max_ts <= window)
+						a->max_excluded = TREND_PARTIAL;
+				}
+				continue;
+			}
+			if (!prev_excluded)
+			{
+				a->start[k - 1] = start;
+				a->held |= (uint64) 1 << (k - 1);
+				a->excluded &= ~((uint64) 1 << (k - 1));
+			}
+			if (a->held & ((uint64) 1 << (tw->nsteps - 1)))
+				trend_converted(tw, a);
+			else if (k > a->max_step ||
+					 (k == a->max_step && a->max_excluded == TREND_PARTIAL))
+			{
+				a->max_step = k;
+				a->max_ts = ts;
+				a->max_excluded = prev_excluded ? TREND_FULL : TREND_NOT_EXCLUDED;
+			}
+			continue;
+		}
 		a->start[k - 1] = start;
 		a->held |= (uint64) 1 << (k - 1);
 		if (k == tw->nsteps)
-		{
-			a->converted = true;
-			a->open = false;
-			period_slot(tw, a->period, 0)->converted++;
-		}
+			trend_converted(tw, a);
 	}
+}
+
+/*
+ * The entity's rows are over: with exclusions, its unconverted attempts
+ * count as entered unless an exclusion came after their furthest step, and
+ * none does when one of them reached a step from an excluded one (trends.rs).
+ */
+static void
+trend_end_entity(TrendWalk *tw)
+{
+	bool		full = false;
+	int			i;
+
+	if (tw->cfg->nexcl == 0)
+		return;
+	for (i = 0; i < tw->natt; i++)
+		full |= (!tw->att[i].converted && tw->att[i].max_excluded == TREND_FULL);
+	if (full)
+		return;
+	for (i = 0; i < tw->natt; i++)
+		if (!tw->att[i].converted && tw->att[i].max_excluded != TREND_PARTIAL)
+			period_slot(tw, tw->att[i].period, 0)->entered++;
 }
 
 static int
@@ -281,6 +372,23 @@ trend_add_entity(const FunnelEvent *events, int n, Size held, void *arg)
 		CHECK_FOR_INTERRUPTS();
 		for (; i < n && ev[i].ts == ts; i++)
 			steps |= ev[i].steps;
+		/* the exclusions of one time first, as in the walk of product funnels */
+		if (steps & tw->cfg->excl_mask)
+		{
+			int			x,
+						s;
+
+			for (x = 0; x < tw->cfg->nexcl; x++)
+			{
+				const FunnelExclusion *e = &tw->cfg->excl[x];
+
+				if (!(steps & ((uint64) 1 << (e->pos - 1))))
+					continue;
+				/* trends.rs marks step to - 1 down to step from */
+				for (s = e->to; s > e->from; s--)
+					trend_entry(tw, ts, s, true);
+			}
+		}
 		steps &= mask;
 		/* the entries of one time in step order, as in the walk */
 		while (steps)
@@ -290,10 +398,11 @@ trend_add_entity(const FunnelEvent *events, int n, Size held, void *arg)
 			if (k == 1)
 				trend_entry_first(tw, ts);
 			else
-				trend_entry(tw, ts, k);
+				trend_entry(tw, ts, k, false);
 			steps &= steps - 1;
 		}
 	}
+	trend_end_entity(tw);
 	pfree(ev);
 }
 
@@ -309,11 +418,13 @@ funnel_trends_final(PG_FUNCTION_ARGS)
 	EntityTable *t;
 	TrendWalk	tw;
 	StringInfoData buf;
-	int			i;
+	int			i,
+				n;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	t = (EntityTable *) PG_GETARG_POINTER(0);
+	funnel_check_used_options(&t->cfg, FUNNEL_USES_PERIODS);
 	if (t->cfg.bucket == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -332,14 +443,18 @@ funnel_trends_final(PG_FUNCTION_ARGS)
 					 t->cfg.window, funnel_bucket_name(t->cfg.bucket));
 	escape_json(&buf, t->cfg.time_zone[0] ? t->cfg.time_zone : "UTC");
 	appendStringInfoString(&buf, ", \"periods\": [");
-	for (i = 0; i < tw.nperiods; i++)
+	for (i = 0, n = 0; i < tw.nperiods; i++)
 	{
 		TrendPeriod *p = &tw.periods[i];
+
+		/* with exclusions a period's only attempts may have dropped out */
+		if (p->entered == 0)
+			continue;
 
 		/* Unix microseconds: to_timestamp(x / 1e6) reads them back */
 		appendStringInfo(&buf, "%s{\"start_us\": " INT64_FORMAT ", \"end_us\": " INT64_FORMAT
 						 ", \"entered\": " INT64_FORMAT ", \"converted\": " INT64_FORMAT "}",
-						 i ? ", " : "",
+						 n++ ? ", " : "",
 						 p->start + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY,
 						 p->end + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY,
 						 p->entered, p->converted);

@@ -84,6 +84,7 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
 	const FunnelConfig *cfg;
 
+	funnel_check_used_options(&in->cfg, 0);
 	in->cfg.want_elapsed = want_elapsed;
 	in->cfg.target = read_target(fcinfo, in);
 	cfg = funnel_input_config(in);
@@ -278,7 +279,7 @@ static int32
 journey_level(FunctionCallInfo fcinfo, const FunnelEvent *events, int n)
 {
 	const FunnelConfig *cfg = funnel_journey_config(fcinfo, PG_GETARG_INTERVAL_P(0),
-													PG_GETARG_TEXT_PP(2), false);
+													PG_GETARG_TEXT_PP(2), false, 0);
 
 	check_journey_steps(cfg, events, n);
 	return funnel_events_level(cfg, events, n, 0, NULL);
@@ -324,7 +325,7 @@ journey_time_to_convert(FunctionCallInfo fcinfo, const FunnelEvent *events, int 
 				target;
 	int64		elapsed[FUNNEL_MAX_STEPS];
 
-	cfg = *funnel_journey_config(fcinfo, PG_GETARG_INTERVAL_P(0), PG_GETARG_TEXT_PP(2), true);
+	cfg = *funnel_journey_config(fcinfo, PG_GETARG_INTERVAL_P(0), PG_GETARG_TEXT_PP(2), true, 0);
 	if (!PG_ARGISNULL(3))
 	{
 		cfg.target = PG_GETARG_INT32(3);

@@ -99,6 +99,7 @@ funnel_correlation_sfunc(PG_FUNCTION_ARGS)
 	int			a = in->arg_input;
 
 	use_row = funnel_input_read(fcinfo, in, &ts, &steps);
+	funnel_check_used_options(&in->cfg, 0);
 	cfg = funnel_input_config(in);
 	min_count = read_min_count(fcinfo, full ? 7 : PG_NARGS());
 	if (st == NULL)

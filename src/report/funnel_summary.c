@@ -97,6 +97,7 @@ typedef struct SummaryAcc
 	bool		configured;
 	uint8		flags;
 	uint8		mode;
+	uint32		options;		/* funnel_options_id, 0 = none */
 	int			nsteps;
 	int64		window;
 	/* funnel_summary over journeys: the funnel of the group's first row */
@@ -187,13 +188,15 @@ window_text(int64 usecs)
 
 /* Set the funnel of the accumulator, or check that a summary is of the same. */
 static void
-acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window)
+acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, uint32 options, int nsteps,
+			  int64 window)
 {
 	if (!acc->configured)
 	{
 		acc->configured = true;
 		acc->flags = flags;
 		acc->mode = mode;
+		acc->options = options;
 		acc->nsteps = nsteps;
 		acc->window = window;
 		return;
@@ -218,6 +221,13 @@ acc_configure(SummaryAcc *acc, uint8 flags, uint8 mode, int nsteps, int64 window
 				 errmsg("cannot roll up funnel summaries with different modes (\"%s\" and \"%s\")",
 						acc->mode ? funnel_mode_names(acc->mode) : "default",
 						mode ? funnel_mode_names(mode) : "default"),
+				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
+	if (acc->options != options)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot roll up funnel summaries with different product-funnel options"),
+				 errdetail("Their optional steps, exclusions or any-order options differ%s.",
+						   acc->options == 0 || options == 0 ? " (one summary has none)" : ""),
 				 errhint("Only summaries of the same funnel (same steps, window and mode) can be rolled up.")));
 	if (flags & FS_FLAG_OPEN)
 		acc->nsteps = Max(acc->nsteps, nsteps);	/* steps past a summary's highest: 0 */
@@ -250,7 +260,7 @@ acc_merge_summary(SummaryAcc *acc, const FunnelSummary *s)
 	int			k,
 				j;
 
-	acc_configure(acc, s->flags, s->mode, s->nsteps, s->window);
+	acc_configure(acc, s->flags, s->mode, s->options, s->nsteps, s->window);
 	for (k = 0; k < s->nsteps; k++)
 	{
 		const FunnelSummaryStep *ss = &s->steps[k];
@@ -281,7 +291,7 @@ acc_merge_acc(SummaryAcc *a, const SummaryAcc *b)
 
 	if (!b->configured)
 		return;
-	acc_configure(a, b->flags, b->mode, b->nsteps, b->window);
+	acc_configure(a, b->flags, b->mode, b->options, b->nsteps, b->window);
 	for (k = 0; k < 2 * FUNNEL_MAX_STEPS; k++)
 	{
 		const StepAcc *s = &b->st[k];
@@ -331,6 +341,7 @@ acc_to_summary(const SummaryAcc *acc)
 	s->version = (acc->flags & FS_FLAG_STEP_TIMES) ? FS_VERSION_STEP_TIMES : FS_VERSION;
 	s->flags = acc->flags;
 	s->mode = acc->mode;
+	s->options = acc->options;
 	s->nsteps = (uint8) acc->nsteps;
 	s->nbuckets = nb;
 	s->window = acc->window;
@@ -484,6 +495,8 @@ summary_send_buf(const FunnelSummary *s, StringInfo buf)
 	pq_sendbyte(buf, s->mode);
 	pq_sendbyte(buf, s->nsteps);
 	pq_sendint64(buf, s->window);
+	if (s->flags & FS_FLAG_OPTIONS)
+		pq_sendint32(buf, s->options);
 	for (k = 0; k < FS_NSTORED(s); k++)
 	{
 		const FunnelSummaryStep *ss = &s->steps[k];
@@ -508,7 +521,7 @@ check_header(int version, int flags, int mode, int nsteps, int64 window,
 #define BAD(msg) summary_bad(code, what, msg)
 	if (version != FS_VERSION && version != FS_VERSION_STEP_TIMES)
 		BAD("unknown version");
-	if (flags & ~(FS_FLAG_OPEN | FS_FLAG_STEP_TIMES))
+	if (flags & ~(FS_FLAG_OPEN | FS_FLAG_STEP_TIMES | FS_FLAG_OPTIONS))
 		BAD("unknown flags");
 	if ((version == FS_VERSION_STEP_TIMES) != ((flags & FS_FLAG_STEP_TIMES) != 0))
 		BAD("the version does not match the flags");
@@ -533,11 +546,18 @@ acc_from_binary(StringInfo buf, MemoryContext cxt, int code, const char *what)
 	int			mode = pq_getmsgbyte(buf);
 	int			nsteps = pq_getmsgbyte(buf);
 	int64		window = pq_getmsgint64(buf);
+	uint32		options = 0;
 	int			k,
 				j;
 
 	check_header(version, flags, mode, nsteps, window, code, what);
-	acc_configure(acc, flags, mode, nsteps, window);
+	if (flags & FS_FLAG_OPTIONS)
+	{
+		options = (uint32) pq_getmsgint(buf, 4);
+		if (options == 0)
+			summary_bad(code, what, "options flag without options");
+	}
+	acc_configure(acc, flags, mode, options, nsteps, window);
 	for (k = 0; k < acc_nstored(acc); k++)
 	{
 		StepAcc    *st = stored_step(acc, k);
@@ -615,9 +635,12 @@ funnel_summary_out(PG_FUNCTION_ARGS)
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"version\": %d, \"steps\": %d, \"window_us\": " INT64_FORMAT
-					 ", \"mode\": \"%s\", \"open_steps\": %s, \"entities\": [",
+					 ", \"mode\": \"%s\", \"open_steps\": %s, ",
 					 s->version, s->nsteps, s->window, funnel_mode_names(s->mode),
 					 (s->flags & FS_FLAG_OPEN) ? "true" : "false");
+	if (s->flags & FS_FLAG_OPTIONS)
+		appendStringInfo(&buf, "\"options_id\": %u, ", s->options);
+	appendStringInfoString(&buf, "\"entities\": [");
 	for (k = 0; k < s->nsteps; k++)
 		appendStringInfo(&buf, "%s" INT64_FORMAT, k ? ", " : "", s->steps[k].entities);
 	for (k = 0; k < FS_NSTORED(s); k++)
@@ -740,16 +763,28 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 				nsteps,
 				window;
 	uint32		mode;
+	uint32		options = 0;
 	bool		open;
+	int			extra = 0;
 	int			k,
 				j;
 
 	if (!JB_ROOT_IS_OBJECT(jb))
 		text_bad("not a JSON object");
 	version = json_int(json_key(root, "version"), "version");
-	if (version == FS_VERSION_STEP_TIMES && JsonContainerSize(root) != 8)
+	v = json_key(root, "options_id");
+	if (v != NULL)
+	{
+		int64		o = json_int(v, "options_id");
+
+		if (o < 1 || o > PG_UINT32_MAX)
+			text_bad("\"options_id\" out of range");
+		options = (uint32) o;
+		extra = 1;
+	}
+	if (version == FS_VERSION_STEP_TIMES && JsonContainerSize(root) != (uint32) (8 + extra))
 		text_bad("expected the keys version, steps, window_us, mode, open_steps, entities, times_us and step_times_us");
-	if (version != FS_VERSION_STEP_TIMES && JsonContainerSize(root) != 7)
+	if (version != FS_VERSION_STEP_TIMES && JsonContainerSize(root) != (uint32) (7 + extra))
 		text_bad("expected the keys version, steps, window_us, mode, open_steps, entities and times_us");
 	nsteps = json_int(json_key(root, "steps"), "steps");
 	window = json_int(json_key(root, "window_us"), "window_us");
@@ -762,7 +797,8 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 		text_bad("unknown version");
 	if (nsteps < (open ? 0 : 1) || nsteps > FUNNEL_MAX_STEPS)
 		text_bad("step count out of range");
-	flags = (open ? FS_FLAG_OPEN : 0) | (version == FS_VERSION_STEP_TIMES ? FS_FLAG_STEP_TIMES : 0);
+	flags = (open ? FS_FLAG_OPEN : 0) | (version == FS_VERSION_STEP_TIMES ? FS_FLAG_STEP_TIMES : 0) |
+		(options != 0 ? FS_FLAG_OPTIONS : 0);
 	check_header((int) version, flags, mode, (int) nsteps, window,
 				 ERRCODE_INVALID_TEXT_REPRESENTATION, TEXT_WHAT);
 	entities = json_container(json_key(root, "entities"), true, "entities");
@@ -778,7 +814,7 @@ funnel_summary_in(PG_FUNCTION_ARGS)
 	}
 
 	acc = acc_create(CurrentMemoryContext);
-	acc_configure(acc, flags, mode, (int) nsteps, window);
+	acc_configure(acc, flags, mode, options, (int) nsteps, window);
 	for (k = 0; k < acc_nstored(acc); k++)
 	{
 		StepAcc    *st = stored_step(acc, k);
@@ -879,6 +915,7 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 	SummaryAcc *acc;
 	SummaryWalk w;
 	int			nsteps;
+	uint32		options;
 	FunnelSummary *s;
 
 	if (PG_ARGISNULL(0))
@@ -886,11 +923,14 @@ funnel_summary_final(PG_FUNCTION_ARGS)
 	t = (EntityTable *) PG_GETARG_POINTER(0);
 	if (!t->cfg.want_elapsed)
 		elog(ERROR, "funnel summary state does not record times");
+	funnel_check_used_options(&t->cfg, FUNNEL_USES_STEP_TIMES);
 	nsteps = funnel_reported_steps(&t->cfg, t->seen_steps);
 	acc = acc_create(CurrentMemoryContext);
+	options = funnel_options_id(&t->cfg);
 	acc_configure(acc, (t->cfg.open_steps ? FS_FLAG_OPEN : 0) |
-				  ((t->cfg.options & FUNNEL_OPT_STEP_TIMES) ? FS_FLAG_STEP_TIMES : 0),
-				  (uint8) t->cfg.mode, nsteps, t->cfg.window);
+				  ((t->cfg.options & FUNNEL_OPT_STEP_TIMES) ? FS_FLAG_STEP_TIMES : 0) |
+				  (options != 0 ? FS_FLAG_OPTIONS : 0),
+				  (uint8) t->cfg.mode, options, nsteps, t->cfg.window);
 	w.cfg = &t->cfg;
 	w.acc = acc;
 	entity_table_foreach(t, summary_add_entity, &w);
@@ -932,14 +972,18 @@ journey_summary_add(FunctionCallInfo fcinfo, bool has_mode, bool compact)
 				 errmsg("funnel mode must not be NULL"),
 				 errhint("Use '' for the default mode.")));
 	cfg = funnel_journey_config(fcinfo, PG_GETARG_INTERVAL_P(1),
-								has_mode ? PG_GETARG_TEXT_PP(2) : cstring_to_text(""), true);
+								has_mode ? PG_GETARG_TEXT_PP(2) : cstring_to_text(""), true,
+								FUNNEL_USES_STEP_TIMES);
 	if (acc == NULL)
 		acc = acc_create(cxt);
 	if (!acc->configured)
 	{
+		uint32		options = funnel_options_id(cfg);
+
 		acc_configure(acc, FS_FLAG_OPEN |
-					  ((cfg->options & FUNNEL_OPT_STEP_TIMES) ? FS_FLAG_STEP_TIMES : 0),
-					  (uint8) cfg->mode, 0, cfg->window);
+					  ((cfg->options & FUNNEL_OPT_STEP_TIMES) ? FS_FLAG_STEP_TIMES : 0) |
+					  (options != 0 ? FS_FLAG_OPTIONS : 0),
+					  (uint8) cfg->mode, options, 0, cfg->window);
 		acc->journey_cfg = *cfg;
 	}
 	else if (acc->window != cfg->window)

@@ -23,6 +23,8 @@
 #define FS_VERSION_STEP_TIMES 2 /* with them (FS_FLAG_STEP_TIMES) */
 #define FS_FLAG_OPEN	0x01	/* funnel_event form: steps = highest seen */
 #define FS_FLAG_STEP_TIMES 0x02 /* also times from each step to the next */
+#define FS_FLAG_OPTIONS	0x04	/* made with product-funnel options: "options"
+								 * identifies them (funnel_options_id) */
 
 typedef struct FunnelSummaryStep
 {
@@ -49,7 +51,7 @@ typedef struct FunnelSummary
 	uint8		mode;
 	uint8		nsteps;			/* 0 only for an open funnel with no step seen */
 	int32		nbuckets;
-	int32		pad;
+	uint32		options;		/* FS_FLAG_OPTIONS: which options, else 0 */
 	int64		window;			/* microseconds */
 	FunnelSummaryStep steps[FLEXIBLE_ARRAY_MEMBER];
 } FunnelSummary;

@@ -88,6 +88,15 @@ def seed_queries():
     q['pipeline_summary'] = ' UNION ALL '.join('(' + s + ')' for s in [
         DEALS_CTE + " SELECT pipeline_model(deal, ts, stage, ARRAY['won','lost'])::text FROM d",
         DEALS_CTE + " SELECT pipeline_model(deal, ts, stage, ARRAY['won'])::text FROM d WHERE deal < 3"])
+    q['markov_transitions'] = ' UNION ALL '.join('(' + s + ')' for s in [
+        TOUCH_CTE + " SELECT markov_transitions(e, ts, ch, v, '30 days')::text FROM t",
+        TOUCH_CTE + " SELECT markov_transitions(e, ts, ch, v, '1 day')::text FROM t WHERE e < 3",
+        TOUCH_CTE + " SELECT markov_transitions(e, ts + (e % 2) * interval '1 day', ch, v)::text FROM t"])
+    q['fit_stats'] = ORDERS_CTE + """ SELECT s::text FROM (VALUES
+      ('{"model": "bgnbd", "rows": [[0, 0, 10, 3], [2, 5.5, 30, 1], [7, 0.25, 0.5, 2]]}'::fit_stats),
+      ('{"model": "gamma_gamma", "rows": [[1, 20.5, 4], [3, 0.01, 1]]}'), ('{"model": "bgnbd", "rows": []}')) v(s)"""
+    q['cohort_counts'] = ORDERS_CTE + """ SELECT cohort_counts(c, ts, p, 4)::text FROM o,
+      unnest(ARRAY['month','week','quarter','day','year']) p GROUP BY p"""
     q['rfm_summary'] = ORDERS_CTE + """ SELECT customer_rfm(ts, amount, '2024-01-01')::text FROM o GROUP BY c
       UNION ALL SELECT '(0,0,0,0)' UNION ALL SELECT '(3,120.5,300,17.25)'"""
     q['bgnbd_model'] = """VALUES ('(0.243,4.414,0.793,2.426,-9582.4,2357)'), ('(1,1,1,1,0,1)'),
@@ -121,6 +130,9 @@ def state_targets():
     t.append(('funnel_summary(interval,text,anyelement,timestamptz,boolean[])', [
         EVENTS_CTE + f" SELECT encode(fuzz.cap_funnel_summary('1 day', '{m}', e, ts, c1, c2, c3), 'hex') FROM ev"
         for m in MODES[:3]]))
+    t.append(('funnel_breakdown(interval,text,anyelement,text,timestamptz,boolean[])', [
+        EVENTS_CTE + f" SELECT encode(fuzz.cap_funnel_breakdown('1 day', '{m}', e, CASE WHEN c1 THEN 'a' WHEN c2 THEN NULL ELSE 'b' || e::text END, ts, c1, c2, c3), 'hex') FROM ev"
+        for m in ['breakdown first_touch', 'breakdown step 2', 'breakdown all_events', 'exclude 3 from 1 to 2, breakdown last_touch']]))
     t.append(('journey_agg(funnel_event)', [
         EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev GROUP BY e",
         EVENTS_CTE + " SELECT encode(fuzz.cap_journey_agg(funnel_event(ts, c1, c2, c3)), 'hex') FROM ev"]))
@@ -163,7 +175,8 @@ def state_targets():
     return t
 
 # types with text and binary input whose values round-trip
-IO_TYPES = ['funnel_event', 'funnel_summary', 'attribution_summary', 'pipeline_summary', 'journey']
+IO_TYPES = ['funnel_event', 'funnel_summary', 'attribution_summary', 'pipeline_summary',
+            'markov_transitions', 'fit_stats', 'cohort_counts', 'journey']
 # composite types: record input, then the functions that read them
 RECORD_USES = {
     'rfm_summary': "SELECT (v).frequency FROM (SELECT {v}::rfm_summary v) s",
@@ -202,8 +215,10 @@ JOURNEYS = ['{"2024-01-01 00:00+00 {1}","2024-01-01 00:01+00 {2}","2024-01-01 00
 
 # product-funnel options every function over a journey takes (optional
 # steps and any order are refused, 0A000, where times are recorded)
-JOURNEY_OPTIONS = ['exclude 3 from 1 to 2', 'exclude 4 from 1 to 3, exclusion_counts_reached', 'step_times',
+JOURNEY_OPTIONS = ['exclude 3 from 1 to 2', 'exclude 4 from 1 to 3, exclusion_counts_reached',
                    'exclude 64 from 1 to 63', 'exclude 2 from 1 to 3']
+# step_times: funnel_summary only (elsewhere 0A000, "not used by this function")
+SUMMARY_OPTIONS = JOURNEY_OPTIONS + ['step_times']
 LEVEL_OPTIONS = JOURNEY_OPTIONS + ['optional 2', 'optional 3, exclude 5 from 1 to 4', 'any_order', 'any_order_first']
 
 def quote(s):
@@ -254,7 +269,7 @@ CALLS = [
     ("journey_trim({j}::funnel_event[], ({t})::timestamptz)", "SELECT {call}",
      {'j': lit(JOURNEYS), 't': lit(TIMES)}),
     ("funnel_summary({w}::interval, {m}::text, {j}::funnel_event[])", "SELECT {call} FROM generate_series(1, 3)",
-     {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
+     {'w': lit(INTERVALS), 'm': lit(MODES + SUMMARY_OPTIONS), 'j': lit(JOURNEYS)}),
     # the journey type: its functions, with the modes and the product options
     ("window_funnel({w}::interval, {j}::journey, {m}::text)",
      "SELECT {call}", {'w': lit(INTERVALS), 'm': lit(MODES + LEVEL_OPTIONS), 'j': lit(JOURNEYS)}),
@@ -262,7 +277,7 @@ CALLS = [
      "SELECT {call}", {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS),
                        'k': ['NULL', '1', '2', '0', '64', '65']}),
     ("funnel_summary({w}::interval, {m}::text, {j}::journey)", "SELECT {call} FROM generate_series(1, 3)",
-     {'w': lit(INTERVALS), 'm': lit(MODES + JOURNEY_OPTIONS), 'j': lit(JOURNEYS)}),
+     {'w': lit(INTERVALS), 'm': lit(MODES + SUMMARY_OPTIONS), 'j': lit(JOURNEYS)}),
     ("journey_merge({j}::journey, {k}::journey), journey_trim({j}::journey, ({t})::timestamptz)", "SELECT {call}",
      {'j': lit(JOURNEYS) + ['NULL'], 'k': lit(JOURNEYS) + ['NULL'], 't': lit(TIMES)}),
     ("funnel_stage_counts({w}::interval, {m}::text, e, ts, c1, c2, c3)", EVENTS_CTE + " SELECT {call} FROM ev",

@@ -48,6 +48,10 @@ CREATE AGGREGATE fuzz.cap_funnel_summary(interval, text, anyelement, timestamptz
     SFUNC = funnel_summary_mode_bools_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = funnel_entities_combine, SERIALFUNC = funnel_entities_serialize,
     DESERIALFUNC = funnel_entities_deserialize);
+CREATE AGGREGATE fuzz.cap_funnel_breakdown(interval, text, anyelement, text, timestamptz, VARIADIC boolean[]) (
+    SFUNC = funnel_breakdown_bools_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = funnel_breakdown_combine, SERIALFUNC = funnel_breakdown_serialize,
+    DESERIALFUNC = funnel_breakdown_deserialize);
 CREATE AGGREGATE fuzz.cap_journey_agg(funnel_event) (
     SFUNC = journey_agg_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = journey_agg_combine, SERIALFUNC = journey_agg_serialize,

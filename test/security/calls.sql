@@ -27,6 +27,14 @@ SELECT * FROM funnel_trend_report('{"window_us": 86400000000, "bucket": "day", "
 \else
 \echo (not in this version)
 \endif
+\echo call funnel_breakdown_report(jsonb,integer)
+-- new in 1.1: called where the installed version has it
+SELECT to_regprocedure('funnel_breakdown_report(jsonb,integer)') IS NOT NULL AS have_breakdown_report \gset
+\if :have_breakdown_report
+SELECT * FROM funnel_breakdown_report('{"attribution": "first_touch", "steps": 2, "values": [{"value": "ads", "entities": [3, 1]}, {"value": null, "entities": [2, 0]}]}'::jsonb, 1);
+\else
+\echo (not in this version)
+\endif
 \echo call cac_payback_months(numeric,numeric,numeric)
 SELECT cac_payback_months(120::numeric, 25::numeric, 0.6), cac_payback_months(0::numeric, 25::numeric, 1::numeric),
        cac_payback_months(10::numeric, 0::numeric, 0.5);

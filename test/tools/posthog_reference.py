@@ -184,41 +184,104 @@ def unordered(events, num_steps, window, breakdown_attribution='first_touch', pr
 
 
 def trends(events, num_steps, window, from_step=0):
-    """trends.rs (ordered, no breakdown, no exclusions): events carry an
-    'interval_start' (the period of the event's time); returns
-    {interval_start: 1 (converted) or -1 (entered, not converted)}."""
-    attempts = {}      # interval_start -> {'entered': [ts per step 0..n], 'max': step}
+    """trends.rs (ordered, no breakdown): events carry an 'interval_start'
+    (the period of the event's time); exclusions as in ordered() (-k marks
+    the chain held by step k-1).  Returns {interval_start: 1 (converted) or
+    -1 (entered, not converted)}."""
+    attempts = {}      # interval_start -> {'entered': [[ts, excluded] per step 0..n], 'max': [step, ts, how]}
     results = {}
     for group in _group_by_timestamp(events):
         for event in group:
+            ts = event['timestamp']
             for step in reversed(event['steps']):
-                if step < 0:
-                    continue
+                exclusion = step < 0
+                step = abs(step)
                 if step == 1:
                     b = event['interval_start']
                     if b in results:
                         continue
                     a = attempts.get(b)
-                    if a is None:
-                        entered = [0.0] * (num_steps + 1)
-                        entered[1] = event['timestamp']
-                        attempts[b] = {'entered': entered, 'max': 1}
+                    if a is None or (a['max'][0] == 1 and a['max'][2] != 'not'):
+                        entered = [[0.0, False] for _ in range(num_steps + 1)]
+                        entered[1] = [ts, False]
+                        attempts[b] = {'entered': entered, 'max': [1, ts, 'not']}
                     else:
-                        a['entered'][1] = event['timestamp']
+                        a['entered'][1] = [ts, False]
                 else:
                     for b in list(attempts):
                         a = attempts[b]
                         e = a['entered']
-                        in_window = event['timestamp'] - e[step - 1] <= window
-                        already = e[step] == e[step - 1]
+                        in_window = ts - e[step - 1][0] <= window
+                        prev_excluded = e[step - 1][1]
+                        already = e[step][0] == e[step - 1][0]
                         if in_window and not already:
-                            e[step] = e[step - 1]
-                            if e[num_steps] != 0.0:
-                                results[b] = 1
-                                del attempts[b]
-                            elif step > a['max']:
-                                a['max'] = step
-    for b, a in attempts.items():
-        if b not in results and a['max'] >= from_step + 1:
-            results[b] = -1
+                            if exclusion:
+                                if not prev_excluded:
+                                    e[step - 1][1] = True
+                                    if a['max'][0] == step - 1 and ts - a['max'][1] <= window:
+                                        a['max'][2] = 'partial'
+                            else:
+                                if not prev_excluded:
+                                    e[step] = [e[step - 1][0], False]
+                                if e[num_steps][0] != 0.0:
+                                    results[b] = 1
+                                    del attempts[b]
+                                elif step > a['max'][0] or (step == a['max'][0] and a['max'][2] == 'partial'):
+                                    a['max'] = [step, ts, 'full' if prev_excluded else 'not']
+    # an attempt reached from an excluded step drops every unconverted one
+    if not any(a['max'][2] == 'full' for a in attempts.values()):
+        for b, a in attempts.items():
+            if b not in results and a['max'][0] >= from_step + 1 and a['max'][2] != 'partial':
+                results[b] = -1
     return results
+
+
+def prop_vals(events, attribution, step_index=None):
+    """PostHog's breakdown values of one entity (funnel_udf.py, _prop_vals,
+    single-property breakdown), over the entity's events (rows matching a
+    step or an exclusion).  An event's 'prop' is its property (None: not
+    set); the UDF sees ifNull(prop, '') as its 'breakdown'.
+
+    first_touch / last_touch: [argMinIf / argMaxIf(prop, timestamp,
+    isNotNull(prop))], [None] when no event has the property.  ClickHouse
+    keeps whichever of several events of one time it meets first; here the
+    least value (byte order) of them, the rule doc/product_funnels.md gives.
+    step_N (N 0-based): groupUniqArray(ifNull(if(step_N = 1, prop, NULL), '')).
+    all_events: groupUniqArray(ifNull(prop, ''))."""
+    if attribution in ('first_touch', 'last_touch'):
+        cand = [e for e in events if e['prop'] is not None]
+        if not cand:
+            return [None]
+        if attribution == 'first_touch':
+            t = min(e['timestamp'] for e in cand)
+        else:
+            t = max(e['timestamp'] for e in cand)
+        return [min(e['prop'].encode() for e in cand if e['timestamp'] == t).decode()]
+    if attribution.startswith('step_'):
+        n = int(attribution[5:])
+        vals = []
+        for e in events:
+            v = e['prop'] if (n + 1) in e['steps'] and e['prop'] is not None else ''
+            if v not in vals:
+                vals.append(v)
+        return vals
+    vals = []
+    for e in events:
+        v = e['prop'] if e['prop'] is not None else ''
+        if v not in vals:
+            vals.append(v)
+    return vals
+
+
+def breakdown(events, num_steps, window, attribution, optional_steps=(), funnel_order_type='ordered'):
+    """One entity's breakdown as PostHog's query computes it: its prop_vals,
+    the UDF's walk per value (ordered or unordered), and HAVING
+    step_reached >= 0.  Returns {prop_val: step_index} (0-based)."""
+    for e in events:
+        e['breakdown'] = e['prop'] if e['prop'] is not None else ''
+    vals = prop_vals(events, attribution)
+    if funnel_order_type == 'unordered':
+        res = [(r[0], r[1]) for r in unordered(events, num_steps, window, attribution, vals)]
+    else:
+        res = [(r[0], r[1]) for r in ordered(events, num_steps, window, optional_steps, attribution, vals)]
+    return {v: s for s, v in res if s >= 0}

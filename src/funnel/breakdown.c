@@ -1,0 +1,743 @@
+/*
+ * src/funnel/breakdown.c
+ *    funnel_breakdown: the funnel broken down by a value of the rows
+ *    (a channel, a browser), each entity's value taken from one place
+ *    (PostHog's breakdown attribution: first_touch, last_touch, step K,
+ *    all_events; doc/product_funnels.md).
+ *
+ * The rows go into the entity store like those of funnel_stage_counts,
+ * each with its steps and the id of its value: values are interned in a
+ * dictionary of the state (id 0 is NULL, "no value"), so a row carries 8
+ * bytes more, and a combine renumbers the other state's ids into its own.
+ * The final function walks every entity with the one walk: once for
+ * first_touch and last_touch, once per value of its step-K rows for step K,
+ * once per value of its rows for all_events.
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "engine/entity_store.h"
+#include "engine/funnel.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+/* A stored row's payload: after the store's int64 time. */
+typedef struct BreakdownRow
+{
+	uint64		steps;
+	int64		value;			/* dictionary id, 0 = NULL */
+} BreakdownRow;
+
+/* The values seen, interned: ids 1..n. */
+typedef struct ValueDict
+{
+	int32		n;
+	int32		cap;
+	char	  **val;			/* val[id - 1], len[id - 1], hash[id - 1] */
+	int32	   *len;
+	uint32	   *hash;
+	int32	   *slots;			/* open addressing: id, 0 = free */
+	uint32		nslots;			/* a power of two, > 2 n */
+	int32		last;			/* the id looked up last (rows of one value
+								 * often come in runs), 0 = none */
+} ValueDict;
+
+typedef struct BreakdownState
+{
+	FunnelConfig cfg;
+	uint64		seen_steps;		/* union of all steps seen (funnel_event form) */
+	MemoryContext cxt;
+	ValueDict	dict;
+	EntityStore *store;			/* rows: int64 ts, BreakdownRow */
+} BreakdownState;
+
+/* ---------- the dictionary of values ---------- */
+
+/* The dictionary's bytes beside the store, counted with its rows. */
+static void
+dict_account(BreakdownState *st, Size bytes)
+{
+	st->store->extra += bytes;
+	funnel_check_memory(st->store->mem + st->store->extra);
+}
+
+static void
+dict_rehash(BreakdownState *st, uint32 nslots)
+{
+	ValueDict  *d = &st->dict;
+	int32		id;
+
+	if (d->slots)
+		pfree(d->slots);
+	d->slots = MemoryContextAllocZero(st->cxt, sizeof(int32) * nslots);
+	d->nslots = nslots;
+	for (id = 1; id <= d->n; id++)
+	{
+		uint32		i = d->hash[id - 1] & (nslots - 1);
+
+		while (d->slots[i] != 0)
+			i = (i + 1) & (nslots - 1);
+		d->slots[i] = id;
+	}
+}
+
+/* The id of a value (len bytes at p), added when new. */
+static int32
+dict_intern(BreakdownState *st, const char *p, int32 len)
+{
+	ValueDict  *d = &st->dict;
+	uint32		h;
+	uint32		i;
+	int32		id;
+
+	if (d->last != 0 && d->len[d->last - 1] == len &&
+		memcmp(d->val[d->last - 1], p, len) == 0)
+		return d->last;
+	h = hash_bytes((const unsigned char *) p, len);
+	if (d->nslots == 0)
+	{
+		dict_account(st, sizeof(int32) * 64);
+		dict_rehash(st, 64);
+	}
+	for (i = h & (d->nslots - 1); (id = d->slots[i]) != 0; i = (i + 1) & (d->nslots - 1))
+		if (d->hash[id - 1] == h && d->len[id - 1] == len &&
+			memcmp(d->val[id - 1], p, len) == 0)
+			return d->last = id;
+	if (d->n == d->cap)
+	{
+		int32		newcap;
+
+		if (d->cap >= PG_INT32_MAX / 4)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many distinct breakdown values")));
+		newcap = d->cap ? d->cap * 2 : 16;
+		dict_account(st, (Size) (newcap - d->cap) * (sizeof(char *) + sizeof(int32) + sizeof(uint32)));
+		if (d->cap == 0)
+		{
+			d->val = MemoryContextAlloc(st->cxt, sizeof(char *) * newcap);
+			d->len = MemoryContextAlloc(st->cxt, sizeof(int32) * newcap);
+			d->hash = MemoryContextAlloc(st->cxt, sizeof(uint32) * newcap);
+		}
+		else
+		{
+			d->val = repalloc(d->val, sizeof(char *) * newcap);
+			d->len = repalloc(d->len, sizeof(int32) * newcap);
+			d->hash = repalloc(d->hash, sizeof(uint32) * newcap);
+		}
+		d->cap = newcap;
+	}
+	dict_account(st, MAXALIGN(len + 1));
+	d->val[d->n] = MemoryContextAlloc(st->cxt, len + 1);
+	memcpy(d->val[d->n], p, len);
+	d->val[d->n][len] = '\0';
+	d->len[d->n] = len;
+	d->hash[d->n] = h;
+	id = ++d->n;
+	d->slots[i] = id;
+	d->last = id;
+	if ((uint32) d->n * 2 > d->nslots)
+	{
+		dict_account(st, sizeof(int32) * d->nslots);
+		dict_rehash(st, d->nslots * 2);
+	}
+	return id;
+}
+
+/* ---------- state ---------- */
+
+static BreakdownState *
+breakdown_create(FunctionCallInfo fcinfo, MemoryContext cxt, const FunnelConfig *cfg,
+				 Oid typid, Oid collation)
+{
+	BreakdownState *st = MemoryContextAllocZero(cxt, sizeof(BreakdownState));
+
+	st->cfg = *cfg;
+	st->cxt = cxt;
+	st->store = estore_create(fcinfo, cxt, typid, collation, sizeof(BreakdownRow));
+	return st;
+}
+
+/* The attribution in effect: PostHog's default, first_touch, when none is given. */
+static int
+attribution(const FunnelConfig *cfg)
+{
+	return cfg->breakdown ? cfg->breakdown : FUNNEL_BREAKDOWN_FIRST_TOUCH;
+}
+
+static Datum
+breakdown_add(FunctionCallInfo fcinfo, FunnelInputKind kind)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_breakdown");
+	BreakdownState *st = PG_ARGISNULL(0) ? NULL : (BreakdownState *) PG_GETARG_POINTER(0);
+	FunnelInput *in = funnel_input_get(fcinfo, kind,
+									   FUNNEL_ARG_MODE | FUNNEL_ARG_ENTITY | FUNNEL_ARG_BREAKDOWN);
+	BreakdownRow row;
+	int64		ts;
+	bool		use = funnel_input_read(fcinfo, in, &ts, &row.steps);
+
+	funnel_check_used_options(&in->cfg, 0);
+	if (st == NULL)
+	{
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, in->arg_entity);
+
+		if (!OidIsValid(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
+					 errmsg("could not determine the data type of the entity argument")));
+		st = breakdown_create(fcinfo, cxt, &in->cfg, typid, PG_GET_COLLATION());
+	}
+	else
+		funnel_config_check_same(&st->cfg, &in->cfg);
+
+	/* NULL entities are ignored; so are rows no step can use */
+	if (use && !PG_ARGISNULL(in->arg_entity) &&
+		(row.steps != 0 || (st->cfg.mode & FUNNEL_STRICT_ORDER)))
+	{
+		row.value = 0;
+		if (!PG_ARGISNULL(in->arg_breakdown))
+		{
+			text	   *v = PG_GETARG_TEXT_PP(in->arg_breakdown);
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			row.value = dict_intern(st, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+			MemoryContextSwitchTo(old);
+		}
+		st->seen_steps |= row.steps;
+		estore_add(st->store, PG_GETARG_DATUM(in->arg_entity), ts, &row);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(funnel_breakdown_bools_sfunc);
+Datum
+funnel_breakdown_bools_sfunc(PG_FUNCTION_ARGS)
+{
+	return breakdown_add(fcinfo, FUNNEL_INPUT_BOOLS);
+}
+
+PG_FUNCTION_INFO_V1(funnel_breakdown_names_sfunc);
+Datum
+funnel_breakdown_names_sfunc(PG_FUNCTION_ARGS)
+{
+	return breakdown_add(fcinfo, FUNNEL_INPUT_NAMES);
+}
+
+PG_FUNCTION_INFO_V1(funnel_breakdown_event_sfunc);
+Datum
+funnel_breakdown_event_sfunc(PG_FUNCTION_ARGS)
+{
+	return breakdown_add(fcinfo, FUNNEL_INPUT_EVENT);
+}
+
+/* ---------- combine ---------- */
+
+typedef struct IdMap
+{
+	const int32 *map;			/* b's id -> a's id */
+	int32		n;
+} IdMap;
+
+static void
+remap_row(int64 ts, char *payload, void *arg)
+{
+	IdMap	   *m = (IdMap *) arg;
+	BreakdownRow *r = (BreakdownRow *) payload;
+
+	(void) ts;
+	if (r->value < 0 || r->value > m->n)
+		elog(ERROR, "funnel breakdown value id " INT64_FORMAT " out of range", r->value);
+	r->value = m->map[r->value];
+}
+
+/*
+ * Combine: b's values interned into a's dictionary, then b's rows appended
+ * to a's with their ids renumbered.
+ */
+PG_FUNCTION_INFO_V1(funnel_breakdown_combine);
+Datum
+funnel_breakdown_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_breakdown_combine");
+	BreakdownState *a = PG_ARGISNULL(0) ? NULL : (BreakdownState *) PG_GETARG_POINTER(0);
+	BreakdownState *b = PG_ARGISNULL(1) ? NULL : (BreakdownState *) PG_GETARG_POINTER(1);
+	int32	   *map;
+	IdMap		m;
+	int32		id;
+	bool		same = true;
+	MemoryContext old;
+
+	if (b == NULL)
+		return funnel_combine_keep_first(fcinfo);
+	if (a == NULL)
+		a = breakdown_create(fcinfo, cxt, &b->cfg, b->store->typid, b->store->collation);
+	funnel_config_check_same(&a->cfg, &b->cfg);
+	a->seen_steps |= b->seen_steps;
+	old = MemoryContextSwitchTo(cxt);
+	map = palloc(sizeof(int32) * ((Size) b->dict.n + 1));
+	map[0] = 0;
+	for (id = 1; id <= b->dict.n; id++)
+	{
+		map[id] = dict_intern(a, b->dict.val[id - 1], b->dict.len[id - 1]);
+		same &= (map[id] == id);
+	}
+	MemoryContextSwitchTo(old);
+	m.map = map;
+	m.n = b->dict.n;
+	/* a state whose ids are a's own (the first one merged, often) is taken as it is */
+	estore_merge_map(a->store, b->store, same ? NULL : remap_row, &m);
+	pfree(map);
+	PG_RETURN_POINTER(a);
+}
+
+/* ---------- serialisation ---------- */
+
+#define BREAKDOWN_SERIAL_VERSION 1
+
+/*
+ * Layout: version, the funnel configuration, the attribution, the seen
+ * steps, the values (count, then length and bytes of each), then the
+ * store's rows.
+ */
+PG_FUNCTION_INFO_V1(funnel_breakdown_serialize);
+Datum
+funnel_breakdown_serialize(PG_FUNCTION_ARGS)
+{
+	BreakdownState *st = (BreakdownState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int32		id;
+
+	funnel_agg_context(fcinfo, "funnel_breakdown_serialize");
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, BREAKDOWN_SERIAL_VERSION);
+	funnel_config_serialize(&st->cfg, &buf);
+	pq_sendbyte(&buf, st->cfg.breakdown);
+	pq_sendbyte(&buf, st->cfg.breakdown_step);
+	pq_sendint64(&buf, (int64) st->seen_steps);
+	pq_sendint32(&buf, st->dict.n);
+	for (id = 1; id <= st->dict.n; id++)
+	{
+		pq_sendint32(&buf, st->dict.len[id - 1]);
+		pq_sendbytes(&buf, st->dict.val[id - 1], st->dict.len[id - 1]);
+	}
+	estore_serialize(st->store, &buf);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+typedef struct RowCheck
+{
+	const FunnelConfig *cfg;
+	uint64		allowed;
+	int32		nvalues;
+} RowCheck;
+
+static void
+check_row(int64 ts, char *payload, void *arg)
+{
+	RowCheck   *c = (RowCheck *) arg;
+	const BreakdownRow *r = (const BreakdownRow *) payload;
+
+	if (!IS_VALID_TIMESTAMP(ts) || TIMESTAMP_NOT_FINITE(ts))
+		funnel_invalid_state("A timestamp of the state is out of range.");
+	if (r->steps & ~c->allowed)
+		funnel_invalid_state("An event of the state matches a step outside the funnel.");
+	if (r->steps == 0 && !(c->cfg->mode & FUNNEL_STRICT_ORDER))
+		funnel_invalid_state("An event of the state matches no step.");
+	if (r->value < 0 || r->value > c->nvalues)
+		funnel_invalid_state("A breakdown value of the state is out of range.");
+}
+
+/* Deserialisation: every field read is checked (the bytes come from outside). */
+PG_FUNCTION_INFO_V1(funnel_breakdown_deserialize);
+Datum
+funnel_breakdown_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_breakdown_deserialize");
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	BreakdownState *st;
+	FunnelConfig cfg;
+	RowCheck	check;
+	int32		n,
+				i;
+	char	  **vals;
+	int32	   *lens;
+	MemoryContext old;
+
+	funnel_state_reader(data, &buf);
+	if (pq_getmsgbyte(&buf) != BREAKDOWN_SERIAL_VERSION)
+		funnel_invalid_state("The state has an unrecognized format version.");
+	funnel_config_deserialize(&cfg, &buf);
+	cfg.breakdown = pq_getmsgbyte(&buf);
+	cfg.breakdown_step = pq_getmsgbyte(&buf);
+	cfg.with_breakdown = true;
+	if (cfg.breakdown > FUNNEL_BREAKDOWN_ALL_EVENTS ||
+		(cfg.breakdown == FUNNEL_BREAKDOWN_STEP) != (cfg.breakdown_step != 0) ||
+		cfg.breakdown_step > cfg.nsteps ||
+		(cfg.breakdown == FUNNEL_BREAKDOWN_STEP &&
+		 ((cfg.optional & ((uint64) 1 << (cfg.breakdown_step - 1))) || cfg.mode != 0 ||
+		  FUNNEL_ANY_ORDER(&cfg))) ||
+		cfg.bucket != 0 || (cfg.options & FUNNEL_OPT_STEP_TIMES) || cfg.want_elapsed)
+		funnel_invalid_state("The state has an invalid breakdown attribution.");
+	/* the store's rows come after the values: read those first */
+	{
+		uint64		seen = (uint64) pq_getmsgint64(&buf);
+
+		n = pq_getmsgint(&buf, 4);
+		funnel_state_check_count(&buf, n, 4);
+		vals = palloc(sizeof(char *) * Max(n, 1));
+		lens = palloc(sizeof(int32) * Max(n, 1));
+		for (i = 0; i < n; i++)
+		{
+			lens[i] = pq_getmsgint(&buf, 4);
+			if (lens[i] < 0 || lens[i] > buf.len - buf.cursor)
+				funnel_invalid_state("A breakdown value of the state is longer than the data.");
+			vals[i] = (char *) pq_getmsgbytes(&buf, lens[i]);
+			/* a value is text: no NUL byte, valid in the database encoding */
+			if (memchr(vals[i], '\0', lens[i]) != NULL ||
+				!pg_verifymbstr(vals[i], lens[i], true))
+				funnel_invalid_state("A breakdown value of the state is not valid text.");
+		}
+		old = MemoryContextSwitchTo(cxt);
+		st = MemoryContextAllocZero(cxt, sizeof(BreakdownState));
+		st->cfg = cfg;
+		st->cxt = cxt;
+		st->seen_steps = seen;
+		check.cfg = &st->cfg;
+		check.allowed = ((cfg.nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg.nsteps) - 1) | cfg.excl_mask;
+		check.nvalues = n;
+		st->store = estore_deserialize(fcinfo, cxt, &buf, sizeof(BreakdownRow), check_row, &check);
+		for (i = 0; i < n; i++)
+			if (dict_intern(st, vals[i], lens[i]) != i + 1)
+				funnel_invalid_state("The state's breakdown values repeat.");
+		MemoryContextSwitchTo(old);
+	}
+	funnel_state_check_end(&buf);
+	pfree(vals);
+	pfree(lens);
+	PG_RETURN_POINTER(st);
+}
+
+/* ---------- the final function ---------- */
+
+typedef struct BreakdownWalk
+{
+	const BreakdownState *st;
+	int			kind;			/* attribution() */
+	int			nsteps;			/* steps reported */
+	int64	   *at_level;		/* (nvalues + 1) x (nsteps + 1): entities of
+								 * each value at each level */
+	FunnelEvent *ev;			/* scratch for one entity */
+	FunnelEvent *sub;
+	int32	   *ids;
+	int64	   *keys;			/* value ids to sort */
+	int64		cap;
+	MemoryContext cxt;			/* the final function's: the scratch outlives
+								 * the store's per-partition context */
+	Size		scratch;		/* bytes of the scratch arrays */
+} BreakdownWalk;
+
+static inline void
+count_entity(BreakdownWalk *bw, int32 id, int level)
+{
+	if (level > bw->nsteps)
+		level = bw->nsteps;
+	bw->at_level[(Size) id * (bw->nsteps + 1) + level]++;
+}
+
+/* a before b in the values' order: byte order, the shorter first on a tie */
+static int
+value_cmp(const ValueDict *d, int32 a, int32 b)
+{
+	int			c;
+
+	if (a == b)
+		return 0;
+	if (a == 0 || b == 0)
+		return a == 0 ? 1 : -1;	/* NULL last */
+	c = memcmp(d->val[a - 1], d->val[b - 1], Min(d->len[a - 1], d->len[b - 1]));
+	if (c != 0)
+		return c;
+	return (d->len[a - 1] > d->len[b - 1]) - (d->len[a - 1] < d->len[b - 1]);
+}
+
+static int
+int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+breakdown_entity(Datum key, char *rows, int64 nrows, Size held, void *arg)
+{
+	BreakdownWalk *bw = (BreakdownWalk *) arg;
+	const BreakdownState *st = bw->st;
+	const FunnelConfig *cfg = &st->cfg;
+	const Size	stride = 8 + sizeof(BreakdownRow);
+	int			n = (int) nrows;
+	int			i;
+	int32		best = -1;
+
+	(void) key;
+	if (nrows > PG_INT32_MAX / 2)
+		funnel_check_memory(MaxAllocHugeSize);
+	if (nrows > bw->cap)
+	{
+		int64		newcap = Max(nrows, bw->cap * 2);
+
+		if (bw->ev)
+		{
+			pfree(bw->ev);
+			pfree(bw->sub);
+			pfree(bw->ids);
+			pfree(bw->keys);
+		}
+		bw->scratch = (Size) newcap * (2 * sizeof(FunnelEvent) + sizeof(int32) + sizeof(int64));
+		funnel_check_memory(held + bw->scratch);
+		bw->ev = MemoryContextAllocHuge(bw->cxt, sizeof(FunnelEvent) * newcap);
+		bw->sub = MemoryContextAllocHuge(bw->cxt, sizeof(FunnelEvent) * newcap);
+		bw->ids = MemoryContextAllocHuge(bw->cxt, sizeof(int32) * newcap);
+		bw->keys = MemoryContextAllocHuge(bw->cxt, sizeof(int64) * newcap);
+		bw->cap = newcap;
+	}
+	held += bw->scratch;
+	for (i = 0; i < n; i++)
+	{
+		const char *r = rows + (Size) i * stride;
+		const BreakdownRow *p = (const BreakdownRow *) (r + 8);
+
+		bw->ev[i].ts = *(const int64 *) r;
+		bw->ev[i].steps = p->steps;
+		bw->ids[i] = (int32) p->value;
+	}
+
+	switch (bw->kind)
+	{
+		case FUNNEL_BREAKDOWN_FIRST_TOUCH:
+		case FUNNEL_BREAKDOWN_LAST_TOUCH:
+			{
+				bool		first = (bw->kind == FUNNEL_BREAKDOWN_FIRST_TOUCH);
+				int64		best_ts = 0;
+				int			level = funnel_events_level(cfg, bw->ev, n, held, NULL);
+
+				if (level == 0)
+					return;
+				/* the earliest (latest) row of a step or an exclusion with a value */
+				for (i = 0; i < n; i++)
+				{
+					if (bw->ids[i] == 0 || bw->ev[i].steps == 0)
+						continue;
+					if (best < 0 || (first ? bw->ev[i].ts < best_ts : bw->ev[i].ts > best_ts) ||
+						(bw->ev[i].ts == best_ts && value_cmp(&st->dict, bw->ids[i], best) < 0))
+					{
+						best = bw->ids[i];
+						best_ts = bw->ev[i].ts;
+					}
+				}
+				count_entity(bw, best < 0 ? 0 : best, level);
+				return;
+			}
+		case FUNNEL_BREAKDOWN_STEP:
+			{
+				uint64		bit = (uint64) 1 << (cfg->breakdown_step - 1);
+				int			nk = 0;
+				int			a;
+
+				/* the distinct values of the step-K rows, in id order */
+				for (i = 0; i < n; i++)
+					if (bw->ev[i].steps & bit)
+						bw->keys[nk++] = bw->ids[i];
+				if (nk == 0)
+				{
+					/* no step-K row: the entity has no value */
+					int			level = funnel_events_level(cfg, bw->ev, n, held, NULL);
+
+					if (level > 0)
+						count_entity(bw, 0, level);
+					return;
+				}
+				if (nk > 1)
+					qsort(bw->keys, nk, sizeof(int64), int64_cmp);
+				for (a = 0; a < nk; a++)
+				{
+					int32		v = (int32) bw->keys[a];
+					int			j,
+								level;
+
+					if (a > 0 && bw->keys[a - 1] == bw->keys[a])
+						continue;
+					/* the walk with only this value's rows as step K */
+					for (j = 0; j < n; j++)
+					{
+						bw->sub[j] = bw->ev[j];
+						if (bw->ids[j] != v)
+							bw->sub[j].steps &= ~bit;
+					}
+					level = funnel_events_level(cfg, bw->sub, n, held, NULL);
+					if (level > 0)
+						count_entity(bw, v, level);
+					CHECK_FOR_INTERRUPTS();
+				}
+				return;
+			}
+		case FUNNEL_BREAKDOWN_ALL_EVENTS:
+			{
+				bool		one = true;
+				int			a,
+							b;
+
+				for (i = 1; i < n && one; i++)
+					one = (bw->ids[i] == bw->ids[0]);
+				if (one)
+				{
+					int			level = funnel_events_level(cfg, bw->ev, n, held, NULL);
+
+					if (level > 0)
+						count_entity(bw, bw->ids[0], level);
+					return;
+				}
+				/* one walk per value, over that value's rows only (in arrival order) */
+				for (i = 0; i < n; i++)
+					bw->keys[i] = ((int64) bw->ids[i] << 32) | (int64) i;
+				qsort(bw->keys, n, sizeof(int64), int64_cmp);
+				for (a = 0; a < n; a = b)
+				{
+					int32		v = (int32) (bw->keys[a] >> 32);
+					int			m = 0,
+								level;
+
+					for (b = a; b < n && (int32) (bw->keys[b] >> 32) == v; b++)
+						bw->sub[m++] = bw->ev[(int32) (bw->keys[b] & PG_INT32_MAX)];
+					level = funnel_events_level(cfg, bw->sub, m, held, NULL);
+					if (level > 0)
+						count_entity(bw, v, level);
+					CHECK_FOR_INTERRUPTS();
+				}
+				return;
+			}
+		default:
+			elog(ERROR, "unrecognized breakdown attribution %d", bw->kind);
+	}
+}
+
+typedef struct ValueOrder
+{
+	const BreakdownWalk *bw;
+	const int64 *counts;		/* cumulative: (nvalues + 1) x nsteps */
+} ValueOrder;
+
+/* By the last step's count, then the step before, ... (descending), then the value. */
+static int
+value_order_cmp(const void *a, const void *b, void *arg)
+{
+	const ValueOrder *o = (const ValueOrder *) arg;
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+	int			m = o->bw->nsteps;
+	int			k;
+
+	for (k = m - 1; k >= 0; k--)
+	{
+		int64		cx = o->counts[(Size) x * m + k];
+		int64		cy = o->counts[(Size) y * m + k];
+
+		if (cx != cy)
+			return cx > cy ? -1 : 1;
+	}
+	return value_cmp(&o->bw->st->dict, x, y);
+}
+
+/*
+ * funnel_breakdown final function: walks every entity and returns, per
+ * value, the entities that reached each step (jsonb, read by
+ * funnel_breakdown_report), values ordered by the last step's count.
+ * Reads the state only.
+ */
+PG_FUNCTION_INFO_V1(funnel_breakdown_final);
+Datum
+funnel_breakdown_final(PG_FUNCTION_ARGS)
+{
+	BreakdownState *st;
+	BreakdownWalk bw;
+	int			m;
+	int32		nv,
+				id;
+	int64	   *counts;
+	int32	   *order;
+	int32		norder = 0;
+	ValueOrder	vo;
+	StringInfoData buf;
+	Size		bytes;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (BreakdownState *) PG_GETARG_POINTER(0);
+	memset(&bw, 0, sizeof(bw));
+	bw.st = st;
+	bw.cxt = CurrentMemoryContext;
+	bw.kind = attribution(&st->cfg);
+	m = bw.nsteps = funnel_reported_steps(&st->cfg, st->seen_steps);
+	nv = st->dict.n;
+	bytes = (Size) (nv + 1) * ((Size) (m + 1) * 2 * sizeof(int64) + sizeof(int32));
+	funnel_check_memory(st->store->mem + st->store->extra + bytes);
+	bw.at_level = palloc_extended(sizeof(int64) * (Size) (nv + 1) * (m + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	if (m > 0)
+		estore_foreach(st->store, breakdown_entity, &bw);
+
+	/* cumulative counts, and the values any entity reached step 1 under */
+	counts = palloc_extended(sizeof(int64) * (Size) (nv + 1) * Max(m, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	order = palloc_extended(sizeof(int32) * (Size) (nv + 1), MCXT_ALLOC_HUGE);
+	for (id = 0; id <= nv; id++)
+	{
+		int64		acc = 0;
+		int			k;
+
+		for (k = m; k >= 1; k--)
+		{
+			acc += bw.at_level[(Size) id * (m + 1) + k];
+			counts[(Size) id * m + k - 1] = acc;
+		}
+		if (acc > 0)
+			order[norder++] = id;
+	}
+	vo.bw = &bw;
+	vo.counts = counts;
+	qsort_arg(order, norder, sizeof(int32), value_order_cmp, &vo);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"attribution\": \"%s\"", funnel_breakdown_name(bw.kind));
+	if (bw.kind == FUNNEL_BREAKDOWN_STEP)
+		appendStringInfo(&buf, ", \"attribution_step\": %d", st->cfg.breakdown_step);
+	appendStringInfo(&buf, ", \"steps\": %d, \"values\": [", m);
+	for (id = 0; id < norder; id++)
+	{
+		int32		v = order[id];
+		int			k;
+
+		CHECK_FOR_INTERRUPTS();
+		appendStringInfoString(&buf, id ? ", {\"value\": " : "{\"value\": ");
+		if (v == 0)
+			appendStringInfoString(&buf, "null");
+		else
+		{
+			/* the value as a JSON string: text, so it has no NUL byte */
+			escape_json(&buf, st->dict.val[v - 1]);
+		}
+		appendStringInfoString(&buf, ", \"entities\": [");
+		for (k = 0; k < m; k++)
+			appendStringInfo(&buf, "%s" INT64_FORMAT, k ? ", " : "", counts[(Size) v * m + k]);
+		appendStringInfoString(&buf, "]}");
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
