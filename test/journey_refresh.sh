@@ -59,6 +59,13 @@ CREATE FUNCTION add_rows(n int) RETURNS void LANGUAGE sql AS $$
 $$;
 -- a step that takes its time: a refresh to cancel in the middle
 CREATE FUNCTION slow_step(step int) RETURNS int LANGUAGE sql AS $$ SELECT step FROM pg_sleep(0.01) $$;
+-- a transaction kept open until the test says so (each query of the loop
+-- takes a new snapshot, so it sees the flag): no timing to race on a busy machine
+CREATE TABLE release_flag (released bool);
+CREATE FUNCTION wait_for_release() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  WHILE NOT EXISTS (SELECT 1 FROM release_flag) LOOP PERFORM pg_sleep(0.05); END LOOP;
+END $$;
 CREATE VIEW mismatch AS
   SELECT count(*) AS n FROM (
     (SELECT entity, journey::text FROM journeys
@@ -80,12 +87,13 @@ check_all() {  # name: every row folded once, every journey right
 # ---- a transaction open across a refresh
 val "SELECT add_rows(200)" >/dev/null
 val "$refresh_sql" >/dev/null
-psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT add_rows(100)" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT add_rows(100)" -c "SELECT wait_for_release()" -c "COMMIT" >/dev/null &
 open_pid=$!
 pids+=("$open_pid")
-until [ "$(val "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(4)' AND state = 'active'")" = 1 ]; do sleep 0.1; done
+until [ "$(val "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT wait_for_release()' AND state = 'active'")" = 1 ]; do sleep 0.1; done
 val "SELECT add_rows(10)" >/dev/null
 during=$(val "$refresh_sql")
+val "INSERT INTO release_flag VALUES (true)" >/dev/null
 wait "$open_pid"
 after=$(val "$refresh_sql")
 # the 10 rows committed after the open transaction began wait with it: the
