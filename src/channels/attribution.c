@@ -58,6 +58,7 @@
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
+#include "common/expanded_acc.h"
 #include "common/money.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
@@ -1978,108 +1979,40 @@ mk_acc_flat(const MkAcc *acc)
 	return mk_encode(&c);
 }
 
-/*
- * The state of rollup(markov_transitions) is a markov_transitions (Citus
- * merges the partial states of its workers only for a state type that is
- * not a pseudo-type); while it is merged it is an expanded object holding
- * the accumulator, flattened only to pass it on, as rollup(funnel_summary).
- */
-typedef struct ExpandedMk
+/* rollup(markov_transitions): an expanded state of the accumulator */
+static void *
+mk_acc_create_any(MemoryContext cxt)
 {
-	ExpandedObjectHeader hdr;
-	MkAcc	   *acc;			/* in hdr.eoh_context */
-	bytea	   *flat;			/* the flat form of acc, or NULL until asked */
-} ExpandedMk;
-
-static Size expanded_mk_flat_size(ExpandedObjectHeader *eohptr);
-static void expanded_mk_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
-
-static const ExpandedObjectMethods expanded_mk_methods = {
-	expanded_mk_flat_size,
-	expanded_mk_flatten
-};
-
-static Size
-expanded_mk_flat_size(ExpandedObjectHeader *eohptr)
-{
-	ExpandedMk *em = (ExpandedMk *) eohptr;
-
-	if (em->flat == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(em->hdr.eoh_context);
-
-		em->flat = mk_acc_flat(em->acc);
-		MemoryContextSwitchTo(old);
-	}
-	return VARSIZE(em->flat);
+	return mk_acc_create(cxt);
 }
 
 static void
-expanded_mk_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+mk_acc_add_datum(void *acc, MemoryContext cxt, Datum value)
 {
-	ExpandedMk *em = (ExpandedMk *) eohptr;
-
-	Assert(em->flat != NULL && VARSIZE(em->flat) == allocated_size);
-	memcpy(result, em->flat, allocated_size);
+	(void) cxt;				/* the accumulator knows its context */
+	mk_acc_add((MkAcc *) acc, mk_from_datum(value));
 }
+
+static bytea *
+mk_acc_flat_any(void *acc)
+{
+	return mk_acc_flat((MkAcc *) acc);
+}
+
+static const ExpandedAccType mk_rollup_type = {
+	"markov_transitions rollup", mk_acc_create_any, mk_acc_add_datum, mk_acc_flat_any
+};
 
 /*
  * markov_transitions_merge(a, b): the counts of the entities of a and b
  * (disjoint sets of entities, the same lookback); a NULL one is left out.
- * The transition and combine function of rollup: called as an aggregate it
- * adds b into the expanded state a (made from a flat a on the first call),
- * otherwise it returns a new flat value.
+ * The transition and combine function of rollup (common/expanded_acc.c).
  */
 PG_FUNCTION_INFO_V1(markov_transitions_merge);
 Datum
 markov_transitions_merge(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	ExpandedMk *em = NULL;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-	{
-		MkAcc	   *acc = mk_acc_create(CurrentMemoryContext);
-
-		if (!PG_ARGISNULL(0))
-			mk_acc_add(acc, mk_from_datum(PG_GETARG_DATUM(0)));
-		mk_acc_add(acc, mk_from_datum(PG_GETARG_DATUM(1)));
-		PG_RETURN_BYTEA_P(mk_acc_flat(acc));
-	}
-	if (!PG_ARGISNULL(0) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(PG_GETARG_DATUM(0));
-
-		if (eoh->eoh_methods == &expanded_mk_methods)
-			em = (ExpandedMk *) eoh;
-	}
-	if (em == NULL)
-	{
-		/* first row, or a flat state (a copy of a partial result) */
-		MemoryContext cxt = AllocSetContextCreate(aggcxt, "markov_transitions rollup",
-												  ALLOCSET_SMALL_SIZES);
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		em = MemoryContextAllocZero(cxt, sizeof(ExpandedMk));
-		EOH_init_header(&em->hdr, &expanded_mk_methods, cxt);
-		em->acc = mk_acc_create(cxt);
-		MemoryContextSwitchTo(old);
-		if (!PG_ARGISNULL(0))
-			mk_acc_add(em->acc, mk_from_datum(PG_GETARG_DATUM(0)));
-	}
-	if (em->flat != NULL)
-	{
-		pfree(em->flat);
-		em->flat = NULL;
-	}
-	mk_acc_add(em->acc, mk_from_datum(PG_GETARG_DATUM(1)));
-	PG_RETURN_DATUM(EOHPGetRWDatum(&em->hdr));
+	return expanded_acc_merge(fcinfo, &mk_rollup_type);
 }
 
 /* ---------- markov_transitions I/O ---------- */

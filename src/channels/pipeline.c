@@ -44,6 +44,7 @@
 #include "common/int.h"
 #include "funcapi.h"
 #include "engine/funnel.h"
+#include "common/expanded_acc.h"
 #include "common/interval_usecs.h"
 #include "common/json_fields.h"
 #include "common/linear_algebra.h"
@@ -1821,104 +1822,39 @@ pipe_acc_flat(const PipeAcc *acc)
 	return pipe_encode(&s);
 }
 
-/*
- * The state of rollup(pipeline_summary) is a pipeline_summary (Citus merges
- * the partial states of its workers only for a state type that is not a
- * pseudo-type); while it is merged it is an expanded object holding the
- * accumulator, flattened only to pass it on, as rollup(funnel_summary).
- */
-typedef struct ExpandedPipe
+/* rollup(pipeline_summary): an expanded state of the accumulator */
+static void *
+pipe_acc_create_any(MemoryContext cxt)
 {
-	ExpandedObjectHeader hdr;
-	PipeAcc    *acc;			/* in hdr.eoh_context */
-	bytea	   *flat;			/* the flat form of acc, or NULL until asked */
-} ExpandedPipe;
-
-static Size expanded_pipe_flat_size(ExpandedObjectHeader *eohptr);
-static void expanded_pipe_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
-
-static const ExpandedObjectMethods expanded_pipe_methods = {
-	expanded_pipe_flat_size,
-	expanded_pipe_flatten
-};
-
-static Size
-expanded_pipe_flat_size(ExpandedObjectHeader *eohptr)
-{
-	ExpandedPipe *ep = (ExpandedPipe *) eohptr;
-
-	if (ep->flat == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(ep->hdr.eoh_context);
-
-		ep->flat = pipe_acc_flat(ep->acc);
-		MemoryContextSwitchTo(old);
-	}
-	return VARSIZE(ep->flat);
+	return pipe_acc_create(cxt);
 }
 
 static void
-expanded_pipe_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+pipe_acc_add_datum(void *acc, MemoryContext cxt, Datum value)
 {
-	ExpandedPipe *ep = (ExpandedPipe *) eohptr;
-
-	Assert(ep->flat != NULL && VARSIZE(ep->flat) == allocated_size);
-	memcpy(result, ep->flat, allocated_size);
+	(void) cxt;				/* the accumulator knows its context */
+	pipe_acc_add((PipeAcc *) acc, pipe_from_datum(value));
 }
+
+static bytea *
+pipe_acc_flat_any(void *acc)
+{
+	return pipe_acc_flat((PipeAcc *) acc);
+}
+
+static const ExpandedAccType pipe_rollup_type = {
+	"pipeline_summary rollup", pipe_acc_create_any, pipe_acc_add_datum, pipe_acc_flat_any
+};
 
 /*
  * pipeline_summary_merge(a, b): the summary of the deals of a and b
  * (disjoint sets of deals; a stage terminal in one is terminal in the
  * other); a NULL one is left out.  The transition and combine function of
- * rollup: called as an aggregate it adds b into the expanded state a (made
- * from a flat a on the first call), otherwise it returns a new flat value.
+ * rollup (common/expanded_acc.c).
  */
 PG_FUNCTION_INFO_V1(pipeline_summary_merge);
 Datum
 pipeline_summary_merge(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	ExpandedPipe *ep = NULL;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-	{
-		PipeAcc    *acc = pipe_acc_create(CurrentMemoryContext);
-
-		if (!PG_ARGISNULL(0))
-			pipe_acc_add(acc, pipe_from_datum(PG_GETARG_DATUM(0)));
-		pipe_acc_add(acc, pipe_from_datum(PG_GETARG_DATUM(1)));
-		PG_RETURN_BYTEA_P(pipe_acc_flat(acc));
-	}
-	if (!PG_ARGISNULL(0) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(PG_GETARG_DATUM(0));
-
-		if (eoh->eoh_methods == &expanded_pipe_methods)
-			ep = (ExpandedPipe *) eoh;
-	}
-	if (ep == NULL)
-	{
-		/* first row, or a flat state (a copy of a partial result) */
-		MemoryContext cxt = AllocSetContextCreate(aggcxt, "pipeline_summary rollup",
-												  ALLOCSET_SMALL_SIZES);
-
-		ep = MemoryContextAllocZero(cxt, sizeof(ExpandedPipe));
-		EOH_init_header(&ep->hdr, &expanded_pipe_methods, cxt);
-		ep->acc = pipe_acc_create(cxt);
-		if (!PG_ARGISNULL(0))
-			pipe_acc_add(ep->acc, pipe_from_datum(PG_GETARG_DATUM(0)));
-	}
-	if (ep->flat != NULL)
-	{
-		pfree(ep->flat);
-		ep->flat = NULL;
-	}
-	pipe_acc_add(ep->acc, pipe_from_datum(PG_GETARG_DATUM(1)));
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ep->hdr));
+	return expanded_acc_merge(fcinfo, &pipe_rollup_type);
 }

@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "common/byte_order.h"
+#include "common/expanded_acc.h"
 #include "common/int.h"
 #include "common/json_fields.h"
 #include "customer/customer_value.h"
@@ -1461,106 +1462,40 @@ ca_acc_flat(const CaAcc *acc)
 	return ca_encode(&a);
 }
 
-/*
- * The state of rollup(cohort_counts) is a cohort_counts (Citus merges
- * the partial states of its workers only for a state type that is not a
- * pseudo-type); while it is merged it is an expanded object holding the
- * accumulator, flattened only to pass it on, as rollup(funnel_summary).
- */
-typedef struct ExpandedCa
+/* rollup(cohort_counts): an expanded state of the accumulator */
+static void *
+ca_acc_create_any(MemoryContext cxt)
 {
-	ExpandedObjectHeader hdr;
-	CaAcc	   *acc;			/* in hdr.eoh_context */
-	bytea	   *flat;			/* the flat form of acc, or NULL until asked */
-} ExpandedCa;
-
-static Size expanded_ca_flat_size(ExpandedObjectHeader *eohptr);
-static void expanded_ca_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
-
-static const ExpandedObjectMethods expanded_ca_methods = {
-	expanded_ca_flat_size,
-	expanded_ca_flatten
-};
-
-static Size
-expanded_ca_flat_size(ExpandedObjectHeader *eohptr)
-{
-	ExpandedCa *ea = (ExpandedCa *) eohptr;
-
-	if (ea->flat == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(ea->hdr.eoh_context);
-
-		ea->flat = ca_acc_flat(ea->acc);
-		MemoryContextSwitchTo(old);
-	}
-	return VARSIZE(ea->flat);
+	return ca_acc_create(cxt);
 }
 
 static void
-expanded_ca_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+ca_acc_add_datum(void *acc, MemoryContext cxt, Datum value)
 {
-	ExpandedCa *ea = (ExpandedCa *) eohptr;
-
-	Assert(ea->flat != NULL && VARSIZE(ea->flat) == allocated_size);
-	memcpy(result, ea->flat, allocated_size);
+	ca_acc_add((CaAcc *) acc, cxt, ca_from_datum(value));
 }
+
+static bytea *
+ca_acc_flat_any(void *acc)
+{
+	return ca_acc_flat((CaAcc *) acc);
+}
+
+static const ExpandedAccType ca_rollup_type = {
+	"cohort_counts rollup", ca_acc_create_any, ca_acc_add_datum, ca_acc_flat_any
+};
 
 /*
  * cohort_counts_merge(a, b): the counts of the entities of a and b
  * (disjoint sets of entities, one period unit and number of periods); a
- * NULL one is left out.  The transition and combine function of rollup:
- * called as an aggregate it adds b into the expanded state a, otherwise it
- * returns a new flat value.
+ * NULL one is left out.  The transition and combine function of rollup
+ * (common/expanded_acc.c).
  */
 PG_FUNCTION_INFO_V1(cohort_counts_merge);
 Datum
 cohort_counts_merge(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	ExpandedCa *ea = NULL;
-
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-	{
-		CaAcc	   *acc = ca_acc_create(CurrentMemoryContext);
-
-		if (!PG_ARGISNULL(0))
-			ca_acc_add(acc, CurrentMemoryContext, ca_from_datum(PG_GETARG_DATUM(0)));
-		ca_acc_add(acc, CurrentMemoryContext, ca_from_datum(PG_GETARG_DATUM(1)));
-		PG_RETURN_BYTEA_P(ca_acc_flat(acc));
-	}
-	if (!PG_ARGISNULL(0) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(PG_GETARG_DATUM(0));
-
-		if (eoh->eoh_methods == &expanded_ca_methods)
-			ea = (ExpandedCa *) eoh;
-	}
-	if (ea == NULL)
-	{
-		/* first row, or a flat state (a copy of a partial result) */
-		MemoryContext cxt = AllocSetContextCreate(aggcxt, "cohort_counts rollup",
-												  ALLOCSET_SMALL_SIZES);
-
-		ea = MemoryContextAllocZero(cxt, sizeof(ExpandedCa));
-		EOH_init_header(&ea->hdr, &expanded_ca_methods, cxt);
-		ea->acc = ca_acc_create(cxt);
-		if (!PG_ARGISNULL(0))
-			ca_acc_add(ea->acc, cxt, ca_from_datum(PG_GETARG_DATUM(0)));
-	}
-	if (ea->flat != NULL)
-	{
-		pfree(ea->flat);
-		ea->flat = NULL;
-	}
-	ca_acc_add(ea->acc, ea->hdr.eoh_context, ca_from_datum(PG_GETARG_DATUM(1)));
-	PG_RETURN_DATUM(EOHPGetRWDatum(&ea->hdr));
+	return expanded_acc_merge(fcinfo, &ca_rollup_type);
 }
 
 /* ---------- cohort_counts I/O ---------- */

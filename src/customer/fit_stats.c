@@ -26,6 +26,7 @@
 
 #include <math.h>
 
+#include "common/expanded_acc.h"
 #include "common/int.h"
 #include "common/json_fields.h"
 #include "customer/customer_value.h"
@@ -265,84 +266,45 @@ fs_acc_flat(const FsAcc *acc)
 /*
  * The aggregate state is a fit_stats (Citus merges the partial states of
  * its workers only for a state type that is not a pseudo-type); while rows
- * are added it is an expanded object holding the accumulator, flattened
- * only to pass it on, as rollup(funnel_summary).
+ * are added it is an expanded object holding the accumulator
+ * (common/expanded_acc.c).
  */
-typedef struct ExpandedFs
+static bytea *
+fs_acc_flat_any(void *acc)
 {
-	ExpandedObjectHeader hdr;
-	FsAcc	   *acc;			/* in hdr.eoh_context */
-	bytea	   *flat;			/* the flat form of acc, or NULL until asked */
-} ExpandedFs;
-
-static Size expanded_fs_flat_size(ExpandedObjectHeader *eohptr);
-static void expanded_fs_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
-
-static const ExpandedObjectMethods expanded_fs_methods = {
-	expanded_fs_flat_size,
-	expanded_fs_flatten
-};
-
-static Size
-expanded_fs_flat_size(ExpandedObjectHeader *eohptr)
-{
-	ExpandedFs *ef = (ExpandedFs *) eohptr;
-
-	if (ef->flat == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(ef->hdr.eoh_context);
-
-		ef->flat = fs_acc_flat(ef->acc);
-		MemoryContextSwitchTo(old);
-	}
-	return VARSIZE(ef->flat);
+	return fs_acc_flat((const FsAcc *) acc);
 }
 
-static void
-expanded_fs_flatten(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
-{
-	ExpandedFs *ef = (ExpandedFs *) eohptr;
+/* the accumulator is made by fs_state (it needs the width): no create/add */
+static const ExpandedAccType fs_state_type = {"fit_stats", NULL, NULL, fs_acc_flat_any};
 
-	Assert(ef->flat != NULL && VARSIZE(ef->flat) == allocated_size);
-	memcpy(result, ef->flat, allocated_size);
-}
+#define FS_ACC(ef) ((FsAcc *) (ef)->acc)
 
 /*
  * The expanded state of argument 0 to add to: the state itself when it is
  * one of ours, else a new one (from a flat state: a copy of a partial
  * result; from nothing: the first row, of the given width).
  */
-static ExpandedFs *
+static ExpandedAcc *
 fs_state(FunctionCallInfo fcinfo, int width)
 {
 	MemoryContext aggcxt;
-	ExpandedFs *ef = NULL;
+	ExpandedAcc *ef = NULL;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "fit_stats transition called in non-aggregate context");
-	if (!PG_ARGISNULL(0) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(PG_GETARG_DATUM(0))))
-	{
-		ExpandedObjectHeader *eoh = DatumGetEOHP(PG_GETARG_DATUM(0));
-
-		if (eoh->eoh_methods == &expanded_fs_methods)
-			ef = (ExpandedFs *) eoh;
-	}
+	if (!PG_ARGISNULL(0))
+		ef = expanded_acc_of(PG_GETARG_DATUM(0), &fs_state_type);
 	if (ef == NULL)
 	{
-		MemoryContext cxt = AllocSetContextCreate(aggcxt, "fit_stats", ALLOCSET_DEFAULT_SIZES);
 		FitStats   *f = PG_ARGISNULL(0) ? NULL : fs_from_datum(PG_GETARG_DATUM(0));
 
-		ef = MemoryContextAllocZero(cxt, sizeof(ExpandedFs));
-		EOH_init_header(&ef->hdr, &expanded_fs_methods, cxt);
-		ef->acc = fs_acc_create(cxt, f ? f->width : width);
+		ef = expanded_acc_create(aggcxt, &fs_state_type, ALLOCSET_DEFAULT_INITSIZE);
+		ef->acc = fs_acc_create(ef->hdr.eoh_context, f ? f->width : width);
 		if (f)
-			fs_acc_merge(ef->acc, f);
+			fs_acc_merge(FS_ACC(ef), f);
 	}
-	if (ef->flat != NULL)
-	{
-		pfree(ef->flat);
-		ef->flat = NULL;
-	}
+	expanded_acc_changed(ef);
 	return ef;
 }
 
@@ -354,18 +316,18 @@ PG_FUNCTION_INFO_V1(fit_stats_bgnbd_sfunc);
 Datum
 fit_stats_bgnbd_sfunc(PG_FUNCTION_ARGS)
 {
-	ExpandedFs *ef = fs_state(fcinfo, FS_BGNBD);
+	ExpandedAcc *ef = fs_state(fcinfo, FS_BGNBD);
 	double		v[3];
 
-	if (ef->acc->width != FS_BGNBD)
-		fs_acc_merge(ef->acc, &(FitStats) {.width = FS_BGNBD});	/* the error */
+	if (FS_ACC(ef)->width != FS_BGNBD)
+		fs_acc_merge(FS_ACC(ef), &(FitStats) {.width = FS_BGNBD});	/* the error */
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2) && !PG_ARGISNULL(3))
 	{
 		v[0] = PG_GETARG_FLOAT8(1);
 		v[1] = PG_GETARG_FLOAT8(2);
 		v[2] = PG_GETARG_FLOAT8(3);
 		bgnbd_check_obs(v[0], v[1], v[2]);
-		fs_acc_add(ef->acc, v, 1);
+		fs_acc_add(FS_ACC(ef), v, 1);
 	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ef->hdr));
 }
@@ -378,18 +340,18 @@ PG_FUNCTION_INFO_V1(fit_stats_gamma_gamma_sfunc);
 Datum
 fit_stats_gamma_gamma_sfunc(PG_FUNCTION_ARGS)
 {
-	ExpandedFs *ef = fs_state(fcinfo, FS_GAMMA_GAMMA);
+	ExpandedAcc *ef = fs_state(fcinfo, FS_GAMMA_GAMMA);
 	double		v[2];
 
-	if (ef->acc->width != FS_GAMMA_GAMMA)
-		fs_acc_merge(ef->acc, &(FitStats) {.width = FS_GAMMA_GAMMA});	/* the error */
+	if (FS_ACC(ef)->width != FS_GAMMA_GAMMA)
+		fs_acc_merge(FS_ACC(ef), &(FitStats) {.width = FS_GAMMA_GAMMA});	/* the error */
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
 		v[0] = PG_GETARG_FLOAT8(1);
 		v[1] = PG_GETARG_FLOAT8(2);
 		gg_check_row(v[0], v[1]);
 		if (v[0] > 0)			/* only repeat customers enter the model */
-			fs_acc_add(ef->acc, v, 1);
+			fs_acc_add(FS_ACC(ef), v, 1);
 	}
 	PG_RETURN_DATUM(EOHPGetRWDatum(&ef->hdr));
 }
@@ -427,9 +389,9 @@ fit_stats_merge(PG_FUNCTION_ARGS)
 		PG_RETURN_BYTEA_P(fs_acc_flat(acc));
 	}
 	{
-		ExpandedFs *ef = fs_state(fcinfo, b->width);
+		ExpandedAcc *ef = fs_state(fcinfo, b->width);
 
-		fs_acc_merge(ef->acc, b);
+		fs_acc_merge(FS_ACC(ef), b);
 		PG_RETURN_DATUM(EOHPGetRWDatum(&ef->hdr));
 	}
 }
