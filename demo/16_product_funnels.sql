@@ -1,6 +1,6 @@
 -- Demo: product-analytics funnels (doc/product_funnels.md) on the web shop of
 -- 10_web_shop.sql: an exclusion, an optional step, any order, times from
--- step to step, conversion trends by entry day in Paris, and a property
+-- step to step (also with an optional step), conversion trends by entry day in Paris, and a property
 -- held constant.
 \set QUIET on
 SET timezone = 'UTC';
@@ -52,6 +52,19 @@ FROM funnel_step_times(
                          ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'])
    FROM demo_web_events),
   ARRAY['visit', 'product view', 'add to cart', 'checkout', 'purchase']);
+
+\echo
+\echo '--- The same with add to cart optional: the times are between required steps (PostHog''s timings),'
+\echo '--- so checkout is timed from the product view, whether the user added to cart or not'
+SELECT step, name, entities AS users,
+       date_trunc('second', median_from_previous) AS median_from_previous,
+       date_trunc('second', mean_from_previous) AS mean_from_previous,
+       date_trunc('second', median_from_start) AS median_from_start
+FROM funnel_step_times(
+  (SELECT funnel_summary('1 day', 'optional 3, step_times', user_id, ts, event,
+                         ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'])
+   FROM demo_web_events),
+  ARRAY['visit', 'product view', 'checkout', 'purchase']);
 
 \echo
 \echo '--- Conversion by entry day (Paris time), visit to purchase within 1 day; as of 2024-03-31 12:00 UTC'

@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(109);
+SELECT plan(116);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -186,6 +186,68 @@ SELECT is(
    FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'x'), ('2024-01-01 10:10', 'c')) v(ts, ev)),
   0, 'optional steps and exclusions together');
 
+-- Times with optional steps (PostHog's timings: between consecutive
+-- required steps; the optional steps are neither reported nor timed).
+-- op, window 1 hour, wishlist optional: u1 view 10:00, buy 10:10; u3 view
+-- 10:00, wishlist 10:10, buy 10:20 (from view: 20 minutes, the optional
+-- wishlist between is not a step of the report); u2, u4 stop at level 1.
+SELECT results_eq(
+  $$SELECT u, time_to_convert('1 hour', 'optional 2', ts, ev, ARRAY['view', 'wishlist', 'buy']),
+            time_to_convert('1 hour', 'optional 2', 2, ts, ev, ARRAY['view', 'wishlist', 'buy']),
+            time_to_convert('1 hour', 'optional 2', 1, ts, ev, ARRAY['view', 'wishlist', 'buy'])
+    FROM op GROUP BY u ORDER BY u$$,
+  $$VALUES (1, interval '10 minutes', interval '10 minutes', interval '0'), (2, NULL, NULL, interval '0'),
+           (3, interval '20 minutes', interval '20 minutes', interval '0'), (4, NULL, NULL, interval '0'),
+           (5, NULL::interval, NULL::interval, NULL::interval)$$,
+  'optional steps: time_to_convert to the last required step (default and to_step 2) and to step 1');
+SELECT results_eq(
+  $$SELECT u, time_to_convert('1 hour', array_agg(funnel_event(ts, array_position(ARRAY['view', 'wishlist', 'buy'], ev)) ORDER BY ts DESC), 'optional 2'),
+            time_to_convert('1 hour', array_agg(funnel_event(ts, array_position(ARRAY['view', 'wishlist', 'buy'], ev)))::journey, 'optional 2'),
+            time_to_convert('1 hour', 'optional 2', funnel_event(ts, array_position(ARRAY['view', 'wishlist', 'buy'], ev)))
+    FROM op GROUP BY u ORDER BY u$$,
+  $$VALUES (1, interval '10 minutes', interval '10 minutes', interval '10 minutes'),
+           (2, interval '0', interval '0', interval '0'),   -- its highest step is the optional 2: the target is step 1
+           (3, interval '20 minutes', interval '20 minutes', interval '20 minutes'), (4, NULL, NULL, NULL),
+           (5, NULL::interval, NULL::interval, NULL::interval)$$,
+  'optional steps: time_to_convert over both journey forms and funnel_event rows');
+SELECT results_eq(
+  $$SELECT step, entities, median_from_previous, p90_from_previous, mean_from_previous,
+           median_from_start, p90_from_start, mean_from_start
+    FROM funnel_step_times((SELECT funnel_summary('1 hour', 'optional 2, step_times', u, ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op))$$,
+  $$VALUES (1, 4::bigint, interval '0', interval '0', interval '0', interval '0', interval '0', interval '0'),
+           (2, 2::bigint, interval '10 minutes', interval '20 minutes', interval '15 minutes',
+            interval '10 minutes', interval '20 minutes', interval '15 minutes')$$,
+  'optional steps: funnel_summary with step_times, one row per required step');
+-- steps a, b, c (optional): a 10:00, b 10:30, a 10:40, b 10:45, c 10:50.
+-- b is first reached at 10:30 (30 minutes: time_to_convert and the time
+-- from start); the furthest chain, 10:40 -> 10:45 -> c 10:50, gives the
+-- step time 5 minutes (PostHog: the timings of max_step).
+CREATE TABLE ot (ts timestamptz, ev text);
+INSERT INTO ot VALUES ('2024-01-01 10:00', 'a'), ('2024-01-01 10:30', 'b'), ('2024-01-01 10:40', 'a'),
+  ('2024-01-01 10:45', 'b'), ('2024-01-01 10:50', 'c');
+SELECT is(
+  (SELECT time_to_convert('1 hour', 'optional 3', ts, ev, ARRAY['a', 'b', 'c']) FROM ot),
+  interval '30 minutes', 'optional last step: time_to_convert on the chain that first reached the last required step');
+SELECT results_eq(
+  $$SELECT step, median_from_previous, median_from_start
+    FROM funnel_step_times((SELECT funnel_summary('1 hour', 'optional 3, step_times', 1, ts, ev, ARRAY['a', 'b', 'c']) FROM ot))$$,
+  $$VALUES (1, interval '0', interval '0'), (2, interval '5 minutes', interval '30 minutes')$$,
+  'optional last step: step times on the furthest chain, which went on to the optional step');
+-- a 10:00, b 10:10, a 11:05, c 11:20 (b optional): c skips b, whose chain
+-- is out of the window, and extends the 11:05 chain: 15 minutes
+SELECT is(
+  (SELECT array[time_to_convert('1 hour', 'optional 2', ts, ev, ARRAY['a', 'b', 'c']),
+                (SELECT median_from_previous FROM funnel_step_times(funnel_summary('1 hour', 'optional 2, step_times', 1, ts, ev, ARRAY['a', 'b', 'c'])) WHERE step = 2)]
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:10', 'b'), ('2024-01-01 11:05', 'a'), ('2024-01-01 11:20', 'c')) v(ts, ev)),
+  array[interval '15 minutes', interval '15 minutes'], 'a skipped optional step: the time from the step the chain came from');
+-- a 10:00, x 10:05 (excluded from 1 to 3), a 10:30, c 10:40 (b optional):
+-- the clean attempt at 10:30 reaches c in 10 minutes
+SELECT is(
+  (SELECT array[time_to_convert('1 hour', 'optional 2, exclude 4 from 1 to 3', ts, ev, ARRAY['a', 'b', 'c', 'x']),
+                (SELECT median_from_previous FROM funnel_step_times(funnel_summary('1 hour', 'optional 2, exclude 4 from 1 to 3, step_times', 1, ts, ev, ARRAY['a', 'b', 'c', 'x'])) WHERE step = 2)]
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'x'), ('2024-01-01 10:30', 'a'), ('2024-01-01 10:40', 'c')) v(ts, ev)),
+  array[interval '10 minutes', interval '10 minutes'], 'optional steps and an exclusion: the times of the clean attempt');
+
 -- Parallel plans give the serial answers
 CREATE TABLE big AS
 SELECT u, timestamptz '2024-01-01' + ((u * 7 + k * 13) % 97) * interval '1 minute' AS ts,
@@ -230,8 +292,8 @@ SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclusion_counts_reached', ts
   '22023', 'funnel mode "exclusion_counts_reached" needs an exclusion', 'the Mixpanel variant needs an exclusion');
 SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 3 from 1', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
   '22023', 'unrecognized funnel mode "exclude 3 from 1"', 'an incomplete exclusion');
-SELECT throws_ok($$SELECT time_to_convert('1 hour', 'optional 2', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
-  '0A000', 'times to convert are not available for funnels with optional steps', 'no times with optional steps');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'optional 2', 3, ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22003', 'to_step 3 is out of range', 'with optional steps, to_step is a level: optional steps are not counted');
 SELECT throws_ok($$SELECT window_funnel('1 hour', v.m, ts, ev, ARRAY['view', 'wishlist', 'buy', 'x'])
                    FROM op, (VALUES ('exclude 4 from 1 to 2'), ('exclude 4 from 1 to 3')) v(m)$$,
   '22023', 'funnel mode differs between rows of one group', 'options must agree between rows of a group');

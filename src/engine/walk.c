@@ -387,12 +387,11 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode \"time_zone\" needs a \"bucket\"")));
 	if ((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
-		((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional))
+		((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("funnel mode \"step_times\" cannot be combined with %s",
-						(cfg->mode & FUNNEL_STRICT_ONCE) ? "\"strict_once\"" :
-						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "optional steps")));
+						(cfg->mode & FUNNEL_STRICT_ONCE) ? "\"strict_once\"" : "any-order funnels")));
 	if (!cfg->has_options)
 	{
 		check_breakdown(cfg, nsteps);
@@ -660,14 +659,21 @@ typedef struct ChainTimes
 
 #define CT_SLOT(ct, k) (&(ct)->slot[((k) - 1) * (k) / 2])
 
-/* Chain of step k = chain of step k - 1 (or a new one) reaching k at elapsed. */
+/*
+ * Chain of step k = chain of step from (k - 1, an earlier step when the
+ * steps between are optional and skipped, or 0 for a new chain) reaching k
+ * at elapsed.  Skipped steps get -1: walk_keep_required drops them.
+ */
 static inline void
 chain_extend(ChainTimes *ct, int k, int from, int64 elapsed)
 {
 	int64	   *dst = CT_SLOT(ct, k);
+	int			i;
 
 	if (from > 0)
 		memmove(dst, CT_SLOT(ct, from), sizeof(int64) * from);
+	for (i = from; i < k - 1; i++)
+		dst[i] = -1;
 	dst[k - 1] = elapsed;
 }
 
@@ -819,7 +825,7 @@ pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclus
 		w->times[step - 1] = start;
 		x[PF_HELD] = (int64) (held | PF_BIT(step));
 		x[PF_EXCLUDED] = (int64) (excluded & ~PF_BIT(step));
-		/* with step times there are no optional steps: prev is step - 1 */
+		/* prev < step - 1 when optional steps were skipped */
 		if (ct)
 			chain_extend(ct, step, prev, ts - start);
 	}
@@ -827,8 +833,12 @@ pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclus
 	{
 		if (ct)
 		{
+			int			i;
+
 			if (prev > 0)
 				memcpy(ct->final, CT_SLOT(ct, prev), sizeof(int64) * prev);
+			for (i = prev; i < step - 1; i++)
+				ct->final[i] = -1;
 			ct->final[step - 1] = ts - start;
 		}
 		w->level = step;
@@ -1549,15 +1559,34 @@ sort_events(FunnelEvent *ev, int n, Size held)
 	pfree(tmp);
 }
 
+/*
+ * Times of steps 1..level (raw step numbers, optional steps included) to
+ * times of the reported steps: the optional steps' entries are dropped, as
+ * the levels do not count them (PostHog keeps the times of the required
+ * steps only).  A chain reaches every required step below its furthest,
+ * since only optional steps are skipped, so every entry kept is set.
+ */
+static void
+walk_keep_required(const FunnelConfig *cfg, int64 *times, int level)
+{
+	int			j = 0;
+	int			k;
+
+	if (cfg->optional == 0)
+		return;
+	for (k = 1; k <= level; k++)
+		if (!(cfg->optional & ((uint64) 1 << (k - 1))))
+			times[j++] = times[k - 1];
+}
+
 static void
 copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
 {
-	if (elapsed && cfg->want_elapsed && cfg->optional)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("times to convert are not available for funnels with optional steps")));
 	if (elapsed && cfg->want_elapsed)
+	{
 		memcpy(elapsed, &w->times[walk_elapsed_base(cfg)], sizeof(int64) * w->level);
+		walk_keep_required(cfg, elapsed, w->level);
+	}
 }
 
 /*
@@ -1631,6 +1660,8 @@ events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 		}
 		level = walk_level(cfg, w);
 		copy_elapsed(cfg, w, elapsed);
+		if (ct)
+			walk_keep_required(cfg, ct->final, w->level);
 	}
 	if (ev)
 		pfree(ev);
@@ -1656,7 +1687,7 @@ funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
 	Size		slots = sizeof(int64) * ((Size) cfg->nsteps * (cfg->nsteps + 1) / 2);
 	int			level;
 
-	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg));
 	if (nevents == 0)
 		return 0;
 	held += slots;
@@ -1671,9 +1702,11 @@ funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
 /*
  * The level of a track and, in chain[k-1] for every step k it reached, the
  * time from step 1 to step k on the chain the level is counted on (the
- * chain that first reached the level), from a re-walk of its log.  Not for
- * strict_once, any order or optional steps (funnel_apply_options rejects
- * step_times with them).  held: as for funnel_track_level.
+ * chain that first reached the furthest step, optional or not), from a
+ * re-walk of its log; k counts the reported steps (optional ones left
+ * out, as in the level).  Not for strict_once or any order
+ * (funnel_apply_options rejects step_times with them).  held: as for
+ * funnel_track_level.
  */
 int
 funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
@@ -1685,7 +1718,7 @@ funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
 	int			n;
 	int			level;
 
-	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg));
 	if (track->nrows == 0)
 		return 0;
 	held += slots + sizeof(FunnelEvent) * ((Size) track->nrows + 1);
