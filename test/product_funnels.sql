@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(116);
+SELECT plan(117);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -255,7 +255,9 @@ SELECT u, timestamptz '2024-01-01' + ((u * 7 + k * 13) % 97) * interval '1 minut
 FROM generate_series(1, 3000) u, generate_series(1, 6) k;
 ANALYZE big;
 CREATE TEMP TABLE serial_answer AS
-SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) AS c FROM big;
+SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) AS c,
+       funnel_summary('30 minutes', 'optional 2, exclude 4 from 1 to 3, step_times', u, ts, ev, ARRAY['a', 'b', 'c', 'x'])::text AS s
+FROM big;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
@@ -264,6 +266,10 @@ SELECT is(
   (SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) FROM big),
   (SELECT c FROM serial_answer),
   'a parallel plan gives the serial stage counts');
+SELECT is(
+  (SELECT funnel_summary('30 minutes', 'optional 2, exclude 4 from 1 to 3, step_times', u, ts, ev, ARRAY['a', 'b', 'c', 'x'])::text FROM big),
+  (SELECT s FROM serial_answer),
+  'a parallel plan gives the serial summary with step times of a funnel with an optional step (its state is read back)');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

@@ -2075,7 +2075,7 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		if (((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && !cfg->nexcl) ||
 			(cfg->has_options && cfg->mode != 0) ||
 			((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
-			 ((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional)) ||
+			 ((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg))) ||
 			(FUNNEL_ANY_ORDER(cfg) && (cfg->optional || cfg->nexcl ||
 									   (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST && cfg->options & FUNNEL_OPT_ANY_ORDER))) ||
 			(cfg->optional & 1) ||
