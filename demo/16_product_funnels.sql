@@ -1,6 +1,6 @@
 -- Demo: product-analytics funnels (doc/product_funnels.md) on the web shop of
 -- 10_web_shop.sql: an exclusion, an optional step, any order, times from
--- step to step (also with an optional step), conversion trends by entry day in Paris, and a property
+-- step to step (also with an optional step), conversion trends by entry day in Paris (from the rows and from stored journeys), and a property
 -- held constant.
 \set QUIET on
 SET timezone = 'UTC';
@@ -77,6 +77,20 @@ FROM funnel_trend_report(
    FROM demo_web_events),
   '2024-03-31 12:00+00')
 WHERE period_start >= '2024-03-25';
+
+\echo
+\echo '--- The same trend from the stored journeys of 15_journeys.sql (one row per user, trimmed to'
+\echo '--- 2024-03-15): the answer of the rows since then'
+SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
+       round(conversion_rate::numeric, 3) AS rate, complete
+FROM funnel_trend_report(
+  (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris', journey) FROM demo_journeys),
+  '2024-03-31 12:00+00')
+WHERE period_start >= '2024-03-25';
+SELECT (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris', journey) FROM demo_journeys)
+     = (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris', user_id, ts, event,
+                             ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'])
+        FROM demo_web_events WHERE ts >= '2024-03-15') AS journeys_equal_rows;
 
 \echo
 \echo '--- The same trend with PostHog''s exclusions: a search between visit and purchase drops the attempt'

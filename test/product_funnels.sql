@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(117);
+SELECT plan(127);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -586,12 +586,73 @@ FROM generate_series(1, 3000) u, generate_series(1, 6) k;
 ANALYZE tr_big;
 CREATE TEMP TABLE tr_serial AS
 SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b', 'c']) AS t FROM tr_big;
+
+-- trends over stored journeys (one row per entity) = over the rows
+CREATE TEMP TABLE trj AS
+SELECT u, array_agg(funnel_event(ts, array_position(ARRAY['a', 'b'], ev))) AS fe,
+       array_agg(funnel_event(ts, array_position(ARRAY['a', 'b'], ev)))::journey AS cj
+FROM tr GROUP BY u;
+SELECT results_eq(
+  $$SELECT period_start, period_end, entered, converted, complete FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, time_zone Europe/Paris', fe) FROM trj), '2024-04-01 09:30+00')$$,
+  $$VALUES (timestamptz '2024-03-29 23:00+00', timestamptz '2024-03-30 23:00+00', 1::bigint, 0::bigint, true),
+           ('2024-03-30 23:00+00', '2024-03-31 22:00+00', 3, 2, true),
+           ('2024-03-31 22:00+00', '2024-04-01 22:00+00', 3, 3, false)$$,
+  'trends over journeys (funnel_event[]): the worked example across the change to summer time');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, time_zone Europe/Paris', cj ORDER BY u DESC) FROM trj))$$,
+  $$SELECT period_start, entered, converted FROM tr_paris$$,
+  'trends over journeys (journey type, rows in another order): the worked example');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, exclude 4 from 1 to 3', j)
+       FROM (SELECT array_agg(funnel_event(ts, array_position(ARRAY['a', 'b', 'c', 'x'], ev)))::journey AS j
+             FROM trx GROUP BY u) g))$$,
+  $$VALUES (timestamptz '2024-05-01 00:00+00', 3::bigint, 2::bigint)$$,
+  'trends over journeys with an exclusion: the worked example');
+-- random journeys across the change to summer time; a fifth of the users
+-- never do step c, so whether a journey converts depends on the others
+CREATE TEMP TABLE tr_rows AS
+SELECT u, ts, array_position(ARRAY['a', 'b', 'c', 'x'], ev) AS pos FROM tr_big WHERE NOT (u % 5 = 0 AND ev = 'c')
+UNION ALL
+SELECT u, ts + interval '7 minutes', 4 FROM tr_big WHERE u % 3 = 0 AND ev = 'b';
+CREATE TEMP TABLE tr_journeys AS
+SELECT u, array_agg(funnel_event(ts, pos)) AS fe, array_agg(funnel_event(ts, pos))::journey AS cj FROM tr_rows GROUP BY u;
+ANALYZE tr_journeys;
+SELECT is((SELECT array[funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe ORDER BY u)::text,
+                        funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', cj ORDER BY u DESC)::text,
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', fe ORDER BY u % 5, u)::text,
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', cj ORDER BY u DESC)::text]
+           FROM tr_journeys),
+          (SELECT array[funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, funnel_event(ts, pos)) FILTER (WHERE pos <= 3),
+                        funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, funnel_event(ts, pos)) FILTER (WHERE pos <= 3),
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', u, funnel_event(ts, pos)),
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', u, funnel_event(ts, pos))]::text[]
+           FROM tr_rows),
+  'trends over journeys = over the rows on random data across a DST change, hours and days, with an exclusion, rows in any order');
+SELECT is((SELECT funnel_trends('2 hours', 'bucket hour', fe)::text FROM tr_journeys WHERE u % 5 = 0),
+          (SELECT funnel_trends('2 hours', 'bucket hour', u, funnel_event(ts, pos))::text FROM tr_rows WHERE u % 5 = 0 AND pos <= 3),
+  'trends over journeys: journeys that all stop before step c have b as their last step, as over the rows');
+CREATE TEMP TABLE trj_serial AS
+SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe) FILTER (WHERE u % 7 <> 0) AS a,
+       funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj) AS b FROM tr_journeys;
+SELECT throws_ok($$SELECT funnel_trends('1 hour', '', fe) FROM trj$$,
+  '22023', 'a funnel trend needs a period in the mode', 'trends over journeys need a period');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, optional 2', cj) FROM trj$$,
+  '0A000', 'funnel trends take no other funnel modes or options', 'trends over journeys: no optional steps, as over the rows');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, exclude 3 from 1 to 2', '{"2024-01-01 00:00+00 {4}"}'::journey)$$,
+  '22023', 'an event names step 4, which is neither a funnel step nor an exclusion', 'trends over journeys: steps past the exclusions are refused');
+SELECT is((SELECT funnel_trends('1 hour', 'bucket day', fe) FROM trj WHERE false), NULL, 'trends over no journey: NULL');
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SELECT is((SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b', 'c']) FROM tr_big),
           (SELECT t FROM tr_serial), 'trends: a parallel plan gives the serial answer');
+SELECT is((SELECT array[funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe) FILTER (WHERE u % 7 <> 0),
+                        funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)]::text FROM tr_journeys),
+          (SELECT array[a, b]::text FROM trj_serial), 'trends over journeys: a parallel plan gives the serial answer');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
