@@ -3096,3 +3096,36 @@ CREATE AGGREGATE @extschema@.funnel_trends("window" interval, mode text, journey
     COMBINEFUNC = @extschema@.funnel_trends_journey_combine, SERIALFUNC = @extschema@.funnel_trends_journey_serialize,
     DESERIALFUNC = @extschema@.funnel_trends_journey_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.funnel_trends(interval, text, @extschema@.journey) IS 'Conversion by entry period of stored journeys (journey type), one row per entity; read with funnel_trend_report';
+
+-- ---------------------------------------------------------------------------
+-- funnel_breakdown over stored journeys (doc/journeys.md, "Breakdowns"): each
+-- row a journey with the value it counts under, given beside it
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_sfunc(internal, interval, text, text, @extschema@.funnel_event[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_sfunc(internal, interval, text, text, @extschema@.funnel_event[]) IS 'funnel_breakdown transition (stored journeys with a given value)';
+CREATE FUNCTION @extschema@.funnel_breakdown_compact_sfunc(internal, interval, text, text, @extschema@.journey)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_compact_sfunc(internal, interval, text, text, @extschema@.journey) IS 'funnel_breakdown transition (stored journeys of the journey type with a given value)';
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_combine(internal, internal) IS 'funnel_breakdown over stored journeys: combine function';
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_serialize(internal) IS 'funnel_breakdown over stored journeys: state serialisation';
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_deserialize(bytea, internal) IS 'funnel_breakdown over stored journeys: state deserialisation (validates its input)';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, breakdown text, journey @extschema@.funnel_event[]) (
+    SFUNC = @extschema@.funnel_breakdown_journey_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_journey_combine, SERIALFUNC = @extschema@.funnel_breakdown_journey_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_journey_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, text, @extschema@.funnel_event[]) IS 'Funnel by breakdown value of stored journeys: each row a journey counted at its level under the value given beside it (no attribution: a journey keeps no value per row); read with funnel_breakdown_report';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, breakdown text, journey @extschema@.journey) (
+    SFUNC = @extschema@.funnel_breakdown_compact_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_journey_combine, SERIALFUNC = @extschema@.funnel_breakdown_journey_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_journey_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, text, @extschema@.journey) IS 'Funnel by breakdown value of stored journeys (journey type), each counted under the value given beside it; read with funnel_breakdown_report';

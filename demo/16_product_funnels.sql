@@ -1,7 +1,8 @@
 -- Demo: product-analytics funnels (doc/product_funnels.md) on the web shop of
 -- 10_web_shop.sql: an exclusion, an optional step, any order, times from
--- step to step (also with an optional step), conversion trends by entry day in Paris (from the rows and from stored journeys), and a property
--- held constant.
+-- step to step (also with an optional step), conversion trends by entry
+-- day in Paris (from the rows and from stored journeys), a property held
+-- constant, and breakdowns (from the rows and from stored journeys).
 \set QUIET on
 SET timezone = 'UTC';
 SET max_parallel_workers_per_gather = 0;
@@ -136,3 +137,25 @@ ORDER BY a.mode, r.rank, r.step;
 SELECT funnel_stage_counts('1 day', user_id, ts, event,
                            ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS whole_funnel
 FROM demo_web_events;
+
+\echo
+\echo '--- Breakdown over stored journeys: a journey keeps no value per row, so the first device is kept'
+\echo '--- beside each user''s journey; counted under it, the journeys give first_touch''s answer'
+\set QUIET on
+CREATE TEMP TABLE demo_journeys_device AS
+SELECT user_id AS entity,
+       array_agg(funnel_event(ts, event = 'visit', event = 'product_view', event = 'add_to_cart', event = 'purchase'))::journey AS journey,
+       (array_agg(device ORDER BY ts, device COLLATE "C"))[1] AS first_device
+FROM demo_device_events
+WHERE event IN ('visit', 'product_view', 'add_to_cart', 'purchase')
+GROUP BY user_id;
+\set QUIET off
+SELECT rank, coalesce(value, '(other)') AS device, step, entities AS users
+FROM funnel_breakdown_report(
+  (SELECT funnel_breakdown('1 day', '', first_device, journey) FROM demo_journeys_device), 2)
+WHERE step IN (1, 4)
+ORDER BY rank, step;
+SELECT (SELECT funnel_breakdown('1 day', '', first_device, journey) -> 'values' FROM demo_journeys_device)
+     = (SELECT funnel_breakdown('1 day', 'breakdown first_touch', user_id, device, ts, event,
+                                ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) -> 'values'
+        FROM demo_device_events) AS journeys_equal_rows;
