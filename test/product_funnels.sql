@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(127);
+SELECT plan(128);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -247,6 +247,11 @@ SELECT is(
                 (SELECT median_from_previous FROM funnel_step_times(funnel_summary('1 hour', 'optional 2, exclude 4 from 1 to 3, step_times', 1, ts, ev, ARRAY['a', 'b', 'c', 'x'])) WHERE step = 2)]
    FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'x'), ('2024-01-01 10:30', 'a'), ('2024-01-01 10:40', 'c')) v(ts, ev)),
   array[interval '10 minutes', interval '10 minutes'], 'optional steps and an exclusion: the times of the clean attempt');
+-- funnel_correlation walks with times too: with an optional step, its
+-- converters are the entities at the last required step
+SELECT is(
+  (SELECT (funnel_correlation('1 hour', 'optional 2', u, ts, ev, ARRAY['view', 'wishlist', 'buy'], 1, NULL) ->> 'converters')::bigint FROM op),
+  2::bigint, 'optional steps: funnel_correlation counts the entities at the last required step as converters (u1, u3)');
 
 -- Parallel plans give the serial answers
 CREATE TABLE big AS
