@@ -7,7 +7,7 @@
 -- and test/posthog_differential.sh (a transcription of PostHog).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(43);
+SELECT plan(44);
 SET LOCAL timezone = 'UTC';
 SELECT setseed(0.37);
 
@@ -250,6 +250,15 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+CREATE TEMP TABLE bdj_hp (u bigint, j journey, first_touch text) PARTITION BY HASH (u);
+CREATE TEMP TABLE bdj_hp0 PARTITION OF bdj_hp FOR VALUES WITH (modulus 2, remainder 0);
+CREATE TEMP TABLE bdj_hp1 PARTITION OF bdj_hp FOR VALUES WITH (modulus 2, remainder 1);
+INSERT INTO bdj_hp SELECT u, j, first_touch FROM bdj;
+ANALYZE bdj_hp;
+SET LOCAL enable_partitionwise_aggregate = on;
+SELECT is((SELECT funnel_breakdown('2 days', 'optional 3', first_touch, j)::text FROM bdj_hp), (SELECT a FROM bdj_serial),
+          'over journeys: a partitionwise plan gives the serial answer');
+RESET enable_partitionwise_aggregate;
 SELECT throws_ok($$SELECT funnel_breakdown('1 day', 'breakdown first_touch', first_touch, j) FROM bdj$$,
                  '0A000', 'breakdown attribution cannot be taken from stored journeys', 'over journeys: no attribution in the mode');
 SELECT throws_ok($$SELECT funnel_breakdown('1 day', 'step_times', first_touch, j) FROM bdj$$,

@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(128);
+SELECT plan(129);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -642,6 +642,18 @@ SELECT is((SELECT funnel_trends('2 hours', 'bucket hour', fe)::text FROM tr_jour
 CREATE TEMP TABLE trj_serial AS
 SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe) FILTER (WHERE u % 7 <> 0) AS a,
        funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj) AS b FROM tr_journeys;
+-- partitionwise: a partial state per partition, combined
+CREATE TEMP TABLE tr_journeys_hp (u int, cj journey) PARTITION BY HASH (u);
+CREATE TEMP TABLE tr_journeys_hp0 PARTITION OF tr_journeys_hp FOR VALUES WITH (modulus 3, remainder 0);
+CREATE TEMP TABLE tr_journeys_hp1 PARTITION OF tr_journeys_hp FOR VALUES WITH (modulus 3, remainder 1);
+CREATE TEMP TABLE tr_journeys_hp2 PARTITION OF tr_journeys_hp FOR VALUES WITH (modulus 3, remainder 2);
+INSERT INTO tr_journeys_hp SELECT u, cj FROM tr_journeys;
+ANALYZE tr_journeys_hp;
+SET LOCAL enable_partitionwise_aggregate = on;
+SELECT is((SELECT funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)::text FROM tr_journeys_hp),
+          (SELECT funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)::text FROM tr_journeys),
+          'trends over journeys: a partitionwise plan (partial states combined) gives the answer');
+RESET enable_partitionwise_aggregate;
 SELECT throws_ok($$SELECT funnel_trends('1 hour', '', fe) FROM trj$$,
   '22023', 'a funnel trend needs a period in the mode', 'trends over journeys need a period');
 SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, optional 2', cj) FROM trj$$,
