@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(129);
+SELECT plan(135);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -642,6 +642,26 @@ SELECT is((SELECT funnel_trends('2 hours', 'bucket hour', fe)::text FROM tr_jour
 CREATE TEMP TABLE trj_serial AS
 SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe) FILTER (WHERE u % 7 <> 0) AS a,
        funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj) AS b FROM tr_journeys;
+-- to_step: the trend converts at an earlier step, as the funnel cut to it
+SELECT is((SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris, to_step 2', u, ts, ev, ARRAY['a', 'b', 'c']) FROM tr_big),
+          (SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b']) FROM tr_big),
+          'trends: to_step 2 of steps a, b, c = the funnel of steps a, b');
+SELECT is((SELECT array[funnel_trends('2 hours', 'bucket hour, to_step 2', fe)::text,
+                        funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 2, to_step 2', cj)::text] FROM tr_journeys),
+          (SELECT array[funnel_trends('2 hours', 'bucket hour', u, funnel_event(ts, pos)) FILTER (WHERE pos <= 2),
+                        funnel_trends('2 hours', 'bucket day, exclude 3 from 1 to 2', u,
+                                      funnel_event(ts, CASE pos WHEN 4 THEN 3 ELSE pos END)) FILTER (WHERE pos <> 3)]::text[]
+           FROM tr_rows),
+          'trends over journeys: to_step 2 (also with an exclusion) = the rows of the funnel cut to step 2');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, to_step 3', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
+  '22023', 'to_step 3 is not a step of the funnel', 'trends: to_step is one of the steps');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, exclude 4 from 1 to 3, to_step 2', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) FROM trx$$,
+  '22023', 'exclusion at position 4 ends at step 3, past to_step 2', 'trends: the exclusions end by to_step');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 'to_step 2', u, ts, ev, ARRAY['a', 'b', 'c']) FROM tr$$,
+  '0A000', 'funnel mode "to_step" is not used by this function', 'to_step in the mode is funnel_trends''s');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'to_step 2', ts, ev, ARRAY['a', 'b', 'c']) FROM tr GROUP BY u$$,
+  '0A000', 'funnel mode "to_step" is not used by this function', 'time_to_convert takes to_step as an argument, not in the mode');
+
 -- partitionwise: a partial state per partition, combined
 CREATE TEMP TABLE tr_journeys_hp (u int, cj journey) PARTITION BY HASH (u);
 CREATE TEMP TABLE tr_journeys_hp0 PARTITION OF tr_journeys_hp FOR VALUES WITH (modulus 3, remainder 0);

@@ -182,6 +182,12 @@ parse_option_words(const char *str, const char *start, const char *end,
 			cfg->breakdown_step = option_number(str, w[2], wl[2], "breakdown step");
 		return;
 	}
+	if (nw == 2 && wl[0] == 7 && strncmp(w[0], "to_step", 7) == 0)
+	{
+		cfg->target = option_number(str, w[1], wl[1], "to_step");
+		cfg->options |= FUNNEL_OPT_TO_STEP;
+		return;
+	}
 	if (nw == 2 && wl[0] == 9 && strncmp(w[0], "time_zone", 9) == 0)
 	{
 		if (wl[1] >= FUNNEL_TZ_LEN)
@@ -358,6 +364,31 @@ check_breakdown(const FunnelConfig *cfg, int nsteps)
 }
 
 /*
+ * A trend's target step ("to_step K", read by funnel_trends only) against
+ * the funnel's own steps (nsteps) and its exclusions, which must end by it.
+ */
+static void
+check_trend_target(const FunnelConfig *cfg, int nsteps)
+{
+	int			i;
+
+	if (!(cfg->options & FUNNEL_OPT_TO_STEP) || cfg->bucket == 0)
+		return;
+	if (cfg->target > nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("to_step %d is not a step of the funnel", cfg->target),
+				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
+	for (i = 0; i < cfg->nexcl; i++)
+		if (cfg->excl[i].to > cfg->target)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion at position %d ends at step %d, past to_step %d",
+							cfg->excl[i].pos, cfg->excl[i].to, cfg->target),
+					 errhint("A trend's exclusions end by its target step.")));
+}
+
+/*
  * Check a configuration's options against its conditions: npositions
  * conditions (step input positions) of which the exclusions are the last
  * ones.  Sets cfg->nsteps to the funnel's own steps.  Cheap: called per row.
@@ -395,6 +426,7 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 	if (!cfg->has_options)
 	{
 		check_breakdown(cfg, nsteps);
+		check_trend_target(cfg, nsteps);
 		return;
 	}
 	if (cfg->mode != 0)
@@ -455,6 +487,7 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 						pg_leftmost_one_pos64(cfg->optional) + 1),
 				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
 	check_breakdown(cfg, nsteps);
+	check_trend_target(cfg, nsteps);
 	cfg->nsteps = nsteps;
 }
 
@@ -471,6 +504,11 @@ funnel_check_used_options(const FunnelConfig *cfg, int uses)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("funnel mode \"step_times\" is not used by this function"),
 				 errhint("Times from step to step are an option of funnel_summary.")));
+	if ((cfg->options & FUNNEL_OPT_TO_STEP) && !(uses & FUNNEL_USES_PERIODS))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel mode \"to_step\" is not used by this function"),
+				 errhint("A trend's target step is an option of funnel_trends; time_to_convert takes to_step as an argument.")));
 	if ((cfg->bucket != 0 || cfg->time_zone[0] != '\0') && !(uses & FUNNEL_USES_PERIODS))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -2079,7 +2117,8 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 			(FUNNEL_ANY_ORDER(cfg) && (cfg->optional || cfg->nexcl ||
 									   (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST && cfg->options & FUNNEL_OPT_ANY_ORDER))) ||
 			(cfg->optional & 1) ||
-			(cfg->nsteps < 64 && (cfg->optional >> cfg->nsteps) != 0))
+			(cfg->nsteps < 64 && (cfg->optional >> cfg->nsteps) != 0) ||
+			((cfg->options & FUNNEL_OPT_TO_STEP) && (cfg->bucket == 0 || cfg->target < 1)))
 			funnel_invalid_state("The state has invalid funnel options.");
 	}
 	if (cfg->target < 0 || cfg->target > cfg->nsteps)

@@ -518,7 +518,9 @@ funnel_trends_final(PG_FUNCTION_ARGS)
 	memset(&tw, 0, sizeof(tw));
 	tw.cxt = CurrentMemoryContext;
 	trend_walk_configure(&tw, &t->cfg);
-	tw.nsteps = funnel_reported_steps(&t->cfg, t->seen_steps);
+	/* the target: to_step, else the last step */
+	tw.nsteps = (t->cfg.options & FUNNEL_OPT_TO_STEP) ? t->cfg.target :
+		funnel_reported_steps(&t->cfg, t->seen_steps);
 	entity_table_foreach(t, trend_add_entity, &tw);
 	return trend_result(&t->cfg, tw.periods, tw.nperiods);
 }
@@ -607,6 +609,16 @@ trend_acc_add(TrendAcc *acc, const FunnelEvent *ev, int n)
 	h = funnel_reported_steps(&acc->cfg, seen);
 	if (h == 0)
 		return;					/* no step: no entry */
+	if (acc->cfg.options & FUNNEL_OPT_TO_STEP)
+	{
+		/* the last step is known: one walk to it */
+		acc->top = acc->cfg.target;
+		tw->nsteps = acc->cfg.target;
+		tw->count_into = TREND_COUNT_ENTERED;
+		trend_add_entity(ev, n, trend_acc_memory(acc), tw);
+		funnel_check_memory(trend_acc_memory(acc));
+		return;
+	}
 	if (h > acc->top)
 		trend_acc_raise(acc, h);
 	if (h == acc->top)
