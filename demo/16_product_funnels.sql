@@ -80,6 +80,15 @@ FROM funnel_trend_report(
 WHERE period_start >= '2024-03-25';
 
 \echo
+\echo '--- Conversion to add to cart (to_step 3) by entry day, from the stored journeys'
+SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
+       round(conversion_rate::numeric, 3) AS rate, complete
+FROM funnel_trend_report(
+  (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris, to_step 3', journey) FROM demo_journeys),
+  '2024-03-31 12:00+00')
+WHERE period_start AT TIME ZONE 'Europe/Paris' >= '2024-03-27';
+
+\echo
 \echo '--- The same trend from the stored journeys of 15_journeys.sql (one row per user, trimmed to'
 \echo '--- 2024-03-15): the answer of the rows since then'
 SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
