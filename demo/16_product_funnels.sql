@@ -115,7 +115,8 @@ WHERE period_start >= '2024-03-25';
 
 \echo
 \echo '--- Hold a property constant: the funnel per (user, channel) pair, users at their best channel'
-\echo '--- (each user of this shop arrives through one channel: both equal the per-user funnel)'
+\echo '--- (some users come back through another channel: more pairs than users, and a user whose'
+\echo '--- product view came on another channel than the visit reaches step 2 on no single channel)'
 SELECT funnel_stage_counts('1 day', ARRAY[user_id::text, channel], ts, event,
                            ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS user_channel_pairs,
        (SELECT funnel_stage_counts(level, 4)
