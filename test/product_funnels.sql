@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(135);
+SELECT plan(137);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -673,6 +673,35 @@ SET LOCAL enable_partitionwise_aggregate = on;
 SELECT is((SELECT funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)::text FROM tr_journeys_hp),
           (SELECT funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)::text FROM tr_journeys),
           'trends over journeys: a partitionwise plan (partial states combined) gives the answer');
+-- the options over rows, partitionwise: the options travel in every partial state
+CREATE TEMP TABLE tr_rows_hp (u int, ts timestamptz, pos int) PARTITION BY HASH (u);
+CREATE TEMP TABLE tr_rows_hp0 PARTITION OF tr_rows_hp FOR VALUES WITH (modulus 3, remainder 0);
+CREATE TEMP TABLE tr_rows_hp1 PARTITION OF tr_rows_hp FOR VALUES WITH (modulus 3, remainder 1);
+CREATE TEMP TABLE tr_rows_hp2 PARTITION OF tr_rows_hp FOR VALUES WITH (modulus 3, remainder 2);
+INSERT INTO tr_rows_hp SELECT u, ts, pos FROM tr_rows;
+ANALYZE tr_rows_hp;
+CREATE FUNCTION pg_temp.options_answer(tbl text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE r text;
+BEGIN
+  EXECUTE format($q$SELECT array[
+      funnel_stage_counts('2 hours', 'optional 2, exclude 4 from 1 to 3', u, funnel_event(ts, pos))::text,
+      funnel_stage_counts('2 hours', 'exclude 4 from 1 to 3, exclusion_counts_reached', u, ts, pos = 1, pos = 2, pos = 3, pos = 4)::text,
+      funnel_stage_counts('2 hours', 'any_order_first', u, ts, pos = 1, pos = 2, pos = 3)::text,
+      funnel_summary('2 hours', 'optional 2, step_times', u, funnel_event(ts, pos)) FILTER (WHERE pos < 4)::text,
+      funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', u, funnel_event(ts, pos))::text]::text
+    FROM %I$q$, tbl) INTO r;
+  RETURN r;
+END $f$;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE l text; r text := '';
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP r := r || l || E'\n'; END LOOP;
+  RETURN r;
+END $f$;
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('2 hours', 'optional 2', u, funnel_event(ts, pos)) FROM tr_rows_hp$$),
+               'Partial Aggregate', 'the plan over the partitioned rows is partitionwise');
+SELECT is(pg_temp.options_answer('tr_rows_hp'), pg_temp.options_answer('tr_rows'),
+          'optional steps, exclusions, any order, step times and trends over rows: a partitionwise plan gives the serial answer');
 RESET enable_partitionwise_aggregate;
 SELECT throws_ok($$SELECT funnel_trends('1 hour', '', fe) FROM trj$$,
   '22023', 'a funnel trend needs a period in the mode', 'trends over journeys need a period');
