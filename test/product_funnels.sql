@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(137);
+SELECT plan(138);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -93,6 +93,20 @@ SELECT results_eq(
     FROM ex GROUP BY u ORDER BY u$$,
   $$VALUES ('u1', interval '10 minutes'), ('u2', NULL), ('u3', NULL), ('u4', interval '10 minutes'), ('u5', interval '10 minutes'), ('u6', NULL)$$,
   'exclusions: time_to_convert to step 2 (u4: on its clean second attempt)');
+-- Mixpanel's exclusions in time_to_convert (window 1 hour, exclusion x from 1 to 3):
+-- u1: a 10:00, x 10:05, b 10:10, c 10:20: the chain ends at step 1: no time to step 2 or 3.
+-- u2: a 10:00, b 10:10, x 10:15, c 10:20: the chain ends at step 2: 10 minutes to step 2,
+--     none to step 3; PostHog's rule drops both entities (NULL everywhere).
+SELECT results_eq(
+  $$SELECT u, time_to_convert('1 hour', 'exclude 4 from 1 to 3', 2, ts, ev, ARRAY['a', 'b', 'c', 'x']),
+            time_to_convert('1 hour', 'exclude 4 from 1 to 3, exclusion_counts_reached', 2, ts, ev, ARRAY['a', 'b', 'c', 'x']),
+            time_to_convert('1 hour', 'exclude 4 from 1 to 3, exclusion_counts_reached', ts, ev, ARRAY['a', 'b', 'c', 'x'])
+    FROM (VALUES (1, timestamptz '2024-01-01 10:00+00', 'a'), (1, '2024-01-01 10:05+00', 'x'), (1, '2024-01-01 10:10+00', 'b'),
+                 (1, '2024-01-01 10:20+00', 'c'), (2, '2024-01-01 10:00+00', 'a'), (2, '2024-01-01 10:10+00', 'b'),
+                 (2, '2024-01-01 10:15+00', 'x'), (2, '2024-01-01 10:20+00', 'c')) v(u, ts, ev)
+    GROUP BY u ORDER BY u$$,
+  $$VALUES (1, NULL::interval, NULL::interval, NULL::interval), (2, NULL, interval '10 minutes', NULL)$$,
+  'exclusion_counts_reached: time_to_convert up to the step the chain had reached');
 SELECT is(
   (SELECT array_agg(entities ORDER BY step) FROM funnel_report(
      (SELECT funnel_summary('1 hour', 'exclude 4 from 1 to 3', u, ts, ev,
