@@ -817,6 +817,7 @@ typedef struct PartWork
 	int64		nent;
 	int64		entcap;
 	uint32	   *row_ent;		/* per row: its entity */
+	char	   *in;				/* rows decoded, in arrival order */
 	char	   *out;			/* rows grouped by entity */
 	MemoryContext cxt;			/* the above */
 	MemoryContext part_cxt;		/* what one partition allocates: keys copied
@@ -922,9 +923,9 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 	w->nent = 0;
 	memset(&r, 0, sizeof(r));
 
-	/* pass 1: number the entities, count their rows */
+	/* pass 1: decode every row, number the entities, count their rows */
 	reader_start(&r, s, part);
-	for (i = 0; reader_next(&r, &key, &hash, NULL); i++)
+	for (i = 0; reader_next(&r, &key, &hash, i < n ? w->in + (Size) i * stride : NULL); i++)
 	{
 		PartEntity *ent;
 		bool		found;
@@ -968,15 +969,10 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		acc += w->next[e];
 		w->next[e] = w->start[e];
 	}
-	/* pass 2: every row read again, to its entity's place (i < n: pass 1) */
-	reader_start(&r, s, part);
+	/* pass 2: every decoded row to its entity's place (n rows: pass 1) */
 	for (i = 0; i < n; i++)
-	{
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!reader_next(&r, &key, &hash, w->out + (Size) (w->next[w->row_ent[i]]++) * stride))
-			elog(ERROR, "funnel entity store: partition holds fewer rows than read before");
-	}
+		memcpy(w->out + (Size) (w->next[w->row_ent[i]]++) * stride,
+			   w->in + (Size) i * stride, stride);
 
 	for (i = 0; i < (uint64) w->nent; i++)
 	{
@@ -1020,10 +1016,11 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	}
 	memset(&w, 0, sizeof(w));
 	w.held = s->mem + s->extra;
-	if (maxn > (uint64) PG_INT32_MAX * 2 || maxn > MaxAllocHugeSize / (stride + sizeof(uint32)))
+	if (maxn > (uint64) PG_INT32_MAX * 2 || maxn > MaxAllocHugeSize / (2 * stride + sizeof(uint32)))
 		funnel_check_memory(MaxAllocHugeSize);
-	work_account(&w, maxn * (sizeof(uint32) + stride));
+	work_account(&w, maxn * (sizeof(uint32) + 2 * stride));
 	w.row_ent = palloc_extended(maxn * sizeof(uint32), MCXT_ALLOC_HUGE);
+	w.in = palloc_extended(maxn * stride, MCXT_ALLOC_HUGE);
 	w.out = palloc_extended(maxn * stride, MCXT_ALLOC_HUGE);
 	w.cxt = walk_cxt;
 	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
