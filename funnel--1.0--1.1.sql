@@ -1313,3 +1313,73 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.funnel_breakdown_report(jsonb, integer) IS 'One row per breakdown value and step of a funnel_breakdown result, values ranked by the last step''s count: the top_n values (all when NULL), then the rest summed in one row with is_other true; entities, conversion from the step before and from step 1';
+
+-- ---------------------------------------------------------------------------
+-- funnel_trends over stored journeys (doc/product_funnels.md, "Conversion
+-- trends by entry period"): one row per entity, each journey walked in the
+-- transition into per-period counts that combine in parallel plans
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.funnel_trends_journey_sfunc(internal, interval, text, @extschema@.funnel_event[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_trends_journey_sfunc(internal, interval, text, @extschema@.funnel_event[]) IS 'funnel_trends transition (stored journeys)';
+CREATE FUNCTION @extschema@.funnel_trends_compact_sfunc(internal, interval, text, @extschema@.journey)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_trends_compact_sfunc(internal, interval, text, @extschema@.journey) IS 'funnel_trends transition (stored journeys, journey type)';
+CREATE FUNCTION @extschema@.funnel_trends_journey_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_trends_journey_combine(internal, internal) IS 'funnel_trends over stored journeys: combine function';
+CREATE FUNCTION @extschema@.funnel_trends_journey_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_trends_journey_serialize(internal) IS 'funnel_trends over stored journeys: state serialisation';
+CREATE FUNCTION @extschema@.funnel_trends_journey_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_trends_journey_deserialize(bytea, internal) IS 'funnel_trends over stored journeys: state deserialisation (validates its input)';
+CREATE FUNCTION @extschema@.funnel_trends_journey_final(internal) RETURNS jsonb
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_trends_journey_final(internal) IS 'funnel_trends over stored journeys: final function (per entry period, entities that entered and converted)';
+CREATE AGGREGATE @extschema@.funnel_trends("window" interval, mode text, journey @extschema@.funnel_event[]) (
+    SFUNC = @extschema@.funnel_trends_journey_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_trends_journey_final,
+    COMBINEFUNC = @extschema@.funnel_trends_journey_combine, SERIALFUNC = @extschema@.funnel_trends_journey_serialize,
+    DESERIALFUNC = @extschema@.funnel_trends_journey_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_trends(interval, text, @extschema@.funnel_event[]) IS 'Conversion by entry period of stored journeys, one row per entity (the last step is the highest step any journey names); read with funnel_trend_report';
+CREATE AGGREGATE @extschema@.funnel_trends("window" interval, mode text, journey @extschema@.journey) (
+    SFUNC = @extschema@.funnel_trends_compact_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_trends_journey_final,
+    COMBINEFUNC = @extschema@.funnel_trends_journey_combine, SERIALFUNC = @extschema@.funnel_trends_journey_serialize,
+    DESERIALFUNC = @extschema@.funnel_trends_journey_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_trends(interval, text, @extschema@.journey) IS 'Conversion by entry period of stored journeys (journey type), one row per entity; read with funnel_trend_report';
+
+-- ---------------------------------------------------------------------------
+-- funnel_breakdown over stored journeys (doc/journeys.md, "Breakdowns"): each
+-- row a journey with the value it counts under, given beside it
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_sfunc(internal, interval, text, text, @extschema@.funnel_event[])
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_sfunc(internal, interval, text, text, @extschema@.funnel_event[]) IS 'funnel_breakdown transition (stored journeys with a given value)';
+CREATE FUNCTION @extschema@.funnel_breakdown_compact_sfunc(internal, interval, text, text, @extschema@.journey)
+    RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_compact_sfunc(internal, interval, text, text, @extschema@.journey) IS 'funnel_breakdown transition (stored journeys of the journey type with a given value)';
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_combine(internal, internal) IS 'funnel_breakdown over stored journeys: combine function';
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_serialize(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_serialize(internal) IS 'funnel_breakdown over stored journeys: state serialisation';
+CREATE FUNCTION @extschema@.funnel_breakdown_journey_deserialize(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.funnel_breakdown_journey_deserialize(bytea, internal) IS 'funnel_breakdown over stored journeys: state deserialisation (validates its input)';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, breakdown text, journey @extschema@.funnel_event[]) (
+    SFUNC = @extschema@.funnel_breakdown_journey_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_journey_combine, SERIALFUNC = @extschema@.funnel_breakdown_journey_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_journey_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, text, @extschema@.funnel_event[]) IS 'Funnel by breakdown value of stored journeys: each row a journey counted at its level under the value given beside it (no attribution: a journey keeps no value per row); read with funnel_breakdown_report';
+CREATE AGGREGATE @extschema@.funnel_breakdown("window" interval, mode text, breakdown text, journey @extschema@.journey) (
+    SFUNC = @extschema@.funnel_breakdown_compact_sfunc, STYPE = internal,
+    FINALFUNC = @extschema@.funnel_breakdown_final,
+    COMBINEFUNC = @extschema@.funnel_breakdown_journey_combine, SERIALFUNC = @extschema@.funnel_breakdown_journey_serialize,
+    DESERIALFUNC = @extschema@.funnel_breakdown_journey_deserialize, FINALFUNC_MODIFY = READ_ONLY, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.funnel_breakdown(interval, text, text, @extschema@.journey) IS 'Funnel by breakdown value of stored journeys (journey type), each counted under the value given beside it; read with funnel_breakdown_report';

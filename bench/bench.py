@@ -259,6 +259,9 @@ FROM per_user"""
         Case("trend_day", "funnel_trends, 30 days by day (Europe/Paris), event names, serial",
              "SELECT funnel_trends('7 days', 'bucket day, time_zone Europe/Paris', user_id, ts, %s) FROM events" % NAMES,
              answer="raw"),
+        Case("trend_day_journeys", "funnel_trends, 30 days by day (Europe/Paris), from materialized journeys, serial",
+             "SELECT funnel_trends('7 days', 'bucket day, time_zone Europe/Paris', journey) FROM user_journeys",
+             answer="raw", rows_table="user_journeys"),
         # the per-channel counts of first_touch add up to the whole funnel:
         # summed, the answer is checked against the plain funnel's
         Case("bd_channel", "funnel_breakdown by channel (first_touch), event names, serial",
@@ -573,6 +576,10 @@ def main():
         if len(tr["periods"]) < 30 or entered < ref[0]:
             failures.append("trend: %d periods, %d entries for %d users at step 1" %
                             (len(tr["periods"]), entered, ref[0]))
+    # the trend over the journeys is the trend over the rows
+    if "trend_day" in by and "trend_day_journeys" in by and \
+            json.loads(by["trend_day"].result[0]) != json.loads(by["trend_day_journeys"].result[0]):
+        failures.append("trend: the journeys' trend differs from the rows'")
     # the product funnel: serial = parallel = the two-level form with the same options
     pf = [k for k in ("pf_names", "pf_names_p2") if k in by]
     chk = None if not pf else psql(("SELECT funnel_stage_counts(level, 3) FROM (SELECT window_funnel('7 days', '%s', ts, %s) "
@@ -768,6 +775,8 @@ def main():
     target("(same, 2 workers) ≤ 1.5 × the plain funnel", r, r is not None and r <= 1.5, "%.2f ×")
     r = tv("trend_day", "fsc_names")
     target("30-day trend by day ≤ 1.5 × the plain funnel (event names, serial)", r, r is not None and r <= 1.5, "%.2f ×")
+    r = tv("trend_day_journeys", "trend_day")
+    target("(the same trend from materialized journeys: × the trend from the rows, no target)", r, None, "%.2f ×")
     r = tv("plain", "fsc_bools")
     target("≥ 20 × faster than plain SQL", r, None if r is None else r >= 20, "%.1f × faster")
     r = tv("paths_d5", "fsc_bools")

@@ -286,7 +286,7 @@ SQL
 need 'fsc_hp|fsc_hp_serial|wf_hp|wf_hp_p2|plain' && derived
 # the DBA's precomputed form: each user's journey (only rows that match a
 # step); rebuilt every run since it stores the extension's type
-if need 'journeys|journeys_p2'; then
+if need 'journeys|journeys_p2|trend_day_journeys'; then
 log "building the per-user journeys"
 "${PSQL[@]}" <<'SQL'
 SET search_path = data, public;

@@ -1,7 +1,8 @@
 -- Demo: product-analytics funnels (doc/product_funnels.md) on the web shop of
 -- 10_web_shop.sql: an exclusion, an optional step, any order, times from
--- step to step, conversion trends by entry day in Paris, and a property
--- held constant.
+-- step to step (also with an optional step), conversion trends by entry
+-- day in Paris (from the rows and from stored journeys), a property held
+-- constant, and breakdowns (from the rows and from stored journeys).
 \set QUIET on
 SET timezone = 'UTC';
 SET max_parallel_workers_per_gather = 0;
@@ -54,6 +55,19 @@ FROM funnel_step_times(
   ARRAY['visit', 'product view', 'add to cart', 'checkout', 'purchase']);
 
 \echo
+\echo '--- The same with add to cart optional: the times are between required steps (PostHog''s timings),'
+\echo '--- so checkout is timed from the product view, whether the user added to cart or not'
+SELECT step, name, entities AS users,
+       date_trunc('second', median_from_previous) AS median_from_previous,
+       date_trunc('second', mean_from_previous) AS mean_from_previous,
+       date_trunc('second', median_from_start) AS median_from_start
+FROM funnel_step_times(
+  (SELECT funnel_summary('1 day', 'optional 3, step_times', user_id, ts, event,
+                         ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'])
+   FROM demo_web_events),
+  ARRAY['visit', 'product view', 'checkout', 'purchase']);
+
+\echo
 \echo '--- Conversion by entry day (Paris time), visit to purchase within 1 day; as of 2024-03-31 12:00 UTC'
 \echo '--- (the last days are not complete yet: their window has not elapsed)'
 SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
@@ -64,6 +78,29 @@ FROM funnel_trend_report(
    FROM demo_web_events),
   '2024-03-31 12:00+00')
 WHERE period_start >= '2024-03-25';
+
+\echo
+\echo '--- Conversion to add to cart (to_step 3) by entry day, from the stored journeys'
+SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
+       round(conversion_rate::numeric, 3) AS rate, complete
+FROM funnel_trend_report(
+  (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris, to_step 3', journey) FROM demo_journeys),
+  '2024-03-31 12:00+00')
+WHERE period_start AT TIME ZONE 'Europe/Paris' >= '2024-03-27';
+
+\echo
+\echo '--- The same trend from the stored journeys of 15_journeys.sql (one row per user, trimmed to'
+\echo '--- 2024-03-15): the answer of the rows since then'
+SELECT period_start AT TIME ZONE 'Europe/Paris' AS day_in_paris, entered, converted,
+       round(conversion_rate::numeric, 3) AS rate, complete
+FROM funnel_trend_report(
+  (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris', journey) FROM demo_journeys),
+  '2024-03-31 12:00+00')
+WHERE period_start >= '2024-03-25';
+SELECT (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris', journey) FROM demo_journeys)
+     = (SELECT funnel_trends('1 day', 'bucket day, time_zone Europe/Paris', user_id, ts, event,
+                             ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'])
+        FROM demo_web_events WHERE ts >= '2024-03-15') AS journeys_equal_rows;
 
 \echo
 \echo '--- The same trend with PostHog''s exclusions: a search between visit and purchase drops the attempt'
@@ -109,3 +146,25 @@ ORDER BY a.mode, r.rank, r.step;
 SELECT funnel_stage_counts('1 day', user_id, ts, event,
                            ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) AS whole_funnel
 FROM demo_web_events;
+
+\echo
+\echo '--- Breakdown over stored journeys: a journey keeps no value per row, so the first device is kept'
+\echo '--- beside each user''s journey; counted under it, the journeys give first_touch''s answer'
+\set QUIET on
+CREATE TEMP TABLE demo_journeys_device AS
+SELECT user_id AS entity,
+       array_agg(funnel_event(ts, event = 'visit', event = 'product_view', event = 'add_to_cart', event = 'purchase'))::journey AS journey,
+       (array_agg(device ORDER BY ts, device COLLATE "C"))[1] AS first_device
+FROM demo_device_events
+WHERE event IN ('visit', 'product_view', 'add_to_cart', 'purchase')
+GROUP BY user_id;
+\set QUIET off
+SELECT rank, coalesce(value, '(other)') AS device, step, entities AS users
+FROM funnel_breakdown_report(
+  (SELECT funnel_breakdown('1 day', '', first_device, journey) FROM demo_journeys_device), 2)
+WHERE step IN (1, 4)
+ORDER BY rank, step;
+SELECT (SELECT funnel_breakdown('1 day', '', first_device, journey) -> 'values' FROM demo_journeys_device)
+     = (SELECT funnel_breakdown('1 day', 'breakdown first_touch', user_id, device, ts, event,
+                                ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']) -> 'values'
+        FROM demo_device_events) AS journeys_equal_rows;

@@ -7,7 +7,7 @@
 -- and test/posthog_differential.sh (a transcription of PostHog).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(35);
+SELECT plan(44);
 SET LOCAL timezone = 'UTC';
 SELECT setseed(0.37);
 
@@ -202,6 +202,69 @@ SELECT throws_ok($$SELECT funnel_breakdown('1 day', mode, u, channel, ts, ev, AR
                  '22023', 'funnel mode differs between rows of one group', 'the attribution differs between rows');
 SELECT throws_ok($$SELECT funnel_trends('1 day', 'bucket day, breakdown first_touch', u, ts, ev, ARRAY['a', 'b']) FROM bd$$,
                  '0A000', NULL, 'breakdown in funnel_trends');
+
+-- over stored journeys: each journey counts under the value given beside
+-- it.  all_events is one journey per (user, value); first_touch and
+-- last_touch keep the value beside one journey per user (the value of the
+-- earliest or latest row of a step or the exclusion with a value, ties to
+-- the least in byte order: doc/journeys.md, "Breakdowns")
+CREATE TEMP TABLE bdj_pairs AS
+SELECT u, channel, array_agg(funnel_event(ts, array_position(ARRAY['a', 'b', 'c', 'd', 'x'], ev))) AS fe
+FROM bd WHERE ev <> 'other' GROUP BY u, channel;
+CREATE TEMP TABLE bdj AS
+SELECT u, array_agg(funnel_event(ts, array_position(ARRAY['a', 'b', 'c', 'd', 'x'], ev)))::journey AS j,
+       (array_agg(channel ORDER BY ts, channel COLLATE "C") FILTER (WHERE channel IS NOT NULL))[1] AS first_touch,
+       (array_agg(channel ORDER BY ts DESC, channel COLLATE "C") FILTER (WHERE channel IS NOT NULL))[1] AS last_touch
+FROM bd WHERE ev <> 'other' GROUP BY u;
+ANALYZE bdj;
+SELECT is((SELECT funnel_breakdown('2 days', 'optional 3, exclude 5 from 1 to 4', channel, fe) -> 'values' FROM bdj_pairs),
+          (SELECT funnel_breakdown('2 days', 'optional 3, exclude 5 from 1 to 4, breakdown all_events', u, channel, ts, ev,
+                                   ARRAY['a', 'b', 'c', 'd', 'x']) -> 'values' FROM bd),
+          'over journeys: a journey per (user, value) gives all_events');
+SELECT is((SELECT array[funnel_breakdown('2 days', 'exclude 5 from 2 to 4', first_touch, j) -> 'values',
+                        funnel_breakdown('2 days', 'any_order', last_touch, j::funnel_event[]) -> 'values'] FROM bdj),
+          array[(SELECT funnel_breakdown('2 days', 'exclude 5 from 2 to 4, breakdown first_touch', u, channel, ts, ev,
+                                         ARRAY['a', 'b', 'c', 'd', 'x']) -> 'values' FROM bd),
+                -- in the any-order funnel x is a fifth step, as in the journeys
+                (SELECT funnel_breakdown('2 days', 'any_order, breakdown last_touch', u, channel, ts, ev,
+                                         ARRAY['a', 'b', 'c', 'd', 'x']) -> 'values' FROM bd)],
+          'over journeys: the first (last) touch kept beside the journey gives first_touch (last_touch)');
+SELECT is((SELECT funnel_breakdown('2 days', '', first_touch, j) ->> 'attribution' FROM bdj), 'given',
+          'over journeys: the attribution is "given"');
+SELECT results_eq(
+  $$SELECT rank, value, is_other, step, entities FROM funnel_breakdown_report(
+      (SELECT funnel_breakdown('2 days', '', first_touch, j) FROM bdj), 2)$$,
+  $$SELECT rank, value, is_other, step, entities FROM funnel_breakdown_report(
+      (SELECT funnel_breakdown('2 days', 'breakdown first_touch', u, channel, funnel_event(ts, array_position(ARRAY['a', 'b', 'c', 'd', 'x'], ev)))
+       FROM bd WHERE ev <> 'other'), 2)$$,
+  'over journeys: funnel_breakdown_report reads the result (top 2 and the rest)');
+CREATE TEMP TABLE bdj_serial AS
+SELECT funnel_breakdown('2 days', 'optional 3', first_touch, j)::text AS a FROM bdj;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is((SELECT funnel_breakdown('2 days', 'optional 3', first_touch, j)::text FROM bdj), (SELECT a FROM bdj_serial),
+          'over journeys: a parallel plan gives the serial answer');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+CREATE TEMP TABLE bdj_hp (u bigint, j journey, first_touch text) PARTITION BY HASH (u);
+CREATE TEMP TABLE bdj_hp0 PARTITION OF bdj_hp FOR VALUES WITH (modulus 2, remainder 0);
+CREATE TEMP TABLE bdj_hp1 PARTITION OF bdj_hp FOR VALUES WITH (modulus 2, remainder 1);
+INSERT INTO bdj_hp SELECT u, j, first_touch FROM bdj;
+ANALYZE bdj_hp;
+SET LOCAL enable_partitionwise_aggregate = on;
+SELECT is((SELECT funnel_breakdown('2 days', 'optional 3', first_touch, j)::text FROM bdj_hp), (SELECT a FROM bdj_serial),
+          'over journeys: a partitionwise plan gives the serial answer');
+RESET enable_partitionwise_aggregate;
+SELECT throws_ok($$SELECT funnel_breakdown('1 day', 'breakdown first_touch', first_touch, j) FROM bdj$$,
+                 '0A000', 'breakdown attribution cannot be taken from stored journeys', 'over journeys: no attribution in the mode');
+SELECT throws_ok($$SELECT funnel_breakdown('1 day', 'step_times', first_touch, j) FROM bdj$$,
+                 '0A000', 'funnel mode "step_times" is not used by this function', 'over journeys: step_times records nothing here');
+SELECT throws_ok($$SELECT funnel_breakdown('1 day', m, first_touch, j) FROM bdj, (VALUES (''), ('optional 2')) v(m)$$,
+                 '22023', NULL, 'over journeys: one funnel per group');
 
 SELECT * FROM finish();
 ROLLBACK;

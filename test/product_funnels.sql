@@ -6,7 +6,7 @@
 -- compares with a transcription of PostHog on random data.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(109);
+SELECT plan(135);
 SET LOCAL timezone = 'UTC';
 
 -- The worked example: steps signup, activate, subscribe; exclusion
@@ -186,6 +186,73 @@ SELECT is(
    FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'x'), ('2024-01-01 10:10', 'c')) v(ts, ev)),
   0, 'optional steps and exclusions together');
 
+-- Times with optional steps (PostHog's timings: between consecutive
+-- required steps; the optional steps are neither reported nor timed).
+-- op, window 1 hour, wishlist optional: u1 view 10:00, buy 10:10; u3 view
+-- 10:00, wishlist 10:10, buy 10:20 (from view: 20 minutes, the optional
+-- wishlist between is not a step of the report); u2, u4 stop at level 1.
+SELECT results_eq(
+  $$SELECT u, time_to_convert('1 hour', 'optional 2', ts, ev, ARRAY['view', 'wishlist', 'buy']),
+            time_to_convert('1 hour', 'optional 2', 2, ts, ev, ARRAY['view', 'wishlist', 'buy']),
+            time_to_convert('1 hour', 'optional 2', 1, ts, ev, ARRAY['view', 'wishlist', 'buy'])
+    FROM op GROUP BY u ORDER BY u$$,
+  $$VALUES (1, interval '10 minutes', interval '10 minutes', interval '0'), (2, NULL, NULL, interval '0'),
+           (3, interval '20 minutes', interval '20 minutes', interval '0'), (4, NULL, NULL, interval '0'),
+           (5, NULL::interval, NULL::interval, NULL::interval)$$,
+  'optional steps: time_to_convert to the last required step (default and to_step 2) and to step 1');
+SELECT results_eq(
+  $$SELECT u, time_to_convert('1 hour', array_agg(funnel_event(ts, array_position(ARRAY['view', 'wishlist', 'buy'], ev)) ORDER BY ts DESC), 'optional 2'),
+            time_to_convert('1 hour', array_agg(funnel_event(ts, array_position(ARRAY['view', 'wishlist', 'buy'], ev)))::journey, 'optional 2'),
+            time_to_convert('1 hour', 'optional 2', funnel_event(ts, array_position(ARRAY['view', 'wishlist', 'buy'], ev)))
+    FROM op GROUP BY u ORDER BY u$$,
+  $$VALUES (1, interval '10 minutes', interval '10 minutes', interval '10 minutes'),
+           (2, interval '0', interval '0', interval '0'),   -- its highest step is the optional 2: the target is step 1
+           (3, interval '20 minutes', interval '20 minutes', interval '20 minutes'), (4, NULL, NULL, NULL),
+           (5, NULL::interval, NULL::interval, NULL::interval)$$,
+  'optional steps: time_to_convert over both journey forms and funnel_event rows');
+SELECT results_eq(
+  $$SELECT step, entities, median_from_previous, p90_from_previous, mean_from_previous,
+           median_from_start, p90_from_start, mean_from_start
+    FROM funnel_step_times((SELECT funnel_summary('1 hour', 'optional 2, step_times', u, ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op))$$,
+  $$VALUES (1, 4::bigint, interval '0', interval '0', interval '0', interval '0', interval '0', interval '0'),
+           (2, 2::bigint, interval '10 minutes', interval '20 minutes', interval '15 minutes',
+            interval '10 minutes', interval '20 minutes', interval '15 minutes')$$,
+  'optional steps: funnel_summary with step_times, one row per required step');
+-- steps a, b, c (optional): a 10:00, b 10:30, a 10:40, b 10:45, c 10:50.
+-- b is first reached at 10:30 (30 minutes: time_to_convert and the time
+-- from start); the furthest chain, 10:40 -> 10:45 -> c 10:50, gives the
+-- step time 5 minutes (PostHog: the timings of max_step).
+CREATE TABLE ot (ts timestamptz, ev text);
+INSERT INTO ot VALUES ('2024-01-01 10:00', 'a'), ('2024-01-01 10:30', 'b'), ('2024-01-01 10:40', 'a'),
+  ('2024-01-01 10:45', 'b'), ('2024-01-01 10:50', 'c');
+SELECT is(
+  (SELECT time_to_convert('1 hour', 'optional 3', ts, ev, ARRAY['a', 'b', 'c']) FROM ot),
+  interval '30 minutes', 'optional last step: time_to_convert on the chain that first reached the last required step');
+SELECT results_eq(
+  $$SELECT step, median_from_previous, median_from_start
+    FROM funnel_step_times((SELECT funnel_summary('1 hour', 'optional 3, step_times', 1, ts, ev, ARRAY['a', 'b', 'c']) FROM ot))$$,
+  $$VALUES (1, interval '0', interval '0'), (2, interval '5 minutes', interval '30 minutes')$$,
+  'optional last step: step times on the furthest chain, which went on to the optional step');
+-- a 10:00, b 10:10, a 11:05, c 11:20 (b optional): c skips b, whose chain
+-- is out of the window, and extends the 11:05 chain: 15 minutes
+SELECT is(
+  (SELECT array[time_to_convert('1 hour', 'optional 2', ts, ev, ARRAY['a', 'b', 'c']),
+                (SELECT median_from_previous FROM funnel_step_times(funnel_summary('1 hour', 'optional 2, step_times', 1, ts, ev, ARRAY['a', 'b', 'c'])) WHERE step = 2)]
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:10', 'b'), ('2024-01-01 11:05', 'a'), ('2024-01-01 11:20', 'c')) v(ts, ev)),
+  array[interval '15 minutes', interval '15 minutes'], 'a skipped optional step: the time from the step the chain came from');
+-- a 10:00, x 10:05 (excluded from 1 to 3), a 10:30, c 10:40 (b optional):
+-- the clean attempt at 10:30 reaches c in 10 minutes
+SELECT is(
+  (SELECT array[time_to_convert('1 hour', 'optional 2, exclude 4 from 1 to 3', ts, ev, ARRAY['a', 'b', 'c', 'x']),
+                (SELECT median_from_previous FROM funnel_step_times(funnel_summary('1 hour', 'optional 2, exclude 4 from 1 to 3, step_times', 1, ts, ev, ARRAY['a', 'b', 'c', 'x'])) WHERE step = 2)]
+   FROM (VALUES (timestamptz '2024-01-01 10:00', 'a'), ('2024-01-01 10:05', 'x'), ('2024-01-01 10:30', 'a'), ('2024-01-01 10:40', 'c')) v(ts, ev)),
+  array[interval '10 minutes', interval '10 minutes'], 'optional steps and an exclusion: the times of the clean attempt');
+-- funnel_correlation walks with times too: with an optional step, its
+-- converters are the entities at the last required step
+SELECT is(
+  (SELECT (funnel_correlation('1 hour', 'optional 2', u, ts, ev, ARRAY['view', 'wishlist', 'buy'], 1, NULL) ->> 'converters')::bigint FROM op),
+  2::bigint, 'optional steps: funnel_correlation counts the entities at the last required step as converters (u1, u3)');
+
 -- Parallel plans give the serial answers
 CREATE TABLE big AS
 SELECT u, timestamptz '2024-01-01' + ((u * 7 + k * 13) % 97) * interval '1 minute' AS ts,
@@ -193,7 +260,9 @@ SELECT u, timestamptz '2024-01-01' + ((u * 7 + k * 13) % 97) * interval '1 minut
 FROM generate_series(1, 3000) u, generate_series(1, 6) k;
 ANALYZE big;
 CREATE TEMP TABLE serial_answer AS
-SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) AS c FROM big;
+SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) AS c,
+       funnel_summary('30 minutes', 'optional 2, exclude 4 from 1 to 3, step_times', u, ts, ev, ARRAY['a', 'b', 'c', 'x'])::text AS s
+FROM big;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
@@ -202,6 +271,10 @@ SELECT is(
   (SELECT funnel_stage_counts('30 minutes', 'optional 2, exclude 4 from 1 to 3', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) FROM big),
   (SELECT c FROM serial_answer),
   'a parallel plan gives the serial stage counts');
+SELECT is(
+  (SELECT funnel_summary('30 minutes', 'optional 2, exclude 4 from 1 to 3, step_times', u, ts, ev, ARRAY['a', 'b', 'c', 'x'])::text FROM big),
+  (SELECT s FROM serial_answer),
+  'a parallel plan gives the serial summary with step times of a funnel with an optional step (its state is read back)');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
@@ -230,8 +303,8 @@ SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclusion_counts_reached', ts
   '22023', 'funnel mode "exclusion_counts_reached" needs an exclusion', 'the Mixpanel variant needs an exclusion');
 SELECT throws_ok($$SELECT window_funnel('1 hour', 'exclude 3 from 1', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
   '22023', 'unrecognized funnel mode "exclude 3 from 1"', 'an incomplete exclusion');
-SELECT throws_ok($$SELECT time_to_convert('1 hour', 'optional 2', ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
-  '0A000', 'times to convert are not available for funnels with optional steps', 'no times with optional steps');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'optional 2', 3, ts, ev, ARRAY['view', 'wishlist', 'buy']) FROM op$$,
+  '22003', 'to_step 3 is out of range', 'with optional steps, to_step is a level: optional steps are not counted');
 SELECT throws_ok($$SELECT window_funnel('1 hour', v.m, ts, ev, ARRAY['view', 'wishlist', 'buy', 'x'])
                    FROM op, (VALUES ('exclude 4 from 1 to 2'), ('exclude 4 from 1 to 3')) v(m)$$,
   '22023', 'funnel mode differs between rows of one group', 'options must agree between rows of a group');
@@ -518,12 +591,105 @@ FROM generate_series(1, 3000) u, generate_series(1, 6) k;
 ANALYZE tr_big;
 CREATE TEMP TABLE tr_serial AS
 SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b', 'c']) AS t FROM tr_big;
+
+-- trends over stored journeys (one row per entity) = over the rows
+CREATE TEMP TABLE trj AS
+SELECT u, array_agg(funnel_event(ts, array_position(ARRAY['a', 'b'], ev))) AS fe,
+       array_agg(funnel_event(ts, array_position(ARRAY['a', 'b'], ev)))::journey AS cj
+FROM tr GROUP BY u;
+SELECT results_eq(
+  $$SELECT period_start, period_end, entered, converted, complete FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, time_zone Europe/Paris', fe) FROM trj), '2024-04-01 09:30+00')$$,
+  $$VALUES (timestamptz '2024-03-29 23:00+00', timestamptz '2024-03-30 23:00+00', 1::bigint, 0::bigint, true),
+           ('2024-03-30 23:00+00', '2024-03-31 22:00+00', 3, 2, true),
+           ('2024-03-31 22:00+00', '2024-04-01 22:00+00', 3, 3, false)$$,
+  'trends over journeys (funnel_event[]): the worked example across the change to summer time');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, time_zone Europe/Paris', cj ORDER BY u DESC) FROM trj))$$,
+  $$SELECT period_start, entered, converted FROM tr_paris$$,
+  'trends over journeys (journey type, rows in another order): the worked example');
+SELECT results_eq(
+  $$SELECT period_start, entered, converted FROM funnel_trend_report(
+      (SELECT funnel_trends('1 hour', 'bucket day, exclude 4 from 1 to 3', j)
+       FROM (SELECT array_agg(funnel_event(ts, array_position(ARRAY['a', 'b', 'c', 'x'], ev)))::journey AS j
+             FROM trx GROUP BY u) g))$$,
+  $$VALUES (timestamptz '2024-05-01 00:00+00', 3::bigint, 2::bigint)$$,
+  'trends over journeys with an exclusion: the worked example');
+-- random journeys across the change to summer time; a fifth of the users
+-- never do step c, so whether a journey converts depends on the others
+CREATE TEMP TABLE tr_rows AS
+SELECT u, ts, array_position(ARRAY['a', 'b', 'c', 'x'], ev) AS pos FROM tr_big WHERE NOT (u % 5 = 0 AND ev = 'c')
+UNION ALL
+SELECT u, ts + interval '7 minutes', 4 FROM tr_big WHERE u % 3 = 0 AND ev = 'b';
+CREATE TEMP TABLE tr_journeys AS
+SELECT u, array_agg(funnel_event(ts, pos)) AS fe, array_agg(funnel_event(ts, pos))::journey AS cj FROM tr_rows GROUP BY u;
+ANALYZE tr_journeys;
+SELECT is((SELECT array[funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe ORDER BY u)::text,
+                        funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', cj ORDER BY u DESC)::text,
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', fe ORDER BY u % 5, u)::text,
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', cj ORDER BY u DESC)::text]
+           FROM tr_journeys),
+          (SELECT array[funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, funnel_event(ts, pos)) FILTER (WHERE pos <= 3),
+                        funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, funnel_event(ts, pos)) FILTER (WHERE pos <= 3),
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', u, funnel_event(ts, pos)),
+                        funnel_trends('2 hours', 'bucket day, time_zone Europe/Paris, exclude 4 from 1 to 3', u, funnel_event(ts, pos))]::text[]
+           FROM tr_rows),
+  'trends over journeys = over the rows on random data across a DST change, hours and days, with an exclusion, rows in any order');
+SELECT is((SELECT funnel_trends('2 hours', 'bucket hour', fe)::text FROM tr_journeys WHERE u % 5 = 0),
+          (SELECT funnel_trends('2 hours', 'bucket hour', u, funnel_event(ts, pos))::text FROM tr_rows WHERE u % 5 = 0 AND pos <= 3),
+  'trends over journeys: journeys that all stop before step c have b as their last step, as over the rows');
+CREATE TEMP TABLE trj_serial AS
+SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe) FILTER (WHERE u % 7 <> 0) AS a,
+       funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj) AS b FROM tr_journeys;
+-- to_step: the trend converts at an earlier step, as the funnel cut to it
+SELECT is((SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris, to_step 2', u, ts, ev, ARRAY['a', 'b', 'c']) FROM tr_big),
+          (SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b']) FROM tr_big),
+          'trends: to_step 2 of steps a, b, c = the funnel of steps a, b');
+SELECT is((SELECT array[funnel_trends('2 hours', 'bucket hour, to_step 2', fe)::text,
+                        funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 2, to_step 2', cj)::text] FROM tr_journeys),
+          (SELECT array[funnel_trends('2 hours', 'bucket hour', u, funnel_event(ts, pos)) FILTER (WHERE pos <= 2),
+                        funnel_trends('2 hours', 'bucket day, exclude 3 from 1 to 2', u,
+                                      funnel_event(ts, CASE pos WHEN 4 THEN 3 ELSE pos END)) FILTER (WHERE pos <> 3)]::text[]
+           FROM tr_rows),
+          'trends over journeys: to_step 2 (also with an exclusion) = the rows of the funnel cut to step 2');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, to_step 3', u, ts, ev, ARRAY['a', 'b']) FROM tr$$,
+  '22023', 'to_step 3 is not a step of the funnel', 'trends: to_step is one of the steps');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, exclude 4 from 1 to 3, to_step 2', u, ts, ev, ARRAY['a', 'b', 'c', 'x']) FROM trx$$,
+  '22023', 'exclusion at position 4 ends at step 3, past to_step 2', 'trends: the exclusions end by to_step');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 'to_step 2', u, ts, ev, ARRAY['a', 'b', 'c']) FROM tr$$,
+  '0A000', 'funnel mode "to_step" is not used by this function', 'to_step in the mode is funnel_trends''s');
+SELECT throws_ok($$SELECT time_to_convert('1 hour', 'to_step 2', ts, ev, ARRAY['a', 'b', 'c']) FROM tr GROUP BY u$$,
+  '0A000', 'funnel mode "to_step" is not used by this function', 'time_to_convert takes to_step as an argument, not in the mode');
+
+-- partitionwise: a partial state per partition, combined
+CREATE TEMP TABLE tr_journeys_hp (u int, cj journey) PARTITION BY HASH (u);
+CREATE TEMP TABLE tr_journeys_hp0 PARTITION OF tr_journeys_hp FOR VALUES WITH (modulus 3, remainder 0);
+CREATE TEMP TABLE tr_journeys_hp1 PARTITION OF tr_journeys_hp FOR VALUES WITH (modulus 3, remainder 1);
+CREATE TEMP TABLE tr_journeys_hp2 PARTITION OF tr_journeys_hp FOR VALUES WITH (modulus 3, remainder 2);
+INSERT INTO tr_journeys_hp SELECT u, cj FROM tr_journeys;
+ANALYZE tr_journeys_hp;
+SET LOCAL enable_partitionwise_aggregate = on;
+SELECT is((SELECT funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)::text FROM tr_journeys_hp),
+          (SELECT funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)::text FROM tr_journeys),
+          'trends over journeys: a partitionwise plan (partial states combined) gives the answer');
+RESET enable_partitionwise_aggregate;
+SELECT throws_ok($$SELECT funnel_trends('1 hour', '', fe) FROM trj$$,
+  '22023', 'a funnel trend needs a period in the mode', 'trends over journeys need a period');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, optional 2', cj) FROM trj$$,
+  '0A000', 'funnel trends take no other funnel modes or options', 'trends over journeys: no optional steps, as over the rows');
+SELECT throws_ok($$SELECT funnel_trends('1 hour', 'bucket day, exclude 3 from 1 to 2', '{"2024-01-01 00:00+00 {4}"}'::journey)$$,
+  '22023', 'an event names step 4, which is neither a funnel step nor an exclusion', 'trends over journeys: steps past the exclusions are refused');
+SELECT is((SELECT funnel_trends('1 hour', 'bucket day', fe) FROM trj WHERE false), NULL, 'trends over no journey: NULL');
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SELECT is((SELECT funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', u, ts, ev, ARRAY['a', 'b', 'c']) FROM tr_big),
           (SELECT t FROM tr_serial), 'trends: a parallel plan gives the serial answer');
+SELECT is((SELECT array[funnel_trends('2 hours', 'bucket hour, time_zone Europe/Paris', fe) FILTER (WHERE u % 7 <> 0),
+                        funnel_trends('2 hours', 'bucket day, exclude 4 from 1 to 3', cj)]::text FROM tr_journeys),
+          (SELECT array[a, b]::text FROM trj_serial), 'trends over journeys: a parallel plan gives the serial answer');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

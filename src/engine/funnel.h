@@ -41,7 +41,8 @@ typedef struct FunnelEvent
 #define FUNNEL_OPT_ANY_ORDER		0x02	/* PostHog's unordered funnel */
 #define FUNNEL_OPT_ANY_ORDER_FIRST	0x04	/* the same, entered at step 1 */
 #define FUNNEL_OPT_STEP_TIMES		0x08	/* funnel_summary: times step to step */
-#define FUNNEL_ALL_OPTS				0x0F
+#define FUNNEL_OPT_TO_STEP			0x10	/* funnel_trends: "to_step K" (in target) */
+#define FUNNEL_ALL_OPTS				0x1F
 #define FUNNEL_ANY_ORDER(cfg) (((cfg)->options & (FUNNEL_OPT_ANY_ORDER | FUNNEL_OPT_ANY_ORDER_FIRST)) != 0)
 
 /* funnel_check_used_options: the mode items a function reads */
@@ -77,7 +78,9 @@ typedef struct FunnelConfig
 	int64		window;			/* microseconds, >= 0 */
 	int32		nsteps;			/* 1..FUNNEL_MAX_STEPS */
 	uint32		mode;			/* FUNNEL_* flags */
-	int32		target;			/* time_to_convert: to_step, 0 = the last */
+	int32		target;			/* time_to_convert: to_step, 0 = the last;
+								 * funnel_trends: "to_step K" in the mode
+								 * (FUNNEL_OPT_TO_STEP) */
 	bool		want_elapsed;	/* record the time to reach each step */
 	bool		open_steps;		/* funnel_event input: the funnel has as many
 								 * steps as the highest step a row names */

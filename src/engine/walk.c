@@ -182,6 +182,12 @@ parse_option_words(const char *str, const char *start, const char *end,
 			cfg->breakdown_step = option_number(str, w[2], wl[2], "breakdown step");
 		return;
 	}
+	if (nw == 2 && wl[0] == 7 && strncmp(w[0], "to_step", 7) == 0)
+	{
+		cfg->target = option_number(str, w[1], wl[1], "to_step");
+		cfg->options |= FUNNEL_OPT_TO_STEP;
+		return;
+	}
 	if (nw == 2 && wl[0] == 9 && strncmp(w[0], "time_zone", 9) == 0)
 	{
 		if (wl[1] >= FUNNEL_TZ_LEN)
@@ -358,6 +364,31 @@ check_breakdown(const FunnelConfig *cfg, int nsteps)
 }
 
 /*
+ * A trend's target step ("to_step K", read by funnel_trends only) against
+ * the funnel's own steps (nsteps) and its exclusions, which must end by it.
+ */
+static void
+check_trend_target(const FunnelConfig *cfg, int nsteps)
+{
+	int			i;
+
+	if (!(cfg->options & FUNNEL_OPT_TO_STEP) || cfg->bucket == 0)
+		return;
+	if (cfg->target > nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("to_step %d is not a step of the funnel", cfg->target),
+				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
+	for (i = 0; i < cfg->nexcl; i++)
+		if (cfg->excl[i].to > cfg->target)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("exclusion at position %d ends at step %d, past to_step %d",
+							cfg->excl[i].pos, cfg->excl[i].to, cfg->target),
+					 errhint("A trend's exclusions end by its target step.")));
+}
+
+/*
  * Check a configuration's options against its conditions: npositions
  * conditions (step input positions) of which the exclusions are the last
  * ones.  Sets cfg->nsteps to the funnel's own steps.  Cheap: called per row.
@@ -387,15 +418,15 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel mode \"time_zone\" needs a \"bucket\"")));
 	if ((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
-		((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional))
+		((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("funnel mode \"step_times\" cannot be combined with %s",
-						(cfg->mode & FUNNEL_STRICT_ONCE) ? "\"strict_once\"" :
-						FUNNEL_ANY_ORDER(cfg) ? "any-order funnels" : "optional steps")));
+						(cfg->mode & FUNNEL_STRICT_ONCE) ? "\"strict_once\"" : "any-order funnels")));
 	if (!cfg->has_options)
 	{
 		check_breakdown(cfg, nsteps);
+		check_trend_target(cfg, nsteps);
 		return;
 	}
 	if (cfg->mode != 0)
@@ -456,6 +487,7 @@ funnel_apply_options(FunnelConfig *cfg, int npositions)
 						pg_leftmost_one_pos64(cfg->optional) + 1),
 				 errdetail("The funnel's steps are 1 to %d.", nsteps)));
 	check_breakdown(cfg, nsteps);
+	check_trend_target(cfg, nsteps);
 	cfg->nsteps = nsteps;
 }
 
@@ -472,6 +504,11 @@ funnel_check_used_options(const FunnelConfig *cfg, int uses)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("funnel mode \"step_times\" is not used by this function"),
 				 errhint("Times from step to step are an option of funnel_summary.")));
+	if ((cfg->options & FUNNEL_OPT_TO_STEP) && !(uses & FUNNEL_USES_PERIODS))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("funnel mode \"to_step\" is not used by this function"),
+				 errhint("A trend's target step is an option of funnel_trends; time_to_convert takes to_step as an argument.")));
 	if ((cfg->bucket != 0 || cfg->time_zone[0] != '\0') && !(uses & FUNNEL_USES_PERIODS))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -660,14 +697,21 @@ typedef struct ChainTimes
 
 #define CT_SLOT(ct, k) (&(ct)->slot[((k) - 1) * (k) / 2])
 
-/* Chain of step k = chain of step k - 1 (or a new one) reaching k at elapsed. */
+/*
+ * Chain of step k = chain of step from (k - 1, an earlier step when the
+ * steps between are optional and skipped, or 0 for a new chain) reaching k
+ * at elapsed.  Skipped steps get -1: walk_keep_required drops them.
+ */
 static inline void
 chain_extend(ChainTimes *ct, int k, int from, int64 elapsed)
 {
 	int64	   *dst = CT_SLOT(ct, k);
+	int			i;
 
 	if (from > 0)
 		memmove(dst, CT_SLOT(ct, from), sizeof(int64) * from);
+	for (i = from; i < k - 1; i++)
+		dst[i] = -1;
 	dst[k - 1] = elapsed;
 }
 
@@ -819,7 +863,7 @@ pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclus
 		w->times[step - 1] = start;
 		x[PF_HELD] = (int64) (held | PF_BIT(step));
 		x[PF_EXCLUDED] = (int64) (excluded & ~PF_BIT(step));
-		/* with step times there are no optional steps: prev is step - 1 */
+		/* prev < step - 1 when optional steps were skipped */
 		if (ct)
 			chain_extend(ct, step, prev, ts - start);
 	}
@@ -827,8 +871,12 @@ pf_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int step, bool exclus
 	{
 		if (ct)
 		{
+			int			i;
+
 			if (prev > 0)
 				memcpy(ct->final, CT_SLOT(ct, prev), sizeof(int64) * prev);
+			for (i = prev; i < step - 1; i++)
+				ct->final[i] = -1;
 			ct->final[step - 1] = ts - start;
 		}
 		w->level = step;
@@ -1549,15 +1597,34 @@ sort_events(FunnelEvent *ev, int n, Size held)
 	pfree(tmp);
 }
 
+/*
+ * Times of steps 1..level (raw step numbers, optional steps included) to
+ * times of the reported steps: the optional steps' entries are dropped, as
+ * the levels do not count them (PostHog keeps the times of the required
+ * steps only).  A chain reaches every required step below its furthest,
+ * since only optional steps are skipped, so every entry kept is set.
+ */
+static void
+walk_keep_required(const FunnelConfig *cfg, int64 *times, int level)
+{
+	int			j = 0;
+	int			k;
+
+	if (cfg->optional == 0)
+		return;
+	for (k = 1; k <= level; k++)
+		if (!(cfg->optional & ((uint64) 1 << (k - 1))))
+			times[j++] = times[k - 1];
+}
+
 static void
 copy_elapsed(const FunnelConfig *cfg, const FunnelWalk *w, int64 *elapsed)
 {
-	if (elapsed && cfg->want_elapsed && cfg->optional)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("times to convert are not available for funnels with optional steps")));
 	if (elapsed && cfg->want_elapsed)
+	{
 		memcpy(elapsed, &w->times[walk_elapsed_base(cfg)], sizeof(int64) * w->level);
+		walk_keep_required(cfg, elapsed, w->level);
+	}
 }
 
 /*
@@ -1631,6 +1698,8 @@ events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 		}
 		level = walk_level(cfg, w);
 		copy_elapsed(cfg, w, elapsed);
+		if (ct)
+			walk_keep_required(cfg, ct->final, w->level);
 	}
 	if (ev)
 		pfree(ev);
@@ -1656,7 +1725,7 @@ funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
 	Size		slots = sizeof(int64) * ((Size) cfg->nsteps * (cfg->nsteps + 1) / 2);
 	int			level;
 
-	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg));
 	if (nevents == 0)
 		return 0;
 	held += slots;
@@ -1671,9 +1740,11 @@ funnel_events_chain_times(const FunnelConfig *cfg, const FunnelEvent *events,
 /*
  * The level of a track and, in chain[k-1] for every step k it reached, the
  * time from step 1 to step k on the chain the level is counted on (the
- * chain that first reached the level), from a re-walk of its log.  Not for
- * strict_once, any order or optional steps (funnel_apply_options rejects
- * step_times with them).  held: as for funnel_track_level.
+ * chain that first reached the furthest step, optional or not), from a
+ * re-walk of its log; k counts the reported steps (optional ones left
+ * out, as in the level).  Not for strict_once or any order
+ * (funnel_apply_options rejects step_times with them).  held: as for
+ * funnel_track_level.
  */
 int
 funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
@@ -1685,7 +1756,7 @@ funnel_track_chain_times(const FunnelConfig *cfg, const FunnelTrack *track,
 	int			n;
 	int			level;
 
-	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg) && cfg->optional == 0);
+	Assert(!(cfg->mode & FUNNEL_STRICT_ONCE) && !FUNNEL_ANY_ORDER(cfg));
 	if (track->nrows == 0)
 		return 0;
 	held += slots + sizeof(FunnelEvent) * ((Size) track->nrows + 1);
@@ -2042,11 +2113,12 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 		if (((cfg->options & FUNNEL_OPT_EXCLUSION_COUNTS_REACHED) && !cfg->nexcl) ||
 			(cfg->has_options && cfg->mode != 0) ||
 			((cfg->options & FUNNEL_OPT_STEP_TIMES) &&
-			 ((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg) || cfg->optional)) ||
+			 ((cfg->mode & FUNNEL_STRICT_ONCE) || FUNNEL_ANY_ORDER(cfg))) ||
 			(FUNNEL_ANY_ORDER(cfg) && (cfg->optional || cfg->nexcl ||
 									   (cfg->options & FUNNEL_OPT_ANY_ORDER_FIRST && cfg->options & FUNNEL_OPT_ANY_ORDER))) ||
 			(cfg->optional & 1) ||
-			(cfg->nsteps < 64 && (cfg->optional >> cfg->nsteps) != 0))
+			(cfg->nsteps < 64 && (cfg->optional >> cfg->nsteps) != 0) ||
+			((cfg->options & FUNNEL_OPT_TO_STEP) && (cfg->bucket == 0 || cfg->target < 1)))
 			funnel_invalid_state("The state has invalid funnel options.");
 	}
 	if (cfg->target < 0 || cfg->target > cfg->nsteps)

@@ -55,8 +55,19 @@ typedef struct BreakdownState
 	uint64		seen_steps;		/* union of all steps seen (funnel_event form) */
 	MemoryContext cxt;
 	ValueDict	dict;
-	EntityStore *store;			/* rows: int64 ts, BreakdownRow */
+	EntityStore *store;			/* rows: int64 ts, BreakdownRow; NULL over
+								 * stored journeys */
+	/* over stored journeys: the rows' levels counted per value */
+	int64	   *given;			/* (id) x (BREAKDOWN_LEVELS): entities of value
+								 * id (0 = NULL) at each level */
+	int32		given_cap;		/* values given has room for, NULL's included */
+	Size		mem;			/* bytes of the state (no store) */
+	char	   *mode;			/* the mode and window cfg was made from */
+	int			mode_len;
+	Interval	window;
 } BreakdownState;
+
+#define BREAKDOWN_LEVELS (FUNNEL_MAX_STEPS + 1)
 
 /* ---------- the dictionary of values ---------- */
 
@@ -64,6 +75,12 @@ typedef struct BreakdownState
 static void
 dict_account(BreakdownState *st, Size bytes)
 {
+	if (st->store == NULL)
+	{
+		st->mem += bytes;
+		funnel_check_memory(st->mem);
+		return;
+	}
 	st->store->extra += bytes;
 	funnel_check_memory(st->store->mem + st->store->extra);
 }
@@ -689,9 +706,20 @@ funnel_breakdown_final(PG_FUNCTION_ARGS)
 	m = bw.nsteps = funnel_reported_steps(&st->cfg, st->seen_steps);
 	nv = st->dict.n;
 	bytes = (Size) (nv + 1) * ((Size) (m + 1) * 2 * sizeof(int64) + sizeof(int32));
-	funnel_check_memory(st->store->mem + st->store->extra + bytes);
+	funnel_check_memory((st->store ? st->store->mem + st->store->extra : st->mem) + bytes);
 	bw.at_level = palloc_extended(sizeof(int64) * (Size) (nv + 1) * (m + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	if (m > 0)
+	if (st->store == NULL)
+	{
+		/* stored journeys: the levels were counted row by row */
+		for (id = 0; id <= nv && id < st->given_cap; id++)
+		{
+			int			k;
+
+			for (k = 1; k < BREAKDOWN_LEVELS; k++)
+				bw.at_level[(Size) id * (m + 1) + Min(k, m)] += st->given[(Size) id * BREAKDOWN_LEVELS + k];
+		}
+	}
+	else if (m > 0)
 		estore_foreach(st->store, breakdown_entity, &bw);
 
 	/* cumulative counts, and the values any entity reached step 1 under */
@@ -715,7 +743,8 @@ funnel_breakdown_final(PG_FUNCTION_ARGS)
 	qsort_arg(order, norder, sizeof(int32), value_order_cmp, &vo);
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"attribution\": \"%s\"", funnel_breakdown_name(bw.kind));
+	appendStringInfo(&buf, "{\"attribution\": \"%s\"",
+					 st->store == NULL ? "given" : funnel_breakdown_name(bw.kind));
 	if (bw.kind == FUNNEL_BREAKDOWN_STEP)
 		appendStringInfo(&buf, ", \"attribution_step\": %d", st->cfg.breakdown_step);
 	appendStringInfo(&buf, ", \"steps\": %d, \"values\": [", m);
@@ -740,4 +769,305 @@ funnel_breakdown_final(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&buf, "]}");
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* ---------- funnel_breakdown over stored journeys ---------- */
+
+/*
+ * funnel_breakdown(window, mode, breakdown, journey): a row is a journey
+ * (one entity's, or one entity's rows of one value) with the value it
+ * counts under, given by the caller: a journey keeps no value per row, so
+ * no attribution can be taken from it (doc/journeys.md, "Breakdowns").
+ * Each row is walked in the transition and its level counted under its
+ * value; the result is funnel_breakdown's, for funnel_breakdown_report.
+ */
+
+/* The configuration of a journey row's window and mode. */
+static void
+journey_breakdown_parse(FunnelConfig *cfg, Interval *window, text *mode)
+{
+	memset(cfg, 0, sizeof(FunnelConfig));
+	cfg->window = funnel_window_usecs(window);
+	cfg->open_steps = true;
+	cfg->with_breakdown = true;
+	funnel_parse_options(mode, cfg);
+	if (cfg->breakdown != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("breakdown attribution cannot be taken from stored journeys"),
+				 errdetail("A journey keeps no value per row: each journey counts under the value given beside it."),
+				 errhint("Keep the attribution's value beside each journey (its first touch, say), or store one journey per entity and value for all_events; see the journeys documentation.")));
+	funnel_apply_options(cfg, FUNNEL_MAX_STEPS);
+	funnel_check_used_options(cfg, 0);
+}
+
+/* Remembers the mode and window the state's configuration was checked against. */
+static void
+journey_breakdown_remember(BreakdownState *st, Interval *window, text *mode)
+{
+	int			len = VARSIZE_ANY_EXHDR(mode);
+
+	if (st->mode_len < len || st->mode == NULL)
+	{
+		if (st->mode)
+			pfree(st->mode);
+		st->mode = MemoryContextAlloc(st->cxt, Max(len, 1));
+	}
+	memcpy(st->mode, VARDATA_ANY(mode), len);
+	st->mode_len = len;
+	st->window = *window;
+}
+
+static BreakdownState *
+journey_breakdown_create(MemoryContext cxt, const FunnelConfig *cfg)
+{
+	BreakdownState *st = MemoryContextAllocZero(cxt, sizeof(BreakdownState));
+
+	st->cfg = *cfg;
+	st->cxt = cxt;
+	st->mem = sizeof(BreakdownState);
+	return st;
+}
+
+/* Room in given for the values up to id. */
+static void
+given_reserve(BreakdownState *st, int32 id)
+{
+	int32		cap;
+
+	if (id < st->given_cap)
+		return;
+	cap = Max(16, st->given_cap);
+	while (cap <= id)
+		cap *= 2;
+	st->mem += sizeof(int64) * BREAKDOWN_LEVELS * (Size) (cap - st->given_cap);
+	funnel_check_memory(st->mem);
+	if (st->given == NULL)
+		st->given = MemoryContextAllocZero(st->cxt, sizeof(int64) * BREAKDOWN_LEVELS * (Size) cap);
+	else
+	{
+		st->given = repalloc_huge(st->given, sizeof(int64) * BREAKDOWN_LEVELS * (Size) cap);
+		memset(st->given + (Size) st->given_cap * BREAKDOWN_LEVELS, 0,
+			   sizeof(int64) * BREAKDOWN_LEVELS * (Size) (cap - st->given_cap));
+	}
+	st->given_cap = cap;
+}
+
+static Datum
+journey_breakdown_add(FunctionCallInfo fcinfo, bool compact)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_breakdown");
+	BreakdownState *st = PG_ARGISNULL(0) ? NULL : (BreakdownState *) PG_GETARG_POINTER(0);
+	FunnelEvent buf[FUNNEL_JOURNEY_STACK_EVENTS];
+	FunnelEvent *events;
+	uint64		seen = 0;
+	int32		id = 0;
+	int			n,
+				i,
+				level;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel window must not be NULL")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("funnel mode must not be NULL"),
+				 errhint("Use '' for the default mode.")));
+	if (st == NULL)
+	{
+		FunnelConfig cfg;
+
+		journey_breakdown_parse(&cfg, PG_GETARG_INTERVAL_P(1), PG_GETARG_TEXT_PP(2));
+		st = journey_breakdown_create(cxt, &cfg);
+		journey_breakdown_remember(st, PG_GETARG_INTERVAL_P(1), PG_GETARG_TEXT_PP(2));
+	}
+	else
+	{
+		Interval   *window = PG_GETARG_INTERVAL_P(1);
+		text	   *mode = PG_GETARG_TEXT_PP(2);
+
+		/* rows of one group usually repeat the same window and mode */
+		if (st->mode_len != (int) VARSIZE_ANY_EXHDR(mode) ||
+			memcmp(&st->window, window, sizeof(Interval)) != 0 ||
+			memcmp(st->mode, VARDATA_ANY(mode), st->mode_len) != 0)
+		{
+			FunnelConfig cfg;
+
+			journey_breakdown_parse(&cfg, window, mode);
+			funnel_config_check_same(&st->cfg, &cfg);
+			journey_breakdown_remember(st, window, mode);
+		}
+	}
+	if (PG_ARGISNULL(4))
+		PG_RETURN_POINTER(st);
+	if (compact)
+		events = funnel_journey_decode_into(PG_GETARG_JOURNEY_P(4), &n,
+											buf, FUNNEL_JOURNEY_STACK_EVENTS);
+	else
+		events = funnel_journey_events(PG_GETARG_ARRAYTYPE_P(4), &n);
+	for (i = 0; i < n; i++)
+		seen |= events[i].steps;
+	if (st->cfg.nexcl > 0)
+		funnel_check_row_steps(&st->cfg, seen);
+	st->seen_steps |= seen;
+	level = funnel_events_level(&st->cfg, events, n, st->mem, NULL);
+	if (level == 0)
+		PG_RETURN_POINTER(st);	/* in no value, as over rows */
+	if (!PG_ARGISNULL(3))
+	{
+		text	   *v = PG_GETARG_TEXT_PP(3);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		id = dict_intern(st, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+		MemoryContextSwitchTo(old);
+	}
+	given_reserve(st, id);
+	st->given[(Size) id * BREAKDOWN_LEVELS + level]++;
+	PG_RETURN_POINTER(st);
+}
+
+/* funnel_breakdown(window, mode, breakdown, journey funnel_event[]) transition */
+PG_FUNCTION_INFO_V1(funnel_breakdown_journey_sfunc);
+Datum
+funnel_breakdown_journey_sfunc(PG_FUNCTION_ARGS)
+{
+	return journey_breakdown_add(fcinfo, false);
+}
+
+/* funnel_breakdown(window, mode, breakdown, journey journey) transition */
+PG_FUNCTION_INFO_V1(funnel_breakdown_compact_sfunc);
+Datum
+funnel_breakdown_compact_sfunc(PG_FUNCTION_ARGS)
+{
+	return journey_breakdown_add(fcinfo, true);
+}
+
+/* funnel_breakdown over journeys: combine function (parallel plans) */
+PG_FUNCTION_INFO_V1(funnel_breakdown_journey_combine);
+Datum
+funnel_breakdown_journey_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_breakdown_journey_combine");
+	BreakdownState *a = PG_ARGISNULL(0) ? NULL : (BreakdownState *) PG_GETARG_POINTER(0);
+	BreakdownState *b = PG_ARGISNULL(1) ? NULL : (BreakdownState *) PG_GETARG_POINTER(1);
+	int32		id;
+
+	if (b == NULL)
+		return funnel_combine_keep_first(fcinfo);
+	if (a == NULL)
+		a = journey_breakdown_create(cxt, &b->cfg);
+	else
+		funnel_config_check_same(&a->cfg, &b->cfg);
+	a->seen_steps |= b->seen_steps;
+	for (id = 0; id < b->given_cap && id <= b->dict.n; id++)
+	{
+		int32		to = 0;
+		int			k;
+
+		CHECK_FOR_INTERRUPTS();
+		if (id > 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			to = dict_intern(a, b->dict.val[id - 1], b->dict.len[id - 1]);
+			MemoryContextSwitchTo(old);
+		}
+		given_reserve(a, to);
+		for (k = 0; k < BREAKDOWN_LEVELS; k++)
+			a->given[(Size) to * BREAKDOWN_LEVELS + k] += b->given[(Size) id * BREAKDOWN_LEVELS + k];
+	}
+	PG_RETURN_POINTER(a);
+}
+
+/*
+ * funnel_breakdown over journeys: serialisation.  Layout: version, the
+ * funnel configuration, the seen steps, the values (count, then length and
+ * bytes of each), then for NULL and each value the entities at each level
+ * 0..64.
+ */
+PG_FUNCTION_INFO_V1(funnel_breakdown_journey_serialize);
+Datum
+funnel_breakdown_journey_serialize(PG_FUNCTION_ARGS)
+{
+	BreakdownState *st = (BreakdownState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int32		id;
+	int			k;
+
+	funnel_agg_context(fcinfo, "funnel_breakdown_journey_serialize");
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, BREAKDOWN_SERIAL_VERSION);
+	funnel_config_serialize(&st->cfg, &buf);
+	pq_sendint64(&buf, (int64) st->seen_steps);
+	pq_sendint32(&buf, st->dict.n);
+	for (id = 1; id <= st->dict.n; id++)
+	{
+		pq_sendint32(&buf, st->dict.len[id - 1]);
+		pq_sendbytes(&buf, st->dict.val[id - 1], st->dict.len[id - 1]);
+	}
+	for (id = 0; id <= st->dict.n; id++)
+		for (k = 0; k < BREAKDOWN_LEVELS; k++)
+			pq_sendint64(&buf, id < st->given_cap ? st->given[(Size) id * BREAKDOWN_LEVELS + k] : 0);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* funnel_breakdown over journeys: deserialisation; every field read is checked. */
+PG_FUNCTION_INFO_V1(funnel_breakdown_journey_deserialize);
+Datum
+funnel_breakdown_journey_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_breakdown_journey_deserialize");
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	BreakdownState *st;
+	FunnelConfig cfg;
+	int32		n,
+				i;
+	int			k,
+				top;
+	MemoryContext old;
+
+	funnel_state_reader(data, &buf);
+	if (pq_getmsgbyte(&buf) != BREAKDOWN_SERIAL_VERSION)
+		funnel_invalid_state("The state has an unrecognized format version.");
+	funnel_config_deserialize(&cfg, &buf);
+	cfg.with_breakdown = true;
+	if (!cfg.open_steps || cfg.bucket != 0 || (cfg.options & FUNNEL_OPT_STEP_TIMES) || cfg.want_elapsed)
+		funnel_invalid_state("The state has invalid funnel options.");
+	st = journey_breakdown_create(cxt, &cfg);
+	st->seen_steps = (uint64) pq_getmsgint64(&buf);
+	top = funnel_reported_steps(&st->cfg, st->seen_steps);
+	n = pq_getmsgint(&buf, 4);
+	funnel_state_check_count(&buf, n, 4 + BREAKDOWN_LEVELS * sizeof(int64));
+	old = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < n; i++)
+	{
+		int32		len = pq_getmsgint(&buf, 4);
+		const char *val;
+
+		if (len < 0 || len > buf.len - buf.cursor)
+			funnel_invalid_state("A breakdown value of the state is longer than the data.");
+		val = pq_getmsgbytes(&buf, len);
+		/* a value is text: no NUL byte, valid in the database encoding */
+		if (memchr(val, '\0', len) != NULL || !pg_verifymbstr(val, len, true))
+			funnel_invalid_state("A breakdown value of the state is not valid text.");
+		if (dict_intern(st, val, len) != i + 1)
+			funnel_invalid_state("The state's breakdown values repeat.");
+	}
+	MemoryContextSwitchTo(old);
+	given_reserve(st, n);
+	for (i = 0; i <= n; i++)
+		for (k = 0; k < BREAKDOWN_LEVELS; k++)
+		{
+			int64		c = pq_getmsgint64(&buf);
+
+			/* levels 1 up to the highest step seen only */
+			if (c < 0 || (c != 0 && (k == 0 || k > top)))
+				funnel_invalid_state("An entity count of the state is out of range.");
+			st->given[(Size) i * BREAKDOWN_LEVELS + k] = c;
+		}
+	funnel_state_check_end(&buf);
+	PG_RETURN_POINTER(st);
 }

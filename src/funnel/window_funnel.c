@@ -59,15 +59,18 @@ static int32
 read_target(FunctionCallInfo fcinfo, FunnelInput *in)
 {
 	int32		target;
+	int			reported;
 
 	if (in->arg_target == 0 || PG_ARGISNULL(in->arg_target))
 		return 0;
 	target = PG_GETARG_INT32(in->arg_target);
-	if (target < 1 || target > in->cfg.nsteps)
+	/* a level: optional steps are not counted */
+	reported = in->cfg.nsteps - pg_popcount64(in->cfg.optional);
+	if (target < 1 || target > reported)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("to_step %d is out of range", target),
-				 errdetail("The funnel has steps 1 to %d.", in->cfg.nsteps)));
+				 errdetail("The funnel has steps 1 to %d.", reported)));
 	return target;
 }
 

@@ -33,6 +33,7 @@
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "paths/event_log.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -529,7 +530,8 @@ funnel_correlation_final(PG_FUNCTION_ARGS)
 		}
 		reached = ev[group_end[glo] - 1].ts;
 		start = reached - elapsed[level - 1];
-		converted = level == wcfg.nsteps;
+		/* the last reported step: optional steps are not counted in levels */
+		converted = level == wcfg.nsteps - pg_popcount64(wcfg.optional);
 		if (converted)
 			end = reached;
 		else

@@ -139,6 +139,13 @@ def state_targets():
     t.append(('funnel_summary(interval,text,funnel_event[])', [
         EVENTS_CTE + f" SELECT encode(fuzz.cap_journey_summary('1 day', '{m}', j), 'hex') FROM (SELECT journey_agg(funnel_event(ts, c1, c2, c3)) AS j FROM ev GROUP BY e) x"
         for m in MODES[:3]]))
+    t.append(('funnel_trends(interval,text,funnel_event[])', [
+        EVENTS_CTE + f" SELECT encode(fuzz.cap_journey_trends('1 day', '{m}', j), 'hex') FROM (SELECT journey_agg(funnel_event(ts, c1, c2, c3)) AS j FROM ev GROUP BY e) x"
+        for m in ('bucket day', 'bucket hour, time_zone Europe/Paris', 'bucket month, exclude 3 from 1 to 2')]))
+    t.append(('funnel_breakdown(interval,text,text,funnel_event[])', [
+        EVENTS_CTE + f" SELECT encode(fuzz.cap_journey_breakdown('1 day', '{m}', CASE WHEN e % 3 = 0 THEN NULL ELSE 'v' || (e % 2) END, j), 'hex')"
+        " FROM (SELECT e, journey_agg(funnel_event(ts, c1, c2, c3)) AS j FROM ev GROUP BY e) x"
+        for m in ('', 'optional 2', 'exclude 3 from 1 to 2')]))
     t.append(('customer_rfm(timestamptz,numeric,timestamptz,interval)', [
         ORDERS_CTE + " SELECT encode(fuzz.cap_customer_rfm(ts, amount, '2024-01-01', '7 days'), 'hex') FROM o GROUP BY c"]))
     t.append(('bgnbd_fit(double precision,double precision,double precision)', [

@@ -60,6 +60,14 @@ CREATE AGGREGATE fuzz.cap_journey_summary(interval, text, funnel_event[]) (
     SFUNC = funnel_summary_mode_journey_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = funnel_summary_rollup_combine, SERIALFUNC = funnel_summary_rollup_serialize,
     DESERIALFUNC = funnel_summary_rollup_deserialize);
+CREATE AGGREGATE fuzz.cap_journey_trends(interval, text, funnel_event[]) (
+    SFUNC = funnel_trends_journey_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = funnel_trends_journey_combine, SERIALFUNC = funnel_trends_journey_serialize,
+    DESERIALFUNC = funnel_trends_journey_deserialize);
+CREATE AGGREGATE fuzz.cap_journey_breakdown(interval, text, text, funnel_event[]) (
+    SFUNC = funnel_breakdown_journey_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
+    COMBINEFUNC = funnel_breakdown_journey_combine, SERIALFUNC = funnel_breakdown_journey_serialize,
+    DESERIALFUNC = funnel_breakdown_journey_deserialize);
 CREATE AGGREGATE fuzz.cap_customer_rfm(timestamptz, numeric, timestamptz, interval) (
     SFUNC = customer_rfm_sfunc, STYPE = internal, FINALFUNC = fuzz.capture_final,
     COMBINEFUNC = customer_rfm_combine, SERIALFUNC = customer_rfm_serialize,

@@ -93,6 +93,24 @@ def reference_level(cfg, rows):
     return r[0][0] + 1
 
 
+def reference_times(cfg, rows):
+    """PostHog's timings of an ordered funnel's entity: (level, times between
+    consecutive required steps of its furthest chain), (0, []) when it is
+    excluded or has no step 1 (steps.rs: the timings of max_step)."""
+    events = []
+    for uuid, (ts, pos) in enumerate(sorted(rows, key=lambda r: r[0])):
+        if pos <= cfg['n']:
+            steps = [pos]
+        else:
+            a, b = cfg['excl'][pos - cfg['n'] - 1]
+            steps = ph.exclusion_steps(a, b)
+        events.append({'timestamp': float(ts), 'uuid': uuid, 'breakdown': None, 'steps': steps})
+    r = ph.ordered(events, cfg['n'], cfg['window'], optional_steps=cfg['optional'])[0]
+    if r[0] < 0:
+        return 0, []
+    return r[0] + 1, r[2]
+
+
 def main():
     n_entities = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -105,13 +123,14 @@ def main():
         entities.append((e, cfg, make_rows(rnd, cfg)))
 
     sql = ["SET client_min_messages = warning;",
-           "CREATE TEMP TABLE c(cfg int, w int, mode text, npos int, names text[]);",
+           "CREATE TEMP TABLE c(cfg int, w int, mode text, npos int, names text[], ordered boolean);",
            "CREATE TEMP TABLE d(cfg int, e int, seq int, ts int, pos int, ev text, conds boolean[]);"]
     vals = []
     for cfg in configs:
         npos = cfg['n'] + len(cfg['excl'])
         names = ['s%d' % k for k in range(1, cfg['n'] + 1)] + ['x%d' % j for j in range(1, len(cfg['excl']) + 1)]
-        vals.append("(%d,%d,'%s',%d,'{%s}')" % (cfg['id'], cfg['window'], cfg['mode'], npos, ','.join(names)))
+        vals.append("(%d,%d,'%s',%d,'{%s}',%s)" % (cfg['id'], cfg['window'], cfg['mode'], npos, ','.join(names),
+                                                   'true' if cfg['kind'] == 'ordered' else 'false'))
     sql.append("INSERT INTO c VALUES " + ",".join(vals) + ";")
     vals = []
     for e, cfg, rows in entities:
@@ -134,11 +153,44 @@ def main():
         for tag, order in (('arrival', 'd.seq'), ('time', 'd.ts, d.seq')):
             sql.append("SELECT 'e|%s|%s', d.e, %s FROM d JOIN c USING (cfg) GROUP BY d.e, c.cfg, c.w, c.mode ORDER BY d.e;"
                        % (form, tag, expr % order))
+    # times (ordered funnels): time_to_convert to the last step, and each
+    # entity's own summary with step_times (one entity: its times exactly)
+    ttc = {
+        'names': "time_to_convert(make_interval(secs => c.w), c.mode, to_timestamp(d.ts), d.ev, c.names ORDER BY d.seq)",
+        'funnel_event': "time_to_convert(make_interval(secs => c.w), c.mode, funnel_event(to_timestamp(d.ts), d.pos) ORDER BY d.ts, d.seq)",
+        'journey': "time_to_convert(make_interval(secs => c.w), array_agg(funnel_event(to_timestamp(d.ts), d.pos) ORDER BY d.seq), c.mode)",
+        'journey_type': "time_to_convert(make_interval(secs => c.w), array_agg(funnel_event(to_timestamp(d.ts), d.pos) ORDER BY d.seq)::journey, c.mode)",
+    }
+    for form, expr in ttc.items():
+        sql.append("SELECT 'c|%s', d.e, coalesce(extract(epoch FROM %s)::text, 'null') FROM d JOIN c USING (cfg) "
+                   "WHERE c.ordered GROUP BY d.e, c.cfg, c.w, c.mode ORDER BY d.e;" % (form, expr))
+    step_mode = "concat_ws(', ', nullif(c.mode, ''), 'step_times')"
+    summaries = {
+        'names': "funnel_summary(make_interval(secs => c.w), %s, d.e, to_timestamp(d.ts), d.ev, c.names)" % step_mode,
+        'journey': "funnel_summary(make_interval(secs => c.w), %s, j.journey)" % step_mode,
+    }
+    inner = {
+        'names': "FROM d JOIN c USING (cfg) WHERE c.ordered GROUP BY d.e, c.cfg, c.w, c.mode, c.names",
+        'journey': "FROM (SELECT d.e, d.cfg, array_agg(funnel_event(to_timestamp(d.ts), d.pos) ORDER BY d.seq) AS journey "
+                   "FROM d GROUP BY d.e, d.cfg) j JOIN c USING (cfg) WHERE c.ordered GROUP BY j.e, c.cfg, c.w, c.mode",
+    }
+    for form in summaries:
+        ent = 'd.e' if form == 'names' else 'j.e'
+        sql.append("SELECT 't|%s', e, string_agg(extract(epoch FROM median_from_previous)::text || ':' || "
+                   "extract(epoch FROM mean_from_previous)::text, ',' ORDER BY step) "
+                   "FROM (SELECT %s AS e, (funnel_step_times(%s)).* %s) x WHERE entities > 0 GROUP BY e ORDER BY e;"
+                   % (form, ent, summaries[form], inner[form]))
+    whole_times = ("SELECT 'w|%s', c.cfg, (SELECT string_agg(concat_ws(':', entities, median_from_previous, "
+                   "p90_from_previous, mean_from_previous, median_from_start), ',' ORDER BY step) FROM funnel_step_times("
+                   "funnel_summary(make_interval(secs => c.w), " + step_mode + ", d.e, to_timestamp(d.ts), d.ev, c.names))) "
+                   "FROM d JOIN c USING (cfg) WHERE c.ordered GROUP BY c.cfg, c.w, c.mode ORDER BY c.cfg;")
+    sql.append(whole_times % 'serial')
     whole = "SELECT 's|%s', c.cfg, funnel_stage_counts(make_interval(secs => c.w), c.mode, d.e, to_timestamp(d.ts), d.ev, c.names) FROM d JOIN c USING (cfg) GROUP BY c.cfg ORDER BY c.cfg;"
     sql.append(whole % 'serial')
     sql.append("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
                " SET max_parallel_workers_per_gather = 2; SET enable_hashagg = off;")
     sql.append(whole % 'parallel')
+    sql.append(whole_times % 'parallel')
     sql.append("SELECT 's|funnel_event', c.cfg, funnel_stage_counts(make_interval(secs => c.w), c.mode, d.e, "
                "funnel_event(to_timestamp(d.ts), d.pos)) FROM d JOIN c USING (cfg) GROUP BY c.cfg ORDER BY c.cfg;")
     p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"], input="\n".join(sql),
@@ -155,6 +207,8 @@ def main():
             got[(parts[1], parts[2], int(parts[3]))] = int(parts[4])
         elif parts[0] == 's' and len(parts) == 4:
             got[('stage', parts[1], int(parts[2]))] = parts[3]
+        elif parts[0] in ('c', 't', 'w') and len(parts) == 4:
+            got[(parts[0], parts[1], int(parts[2]))] = parts[3]
 
     want_level = {e: reference_level(cfg, rows) for e, cfg, rows in entities}
     passed = failed = 0
@@ -195,14 +249,93 @@ def main():
         print("%s: funnel_stage_counts, %s: %d funnels, %d differ" % ("ok" if bad == 0 else "FAILED", tag, len(configs), bad))
         if bad: failed += 1
         else: passed += 1
+    p2, f2 = times_check(configs, entities, got)
+    passed += p2
+    failed += f2
     ok = trends_check(rnd, n_entities)
     passed += ok
-    failed += 1 - ok
+    failed += 2 - ok
     p2, f2 = breakdown_check(rnd, n_entities)
     passed += p2
     failed += f2
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
+
+
+def times_check(configs, entities, got):
+    """Times of ordered funnels (optional steps, exclusions) against
+    steps.rs's timings: funnel_summary's step_times of each entity are the
+    times between consecutive required steps of its furthest chain, exactly
+    (one entity per summary: its median and mean are its time).
+    time_to_convert is measured on the chain that first reached the last
+    required step; PostHog's timings are those of the chain that reached
+    the furthest step, which is another chain only when an optional step
+    after the last required one was reached later by a later chain: the
+    comparison of time_to_convert keeps to funnels whose last step is
+    required (doc/product_funnels.md, "Where we differ from PostHog").
+    Whole-table summaries: the same in a parallel plan.  Returns (passed,
+    failed)."""
+    passed = failed = 0
+    want = {e: reference_times(cfg, rows) for e, cfg, rows in entities if cfg['kind'] == 'ordered' and rows}
+    for form in ('names', 'funnel_event', 'journey', 'journey_type'):
+        bad = checked = 0
+        for e, cfg, rows in entities:
+            if e not in want or cfg['n'] in cfg['optional']:
+                continue
+            level, diffs = want[e]
+            m = cfg['n'] - len(cfg['optional'])
+            if form != 'names':
+                # open steps: the target is the highest step the rows name
+                top = max((pos for ts, pos in rows if pos <= cfg['n']), default=0)
+                if top != cfg['n']:
+                    continue
+            exp = ('%g' % sum(diffs)) if level == m else 'null'
+            have = got.get(('c', form, e))
+            if have is not None and have != 'null':
+                have = '%g' % float(have)
+            checked += 1
+            if have != exp:
+                bad += 1
+                if bad <= 5:
+                    print("MISMATCH time_to_convert %s mode=%r window=%d rows=%r want=%s got=%r" %
+                          (form, cfg['mode'], cfg['window'], sorted(rows), exp, have))
+        print("%s: time_to_convert, %s: %d entities, %d differ" % ("ok" if bad == 0 else "FAILED", form, checked, bad))
+        if bad: failed += 1
+        else: passed += 1
+    for form in ('names', 'journey'):
+        bad = 0
+        for e, cfg, rows in entities:
+            if e not in want:
+                continue
+            level, diffs = want[e]
+            exp = None
+            if level > 0:
+                exp = ','.join('%g:%g' % (t, t) for t in [0.0] + list(diffs))
+            have = got.get(('t', form, e))
+            if have is not None:
+                have = ','.join(':'.join('%g' % float(x) for x in p.split(':')) for p in have.split(','))
+            if have != exp:
+                bad += 1
+                if bad <= 5:
+                    print("MISMATCH step_times %s mode=%r window=%d rows=%r want=%s got=%s" %
+                          (form, cfg['mode'], cfg['window'], sorted(rows), exp, have))
+        print("%s: funnel_summary step_times of each entity, %s: %d entities, %d differ" %
+              ("ok" if bad == 0 else "FAILED", form, len(want), bad))
+        if bad: failed += 1
+        else: passed += 1
+    bad = 0
+    for cfg in configs:
+        if cfg['kind'] != 'ordered':
+            continue
+        if got.get(('w', 'serial', cfg['id'])) != got.get(('w', 'parallel', cfg['id'])):
+            bad += 1
+            print("MISMATCH funnel_summary step_times serial %s parallel %s" %
+                  (got.get(('w', 'serial', cfg['id'])), got.get(('w', 'parallel', cfg['id']))))
+    print("%s: funnel_summary step_times, serial = parallel: %d funnels, %d differ" %
+          ("ok" if bad == 0 else "FAILED", sum(1 for c in configs if c['kind'] == 'ordered'), bad))
+    if bad: failed += 1
+    else: passed += 1
+    return passed, failed
 
 
 def trends_check(rnd, n_entities):
@@ -211,7 +344,9 @@ def trends_check(rnd, n_entities):
     reference's interval_start is the UTC period of each event; the
     differential test of local periods is the DST case in
     test/product_funnels.sql).  One step per row; rows of one time are given
-    to the reference in step order, as the walk takes them."""
+    to the reference in step order, as the walk takes them.  The same
+    over stored journeys (one journey-type row per entity).  Returns the
+    checks passed (of 2)."""
     import collections
     cases = []
     for c in range(16):
@@ -225,6 +360,11 @@ def trends_check(rnd, n_entities):
         if c % 2:
             a = rnd.randint(1, n - 1)
             excl = (a, rnd.randint(a + 1, n))
+        # a quarter of the funnels convert to an earlier step (to_step):
+        # PostHog's trend of the funnel cut to that step
+        to = None
+        if c % 4 >= 2 and n > 2 and (excl is None or excl[1] <= n - 1):
+            to = n - 1
         ents = []
         for e in range(max(1, n_entities // 8)):
             rows = [(1704067200 + rnd.randint(0, 3 * width // 300) * 300, rnd.randint(1, n))
@@ -233,44 +373,58 @@ def trends_check(rnd, n_entities):
                 rows += [(1704067200 + 150 + rnd.randint(0, 3 * width // 300) * 300, n + 1)
                          for _ in range(rnd.randint(0, 2))]
             ents.append(sorted(rows))
-        cases.append((c, n, window, bucket, width, ents, excl))
+        cases.append((c, n, window, bucket, width, ents, excl, to))
     sql = ["SET client_min_messages = warning;", "CREATE TEMP TABLE tr(c int, e int, ts bigint, pos int);"]
-    vals = ["(%d,%d,%d,%d)" % (c, e, ts, pos) for c, n, w, b, wd, ents, x in cases
+    vals = ["(%d,%d,%d,%d)" % (c, e, ts, pos) for c, n, w, b, wd, ents, x, to in cases
             for e, rows in enumerate(ents) for ts, pos in rows]
     for i in range(0, len(vals), 1000):
         sql.append("INSERT INTO tr VALUES " + ",".join(vals[i:i + 1000]) + ";")
     sql.append("\\pset format unaligned\n\\pset tuples_only on")
-    for c, n, w, b, wd, ents, x in cases:
-        mode = 'bucket %s' % b + (', exclude %d from %d to %d' % (n + 1, x[0], x[1]) if x else '')
+    for c, n, w, b, wd, ents, x, to in cases:
+        mode = 'bucket %s' % b + (', exclude %d from %d to %d' % (n + 1, x[0], x[1]) if x else '') + \
+            (', to_step %d' % to if to else '')
         sql.append("SELECT %d, extract(epoch FROM period_start)::bigint, entered, converted FROM funnel_trend_report("
                    "(SELECT funnel_trends(make_interval(secs => %d), '%s', e, funnel_event(to_timestamp(ts), pos)) "
                    "FROM tr WHERE c = %d), 'infinity');" % (c, w, mode, c))
+        # the same over stored journeys (one row per entity, journey type)
+        sql.append("SELECT %d, extract(epoch FROM period_start)::bigint, entered, converted FROM funnel_trend_report("
+                   "(SELECT funnel_trends(make_interval(secs => %d), '%s', j) FROM (SELECT array_agg("
+                   "funnel_event(to_timestamp(ts), pos))::journey AS j FROM tr WHERE c = %d GROUP BY e) g), 'infinity');"
+                   % (1000 + c, w, mode, c))
     p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"], input="\n".join(sql),
                        capture_output=True, text=True)
     if p.returncode != 0:
         print(p.stderr)
+        print("FAILED: funnel_trends could not be run")
         return 0
     got = collections.defaultdict(dict)
     for line in p.stdout.splitlines():
         c, start, entered, converted = map(int, line.split('|'))
         got[c][start] = (entered, converted)
-    bad = 0
-    for c, n, w, b, wd, ents, x in cases:
+    bad = bad_j = 0
+    for c, n, w, b, wd, ents, x, to in cases:
         want = collections.defaultdict(lambda: [0, 0])
+        last = to or n
         for rows in ents:
             events = [{'timestamp': float(ts), 'interval_start': ts - ts % wd, 'uuid': i,
                        'breakdown': None, 'steps': [pos] if pos <= n else ph.exclusion_steps(*x)}
-                      for i, (ts, pos) in enumerate(rows)]
-            for start, r in ph.trends(events, n, w).items():
+                      for i, (ts, pos) in enumerate(rows) if pos <= last or pos > n]
+            for start, r in ph.trends(events, last, w).items():
                 want[start][0] += 1
                 want[start][1] += (r == 1)
         want = {k: tuple(v) for k, v in want.items()}
         if want != got.get(c, {}):
             bad += 1
             print("MISMATCH funnel_trends n=%d window=%d bucket=%s exclusion=%r want=%r got=%r" % (n, w, b, x, sorted(want.items())[:5], sorted(got.get(c, {}).items())[:5]))
-    print("%s: funnel_trends against trends.rs: %d funnels (%d with an exclusion), %d differ"
-          % ("ok" if bad == 0 else "FAILED", len(cases), sum(1 for cs in cases if cs[6]), bad))
-    return 1 if bad == 0 else 0
+        if want != got.get(1000 + c, {}):
+            bad_j += 1
+            print("MISMATCH funnel_trends over journeys n=%d window=%d bucket=%s exclusion=%r want=%r got=%r" % (n, w, b, x, sorted(want.items())[:5], sorted(got.get(1000 + c, {}).items())[:5]))
+    print("%s: funnel_trends against trends.rs: %d funnels (%d with an exclusion, %d with to_step), %d differ"
+          % ("ok" if bad == 0 else "FAILED", len(cases), sum(1 for cs in cases if cs[6]),
+             sum(1 for cs in cases if cs[7]), bad))
+    print("%s: funnel_trends over journeys against trends.rs: %d funnels, %d differ"
+          % ("ok" if bad_j == 0 else "FAILED", len(cases), bad_j))
+    return (1 if bad == 0 else 0) + (1 if bad_j == 0 else 0)
 
 
 BREAKDOWN_VALUES = ['a', 'b', 'c', '\u00fc', None]
