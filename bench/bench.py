@@ -316,6 +316,13 @@ FROM per_user"""
         Case("next_node", "sequence_next_node('forward', 'first_match') GROUP BY user_id, serial",
              "SELECT count(v) FROM (SELECT sequence_next_node('forward', 'first_match', ts, event, true, "
              "event = 'add_to_cart') AS v FROM events GROUP BY user_id) s", answer="raw"),
+        # a whole-table aggregate per user: one entity store per group (the
+        # per-user shapes of doc/citus.md); 20,000 users at every size, since
+        # it measures the cost per group, not per row
+        Case("fsc_per_user", "funnel_stage_counts GROUP BY user_id (20,000 users: a store per group), serial",
+             "SELECT count(*), sum(c[1]), sum(c[2]), sum(c[4]) FROM (SELECT user_id, "
+             "funnel_stage_counts('7 days', user_id, ts, %s) AS c FROM events WHERE user_id <= 20000 "
+             "GROUP BY user_id) s" % NAMES, answer="raw"),
     ]
     if args.clickhouse_port:
         cs += [

@@ -10,8 +10,8 @@
  * integer entities (compact rows: the key, the time since the partition's
  * row before and the steps as varints; 29 at most), 32 plus the key, padded
  * to 8, for other types; past half of funnel.max_state_memory they go to a
- * temporary file.  Processing one partition takes about 20 bytes per row of
- * the partition and 40 per entity of it.
+ * temporary file.  Processing one partition takes about 36 bytes per row of
+ * the partition (each row decoded once, then grouped) and 40 per entity of it.
  */
 #include "postgres.h"
 
@@ -84,7 +84,6 @@ Datum
 funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 					bool want_elapsed)
 {
-	MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
 	EntityTable *t = FUNNEL_STATE_ARG(EntityTable, 0);
 	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
 	int64		ts;
@@ -94,6 +93,7 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	in->cfg.want_elapsed = want_elapsed;
 	if (t == NULL)
 	{
+		MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
 		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, in->arg_entity);
 
 		if (!OidIsValid(typid))
@@ -101,9 +101,16 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the data type of the entity argument")));
 		t = entity_table_create(fcinfo, cxt, &in->cfg, typid, PG_GET_COLLATION());
+		t->checked_input = in;
+		t->checked_version = in->cfg_version;
 	}
-	else
+	else if (t->checked_input != in || t->checked_version != in->cfg_version)
+	{
+		/* compared again only when this call site read a new configuration */
 		funnel_config_check_same(&t->cfg, &in->cfg);
+		t->checked_input = in;
+		t->checked_version = in->cfg_version;
+	}
 
 	/* NULL entities are ignored; so are rows no step can use */
 	if (use && !PG_ARGISNULL(in->arg_entity) &&

@@ -14,6 +14,9 @@ typedef struct EntityTable
 	FunnelConfig cfg;
 	uint64		seen_steps;		/* union of all steps seen (funnel_event form) */
 	EntityStore *store;			/* rows: int64 ts, uint64 steps (a FunnelEvent) */
+	/* cfg was last found equal to this call site's input at this version */
+	const FunnelInput *checked_input;
+	uint64		checked_version;
 } EntityTable;
 
 /*

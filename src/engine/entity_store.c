@@ -108,10 +108,17 @@ estore_equal(const EntityStore *s, Datum a, Datum b)
 	return DatumGetBool(FunctionCall2Coll(s->eq_fn, s->collation, a, b));
 }
 
+/* the partition of a hash in a store of 2^part_bits partitions */
 static inline int
-estore_part_of(uint32 hash)
+part_of_bits(int part_bits, uint32 hash)
 {
-	return (int) (hash >> (32 - ESTORE_PART_BITS));
+	return part_bits == 0 ? 0 : (int) (hash >> (32 - part_bits));
+}
+
+static inline int
+estore_part_of(const EntityStore *s, uint32 hash)
+{
+	return part_of_bits(s->part_bits, hash);
 }
 
 /* Bring the length of every open segment up to date. */
@@ -121,7 +128,7 @@ estore_sync(const EntityStore *cs)
 	EntityStore *s = (EntityStore *) cs;	/* only lengths change */
 	int			p;
 
-	for (p = 0; p < ESTORE_NPARTS; p++)
+	for (p = 0; p < s->nparts; p++)
 		if (s->cursor[p].cur != NULL)
 		{
 			StoreSeg   *seg = &s->parts[p].segs[s->parts[p].nsegs - 1];
@@ -260,14 +267,14 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 }
 
 /*
- * Read one compact row of partition part from [p, end): its key (checked:
- * an integer key in integer range, in this partition), hash, and time and
+ * Read one compact row of partition part (of 2^part_bits) from [p, end):
+ * its key (checked: an integer key in integer range, in this partition), hash, and time and
  * payload into dst (8 + payload bytes; NULL: only skipped).  Returns the
  * row's end.
  */
 static inline const char *
-compact_get(const EntityStore *s, int part, const char *p, const char *end,
-			int64 *prev_ts, Datum *key, uint32 *hash, char *dst)
+compact_get(const EntityStore *s, int part_bits, int part, const char *p,
+			const char *end, int64 *prev_ts, Datum *key, uint32 *hash, char *dst)
 {
 	uint64		v;
 	int64		k;
@@ -285,7 +292,7 @@ compact_get(const EntityStore *s, int part, const char *p, const char *end,
 		*key = Int32GetDatum((int32) k);
 	}
 	*hash = estore_fast_hash(s, *key);
-	if (unlikely(estore_part_of(*hash) != part))
+	if (unlikely(part_of_bits(part_bits, *hash) != part))
 		compact_corrupt("An entity row of the state is in the wrong partition.");
 	p = get_varint(p, end, &v);
 	if (dst == NULL)
@@ -353,6 +360,8 @@ typedef struct PartEntity
 #define SH_DECLARE
 #include "lib/simplehash.h"
 
+static void estore_split(EntityStore *s);
+
 /* ---------- creation and shutdown ---------- */
 
 /* The aggregation ends (or rescans): close the file, which removes it. */
@@ -379,10 +388,14 @@ estore_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid typid,
 {
 	EntityStore *s = MemoryContextAllocZero(cxt, sizeof(EntityStore));
 
-	Assert(payload % 8 == 0);
+	if (payload % 8 != 0 || payload > ESTORE_MAX_PAYLOAD)
+		elog(ERROR, "funnel entity store: payload of %zu bytes", payload);
 	s->cxt = cxt;
-	s->rows_cxt = AllocSetContextCreate(cxt, "funnel entity rows",
-										ALLOCSET_DEFAULT_SIZES);
+	s->rows_cxt = NULL;
+	s->part_bits = 0;
+	s->nparts = 1;
+	s->cursor = MemoryContextAllocZero(cxt, sizeof(StoreCursor));
+	s->parts = MemoryContextAllocZero(cxt, sizeof(StorePart));
 	s->typid = typid;
 	/* entities compare under the call's collation (e.g. for text) */
 	if (!OidIsValid(collation) && type_is_collatable(typid))
@@ -473,7 +486,7 @@ estore_spill(EntityStore *s)
 
 	estore_sync(s);
 	estore_open_file(s);
-	for (p = 0; p < ESTORE_NPARTS; p++)
+	for (p = 0; p < s->nparts; p++)
 	{
 		StorePart  *part = &s->parts[p];
 		int			out = 0;
@@ -496,8 +509,8 @@ estore_spill(EntityStore *s)
 				{
 					BufFileTell(s->file, &seg.fileno, &seg.offset);
 					BufFileWrite(s->file, seg.data, seg.len);
-					seg.data = NULL;
 					part->segs[out++] = seg;
+					part->segs[out - 1].data = NULL;
 					last_new = true;
 				}
 				written += seg.len;
@@ -507,12 +520,16 @@ estore_spill(EntityStore *s)
 				part->segs[out++] = seg;
 				last_new = false;
 			}
+			/* one partition's rows are in the store's context: free them */
+			if (seg.data != NULL && s->rows_cxt == NULL)
+				pfree(seg.data);
 		}
 		part->nsegs = out;
 		estore_close(s, p);
 	}
 	estore_file_written(s);
-	MemoryContextReset(s->rows_cxt);
+	if (s->rows_cxt != NULL)
+		MemoryContextReset(s->rows_cxt);
 	s->mem = 0;
 	s->nspills++;
 	s->spilled_bytes += written;
@@ -573,7 +590,7 @@ estore_open_seg(EntityStore *s, int p, Size need)
 	estore_sync(s);
 	estore_reserve(s, cap);
 	seg = estore_new_seg(s, part);
-	seg->data = MemoryContextAllocHuge(s->rows_cxt, cap);
+	seg->data = MemoryContextAllocHuge(s->rows_cxt ? s->rows_cxt : s->cxt, cap);
 	seg->len = 0;
 	part->last_cap = cap;
 	s->cursor[p].cur = seg->data;
@@ -634,9 +651,11 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 	uint32		hash;
 	const char *keyp;
 
+	if (unlikely(s->nparts == 1) && s->nrows >= ESTORE_SMALL_ROWS)
+		estore_split(s);
 	if (estore_fast(s))
 	{
-		estore_put_compact(s, estore_part_of(estore_fast_hash(s, key)), key, ts, payload);
+		estore_put_compact(s, estore_part_of(s, estore_fast_hash(s, key)), key, ts, payload);
 		return;
 	}
 	orig = DatumGetPointer(key);
@@ -662,7 +681,7 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("funnel entity key of %zu bytes is too long", keylen)));
 	hash = estore_hash(s, key);
-	estore_put_aligned(s, estore_part_of(hash), hash, keyp, keylen, ts, payload);
+	estore_put_aligned(s, estore_part_of(s, hash), hash, keyp, keylen, ts, payload);
 	if (flat != NULL && (Pointer) flat != orig)
 		pfree(flat);
 }
@@ -673,11 +692,14 @@ typedef struct RowReader
 {
 	const EntityStore *s;
 	const StorePart *part;
+	int			part_bits;		/* rows of partition partno of 2^part_bits */
 	int			partno;
 	int			seg;			/* next segment to open */
 	const char *pos;			/* window of readable bytes */
 	const char *end;
 	Size		file_left;		/* bytes of the open file segment not read */
+	int			file_fileno;	/* where they start: the file may be written */
+	off_t		file_offset;	/* between two reads (a split that spills) */
 	char	   *buf;			/* read buffer for file segments */
 	Size		bufcap;
 	bool		in_file;		/* the current segment is in the file */
@@ -685,11 +707,13 @@ typedef struct RowReader
 } RowReader;
 
 static void
-reader_start(RowReader *r, const EntityStore *s, const StorePart *part)
+reader_start(RowReader *r, const EntityStore *s, const StorePart *part,
+			 int part_bits, int partno)
 {
 	r->s = s;
 	r->part = part;
-	r->partno = (int) (part - s->parts);
+	r->part_bits = part_bits;
+	r->partno = partno;
 	r->seg = 0;
 	r->pos = r->end = NULL;
 	r->file_left = 0;
@@ -718,7 +742,9 @@ reader_fill(RowReader *r, Size need)
 	else
 		memmove(r->buf, r->pos, have);
 	n = Min(r->bufcap - have, r->file_left);
+	estore_seek(r->s->file, r->file_fileno, r->file_offset, SEEK_SET);
 	estore_read(r->s->file, r->buf + have, n);
+	BufFileTell(r->s->file, &r->file_fileno, &r->file_offset);
 	r->file_left -= n;
 	r->pos = r->buf;
 	r->end = r->buf + have + n;
@@ -748,7 +774,8 @@ reader_more(RowReader *r, Size need)
 		}
 		else if (seg->len > 0)
 		{
-			estore_seek(r->s->file, seg->fileno, seg->offset, SEEK_SET);
+			r->file_fileno = seg->fileno;
+			r->file_offset = seg->offset;
 			r->file_left = seg->len;
 			r->pos = r->end = r->buf;
 		}
@@ -775,7 +802,8 @@ reader_next(RowReader *r, Datum *key, uint32 *hash, char *dst)
 	{
 		if (!reader_more(r, compact_max_row(s)))
 			return false;
-		r->pos = compact_get(s, r->partno, r->pos, r->end, &r->prev_ts, key, hash, dst);
+		r->pos = compact_get(s, r->part_bits, r->partno, r->pos, r->end, &r->prev_ts,
+							 key, hash, dst);
 		return true;
 	}
 	if (!reader_more(r, 16))
@@ -799,6 +827,107 @@ reader_next(RowReader *r, Datum *key, uint32 *hash, char *dst)
 	return true;
 }
 
+/* ---------- splitting and appending another store's rows ---------- */
+
+/* A store of ESTORE_NPARTS partitions, whose rows have a context of their own. */
+static void
+estore_make_large(EntityStore *s)
+{
+	s->rows_cxt = AllocSetContextCreate(s->cxt, "funnel entity rows",
+										ALLOCSET_DEFAULT_SIZES);
+	s->part_bits = ESTORE_PART_BITS;
+	s->nparts = ESTORE_NPARTS;
+	s->cursor = MemoryContextAllocZero(s->cxt, sizeof(StoreCursor) * ESTORE_NPARTS);
+	s->parts = MemoryContextAllocZero(s->cxt, sizeof(StorePart) * ESTORE_NPARTS);
+}
+
+/*
+ * Append the rows of partitions parts[0 .. nparts) (of 2^part_bits, of store
+ * src, which may be dst itself) to dst, each row's payload passed through
+ * map (unless NULL): one pass that decodes every row.
+ */
+static void
+append_rows(EntityStore *dst, const EntityStore *src, const StorePart *parts,
+			int part_bits, int nparts, EntityPayloadFn map, void *arg)
+{
+	RowReader	r;
+	char	   *row = palloc(8 + src->payload);
+	int			p;
+
+	memset(&r, 0, sizeof(r));
+	for (p = 0; p < nparts; p++)
+	{
+		Datum		key;
+		uint32		hash;
+		uint64		i;
+
+		if (parts[p].nrows == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		reader_start(&r, src, &parts[p], part_bits, p);
+		for (i = 0; reader_next(&r, &key, &hash, row); i++)
+		{
+			int64		ts;
+			int			dp;
+
+			if ((i & 0xFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (i >= parts[p].nrows)
+				funnel_invalid_state("The row count of an entity partition does not match its rows.");
+			if (unlikely(dst->nparts == 1) && dst->nrows >= ESTORE_SMALL_ROWS)
+				estore_split(dst);
+			memcpy(&ts, row, sizeof(int64));
+			if (map != NULL)
+				map(ts, row + 8, arg);
+			dp = estore_part_of(dst, hash);
+			if (estore_fast(dst))
+				estore_put_compact(dst, dp, key, ts, row + 8);
+			else if (dst->kind == ESTORE_KEY_BYVAL)
+				estore_put_aligned(dst, dp, hash, (const char *) &key, sizeof(Datum), ts, row + 8);
+			else
+				estore_put_aligned(dst, dp, hash, DatumGetPointer(key),
+								   datumGetSize(key, false, dst->typlen), ts, row + 8);
+		}
+		if (i != parts[p].nrows)
+			funnel_invalid_state("The row count of an entity partition does not match its rows.");
+	}
+	pfree(row);
+	if (r.buf)
+		pfree(r.buf);
+}
+
+/*
+ * A store of one partition grows past ESTORE_SMALL_ROWS (or is about to be
+ * serialised or merged with a larger one): its rows are spread over
+ * ESTORE_NPARTS partitions, read back in one pass (from the file too, if a
+ * tiny limit spilled them).
+ */
+static void
+estore_split(EntityStore *s)
+{
+	StorePart  *old_parts = s->parts;
+	StoreCursor *old_cursor = s->cursor;
+	uint64		nrows = s->nrows;
+	int			i;
+
+	Assert(s->nparts == 1);
+	estore_sync(s);
+	estore_make_large(s);
+	/* the old rows are freed below: counted no more */
+	s->mem = 0;
+	s->nrows = 0;
+	append_rows(s, s, old_parts, 0, 1, NULL, NULL);
+	if (s->nrows != nrows)
+		funnel_invalid_state("The row count of an entity partition does not match its rows.");
+	for (i = 0; i < old_parts[0].nsegs; i++)
+		if (old_parts[0].segs[i].data != NULL)
+			pfree(old_parts[0].segs[i].data);
+	if (old_parts[0].segs)
+		pfree(old_parts[0].segs);
+	pfree(old_parts);
+	pfree(old_cursor);
+}
+
 /* ---------- processing: every entity's rows, one partition at a time ---------- */
 
 /*
@@ -816,8 +945,8 @@ typedef struct PartWork
 	int64	   *order;			/* per entity, when walked in hash order */
 	int64		nent;
 	int64		entcap;
-	uint32	   *row_ent;		/* per row: its entity */
-	char	   *out;			/* rows grouped by entity */
+	uint32	   *row_ent;		/* per row: its entity, then its place */
+	char	   *out;			/* rows decoded, then grouped by entity */
 	MemoryContext cxt;			/* the above */
 	MemoryContext part_cxt;		/* what one partition allocates: keys copied
 								 * from the file, the callbacks' memory */
@@ -922,9 +1051,9 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 	w->nent = 0;
 	memset(&r, 0, sizeof(r));
 
-	/* pass 1: number the entities, count their rows */
-	reader_start(&r, s, part);
-	for (i = 0; reader_next(&r, &key, &hash, NULL); i++)
+	/* pass 1: decode every row, number the entities, count their rows */
+	reader_start(&r, s, part, s->part_bits, (int) (part - s->parts));
+	for (i = 0; reader_next(&r, &key, &hash, i < n ? w->out + (Size) i * stride : NULL); i++)
 	{
 		PartEntity *ent;
 		bool		found;
@@ -968,14 +1097,25 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		acc += w->next[e];
 		w->next[e] = w->start[e];
 	}
-	/* pass 2: every row read again, to its entity's place (i < n: pass 1) */
-	reader_start(&r, s, part);
+	/*
+	 * pass 2: every decoded row to its entity's place, in place (n rows:
+	 * pass 1): each swap puts one row where it belongs
+	 */
+	for (i = 0; i < n; i++)
+		w->row_ent[i] = (uint32) w->next[w->row_ent[i]]++;
 	for (i = 0; i < n; i++)
 	{
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!reader_next(&r, &key, &hash, w->out + (Size) (w->next[w->row_ent[i]]++) * stride))
-			elog(ERROR, "funnel entity store: partition holds fewer rows than read before");
+		while (w->row_ent[i] != (uint32) i)
+		{
+			uint32		j = w->row_ent[i];
+			char		tmp[8 + ESTORE_MAX_PAYLOAD];
+
+			memcpy(tmp, w->out + (Size) j * stride, stride);
+			memcpy(w->out + (Size) j * stride, w->out + (Size) i * stride, stride);
+			memcpy(w->out + (Size) i * stride, tmp, stride);
+			w->row_ent[i] = w->row_ent[j];
+			w->row_ent[j] = j;
+		}
 	}
 
 	for (i = 0; i < (uint64) w->nent; i++)
@@ -1010,7 +1150,7 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	int			p;
 
 	estore_sync(s);
-	for (p = 0; p < ESTORE_NPARTS; p++)
+	for (p = 0; p < s->nparts; p++)
 		maxn = Max(maxn, s->parts[p].nrows);
 	if (maxn == 0)
 	{
@@ -1029,7 +1169,7 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
 									   ALLOCSET_DEFAULT_SIZES);
 
-	for (p = 0; p < ESTORE_NPARTS; p++)
+	for (p = 0; p < s->nparts; p++)
 	{
 		if (s->parts[p].nrows == 0)
 			continue;
@@ -1054,7 +1194,7 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	if (s->nspills > 0)
 		ereport(DEBUG1,
 				(errmsg_internal("funnel entity store: %llu rows in %d partitions, %llu kB read back from a temporary file written %llu times",
-								 (unsigned long long) s->nrows, ESTORE_NPARTS,
+								 (unsigned long long) s->nrows, s->nparts,
 								 (unsigned long long) (s->spilled_bytes / 1024),
 								 (unsigned long long) s->nspills)));
 }
@@ -1120,8 +1260,16 @@ estore_merge(EntityStore *a, EntityStore *b)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge funnel states of entity types %s and %s",
 						format_type_be(a->typid), format_type_be(b->typid))));
-	estore_sync(a);
 	estore_sync(b);
+	if (b->nparts == 1)
+	{
+		/* a few rows (a deserialised store has every partition): appended */
+		append_rows(a, b, b->parts, b->part_bits, b->nparts, NULL, NULL);
+		return;
+	}
+	if (a->nparts == 1)
+		estore_split(a);
+	estore_sync(a);
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
 		StorePart  *pa = &a->parts[p];
@@ -1179,8 +1327,8 @@ estore_merge(EntityStore *a, EntityStore *b)
 		/* b's rows in memory now belong to a: free them with a's */
 		MemoryContextSetParent(b->rows_cxt, a->rows_cxt);
 		b->rows_cxt = NULL;
-		memset(b->parts, 0, sizeof(b->parts));
-		memset(b->cursor, 0, sizeof(b->cursor));
+		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
+		memset(b->cursor, 0, sizeof(StoreCursor) * b->nparts);
 		b->nrows = 0;
 		b->mem = 0;
 	}
@@ -1198,8 +1346,6 @@ estore_merge(EntityStore *a, EntityStore *b)
 void
 estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 {
-	RowReader	r;
-	char	   *row;
 	int			p;
 
 	if (map == NULL)
@@ -1216,7 +1362,7 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 	if (!estore_fast(b) && b->transient && b->file == NULL)
 	{
 		/* a worker's aligned rows, in memory and nobody else's: map them in place */
-		for (p = 0; p < ESTORE_NPARTS; p++)
+		for (p = 0; p < b->nparts; p++)
 		{
 			int			i;
 
@@ -1238,48 +1384,13 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 		estore_merge(a, b);
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	row = palloc(8 + b->payload);
-	for (p = 0; p < ESTORE_NPARTS; p++)
-	{
-		Datum		key;
-		uint32		hash;
-		uint64		i;
-
-		if (b->parts[p].nrows == 0)
-			continue;
-		CHECK_FOR_INTERRUPTS();
-		reader_start(&r, b, &b->parts[p]);
-		for (i = 0; reader_next(&r, &key, &hash, row); i++)
-		{
-			int64		ts;
-
-			if ((i & 0xFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (i >= b->parts[p].nrows)
-				funnel_invalid_state("The row count of an entity partition does not match its rows.");
-			memcpy(&ts, row, sizeof(int64));
-			map(ts, row + 8, arg);
-			if (estore_fast(a))
-				estore_put_compact(a, p, key, ts, row + 8);
-			else if (a->kind == ESTORE_KEY_BYVAL)
-				estore_put_aligned(a, p, hash, (const char *) &key, sizeof(Datum), ts, row + 8);
-			else
-				estore_put_aligned(a, p, hash, DatumGetPointer(key),
-								   datumGetSize(key, false, a->typlen), ts, row + 8);
-		}
-		if (i != b->parts[p].nrows)
-			funnel_invalid_state("The row count of an entity partition does not match its rows.");
-	}
-	pfree(row);
-	if (r.buf)
-		pfree(r.buf);
+	append_rows(a, b, b->parts, b->part_bits, b->nparts, map, arg);
 	if (b->transient && b->rows_cxt != NULL)
 	{
 		/* nobody else reads a deserialised state: free its rows now */
 		MemoryContextReset(b->rows_cxt);
-		memset(b->parts, 0, sizeof(b->parts));
-		memset(b->cursor, 0, sizeof(b->cursor));
+		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
+		memset(b->cursor, 0, sizeof(StoreCursor) * b->nparts);
 		b->nrows = 0;
 		b->mem = 0;
 	}
@@ -1299,6 +1410,9 @@ estore_serialize(EntityStore *s, StringInfo buf)
 	int			p,
 				i;
 
+	/* the serialised form always has ESTORE_NPARTS partitions */
+	if (s->nparts == 1)
+		estore_split(s);
 	estore_sync(s);
 	for (p = 0; p < ESTORE_NPARTS; p++)
 		for (i = 0; i < s->parts[p].nsegs; i++)
@@ -1380,7 +1494,7 @@ check_part_rows(const EntityStore *s, int p, char *data, Size len, uint64 nrows,
 			funnel_invalid_state("An entity key of the state has a wrong length.");
 		key = s->kind == ESTORE_KEY_BYVAL ? *(const Datum *) k : PointerGetDatum(k);
 		hash = estore_hash(s, key);
-		if (estore_part_of(hash) != p || hash != *(const uint32 *) row)
+		if (estore_part_of(s, hash) != p || hash != *(const uint32 *) row)
 			funnel_invalid_state("An entity row of the state is in the wrong partition.");
 		if (check != NULL)
 			check(*(const int64 *) (row + 8), (char *) row + 16, arg);
@@ -1413,7 +1527,7 @@ check_compact_rows(const EntityStore *s, int p, const char *data, Size len,
 
 		if ((n & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		pos = compact_get(s, p, pos, end, &prev_ts, &key, &hash, row);
+		pos = compact_get(s, s->part_bits, p, pos, end, &prev_ts, &key, &hash, row);
 		memcpy(&ts, row, sizeof(int64));
 		check(ts, row + 8, arg);
 		n++;
@@ -1459,6 +1573,7 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 	if (OidIsValid(collation) && !SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
 		funnel_invalid_state("The state names a collation that does not exist.");
 	s = estore_create(fcinfo, cxt, typid, collation, payload);
+	estore_make_large(s);
 	s->transient = true;
 	min_row = estore_fast(s) ? compact_min_row(s) : 16 + payload + 8;
 	for (p = 0; p < ESTORE_NPARTS; p++)

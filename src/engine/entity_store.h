@@ -14,9 +14,17 @@
 #include "lib/stringinfo.h"
 #include "storage/buffile.h"
 
-/* partitions of a store: a power of two, the top bits of the entity hash */
+/*
+ * partitions of a store: a power of two, the top bits of the entity hash.
+ * A store starts with one partition and splits into ESTORE_NPARTS when it
+ * holds ESTORE_SMALL_ROWS rows, so that a store per group (GROUP BY
+ * user_id) costs a few hundred bytes, not one buffer per partition.
+ */
 #define ESTORE_PART_BITS	8
 #define ESTORE_NPARTS		(1 << ESTORE_PART_BITS)
+#define ESTORE_SMALL_ROWS	256
+/* the most payload bytes a row may carry */
+#define ESTORE_MAX_PAYLOAD	64
 
 typedef enum EntityKeyKind
 {
@@ -61,7 +69,11 @@ typedef struct StoreCursor
 typedef struct EntityStore
 {
 	MemoryContext cxt;			/* the store and its partition arrays */
-	MemoryContext rows_cxt;		/* rows in memory; reset when they spill */
+	MemoryContext rows_cxt;		/* rows in memory; reset when they spill.
+								 * NULL while the store has one partition:
+								 * its few rows are in cxt (no context per
+								 * group, which hash aggregation would walk
+								 * to count its memory) */
 	/* the entity type */
 	Oid			typid;
 	Oid			collation;
@@ -82,9 +94,12 @@ typedef struct EntityStore
 	off_t		end_offset;		/* does not count its unflushed buffer) */
 	uint64		nspills;
 	uint64		spilled_bytes;
+	/* partitions: 1 (part_bits 0) until the store splits, then ESTORE_NPARTS */
+	int			part_bits;
+	int			nparts;
 	/* the open segment of each partition (its len: see estore_sync) */
-	StoreCursor cursor[ESTORE_NPARTS];
-	StorePart	parts[ESTORE_NPARTS];
+	StoreCursor *cursor;
+	StorePart  *parts;
 } EntityStore;
 
 /*

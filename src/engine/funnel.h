@@ -239,8 +239,17 @@ typedef struct FunnelInput
 	int			arg_breakdown;
 	int			arg_input;		/* first argument of the step input */
 	bool		fixed_bools;	/* conditions as separate arguments */
+	bool		window_stable;	/* the window is a constant: read once */
+	bool		mode_stable;	/* the mode is a constant: read once */
 	bool		configured;		/* cfg below is set from the first row */
 	FunnelConfig cfg;
+	/*
+	 * Changes whenever cfg may have changed value (a window, mode, steps
+	 * array or number of conditions read anew): a state that checked cfg at
+	 * this version need not compare it again.
+	 */
+	uint64		cfg_version;
+	int			last_npositions;	/* conditions of the row before */
 	Interval	window_arg;		/* raw window of the first row */
 	text	   *mode_arg;		/* raw mode of the first row (or NULL) */
 	int			options_checked_for;	/* conditions the options were checked
@@ -254,6 +263,8 @@ typedef struct FunnelInput
 	char	  **names;
 	int		   *name_lens;
 	uint64	   *name_steps;
+	/* the name to compare an event with, by NAME_SLOT (see input.c) */
+	int8		name_slot[64];
 	MemoryContext cxt;
 	/* configurations seen so far, for states to share (see funnel_input_config) */
 	int			nconfigs;

@@ -12,11 +12,43 @@
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "nodes/primnodes.h"
 #include "engine/funnel.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/pg_locale.h"
+
+/*
+ * Whether argument argno of the call is the same on every row: a constant
+ * or a query parameter.  A transition function's own expression names its
+ * arguments by placeholders, so inside an aggregate the aggregate call's
+ * arguments are looked at (argument 0 of the transition is the state).
+ */
+static bool
+arg_is_stable(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+
+	if (aggref != NULL)
+	{
+		TargetEntry *tle;
+		Node	   *expr;
+
+		if (argno < 1 || argno > list_length(aggref->args))
+			return false;
+		tle = list_nth_node(TargetEntry, aggref->args, argno - 1);
+		expr = (Node *) tle->expr;
+		if (IsA(expr, Const))
+			return true;
+		if (IsA(expr, Param))
+			return ((Param *) expr)->paramkind == PARAM_EXTERN;
+		return false;
+	}
+	return get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+}
 
 FunnelInput *
 funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
@@ -44,11 +76,15 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 		if (kind == FUNNEL_INPUT_BOOLS)
 			in->fixed_bools = (get_fn_expr_argtype(fcinfo->flinfo, next + 1) == BOOLOID);
 		in->cxt = fcinfo->flinfo->fn_mcxt;
+		/* constants (and query parameters) are read on the first row only */
+		in->window_stable = arg_is_stable(fcinfo, 1);
+		in->mode_stable = in->arg_mode != 0 && arg_is_stable(fcinfo, in->arg_mode);
+		in->last_npositions = -1;
 		if (kind == FUNNEL_INPUT_NAMES)
 		{
 			Oid			collid = PG_GET_COLLATION();
 
-			in->names_stable = get_fn_expr_arg_stable(fcinfo->flinfo, in->arg_input + 2);
+			in->names_stable = arg_is_stable(fcinfo, in->arg_input + 2);
 			if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -65,6 +101,8 @@ read_window(FunctionCallInfo fcinfo, FunnelInput *in)
 {
 	Interval   *w;
 
+	if (in->window_stable && in->configured)
+		return;
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -74,6 +112,7 @@ read_window(FunctionCallInfo fcinfo, FunnelInput *in)
 	{
 		in->cfg.window = funnel_window_usecs(w);
 		in->window_arg = *w;
+		in->cfg_version++;
 	}
 }
 
@@ -82,6 +121,8 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 {
 	text	   *m;
 
+	if (in->configured && (in->arg_mode == 0 || in->mode_stable))
+		return;
 	if (in->arg_mode == 0)
 	{
 		in->cfg.mode = 0;
@@ -99,6 +140,7 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 		memcmp(VARDATA_ANY(m), VARDATA_ANY(in->mode_arg), VARSIZE_ANY_EXHDR(m)) != 0)
 	{
 		funnel_parse_options(m, &in->cfg);
+		in->cfg_version++;
 		in->options_checked_for = -1;	/* check the options against the steps again */
 		if (in->mode_arg)
 			pfree(in->mode_arg);
@@ -106,6 +148,18 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 		memcpy(in->mode_arg, m, VARSIZE_ANY(m));
 	}
 }
+
+/*
+ * The one step name an event name can equal, found by its length and
+ * first and last bytes: name_slot[NAME_SLOT] is its index, NAME_NONE when
+ * no step name has that slot, NAME_SCAN when several do (compare them all).
+ * Spares comparing every event with every step name in turn.
+ */
+#define NAME_NONE	(-1)
+#define NAME_SCAN	(-2)
+#define NAME_SLOT(d, len) \
+	(((len) == 0 ? 0 : \
+	  ((uint32) (len) * 7u + (uint8) (d)[0] * 3u + (uint8) (d)[(len) - 1] * 5u)) & 63)
 
 /* Build the name lookup: distinct names, each with every step it names. */
 static void
@@ -163,12 +217,34 @@ parse_names(FunnelInput *in, ArrayType *arr)
 		in->name_steps[j] |= (uint64) 1 << i;
 	}
 	MemoryContextSwitchTo(old);
+	memset(in->name_slot, NAME_NONE, sizeof(in->name_slot));
+	for (j = 0; j < in->nnames; j++)
+	{
+		int			slot = NAME_SLOT(in->names[j], in->name_lens[j]);
+
+		in->name_slot[slot] = in->name_slot[slot] == NAME_NONE ? j : NAME_SCAN;
+	}
 	in->cfg.nsteps = n;
 	in->npositions = n;
+	in->cfg_version++;
 	/* rows of one group must name the same steps: compared through a hash */
 	in->cfg.names_hash = DatumGetUInt64(hash_any_extended((const unsigned char *) arr + VARHDRSZ,
 														  VARSIZE(arr) - VARHDRSZ,
 														  n)) | 1;
+}
+
+/* an event name against a step name of the same length: most are short */
+static inline bool
+names_equal(const char *a, const char *b, int len)
+{
+	int			i;
+
+	if (len > 16)
+		return memcmp(a, b, len) == 0;
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 /*
@@ -238,19 +314,22 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			}
 		case FUNNEL_INPUT_NAMES:
 			{
-				ArrayType  *arr;
 				int			i;
 
-				if (PG_ARGISNULL(a + 2))
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("funnel step names must not be a NULL array")));
-				arr = PG_GETARG_ARRAYTYPE_P(a + 2);
-				if (in->names_arg == NULL ||
-					(!in->names_stable &&
-					 (VARSIZE(arr) != VARSIZE(in->names_arg) ||
-					  memcmp(arr, in->names_arg, VARSIZE(arr)) != 0)))
-					parse_names(in, arr);
+				if (in->names_arg == NULL || !in->names_stable)
+				{
+					ArrayType  *arr;
+
+					if (PG_ARGISNULL(a + 2))
+						ereport(ERROR,
+								(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+								 errmsg("funnel step names must not be a NULL array")));
+					arr = PG_GETARG_ARRAYTYPE_P(a + 2);
+					if (in->names_arg == NULL ||
+						VARSIZE(arr) != VARSIZE(in->names_arg) ||
+						memcmp(arr, in->names_arg, VARSIZE(arr)) != 0)
+						parse_names(in, arr);
+				}
 				npositions = in->npositions;
 				if (PG_ARGISNULL(a))
 				{
@@ -265,14 +344,22 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 					int			len = VARSIZE_ANY_EXHDR(ev);
 					const char *d = VARDATA_ANY(ev);
 
-					for (i = 0; i < in->nnames; i++)
+					int			slot = in->name_slot[NAME_SLOT(d, len)];
+
+					if (slot >= 0)
 					{
-						if (in->name_lens[i] == len &&
-							(len == 0 || in->names[i][0] == d[0]) &&
-							memcmp(in->names[i], d, len) == 0)
+						if (in->name_lens[slot] == len && names_equal(in->names[slot], d, len))
+							*steps = in->name_steps[slot];
+					}
+					else if (slot == NAME_SCAN)
+					{
+						for (i = 0; i < in->nnames; i++)
 						{
-							*steps = in->name_steps[i];
-							break;
+							if (in->name_lens[i] == len && names_equal(in->names[i], d, len))
+							{
+								*steps = in->name_steps[i];
+								break;
+							}
 						}
 					}
 					if ((Pointer) ev != DatumGetPointer(PG_GETARG_DATUM(a + 1)))
@@ -283,6 +370,12 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 		default:
 			elog(ERROR, "unrecognized funnel input kind %d", (int) in->kind);
 	}
+	if (npositions != in->last_npositions)
+	{
+		/* e.g. a boolean[] of another length than the row before's */
+		in->last_npositions = npositions;
+		in->cfg_version++;
+	}
 	/* product-funnel options: the funnel's steps are the conditions before the exclusions */
 	if (in->cfg.optional != 0 || in->cfg.nexcl != 0 || in->cfg.options != 0 ||
 		in->cfg.bucket != 0 || in->cfg.time_zone[0] != '\0' || in->cfg.breakdown != 0)
@@ -290,6 +383,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 		/* checked once per mode and number of conditions */
 		if (in->options_checked_for != npositions)
 		{
+			in->cfg_version++;
 			funnel_apply_options(&in->cfg, npositions);
 			in->options_checked_for = npositions;
 			in->options_nsteps = in->cfg.nsteps;
@@ -302,7 +396,9 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	in->configured = true;
 	if (!use)
 		return false;
-	funnel_check_timestamp(*ts);
+	/* infinities lie outside the valid range too */
+	if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
+		funnel_check_timestamp(*ts);
 	return true;
 }
 

@@ -1,0 +1,115 @@
+-- Reading the arguments of the whole-table aggregates: a constant window,
+-- mode and steps array is read on the first row only, the event name is
+-- found through a small table by its length and first and last bytes, and a
+-- group's configuration is compared again only when a row brings a new one.
+-- None of it may change an answer or hide an error.  The reference for the
+-- name lookup is the conditions form, where PostgreSQL itself compares the
+-- event with each step name.
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS funnel;
+SET LOCAL TimeZone = 'UTC';
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT plan(16);
+
+-- step names chosen to share a lookup slot or not: 'axb' and 'ayb' (same
+-- length, first and last byte), 'x' * 17 and 'x' * 16 || 'y' (longer than 16
+-- bytes, same slot), the empty name, a name of multibyte characters, and
+-- event names that share a slot with a step name without equalling it
+CREATE TEMP TABLE names_rows AS
+SELECT (hashint4(g) & 1023)::bigint AS e,
+       timestamptz '2024-01-01' + ((hashint4(g * 7) & 65535) % 500) * interval '1 minute' AS ts,
+       (ARRAY['axb', 'ayb', repeat('x', 17), repeat('x', 16) || 'y', '', 'äöü', 'azb',
+              repeat('x', 15) || 'z', 'other', 'a', 'b', 'ab'])[1 + (hashint4(g * 13) & 65535) % 12] AS ev
+FROM generate_series(1, 20000) g;
+
+SELECT is(funnel_stage_counts('1 hour', e, ts, ev,
+                              ARRAY['axb', 'ayb', repeat('x', 17), repeat('x', 16) || 'y', '', 'äöü']),
+          funnel_stage_counts('1 hour', e, ts, ev = 'axb', ev = 'ayb', ev = repeat('x', 17),
+                              ev = repeat('x', 16) || 'y', ev = '', ev = 'äöü'),
+          'names sharing a lookup slot: the same as the conditions')
+FROM names_rows;
+SELECT is(funnel_stage_counts('1 hour', e, ts, ev, ARRAY['a', 'ab', 'b', 'azb']),
+          funnel_stage_counts('1 hour', e, ts, ev = 'a', ev = 'ab', ev = 'b', ev = 'azb'),
+          'short names: the same as the conditions')
+FROM names_rows;
+-- a name given twice matches both steps
+SELECT is(funnel_stage_counts('1 hour', e, ts, ev, ARRAY['axb', 'ayb', 'axb']),
+          funnel_stage_counts('1 hour', e, ts, ev = 'axb', ev = 'ayb', ev = 'axb'),
+          'a repeated name: the same as the conditions')
+FROM names_rows;
+-- hand-worked: entity 1 reaches 'axb' then 'ayb'; entity 2 only 'ayb'
+-- ('azb' shares the slot of 'axb' and 'ayb' and matches neither)
+SELECT is(funnel_stage_counts('1 hour', e, ts, ev, ARRAY['axb', 'ayb']), '{1,1}',
+          'hand-worked: slot neighbours do not match')
+FROM (VALUES (1, timestamptz '2024-01-01 10:00', 'axb'), (1, '2024-01-01 10:01', 'azb'),
+             (1, '2024-01-01 10:02', 'ayb'), (2, '2024-01-01 10:00', 'azb'),
+             (2, '2024-01-01 10:01', 'ayb')) v(e, ts, ev);
+
+-- constants and query parameters: read once, the same answers
+PREPARE fsc_params(interval, text, text[]) AS
+  SELECT funnel_stage_counts($1, $2, e, ts, ev, $3) FROM names_rows;
+SELECT results_eq($$EXECUTE fsc_params('1 hour', 'strict_order', ARRAY['axb', 'ayb', 'other'])$$,
+                  $$SELECT funnel_stage_counts('1 hour', 'strict_order', e, ts, ev, ARRAY['axb', 'ayb', 'other'])
+                    FROM names_rows$$,
+                  'window, mode and steps as parameters');
+SELECT results_eq($$EXECUTE fsc_params('2 hours', '', ARRAY['a', 'b'])$$,
+                  $$SELECT funnel_stage_counts('2 hours', '', e, ts, ev, ARRAY['a', 'b']) FROM names_rows$$,
+                  'the same statement with other parameters');
+
+-- a window, mode or steps array that changes after many equal rows is
+-- still seen: the comparison is skipped only while nothing was read anew
+CREATE TEMP TABLE late_change AS
+SELECT g AS n, (g % 100)::bigint AS e, timestamptz '2024-01-01' + g * interval '1 second' AS ts,
+       CASE WHEN g = 4000 THEN interval '2 hours' ELSE interval '1 hour' END AS w,
+       CASE WHEN g = 4000 THEN 'strict_order' ELSE '' END AS m,
+       CASE WHEN g = 4000 THEN ARRAY['a', 'c'] ELSE ARRAY['a', 'b'] END AS steps,
+       CASE WHEN g = 4000 THEN 3 ELSE 2 END AS nconds,
+       (ARRAY['a', 'b', 'c'])[1 + g % 3] AS ev
+FROM generate_series(1, 5000) g;
+SELECT throws_ok($$SELECT funnel_stage_counts(w, e, ts, ev, ARRAY['a', 'b']) FROM late_change$$,
+                 '22023', 'funnel window differs between rows of one group',
+                 'a window that changes on row 4000');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', m, e, ts, ev, ARRAY['a', 'b']) FROM late_change$$,
+                 '22023', 'funnel mode differs between rows of one group',
+                 'a mode that changes on row 4000');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', e, ts, ev, steps) FROM late_change$$,
+                 '22023', 'funnel step names differ between rows of one group',
+                 'steps that change on row 4000');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', e, ts, VARIADIC array_fill(ev = 'a', ARRAY[nconds]))
+                   FROM late_change$$,
+                 '22023', 'funnel step count differs between rows of one group (2 and 3)',
+                 'a number of conditions that changes on row 4000');
+-- and changes back: rows 4000 and 4001 differ from each other as well
+SELECT throws_ok($$SELECT funnel_conversion(CASE WHEN n = 4000 THEN interval '2 hours' ELSE '1 hour' END,
+                                            e, ts, ev, ARRAY['a', 'b']) FROM late_change WHERE n >= 3999$$,
+                 '22023', 'funnel window differs between rows of one group',
+                 'a window that changes for one row');
+-- per group: each group's rows agree, the call site reads many windows
+SELECT results_eq($$SELECT e % 2, funnel_stage_counts(CASE WHEN e % 2 = 0 THEN interval '1 hour'
+                                                            ELSE '1 minute' END, e, ts, ev, ARRAY['a', 'b'])
+                     FROM late_change GROUP BY 1 ORDER BY 1$$,
+                  $$SELECT 0::bigint, funnel_stage_counts('1 hour', e, ts, ev, ARRAY['a', 'b'])
+                     FROM late_change WHERE e % 2 = 0
+                    UNION ALL
+                    SELECT 1::bigint, funnel_stage_counts('1 minute', e, ts, ev, ARRAY['a', 'b'])
+                     FROM late_change WHERE e % 2 = 1$$,
+                  'windows that differ between groups, computed per row: each group its own');
+SELECT isnt((SELECT funnel_stage_counts('1 hour', e, ts, ev, ARRAY['a', 'b']) FROM late_change WHERE e % 2 = 0),
+            (SELECT funnel_stage_counts('1 minute', e, ts, ev, ARRAY['a', 'b']) FROM late_change WHERE e % 2 = 0),
+            'the two windows give different answers (the test above can fail)');
+
+-- infinite and out-of-range times are still refused
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 1, ts, 'a', ARRAY['a'])
+                   FROM (VALUES (timestamptz '2024-01-01'), ('infinity')) v(ts)$$,
+                 '22008', 'funnel events cannot have an infinite timestamp', 'infinity');
+SELECT throws_ok($$SELECT funnel_stage_counts('1 hour', 1, ts, 'a', ARRAY['a'])
+                   FROM (VALUES (timestamptz '2024-01-01'), ('-infinity')) v(ts)$$,
+                 '22008', 'funnel events cannot have an infinite timestamp', '-infinity');
+-- as a window function the aggregate reads its arguments the same way
+SELECT results_eq($$SELECT funnel_stage_counts('1 hour', e, ts, ev, ARRAY['axb', 'ayb']) OVER (ORDER BY ts, e, ev)
+                     FROM names_rows ORDER BY ts DESC, e DESC, ev DESC LIMIT 1$$,
+                  $$SELECT funnel_stage_counts('1 hour', e, ts, ev = 'axb', ev = 'ayb') FROM names_rows$$,
+                  'as a window function');
+
+SELECT * FROM finish();
+ROLLBACK;
