@@ -1105,6 +1105,8 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		w->row_ent[i] = (uint32) w->next[w->row_ent[i]]++;
 	for (i = 0; i < n; i++)
 	{
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		while (w->row_ent[i] != (uint32) i)
 		{
 			uint32		j = w->row_ent[i];
