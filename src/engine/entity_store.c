@@ -49,6 +49,7 @@
 #include "catalog/pg_type.h"
 #include "common/byte_order.h"
 #include "common/hashfn.h"
+#include "common/huge_pages.h"
 #include "common/module.h"
 #include "engine/entity_store.h"
 #include "engine/funnel.h"
@@ -66,6 +67,9 @@
 #define ESTORE_MIN_SEG		256
 #define ESTORE_MAX_SEG		(64 * 1024)
 #define ESTORE_READ_BUF		(64 * 1024)
+/* blocks the memory segments of a large store are cut from */
+#define ESTORE_MIN_BLOCK	(256 * 1024)
+#define ESTORE_MAX_BLOCK	(8 * 1024 * 1024)
 
 /* rows in memory may use half of funnel.max_state_memory */
 static inline Size
@@ -361,6 +365,7 @@ typedef struct PartEntity
 #include "lib/simplehash.h"
 
 static void estore_split(EntityStore *s);
+static void estore_reset_rows(EntityStore *s);
 
 /* ---------- creation and shutdown ---------- */
 
@@ -529,7 +534,7 @@ estore_spill(EntityStore *s)
 	}
 	estore_file_written(s);
 	if (s->rows_cxt != NULL)
-		MemoryContextReset(s->rows_cxt);
+		estore_reset_rows(s);
 	s->mem = 0;
 	s->nspills++;
 	s->spilled_bytes += written;
@@ -555,6 +560,42 @@ estore_reserve(EntityStore *s, Size bytes)
 }
 
 /* ---------- appending rows ---------- */
+
+/*
+ * size bytes for rows in memory.  A large store cuts them from blocks that
+ * grow to 8 MB, on huge pages where the system has them (one page fault per
+ * 2 MB instead of per 4 kB: see common/huge_pages.c); the blocks go when
+ * rows_cxt is reset.  Counted by the caller (estore_reserve).
+ */
+static char *
+estore_seg_alloc(EntityStore *s, Size size)
+{
+	char	   *p;
+
+	if (s->rows_cxt == NULL)
+		return MemoryContextAllocHuge(s->cxt, size);
+	size = MAXALIGN(size);
+	if ((Size) (s->arena_end - s->arena_cur) < size)
+	{
+		Size		block = Max(s->arena_next, ESTORE_MIN_BLOCK);
+
+		s->arena_next = Min(block * 2, ESTORE_MAX_BLOCK);
+		block = Max(block, size);
+		s->arena_cur = funnel_alloc_huge_pages(s->rows_cxt, block);
+		s->arena_end = s->arena_cur + block;
+	}
+	p = s->arena_cur;
+	s->arena_cur += size;
+	return p;
+}
+
+/* Free every row in memory of a large store (rows_cxt). */
+static void
+estore_reset_rows(EntityStore *s)
+{
+	MemoryContextReset(s->rows_cxt);
+	s->arena_cur = s->arena_end = NULL;
+}
 
 static StoreSeg *
 estore_new_seg(EntityStore *s, StorePart *part)
@@ -590,7 +631,7 @@ estore_open_seg(EntityStore *s, int p, Size need)
 	estore_sync(s);
 	estore_reserve(s, cap);
 	seg = estore_new_seg(s, part);
-	seg->data = MemoryContextAllocHuge(s->rows_cxt ? s->rows_cxt : s->cxt, cap);
+	seg->data = estore_seg_alloc(s, cap);
 	seg->len = 0;
 	part->last_cap = cap;
 	s->cursor[p].cur = seg->data;
@@ -1295,7 +1336,7 @@ estore_merge(EntityStore *a, EntityStore *b)
 				{
 					/* no file of our own: read the rows into memory */
 					estore_reserve(a, src.len);
-					copy.data = MemoryContextAllocHuge(a->rows_cxt, src.len);
+					copy.data = estore_seg_alloc(a, src.len);
 					copy.len = src.len;
 					estore_seek(b->file, src.fileno, src.offset, SEEK_SET);
 					estore_read(b->file, copy.data, src.len);
@@ -1313,7 +1354,7 @@ estore_merge(EntityStore *a, EntityStore *b)
 				char	   *data;
 
 				estore_reserve(a, src.len);
-				data = MemoryContextAllocHuge(a->rows_cxt, src.len);
+				data = estore_seg_alloc(a, src.len);
 				memcpy(data, src.data, src.len);
 				dst = estore_new_seg(a, pa);
 				dst->data = data;
@@ -1329,6 +1370,7 @@ estore_merge(EntityStore *a, EntityStore *b)
 		/* b's rows in memory now belong to a: free them with a's */
 		MemoryContextSetParent(b->rows_cxt, a->rows_cxt);
 		b->rows_cxt = NULL;
+		b->arena_cur = b->arena_end = NULL;
 		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
 		memset(b->cursor, 0, sizeof(StoreCursor) * b->nparts);
 		b->nrows = 0;
@@ -1390,7 +1432,7 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 	if (b->transient && b->rows_cxt != NULL)
 	{
 		/* nobody else reads a deserialised state: free its rows now */
-		MemoryContextReset(b->rows_cxt);
+		estore_reset_rows(b);
 		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
 		memset(b->cursor, 0, sizeof(StoreCursor) * b->nparts);
 		b->nrows = 0;
@@ -1426,6 +1468,8 @@ estore_serialize(EntityStore *s, StringInfo buf)
 				 errhint("Hash-partition the table by the entity and use partitionwise aggregation, "
 						 "or disable parallel query for this aggregate.")));
 	enlargeStringInfo(buf, total + ESTORE_NPARTS * 16 + 32);
+	/* the rows are copied into memory not touched yet */
+	funnel_advise_huge_pages(buf->data + buf->len, buf->maxlen - buf->len);
 	pq_sendint32(buf, ESTORE_MAGIC);
 	pq_sendint32(buf, s->typid);
 	pq_sendint32(buf, s->collation);
@@ -1598,7 +1642,7 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 	{
 		/* one copy (aligned: keys are read in place) */
 		estore_reserve(s, total);
-		block = MemoryContextAllocHuge(s->rows_cxt, total);
+		block = estore_seg_alloc(s, total);
 		memcpy(block, buf->data + buf->cursor, total);
 		buf->cursor += total;
 	}

@@ -100,6 +100,10 @@ typedef struct EntityStore
 	/* the open segment of each partition (its len: see estore_sync) */
 	StoreCursor *cursor;
 	StorePart  *parts;
+	/* where memory segments of rows_cxt are cut from (estore_seg_alloc) */
+	char	   *arena_cur;
+	char	   *arena_end;
+	Size		arena_next;		/* size of the next block */
 } EntityStore;
 
 /*
