@@ -563,7 +563,7 @@ estore_reserve(EntityStore *s, Size bytes)
 
 /*
  * size bytes for rows in memory.  A large store cuts them from blocks that
- * grow to 8 MB, on huge pages where the system has them (one page fault per
+ * grow to 8 MB (a quarter of the limit at most), on huge pages where the system has them (one page fault per
  * 2 MB instead of per 4 kB: see common/huge_pages.c); the blocks go when
  * rows_cxt is reset.  Counted by the caller (estore_reserve).
  */
@@ -580,6 +580,8 @@ estore_seg_alloc(EntityStore *s, Size size)
 		Size		block = Max(s->arena_next, ESTORE_MIN_BLOCK);
 
 		s->arena_next = Min(block * 2, ESTORE_MAX_BLOCK);
+		/* under a small limit, blocks of a quarter of it at most */
+		block = Min(block, Max(ESTORE_MIN_BLOCK, estore_row_limit() / 4));
 		block = Max(block, size);
 		s->arena_cur = funnel_alloc_huge_pages(s->rows_cxt, block);
 		s->arena_end = s->arena_cur + block;
