@@ -4,7 +4,9 @@
 # funnel.max_state_memory spills its rows to base/pgsql_tmp; the files must
 # be there while it runs, and gone after it ends, after an error in the
 # middle of spilling, after an error while a spilled partition is processed,
-# and after a cancel, which must take effect within 1 second.
+# after an error in the leader of a parallel plan that wrote the workers'
+# rows to its own file, and after a cancel, which must take effect within
+# 1 second.
 # Expects the funnel extension installed (make install).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,33 @@ case "$out" in *"exceeds funnel.max_state_memory"*) r=ok ;; *) r="output $out" ;
 check "an entity too large for the limit is an error" "$r"
 [ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
 check "no file left after an error in the final function" "$r"
+
+# a parallel plan: each worker's rows are more than the leader may hold, so
+# the leader writes them to its own file as it receives them; an error in
+# its final function (entity 1's rows do not fit) leaves no file behind, and
+# the same plan without that entity gives the serial answer
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE par_rows AS
+  SELECT CASE WHEN g % 4 = 0 THEN 1 ELSE g % 50000 + 2 END AS e,
+         timestamptz '2024-01-01' + g * interval '1 s' AS ts, g % 3 = 0 AS c1, g % 3 = 1 AS c2
+  FROM generate_series(1, 400000) g; ANALYZE par_rows" || exit 1
+par="SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;
+  SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+  SET funnel.max_state_memory = '1MB';"
+plan=$(psql -X -q -A -t -c "$par EXPLAIN (COSTS OFF) SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_rows" 2>&1)
+case "$plan" in *"Partial Aggregate"*) r=ok ;; *) r="plan $plan" ;; esac
+check "the parallel plan is used" "$r"
+out=$(psql -X -q -A -t -c "$par SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_rows" 2>&1)
+case "$out" in *"exceeds funnel.max_state_memory"*) r=ok ;; *) r="output $out" ;; esac
+check "parallel: an entity too large for the limit is an error in the leader" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "no file left after an error in the leader of a parallel plan" "$r"
+out=$(psql -X -q -A -t -c "$par SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_rows WHERE e > 1" 2>&1)
+ref=$(psql -X -q -A -t -c "SET max_parallel_workers_per_gather = 0;
+  SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_rows WHERE e > 1" 2>&1)
+[ "$out" = "$ref" ] && case "$ref" in "{"*) r=ok ;; *) r="serial answer $ref" ;; esac || r="parallel $out, serial $ref"
+check "parallel, 1 MB: the serial answer ($ref)" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "no file left after the parallel query" "$r"
 
 # cancel while spilling: pg_cancel_backend, the query ends within 1 s
 PGAPPNAME=estore_cancel psql -X -q -c "$long_query" >/dev/null 2>"$own_cluster_dir/cancel.err" &

@@ -1377,6 +1377,12 @@ estore_merge(EntityStore *a, EntityStore *b)
 		memset(b->cursor, 0, sizeof(StoreCursor) * b->nparts);
 		b->nrows = 0;
 		b->mem = 0;
+		/* its spilled rows are in a's file now */
+		if (b->file != NULL)
+		{
+			BufFileClose(b->file);
+			b->file = NULL;
+		}
 	}
 	if (a->mem + a->extra > estore_row_limit() && a->can_spill)
 		estore_spill(a);
@@ -1640,6 +1646,52 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 		funnel_invalid_state("The entity partitions of the state are longer than the data.");
 	if (total_rows != nrows)
 		funnel_invalid_state("The row count of the state does not match its partitions.");
+	if (total > 0 && s->can_spill && total + s->extra > estore_row_limit())
+	{
+		/*
+		 * More rows than the limit lets a store hold in memory (a parallel
+		 * worker's rows, which it could spill but not send in pieces): they
+		 * go straight to the store's file, partition by partition.
+		 */
+		const char *from = buf->data + buf->cursor;
+		uint64		written = 0;
+
+		estore_open_file(s);
+		for (p = 0; p < ESTORE_NPARTS; p++)
+		{
+			StoreSeg   *seg;
+
+			CHECK_FOR_INTERRUPTS();
+			if (bytes[p] == 0)
+				continue;
+			if (!estore_fast(s) || check != NULL)
+			{
+				/* checked in an aligned copy: keys are read in place */
+				char	   *copy = MemoryContextAllocHuge(s->cxt, bytes[p]);
+
+				memcpy(copy, from, bytes[p]);
+				if (!estore_fast(s))
+					check_part_rows(s, p, copy, bytes[p], pn[p], check, arg);
+				else
+					check_compact_rows(s, p, copy, bytes[p], pn[p], check, arg);
+				pfree(copy);
+			}
+			seg = estore_new_seg(s, &s->parts[p]);
+			seg->data = NULL;
+			seg->len = bytes[p];
+			BufFileTell(s->file, &seg->fileno, &seg->offset);
+			BufFileWrite(s->file, (void *) from, bytes[p]);
+			from += bytes[p];
+			written += bytes[p];
+			s->parts[p].nrows = pn[p];
+		}
+		estore_file_written(s);
+		buf->cursor += total;
+		s->nrows = nrows;
+		s->nspills++;
+		s->spilled_bytes += written;
+		return s;
+	}
 	if (total > 0)
 	{
 		/* one copy (aligned: keys are read in place) */
