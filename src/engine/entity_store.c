@@ -1690,6 +1690,10 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 		s->nrows = nrows;
 		s->nspills++;
 		s->spilled_bytes += written;
+		ereport(DEBUG1,
+				(errmsg_internal("funnel entity store: wrote %llu kB of rows received from a parallel worker to a temporary file (%llu rows)",
+								 (unsigned long long) (written / 1024),
+								 (unsigned long long) nrows)));
 		return s;
 	}
 	if (total > 0)
