@@ -132,6 +132,16 @@ class PeakMemory(threading.Thread):
             time.sleep(0.01)
 
 
+def transparent_huge_pages():
+    """The kernel's THP mode (the entity store asks for huge pages: doc/scaling.md)."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            m = re.search(r"\[(\w+)\]", f.read())
+        return m.group(1) if m else "unknown"
+    except OSError:
+        return "n/a"
+
+
 def run_pg(case):
     fd, pidfile = tempfile.mkstemp(prefix="bench-pid-")
     os.close(fd)
@@ -618,10 +628,11 @@ def main():
     lines = []
     lines.append("funnel benchmark, %s, %d events of %d users (%s), %d run(s), median" %
                  (started.strftime("%Y-%m-%d %H:%M UTC"), n, users, args.size, args.runs))
-    lines.append("machine: %d cores, %.0f GiB, %s; PostgreSQL %s (huge_pages %s); load average %s at start, %s at end" % (
-        os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
-        platform.machine(), psql("SHOW server_version").strip().split()[0], psql("SHOW huge_pages").strip(),
-        load_start, load_end))
+    lines.append("machine: %d cores, %.0f GiB, %s; PostgreSQL %s (huge_pages %s); transparent huge pages %s; "
+                 "load average %s at start, %s at end" % (
+                     os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
+                     platform.machine(), psql("SHOW server_version").strip().split()[0],
+                     psql("SHOW huge_pages").strip(), transparent_huge_pages(), load_start, load_end))
     if "ch" in by:
         lines.append("ClickHouse %s" % subprocess.run(
             ["clickhouse-client", "--host", "127.0.0.1", "--port", str(CH_PORT), "--query", "SELECT version()"],
