@@ -46,10 +46,10 @@ SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,tim
 -- The entity store's compact rows (bigint and integer entities: varint key,
 -- time and step words, checked as the final function reads them).  A state
 -- of one integer entity with three rows; the store starts at its magic
--- number "EST2", then 24 bytes of header, 256 partitions' row and byte
+-- number "EST3", then 24 bytes of header, 256 partitions' row and byte
 -- counts (16 bytes each), then the rows.
 CREATE TEMP TABLE es_state AS
-SELECT b, position('\x45535432'::bytea IN b) - 1 AS m   -- 0-based offset of the store
+SELECT b, position('\x45535433'::bytea IN b) - 1 AS m   -- 0-based offset of the store
 FROM (SELECT fuzz.cap_funnel_entities('1 day', '', 7, ts, c1, c2)
       FROM (VALUES (timestamptz '2024-01-01 10:00+00', true, false),
                    ('2024-01-01 10:05+00', false, true),
