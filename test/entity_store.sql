@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(59);
+SELECT plan(63);
 
 -- 30000 rows of 3000 entities; times on a coarse grid (many ties); a row may
 -- match several steps; about 1% NULL entities
@@ -163,6 +163,39 @@ RESET funnel.max_state_memory;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SELECT is(funnel_stage_counts('1 day', e4, ts, c1, c2, c3), pg_temp.edge_reference('e4'),
           'compact rows, integer, parallel: the same') FROM es_edge;
+
+-- time differences in whole seconds, whole milliseconds and microseconds (a
+-- compact row keeps the difference from the partition's row before in the
+-- coarsest exact unit): starts in all three precisions and before 2000, the
+-- second step 1.5 s, 1.500001 s, 1.499 s, 2 s, 1 microsecond or 1.499999 s
+-- after the first, a 1.5 second window (inclusive): by hand, 4 entities in
+-- 6 reach step 2, 400 of 600
+CREATE TABLE es_units AS
+WITH starts AS (
+  SELECT i, timestamptz '2024-01-01 00:00+00' + (CASE i % 5 WHEN 0 THEN i * interval '17 seconds'
+                                                            WHEN 1 THEN i * interval '17 seconds' + interval '250 ms'
+                                                            WHEN 2 THEN i * interval '17 seconds' + interval '123457 microseconds'
+                                                            WHEN 3 THEN i * interval '1 ms'
+                                                            ELSE - i * interval '1 day' - interval '3 microseconds' END) AS t
+  FROM generate_series(0, 599) i)
+SELECT e, 'u' || e AS et, ts, c1, NOT c1 AS c2 FROM
+  (SELECT i AS e, t AS ts, true AS c1 FROM starts
+   UNION ALL
+   SELECT i, t + (ARRAY[interval '1.5 s', '1.500001 s', '1.499 s', '2 s', '0.000001 s', '1.499999 s'])[1 + i % 6], false
+   FROM starts) r
+ORDER BY hashint4(e * 31 + c1::int);
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT is(funnel_stage_counts('1.5 seconds', e, ts, c1, c2), '{600,400}',
+          'whole seconds, milliseconds and microseconds, bigint: 400 of 600 within 1.5 s') FROM es_units;
+SELECT is(funnel_stage_counts('1.5 seconds', et, ts, c1, c2), '{600,400}',
+          'whole seconds, milliseconds and microseconds, text: the same') FROM es_units;
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(funnel_stage_counts('1.5 seconds', e, ts, c1, c2), '{600,400}',
+          'whole seconds, milliseconds and microseconds, spilling: the same') FROM es_units;
+RESET funnel.max_state_memory;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is(funnel_stage_counts('1.5 seconds', e, ts, c1, c2), '{600,400}',
+          'whole seconds, milliseconds and microseconds, parallel: the same') FROM es_units;
 
 -- GROUP BY: one store per group, each spilling on its own
 SELECT is((SELECT array_agg(c ORDER BY k) FROM (SELECT e % 3 AS k, funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) AS c
