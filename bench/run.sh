@@ -163,7 +163,7 @@ trap cleanup EXIT
 HUGE_PAGES=off
 if [ -w /proc/sys/vm/nr_hugepages ]; then
   HUGEPAGES_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
-  need=2300   # 4 GB of shared_buffers and the rest of shared memory, in 2 MB pages
+  need=2600   # 4 GB of shared_buffers, 512 MB for parallel workers' rows and the rest of shared memory, in 2 MB pages
   if [ "$HUGEPAGES_BEFORE" -lt "$need" ]; then
     echo "$need" > /proc/sys/vm/nr_hugepages 2>/dev/null || true
   fi
@@ -186,6 +186,10 @@ port = $BENCH_PORT
 unix_socket_directories = '$BENCH_DIR'
 shared_buffers = 4GB
 huge_pages = $HUGE_PAGES
+# parallel workers hand their entity rows to the leader in dynamic shared
+# memory: kept in the main segment (huge pages) instead of new 4 kB pages
+# that fault in each process (doc/performance.md, round 8)
+min_dynamic_shared_memory = 512MB
 work_mem = 256MB
 maintenance_work_mem = 1GB
 effective_cache_size = 16GB

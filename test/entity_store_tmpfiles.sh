@@ -5,8 +5,8 @@
 # be there while it runs, and gone after it ends, after an error in the
 # middle of spilling, after an error while a spilled partition is processed,
 # after an error in the leader of a parallel plan that wrote the workers'
-# rows to its own file, and after a cancel, which must take effect within
-# 1 second.
+# rows (received through shared memory) to its own file, and after a
+# cancel, which must take effect within 1 second.
 # Expects the funnel extension installed (make install).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -94,6 +94,17 @@ ref=$(psql -X -q -A -t -c "SET max_parallel_workers_per_gather = 0;
 check "parallel, 1 MB: the serial answer ($ref)" "$r"
 [ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
 check "no file left after the parallel query" "$r"
+# the workers' rows reach the leader through the query's shared memory
+# (DEBUG1 says so), with and without the leader's file
+for limit in 1MB 1GB; do
+  out=$(psql -X -q -A -t -c "$par SET funnel.max_state_memory = '$limit'; SET client_min_messages = debug1;
+    SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_rows WHERE e > 1" 2>&1)
+  n=$(printf '%s\n' "$out" | grep -c "rows a parallel worker left in shared memory")
+  [ "$n" -ge 1 ] && r=ok || r="no such message: $out"
+  check "parallel, $limit: the workers' rows came through shared memory" "$r"
+  [ "$(printf '%s\n' "$out" | tail -1)" = "$ref" ] && r=ok || r="answer $(printf '%s\n' "$out" | tail -1)"
+  check "parallel, $limit, through shared memory: the serial answer" "$r"
+done
 
 # cancel while spilling: pg_cancel_backend, the query ends within 1 s
 PGAPPNAME=estore_cancel psql -X -q -c "$long_query" >/dev/null 2>"$own_cluster_dir/cancel.err" &

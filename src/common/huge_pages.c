@@ -36,6 +36,25 @@ funnel_advise_huge_pages(void *start, Size len)
 }
 
 /*
+ * Map the pages of [start, start + len) in one call, before they are
+ * copied to (write) or from: shared memory has no huge pages by default,
+ * and one fault per 4 kB page costs a virtual machine far more than the
+ * kernel's loop.  Advice only: a kernel without it (before Linux 5.14)
+ * takes the faults as they come.
+ */
+void
+funnel_prefault(void *start, Size len, bool write)
+{
+#if defined(MADV_POPULATE_READ) && defined(MADV_POPULATE_WRITE)
+	uintptr_t	from = TYPEALIGN_DOWN(4096, (uintptr_t) start);
+	uintptr_t	to = TYPEALIGN(4096, (uintptr_t) start + len);
+
+	if (to > from)
+		(void) madvise((void *) from, to - from, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+#endif
+}
+
+/*
  * size bytes in cxt, freed with it (the pointer is not one pfree accepts).
  * From 2 MB up they start on a 2 MB boundary and are advised as huge pages;
  * the alignment slack before them is address space, never touched.

@@ -89,6 +89,8 @@ typedef struct EntityStore
 	Size		extra;			/* bytes the store's owner holds beside it */
 	bool		can_spill;		/* a shutdown callback closes the file */
 	bool		transient;		/* deserialised: a combine may take its rows */
+	struct dsa_area *query_area;	/* a parallel worker's: rows it serialises
+									 * go through the query's shared memory */
 	BufFile    *file;			/* spilled rows, created on the first spill */
 	int			end_fileno;		/* where the file ends (BufFileSeek's SEEK_END */
 	off_t		end_offset;		/* does not count its unflushed buffer) */

@@ -5,7 +5,7 @@
 -- named aggregate's deserialise function, runs its final function and
 -- combines the state with itself.
 BEGIN;
-SELECT plan(13);
+SELECT plan(14);
 
 -- funnel_stage_counts(level, steps): the state was the step count (int32),
 -- then the entities at each level 0..steps (int64); since 1.1 it is a
@@ -46,35 +46,42 @@ SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,tim
 -- The entity store's compact rows (bigint and integer entities: varint key,
 -- time and step words, checked as the final function reads them).  A state
 -- of one integer entity with three rows; the store starts at its magic
--- number "EST3", then 24 bytes of header, 256 partitions' row and byte
--- counts (16 bytes each), then the rows.
+-- number "EST4", then 24 bytes of header, a byte saying where the rows are
+-- (0: here), 256 partitions' row and byte counts (16 bytes each), then the
+-- rows.
 CREATE TEMP TABLE es_state AS
-SELECT b, position('\x45535433'::bytea IN b) - 1 AS m   -- 0-based offset of the store
+SELECT b, position('\x45535434'::bytea IN b) - 1 AS m   -- 0-based offset of the store
 FROM (SELECT fuzz.cap_funnel_entities('1 day', '', 7, ts, c1, c2)
       FROM (VALUES (timestamptz '2024-01-01 10:00+00', true, false),
                    ('2024-01-01 10:05+00', false, true),
                    ('2024-01-01 10:06+00', true, true)) v(ts, c1, c2)) s(b);
 CREATE TEMP TABLE es_part AS   -- the one partition with rows: the offset of its count
-SELECT m + 24 + 16 * i AS pc FROM es_state, generate_series(0, 255) i
-WHERE substring(b FROM m + 24 + 16 * i + 1 FOR 8) <> '\x0000000000000000'::bytea;
+SELECT m + 25 + 16 * i AS pc FROM es_state, generate_series(0, 255) i
+WHERE substring(b FROM m + 25 + 16 * i + 1 FOR 8) <> '\x0000000000000000'::bytea;
 SELECT is((SELECT count(*) FROM es_part), 1::bigint, 'entity store state: one partition holds the rows');
 SELECT is(fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, b),
           '{1,1}', 'entity store state: the valid state answers')
 FROM es_state;
 -- the first row's key (zigzag 14 = entity 7) becomes entity 63: another partition
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
-                        set_byte(b, m + 24 + 4096, 126)),
+                        set_byte(b, m + 25 + 4096, 126)),
                  '22P03', 'invalid aggregate state', 'entity store state: a row in the wrong partition is rejected')
 FROM es_state;
 -- the first row's time tag (1: a whole time follows) becomes 3, which is no tag
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
-                        set_byte(b, m + 24 + 4096 + 1, 3)),
+                        set_byte(b, m + 25 + 4096 + 1, 3)),
                  '22P03', 'invalid aggregate state', 'entity store state: an invalid time tag is rejected')
 FROM es_state;
 -- eleven bytes of 0xff: a varint of more than 64 bits
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
-                        overlay(b PLACING '\xffffffffffffffffffffff'::bytea FROM m + 24 + 4096 + 1)),
+                        overlay(b PLACING '\xffffffffffffffffffffff'::bytea FROM m + 25 + 4096 + 1)),
                  '22P03', 'invalid aggregate state', 'entity store state: an overlong number is rejected')
+FROM es_state;
+-- the rows said to be in the shared memory of a parallel query (as a
+-- parallel worker sends them to the leader): outside one, rejected
+SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
+                        set_byte(b, m + 24, 1)),
+                 '22P03', 'invalid aggregate state', 'entity store state: rows in shared memory outside a parallel query are rejected')
 FROM es_state;
 -- one more row counted in the partition and in the header than there are
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
