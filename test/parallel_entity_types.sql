@@ -10,7 +10,9 @@ SELECT plan(21);
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL client_min_messages = warning;
 
--- 60 entities with many rows, 100 with one; every entity sees all steps
+-- 60 entities with many rows, 100 with one; every entity sees all steps.
+-- Each worker's rows are over 64 kB, so they reach the leader through the
+-- query's shared memory (as test/entity_store_tmpfiles.sh sees in DEBUG1)
 CREATE TABLE pe AS
 SELECT makeaclitem((10 + k)::oid, 10::oid, 'SELECT', false) AS a,
        ('user ' || k)::name AS nm,
@@ -22,8 +24,8 @@ SELECT makeaclitem((10 + k)::oid, 10::oid, 'SELECT', false) AS a,
        timestamptz '2024-01-01' + (abs(hashint4(g)) % 2000) * interval '1 hour' AS ts,
        1 + (g / 60) % 3 AS step,
        (g % 17) * 3.25 AS amount
-FROM (SELECT g, CASE WHEN g <= 5900 THEN g % 60 ELSE g - 5840 END AS k
-      FROM generate_series(1, 6000) g) x;
+FROM (SELECT g, CASE WHEN g <= 119900 THEN g % 60 ELSE g - 119840 END AS k
+      FROM generate_series(1, 120000) g) x;
 ANALYZE pe;
 
 -- the text of a query's result, serially or in a forced parallel plan
@@ -34,12 +36,15 @@ BEGIN
         SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
         SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL max_parallel_workers_per_gather = 2;
         SET LOCAL force_parallel_mode = on;
+        -- the workers scan everything (a leader that scans could leave them
+        -- too few rows to go through shared memory)
+        SET LOCAL parallel_leader_participation = off;
     ELSE
         SET LOCAL max_parallel_workers_per_gather = 0;
     END IF;
     EXECUTE 'SELECT (' || q || ')::text FROM pe' INTO r;
     RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
-    RESET max_parallel_workers_per_gather; RESET force_parallel_mode;
+    RESET max_parallel_workers_per_gather; RESET force_parallel_mode; RESET parallel_leader_participation;
     RETURN r;
 END $$;
 CREATE FUNCTION pg_temp.parallel_plan(q text) RETURNS boolean LANGUAGE plpgsql AS $$

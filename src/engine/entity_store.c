@@ -52,8 +52,9 @@
  * query's shared memory (the Gather's DSA area, as a parallel hash join's
  * table does), the state sent through the tuple queue saying where: the
  * queue's 64 kB ring costs two process wake-ups every few kB, about half
- * a second for 20 MB of rows on 2 cores.  The leader copies them and frees
- * the shared memory at once; what an error leaves there goes with the area.
+ * a second for 20 MB of rows on 2 cores.  The leader reads them in place,
+ * its combine copies them into its own blocks and frees the shared memory
+ * at once; what an error leaves there goes with the area.
  */
 #include "postgres.h"
 
@@ -1339,13 +1340,40 @@ copy_file_seg(EntityStore *a, const EntityStore *b, const StoreSeg *src,
 }
 
 /*
+ * A deserialised store whose rows a parallel worker left in shared memory:
+ * once merged, they are freed (the merge copied them: shared memory must not
+ * outlive the Gather that owns it).
+ */
+static void
+release_borrowed(EntityStore *b)
+{
+	if (b->borrowed_area != NULL)
+	{
+		dsa_free(b->borrowed_area, (dsa_pointer) b->borrowed);
+		b->borrowed_area = NULL;
+		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
+		b->nrows = 0;
+		b->mem = 0;
+	}
+}
+
+static void merge_rows(EntityStore *a, EntityStore *b);
+
+/*
  * Append b's rows to a's, partition by partition: no entity is looked at.
  * The rows of a deserialised b (transient, nobody else's) are taken over;
- * other states' rows are copied, since their memory belongs to another
- * aggregation.
+ * other states' rows, and those of a worker in shared memory, are copied,
+ * since their memory belongs to another aggregation or to the query.
  */
 void
 estore_merge(EntityStore *a, EntityStore *b)
+{
+	merge_rows(a, b);
+	release_borrowed(b);
+}
+
+static void
+merge_rows(EntityStore *a, EntityStore *b)
 {
 	int			p,
 				i;
@@ -1487,6 +1515,7 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 		return;
 	}
 	append_rows(a, b, b->parts, b->part_bits, b->nparts, map, arg);
+	release_borrowed(b);
 	if (b->transient && b->rows_cxt != NULL)
 	{
 		/* nobody else reads a deserialised state: free its rows now */
@@ -1838,14 +1867,24 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 								 (unsigned long long) nrows)));
 		return s;
 	}
-	if (total > 0)
+	if (total > 0 && area != NULL)
+	{
+		/*
+		 * read in place, and copied once by the combine that merges them
+		 * (into its large blocks: no page fault per 4 kB of a small state)
+		 */
+		estore_reserve(s, total);
+		block = (char *) rows;
+		s->transient = false;
+		s->borrowed_area = area;
+		s->borrowed = (uint64) shared;
+	}
+	else if (total > 0)
 	{
 		/* one copy (aligned: keys are read in place) */
 		estore_reserve(s, total);
 		block = estore_seg_alloc(s, total);
 		memcpy(block, rows, total);
-		if (area != NULL)
-			dsa_free(area, shared);
 	}
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{

@@ -91,6 +91,8 @@ typedef struct EntityStore
 	bool		transient;		/* deserialised: a combine may take its rows */
 	struct dsa_area *query_area;	/* a parallel worker's: rows it serialises
 									 * go through the query's shared memory */
+	struct dsa_area *borrowed_area; /* a leader's deserialised store: its rows */
+	uint64		borrowed;		/* are this dsa_pointer's, freed when merged */
 	BufFile    *file;			/* spilled rows, created on the first spill */
 	int			end_fileno;		/* where the file ends (BufFileSeek's SEEK_END */
 	off_t		end_offset;		/* does not count its unflushed buffer) */
