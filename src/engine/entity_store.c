@@ -1557,12 +1557,7 @@ estore_serialize(EntityStore *s, StringInfo buf)
 				 errhint("Hash-partition the table by the entity and use partitionwise aggregation, "
 						 "or disable parallel query for this aggregate.")));
 
-	/*
-	 * A parallel worker's rows go to the leader through the query's shared
-	 * memory (as a parallel hash join's table does), and only where they are
-	 * through the tuple queue: the queue's 64 kB ring costs two process
-	 * wake-ups per few kB, about half a second for 20 MB of rows on 2 cores.
-	 */
+	/* a parallel worker's rows go through shared memory (see the top) */
 	if (s->query_area != NULL && total >= ESTORE_SHARED_MIN)
 		shared = dsa_allocate_extended(s->query_area, total, DSA_ALLOC_HUGE | DSA_ALLOC_NO_OOM);
 	enlargeStringInfo(buf, (DsaPointerIsValid(shared) ? 0 : total) + ESTORE_NPARTS * 16 + 64);
@@ -1752,6 +1747,7 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 	dsa_area   *area = NULL;
 	dsa_pointer shared = InvalidDsaPointer;
 	uint64		avail = 0;
+	int			where;
 	const char *rows;
 	int			p;
 
@@ -1762,7 +1758,10 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 	if ((Size) pq_getmsgint(buf, 4) != payload)
 		funnel_invalid_state("The entity rows of the state have the wrong size.");
 	nrows = (uint64) pq_getmsgint64(buf);
-	if (pq_getmsgbyte(buf) != 0)
+	where = pq_getmsgbyte(buf);
+	if (where != 0 && where != 1)
+		funnel_invalid_state("The state does not say where its entity rows are.");
+	if (where == 1)
 	{
 		/* a parallel worker's rows in the query's shared memory */
 		AreaSearch	search;

@@ -5,7 +5,7 @@
 -- named aggregate's deserialise function, runs its final function and
 -- combines the state with itself.
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 
 -- funnel_stage_counts(level, steps): the state was the step count (int32),
 -- then the entities at each level 0..steps (int64); since 1.1 it is a
@@ -82,6 +82,11 @@ FROM es_state;
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
                         set_byte(b, m + 24, 1)),
                  '22P03', 'invalid aggregate state', 'entity store state: rows in shared memory outside a parallel query are rejected')
+FROM es_state;
+-- neither here nor in shared memory
+SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
+                        set_byte(b, m + 24, 2)),
+                 '22P03', 'invalid aggregate state', 'entity store state: rows said to be elsewhere are rejected')
 FROM es_state;
 -- one more row counted in the partition and in the header than there are
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
