@@ -5,7 +5,7 @@
 -- must answer as the two-level form does, with no limit (blocks of 2 MB and
 -- more), under a limit that makes every block small and spills many times,
 -- under one that spills after the blocks have grown, and in parallel (each
--- worker's rows deserialised into one block of their own).
+-- worker's rows read in shared memory and copied by the combine).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';

@@ -475,6 +475,15 @@ estore_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid typid,
 		s->can_spill = true;
 		if (IsParallelWorker())
 			s->query_area = ((AggState *) fcinfo->context)->ss.ps.state->es_query_dsa;
+
+		/*
+		 * One store per plain aggregate (no GROUP BY): its blocks start at
+		 * a huge page, one fault instead of 512 for its first 2 MB (a
+		 * partitionwise plan makes a store per partition and worker).  Many
+		 * groups keep small first blocks.
+		 */
+		if (((AggState *) fcinfo->context)->aggstrategy == AGG_PLAIN)
+			s->arena_next = FUNNEL_HUGE_PAGE_SIZE;
 	}
 	return s;
 }
