@@ -69,7 +69,10 @@
 #include "engine/funnel.h"
 #include "libpq/pqformat.h"
 #include "access/parallel.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_proc.h"
 #include "executor/execParallel.h"
+#include "executor/nodeAgg.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "nodes/nodeFuncs.h"
@@ -1731,6 +1734,69 @@ find_query_area(PlanState *ps, void *arg)
 	return planstate_tree_walker(ps, find_query_area, arg);
 }
 
+/* prosrc and probin of a function, as one string */
+static char *
+function_symbol(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Datum		src,
+				bin;
+	bool		isnull;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+	if (isnull)
+	{
+		ReleaseSysCache(tup);
+		return NULL;
+	}
+	bin = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_probin, &isnull);
+	result = psprintf("%s %s", TextDatumGetCString(src), isnull ? "" : TextDatumGetCString(bin));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * Whether the bytes this deserialise reads came from its own serialise: the
+ * aggregate it serves must pair it with the serialise function of the same
+ * name in the same library (X_serialize with X_deserialize).  Only then is
+ * a pointer into shared memory in them one a worker of this query wrote;
+ * an aggregate a user declared with another serialise could hand it bytes
+ * that only look like one.
+ */
+static bool
+from_own_serialize(FunctionCallInfo fcinfo)
+{
+	AggState   *aggstate = (AggState *) fcinfo->context;
+	Aggref	   *aggref = NULL;
+	HeapTuple	tup;
+	Oid			serialfn;
+	char	   *mine,
+			   *theirs,
+			   *at;
+	int			i;
+
+	for (i = 0; i < aggstate->numtrans; i++)
+		if (fcinfo->flinfo == &aggstate->pertrans[i].deserialfn)
+			aggref = aggstate->pertrans[i].aggref;
+	if (aggref == NULL)
+		return false;
+	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	serialfn = ((Form_pg_aggregate) GETSTRUCT(tup))->aggserialfn;
+	ReleaseSysCache(tup);
+	mine = function_symbol(fcinfo->flinfo->fn_oid);
+	theirs = function_symbol(serialfn);
+	if (mine == NULL || theirs == NULL || (at = strstr(mine, "_deserialize ")) == NULL)
+		return false;
+	/* "X_deserialize lib" -> "X_serialize lib" */
+	memmove(at + 1, at + 3, strlen(at + 3) + 1);
+	return strcmp(mine, theirs) == 0;
+}
+
 /*
  * A store read back from estore_serialize's bytes: the rows copied in one
  * piece, owned by the store, which a combine may take over.  Aligned rows
@@ -1780,6 +1846,7 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 		shared = (dsa_pointer) pq_getmsgint64(buf);
 		avail = (uint64) pq_getmsgint64(buf);
 		if (fcinfo == NULL || fcinfo->context == NULL || !IsA(fcinfo->context, AggState) ||
+			!from_own_serialize(fcinfo) ||
 			!find_query_area((PlanState *) fcinfo->context, &search) ||
 			!DsaPointerIsValid(shared) || avail == 0)
 			funnel_invalid_state("The state refers to shared memory of a parallel query that is not running.");
