@@ -239,35 +239,31 @@ parse_names(FunnelInput *in, ArrayType *arr)
  * past either name, and with no branch per byte (the names of a table's
  * rows differ from row to row, so such branches are mispredicted).
  */
+static inline uint64
+word8(const char *p)
+{
+	uint64		v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32
+word4(const char *p)
+{
+	uint32		v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
 static inline bool
 names_equal(const char *a, const char *b, int len)
 {
 	if (len >= 8 && len <= 16)
-	{
-		uint64		a0,
-					a1,
-					b0,
-					b1;
-
-		memcpy(&a0, a, 8);
-		memcpy(&b0, b, 8);
-		memcpy(&a1, a + len - 8, 8);
-		memcpy(&b1, b + len - 8, 8);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
+		return ((word8(a) ^ word8(b)) | (word8(a + len - 8) ^ word8(b + len - 8))) == 0;
 	if (len >= 4 && len < 8)
-	{
-		uint32		a0,
-					a1,
-					b0,
-					b1;
-
-		memcpy(&a0, a, 4);
-		memcpy(&b0, b, 4);
-		memcpy(&a1, a + len - 4, 4);
-		memcpy(&b1, b + len - 4, 4);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
+		return ((word4(a) ^ word4(b)) | (word4(a + len - 4) ^ word4(b + len - 4))) == 0;
 	return memcmp(a, b, len) == 0;
 }
 
