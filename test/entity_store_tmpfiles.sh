@@ -105,6 +105,20 @@ for limit in 1MB 1GB; do
   [ "$(printf '%s\n' "$out" | tail -1)" = "$ref" ] && r=ok || r="answer $(printf '%s\n' "$out" | tail -1)"
   check "parallel, $limit, through shared memory: the serial answer" "$r"
 done
+# a limit above each worker's rows but below their sum: the leader takes
+# the rows over in shared memory, then spills them (and frees them there)
+kb=$(printf '%s\n' "$out" | sed -n 's/.*reading \([0-9]*\) kB of rows a parallel worker.*/\1/p' | sort -n | tail -1)
+limit=$(( ${kb:-0} * 3 ))kB
+out=$(psql -X -q -A -t -c "$par SET funnel.max_state_memory = '$limit'; SET client_min_messages = debug1;
+  SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_rows WHERE e > 1" 2>&1)
+n=$(printf '%s\n' "$out" | grep -c "rows a parallel worker left in shared memory")
+s=$(printf '%s\n' "$out" | grep -c "kB of rows to a temporary file (write")
+[ "${kb:-0}" -gt 0 ] && [ "$n" -ge 2 ] && [ "$s" -ge 1 ] && r=ok || r="worker states of ${kb:-?} kB, $n through shared memory, $s spills: $out"
+check "parallel, $limit: workers' rows taken over in shared memory, then spilled" "$r"
+[ "$(printf '%s\n' "$out" | tail -1)" = "$ref" ] && r=ok || r="answer $(printf '%s\n' "$out" | tail -1)"
+check "parallel, $limit, taken over and spilled: the serial answer" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "no file left after it" "$r"
 
 # cancel while spilling: pg_cancel_backend, the query ends within 1 s
 PGAPPNAME=estore_cancel psql -X -q -c "$long_query" >/dev/null 2>"$own_cluster_dir/cancel.err" &

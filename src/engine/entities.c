@@ -100,6 +100,7 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 			ereport(ERROR,
 					(errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					 errmsg("could not determine the data type of the entity argument")));
+		funnel_check_elapsed(&in->cfg);
 		t = entity_table_create(fcinfo, cxt, &in->cfg, typid, PG_GET_COLLATION());
 		t->checked_input = in;
 		t->checked_version = in->cfg_version;

@@ -52,9 +52,12 @@
  * query's shared memory (the Gather's DSA area, as a parallel hash join's
  * table does), the state sent through the tuple queue saying where: the
  * queue's 64 kB ring costs two process wake-ups every few kB, about half
- * a second for 20 MB of rows on 2 cores.  The leader reads them in place,
- * its combine copies them into its own blocks and frees the shared memory
- * at once; what an error leaves there goes with the area.
+ * a second for 20 MB of rows on 2 cores.  The leader reads them in place:
+ * its combine takes them over and frees them with its own rows, if the
+ * Gather still runs then; what the Gather's end or an error leaves there
+ * goes with the area.  (On a virtual machine a fresh page can cost more
+ * than writing it: rows are never copied into fresh memory only to be
+ * read once, and a serialised store's memory is freed for the next.)
  */
 #include "postgres.h"
 
@@ -413,12 +416,71 @@ static void estore_reset_rows(EntityStore *s);
 
 /* ---------- creation and shutdown ---------- */
 
+/* The Gather (Merge) below an aggregate whose shared memory has this handle. */
+typedef struct AreaSearch
+{
+	dsa_handle	handle;
+	dsa_area   *area;
+} AreaSearch;
+
+static bool
+find_query_area(PlanState *ps, void *arg)
+{
+	AreaSearch *search = (AreaSearch *) arg;
+	struct ParallelExecutorInfo *pei = NULL;
+
+	if (ps == NULL)
+		return false;
+	if (IsA(ps, GatherState))
+		pei = ((GatherState *) ps)->pei;
+	else if (IsA(ps, GatherMergeState))
+		pei = ((GatherMergeState *) ps)->pei;
+	if (pei != NULL && pei->area != NULL && dsa_get_handle(pei->area) == search->handle)
+	{
+		search->area = pei->area;
+		return true;
+	}
+	return planstate_tree_walker(ps, find_query_area, arg);
+}
+
+/* Rows of a parallel worker in the query's shared memory that a merge took over */
+typedef struct HeldRows
+{
+	dsa_area   *area;
+	dsa_handle	handle;
+	dsa_pointer rows;
+} HeldRows;
+
+/*
+ * Free the workers' rows in shared memory that merges took over, if their
+ * Gather still runs: once it has shut down, they went with its area.
+ */
+static void
+release_held(EntityStore *s)
+{
+	int			i;
+
+	for (i = 0; i < s->nheld; i++)
+	{
+		AreaSearch	search;
+
+		search.handle = s->held[i].handle;
+		search.area = NULL;
+		if (s->agg != NULL && find_query_area(s->agg, &search) &&
+			search.area == s->held[i].area)
+			dsa_free(search.area, s->held[i].rows);
+	}
+	s->nheld = 0;
+}
+
+
 /* The aggregation ends (or rescans): close the file, which removes it. */
 static void
 estore_shutdown(Datum arg)
 {
 	EntityStore *s = (EntityStore *) DatumGetPointer(arg);
 
+	release_held(s);
 	if (s->file != NULL)
 	{
 		BufFileClose(s->file);
@@ -476,6 +538,7 @@ estore_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid typid,
 	{
 		AggRegisterCallback(fcinfo, estore_shutdown, PointerGetDatum(s));
 		s->can_spill = true;
+		s->agg = (PlanState *) fcinfo->context;
 		if (IsParallelWorker())
 			s->query_area = ((AggState *) fcinfo->context)->ss.ps.state->es_query_dsa;
 
@@ -652,6 +715,7 @@ estore_reset_rows(EntityStore *s)
 {
 	MemoryContextReset(s->rows_cxt);
 	s->arena_cur = s->arena_end = NULL;
+	release_held(s);
 }
 
 static StoreSeg *
@@ -1352,9 +1416,8 @@ copy_file_seg(EntityStore *a, const EntityStore *b, const StoreSeg *src,
 }
 
 /*
- * A deserialised store whose rows a parallel worker left in shared memory:
- * once merged, they are freed (the merge copied them: shared memory must not
- * outlive the Gather that owns it).
+ * A deserialised store whose rows a parallel worker left in shared memory,
+ * after a merge that copied them (estore_merge_map): they are freed.
  */
 static void
 release_borrowed(EntityStore *b)
@@ -1373,9 +1436,12 @@ static void merge_rows(EntityStore *a, EntityStore *b);
 
 /*
  * Append b's rows to a's, partition by partition: no entity is looked at.
- * The rows of a deserialised b (transient, nobody else's) are taken over;
- * other states' rows, and those of a worker in shared memory, are copied,
- * since their memory belongs to another aggregation or to the query.
+ * The rows of a deserialised b (transient, nobody else's) are taken over,
+ * and so are those a parallel worker left in shared memory: a holds them
+ * until its rows are freed (estore_reset_rows, its Agg node's shutdown
+ * callback), which frees them too if their Gather still runs (no page of
+ * its own to fault in for them).  Other states' rows are copied, since
+ * their memory belongs to another aggregation.
  */
 void
 estore_merge(EntityStore *a, EntityStore *b)
@@ -1435,7 +1501,7 @@ merge_rows(EntityStore *a, EntityStore *b)
 				}
 				*estore_new_seg(a, pa) = copy;
 			}
-			else if (b->transient)
+			else if (b->transient || b->borrowed_area != NULL)
 			{
 				estore_reserve(a, src.len);
 				dst = estore_new_seg(a, pa);
@@ -1457,6 +1523,25 @@ merge_rows(EntityStore *a, EntityStore *b)
 		pa->nrows += pb->nrows;
 	}
 	a->nrows += b->nrows;
+	if (b->borrowed_area != NULL)
+	{
+		if (a->nheld == a->heldcap)
+		{
+			a->heldcap = Max(8, a->heldcap * 2);
+			if (a->held == NULL)
+				a->held = MemoryContextAlloc(a->cxt, a->heldcap * sizeof(HeldRows));
+			else
+				a->held = repalloc(a->held, a->heldcap * sizeof(HeldRows));
+		}
+		a->held[a->nheld].area = b->borrowed_area;
+		a->held[a->nheld].handle = dsa_get_handle(b->borrowed_area);
+		a->held[a->nheld].rows = (dsa_pointer) b->borrowed;
+		a->nheld++;
+		b->borrowed_area = NULL;
+		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
+		b->nrows = 0;
+		b->mem = 0;
+	}
 	if (b->transient)
 	{
 		/* b's rows in memory now belong to a: free them with a's */
@@ -1540,6 +1625,32 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 }
 
 /* ---------- serialisation ---------- */
+
+/*
+ * A parallel worker's store whose rows went to shared memory: its partial
+ * aggregate serialises it once, at the end of its group, and never reads
+ * it again.  Freeing the rows at once lets the worker's next partial
+ * aggregate (a partitionwise plan runs one per partition) reuse the memory
+ * instead of faulting in fresh pages.  (Elsewhere a state may be
+ * serialised and read again, as the fuzz module's checks do.)
+ */
+static void
+estore_spent(EntityStore *s)
+{
+	int			p;
+
+	if (s->rows_cxt == NULL)
+		return;
+	estore_reset_rows(s);
+	for (p = 0; p < s->nparts; p++)
+	{
+		s->parts[p].nsegs = 0;
+		s->parts[p].nrows = 0;
+		estore_close(s, p);
+	}
+	s->nrows = 0;
+	s->mem = 0;
+}
 
 /*
  * Header (magic, entity type, collation, payload size, rows), every
@@ -1629,6 +1740,8 @@ estore_serialize(EntityStore *s, StringInfo buf)
 		}
 	}
 	buf->data[buf->len] = '\0';
+	if (DsaPointerIsValid(shared))
+		estore_spent(s);
 }
 
 /* Every aligned row of a partition read from outside: lengths, keys and partition. */
@@ -1705,33 +1818,6 @@ check_compact_rows(const EntityStore *s, int p, const char *data, Size len,
 	if (n != nrows)
 		funnel_invalid_state("The row count of an entity partition does not match its rows.");
 	pfree(row);
-}
-
-/* The Gather (Merge) below an aggregate whose shared memory has this handle. */
-typedef struct AreaSearch
-{
-	dsa_handle	handle;
-	dsa_area   *area;
-} AreaSearch;
-
-static bool
-find_query_area(PlanState *ps, void *arg)
-{
-	AreaSearch *search = (AreaSearch *) arg;
-	struct ParallelExecutorInfo *pei = NULL;
-
-	if (ps == NULL)
-		return false;
-	if (IsA(ps, GatherState))
-		pei = ((GatherState *) ps)->pei;
-	else if (IsA(ps, GatherMergeState))
-		pei = ((GatherMergeState *) ps)->pei;
-	if (pei != NULL && pei->area != NULL && dsa_get_handle(pei->area) == search->handle)
-	{
-		search->area = pei->area;
-		return true;
-	}
-	return planstate_tree_walker(ps, find_query_area, arg);
 }
 
 /* prosrc and probin of a function, as one string */

@@ -92,7 +92,12 @@ typedef struct EntityStore
 	struct dsa_area *query_area;	/* a parallel worker's: rows it serialises
 									 * go through the query's shared memory */
 	struct dsa_area *borrowed_area; /* a leader's deserialised store: its rows */
-	uint64		borrowed;		/* are this dsa_pointer's, freed when merged */
+	uint64		borrowed;		/* are this dsa_pointer's, which a merge
+								 * takes over */
+	struct PlanState *agg;		/* the Agg node of the store, if any */
+	struct HeldRows *held;		/* workers' rows in shared memory that merges */
+	int			nheld;			/* took over: freed with the store's rows */
+	int			heldcap;
 	BufFile    *file;			/* spilled rows, created on the first spill */
 	int			end_fileno;		/* where the file ends (BufFileSeek's SEEK_END */
 	off_t		end_offset;		/* does not count its unflushed buffer) */

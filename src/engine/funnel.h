@@ -182,6 +182,7 @@ extern Size funnel_track_deserialize(const FunnelConfig *cfg,
 									 MemoryContext cxt);
 extern void funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf);
 extern void funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf);
+extern void funnel_check_elapsed(const FunnelConfig *cfg);
 
 
 /* funnel_event.c */

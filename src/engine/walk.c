@@ -1661,10 +1661,8 @@ events_level(const FunnelConfig *cfg, const FunnelEvent *events,
 						  cfg->want_elapsed ? elapsed : NULL);
 	else if (FUNNEL_ANY_ORDER(cfg))
 	{
-		if (elapsed && cfg->want_elapsed)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("times to convert are not available for any-order funnels")));
+		if (elapsed)
+			funnel_check_elapsed(cfg);
 		level = any_order_level(cfg, events, nevents);
 	}
 	else
@@ -2064,6 +2062,19 @@ funnel_config_serialize(const FunnelConfig *cfg, StringInfo buf)
 	pq_sendbytes(buf, cfg->time_zone, strlen(cfg->time_zone));
 }
 
+/*
+ * Times to convert exist for ordered funnels only: checked where a funnel
+ * that wants them is first read, so that no state holding one is ever made.
+ */
+void
+funnel_check_elapsed(const FunnelConfig *cfg)
+{
+	if (cfg->want_elapsed && FUNNEL_ANY_ORDER(cfg))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("times to convert are not available for any-order funnels")));
+}
+
 /* Reads raise an error on short input: pq_getmsg* check the length. */
 void
 funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
@@ -2137,6 +2148,8 @@ funnel_config_deserialize(FunnelConfig *cfg, StringInfo buf)
 	cfg->open_steps = (flag & 2) != 0;
 	if (cfg->open_steps && cfg->nsteps != FUNNEL_MAX_STEPS && cfg->nexcl == 0)
 		funnel_invalid_state("The state's step count does not match its flags.");
+	if (cfg->want_elapsed && FUNNEL_ANY_ORDER(cfg))
+		funnel_invalid_state("The state asks for times to convert of an any-order funnel.");
 }
 
 void

@@ -92,7 +92,10 @@ group_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	in->cfg.target = read_target(fcinfo, in);
 	cfg = funnel_input_config(in);
 	if (st == NULL)
+	{
+		funnel_check_elapsed(cfg);
 		st = state_create(cxt, cfg);
+	}
 	else if (st->cfg != cfg)
 		funnel_config_check_same(st->cfg, cfg);
 	if (use)
