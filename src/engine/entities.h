@@ -14,6 +14,15 @@ typedef struct EntityTable
 	FunnelConfig cfg;
 	uint64		seen_steps;		/* union of all steps seen (funnel_event form) */
 	EntityStore *store;			/* rows: int64 ts, uint64 steps (a FunnelEvent) */
+	/*
+	 * Entities already walked, by level (has_levels): a partial aggregate
+	 * that reads whole entities and whose finals need only the levels
+	 * (walk_early) walks them when it serialises, where they are in cache,
+	 * and sends these counts instead of the rows.
+	 */
+	bool		walk_early;
+	bool		has_levels;
+	int64		levels[FUNNEL_MAX_STEPS + 1];
 	/* cfg was last found equal to this call site's input at this version */
 	const FunnelInput *checked_input;
 	uint64		checked_version;
@@ -32,6 +41,7 @@ extern EntityTable *entity_table_create(FunctionCallInfo fcinfo, MemoryContext c
 										Oid collation);
 extern void entity_table_merge(EntityTable *a, EntityTable *b);
 extern void entity_table_foreach(EntityTable *t, EntityEventsFn fn, void *arg);
+extern void entity_table_levels(EntityTable *t, int64 *at_level);
 extern Datum funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind,
 								 int args, bool want_elapsed);
 

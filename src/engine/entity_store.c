@@ -1627,14 +1627,15 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 /* ---------- serialisation ---------- */
 
 /*
- * A parallel worker's store whose rows went to shared memory: its partial
- * aggregate serialises it once, at the end of its group, and never reads
- * it again.  Freeing the rows at once lets the worker's next partial
+ * A store whose rows are no longer needed: a parallel worker's once they
+ * are in shared memory (its partial aggregate serialises it once, at the
+ * end of its group, and never reads it again), or one walked where it was
+ * made.  Freeing the rows at once lets the process's next partial
  * aggregate (a partitionwise plan runs one per partition) reuse the memory
  * instead of faulting in fresh pages.  (Elsewhere a state may be
  * serialised and read again, as the fuzz module's checks do.)
  */
-static void
+void
 estore_spent(EntityStore *s)
 {
 	int			p;

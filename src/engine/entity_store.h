@@ -141,6 +141,7 @@ extern void estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map
 extern void estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg);
 extern void estore_foreach_ordered(EntityStore *s, EntityStoreFn fn, void *arg);
 extern void estore_serialize(EntityStore *s, StringInfo buf);
+extern void estore_spent(EntityStore *s);
 extern EntityStore *estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,
 									   StringInfo buf, Size payload,
 									   EntityPayloadFn check, void *arg);

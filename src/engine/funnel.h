@@ -266,6 +266,8 @@ typedef struct FunnelInput
 	uint64	   *name_steps;
 	/* the name to compare an event with, by NAME_SLOT (see input.c) */
 	int8		name_slot[64];
+	/* whole entities per state here (engine/whole_entities.c): 0 not asked, 1 no, 2 yes */
+	int8		whole_entities;
 	MemoryContext cxt;
 	/* configurations seen so far, for states to share (see funnel_input_config) */
 	int			nconfigs;

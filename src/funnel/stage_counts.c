@@ -75,34 +75,28 @@ reported_steps(const EntityTable *t)
 	return funnel_reported_steps(&t->cfg, t->seen_steps);
 }
 
-typedef struct LevelHistogram
-{
-	const FunnelConfig *cfg;
-	int64		at_level[FUNNEL_MAX_STEPS + 1];
-} LevelHistogram;
-
+/* Only a deserialised state (hostile bytes) can hold counts this large. */
 static void
-count_level(const FunnelEvent *events, int nevents, Size held, void *arg)
+level_count_overflow(void)
 {
-	LevelHistogram *h = (LevelHistogram *) arg;
-
-	h->at_level[funnel_events_level(h->cfg, events, nevents, held, NULL)]++;
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("funnel level count is out of range")));
 }
 
 /* counts[k-1] = entities whose level is at least k */
 static void
 stage_counts(EntityTable *t, int nsteps, int64 *counts)
 {
-	LevelHistogram h;
+	int64		at_level[FUNNEL_MAX_STEPS + 1];
 	int			k;
 	int64		acc = 0;
 
-	memset(&h, 0, sizeof(h));
-	h.cfg = &t->cfg;
-	entity_table_foreach(t, count_level, &h);
+	entity_table_levels(t, at_level);
 	for (k = FUNNEL_MAX_STEPS; k >= 1; k--)
 	{
-		acc += h.at_level[k];
+		if (pg_add_s64_overflow(acc, at_level[k], &acc))
+			level_count_overflow();
 		if (k <= nsteps)
 			counts[k - 1] = acc;
 	}
@@ -196,15 +190,6 @@ typedef struct LevelCounts
 	int32		nsteps;
 	int64		at_level[FUNNEL_MAX_STEPS + 1];
 } LevelCounts;
-
-/* Only a deserialised state (hostile bytes) can hold counts this large. */
-static void
-level_count_overflow(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("funnel level count is out of range")));
-}
 
 /*
  * funnel_stage_counts(level, steps) / funnel_conversion(level, steps)

@@ -5,7 +5,7 @@
 -- named aggregate's deserialise function, runs its final function and
 -- combines the state with itself.
 BEGIN;
-SELECT plan(16);
+SELECT plan(20);
 
 -- funnel_stage_counts(level, steps): the state was the step count (int32),
 -- then the entities at each level 0..steps (int64); since 1.1 it is a
@@ -93,6 +93,34 @@ SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,
                         set_byte(set_byte(b, pc + 7, get_byte(b, pc + 7) + 1), m + 23, get_byte(b, m + 23) + 1)),
                  '22P03', 'invalid aggregate state', 'entity store state: a row count above the rows is rejected')
 FROM es_state, es_part;
+
+-- entities walked early (a partial aggregate over whole entities sends their
+-- levels, test/partitionwise_walk.sh): the flag byte before the store, then
+-- 65 counts by level 0..64.  5 more entities at level 1 than the state's one
+-- at level 2: stage counts {1 + 5, 1}
+CREATE TEMP TABLE es_levels AS
+SELECT substring(b FROM 1 FOR m - 1) AS head, substring(b FROM m + 1) AS store,
+       '\x0000000000000000'::bytea || '\x0000000000000005'::bytea || decode(repeat('00', 8 * 63), 'hex') AS levels
+FROM es_state;
+SELECT is(fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure,
+                           head || '\x01'::bytea || levels || store),
+          '{6,1}', 'entity state with levels: walked entities are counted with the rows')
+FROM es_levels;
+SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
+                        head || '\x02'::bytea || store),
+                 '22P03', 'invalid aggregate state', 'entity state: a levels flag other than 0 or 1 is rejected')
+FROM es_levels;
+SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
+                        head || '\x01'::bytea || '\xffffffffffffffff'::bytea || substring(levels FROM 9) || store),
+                 '22P03', 'invalid aggregate state', 'entity state: a negative level count is rejected')
+FROM es_levels;
+-- funnel_trends needs every entity's rows: walked entities are refused
+SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_trends(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
+                        substring(b FROM 1 FOR m - 1) || '\x01'::bytea || levels || substring(b FROM m + 1)),
+                 '22P03', 'invalid aggregate state', 'entity state with levels: funnel_trends refuses it')
+FROM (SELECT b, position('\x45535434'::bytea IN b) - 1 AS m
+      FROM (SELECT fuzz.cap_funnel_entities('1 day', 'bucket day', 7, ts, c1, c2)
+            FROM (VALUES (timestamptz '2024-01-01 10:00+00', true, false)) v(ts, c1, c2)) s(b)) t, es_levels;
 
 -- time_to_convert's state (format 2: a 1-day window, 3 steps, flag 1 =
 -- times wanted, options 0x02 = any order): any-order funnels have no times
