@@ -261,7 +261,7 @@ if [ "$SIZE" != 1M ] && need fsc_1m; then generate events_1m 100000; fi
 
 derived() {  # the tables made from data.events; redone when events changed
   local stamp
-  stamp="$("${PSQL[@]}" -tAc "SELECT obj_description('data.events'::regclass)") partitions=32"
+  stamp="$("${PSQL[@]}" -tAc "SELECT obj_description('data.events'::regclass)") partitions=32 whole"
   if "${PSQL[@]}" -tAc "SELECT obj_description('data.events_hp'::regclass)" 2>/dev/null | grep -qx "$stamp"; then
     log "derived tables are up to date"; return
   fi
@@ -270,13 +270,15 @@ derived() {  # the tables made from data.events; redone when events changed
 SET search_path = data, public;
 SET max_parallel_workers_per_gather = 2;
 -- the same rows, hash-partitioned by user (32 partitions of about 31k users:
--- each partition's per-user states fit in cache), still appended in time order
+-- each partition's per-user states fit in cache), still appended in time order;
+-- parallel_workers = 0 gives each worker whole partitions, whose entities
+-- the partial aggregates then walk themselves (doc/scaling.md)
 DROP TABLE IF EXISTS events_hp;
 CREATE TABLE events_hp (user_id bigint, ts timestamptz, event text, channel text)
     PARTITION BY HASH (user_id);
 DO \$\$ BEGIN
   FOR i IN 0..31 LOOP
-    EXECUTE format('CREATE TABLE events_hp_%s PARTITION OF events_hp FOR VALUES WITH (MODULUS 32, REMAINDER %s)', i, i);
+    EXECUTE format('CREATE TABLE events_hp_%s PARTITION OF events_hp FOR VALUES WITH (MODULUS 32, REMAINDER %s) WITH (parallel_workers = 0)', i, i);
   END LOOP;
 END \$\$;
 INSERT INTO events_hp SELECT * FROM events;
