@@ -106,14 +106,23 @@ for limit in 1MB 1GB; do
   check "parallel, $limit, through shared memory: the serial answer" "$r"
 done
 # a limit above each worker's rows but below their sum: the leader takes
-# the rows over in shared memory, then spills them (and frees them there)
+# the rows over in shared memory, then spills them (and frees them there).
+# Two halves of the rows partitioned by time, each read whole by one worker
+# (parallel_workers = 0 under a Parallel Append): two states of known size
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE par_two (e int, ts timestamptz, c1 bool, c2 bool) PARTITION BY RANGE (ts);
+  CREATE TABLE par_two_a PARTITION OF par_two FOR VALUES FROM (MINVALUE) TO ('2024-01-03 07:33:20+00') WITH (parallel_workers = 0);
+  CREATE TABLE par_two_b PARTITION OF par_two FOR VALUES FROM ('2024-01-03 07:33:20+00') TO (MAXVALUE) WITH (parallel_workers = 0);
+  INSERT INTO par_two SELECT * FROM par_rows WHERE e > 1; ANALYZE par_two" || exit 1
+two="$par SET enable_partitionwise_aggregate = on; SET client_min_messages = debug1;"
+out=$(psql -X -q -A -t -c "$two SET funnel.max_state_memory = '1GB';
+  SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_two" 2>&1)
 kb=$(printf '%s\n' "$out" | sed -n 's/.*reading \([0-9]*\) kB of rows a parallel worker.*/\1/p' | sort -n | tail -1)
 limit=$(( ${kb:-0} * 3 ))kB
-out=$(psql -X -q -A -t -c "$par SET funnel.max_state_memory = '$limit'; SET client_min_messages = debug1;
-  SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_rows WHERE e > 1" 2>&1)
+out=$(psql -X -q -A -t -c "$two SET funnel.max_state_memory = '$limit';
+  SELECT funnel_stage_counts('2 days', e, ts, c1, c2) FROM par_two" 2>&1)
 n=$(printf '%s\n' "$out" | grep -c "rows a parallel worker left in shared memory")
 s=$(printf '%s\n' "$out" | grep -c "kB of rows to a temporary file (write")
-[ "${kb:-0}" -gt 0 ] && [ "$n" -ge 2 ] && [ "$s" -ge 1 ] && r=ok || r="worker states of ${kb:-?} kB, $n through shared memory, $s spills: $out"
+[ "${kb:-0}" -gt 0 ] && [ "$n" -eq 2 ] && [ "$s" -ge 1 ] && r=ok || r="worker states of ${kb:-?} kB, $n through shared memory, $s spills: $out"
 check "parallel, $limit: workers' rows taken over in shared memory, then spilled" "$r"
 [ "$(printf '%s\n' "$out" | tail -1)" = "$ref" ] && r=ok || r="answer $(printf '%s\n' "$out" | tail -1)"
 check "parallel, $limit, taken over and spilled: the serial answer" "$r"

@@ -412,7 +412,7 @@ typedef struct PartEntity
 #include "lib/simplehash.h"
 
 static void estore_split(EntityStore *s);
-static void estore_reset_rows(EntityStore *s);
+static void estore_reset_rows(EntityStore *s, bool keep_blocks);
 
 /* ---------- creation and shutdown ---------- */
 
@@ -652,7 +652,7 @@ estore_spill(EntityStore *s)
 	}
 	estore_file_written(s);
 	if (s->rows_cxt != NULL)
-		estore_reset_rows(s);
+		estore_reset_rows(s, true);
 	s->mem = 0;
 	s->nspills++;
 	s->spilled_bytes += written;
@@ -693,6 +693,13 @@ estore_seg_alloc(EntityStore *s, Size size)
 	if (s->rows_cxt == NULL)
 		return MemoryContextAllocHuge(s->cxt, size);
 	size = MAXALIGN(size);
+	while ((Size) (s->arena_end - s->arena_cur) < size && s->next_block < s->nblocks)
+	{
+		/* a block the rows before a spill used: its pages are mapped already */
+		s->arena_cur = s->blocks[s->next_block];
+		s->arena_end = s->arena_cur + s->block_sizes[s->next_block];
+		s->next_block++;
+	}
 	if ((Size) (s->arena_end - s->arena_cur) < size)
 	{
 		Size		block = Max(s->arena_next, ESTORE_MIN_BLOCK);
@@ -703,17 +710,47 @@ estore_seg_alloc(EntityStore *s, Size size)
 		block = Max(block, size);
 		s->arena_cur = funnel_alloc_huge_pages(s->rows_cxt, block);
 		s->arena_end = s->arena_cur + block;
+		if (s->nblocks == s->blockcap)
+		{
+			s->blockcap = Max(16, s->blockcap * 2);
+			if (s->blocks == NULL)
+			{
+				s->blocks = MemoryContextAlloc(s->cxt, s->blockcap * sizeof(char *));
+				s->block_sizes = MemoryContextAlloc(s->cxt, s->blockcap * sizeof(Size));
+			}
+			else
+			{
+				s->blocks = repalloc(s->blocks, s->blockcap * sizeof(char *));
+				s->block_sizes = repalloc(s->block_sizes, s->blockcap * sizeof(Size));
+			}
+		}
+		s->blocks[s->nblocks] = s->arena_cur;
+		s->block_sizes[s->nblocks] = block;
+		s->nblocks++;
+		s->next_block = s->nblocks;
 	}
 	p = s->arena_cur;
 	s->arena_cur += size;
 	return p;
 }
 
-/* Free every row in memory of a large store (rows_cxt). */
+/*
+ * Free every row in memory of a large store (rows_cxt).  After a spill the
+ * store's own blocks are kept for the rows to come (no page to fault in
+ * again: on a virtual machine that returns free memory to its host, a fresh
+ * page costs more than writing it); the blocks of stores it took over go.
+ */
 static void
-estore_reset_rows(EntityStore *s)
+estore_reset_rows(EntityStore *s, bool keep_blocks)
 {
-	MemoryContextReset(s->rows_cxt);
+	if (keep_blocks)
+		MemoryContextDeleteChildren(s->rows_cxt);
+	else
+	{
+		MemoryContextReset(s->rows_cxt);
+		s->nblocks = 0;
+	}
+	s->next_block = 0;
 	s->arena_cur = s->arena_end = NULL;
 	release_held(s);
 }
@@ -1548,6 +1585,7 @@ merge_rows(EntityStore *a, EntityStore *b)
 		MemoryContextSetParent(b->rows_cxt, a->rows_cxt);
 		b->rows_cxt = NULL;
 		b->arena_cur = b->arena_end = NULL;
+		b->nblocks = b->next_block = 0;
 		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
 		memset(b->cursor, 0, sizeof(StoreCursor) * b->nparts);
 		b->nrows = 0;
@@ -1616,7 +1654,7 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 	if (b->transient && b->rows_cxt != NULL)
 	{
 		/* nobody else reads a deserialised state: free its rows now */
-		estore_reset_rows(b);
+		estore_reset_rows(b, false);
 		memset(b->parts, 0, sizeof(StorePart) * b->nparts);
 		memset(b->cursor, 0, sizeof(StoreCursor) * b->nparts);
 		b->nrows = 0;
@@ -1642,7 +1680,7 @@ estore_spent(EntityStore *s)
 
 	if (s->rows_cxt == NULL)
 		return;
-	estore_reset_rows(s);
+	estore_reset_rows(s, false);
 	for (p = 0; p < s->nparts; p++)
 	{
 		s->parts[p].nsegs = 0;

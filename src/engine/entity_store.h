@@ -113,6 +113,12 @@ typedef struct EntityStore
 	char	   *arena_cur;
 	char	   *arena_end;
 	Size		arena_next;		/* size of the next block */
+	/* the blocks, kept for the rows that come after a spill */
+	char	  **blocks;
+	Size	   *block_sizes;
+	int			nblocks;
+	int			blockcap;
+	int			next_block;		/* the next kept block to cut from */
 } EntityStore;
 
 /*
