@@ -98,6 +98,13 @@ CREATE TABLE tu1b PARTITION OF tu1 FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 INSERT INTO tu SELECT u, s, ts, e, ch, name FROM ev;
 SELECT whole_partitions('tu');
 
+-- by the user in lists, the rest in a default partition
+CREATE TABLE lp (LIKE hp) PARTITION BY LIST (u);
+CREATE TABLE lp0 PARTITION OF lp FOR VALUES IN (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597, 2584);
+CREATE TABLE lp1 PARTITION OF lp DEFAULT;
+INSERT INTO lp SELECT u, s, ts, e, ch, name FROM ev;
+SELECT whole_partitions('lp');
+
 -- by the user at both levels (hash, then list of remainders by range)
 CREATE TABLE uu (LIKE hp) PARTITION BY HASH (u);
 CREATE TABLE uu0 PARTITION OF uu FOR VALUES WITH (MODULUS 2, REMAINDER 0) PARTITION BY RANGE (u);
@@ -158,6 +165,9 @@ case_ "by the user, strict order" "$parallel" hp walked "$ordered"
 case_ "by the user, two aggregates sharing one state" "$parallel" hp walked "$counts, funnel_conversion('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd'])"
 case_ "by the user, GROUP BY channel" "$parallel" hp walked "ch, $counts" ev "GROUP BY ch ORDER BY ch"
 case_ "by the user, a WHERE clause" "$parallel" "hp WHERE ch <> 'seo'" walked "$counts" "ev WHERE ch <> 'seo'"
+case_ "by the user, FILTER (WHERE ...)" "$parallel" hp walked \
+  "funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd']) FILTER (WHERE ch = 'ads')"
+case_ "by the user in lists and a default partition" "$parallel" lp walked "$counts"
 case_ "by the user, funnel_trends (rows needed)" "$parallel" hp "not walked" \
   "funnel_trends('1 day', 'bucket day, time_zone UTC', u, ts, e, ARRAY['a', 'b', 'c'])"
 case_ "by the user, entity u + 0 (an expression)" "$parallel" hp "not walked" \
