@@ -7,12 +7,17 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/tupmacs.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "common/agg_state.h"
 #include "common/module.h"
 #include "libpq/pqformat.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 /*
  * The aggregate's memory context; an error when not called as an aggregate.
@@ -240,5 +245,25 @@ funnel_recv_rest(StringInfo buf)
 	SET_VARSIZE(result, len + VARHDRSZ);
 	memcpy(VARDATA(result), buf->data + buf->cursor, len);
 	buf->cursor = buf->len;
+	return result;
+}
+
+char *
+funnel_c_symbol(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Datum		src,
+				bin;
+	bool		src_null,
+				bin_null;
+	char	   *result = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &src_null);
+	bin = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_probin, &bin_null);
+	if (!src_null && !bin_null && ((Form_pg_proc) GETSTRUCT(tup))->prolang == ClanguageId)
+		result = psprintf("%s %s", TextDatumGetCString(src), TextDatumGetCString(bin));
+	ReleaseSysCache(tup);
 	return result;
 }

@@ -2,8 +2,9 @@
  * src/common/agg_state.h
  *    What every aggregate with an internal state shares (common/agg_state.c):
  *    its memory context, the NULL states of combine functions, the memory cap
- *    (funnel.max_state_memory), and reading a serialised state back with
- *    every value checked (and the rest of a type's binary input message).
+ *    (funnel.max_state_memory), reading a serialised state back with every
+ *    value checked (and the rest of a type's binary input message), and
+ *    telling its support functions apart.
  */
 #ifndef FUNNEL_AGG_STATE_H
 #define FUNNEL_AGG_STATE_H
@@ -33,5 +34,12 @@ extern void funnel_key_write(StringInfo buf, Datum key, int16 typlen, bool typby
 extern bool funnel_key_read(StringInfo buf, int16 typlen, bool typbyval, Datum *key);
 
 extern bytea *funnel_recv_rest(StringInfo buf);
+
+/*
+ * "symbol library" of a C-language function (prosrc, probin): which of an
+ * aggregate's support functions is which, whatever their SQL names; NULL
+ * for other languages.
+ */
+extern char *funnel_c_symbol(Oid fn);
 
 #endif							/* FUNNEL_AGG_STATE_H */

@@ -1859,30 +1859,6 @@ check_compact_rows(const EntityStore *s, int p, const char *data, Size len,
 	pfree(row);
 }
 
-/* prosrc and probin of a function, as one string */
-static char *
-function_symbol(Oid fn)
-{
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
-	Datum		src,
-				bin;
-	bool		isnull;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		return NULL;
-	src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
-	if (isnull)
-	{
-		ReleaseSysCache(tup);
-		return NULL;
-	}
-	bin = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_probin, &isnull);
-	result = psprintf("%s %s", TextDatumGetCString(src), isnull ? "" : TextDatumGetCString(bin));
-	ReleaseSysCache(tup);
-	return result;
-}
-
 /*
  * Whether the bytes this deserialise reads came from its own serialise: the
  * aggregate it serves must pair it with the serialise function of the same
@@ -1913,8 +1889,8 @@ from_own_serialize(FunctionCallInfo fcinfo)
 		return false;
 	serialfn = ((Form_pg_aggregate) GETSTRUCT(tup))->aggserialfn;
 	ReleaseSysCache(tup);
-	mine = function_symbol(fcinfo->flinfo->fn_oid);
-	theirs = function_symbol(serialfn);
+	mine = funnel_c_symbol(fcinfo->flinfo->fn_oid);
+	theirs = funnel_c_symbol(serialfn);
 	if (mine == NULL || theirs == NULL || (at = strstr(mine, "_deserialize ")) == NULL)
 		return false;
 	/* "X_deserialize lib" -> "X_serialize lib" */

@@ -25,8 +25,8 @@
 #include "catalog/partition.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_collation.h"
-#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
+#include "common/agg_state.h"
 #include "engine/whole_entities.h"
 #include "executor/nodeAgg.h"
 #include "nodes/execnodes.h"
@@ -143,27 +143,6 @@ funnel_input_whole_entities(FunctionCallInfo fcinfo, int argno, Oid collation)
 	return true;
 }
 
-/* prosrc and probin of a C function, as one string (NULL for others) */
-static char *
-c_symbol(Oid fn)
-{
-	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
-	Datum		src,
-				bin;
-	bool		isnull_src,
-				isnull_bin;
-	char	   *result = NULL;
-
-	if (!HeapTupleIsValid(tup))
-		return NULL;
-	src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull_src);
-	bin = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_probin, &isnull_bin);
-	if (!isnull_src && !isnull_bin && ((Form_pg_proc) GETSTRUCT(tup))->prolang == ClanguageId)
-		result = psprintf("%s %s", TextDatumGetCString(bin), TextDatumGetCString(src));
-	ReleaseSysCache(tup);
-	return result;
-}
-
 bool
 funnel_agg_finals_among(FunctionCallInfo fcinfo, const char *const *finals)
 {
@@ -180,10 +159,10 @@ funnel_agg_finals_among(FunctionCallInfo fcinfo, const char *const *finals)
 	if (agg->curpertrans == NULL || agg->pertrans == NULL)
 		return false;
 	transno = agg->curpertrans - agg->pertrans;
-	own = c_symbol(fcinfo->flinfo->fn_oid);
+	own = funnel_c_symbol(fcinfo->flinfo->fn_oid);
 	if (own == NULL || strchr(own, ' ') == NULL)
 		return false;
-	library = pnstrdup(own, strchr(own, ' ') - own);
+	library = strchr(own, ' ') + 1;
 
 	/* every aggregate sharing this transition state */
 	for (i = 0; i < agg->numaggs; i++)
@@ -202,11 +181,11 @@ funnel_agg_finals_among(FunctionCallInfo fcinfo, const char *const *finals)
 			return false;
 		finalfn = ((Form_pg_aggregate) GETSTRUCT(tup))->aggfinalfn;
 		ReleaseSysCache(tup);
-		sym = OidIsValid(finalfn) ? c_symbol(finalfn) : NULL;
+		sym = OidIsValid(finalfn) ? funnel_c_symbol(finalfn) : NULL;
 		if (sym == NULL)
 			return false;
 		for (k = 0; finals[k] != NULL; k++)
-			if (strcmp(sym, psprintf("%s %s", library, finals[k])) == 0)
+			if (strcmp(sym, psprintf("%s %s", finals[k], library)) == 0)
 				found = true;
 		if (!found)
 			return false;
