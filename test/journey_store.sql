@@ -18,7 +18,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(124);
+SELECT plan(140);
 
 -- 30000 touchpoint and conversion rows of 3000 entities: 6 channels, one
 -- row in 8 a conversion with a value; times on a coarse grid (many ties)
@@ -91,6 +91,19 @@ SELECT is(pg_temp.attr(model, key), a, model || ', ' || key || ': the same when 
 FROM answers ORDER BY model, key;
 SELECT is(pg_temp.pipe(key), p, key || ': pipeline the same when the rows spill') FROM pipe_answers ORDER BY key;
 RESET funnel.max_state_memory;
+
+-- sub-partitions: a partition of more rows than funnel.debug_sub_partition_rows
+-- is processed in parts, by the next bits of the entity's hash (by-value
+-- entities; the others are processed whole), in the same order
+SET LOCAL funnel.debug_sub_partition_rows = 8;
+SELECT is(pg_temp.attr(model, 'e'), a, model || ': the same in sub-partitions')
+FROM answers WHERE key = 'e' ORDER BY model;
+SELECT is(pg_temp.pipe('e'), (SELECT p FROM pipe_answers WHERE key = 'e'), 'pipeline the same in sub-partitions');
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(pg_temp.attr('markov', 'e'), (SELECT a FROM answers WHERE key = 'e' AND model = 'markov'),
+          'markov: the same in sub-partitions, spilling');
+RESET funnel.max_state_memory;
+RESET funnel.debug_sub_partition_rows;
 
 -- parallel: each worker's rows travel serialised, the leader appends them
 -- with their channel and value codes renumbered
@@ -189,6 +202,16 @@ SET LOCAL funnel.max_state_memory = '64kB';
 SELECT is(pg_temp.cv('cohort_retention', key), a, 'cohort_retention, ' || key || ': the same spilling under 64 kB')
 FROM cv_answers WHERE agg = 'cohort_retention' AND key IN ('e', 'et') ORDER BY key;
 RESET funnel.max_state_memory;
+
+-- sub-partitions: the same answers
+SET LOCAL funnel.debug_sub_partition_rows = 8;
+SELECT is(pg_temp.cv(agg, key), a, agg || ', ' || key || ': the same in sub-partitions')
+FROM cv_answers WHERE key IN ('e', 'ei') ORDER BY agg, key;
+SET LOCAL funnel.max_state_memory = '512kB';
+SELECT is(pg_temp.cv(agg, 'e'), a, agg || ': the same in sub-partitions, spilling')
+FROM cv_answers WHERE key = 'e' ORDER BY agg;
+RESET funnel.max_state_memory;
+RESET funnel.debug_sub_partition_rows;
 
 -- parallel: each worker's rows travel serialised, the leader appends them
 SET LOCAL max_parallel_workers_per_gather = 2;

@@ -14,6 +14,7 @@
 PG_MODULE_MAGIC;
 
 int			funnel_max_state_memory_kb = 1024 * 1024;
+int			funnel_sub_partition_rows = 64 * 1024;
 
 void		_PG_init(void);
 
@@ -30,6 +31,18 @@ _PG_init(void)
 							INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("funnel.debug_sub_partition_rows",
+							"Rows of an entity partition processed at once, for testing.",
+							"A partition of more rows is processed in parts of about this many, "
+							"so that the table of their entities stays in the CPU's cache. "
+							"Answers never depend on it.",
+							&funnel_sub_partition_rows,
+							64 * 1024,
+							1,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("funnel");
 }

@@ -9,4 +9,10 @@
 /* funnel.max_state_memory, in kB: the most one aggregate state may use */
 extern int	funnel_max_state_memory_kb;
 
+/*
+ * funnel.debug_sub_partition_rows (a developer option): an entity
+ * partition of more rows is processed in sub-partitions of this many
+ */
+extern int	funnel_sub_partition_rows;
+
 #endif							/* FUNNEL_MODULE_H */

@@ -6,7 +6,7 @@
  *    16 bytes of a FunnelEvent.  The final functions walk every entity's
  *    events with the one walk (funnel_events_level), partition by partition.
  *
- * Memory: while rows are added, about 8 bytes per row for bigint and
+ * Memory: while rows are added, about 6 bytes per row for bigint and
  * integer entities (compact rows: the key, the time since the partition's
  * row before and the steps as varints; 29 at most), 32 plus the key, padded
  * to 8, for other types; past half of funnel.max_state_memory they go to a
@@ -32,7 +32,8 @@ entity_table_create(FunctionCallInfo fcinfo, MemoryContext cxt,
 
 	StaticAssertStmt(sizeof(FunnelEvent) == 16, "a stored row is a FunnelEvent");
 	t->cfg = *cfg;
-	t->store = estore_create(fcinfo, cxt, typid, collation, sizeof(uint64));
+	t->store = estore_create(fcinfo, cxt, typid, collation,
+							 sizeof(uint64) | ESTORE_PAYLOAD_MASK);
 	return t;
 }
 
@@ -216,7 +217,7 @@ entity_table_serialize(EntityTable *t)
 	{
 		int64		at_level[FUNNEL_MAX_STEPS + 1];
 		EntityStore *none = estore_create(NULL, CurrentMemoryContext, t->store->typid,
-										  t->store->collation, t->store->payload);
+										  t->store->collation, sizeof(uint64) | ESTORE_PAYLOAD_MASK);
 
 		ereport(DEBUG1,
 				(errmsg_internal("funnel: walked the entities of %llu rows in the partial aggregate that read them all",
@@ -262,7 +263,8 @@ entity_table_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, bytea *data
 		if (t->levels[k] < 0 || (k > t->cfg.nsteps && t->levels[k] != 0))
 			funnel_invalid_state("A level count of the state is out of range.");
 	}
-	t->store = estore_deserialize(fcinfo, cxt, &buf, sizeof(uint64), NULL, NULL);
+	t->store = estore_deserialize(fcinfo, cxt, &buf, sizeof(uint64) | ESTORE_PAYLOAD_MASK,
+								  NULL, NULL);
 	funnel_state_check_end(&buf);
 	return t;
 }

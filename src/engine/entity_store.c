@@ -27,6 +27,8 @@
  * Row layouts.  Bigint and integer entities (the fast path) take compact
  * rows, written byte by byte with no alignment:
  *   varint zigzag(key) | time | payload as varint zigzag(int32) words
+ * (a payload that starts with a mask of steps, ESTORE_PAYLOAD_MASK: that
+ * uint64 as one varint, then the other words)
  * where the time is a varint of the difference d from the time of the row
  * before, in the coarsest unit that holds it exactly (event times are often
  * whole seconds or milliseconds, and a difference in microseconds then
@@ -36,7 +38,7 @@
  * or, on the first row of a segment (and when the difference does not fit),
  * a byte 1 and the 8 bytes of the time.  A partition's rows of a
  * time-ordered table are about 6 bytes each (3 for a million entities, 1-2
- * for the time, 2 for the steps) instead of 24.  Every segment starts with a whole time,
+ * for the time, 1 for up to 7 steps) instead of 24.  Every segment starts with a whole time,
  * so segments are moved, concatenated, spilled and serialised as bytes, and
  * read by one pass that decodes and checks every row (bounds, key range,
  * partition): a combine and a deserialise look at no row.  Other keys keep
@@ -96,6 +98,12 @@
 /* blocks the memory segments of a large store are cut from */
 #define ESTORE_MIN_BLOCK	(256 * 1024)
 #define ESTORE_MAX_BLOCK	(8 * 1024 * 1024)
+/*
+ * A partition of more than funnel.debug_sub_partition_rows rows (64k: a
+ * few thousand entities, whose numbering table stays in the CPU's cache) is
+ * processed in up to 2^ESTORE_MAX_SUB_BITS sub-partitions
+ */
+#define ESTORE_MAX_SUB_BITS	8
 
 /* rows in memory may use half of funnel.max_state_memory */
 static inline Size
@@ -190,11 +198,18 @@ compact_max_row(const EntityStore *s)
 	return 10 + 10 + 5 * (s->payload / 4);
 }
 
+/* payload bytes written as int32 words (after the mask's varint, if any) */
+static inline Size
+compact_words_from(const EntityStore *s)
+{
+	return s->payload_mask ? 8 : 0;
+}
+
 /* the fewest: one byte each */
 static inline Size
 compact_min_row(const EntityStore *s)
 {
-	return 2 + s->payload / 4;
+	return 2 + (s->payload_mask ? 1 : 0) + (s->payload - compact_words_from(s)) / 4;
 }
 
 static inline uint64
@@ -302,7 +317,14 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 	else
 		p = compact_put_time(p, ts, c);
 	c->prev_ts = ts;
-	for (w = 0; w < s->payload; w += 4)
+	if (s->payload_mask)
+	{
+		uint64		bits;
+
+		memcpy(&bits, payload, sizeof(uint64));
+		p = put_varint(p, bits);
+	}
+	for (w = compact_words_from(s); w < s->payload; w += 4)
 	{
 		int32		word;
 
@@ -352,7 +374,9 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 		}
 		else if ((v & 7) == 1)
 			compact_corrupt("An entity row of the state has an invalid time.");
-		for (w = 0; w < s->payload; w += 4)
+		if (s->payload_mask)
+			p = get_varint(p, end, &v);
+		for (w = compact_words_from(s); w < s->payload; w += 4)
 			p = get_varint(p, end, &v);
 		return p;
 	}
@@ -374,7 +398,12 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 		compact_corrupt("An entity row of the state has an invalid time.");
 	*prev_ts = ts;
 	memcpy(dst, &ts, sizeof(int64));
-	for (w = 0; w < s->payload; w += 4)
+	if (s->payload_mask)
+	{
+		p = get_varint(p, end, &v);
+		memcpy(dst + 8, &v, sizeof(uint64));
+	}
+	for (w = compact_words_from(s); w < s->payload; w += 4)
 	{
 		uint32		z;
 		int32		word;
@@ -499,7 +528,9 @@ estore_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid typid,
 {
 	EntityStore *s = MemoryContextAllocZero(cxt, sizeof(EntityStore));
 
-	if (payload % 8 != 0 || payload > ESTORE_MAX_PAYLOAD)
+	s->payload_mask = (payload & ESTORE_PAYLOAD_MASK) != 0;
+	payload &= ~ESTORE_PAYLOAD_MASK;
+	if (payload % 8 != 0 || payload > ESTORE_MAX_PAYLOAD || (s->payload_mask && payload < 8))
 		elog(ERROR, "funnel entity store: payload of %zu bytes", payload);
 	s->cxt = cxt;
 	s->rows_cxt = NULL;
@@ -1147,6 +1178,11 @@ typedef struct PartWork
 	uint32	   *row_ent;		/* per row: its entity */
 	char	   *in;				/* rows decoded, in arrival order */
 	char	   *out;			/* the rows grouped by entity */
+	/* per row of a large partition (process_large_part): */
+	Datum	   *row_key;		/* key and hash in arrival order */
+	uint32	   *row_hash;
+	Datum	   *sub_key;		/* in sub-partition order */
+	uint32	   *sub_hash;
 	MemoryContext cxt;			/* the above */
 	MemoryContext part_cxt;		/* what one partition allocates: keys copied
 								 * from the file, the callbacks' memory */
@@ -1249,49 +1285,41 @@ copy_row(char *to, const char *from, Size stride)
 		x[k] = y[k];
 }
 
-/* Hand every entity of one partition its rows. */
-static void
-process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
-			 PartWork *w, bool ordered, EntityStoreFn fn, void *arg)
+/* Number a row's entity: the same index for every row of one entity. */
+static inline uint32
+number_entity(const EntityStore *s, part_ent_hash *ht, PartWork *w, Datum key,
+			  uint32 hash, bool from_file)
 {
-	int64	   *order = NULL;
-	RowReader	r;
+	PartEntity *ent;
+	bool		found;
+	uint64		old_size = ht->size;
+
+	ent = part_ent_insert_hash(ht, key, hash, &found);
+	if (!found)
+	{
+		ent->idx = (uint32) work_new_entity(s, w, key, hash, from_file);
+		ent->key = w->keys[ent->idx];
+		if (ht->size != old_size)
+			work_account(w, (ht->size - old_size) * sizeof(PartEntity));
+	}
+	w->next[ent->idx]++;
+	return ent->idx;
+}
+
+/*
+ * The rows src[0..n) are numbered (w->row_ent, w->nent, counts in w->next):
+ * group them by entity into dst (arrival order kept within an entity) and
+ * hand each entity its rows.
+ */
+static void
+group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
+			   uint64 n, bool ordered, EntityStoreFn fn, void *arg)
+{
 	Size		stride = 8 + s->payload;
-	uint64		n = part->nrows;
-	uint64		i;
+	int64	   *order = NULL;
 	int64		e,
 				acc;
-	Datum		key;
-	uint32		hash;
-
-	w->nent = 0;
-	memset(&r, 0, sizeof(r));
-
-	/* pass 1: decode every row, number the entities, count their rows */
-	reader_start(&r, s, part, s->part_bits, (int) (part - s->parts));
-	for (i = 0; reader_next(&r, &key, &hash, i < n ? w->in + (Size) i * stride : NULL); i++)
-	{
-		PartEntity *ent;
-		bool		found;
-		uint64		old_size = ht->size;
-
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (i >= n)
-			funnel_invalid_state("The row count of an entity partition does not match its rows.");
-		ent = part_ent_insert_hash(ht, key, hash, &found);
-		if (!found)
-		{
-			ent->idx = (uint32) work_new_entity(s, w, key, hash, r.in_file);
-			ent->key = w->keys[ent->idx];
-			if (ht->size != old_size)
-				work_account(w, (ht->size - old_size) * sizeof(PartEntity));
-		}
-		w->row_ent[i] = ent->idx;
-		w->next[ent->idx]++;
-	}
-	if (i != n)
-		funnel_invalid_state("The row count of an entity partition does not match its rows.");
+	uint64		i;
 
 	/* counting sort: each entity's rows together, in arrival order */
 	if (ordered)
@@ -1314,16 +1342,15 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		w->next[e] = w->start[e];
 	}
 	/*
-	 * pass 2: every decoded row to its entity's place.  The writes go to
-	 * random places but do not wait on each other, where moving the rows in
-	 * place would follow a chain of dependent cache misses (a third of the
-	 * final function once a partition outgrows the CPU's cache, at 100M rows)
+	 * every row to its entity's place.  The writes go to random places but
+	 * do not wait on each other, where moving the rows in place would follow
+	 * a chain of dependent cache misses
 	 */
 	for (i = 0; i < n; i++)
 	{
 		if ((i & 0xFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		copy_row(w->out + (Size) (w->next[w->row_ent[i]]++) * stride, w->in + (Size) i * stride, stride);
+		copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * stride, src + (Size) i * stride, stride);
 	}
 
 	for (i = 0; i < (uint64) w->nent; i++)
@@ -1331,8 +1358,127 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 		e = order ? order[i] : (int64) i;
 		if ((i & 0x3FF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		fn(w->keys[e], w->out + (Size) w->start[e] * stride, w->next[e] - w->start[e],
+		fn(w->keys[e], dst + (Size) w->start[e] * stride, w->next[e] - w->start[e],
 		   w->held, arg);
+	}
+}
+
+/*
+ * Decode every row of a partition into w->in.  Without counts: number the
+ * entities (w->row_ent, w->nent, counts in w->next).  With counts (a large
+ * partition): keep each row's key and hash (w->row_key, w->row_hash) and
+ * count the rows of each sub-partition, (hash >> shift) & (nsub - 1).
+ */
+static void
+decode_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
+			PartWork *w, int shift, int nsub, uint64 *counts)
+{
+	RowReader	r;
+	Size		stride = 8 + s->payload;
+	uint64		n = part->nrows;
+	uint64		i;
+	Datum		key;
+	uint32		hash;
+
+	w->nent = 0;
+	memset(&r, 0, sizeof(r));
+	reader_start(&r, s, part, s->part_bits, (int) (part - s->parts));
+	for (i = 0; reader_next(&r, &key, &hash, i < n ? w->in + (Size) i * stride : NULL); i++)
+	{
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (i >= n)
+			funnel_invalid_state("The row count of an entity partition does not match its rows.");
+		if (counts == NULL)
+			w->row_ent[i] = number_entity(s, ht, w, key, hash, r.in_file);
+		else
+		{
+			w->row_key[i] = key;
+			w->row_hash[i] = hash;
+			counts[(hash >> shift) & (nsub - 1)]++;
+		}
+	}
+	if (i != n)
+		funnel_invalid_state("The row count of an entity partition does not match its rows.");
+}
+
+/* Hand every entity of one partition its rows. */
+static void
+process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
+			 PartWork *w, bool ordered, EntityStoreFn fn, void *arg)
+{
+	decode_part(s, part, ht, w, 0, 1, NULL);
+	group_and_call(s, w, w->in, w->out, part->nrows, ordered, fn, arg);
+}
+
+/*
+ * A large partition (100M rows: 390,000 rows of 39,000 entities each) in
+ * sub-partitions by the next bits of the hash, each about
+ * funnel.debug_sub_partition_rows rows: numbering and grouping all of its entities at once would miss the
+ * CPU's cache on most rows.  The rows are decoded in arrival order with
+ * their keys and hashes, moved to their sub-partition (sequential writes to
+ * a few places), then each sub-partition is processed as a small partition.
+ * Sub-partitions follow the order of the hash, so an ordered walk hands
+ * the entities over in the same order.  By-value keys only: a key read from
+ * the file lives in the read buffer, which a later row overwrites.
+ */
+static void
+process_large_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
+				   PartWork *w, int sub_bits, bool ordered, EntityStoreFn fn, void *arg)
+{
+	Size		stride = 8 + s->payload;
+	uint64		n = part->nrows;
+	int			nsub = 1 << sub_bits;
+	int			shift = 32 - s->part_bits - sub_bits;
+	uint64		counts[1 << ESTORE_MAX_SUB_BITS];
+	uint64		pos[1 << ESTORE_MAX_SUB_BITS];
+	uint64		i,
+				from;
+	int			b;
+
+	Assert(s->typbyval && shift >= 0 && sub_bits <= ESTORE_MAX_SUB_BITS);
+	memset(counts, 0, sizeof(counts));
+	decode_part(s, part, ht, w, shift, nsub, counts);
+
+	/* each row, key and hash to its sub-partition, arrival order kept */
+	from = 0;
+	for (b = 0; b < nsub; b++)
+	{
+		pos[b] = from;
+		from += counts[b];
+	}
+	for (i = 0; i < n; i++)
+	{
+		uint64		to;
+
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		to = pos[(w->row_hash[i] >> shift) & (nsub - 1)]++;
+		copy_row(w->out + (Size) to * stride, w->in + (Size) i * stride, stride);
+		w->sub_key[to] = w->row_key[i];
+		w->sub_hash[to] = w->row_hash[i];
+	}
+
+	/* each sub-partition: number its entities, group its rows into in */
+	from = 0;
+	for (b = 0; b < nsub; b++)
+	{
+		uint64		m = counts[b];
+
+		if (m == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		part_ent_reset(ht);
+		w->nent = 0;
+		for (i = 0; i < m; i++)
+		{
+			if ((i & 0xFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			w->row_ent[i] = number_entity(s, ht, w, w->sub_key[from + i], w->sub_hash[from + i], false);
+		}
+		group_and_call(s, w, w->out + (Size) from * stride, w->in + (Size) from * stride, m,
+					   ordered, fn, arg);
+		from += m;
 	}
 }
 
@@ -1356,6 +1502,7 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	part_ent_hash *ht = NULL;
 	PartWork	w;
 	int			p;
+	int			sub_bits;
 
 	estore_sync(s);
 	for (p = 0; p < s->nparts; p++)
@@ -1394,8 +1541,23 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 		MemoryContextReset(w.part_cxt);
 		w.held -= w.key_bytes;
 		w.key_bytes = 0;
+		sub_bits = 0;
+		while (s->typbyval && sub_bits < ESTORE_MAX_SUB_BITS &&
+			   (s->parts[p].nrows >> sub_bits) > (uint64) funnel_sub_partition_rows)
+			sub_bits++;
+		if (sub_bits > 0 && w.row_key == NULL)
+		{
+			work_account(&w, maxn * 2 * (sizeof(Datum) + sizeof(uint32)));
+			w.row_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(Datum));
+			w.sub_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(Datum));
+			w.row_hash = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
+			w.sub_hash = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
+		}
 		MemoryContextSwitchTo(w.part_cxt);
-		process_part(s, &s->parts[p], ht, &w, ordered, fn, arg);
+		if (sub_bits > 0)
+			process_large_part(s, &s->parts[p], ht, &w, sub_bits, ordered, fn, arg);
+		else
+			process_part(s, &s->parts[p], ht, &w, ordered, fn, arg);
 		MemoryContextSwitchTo(walk_cxt);
 	}
 	MemoryContextSwitchTo(old);
@@ -1493,7 +1655,7 @@ merge_rows(EntityStore *a, EntityStore *b)
 	int			p,
 				i;
 
-	if (a->typid != b->typid || a->payload != b->payload)
+	if (a->typid != b->typid || a->payload != b->payload || a->payload_mask != b->payload_mask)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge funnel states of entity types %s and %s",
@@ -1618,7 +1780,7 @@ estore_merge_map(EntityStore *a, EntityStore *b, EntityPayloadFn map, void *arg)
 		estore_merge(a, b);
 		return;
 	}
-	if (a->typid != b->typid || a->payload != b->payload)
+	if (a->typid != b->typid || a->payload != b->payload || a->payload_mask != b->payload_mask)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cannot merge funnel states of entity types %s and %s",
@@ -1726,7 +1888,7 @@ estore_serialize(EntityStore *s, StringInfo buf)
 	pq_sendint32(buf, ESTORE_MAGIC);
 	pq_sendint32(buf, s->typid);
 	pq_sendint32(buf, s->collation);
-	pq_sendint32(buf, (int32) s->payload);
+	pq_sendint32(buf, (int32) (s->payload | (s->payload_mask ? ESTORE_PAYLOAD_MASK : 0)));
 	pq_sendint64(buf, (int64) s->nrows);
 	if (DsaPointerIsValid(shared))
 	{
@@ -1967,7 +2129,7 @@ estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt, StringInfo buf,
 	s = estore_create(fcinfo, cxt, typid, collation, payload);
 	estore_make_large(s);
 	s->transient = true;
-	min_row = estore_fast(s) ? compact_min_row(s) : 16 + payload + 8;
+	min_row = estore_fast(s) ? compact_min_row(s) : 16 + s->payload + 8;
 	for (p = 0; p < ESTORE_NPARTS; p++)
 	{
 		pn[p] = (uint64) pq_getmsgint64(buf);

@@ -25,6 +25,12 @@
 #define ESTORE_SMALL_ROWS	256
 /* the most payload bytes a row may carry */
 #define ESTORE_MAX_PAYLOAD	64
+/*
+ * Or'd into a payload size: the payload's first 8 bytes are one uint64 of
+ * bits (a funnel row's steps), stored as one varint (a byte for up to 7
+ * steps) instead of two int32 words.
+ */
+#define ESTORE_PAYLOAD_MASK	((Size) 1 << 16)
 
 typedef enum EntityKeyKind
 {
@@ -84,6 +90,7 @@ typedef struct EntityStore
 	FmgrInfo   *eq_fn;
 	/* rows: entity, time, payload (layouts in the .c) */
 	Size		payload;		/* bytes of payload per row, a multiple of 8 */
+	bool		payload_mask;	/* its first 8 bytes are bits (ESTORE_PAYLOAD_MASK) */
 	uint64		nrows;
 	Size		mem;			/* bytes of rows held in memory */
 	Size		extra;			/* bytes the store's owner holds beside it */

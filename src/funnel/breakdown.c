@@ -178,7 +178,8 @@ breakdown_create(FunctionCallInfo fcinfo, MemoryContext cxt, const FunnelConfig 
 
 	st->cfg = *cfg;
 	st->cxt = cxt;
-	st->store = estore_create(fcinfo, cxt, typid, collation, sizeof(BreakdownRow));
+	st->store = estore_create(fcinfo, cxt, typid, collation,
+							  sizeof(BreakdownRow) | ESTORE_PAYLOAD_MASK);
 	return st;
 }
 
@@ -430,7 +431,8 @@ funnel_breakdown_deserialize(PG_FUNCTION_ARGS)
 		check.cfg = &st->cfg;
 		check.allowed = ((cfg.nsteps == 64) ? PG_UINT64_MAX : ((uint64) 1 << cfg.nsteps) - 1) | cfg.excl_mask;
 		check.nvalues = n;
-		st->store = estore_deserialize(fcinfo, cxt, &buf, sizeof(BreakdownRow), check_row, &check);
+		st->store = estore_deserialize(fcinfo, cxt, &buf, sizeof(BreakdownRow) | ESTORE_PAYLOAD_MASK,
+									   check_row, &check);
 		for (i = 0; i < n; i++)
 			if (dict_intern(st, vals[i], lens[i]) != i + 1)
 				funnel_invalid_state("The state's breakdown values repeat.");
