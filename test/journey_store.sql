@@ -99,7 +99,7 @@ SET LOCAL funnel.debug_sub_partition_rows = 8;
 SELECT is(pg_temp.attr(model, 'e'), a, model || ': the same in sub-partitions')
 FROM answers WHERE key = 'e' ORDER BY model;
 SELECT is(pg_temp.pipe('e'), (SELECT p FROM pipe_answers WHERE key = 'e'), 'pipeline the same in sub-partitions');
-SET LOCAL funnel.max_state_memory = '64kB';
+SET LOCAL funnel.max_state_memory = '256kB';
 SELECT is(pg_temp.attr('markov', 'e'), (SELECT a FROM answers WHERE key = 'e' AND model = 'markov'),
           'markov: the same in sub-partitions, spilling');
 RESET funnel.max_state_memory;

@@ -104,6 +104,8 @@
  * processed in up to 2^ESTORE_MAX_SUB_BITS sub-partitions
  */
 #define ESTORE_MAX_SUB_BITS	8
+/* room left for numbering and walks when sub-partitions are taken, a row */
+#define ESTORE_SUB_RESERVE	256
 
 /* rows in memory may use half of funnel.max_state_memory */
 static inline Size
@@ -1503,6 +1505,9 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	PartWork	w;
 	int			p;
 	int			sub_bits;
+	int			nsubbed = 0;
+	bool		sub_room;
+	Size		sub_bytes;
 
 	estore_sync(s);
 	for (p = 0; p < s->nparts; p++)
@@ -1525,6 +1530,17 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
 									   ALLOCSET_DEFAULT_SIZES);
 
+	/*
+	 * Large partitions in sub-partitions (by-value keys only: see
+	 * process_large_part) if their keys and hashes fit with room to spare
+	 * (ESTORE_SUB_RESERVE bytes a row of the largest partition) for what
+	 * numbering and the walks allocate: under a tight limit the keys would
+	 * take the room of a walk, and the partitions are processed whole
+	 */
+	sub_bytes = maxn * 2 * (sizeof(Datum) + sizeof(uint32));
+	sub_room = s->typbyval &&
+		(w.held + sub_bytes + maxn * ESTORE_SUB_RESERVE) / 1024 <= (Size) funnel_max_state_memory_kb;
+
 	for (p = 0; p < s->nparts; p++)
 	{
 		if (s->parts[p].nrows == 0)
@@ -1542,12 +1558,14 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 		w.held -= w.key_bytes;
 		w.key_bytes = 0;
 		sub_bits = 0;
-		while (s->typbyval && sub_bits < ESTORE_MAX_SUB_BITS &&
+		while (sub_room && sub_bits < ESTORE_MAX_SUB_BITS &&
 			   (s->parts[p].nrows >> sub_bits) > (uint64) funnel_sub_partition_rows)
 			sub_bits++;
+		if (sub_bits > 0)
+			nsubbed++;
 		if (sub_bits > 0 && w.row_key == NULL)
 		{
-			work_account(&w, maxn * 2 * (sizeof(Datum) + sizeof(uint32)));
+			work_account(&w, sub_bytes);
 			w.row_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(Datum));
 			w.sub_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(Datum));
 			w.row_hash = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
@@ -1562,6 +1580,10 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(walk_cxt);
+	if (nsubbed > 0)
+		ereport(DEBUG1,
+				(errmsg_internal("funnel entity store: %d partitions of up to %llu rows processed in sub-partitions",
+								 nsubbed, (unsigned long long) maxn)));
 	if (s->nspills > 0)
 		ereport(DEBUG1,
 				(errmsg_internal("funnel entity store: %llu rows in %d partitions, %llu kB read back from a temporary file written %llu times",

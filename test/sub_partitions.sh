@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A large entity partition is processed in sub-partitions (by the next bits
+# of the entity's hash, src/engine/entity_store.c process_large_part) when
+# its entities are by value and their keys fit with room to spare under
+# funnel.max_state_memory.  funnel.debug_sub_partition_rows makes the
+# partitions of a small table "large".  For each case: the answer is the
+# one processed whole (the default setting; for funnel_stage_counts also
+# the two-level form), and DEBUG1 says whether sub-partitions were used.
+# Expects the funnel extension installed (make install).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source test/tools/own_cluster.sh
+start_own_cluster
+
+passed=0
+failed=0
+check() {
+  if [ "$2" = ok ]; then passed=$((passed + 1)); echo "ok: $1"
+  else failed=$((failed + 1)); echo "FAILED: $1 ($2)"; fi
+}
+
+psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || exit 1
+CREATE EXTENSION funnel;
+-- 3,000 users, 60,000 events over 4 days on whole minutes (many ties),
+-- a channel and an order value
+SELECT setseed(0.34) \g /dev/null
+CREATE TABLE ev AS
+SELECT (random() * 2999)::bigint + 1 AS u,
+       timestamptz '2024-03-01' + (random() * 5760)::int * interval '1 minute' AS ts,
+       (ARRAY['a', 'b', 'c', 'd', 'x'])[1 + (random() * 4)::int] AS e,
+       (ARRAY['ads', 'mail', 'seo'])[1 + (random() * 2)::int] AS ch,
+       round((random() * 100)::numeric, 2) AS amount
+FROM generate_series(1, 60000);
+ANALYZE ev;
+SQL
+
+base="SET max_parallel_workers_per_gather = 0;"
+sub="$base SET funnel.debug_sub_partition_rows = 16;"
+
+# case LABEL SETTINGS EXPECT(used|not used) QUERY [REFERENCE-QUERY]
+case_() {
+  local label=$1 settings=$2 expect=$3 q=$4 rq=${5:-$4}
+  local out want n got r
+  out=$(psql -X -q -A -t -c "$settings SET client_min_messages = debug1; $q" 2>&1)
+  want=$(psql -X -q -A -t -c "$base $rq" 2>&1)
+  n=$(printf '%s\n' "$out" | grep -c "processed in sub-partitions")
+  got=$(printf '%s\n' "$out" | grep -v "^DEBUG:" | grep -v "^psql:")
+  if [ -n "$want" ] && [ "$got" = "$want" ] && ! printf '%s' "$want" | grep -q ERROR; then r=ok
+  else r="answer $got, reference $want"; fi
+  check "$label: the answer processed whole" "$r"
+  if [ "$expect" = used ]; then [ "$n" -ge 1 ] && r=ok || r="no sub-partitions"
+  else [ "$n" -eq 0 ] && r=ok || r="sub-partitions used"; fi
+  check "$label: sub-partitions $expect" "$r"
+  LAST_OUT=$out
+}
+
+counts="SELECT funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev"
+two_level="SELECT funnel_stage_counts(level, 4) FROM
+  (SELECT window_funnel('1 day', ts, e = 'a', e = 'b', e = 'c', e = 'd') AS level FROM ev GROUP BY u) s"
+
+case_ "bigint entities" "$sub" used "$counts" "$two_level"
+case_ "bigint entities, 256 sub-partitions a partition" "$base SET funnel.debug_sub_partition_rows = 1;" used \
+  "$counts" "$two_level"
+case_ "integer entities" "$sub" used \
+  "SELECT funnel_stage_counts('1 day', u::int, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev" "$two_level"
+case_ "text entities (by reference: processed whole)" "$sub" "not used" \
+  "SELECT funnel_stage_counts('1 day', 'user' || u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev" "$two_level"
+case_ "the default setting (partitions of ~230 rows)" "$base" "not used" "$counts" "$two_level"
+case_ "a 384 kB limit (the rows spill)" "$sub SET funnel.max_state_memory = '384kB';" used "$counts" "$two_level"
+printf '%s\n' "$LAST_OUT" | grep -q "read back from a temporary file" && r=ok || r="no spill"
+check "a 384 kB limit: the rows spilled" "$r"
+case_ "a 64 kB limit (no room for the keys)" "$sub SET funnel.max_state_memory = '64kB';" "not used" \
+  "$counts" "$two_level"
+case_ "GROUP BY channel" "$sub" used \
+  "SELECT ch, funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev GROUP BY ch ORDER BY ch"
+case_ "funnel_summary (trends, times)" "$sub" used \
+  "SELECT funnel_summary('1 day', u, ts, e = 'a', e = 'b', e = 'c')::text FROM ev"
+case_ "breakdown by channel" "$sub" used \
+  "SELECT funnel_breakdown('1 day', 'breakdown first_touch', u, ch, ts, e = 'a', e = 'b', e = 'c')::text FROM ev"
+case_ "attribution (a journey per entity, walked in hash order)" "$sub" used \
+  "SELECT attribution('markov', u, ts, ch, CASE WHEN e = 'd' THEN amount END)::text FROM ev"
+case_ "ltv_report (sums over customers in hash order)" "$sub" used \
+  "SELECT ltv_report(u, ts, amount)::text FROM ev WHERE e = 'd'"
+case_ "cohort_retention" "$sub" used \
+  "SELECT cohort_retention(u, ts, 'day', 3)::text FROM ev"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
