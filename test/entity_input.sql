@@ -9,7 +9,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(16);
+SELECT plan(17);
 
 -- step names chosen to share a lookup slot or not: 'axb' and 'ayb' (same
 -- length, first and last byte), 'x' * 17 and 'x' * 16 || 'y' (longer than 16
@@ -44,6 +44,24 @@ SELECT is(funnel_stage_counts('1 hour', e, ts, ev, ARRAY['axb', 'ayb']), '{1,1}'
 FROM (VALUES (1, timestamptz '2024-01-01 10:00', 'axb'), (1, '2024-01-01 10:01', 'azb'),
              (1, '2024-01-01 10:02', 'ayb'), (2, '2024-01-01 10:00', 'azb'),
              (2, '2024-01-01 10:01', 'ayb')) v(e, ts, ev);
+
+-- names of 0 to 20 bytes compared by words: an event equal to a step name
+-- or differing from it in one byte at any position (every word of the
+-- comparison must look at its bytes), for 37 sets of four step names
+CREATE TEMP TABLE word_names AS
+SELECT k, substr(md5(k::text) || md5((k + 1)::text), 1, k % 21) AS name FROM generate_series(0, 40) k;
+CREATE TEMP TABLE word_rows AS
+SELECT (hashint4(k * 1000 + g) & 255)::bigint AS e,
+       timestamptz '2024-01-01' + (hashint4(k * 1000 + g * 3) & 1023) * interval '1 minute' AS ts,
+       CASE WHEN g % 2 = 0 OR length(name) = 0 THEN name
+            ELSE overlay(name PLACING chr(65 + g % 20) FROM 1 + (hashint4(g * 5) & 255) % length(name) FOR 1) END AS ev
+FROM word_names, generate_series(1, 40) g;
+SELECT is((SELECT count(*) FROM generate_series(0, 36) i,
+                 LATERAL (SELECT array_agg(name ORDER BY k) AS s FROM word_names WHERE k BETWEEN i AND i + 3) st
+           WHERE (SELECT funnel_stage_counts('1 day', e, ts, ev, st.s) FROM word_rows) IS DISTINCT FROM
+                 (SELECT funnel_stage_counts('1 day', e, ts, ev = st.s[1], ev = st.s[2], ev = st.s[3], ev = st.s[4])
+                  FROM word_rows)), 0::bigint,
+          'names of 0 to 20 bytes, events differing in one byte: the same as the conditions in all 37 sets');
 
 -- constants and query parameters: read once, the same answers
 PREPARE fsc_params(interval, text, text[]) AS

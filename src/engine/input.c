@@ -151,12 +151,16 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 
 /*
  * The one step name an event name can equal, found by its length and
- * first and last bytes: name_slot[NAME_SLOT] is its index, NAME_NONE when
- * no step name has that slot, NAME_SCAN when several do (compare them all).
- * Spares comparing every event with every step name in turn.
+ * first and last bytes: name_slot[NAME_SLOT] is its index, NAME_SCAN when
+ * several have that slot (compare them all).  A slot no step name has
+ * holds the index of a sentinel after the names, of length -1, which no
+ * event equals: an event that is no step takes the same path as one that
+ * is, as most events of a table are one or the other in no order.  Spares
+ * comparing every event with every step name in turn.
  */
-#define NAME_NONE	(-1)
 #define NAME_SCAN	(-2)
+/* names up to this long are compared by words; step names padded to it */
+#define NAME_WORDS_MAX	16
 #define NAME_SLOT(d, len) \
 	(((len) == 0 ? 0 : \
 	  ((uint32) (len) * 7u + (uint8) (d)[0] * 3u + (uint8) (d)[(len) - 1] * 5u)) & 63)
@@ -183,7 +187,7 @@ parse_names(FunnelInput *in, ArrayType *arr)
 	if (in->names_arg)
 	{
 		pfree(in->names_arg);
-		for (i = 0; i < in->nnames; i++)
+		for (i = 0; i <= in->nnames; i++)
 			pfree(in->names[i]);
 		pfree(in->names);
 		pfree(in->name_lens);
@@ -191,9 +195,10 @@ parse_names(FunnelInput *in, ArrayType *arr)
 	}
 	in->names_arg = (ArrayType *) palloc(VARSIZE(arr));
 	memcpy(in->names_arg, arr, VARSIZE(arr));
-	in->names = palloc(sizeof(char *) * n);
-	in->name_lens = palloc(sizeof(int) * n);
-	in->name_steps = palloc(sizeof(uint64) * n);
+	/* room for the sentinel */
+	in->names = palloc(sizeof(char *) * (n + 1));
+	in->name_lens = palloc(sizeof(int) * (n + 1));
+	in->name_steps = palloc(sizeof(uint64) * (n + 1));
 	in->nnames = 0;
 	for (i = 0; i < n; i++)
 	{
@@ -209,20 +214,26 @@ parse_names(FunnelInput *in, ArrayType *arr)
 				break;
 		if (j == in->nnames)
 		{
-			in->names[j] = pnstrdup(VARDATA_ANY(t), len);
+			/* zero-padded to NAME_WORDS_MAX: compared by words (names_equal) */
+			in->names[j] = palloc0(Max(len, NAME_WORDS_MAX) + 1);
+			memcpy(in->names[j], VARDATA_ANY(t), len);
 			in->name_lens[j] = len;
 			in->name_steps[j] = 0;
 			in->nnames++;
 		}
 		in->name_steps[j] |= (uint64) 1 << i;
 	}
+	/* the sentinel, freed with the names */
+	in->names[in->nnames] = palloc0(NAME_WORDS_MAX + 1);
+	in->name_lens[in->nnames] = -1;
+	in->name_steps[in->nnames] = 0;
 	MemoryContextSwitchTo(old);
-	memset(in->name_slot, NAME_NONE, sizeof(in->name_slot));
+	memset(in->name_slot, in->nnames, sizeof(in->name_slot));
 	for (j = 0; j < in->nnames; j++)
 	{
 		int			slot = NAME_SLOT(in->names[j], in->name_lens[j]);
 
-		in->name_slot[slot] = in->name_slot[slot] == NAME_NONE ? j : NAME_SCAN;
+		in->name_slot[slot] = in->name_slot[slot] == in->nnames ? j : NAME_SCAN;
 	}
 	in->cfg.nsteps = n;
 	in->npositions = n;
@@ -235,9 +246,10 @@ parse_names(FunnelInput *in, ArrayType *arr)
 
 /*
  * An event name against a step name of the same length.  Most are short:
- * two overlapping words from each end cover 4 to 16 bytes without reading
- * past either name, and with no branch per byte (the names of a table's
- * rows differ from row to row, so such branches are mispredicted).
+ * four overlapping words cover 4 to 16 bytes without reading past the
+ * event's name (step names are padded), with no branch on the length or
+ * per byte (the names of a table's rows differ from row to row, so such
+ * branches are mispredicted).
  */
 static inline uint64
 word8(const char *p)
@@ -260,10 +272,15 @@ word4(const char *p)
 static inline bool
 names_equal(const char *a, const char *b, int len)
 {
-	if (len >= 8 && len <= 16)
-		return ((word8(a) ^ word8(b)) | (word8(a + len - 8) ^ word8(b + len - 8))) == 0;
-	if (len >= 4 && len < 8)
-		return ((word4(a) ^ word4(b)) | (word4(a + len - 4) ^ word4(b + len - 4))) == 0;
+	if (len >= 4 && len <= NAME_WORDS_MAX)
+	{
+		int			o1 = Min(4, len - 4);
+		int			o2 = Max(0, len - 8);
+		int			o3 = len - 4;
+
+		return ((word4(a) ^ word4(b)) | (word4(a + o1) ^ word4(b + o1)) |
+				(word4(a + o2) ^ word4(b + o2)) | (word4(a + o3) ^ word4(b + o3))) == 0;
+	}
 	return memcmp(a, b, len) == 0;
 }
 
@@ -366,10 +383,16 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 
 					int			slot = in->name_slot[NAME_SLOT(d, len)];
 
-					if (slot >= 0)
+					if (likely(slot >= 0))
 					{
-						if (in->name_lens[slot] == len && names_equal(in->names[slot], d, len))
-							*steps = in->name_steps[slot];
+						bool		same;
+
+						/* a padded step name can be read as far as an event name of up to NAME_WORDS_MAX */
+						if (len <= NAME_WORDS_MAX)
+							same = (in->name_lens[slot] == len) & names_equal(in->names[slot], d, len);
+						else
+							same = in->name_lens[slot] == len && names_equal(in->names[slot], d, len);
+						*steps = same ? in->name_steps[slot] : 0;
 					}
 					else if (slot == NAME_SCAN)
 					{
