@@ -22,7 +22,7 @@ SELECT throws_ok($$SELECT time_to_convert('1 day', ts, s1, s2 ORDER BY g DESC) F
 -- in time order there is nothing to re-walk: the same limit is enough
 SELECT is((SELECT window_funnel('1 day', ts, s1, s2 ORDER BY g) FROM rev), 2, 'in time order: fits');
 -- the whole-table aggregates keep 24 bytes a row (spilled past half the
--- limit) and need 20 a row of the entity's partition to group it, plus the
+-- limit) and need 36 a row of the entity's partition to group it, plus the
 -- walk's 16 a row to sort an out-of-order entity: the same two cases at 4 MB
 SET LOCAL funnel.max_state_memory = '4MB';
 SELECT throws_ok($$SELECT funnel_stage_counts('1 day', u, ts, s1, s2 ORDER BY g DESC) FROM rev$$, '54000', NULL,
