@@ -266,6 +266,8 @@ typedef struct FunnelInput
 	uint64	   *name_steps;
 	/* the name to compare an event with, by NAME_SLOT (see input.c) */
 	int8		name_slot[64];
+	/* event names, nothing else to read again: the fast path (input.c) */
+	bool		names_fast;
 	/* whole entities per state here (engine/whole_entities.c): 0 not asked, 1 no, 2 yes */
 	int8		whole_entities;
 	MemoryContext cxt;

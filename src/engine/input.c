@@ -284,6 +284,51 @@ names_equal(const char *a, const char *b, int len)
 	return memcmp(a, b, len) == 0;
 }
 
+/* The steps an event name (a text datum) is. */
+static inline uint64
+event_steps(const FunnelInput *in, Datum event)
+{
+	struct varlena *ev = (struct varlena *) DatumGetPointer(event);
+	uint64		steps = 0;
+	int			len;
+	const char *d;
+	int			slot;
+
+	/* a name in a table row is short and inline: no call for it */
+	if (unlikely(VARATT_IS_EXTENDED(ev)))
+		ev = pg_detoast_datum_packed(ev);
+	len = VARSIZE_ANY_EXHDR(ev);
+	d = VARDATA_ANY(ev);
+	slot = in->name_slot[NAME_SLOT(d, len)];
+	if (likely(slot >= 0))
+	{
+		bool		same;
+
+		/* a padded step name can be read as far as an event name of up to NAME_WORDS_MAX */
+		if (len <= NAME_WORDS_MAX)
+			same = (in->name_lens[slot] == len) & names_equal(in->names[slot], d, len);
+		else
+			same = in->name_lens[slot] == len && names_equal(in->names[slot], d, len);
+		steps = same ? in->name_steps[slot] : 0;
+	}
+	else if (slot == NAME_SCAN)
+	{
+		int			i;
+
+		for (i = 0; i < in->nnames; i++)
+		{
+			if (in->name_lens[i] == len && names_equal(in->names[i], d, len))
+			{
+				steps = in->name_steps[i];
+				break;
+			}
+		}
+	}
+	if ((Pointer) ev != DatumGetPointer(event))
+		pfree(ev);
+	return steps;
+}
+
 /*
  * Read one row.  Returns false for a row to ignore (NULL time); otherwise
  * sets *ts and *steps and leaves the row's configuration in in->cfg.
@@ -296,6 +341,17 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	int			npositions;
 	bool		use = true;
 
+	if (likely(in->names_fast))
+	{
+		/* nothing but the row's time and event can have changed */
+		if (PG_ARGISNULL(a))
+			return false;
+		*ts = PG_GETARG_TIMESTAMPTZ(a);
+		*steps = PG_ARGISNULL(a + 1) ? 0 : event_steps(in, PG_GETARG_DATUM(a + 1));
+		if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
+			funnel_check_timestamp(*ts);
+		return true;
+	}
 	read_window(fcinfo, in);
 	read_mode(fcinfo, in);
 	in->cfg.with_breakdown = (in->args & FUNNEL_ARG_BREAKDOWN) != 0;
@@ -351,8 +407,6 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			}
 		case FUNNEL_INPUT_NAMES:
 			{
-				int			i;
-
 				if (in->names_arg == NULL || !in->names_stable)
 				{
 					ArrayType  *arr;
@@ -374,40 +428,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 					break;
 				}
 				*ts = PG_GETARG_TIMESTAMPTZ(a);
-				*steps = 0;
-				if (!PG_ARGISNULL(a + 1))
-				{
-					text	   *ev = PG_GETARG_TEXT_PP(a + 1);
-					int			len = VARSIZE_ANY_EXHDR(ev);
-					const char *d = VARDATA_ANY(ev);
-
-					int			slot = in->name_slot[NAME_SLOT(d, len)];
-
-					if (likely(slot >= 0))
-					{
-						bool		same;
-
-						/* a padded step name can be read as far as an event name of up to NAME_WORDS_MAX */
-						if (len <= NAME_WORDS_MAX)
-							same = (in->name_lens[slot] == len) & names_equal(in->names[slot], d, len);
-						else
-							same = in->name_lens[slot] == len && names_equal(in->names[slot], d, len);
-						*steps = same ? in->name_steps[slot] : 0;
-					}
-					else if (slot == NAME_SCAN)
-					{
-						for (i = 0; i < in->nnames; i++)
-						{
-							if (in->name_lens[i] == len && names_equal(in->names[i], d, len))
-							{
-								*steps = in->name_steps[i];
-								break;
-							}
-						}
-					}
-					if ((Pointer) ev != DatumGetPointer(PG_GETARG_DATUM(a + 1)))
-						pfree(ev);
-				}
+				*steps = PG_ARGISNULL(a + 1) ? 0 : event_steps(in, PG_GETARG_DATUM(a + 1));
 				break;
 			}
 		default:
@@ -437,6 +458,14 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			funnel_check_row_steps(&in->cfg, *steps);
 	}
 	in->configured = true;
+	/*
+	 * Event names under constant settings and steps, with no options: the
+	 * next rows take the fast path above (what this row read stays as it is)
+	 */
+	in->names_fast = in->kind == FUNNEL_INPUT_NAMES && in->window_stable &&
+		(in->arg_mode == 0 || in->mode_stable) && in->names_stable &&
+		in->cfg.optional == 0 && in->cfg.nexcl == 0 && in->cfg.options == 0 &&
+		in->cfg.bucket == 0 && in->cfg.time_zone[0] == '\0' && in->cfg.breakdown == 0;
 	if (!use)
 		return false;
 	/* infinities lie outside the valid range too */
