@@ -13,12 +13,7 @@ cd "$(dirname "$0")/.."
 source test/tools/own_cluster.sh
 start_own_cluster -c log_temp_files=0 -c log_min_messages=warning
 
-passed=0
-failed=0
-check() {
-  if [ "$2" = ok ]; then passed=$((passed + 1)); echo "ok: $1"
-  else failed=$((failed + 1)); echo "FAILED: $1 ($2)"; fi
-}
+source test/tools/checks.sh
 tmpdir="$own_cluster_dir/data/base/pgsql_tmp"
 tmp_files() { find "$tmpdir" -type f 2>/dev/null | wc -l; }
 log_lines() { grep -c "$1" "$own_cluster_dir/log" || true; }
@@ -151,5 +146,4 @@ check "cancel took effect within 1 s (${ms} ms)" "$r"
 [ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
 check "no file left after a cancel" "$r"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+checks_summary

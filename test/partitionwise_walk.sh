@@ -14,12 +14,7 @@ cd "$(dirname "$0")/.."
 source test/tools/own_cluster.sh
 start_own_cluster -c max_worker_processes=8 -c max_parallel_workers=4
 
-passed=0
-failed=0
-check() {
-  if [ "$2" = ok ]; then passed=$((passed + 1)); echo "ok: $1"
-  else failed=$((failed + 1)); echo "FAILED: $1 ($2)"; fi
-}
+source test/tools/checks.sh
 
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || exit 1
 CREATE EXTENSION funnel;
@@ -192,5 +187,4 @@ fi
   "$(psql -X -q -A -t -c "$serial SELECT $counts FROM ev")" ] && r=ok || r="the filter changes nothing"
 check "the WHERE clause changes the answer" "$r"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+checks_summary

@@ -12,12 +12,7 @@ cd "$(dirname "$0")/.."
 source test/tools/own_cluster.sh
 start_own_cluster
 
-passed=0
-failed=0
-check() {
-  if [ "$2" = ok ]; then passed=$((passed + 1)); echo "ok: $1"
-  else failed=$((failed + 1)); echo "FAILED: $1 ($2)"; fi
-}
+source test/tools/checks.sh
 
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL' || exit 1
 CREATE EXTENSION funnel;
@@ -84,5 +79,4 @@ case_ "ltv_report (sums over customers in hash order)" "$sub" used \
 case_ "cohort_retention" "$sub" used \
   "SELECT cohort_retention(u, ts, 'day', 3)::text FROM ev"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+checks_summary
