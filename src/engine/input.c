@@ -244,22 +244,6 @@ parse_names(FunnelInput *in, ArrayType *arr)
 														  n)) | 1;
 }
 
-/*
- * An event name against a step name of the same length.  Most are short:
- * four overlapping words cover 4 to 16 bytes without reading past the
- * event's name (step names are padded), with no branch on the length or
- * per byte (the names of a table's rows differ from row to row, so such
- * branches are mispredicted).
- */
-static inline uint64
-word8(const char *p)
-{
-	uint64		v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static inline uint32
 word4(const char *p)
 {
@@ -269,6 +253,13 @@ word4(const char *p)
 	return v;
 }
 
+/*
+ * An event name against a step name of the same length.  Most are short:
+ * four overlapping words cover 4 to 16 bytes without reading past the
+ * event's name (step names are padded), with no branch on the length or
+ * per byte (the names of a table's rows differ from row to row, so such
+ * branches are mispredicted).
+ */
 static inline bool
 names_equal(const char *a, const char *b, int len)
 {
