@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(81);
+SELECT plan(88);
 
 -- 30000 rows of 3000 entities; times on a coarse grid (many ties); a row may
 -- match several steps; about 1% NULL entities
@@ -227,6 +227,74 @@ RESET funnel.max_state_memory;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SELECT is(funnel_stage_counts('1.5 seconds', e, ts, c1, c2), '{600,400}',
           'whole seconds, milliseconds and microseconds, parallel: the same') FROM es_units;
+
+-- compact rows' two forms: the short one (a control byte, then the key, the
+-- difference in its unit and the steps in 1-4 bytes each) and the long one
+-- (negative keys, keys and differences past 32 bits, steps past 24 bits, the
+-- first row of a segment).  Entity i of 13 (keys at every byte boundary,
+-- negative ones, past 32 bits) has 5i - 1 events named s1, s2, ... in time
+-- order, one gap apart: 0, 1 microsecond, 1 millisecond, or just under or
+-- over 2^31 microseconds, milliseconds or seconds, forwards or backwards
+-- (the rows of an entity are consecutive: under 256 rows, in one partition,
+-- each difference is that gap).  By hand: within '5000 years' entity i
+-- reaches step 5i - 1 (equal times count in step order), so step k is
+-- reached by the entities with 5i - 1 >= k, up to step 64 of 64 (its
+-- steps' mask needs 64 bits).  Text entities (aligned rows) and the
+-- two-level form agree.
+CREATE TABLE es_forms AS
+SELECT k.k AS e, k.k::text AS et, k.i, j,
+       timestamptz '2000-01-01 00:00+00' + j * g.gap AS ts,
+       's' || CASE WHEN g.gap >= interval '0' THEN j + 1 ELSE 5 * k.i - 1 - j END AS ev
+FROM unnest(ARRAY[0, 1, 255, 256, 65535, 65536, 16777215, 16777216, 2147483647,
+                  4294967295, 4294967296, -1, -256]::bigint[]) WITH ORDINALITY AS k(k, i)
+JOIN unnest(ARRAY[interval '0', '1 microsecond', '1 millisecond', '2147483647 microseconds',
+                  '2147483648 microseconds', '-2147483648 microseconds', '-2147483649 microseconds',
+                  '2147483647 milliseconds', '2147483648 milliseconds', '2147483647 seconds',
+                  '2147483648 seconds', '-2147483648 seconds', '-2147483649 seconds'])
+     WITH ORDINALITY AS g(gap, i) USING (i)
+CROSS JOIN LATERAL generate_series(0, 5 * k.i - 2) j
+ORDER BY k.i, j;
+-- the counts by hand: entities (by i) that reach each of the 64 steps
+CREATE FUNCTION pg_temp.forms_expected(ids int[]) RETURNS bigint[] LANGUAGE sql AS $$
+  SELECT array_agg((SELECT count(*) FROM unnest(ids) i WHERE 5 * i - 1 >= k) ORDER BY k)
+  FROM generate_series(1, 64) k
+$$;
+CREATE FUNCTION pg_temp.forms(key text, rows_where text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE r bigint[];
+BEGIN
+  EXECUTE format($q$SELECT funnel_stage_counts('5000 years', %s, ts, ev, (SELECT array_agg('s' || k ORDER BY k) FROM generate_series(1, 64) k))
+                    FROM es_forms WHERE %s$q$, key, rows_where) INTO r;
+  RETURN r;
+END $$;
+CREATE FUNCTION pg_temp.forms_two_level(rows_where text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE r bigint[];
+BEGIN
+  EXECUTE format($q$SELECT funnel_stage_counts(level, 64) FROM
+                    (SELECT window_funnel('5000 years', ts, ev, (SELECT array_agg('s' || k ORDER BY k) FROM generate_series(1, 64) k)) AS level
+                     FROM es_forms WHERE %s GROUP BY e) s$q$, rows_where) INTO r;
+  RETURN r;
+END $$;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT ok((SELECT count(*) FROM es_forms) = 442 AND (SELECT count(*) FROM es_forms WHERE i <= 9) = 216,
+          'compact rows'' forms: 442 rows, 216 of them (entities 1-9) under the 256 of one partition');
+SELECT is(pg_temp.forms('e', 'i <= 9'), pg_temp.forms_expected('{1,2,3,4,5,6,7,8,9}'),
+          'compact rows'' forms, one partition: the counts by hand');
+SELECT is(pg_temp.forms('e', 'true'), pg_temp.forms_expected('{1,2,3,4,5,6,7,8,9,10,11,12,13}'),
+          'compact rows'' forms, 256 partitions: the counts by hand');
+SELECT is(pg_temp.forms('e::int', 'e BETWEEN -2147483648 AND 2147483647'),
+          pg_temp.forms_expected('{1,2,3,4,5,6,7,8,9,12,13}'),
+          'compact rows'' forms, integer entities: the counts by hand');
+SELECT ok(pg_temp.forms('et', 'true') = pg_temp.forms_expected('{1,2,3,4,5,6,7,8,9,10,11,12,13}') AND
+          pg_temp.forms_two_level('true') = pg_temp.forms_expected('{1,2,3,4,5,6,7,8,9,10,11,12,13}'),
+          'compact rows'' forms: text entities and the two-level form give the same counts');
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(pg_temp.forms('e', 'true'), pg_temp.forms_expected('{1,2,3,4,5,6,7,8,9,10,11,12,13}'),
+          'compact rows'' forms, spilling: the same');
+RESET funnel.max_state_memory;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is(pg_temp.forms('e', 'true'), pg_temp.forms_expected('{1,2,3,4,5,6,7,8,9,10,11,12,13}'),
+          'compact rows'' forms, parallel: the same');
+SET LOCAL max_parallel_workers_per_gather = 0;
 
 -- GROUP BY: one store per group, each spilling on its own
 SELECT is(pg_temp.grouped_counts(), pg_temp.grouped_reference(), 'GROUP BY: every group equals its two-level form');

@@ -25,30 +25,40 @@
  * memory and the limit is an error, as for every other state.
  *
  * Row layouts.  Bigint and integer entities (the fast path) take compact
- * rows, written byte by byte with no alignment:
- *   varint zigzag(key) | time | payload as varint zigzag(int32) words
- * (a payload that starts with a mask of steps, ESTORE_PAYLOAD_MASK: that
- * uint64 as one varint, then the other words)
- * where the time is a varint of the difference d from the time of the row
- * before, in the coarsest unit that holds it exactly (event times are often
- * whole seconds or milliseconds, and a difference in microseconds then
- * takes 2-3 bytes more):
+ * rows, written byte by byte with no alignment.  Most rows are a control
+ * byte and three little-endian fields of 1-4 bytes, then the payload's
+ * other int32 words as varints of their zigzag:
+ *   control | key | zigzag(d) in its unit | steps | words
+ * d is the difference from the time of the row before, in the coarsest unit
+ * that holds it exactly (event times are often whole seconds or
+ * milliseconds, and a difference in microseconds then takes 2-3 bytes
+ * more); steps are the payload's first 8 bytes when they are a mask of steps
+ * (ESTORE_PAYLOAD_MASK; 0-3 bytes).  The control byte: bits 0-1 the key's
+ * bytes less one, bits 2-3 the difference's, bits 4-5 the unit (0
+ * microseconds, 1 milliseconds, 2 seconds), bits 6-7 the steps' bytes.  The
+ * fields are read whole and masked: no loop or branch per byte, where a
+ * varint's bytes are read one after another.  A row with a negative key,
+ * a key or difference past 32 bits or steps past 24 bits, and the first
+ * row of a segment take the long form: the control byte ROW_LONG, then
+ * varints of zigzag(key), of the time
  *   zigzag(d / 1000000) << 2 | 3, zigzag(d / 1000) << 3 | 5,
- *   zigzag(d) << 1
- * or, on the first row of a segment (and when the difference does not fit),
- * a byte 1 and the 8 bytes of the time.  A partition's rows of a
- * time-ordered table are about 6 bytes each (3 for a million entities, 1-2
- * for the time, 1 for up to 7 steps) instead of 24.  Every segment starts with a whole time,
- * so segments are moved, concatenated, spilled and serialised as bytes, and
- * read by one pass that decodes and checks every row (bounds, key range,
- * partition): a combine and a deserialise look at no row.  Other keys keep
+ *   zigzag(d) << 1, or 1 and the 8 bytes of the whole time,
+ * of the steps and of the words.  A partition's rows of a time-ordered
+ * table are about 6 bytes each (the control byte, 3 for the key of up to 16
+ * million entities, 1-2 for the time, 1 for up to 8 steps) instead of 24.
+ * Every segment starts with a whole time, so segments are moved,
+ * concatenated, spilled and serialised as bytes, and read by one pass that
+ * decodes and checks every row (bounds, key range, partition): a combine
+ * and a deserialise look at no row.  Other keys keep
  * aligned rows, as their type's functions read the key in place:
  *   uint32 hash | uint32 keylen | int64 ts | payload | key bytes (a Datum for
  *   by-value types; a varlena flattened once) padded to 8
  * Rows are written and read back by the same server only, so native byte
- * order is right; a serialised state lives only within one query (the
- * partial states of a parallel or partitionwise plan) and is never stored,
- * so its format needs no version, only the magic number that names it.
+ * order is right (but for the short form's fields: each is written as 4
+ * bytes over the spare bytes of the one before, little-endian); a
+ * serialised state lives only within one query (the partial states of a
+ * parallel or partitionwise plan) and is never stored, so its format needs
+ * no version, only the magic number that names it.
  *
  * A parallel worker's rows (64 kB and more) go to the leader through the
  * query's shared memory (the Gather's DSA area, as a parallel hash join's
@@ -66,6 +76,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/byte_order.h"
+#include "port/pg_bswap.h"
 #include "datatype/timestamp.h"
 #include "common/hashfn.h"
 #include "common/huge_pages.h"
@@ -89,7 +100,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#define ESTORE_MAGIC		0x45535434	/* "EST4": rows here or in shared memory */
+#define ESTORE_MAGIC		0x45535435	/* "EST5": rows here or in shared memory */
 #define ESTORE_MIN_SEG		256
 #define ESTORE_MAX_SEG		(64 * 1024)
 #define ESTORE_READ_BUF		(64 * 1024)
@@ -193,25 +204,62 @@ estore_row_size(const EntityStore *s, const char *p)
 
 /* ---------- compact rows: varints ---------- */
 
-/* the most bytes a compact row takes: key, time, payload words */
+/* the most bytes a compact row takes: control, key, time, payload words */
 static inline Size
 compact_max_row(const EntityStore *s)
 {
-	return 10 + 10 + 5 * (s->payload / 4);
+	return 1 + 10 + 10 + 5 * (s->payload / 4);
 }
 
-/* payload bytes written as int32 words (after the mask's varint, if any) */
+/* payload bytes written as int32 words (after the steps, if any) */
 static inline Size
 compact_words_from(const EntityStore *s)
 {
 	return s->payload_mask ? 8 : 0;
 }
 
-/* the fewest: one byte each */
+/* the fewest: control, a byte each for the key and time, one per word */
 static inline Size
 compact_min_row(const EntityStore *s)
 {
-	return 2 + (s->payload_mask ? 1 : 0) + (s->payload - compact_words_from(s)) / 4;
+	return 3 + (s->payload - compact_words_from(s)) / 4;
+}
+
+/* the control byte of a row in the long form */
+#define ROW_LONG	0x30
+/* a short row's fields are read 4 bytes at a time: this many bytes suffice */
+#define ROW_SHORT_READ	16
+
+static const uint32 field_mask[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
+static const int64 unit_usecs[3] = {1, 1000, USECS_PER_SEC};
+
+/* bytes of v's little-endian form without its leading zero bytes (1-4) */
+static inline int
+field_bytes(uint32 v)
+{
+	return 1 + (v > 0xFF) + (v > 0xFFFF) + (v > 0xFFFFFF);
+}
+
+/* 4 bytes little-endian at p (a field of fewer bytes: the rest are the next field's) */
+static inline void
+put_le32(char *p, uint32 v)
+{
+#ifdef WORDS_BIGENDIAN
+	v = pg_bswap32(v);
+#endif
+	memcpy(p, &v, sizeof(uint32));
+}
+
+static inline uint32
+get_le32(const char *p)
+{
+	uint32		v;
+
+	memcpy(&v, p, sizeof(uint32));
+#ifdef WORDS_BIGENDIAN
+	v = pg_bswap32(v);
+#endif
+	return v;
 }
 
 static inline uint64
@@ -286,22 +334,16 @@ compact_put_time(char *p, int64 ts, StoreCursor *c)
 	return p + sizeof(int64);
 }
 
-/*
- * Write one compact row at p (room for compact_max_row bytes); returns
- * its end.  c: the partition's cursor (time of the row before).
- */
-static inline char *
-compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
-			const void *payload)
+/* The long form of a row (see the top), after its control byte. */
+static pg_noinline char *
+compact_put_long(const EntityStore *s, StoreCursor *c, char *p, uint64 zkey,
+				 int64 ts, uint64 steps)
 {
 	uint64		dz;
 	int64		d;
-	Size		w;
 
-	if (s->kind == ESTORE_KEY_INT8)
-		p = put_varint(p, zigzag64(DatumGetInt64(key)));
-	else
-		p = put_varint(p, zigzag64((int64) DatumGetInt32(key)));
+	*p++ = ROW_LONG;
+	p = put_varint(p, zkey);
 	/*
 	 * the difference wraps around; decoding wraps it back (a multiple of a
 	 * second or millisecond is the true difference, which cannot wrap: the
@@ -318,13 +360,68 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 		p = put_varint(p, dz << 1);
 	else
 		p = compact_put_time(p, ts, c);
-	c->prev_ts = ts;
 	if (s->payload_mask)
-	{
-		uint64		bits;
+		p = put_varint(p, steps);
+	return p;
+}
 
-		memcpy(&bits, payload, sizeof(uint64));
-		p = put_varint(p, bits);
+/*
+ * Write one compact row at p (room for compact_max_row bytes); returns
+ * its end.  c: the partition's cursor (time of the row before).
+ */
+static pg_attribute_always_inline char *
+compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
+			const void *payload)
+{
+	int64		k;
+	uint64		steps = 0;
+	uint64		dz;
+	int64		d;
+	int			unit;
+	Size		w;
+
+	if (s->kind == ESTORE_KEY_INT8)
+		k = DatumGetInt64(key);
+	else
+		k = DatumGetInt32(key);
+	if (s->payload_mask)
+		memcpy(&steps, payload, sizeof(uint64));
+	/* wraps around as in the long form */
+	d = (int64) ((uint64) ts - (uint64) c->prev_ts);
+	if (d % USECS_PER_SEC == 0)
+	{
+		dz = zigzag64(d / USECS_PER_SEC);
+		unit = 2;
+	}
+	else if (d % 1000 == 0)
+	{
+		dz = zigzag64(d / 1000);
+		unit = 1;
+	}
+	else
+	{
+		dz = zigzag64(d);
+		unit = 0;
+	}
+	if (likely(!c->restart && k >= 0 && k <= PG_UINT32_MAX && dz <= PG_UINT32_MAX &&
+			   steps <= 0xFFFFFF))
+	{
+		int			kb = field_bytes((uint32) k);
+		int			tb = field_bytes((uint32) dz);
+		int			sb = (steps != 0) + (steps > 0xFF) + (steps > 0xFFFF);
+
+		/* each field written as 4 bytes, the next one over its spare bytes */
+		*p = (char) ((kb - 1) | (tb - 1) << 2 | unit << 4 | sb << 6);
+		put_le32(p + 1, (uint32) k);
+		put_le32(p + 1 + kb, (uint32) dz);
+		put_le32(p + 1 + kb + tb, (uint32) steps);
+		p += 1 + kb + tb + sb;
+		c->prev_ts = ts;
+	}
+	else
+	{
+		p = compact_put_long(s, c, p, zigzag64(k), ts, steps);
+		c->prev_ts = ts;
 	}
 	for (w = compact_words_from(s); w < s->payload; w += 4)
 	{
@@ -337,22 +434,108 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 }
 
 /*
+ * The fields of a short row at q (ROW_SHORT_READ bytes readable): its
+ * key, time and steps; returns its length.
+ */
+static inline int
+compact_get_short(const char *q, uint8 control, int64 prev_ts, int64 *key,
+				  int64 *ts, uint64 *steps)
+{
+	int			kb = (control & 3) + 1;
+	int			tb = ((control >> 2) & 3) + 1;
+	int			sb = control >> 6;
+	uint32		dz;
+
+	*key = get_le32(q + 1) & field_mask[kb];
+	dz = get_le32(q + 1 + kb) & field_mask[tb];
+	*steps = get_le32(q + 1 + kb + tb) & field_mask[sb];
+	/* wrapping arithmetic: hostile bytes give some time, as any difference may */
+	*ts = (int64) ((uint64) prev_ts +
+				   (uint64) unzigzag64(dz) * (uint64) unit_usecs[(control >> 4) & 3]);
+	return 1 + kb + tb + sb;
+}
+
+/* The time of a long row from [p, end) (see the top); returns the rest. */
+static const char *
+compact_get_long_time(const char *p, const char *end, int64 prev_ts, int64 *ts)
+{
+	uint64		v;
+
+	p = get_varint(p, end, &v);
+	if ((v & 3) == 3)
+		*ts = (int64) ((uint64) prev_ts + (uint64) unzigzag64(v >> 2) * USECS_PER_SEC);
+	else if ((v & 1) == 0)
+		*ts = (int64) ((uint64) prev_ts + (uint64) unzigzag64(v >> 1));
+	else if ((v & 7) == 5)
+		*ts = (int64) ((uint64) prev_ts + (uint64) unzigzag64(v >> 3) * 1000);
+	else if (v == 1)
+	{
+		if (end - p < (ptrdiff_t) sizeof(int64))
+			compact_corrupt("An entity row of the state is cut short.");
+		memcpy(ts, p, sizeof(int64));
+		p += sizeof(int64);
+	}
+	else
+		compact_corrupt("An entity row of the state has an invalid time.");
+	return p;
+}
+
+/*
  * Read one compact row of partition part (of 2^part_bits) from [p, end):
  * its key (checked: an integer key in integer range, in this partition), hash, and time and
- * payload into dst (8 + payload bytes; NULL: only skipped).  Returns the
+ * payload into dst (8 + payload bytes; NULL: not wanted).  Returns the
  * row's end.
  */
 static inline const char *
 compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 			const char *end, int64 *prev_ts, Datum *key, uint32 *hash, char *dst)
 {
-	uint64		v;
+	char		scratch[8 + ESTORE_MAX_PAYLOAD];
+	uint64		steps;
 	int64		k;
 	int64		ts;
+	uint8		control;
 	Size		w;
 
-	p = get_varint(p, end, &v);
-	k = unzigzag64(v);
+	if (unlikely(p >= end))
+		compact_corrupt("An entity row of the state is cut short.");
+	control = (uint8) *p;
+	if (likely((control & ROW_LONG) != ROW_LONG))
+	{
+		if (likely(end - p >= ROW_SHORT_READ))
+			p += compact_get_short(p, control, *prev_ts, &k, &ts, &steps);
+		else
+		{
+			/* the last bytes of a segment: read from a copy padded with zeros */
+			char		tail[ROW_SHORT_READ];
+			int			len;
+
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, p, end - p);
+			len = compact_get_short(tail, control, *prev_ts, &k, &ts, &steps);
+			if (len > end - p)
+				compact_corrupt("An entity row of the state is cut short.");
+			p += len;
+		}
+		if (unlikely(steps != 0 && !s->payload_mask))
+			compact_corrupt("An entity row of the state has steps where its payload has none.");
+	}
+	else
+	{
+		uint64		v;
+
+		if (control != ROW_LONG)
+			compact_corrupt("An entity row of the state has an invalid control byte.");
+		p = get_varint(p + 1, end, &v);
+		k = unzigzag64(v);
+		p = compact_get_long_time(p, end, *prev_ts, &ts);
+		steps = 0;
+		if (s->payload_mask)
+		{
+			p = get_varint(p, end, &v);
+			steps = v;
+		}
+	}
 	if (s->kind == ESTORE_KEY_INT8)
 		*key = Int64GetDatum(k);
 	else
@@ -364,49 +547,15 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 	*hash = estore_fast_hash(s, *key);
 	if (unlikely(part_of_bits(part_bits, *hash) != part))
 		compact_corrupt("An entity row of the state is in the wrong partition.");
-	p = get_varint(p, end, &v);
-	if (dst == NULL)
-	{
-		/* skip the time and the payload */
-		if (v == 1)
-		{
-			if (end - p < (ptrdiff_t) sizeof(int64))
-				compact_corrupt("An entity row of the state is cut short.");
-			p += sizeof(int64);
-		}
-		else if ((v & 7) == 1)
-			compact_corrupt("An entity row of the state has an invalid time.");
-		if (s->payload_mask)
-			p = get_varint(p, end, &v);
-		for (w = compact_words_from(s); w < s->payload; w += 4)
-			p = get_varint(p, end, &v);
-		return p;
-	}
-	/* wrapping arithmetic: hostile bytes give some time, as any difference may */
-	if ((v & 3) == 3)
-		ts = (int64) ((uint64) *prev_ts + (uint64) unzigzag64(v >> 2) * USECS_PER_SEC);
-	else if ((v & 1) == 0)
-		ts = (int64) ((uint64) *prev_ts + (uint64) unzigzag64(v >> 1));
-	else if ((v & 7) == 5)
-		ts = (int64) ((uint64) *prev_ts + (uint64) unzigzag64(v >> 3) * 1000);
-	else if (v == 1)
-	{
-		if (end - p < (ptrdiff_t) sizeof(int64))
-			compact_corrupt("An entity row of the state is cut short.");
-		memcpy(&ts, p, sizeof(int64));
-		p += sizeof(int64);
-	}
-	else
-		compact_corrupt("An entity row of the state has an invalid time.");
 	*prev_ts = ts;
+	if (dst == NULL)
+		dst = scratch;
 	memcpy(dst, &ts, sizeof(int64));
 	if (s->payload_mask)
-	{
-		p = get_varint(p, end, &v);
-		memcpy(dst + 8, &v, sizeof(uint64));
-	}
+		memcpy(dst + 8, &steps, sizeof(uint64));
 	for (w = compact_words_from(s); w < s->payload; w += 4)
 	{
+		uint64		v;
 		uint32		z;
 		int32		word;
 

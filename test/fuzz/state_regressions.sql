@@ -5,7 +5,7 @@
 -- named aggregate's deserialise function, runs its final function and
 -- combines the state with itself.
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 -- funnel_stage_counts(level, steps): the state was the step count (int32),
 -- then the entities at each level 0..steps (int64); since 1.1 it is a
@@ -43,14 +43,16 @@ SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,tim
                    '\x0002b0d5d4e9400000000000000000010000000000000000000000000000000000000000000000018000223c00000000000000000000000000000000'::bytea)$$,
                  '22P03', NULL, 'customer_rfm state: a purchase day outside the timestamp range is rejected');
 
--- The entity store's compact rows (bigint and integer entities: varint key,
--- time and step words, checked as the final function reads them).  A state
--- of one integer entity with three rows; the store starts at its magic
--- number "EST4", then 24 bytes of header, a byte saying where the rows are
--- (0: here), 256 partitions' row and byte counts (16 bytes each), then the
--- rows.
+-- The entity store's compact rows (bigint and integer entities: a control
+-- byte and fields of 1-4 bytes, or the long form, control byte 0x30 and
+-- varints; checked as the final function reads them).  A state of one
+-- integer entity with three rows; the store starts at its magic number
+-- "EST5", then 24 bytes of header, a byte saying where the rows are (0:
+-- here), 256 partitions' row and byte counts (16 bytes each), then the
+-- rows: the first in the long form (0x30, zigzag 14 = entity 7, a byte 1
+-- and the 8 bytes of its time, its steps), the other two short.
 CREATE TEMP TABLE es_state AS
-SELECT b, position('\x45535434'::bytea IN b) - 1 AS m   -- 0-based offset of the store
+SELECT b, position('\x45535435'::bytea IN b) - 1 AS m   -- 0-based offset of the store
 FROM (SELECT fuzz.cap_funnel_entities('1 day', '', 7, ts, c1, c2)
       FROM (VALUES (timestamptz '2024-01-01 10:00+00', true, false),
                    ('2024-01-01 10:05+00', false, true),
@@ -64,19 +66,31 @@ SELECT is(fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timesta
 FROM es_state;
 -- the first row's key (zigzag 14 = entity 7) becomes entity 63: another partition
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
-                        set_byte(b, m + 25 + 4096, 126)),
+                        set_byte(b, m + 25 + 4096 + 1, 126)),
                  '22P03', 'invalid aggregate state', 'entity store state: a row in the wrong partition is rejected')
 FROM es_state;
--- the first row's time tag (1: a whole time follows) becomes 3, which is no tag
+-- the first row's time tag (1: a whole time follows) becomes 9, which is no tag
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
-                        set_byte(b, m + 25 + 4096 + 1, 3)),
+                        set_byte(b, m + 25 + 4096 + 2, 9)),
                  '22P03', 'invalid aggregate state', 'entity store state: an invalid time tag is rejected')
 FROM es_state;
 -- eleven bytes of 0xff: a varint of more than 64 bits
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
-                        overlay(b PLACING '\xffffffffffffffffffffff'::bytea FROM m + 25 + 4096 + 1)),
+                        overlay(b PLACING '\xffffffffffffffffffffff'::bytea FROM m + 25 + 4096 + 2)),
                  '22P03', 'invalid aggregate state', 'entity store state: an overlong number is rejected')
 FROM es_state;
+-- the first row's control byte 0x30 (the long form) becomes 0x31: the long
+-- form's unit with a key's length, which no row has
+SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
+                        set_byte(b, m + 25 + 4096, 49)),
+                 '22P03', 'invalid aggregate state', 'entity store state: an invalid control byte is rejected')
+FROM es_state;
+-- the last row (a short one) cut by a byte: its partition's byte count and
+-- the rows one byte shorter
+SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
+                        substring(set_byte(b, pc + 15, get_byte(b, pc + 15) - 1) FROM 1 FOR length(b) - 1)),
+                 '22P03', 'invalid aggregate state', 'entity store state: a row cut short is rejected')
+FROM es_state, es_part;
 -- the rows said to be in the shared memory of a parallel query (as a
 -- parallel worker sends them to the leader): outside one, rejected
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
@@ -118,7 +132,7 @@ FROM es_levels;
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_trends(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
                         substring(b FROM 1 FOR m - 1) || '\x01'::bytea || levels || substring(b FROM m + 1)),
                  '22P03', 'invalid aggregate state', 'entity state with levels: funnel_trends refuses it')
-FROM (SELECT b, position('\x45535434'::bytea IN b) - 1 AS m
+FROM (SELECT b, position('\x45535435'::bytea IN b) - 1 AS m
       FROM (SELECT fuzz.cap_funnel_entities('1 day', 'bucket day', 7, ts, c1, c2)
             FROM (VALUES (timestamptz '2024-01-01 10:00+00', true, false)) v(ts, c1, c2)) s(b)) t, es_levels;
 
