@@ -2,7 +2,8 @@
  * src/common/varint.h
  *    Variable-length integers (7 bits a byte, least significant first) and
  *    the zigzag map of signed to unsigned: the one encoding of the walk's
- *    per-entity log and of the compact journey type.
+ *    per-entity log, of the compact journey type and of the entity store's
+ *    long rows.
  */
 #ifndef FUNNEL_VARINT_H
 #define FUNNEL_VARINT_H
@@ -36,7 +37,7 @@ funnel_put_varint(char *p, uint64 v)
 	return p;
 }
 
-/* The next varint before end into *v; NULL when it is cut short or too long. */
+/* The next varint before end into *v; NULL when it is cut short or past 64 bits. */
 static inline const char *
 funnel_get_varint(const char *p, const char *end, uint64 *v)
 {
@@ -47,6 +48,9 @@ funnel_get_varint(const char *p, const char *end, uint64 *v)
 	{
 		uint8		b = (uint8) *p++;
 
+		/* the tenth byte holds bit 63 alone */
+		if (shift == 63 && b > 1)
+			return NULL;
 		r |= (uint64) (b & 0x7F) << shift;
 		if (!(b & 0x80))
 		{

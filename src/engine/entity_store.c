@@ -81,6 +81,7 @@
 #include "common/hashfn.h"
 #include "common/huge_pages.h"
 #include "common/module.h"
+#include "common/varint.h"
 #include "engine/entity_store.h"
 #include "engine/funnel.h"
 #include "libpq/pqformat.h"
@@ -262,65 +263,24 @@ get_le32(const char *p)
 	return v;
 }
 
-static inline uint64
-zigzag64(int64 v)
-{
-	return ((uint64) v << 1) ^ (uint64) (v >> 63);
-}
-
-static inline int64
-unzigzag64(uint64 v)
-{
-	return (int64) (v >> 1) ^ -(int64) (v & 1);
-}
-
-static inline char *
-put_varint(char *p, uint64 v)
-{
-	while (v >= 0x80)
-	{
-		*p++ = (char) (v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (char) v;
-	return p;
-}
-
 static pg_noinline void
 compact_corrupt(const char *what)
 {
 	funnel_invalid_state(what);
 }
 
-/* A varint of at most 64 bits from [p, end). */
+/* A varint from [p, end): a byte at once, longer ones by funnel_get_varint. */
 static inline const char *
 get_varint(const char *p, const char *end, uint64 *v)
 {
-	uint64		r = 0;
-	int			shift = 0;
-
 	if (likely(p < end && (uint8) *p < 0x80))
 	{
 		*v = (uint8) *p;
 		return p + 1;
 	}
-	for (;;)
-	{
-		uint8		b;
-
-		if (p >= end)
-			compact_corrupt("An entity row of the state is cut short.");
-		b = (uint8) *p++;
-		if (shift == 63 && b > 1)
-			compact_corrupt("An entity row of the state holds a number of more than 64 bits.");
-		r |= (uint64) (b & 0x7F) << shift;
-		if (b < 0x80)
-			break;
-		shift += 7;
-		if (shift > 63)
-			compact_corrupt("An entity row of the state holds a number of more than 64 bits.");
-	}
-	*v = r;
+	p = funnel_get_varint(p, end, v);
+	if (p == NULL)
+		compact_corrupt("An entity row of the state is cut short or holds a number of more than 64 bits.");
 	return p;
 }
 
@@ -343,7 +303,7 @@ compact_put_long(const EntityStore *s, StoreCursor *c, char *p, uint64 zkey,
 	int64		d;
 
 	*p++ = ROW_LONG;
-	p = put_varint(p, zkey);
+	p = funnel_put_varint(p, zkey);
 	/*
 	 * the difference wraps around; decoding wraps it back (a multiple of a
 	 * second or millisecond is the true difference, which cannot wrap: the
@@ -352,16 +312,16 @@ compact_put_long(const EntityStore *s, StoreCursor *c, char *p, uint64 zkey,
 	d = (int64) ((uint64) ts - (uint64) c->prev_ts);
 	if (unlikely(c->restart))
 		p = compact_put_time(p, ts, c);
-	else if (d % USECS_PER_SEC == 0 && (dz = zigzag64(d / USECS_PER_SEC)) < ((uint64) 1 << 62))
-		p = put_varint(p, dz << 2 | 3);
-	else if (d % 1000 == 0 && (dz = zigzag64(d / 1000)) < ((uint64) 1 << 61))
-		p = put_varint(p, dz << 3 | 5);
-	else if ((dz = zigzag64(d)) < ((uint64) 1 << 63))
-		p = put_varint(p, dz << 1);
+	else if (d % USECS_PER_SEC == 0 && (dz = funnel_zigzag(d / USECS_PER_SEC)) < ((uint64) 1 << 62))
+		p = funnel_put_varint(p, dz << 2 | 3);
+	else if (d % 1000 == 0 && (dz = funnel_zigzag(d / 1000)) < ((uint64) 1 << 61))
+		p = funnel_put_varint(p, dz << 3 | 5);
+	else if ((dz = funnel_zigzag(d)) < ((uint64) 1 << 63))
+		p = funnel_put_varint(p, dz << 1);
 	else
 		p = compact_put_time(p, ts, c);
 	if (s->payload_mask)
-		p = put_varint(p, steps);
+		p = funnel_put_varint(p, steps);
 	return p;
 }
 
@@ -390,17 +350,17 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 	d = (int64) ((uint64) ts - (uint64) c->prev_ts);
 	if (d % USECS_PER_SEC == 0)
 	{
-		dz = zigzag64(d / USECS_PER_SEC);
+		dz = funnel_zigzag(d / USECS_PER_SEC);
 		unit = 2;
 	}
 	else if (d % 1000 == 0)
 	{
-		dz = zigzag64(d / 1000);
+		dz = funnel_zigzag(d / 1000);
 		unit = 1;
 	}
 	else
 	{
-		dz = zigzag64(d);
+		dz = funnel_zigzag(d);
 		unit = 0;
 	}
 	if (likely(!c->restart && k >= 0 && k <= PG_UINT32_MAX && dz <= PG_UINT32_MAX &&
@@ -420,7 +380,7 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 	}
 	else
 	{
-		p = compact_put_long(s, c, p, zigzag64(k), ts, steps);
+		p = compact_put_long(s, c, p, funnel_zigzag(k), ts, steps);
 		c->prev_ts = ts;
 	}
 	for (w = compact_words_from(s); w < s->payload; w += 4)
@@ -428,7 +388,7 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 		int32		word;
 
 		memcpy(&word, (const char *) payload + w, sizeof(int32));
-		p = put_varint(p, ((uint32) word << 1) ^ (uint32) (word >> 31));
+		p = funnel_put_varint(p, ((uint32) word << 1) ^ (uint32) (word >> 31));
 	}
 	return p;
 }
@@ -451,7 +411,7 @@ compact_get_short(const char *q, uint8 control, int64 prev_ts, int64 *key,
 	*steps = get_le32(q + 1 + kb + tb) & field_mask[sb];
 	/* wrapping arithmetic: hostile bytes give some time, as any difference may */
 	*ts = (int64) ((uint64) prev_ts +
-				   (uint64) unzigzag64(dz) * (uint64) unit_usecs[(control >> 4) & 3]);
+				   (uint64) funnel_unzigzag(dz) * (uint64) unit_usecs[(control >> 4) & 3]);
 	return 1 + kb + tb + sb;
 }
 
@@ -463,11 +423,11 @@ compact_get_long_time(const char *p, const char *end, int64 prev_ts, int64 *ts)
 
 	p = get_varint(p, end, &v);
 	if ((v & 3) == 3)
-		*ts = (int64) ((uint64) prev_ts + (uint64) unzigzag64(v >> 2) * USECS_PER_SEC);
+		*ts = (int64) ((uint64) prev_ts + (uint64) funnel_unzigzag(v >> 2) * USECS_PER_SEC);
 	else if ((v & 1) == 0)
-		*ts = (int64) ((uint64) prev_ts + (uint64) unzigzag64(v >> 1));
+		*ts = (int64) ((uint64) prev_ts + (uint64) funnel_unzigzag(v >> 1));
 	else if ((v & 7) == 5)
-		*ts = (int64) ((uint64) prev_ts + (uint64) unzigzag64(v >> 3) * 1000);
+		*ts = (int64) ((uint64) prev_ts + (uint64) funnel_unzigzag(v >> 3) * 1000);
 	else if (v == 1)
 	{
 		if (end - p < (ptrdiff_t) sizeof(int64))
@@ -527,7 +487,7 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 		if (control != ROW_LONG)
 			compact_corrupt("An entity row of the state has an invalid control byte.");
 		p = get_varint(p + 1, end, &v);
-		k = unzigzag64(v);
+		k = funnel_unzigzag(v);
 		p = compact_get_long_time(p, end, *prev_ts, &ts);
 		steps = 0;
 		if (s->payload_mask)
