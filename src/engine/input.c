@@ -254,16 +254,16 @@ word4(const char *p)
 }
 
 /*
- * An event name against a step name of the same length.  Most are short:
- * four overlapping words cover 4 to 16 bytes without reading past the
- * event's name (step names are padded), with no branch on the length or
- * per byte (the names of a table's rows differ from row to row, so such
- * branches are mispredicted).
+ * An event name of up to NAME_WORDS_MAX bytes against a step name of the
+ * same length (padded with zeros to NAME_WORDS_MAX).  Most are 4 to 16
+ * bytes: four overlapping words cover them without reading past the
+ * event's name, with no branch on the length or per byte (the names of a
+ * table's rows differ from row to row, so such branches are mispredicted).
  */
 static inline bool
-names_equal(const char *a, const char *b, int len)
+names_equal_short(const char *a, const char *b, int len)
 {
-	if (len >= 4 && len <= NAME_WORDS_MAX)
+	if (likely(len >= 4))
 	{
 		int			o1 = Min(4, len - 4);
 		int			o2 = Max(0, len - 8);
@@ -272,35 +272,36 @@ names_equal(const char *a, const char *b, int len)
 		return ((word4(a) ^ word4(b)) | (word4(a + o1) ^ word4(b + o1)) |
 				(word4(a + o2) ^ word4(b + o2)) | (word4(a + o3) ^ word4(b + o3))) == 0;
 	}
+	/* no library call for names of 0-3 bytes */
+	return (len < 1 || a[0] == b[0]) && (len < 2 || a[1] == b[1]) && (len < 3 || a[2] == b[2]);
+}
+
+/* An event name against a step name of the same length, of any length. */
+static inline bool
+names_equal(const char *a, const char *b, int len)
+{
+	if (len <= NAME_WORDS_MAX)
+		return names_equal_short(a, b, len);
 	return memcmp(a, b, len) == 0;
 }
 
-/* The steps an event name (a text datum) is. */
-static inline uint64
-event_steps(const FunnelInput *in, Datum event)
+/*
+ * The steps of an event name, whatever it is: compressed or stored apart,
+ * longer than NAME_WORDS_MAX, or in a slot of several step names.
+ */
+static pg_noinline uint64
+event_steps_any(const FunnelInput *in, Datum event)
 {
-	struct varlena *ev = (struct varlena *) DatumGetPointer(event);
+	struct varlena *ev = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(event));
 	uint64		steps = 0;
-	int			len;
-	const char *d;
-	int			slot;
+	int			len = VARSIZE_ANY_EXHDR(ev);
+	const char *d = VARDATA_ANY(ev);
+	int			slot = in->name_slot[NAME_SLOT(d, len)];
 
-	/* a name in a table row is short and inline: no call for it */
-	if (unlikely(VARATT_IS_EXTENDED(ev)))
-		ev = pg_detoast_datum_packed(ev);
-	len = VARSIZE_ANY_EXHDR(ev);
-	d = VARDATA_ANY(ev);
-	slot = in->name_slot[NAME_SLOT(d, len)];
-	if (likely(slot >= 0))
+	if (slot >= 0)
 	{
-		bool		same;
-
-		/* a padded step name can be read as far as an event name of up to NAME_WORDS_MAX */
-		if (len <= NAME_WORDS_MAX)
-			same = (in->name_lens[slot] == len) & names_equal(in->names[slot], d, len);
-		else
-			same = in->name_lens[slot] == len && names_equal(in->names[slot], d, len);
-		steps = same ? in->name_steps[slot] : 0;
+		if (in->name_lens[slot] == len && names_equal(in->names[slot], d, len))
+			steps = in->name_steps[slot];
 	}
 	else if (slot == NAME_SCAN)
 	{
@@ -318,6 +319,30 @@ event_steps(const FunnelInput *in, Datum event)
 	if ((Pointer) ev != DatumGetPointer(event))
 		pfree(ev);
 	return steps;
+}
+
+/*
+ * The steps an event name (a text datum) is.  A name in a table row is
+ * short and inline, and most are up to NAME_WORDS_MAX bytes: those are
+ * looked up here, with no call (the rest by event_steps_any).
+ */
+static pg_attribute_always_inline uint64
+event_steps(const FunnelInput *in, Datum event)
+{
+	const struct varlena *ev = (const struct varlena *) DatumGetPointer(event);
+	int			len;
+	const char *d;
+	int			slot;
+
+	if (unlikely(VARATT_IS_EXTERNAL(ev) || VARATT_IS_COMPRESSED(ev)))
+		return event_steps_any(in, event);
+	len = VARSIZE_ANY_EXHDR(ev);
+	d = VARDATA_ANY(ev);
+	slot = in->name_slot[NAME_SLOT(d, len)];
+	if (unlikely(slot < 0 || len > NAME_WORDS_MAX))
+		return event_steps_any(in, event);
+	return ((in->name_lens[slot] == len) & names_equal_short(in->names[slot], d, len)) ?
+		in->name_steps[slot] : 0;
 }
 
 /*
