@@ -376,13 +376,10 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
 		put_le32(p + 1 + kb, (uint32) dz);
 		put_le32(p + 1 + kb + tb, (uint32) steps);
 		p += 1 + kb + tb + sb;
-		c->prev_ts = ts;
 	}
 	else
-	{
 		p = compact_put_long(s, c, p, funnel_zigzag(k), ts, steps);
-		c->prev_ts = ts;
-	}
+	c->prev_ts = ts;
 	for (w = compact_words_from(s); w < s->payload; w += 4)
 	{
 		int32		word;
