@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Paired comparison of two builds of the extension (doc/performance.md,
+# round 11): each git revision is built in a temporary worktree, both
+# libraries are loaded side by side into the harness's cluster (schemas
+# ab_a and ab_b), and each case runs alternately in two open sessions, one
+# per build.  Prints, per case, the ratio B / A pair by pair: its median,
+# interquartile range and how many pairs B won.  A pair's two runs are a
+# second apart, where the medians of bench/run.sh are minutes apart: on a
+# virtual machine whose speed drifts by tens of percent from one minute to
+# the next, only pairs separate a change of a few percent.
+#
+#   bash bench/ab.sh [--pairs N] [--table TABLE] [--case CASE]... REV_A REV_B
+#
+#   --pairs  pairs per case (default 30)
+#   --table  the events table in schema data (default events: the data set of
+#            the last `bench/run.sh --keep`, which this needs)
+#   --case   names (serial event-name form, the default), conditions,
+#            product (2 exclusions and an optional step); may repeat
+# Not part of the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+PAIRS=30
+TABLE=events
+CASES=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pairs) PAIRS="$2"; shift 2 ;;
+    --table) TABLE="$2"; shift 2 ;;
+    --case) CASES+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -*) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
+[ $# -eq 2 ] || { echo "two revisions are needed (see --help)" >&2; exit 2; }
+[ ${#CASES[@]} -gt 0 ] || CASES=(names)
+case "$PAIRS" in ''|*[!0-9]*|0) echo "--pairs must be a positive integer" >&2; exit 2 ;; esac
+[[ "$TABLE" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "--table must be a plain table name" >&2; exit 2; }
+
+BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
+BENCH_PORT=${BENCH_PORT:-55499}
+PGBIN=/usr/lib/postgresql/15/bin
+export PG_CONFIG=$PGBIN/pg_config
+export PGHOST="$BENCH_DIR" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
+LIB="$BENCH_DIR/lib"
+[ -f "$BENCH_DIR/data/PG_VERSION" ] || { echo "no harness cluster in $BENCH_DIR: run bench/run.sh --keep first" >&2; exit 1; }
+AS=()
+[ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+
+WORK=$(mktemp -d /tmp/funnel-ab.XXXXXX)
+STARTED=0
+cleanup() {
+  [ "$STARTED" = 1 ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  for w in "$WORK"/a "$WORK"/b; do [ -d "$w" ] && git -C "$ROOT" worktree remove --force "$w" >/dev/null 2>&1 || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---------- the two builds ----------
+for side in a b; do
+  rev=$1; shift
+  git -C "$ROOT" worktree add --detach "$WORK/$side" "$rev" >/dev/null 2>&1 \
+    || { echo "cannot check out $rev" >&2; exit 1; }
+  echo "[ab] building $side: $(git -C "$WORK/$side" log --oneline -1)" >&2
+  make -s -C "$WORK/$side" >/dev/null
+  version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$WORK/$side/funnel.control")
+  "${AS[@]}" mkdir -p "$LIB"
+  install -m 0644 "$WORK/$side/funnel.so" "$LIB/ab_$side.so"
+  # the install script into schema ab_<side>, pointed at that build
+  sed -e "s|MODULE_PATHNAME|$LIB/ab_$side.so|g" -e "s|@extschema@|ab_$side|g" -e '/^\\echo/d' \
+    -e '/pg_extension_config_dump/d' "$WORK/$side/funnel--$version.sql" > "$WORK/ab_$side.sql"
+done
+
+# ---------- the cluster ----------
+if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; then
+  "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try" -w start >/dev/null
+  STARTED=1
+fi
+psql -X -qtAc "SELECT 1 FROM data.$TABLE LIMIT 1" >/dev/null \
+  || { echo "no table data.$TABLE in the harness's cluster" >&2; exit 1; }
+for side in a b; do
+  psql -X -q -v ON_ERROR_STOP=1 -c "DROP SCHEMA IF EXISTS ab_$side CASCADE" -c "CREATE SCHEMA ab_$side" >/dev/null 2>&1
+  PGOPTIONS="-c search_path=ab_$side" psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/ab_$side.sql" >/dev/null 2>&1 \
+    || { echo "loading build $side failed" >&2; exit 1; }
+done
+psql -X -qtAc "SELECT pg_prewarm('data.$TABLE')" >/dev/null 2>&1 || true
+
+# ---------- pairs ----------
+python3 - "$PAIRS" "$TABLE" "${CASES[@]}" <<'PY'
+import statistics, subprocess, sys, os
+
+pairs, table, cases = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+names = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
+conditions = "event = 'visit', event = 'product_view', event = 'add_to_cart', event = 'purchase'"
+sql = {
+    "names": f"SELECT funnel_stage_counts('7 days', user_id, ts, {names}) FROM data.{table}",
+    "conditions": f"SELECT funnel_stage_counts('7 days', user_id, ts, {conditions}) FROM data.{table}",
+    "product": "SELECT funnel_stage_counts('7 days', 'optional 3, exclude 5 from 2 to 4, exclude 6 from 1 to 2', "
+               "user_id, ts, event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase', 'other', 'checkout']) "
+               f"FROM data.{table}",
+}
+for c in cases:
+    if c not in sql:
+        sys.exit(f"unknown case {c} (names, conditions, product)")
+
+def session(schema):
+    env = dict(os.environ, PGOPTIONS=f"-c search_path={schema}")
+    p = subprocess.Popen(["psql", "-X", "-qtA"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, env=env, bufsize=1)
+    p.stdin.write("SET max_parallel_workers_per_gather = 0;\nSET enable_indexscan = off;\n"
+                  "SET enable_bitmapscan = off;\n\\timing on\n")
+    return p
+
+def run(p, q):
+    """The query's answer and time (ms) in session p."""
+    p.stdin.write(q + ";\n")
+    p.stdin.flush()
+    answer = None
+    for line in p.stdout:
+        line = line.strip()
+        if line.startswith("Time:"):
+            return answer, float(line.split()[1])
+        if line and answer is None:
+            answer = line
+        if line.startswith("ERROR"):
+            sys.exit(f"query failed: {line}")
+    sys.exit("the session ended")
+
+a, b = session("ab_a"), session("ab_b")
+for c in cases:
+    ta, tb, ratios = [], [], []
+    for i in range(pairs):
+        order = (a, b) if i % 2 == 0 else (b, a)
+        got = {}
+        for p in order:
+            got[p] = run(p, sql[c])
+        if got[a][0] != got[b][0]:
+            sys.exit(f"{c}: the builds disagree: {got[a][0]} against {got[b][0]}")
+        ta.append(got[a][1]); tb.append(got[b][1]); ratios.append(got[b][1] / got[a][1])
+    r = sorted(ratios)
+    q1, q3 = r[len(r) // 4], r[(3 * len(r)) // 4]
+    print(f"{c}: A median {statistics.median(ta):.0f} ms, B median {statistics.median(tb):.0f} ms; "
+          f"B/A pair by pair: median {statistics.median(r):.3f}, IQR {q1:.3f}-{q3:.3f}, "
+          f"B faster in {sum(1 for x in r if x < 1)} of {len(r)}")
+for p in (a, b):
+    p.stdin.write("\\q\n"); p.stdin.close(); p.wait()
+PY
