@@ -9,7 +9,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(19);
+SELECT plan(21);
 
 -- step names chosen to share a lookup slot or not: 'axb' and 'ayb' (same
 -- length, first and last byte), 'x' * 17 and 'x' * 16 || 'y' (longer than 16
@@ -145,6 +145,35 @@ SELECT results_eq($$SELECT funnel_stage_counts('1 hour', e, ts, ev, ARRAY['axb',
                      FROM names_rows ORDER BY ts DESC, e DESC, ev DESC LIMIT 1$$,
                   $$SELECT funnel_stage_counts('1 hour', e, ts, ev = 'axb', ev = 'ayb') FROM names_rows$$,
                   'as a window function');
+
+-- conditions given as arguments are read without a branch per condition
+-- once the first row has set the window and mode; a NULL condition is false.
+-- Hand-worked: entity 1 meets a, b, c in turn (3); entity 2 meets a, then
+-- c without b (1); entity 3 never a (0); entity 4's first row has no time
+-- and is ignored (1).
+SELECT is(funnel_stage_counts('1 hour', e, ts, a, b, c), '{3,1,1}',
+          'conditions as arguments with NULLs: hand-worked')
+FROM (VALUES (4, NULL::timestamptz, true, true, true),
+             (1, timestamptz '2024-01-01 10:00', true, NULL, false),
+             (1, '2024-01-01 10:01', NULL, true, NULL),
+             (1, '2024-01-01 10:02', false, false, true),
+             (2, '2024-01-01 10:00', true, false, false),
+             (2, '2024-01-01 10:01', NULL, NULL, NULL),
+             (2, '2024-01-01 10:02', false, NULL, true),
+             (3, '2024-01-01 10:00', NULL, true, true),
+             (4, '2024-01-01 10:00', true, false, false)) v(e, ts, a, b, c);
+-- random rows, a fifth of the conditions NULL: the same as the array form
+SELECT is(funnel_stage_counts('1 hour', e, ts, c1, c2, c3, c4, c5),
+          funnel_stage_counts('1 hour', e, ts, VARIADIC ARRAY[c1, c2, c3, c4, c5]),
+          'conditions as arguments with NULLs: the same as the array form')
+FROM (SELECT (hashint4(g) & 511)::bigint AS e,
+             timestamptz '2024-01-01' + (hashint4(g * 3) & 1023) * interval '1 minute' AS ts,
+             CASE WHEN hashint4(g * 5) % 5 = 0 THEN NULL ELSE hashint4(g * 7) % 5 = 0 END AS c1,
+             CASE WHEN hashint4(g * 11) % 5 = 0 THEN NULL ELSE hashint4(g * 13) % 5 = 0 END AS c2,
+             CASE WHEN hashint4(g * 17) % 5 = 0 THEN NULL ELSE hashint4(g * 19) % 5 = 0 END AS c3,
+             CASE WHEN hashint4(g * 23) % 5 = 0 THEN NULL ELSE hashint4(g * 29) % 5 = 0 END AS c4,
+             CASE WHEN hashint4(g * 31) % 5 = 0 THEN NULL ELSE hashint4(g * 37) % 5 = 0 END AS c5
+      FROM generate_series(1, 20000) g) r;
 
 SELECT * FROM finish();
 ROLLBACK;

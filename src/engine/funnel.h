@@ -268,6 +268,9 @@ typedef struct FunnelInput
 	int8		name_slot[64];
 	/* event names, nothing else to read again: the fast path (input.c) */
 	bool		names_fast;
+	/* conditions as arguments, nothing else to read again: nbools of them */
+	bool		bools_fast;
+	int			nbools;
 	/* whole entities per state here (engine/whole_entities.c): 0 not asked, 1 no, 2 yes */
 	int8		whole_entities;
 	MemoryContext cxt;

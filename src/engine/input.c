@@ -356,6 +356,7 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	int			a = in->arg_input;
 	int			npositions;
 	bool		use = true;
+	bool		settled;
 
 	if (likely(in->names_fast))
 	{
@@ -364,6 +365,23 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			return false;
 		*ts = PG_GETARG_TIMESTAMPTZ(a);
 		*steps = PG_ARGISNULL(a + 1) ? 0 : event_steps(in, PG_GETARG_DATUM(a + 1));
+		if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
+			funnel_check_timestamp(*ts);
+		return true;
+	}
+	if (likely(in->bools_fast))
+	{
+		const NullableDatum *cond = &fcinfo->args[a + 1];
+		uint64		s = 0;
+		int			k;
+
+		/* no branch per condition: which one holds follows the data */
+		for (k = 0; k < in->nbools; k++)
+			s |= (uint64) (!cond[k].isnull & DatumGetBool(cond[k].value)) << k;
+		if (PG_ARGISNULL(a))
+			return false;
+		*ts = PG_GETARG_TIMESTAMPTZ(a);
+		*steps = s;
 		if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
 			funnel_check_timestamp(*ts);
 		return true;
@@ -475,13 +493,16 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	}
 	in->configured = true;
 	/*
-	 * Event names under constant settings and steps, with no options: the
-	 * next rows take the fast path above (what this row read stays as it is)
+	 * Event names or conditions given as arguments (as many as the call
+	 * has), under constant settings and steps, with no options: the next
+	 * rows take a fast path above (what this row read stays as it is)
 	 */
-	in->names_fast = in->kind == FUNNEL_INPUT_NAMES && in->window_stable &&
-		(in->arg_mode == 0 || in->mode_stable) && in->names_stable &&
+	settled = in->window_stable && (in->arg_mode == 0 || in->mode_stable) &&
 		in->cfg.optional == 0 && in->cfg.nexcl == 0 && in->cfg.options == 0 &&
 		in->cfg.bucket == 0 && in->cfg.time_zone[0] == '\0' && in->cfg.breakdown == 0;
+	in->names_fast = settled && in->kind == FUNNEL_INPUT_NAMES && in->names_stable;
+	in->bools_fast = settled && in->kind == FUNNEL_INPUT_BOOLS && in->fixed_bools;
+	in->nbools = npositions;
 	if (!use)
 		return false;
 	/* infinities lie outside the valid range too */
