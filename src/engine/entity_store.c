@@ -173,6 +173,18 @@ estore_part_of(const EntityStore *s, uint32 hash)
 	return part_of_bits(s->part_bits, hash);
 }
 
+/* Bring the length of partition p's open segment up to date. */
+static inline void
+estore_sync_part(EntityStore *s, int p)
+{
+	if (s->cursor[p].cur != NULL)
+	{
+		StoreSeg   *seg = &s->parts[p].segs[s->parts[p].nsegs - 1];
+
+		seg->len = s->cursor[p].cur - seg->data;
+	}
+}
+
 /* Bring the length of every open segment up to date. */
 static void
 estore_sync(const EntityStore *cs)
@@ -181,12 +193,7 @@ estore_sync(const EntityStore *cs)
 	int			p;
 
 	for (p = 0; p < s->nparts; p++)
-		if (s->cursor[p].cur != NULL)
-		{
-			StoreSeg   *seg = &s->parts[p].segs[s->parts[p].nsegs - 1];
-
-			seg->len = s->cursor[p].cur - seg->data;
-		}
+		estore_sync_part(s, p);
 }
 
 /* Close partition p's open segment: new rows go to a new one. */
@@ -925,7 +932,8 @@ estore_open_seg(EntityStore *s, int p, Size need)
 	/* under a small limit, small segments: each spill writes most of it */
 	cap = Min(cap, Max(ESTORE_MIN_SEG, estore_row_limit() / (4 * ESTORE_NPARTS)));
 	cap = Max(cap, need);
-	estore_sync(s);
+	/* the segment it closes (a spill brings the others up to date) */
+	estore_sync_part(s, p);
 	estore_reserve(s, cap);
 	seg = estore_new_seg(s, part);
 	seg->data = estore_seg_alloc(s, cap);
