@@ -15,7 +15,9 @@
 #   --table  the events table in schema data (default events: the data set of
 #            the last `bench/run.sh --keep`, which this needs)
 #   --case   names (serial event-name form, the default), conditions,
-#            product (2 exclusions and an optional step); may repeat
+#            product (2 exclusions and an optional step), partitionwise
+#            (conditions over data.events_hp, 2 workers, as the harness's
+#            fsc_hp: --table does not apply); may repeat
 # Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,10 +102,16 @@ sql = {
     "product": "SELECT funnel_stage_counts('7 days', 'optional 3, exclude 5 from 2 to 4, exclude 6 from 1 to 2', "
                "user_id, ts, event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase', 'other', 'checkout']) "
                f"FROM data.{table}",
+    "partitionwise": f"SELECT funnel_stage_counts('7 days', user_id, ts, {conditions}) FROM data.events_hp",
 }
+serial = ["SET max_parallel_workers_per_gather = 0", "SET enable_partitionwise_aggregate = off"]
+settings = {c: serial for c in sql}
+settings["partitionwise"] = ["SET max_parallel_workers_per_gather = 2", "SET parallel_leader_participation = off",
+                             "SET parallel_setup_cost = 0", "SET parallel_tuple_cost = 0",
+                             "SET min_parallel_table_scan_size = 0", "SET enable_partitionwise_aggregate = on"]
 for c in cases:
     if c not in sql:
-        sys.exit(f"unknown case {c} (names, conditions, product)")
+        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise)")
 
 def session(schema):
     env = dict(os.environ, PGOPTIONS=f"-c search_path={schema}")
@@ -130,6 +138,9 @@ def run(p, q):
 
 a, b = session("ab_a"), session("ab_b")
 for c in cases:
+    for p in (a, b):
+        for stmt in settings[c]:
+            run(p, stmt)
     ta, tb, ratios = [], [], []
     for i in range(pairs):
         order = (a, b) if i % 2 == 0 else (b, a)
