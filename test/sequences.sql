@@ -4,7 +4,7 @@
 -- cases) and test/sequence_differential.sh (its transcription).
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(23);
+SELECT plan(24);
 SET LOCAL timezone = 'UTC';
 
 -- catalog: parallel and window-function ready, every object commented
@@ -45,6 +45,14 @@ SELECT is((SELECT count(*) FROM (
          (SELECT sequence_next_node('forward', 'first_match', p.ts, p.e, true, p.e = 'view', p.e = 'cart') FROM ev p
            WHERE p.u = ev.u AND (p.ts, p.e) <= (ev.ts, ev.e)) AS want
     FROM ev) x WHERE v IS DISTINCT FROM want), 0::bigint, 'sequence_next_node over a growing frame = aggregate of the prefix');
+
+-- empty values only (no byte of values is ever stored), two rows at one
+-- time (compared by their values): hand-worked, the head is the first row
+-- and the next node the next row's empty value
+SELECT is(sequence_next_node('forward', 'head', ts, v, true, v = ''), '',
+          'sequence_next_node over empty values only')
+FROM (VALUES (timestamptz '2024-01-01 10:00', ''), ('2024-01-01 10:01', ''),
+             ('2024-01-01 10:01', '')) x(ts, v);
 
 -- sequence_match and sequence_count share one state in one query
 SELECT is((SELECT count(*) FROM (

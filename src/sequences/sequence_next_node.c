@@ -145,8 +145,9 @@ append_row(MemoryContext cxt, NextNodeState *st, int64 ts, uint64 events,
 
 	st->rows = funnel_state_grow(cxt, st->rows, &st->rows_cap, st->nrows + 1,
 								 sizeof(NodeRow), &st->mem);
+	/* a byte at least: values is not NULL once there is a row, empty or not */
 	st->values = funnel_state_grow(cxt, st->values, &st->values_cap,
-								   st->values_len + len, 1, &st->mem);
+								   Max(st->values_len + len, 1), 1, &st->mem);
 	r = &st->rows[st->nrows];
 	r->ts = ts;
 	r->events = events;
