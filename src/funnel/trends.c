@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "common/agg_state.h"
+#include "common/int.h"
 #include "engine/entities.h"
 #include "engine/funnel.h"
 #include "lib/stringinfo.h"
@@ -45,6 +46,19 @@ typedef struct TrendPeriod
 								 * top step, were a higher step the last */
 	int64		entered_below;	/* entries of journeys below the top step */
 } TrendPeriod;
+
+/* a + b; only counts of states deserialised from hostile bytes can overflow */
+static int64
+trend_count_add(int64 a, int64 b)
+{
+	int64		sum;
+
+	if (pg_add_s64_overflow(a, b, &sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel trend count is out of range")));
+	return sum;
+}
 
 /* which counter a walk's entries go to (TrendAcc) */
 #define TREND_COUNT_ENTERED	0
@@ -481,7 +495,7 @@ trend_result(const FunnelConfig *cfg, const TrendPeriod *periods, int nperiods)
 	for (i = 0, n = 0; i < nperiods; i++)
 	{
 		const TrendPeriod *p = &periods[i];
-		int64		entered = p->entered + p->entered_below;
+		int64		entered = trend_count_add(p->entered, p->entered_below);
 
 		/* with exclusions a period's only attempts may have dropped out */
 		if (entered == 0)
@@ -587,7 +601,7 @@ trend_acc_raise(TrendAcc *acc, int top)
 	{
 		TrendPeriod *p = &acc->tw.periods[i];
 
-		p->entered_below += p->entered_open;
+		p->entered_below = trend_count_add(p->entered_below, p->entered_open);
 		p->entered = p->converted = p->entered_open = 0;
 	}
 	acc->top = top;
@@ -714,13 +728,14 @@ trend_acc_merge(TrendAcc *a, const TrendAcc *b)
 		CHECK_FOR_INTERRUPTS();
 		if (b->top == a->top)
 		{
-			p->entered += q->entered;
-			p->converted += q->converted;
-			p->entered_open += q->entered_open;
-			p->entered_below += q->entered_below;
+			p->entered = trend_count_add(p->entered, q->entered);
+			p->converted = trend_count_add(p->converted, q->converted);
+			p->entered_open = trend_count_add(p->entered_open, q->entered_open);
+			p->entered_below = trend_count_add(p->entered_below, q->entered_below);
 		}
 		else
-			p->entered_below += q->entered_below + q->entered_open;
+			p->entered_below = trend_count_add(p->entered_below,
+											   trend_count_add(q->entered_below, q->entered_open));
 	}
 	funnel_check_memory(trend_acc_memory(a));
 }

@@ -5,7 +5,7 @@
 -- named aggregate's deserialise function, runs its final function and
 -- combines the state with itself.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 -- funnel_stage_counts(level, steps): the state was the step count (int32),
 -- then the entities at each level 0..steps (int64); since 1.1 it is a
@@ -143,6 +143,13 @@ FROM (SELECT b, position('\x45535435'::bytea IN b) - 1 AS m
 SELECT throws_ok($$SELECT fuzz.check_state('time_to_convert(interval,text,integer,timestamptz,boolean[])'::regprocedure,
                    '\x02000000141dd76000030001000000000000000000000002040000000000000000000000000000020000000b80908bdfafbcd802010006'::bytea)$$,
                  '22P03', 'invalid aggregate state', 'time_to_convert state: times wanted of an any-order funnel are rejected');
+
+-- funnel_trends over journeys: a period whose entries below the top step
+-- are 0x4100000000000000; the state combined with itself passed 2^63 (UBSan
+-- with -fno-wrapv reported it; with -fwrapv a negative count), an error now
+SELECT throws_ok($$SELECT fuzz.check_state('funnel_trends(interval,text,funnel_event[])'::regprocedure,
+                   '\x0102000000141dd7600040000200000000000000000000000000000000000000000000020003000000040002b0d5d4e940000002b0e9f2c0a00000000000000000010000000000000001000000000000000100000000000000000002b0e9f2c0a0000002b0fe10980000000000000000000100000000000000010000000000e9000100000000000000000002b0fe109800000002b1122e6f600000000000000000000000000000000000000000000000000000000000000000010002b58cd363c0000002b5a0f13b20000000000000000001000000000000000000000000000000004100000000000000'::bytea)$$,
+                 '22003', NULL, 'funnel_trends state: merging entry counts past 2^63 is an error');
 
 SELECT * FROM finish();
 ROLLBACK;
