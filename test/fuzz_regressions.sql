@@ -5,7 +5,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(14);
+SELECT plan(18);
 
 CREATE FUNCTION pg_temp.f(name text) RETURNS text LANGUAGE sql AS
     $$ SELECT current_setting('data_directory') || '/' || name $$;
@@ -102,6 +102,22 @@ SELECT is((SELECT string_agg(retention, '|') FROM cohort_heatmap(m)),
           'cohort_heatmap of a matrix claiming 2^31 - 1 periods')
 FROM (SELECT '(month,2147483647,"{2023-01-01,2023-03-01,2023-12-01}","{2,1,1}","{{2,1,0,0,0,1,0,0,0,0,0,0,NULL},{1,0,0,0,0,0,1,0,0,0,NULL,NULL,NULL},{1,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL}}")'::cohort_matrix AS m) x;
 RESET statement_timeout;
+
+-- amounts are int128 billionths: the binary form took the most negative,
+-- -2^127 billionths, whose text (-170141183460469231731687303715.884105728)
+-- the text input refused (it read the magnitude as a positive int128 first).
+-- The range is [-2^127, 2^127 - 1] billionths both ways now.
+CREATE TEMP TABLE mk_template AS SELECT $${"lookback": "30 days", "touchpoints": 4, "converting_journeys": 2, "other_journeys": 1, "conversions_without_touchpoint": 0, "value": 140.492406784, "value_without_touchpoint": %s, "channels": [{"channel": "email", "start": 0, "conversion": 1, "null": 0, "journeys": 1, "touched": 1}, {"channel": "search", "start": 2, "conversion": 0, "null": 1, "journeys": 1, "touched": 2}, {"channel": "social", "start": 1, "conversion": 1, "null": 0, "journeys": 1, "touched": 1}], "transitions": [{"from": "search", "to": "email", "count": 1}]}$$::text AS t;
+SELECT is((SELECT v::text::markov_transitions::text FROM (SELECT format(t, '-170141183460469231731687303715.884105728')::markov_transitions AS v FROM mk_template) x),
+          format((SELECT t FROM mk_template), '-170141183460469231731687303715.884105728'),
+          'markov_transitions: the most negative amount reads in and back');
+SELECT is((SELECT format(t, '170141183460469231731687303715.884105727')::markov_transitions::text FROM mk_template),
+          format((SELECT t FROM mk_template), '170141183460469231731687303715.884105727'),
+          'markov_transitions: the largest amount reads in and back');
+SELECT throws_ok(format($$SELECT %L::markov_transitions$$, format((SELECT t FROM mk_template), '170141183460469231731687303715.884105728')),
+                 '22P02', NULL, 'markov_transitions: an amount past the largest is refused');
+SELECT throws_ok(format($$SELECT %L::markov_transitions$$, format((SELECT t FROM mk_template), '-170141183460469231731687303715.884105729')),
+                 '22P02', NULL, 'markov_transitions: an amount below the most negative is refused');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -108,7 +108,8 @@ bool
 money_from_text(const char *s, int128 *v)
 {
 	bool		neg = false;
-	int128		u = 0;
+	uint128		u = 0;
+	uint128		limit;
 	int			decimals = -1;
 	bool		digits = false;
 
@@ -117,8 +118,12 @@ money_from_text(const char *s, int128 *v)
 		neg = true;
 		s++;
 	}
+	/* the magnitude of the most negative int128 too, which money_append_text writes */
+	limit = neg ? (uint128) 1 << 127 : ((uint128) 1 << 127) - 1;
 	for (; *s; s++)
 	{
+		int			d;
+
 		if (*s == '.' && decimals < 0)
 		{
 			decimals = 0;
@@ -132,16 +137,21 @@ money_from_text(const char *s, int128 *v)
 				return false;	/* finer than a billionth */
 			continue;
 		}
-		if (__builtin_mul_overflow(u, 10, &u) || __builtin_add_overflow(u, *s - '0', &u))
+		d = *s - '0';
+		if (u > (limit - d) / 10)
 			return false;
+		u = u * 10 + d;
 		digits = true;
 	}
 	if (!digits)
 		return false;
 	for (decimals = Max(decimals, 0); decimals < MONEY_NANO_DIGITS; decimals++)
-		if (__builtin_mul_overflow(u, 10, &u))
+	{
+		if (u > limit / 10)
 			return false;
-	*v = neg ? -u : u;
+		u *= 10;
+	}
+	*v = (neg && u > 0) ? -(int128) (u - 1) - 1 : (int128) u;
 	return true;
 }
 
