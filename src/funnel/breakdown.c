@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "common/int.h"
 #include "engine/entity_store.h"
 #include "engine/funnel.h"
 #include "libpq/pqformat.h"
@@ -68,6 +69,22 @@ typedef struct BreakdownState
 } BreakdownState;
 
 #define BREAKDOWN_LEVELS (FUNNEL_MAX_STEPS + 1)
+
+/*
+ * a + b.  Counts walked from rows cannot overflow; those of stored journeys'
+ * states deserialised from hostile bytes can.
+ */
+static int64
+breakdown_count_add(int64 a, int64 b)
+{
+	int64		sum;
+
+	if (pg_add_s64_overflow(a, b, &sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel breakdown count is out of range")));
+	return sum;
+}
 
 /* ---------- the dictionary of values ---------- */
 
@@ -718,7 +735,11 @@ funnel_breakdown_final(PG_FUNCTION_ARGS)
 			int			k;
 
 			for (k = 1; k < BREAKDOWN_LEVELS; k++)
-				bw.at_level[(Size) id * (m + 1) + Min(k, m)] += st->given[(Size) id * BREAKDOWN_LEVELS + k];
+			{
+				int64	   *at = &bw.at_level[(Size) id * (m + 1) + Min(k, m)];
+
+				*at = breakdown_count_add(*at, st->given[(Size) id * BREAKDOWN_LEVELS + k]);
+			}
 		}
 	}
 	else if (m > 0)
@@ -734,7 +755,7 @@ funnel_breakdown_final(PG_FUNCTION_ARGS)
 
 		for (k = m; k >= 1; k--)
 		{
-			acc += bw.at_level[(Size) id * (m + 1) + k];
+			acc = breakdown_count_add(acc, bw.at_level[(Size) id * (m + 1) + k]);
 			counts[(Size) id * m + k - 1] = acc;
 		}
 		if (acc > 0)
@@ -978,7 +999,9 @@ funnel_breakdown_journey_combine(PG_FUNCTION_ARGS)
 		}
 		given_reserve(a, to);
 		for (k = 0; k < BREAKDOWN_LEVELS; k++)
-			a->given[(Size) to * BREAKDOWN_LEVELS + k] += b->given[(Size) id * BREAKDOWN_LEVELS + k];
+			a->given[(Size) to * BREAKDOWN_LEVELS + k] =
+				breakdown_count_add(a->given[(Size) to * BREAKDOWN_LEVELS + k],
+									b->given[(Size) id * BREAKDOWN_LEVELS + k]);
 	}
 	PG_RETURN_POINTER(a);
 }
