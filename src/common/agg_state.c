@@ -12,6 +12,7 @@
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "common/agg_state.h"
+#include "common/int.h"
 #include "common/module.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
@@ -93,6 +94,23 @@ funnel_state_grow(MemoryContext cxt, void *ptr, int64 *cap, int64 need,
 	if (ptr == NULL)
 		return MemoryContextAllocHuge(cxt, newcap * elem);
 	return repalloc_huge(ptr, newcap * elem);
+}
+
+/*
+ * a + b, two counts of a state; what names them in the error.  Counts
+ * gathered from rows cannot overflow; those of states deserialised from
+ * hostile bytes can, when states are combined or their counts summed.
+ */
+int64
+funnel_count_add(int64 a, int64 b, const char *what)
+{
+	int64		sum;
+
+	if (pg_add_s64_overflow(a, b, &sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range", what)));
+	return sum;
 }
 
 /* ---------- reading serialised states ---------- */

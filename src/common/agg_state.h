@@ -24,6 +24,7 @@ extern Datum funnel_combine_keep_first(FunctionCallInfo fcinfo);
 extern void funnel_check_memory(Size bytes);
 extern void *funnel_state_grow(MemoryContext cxt, void *ptr, int64 *cap,
 							   int64 need, Size elem, Size *mem);
+extern int64 funnel_count_add(int64 a, int64 b, const char *what);
 
 extern void funnel_state_reader(bytea *data, StringInfo buf);
 extern void funnel_state_check_end(StringInfo buf);

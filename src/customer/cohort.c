@@ -51,10 +51,7 @@
 static void
 add_skipped_rows(int64 *dst, int64 n)
 {
-	if (pg_add_s64_overflow(*dst, n, dst))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("count of skipped rows is out of range")));
+	*dst = funnel_count_add(*dst, n, "count of skipped rows");
 }
 
 /* ---------------------------------------------------------------------

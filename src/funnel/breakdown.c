@@ -16,7 +16,6 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
-#include "common/int.h"
 #include "engine/entity_store.h"
 #include "engine/funnel.h"
 #include "libpq/pqformat.h"
@@ -70,21 +69,8 @@ typedef struct BreakdownState
 
 #define BREAKDOWN_LEVELS (FUNNEL_MAX_STEPS + 1)
 
-/*
- * a + b.  Counts walked from rows cannot overflow; those of stored journeys'
- * states deserialised from hostile bytes can.
- */
-static int64
-breakdown_count_add(int64 a, int64 b)
-{
-	int64		sum;
-
-	if (pg_add_s64_overflow(a, b, &sum))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("funnel breakdown count is out of range")));
-	return sum;
-}
+/* a + b (funnel_count_add) */
+#define breakdown_count_add(a, b) funnel_count_add((a), (b), "funnel breakdown count")
 
 /* ---------- the dictionary of values ---------- */
 

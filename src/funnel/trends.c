@@ -22,7 +22,6 @@
 #include "postgres.h"
 
 #include "common/agg_state.h"
-#include "common/int.h"
 #include "engine/entities.h"
 #include "engine/funnel.h"
 #include "lib/stringinfo.h"
@@ -47,18 +46,8 @@ typedef struct TrendPeriod
 	int64		entered_below;	/* entries of journeys below the top step */
 } TrendPeriod;
 
-/* a + b; only counts of states deserialised from hostile bytes can overflow */
-static int64
-trend_count_add(int64 a, int64 b)
-{
-	int64		sum;
-
-	if (pg_add_s64_overflow(a, b, &sum))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("funnel trend count is out of range")));
-	return sum;
-}
+/* a + b (funnel_count_add) */
+#define trend_count_add(a, b) funnel_count_add((a), (b), "funnel trend count")
 
 /* which counter a walk's entries go to (TrendAcc) */
 #define TREND_COUNT_ENTERED	0
