@@ -20,6 +20,10 @@ import threading
 import time
 
 STEPS = "event = 'visit', event = 'product_view', event = 'add_to_cart', event = 'purchase'"
+# the same conditions in a form the planner leaves to PostgreSQL (not
+# equalities; funnel.equalities_as_names plans STEPS as the event-name form)
+STEPS_EVAL = ("(event = 'visit') IS TRUE, (event = 'product_view') IS TRUE, "
+              "(event = 'add_to_cart') IS TRUE, (event = 'purchase') IS TRUE")
 NAMES = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
 # the product funnel of doc/product_funnels.md: the same four steps with
 # add_to_cart optional, "other" excluded between product_view and purchase
@@ -241,6 +245,8 @@ FROM per_user"""
              "SELECT funnel_noop('7 days'::interval, user_id, ts, %s) FROM events" % NAMES, answer="count"),
         Case("fsc_bools", "funnel_stage_counts, conditions, serial",
              "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events" % STEPS),
+        Case("fsc_bools_eval", "funnel_stage_counts, conditions PostgreSQL evaluates, serial",
+             "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events" % STEPS_EVAL),
         Case("fsc_names", "funnel_stage_counts, event names, serial",
              "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM events" % NAMES),
         Case("fsc_bools_p2", "funnel_stage_counts, conditions, 2 workers",
@@ -539,13 +545,13 @@ def main():
             failures.append("%s answered %r, %s %r" % (b, by[b].result, a, by[a].result))
     # the reference: funnel_stage_counts with conditions, or (--only) the
     # first selected case with the same answer
-    stage_keys = ("fsc_bools", "fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
+    stage_keys = ("fsc_bools", "fsc_bools_eval", "fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
                   "fsc_hp", "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "kept",
                   "kept_p2", "kept_summary", "kept_cj", "kept_cj_p2", "kept_cj_summary", "ch", "ch1", "plain",
                   "bd_channel", "bd_channel_p2")
     ref_key = next((k for k in stage_keys if k in by), None)
     ref = by[ref_key].result if ref_key else None
-    for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
+    for k in ("fsc_bools_eval", "fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2", "fsc_hp",
               "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2", "kept", "kept_p2",
               "kept_summary", "kept_cj", "kept_cj_p2", "kept_cj_summary", "ch", "ch1", "plain",
               "bd_channel", "bd_channel_p2"):
@@ -660,7 +666,7 @@ def main():
         lines.append("answer (users reaching visit, product_view, add_to_cart, purchase within 7 days): %s" %
                      ", ".join(str(x) for x in ref))
     lines.append("answers compared: %s; %s" % (
-        ", ".join(k for k in ("fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
+        ", ".join(k for k in ("fsc_bools_eval", "fsc_names", "fsc_bools_p2", "fsc_names_p2", "wf_groupby", "wf_groupby_p2",
                               "fsc_hp", "fsc_hp_serial", "wf_hp", "wf_hp_p2", "journeys", "journeys_p2",
                               "kept", "kept_p2", "kept_summary", "kept_cj", "kept_cj_p2", "kept_cj_summary",
                               "plain", "ch", "ch1", "bd_channel", "bd_channel_p2") if k in by),
@@ -759,6 +765,8 @@ def main():
     target("event names, serial ≤ 1.6 × its no-op floor", r, r is not None and r <= 1.6, "%.2f ×")
     r = tv("fsc_bools", "ch")
     target("conditions, serial ≤ 1.5 × ClickHouse (2 threads)", r, r is not None and r <= 1.5, "%.2f ×")
+    r = tv("fsc_bools_eval", "ch")
+    target("(conditions PostgreSQL evaluates, serial: × ClickHouse (2 threads), information)", r, None, "%.2f ×")
     r = tv("fsc_names_p2", "fsc_names")
     target("plain table, 2 workers faster than serial (event names)", r, r is not None and r < 1, "%.2f × serial")
     r = tv("fsc_bools_p2", "fsc_bools")
@@ -768,8 +776,9 @@ def main():
     r = max(peaks) if peaks else None
     target("peak backend memory of the whole-table funnels (with workers) ≤ 1 GB", r,
            r is not None and r <= 1024, "%.0f MB")
-    r = tv("fsc_bools", "noop_bools")
-    target("funnel_stage_counts ≤ 1.8 × no-op aggregate (conditions)", r, r is not None and r <= 1.8, "%.2f ×")
+    # the no-op evaluates the conditions: compared with the form that does too
+    r = tv("fsc_bools_eval", "noop_bools")
+    target("funnel_stage_counts ≤ 1.8 × no-op aggregate (conditions PostgreSQL evaluates)", r, r is not None and r <= 1.8, "%.2f ×")
     r = tv("fsc_names", "noop_names")
     target("funnel_stage_counts ≤ 1.8 × no-op aggregate (event names)", r, r is not None and r <= 1.8, "%.2f ×")
     r = tv("wf_groupby", "groupby")

@@ -206,6 +206,11 @@ autovacuum = off
 random_page_cost = 1.1
 funnel.max_state_memory = $STATE_MEM
 shared_preload_libraries = ''
+# loaded when a session starts, as doc/whole_table.md recommends: its planner
+# hook then plans the conditions event = 'visit', ... of every run (each run
+# is a new session) as the event-name form (fsc_bools_eval keeps a form it
+# leaves to PostgreSQL)
+session_preload_libraries = '$LIB/funnel.so'
 CONF
 chmod 0644 "$BENCH_DIR/bench.conf"
 if ! grep -q "include '$BENCH_DIR/bench.conf'" "$PGDATA/postgresql.conf"; then

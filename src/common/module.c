@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "common/module.h"
+#include "engine/equality_steps.h"
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -15,6 +16,7 @@ PG_MODULE_MAGIC;
 
 int			funnel_max_state_memory_kb = 1024 * 1024;
 int			funnel_sub_partition_rows = 64 * 1024;
+bool		funnel_equalities_as_names = true;
 
 void		_PG_init(void);
 
@@ -44,5 +46,15 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("funnel.equalities_as_names",
+							 "Plans step conditions that compare one text expression with constants as the event-name form.",
+							 "The names are then matched once per row instead of every condition being "
+							 "evaluated; answers never depend on it.",
+							 &funnel_equalities_as_names,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("funnel");
+	funnel_install_planner_hook();
 }

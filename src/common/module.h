@@ -15,4 +15,10 @@ extern int	funnel_max_state_memory_kb;
  */
 extern int	funnel_sub_partition_rows;
 
+/*
+ * funnel.equalities_as_names: plan conditions event = 'a', event = 'b', ...
+ * as the event-name form (engine/equality_steps.c)
+ */
+extern bool funnel_equalities_as_names;
+
 #endif							/* FUNNEL_MODULE_H */
