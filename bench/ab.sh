@@ -84,13 +84,16 @@ psql -X -qtAc "SELECT 1 FROM data.$TABLE LIMIT 1" >/dev/null \
   || { echo "no table data.$TABLE in the harness's cluster" >&2; exit 1; }
 for side in a b; do
   psql -X -q -v ON_ERROR_STOP=1 -c "DROP SCHEMA IF EXISTS ab_$side CASCADE" -c "CREATE SCHEMA ab_$side" >/dev/null 2>&1
-  PGOPTIONS="-c search_path=ab_$side" psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/ab_$side.sql" >/dev/null 2>&1 \
+  # each session loads its own build at start (the harness's bench.conf would
+  # preload the harness's copy, whose settings and hook would clash)
+  PGOPTIONS="-c search_path=ab_$side -c session_preload_libraries=$LIB/ab_$side.so" \
+    psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/ab_$side.sql" >/dev/null 2>&1 \
     || { echo "loading build $side failed" >&2; exit 1; }
 done
 psql -X -qtAc "SELECT pg_prewarm('data.$TABLE')" >/dev/null 2>&1 || true
 
 # ---------- pairs ----------
-python3 - "$PAIRS" "$TABLE" "${CASES[@]}" <<'PY'
+AB_LIB="$LIB" python3 - "$PAIRS" "$TABLE" "${CASES[@]}" <<'PY'
 import statistics, subprocess, sys, os
 
 pairs, table, cases = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
@@ -114,7 +117,8 @@ for c in cases:
         sys.exit(f"unknown case {c} (names, conditions, product, partitionwise)")
 
 def session(schema):
-    env = dict(os.environ, PGOPTIONS=f"-c search_path={schema}")
+    env = dict(os.environ, PGOPTIONS=f"-c search_path={schema} "
+               f"-c session_preload_libraries={os.environ['AB_LIB']}/{schema}.so")
     p = subprocess.Popen(["psql", "-X", "-qtA"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, env=env, bufsize=1)
     p.stdin.write("SET max_parallel_workers_per_gather = 0;\nSET enable_indexscan = off;\n"
