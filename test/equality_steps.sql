@@ -8,7 +8,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(43);
+SELECT plan(44);
 
 -- the hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -154,6 +154,19 @@ CREATE AGGREGATE eq_other.window_funnel(interval, timestamptz, text, text[])
 SELECT is(eq_other.window_funnel('1 hour', ts, event = 'visit', event = 'view'), 12,
           'another module''s window_funnel: not rewritten')
 FROM hand;
+
+-- a role that may run the conditions form but not its event-name twin
+-- keeps the conditions (and its answer)
+CREATE ROLE eq_no_names;
+CREATE TABLE eq_hand AS TABLE hand;
+GRANT SELECT ON eq_hand TO eq_no_names;
+REVOKE EXECUTE ON FUNCTION funnel_stage_counts(interval, anyelement, timestamptz, text, text[]) FROM PUBLIC;
+SET LOCAL ROLE eq_no_names;
+SELECT is(funnel_stage_counts('1 hour', u, ts, event = 'visit', event = 'view', event = 'buy'),
+          '{3,1,1}'::bigint[], 'no EXECUTE on the event-name twin: the conditions, evaluated')
+FROM eq_hand;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION funnel_stage_counts(interval, anyelement, timestamptz, text, text[]) TO PUBLIC;
 
 -- ---------- rewritten = evaluated, on random data ----------
 -- ties (several rows per minute), NULL events, names that differ only in

@@ -29,12 +29,14 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "common/module.h"
 #include "engine/equality_steps.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/planner.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -196,8 +198,10 @@ equality_twin(Oid fnoid, List *conds, int nlead,
 			{
 				Form_pg_proc tproc = (Form_pg_proc) GETSTRUCT(ttp);
 
+				/* a twin the caller may not run would turn a query into an error */
 				if (tproc->prokind == PROKIND_AGGREGATE &&
 					tproc->prorettype == proc->prorettype &&
+					pg_proc_aclcheck(tproc->oid, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK &&
 					aggregate_is_ours(tproc->oid))
 					twin = tproc->oid;
 				ReleaseSysCache(ttp);
