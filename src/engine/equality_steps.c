@@ -28,10 +28,11 @@
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "fmgr.h"
-#include "miscadmin.h"
 #include "common/module.h"
 #include "engine/equality_steps.h"
+#include "engine/funnel.h"
+#include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -49,11 +50,7 @@ static const char *const twin_aggregates[] = {
 	"funnel_summary", "funnel_trends", "time_to_convert", "window_funnel",
 };
 
-/* the event-name form takes at most this many names (FUNNEL_MAX_STEPS) */
-#define MAX_EQUALITY_STEPS 64
-
 static planner_hook_type prev_planner_hook = NULL;
-
 
 /*
  * Whether aggregate aggfnoid is one of this library's: its transition
@@ -143,7 +140,7 @@ equality_twin(Oid fnoid, List *conds, int nlead,
 	int			i;
 	ListCell   *lc;
 
-	if (n < 1 || n > MAX_EQUALITY_STEPS)
+	if (n < 1 || n > FUNNEL_MAX_STEPS)
 		return InvalidOid;
 
 	/* every condition an equality of the same operand */
@@ -183,6 +180,9 @@ equality_twin(Oid fnoid, List *conds, int nlead,
 
 		for (i = 0; i < (int) lengthof(twin_aggregates); i++)
 			known |= strcmp(name, twin_aggregates[i]) == 0;
+		/* declared as conditions, not only given booleans */
+		for (i = nlead; i < proc->pronargs; i++)
+			known &= proc->proargtypes.values[i] == (variadic ? BOOLARRAYOID : BOOLOID);
 		if (known && aggregate_is_ours(fnoid))
 		{
 			Oid		   *types = palloc(sizeof(Oid) * (nlead + 2));
