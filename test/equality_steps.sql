@@ -8,7 +8,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(44);
+SELECT plan(46);
 
 -- the hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -218,6 +218,49 @@ FROM rewritten r JOIN evaluated e USING (k) ORDER BY k;
 -- the SQL function's statements were rewritten (the comparison is not vacuous)
 SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 day', u, ts, event = 'visit', event = 'view', event = 'cart', event = 'buy') FROM rnd$$),
                $$'\{visit,view,cart,buy\}'::text\[\]$$, 'the random-data query is rewritten');
+
+-- random calls: 150 condition lists mixing equalities (either side, names
+-- repeated, names absent from the data), a NULL constant, another column,
+-- another operator; each run planned and evaluated, answers compared, and
+-- the plans counted (most lists are all equalities, so most are planned
+-- as names)
+CREATE TEMP TABLE random_calls AS
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 150)
+SELECT i, (ARRAY['funnel_stage_counts(''1 day'', %s, u, ts, %s)',
+                 'funnel_conversion(''1 day'', %s, u, ts, %s)',
+                 'funnel_stage_counts(funnel_summary(''1 day'', %s, u, ts, %s))'])[1 + i % 3] AS call,
+       (ARRAY['''''', '''strict_order''', '''strict_deduplication''', '''strict_increase'''])[1 + (i / 3) % 4] AS mode,
+       (SELECT string_agg(
+            CASE WHEN r < 0.45 THEN format('event = %L', nm)
+                 WHEN r < 0.9 THEN format('%L = event', nm)
+                 WHEN r < 0.93 THEN 'event = NULL'
+                 WHEN r < 0.96 THEN format('channel = %L', ch)
+                 ELSE format('event <> %L', nm) END, ', ')
+        FROM (SELECT (hashint4(i * 100 + k) & 65535) / 65536.0 AS r,
+                     (ARRAY['visit', 'view', 'cart', 'buy', 'Visit', 'view ', 'none'])[1 + (hashint4(i * 7 + k) & 65535) % 7] AS nm,
+                     (ARRAY['web', 'ads'])[1 + k % 2] AS ch
+              FROM generate_series(1, CASE WHEN i % 5 = 0 THEN 1 + (hashint4(i) & 65535) % 12
+                                           ELSE (i > 140)::int * 3 + (i % 7) END + 1) k) x) AS conds
+FROM c;
+CREATE FUNCTION pg_temp.random_call(r random_calls) RETURNS text LANGUAGE sql AS $$
+SELECT 'SELECT ' || format(r.call, r.mode, r.conds) || '::text FROM rnd' $$;
+CREATE FUNCTION pg_temp.run_text(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE v text; BEGIN EXECUTE q INTO v; RETURN v; END $$;
+SET LOCAL funnel.equalities_as_names = off;
+CREATE TEMP TABLE random_evaluated AS
+SELECT i, pg_temp.run_text(pg_temp.random_call(r)) AS v,
+       pg_temp.plan_of(pg_temp.random_call(r)) AS plan FROM random_calls r;
+SET LOCAL funnel.equalities_as_names = on;
+CREATE TEMP TABLE random_planned AS
+SELECT i, pg_temp.run_text(pg_temp.random_call(r)) AS v,
+       pg_temp.plan_of(pg_temp.random_call(r)) AS plan FROM random_calls r;
+SELECT is((SELECT count(*) FROM random_planned p JOIN random_evaluated e USING (i)
+           WHERE p.v IS DISTINCT FROM e.v), 0::bigint,
+          'random calls: planned = evaluated, every one');
+SELECT ok((SELECT count(*) FROM random_planned WHERE plan ~ '::text\[\]') BETWEEN 40 AND 140
+          AND (SELECT count(*) FROM random_evaluated WHERE plan ~ '::text\[\]') = 0,
+          'random calls: some planned as names, some not: ' ||
+          (SELECT count(*) FROM random_planned WHERE plan ~ '::text\[\]'));
 
 -- parallel plans: the rewritten call gives the serial answer
 SET LOCAL max_parallel_workers_per_gather = 2;
