@@ -440,6 +440,17 @@ jlog_foreach(const JourneyLog *log, JourneyEntityFn fn, void *arg)
 	estore_foreach_ordered(log->store, journey_entity, &c);
 }
 
+/* the same in no particular order, for results the order cannot change */
+static void
+jlog_foreach_any_order(const JourneyLog *log, JourneyEntityFn fn, void *arg)
+{
+	ForeachCall c;
+
+	c.fn = fn;
+	c.arg = arg;
+	estore_foreach(log->store, journey_entity, &c);
+}
+
 typedef struct GroupCall
 {
 	JourneyRow *out;
@@ -483,7 +494,7 @@ group_entity(Datum key, JourneyRow *rows, int64 nrows, Size held, void *arg)
  * funnel.max_state_memory); jlog_foreach holds one partition's.
  */
 JourneyRow *
-jlog_group(const JourneyLog *log, uint64 **starts_out, uint32 *nent)
+jlog_group(const JourneyLog *log, bool ordered, uint64 **starts_out, uint32 *nent)
 {
 	GroupCall	g;
 
@@ -497,7 +508,10 @@ jlog_group(const JourneyLog *log, uint64 **starts_out, uint32 *nent)
 	g.pos = 0;
 	g.total = log->nrows;
 	g.nent = 0;
-	jlog_foreach(log, group_entity, &g);
+	if (ordered)
+		jlog_foreach(log, group_entity, &g);
+	else
+		jlog_foreach_any_order(log, group_entity, &g);
 	if (g.pos != log->nrows)
 		elog(ERROR, "journey log holds a different number of rows than counted");
 	*starts_out = g.starts;

@@ -71,6 +71,6 @@ extern JourneyLog *jlog_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,
 									StringInfo buf);
 extern int32 *jlog_name_ranks(const JourneyLog *log);
 extern void jlog_foreach(const JourneyLog *log, JourneyEntityFn fn, void *arg);
-extern JourneyRow *jlog_group(const JourneyLog *log, uint64 **starts, uint32 *nent);
+extern JourneyRow *jlog_group(const JourneyLog *log, bool ordered, uint64 **starts, uint32 *nent);
 
 #endif							/* JOURNEY_LOG_H */

@@ -51,7 +51,9 @@
 typedef struct CorrState
 {
 	FunnelConfig cfg;
-	const FunnelConfig *cfg_seen;	/* the input's shared copy last checked */
+	/* the call site and its configuration's version last checked */
+	const FunnelInput *checked_input;
+	uint64		checked_version;
 	int32		min_count;		/* MIN_COUNT_DEFAULT_RULE: PostHog's rule */
 	bool		has_property;
 	/* the distinct step names and the steps each names */
@@ -92,7 +94,6 @@ funnel_correlation_sfunc(PG_FUNCTION_ARGS)
 	bool		full = PG_NARGS() > 6;
 	FunnelInput *in = funnel_input_get(fcinfo, FUNNEL_INPUT_NAMES,
 									   FUNNEL_ARG_ENTITY | (full ? FUNNEL_ARG_MODE : 0));
-	const FunnelConfig *cfg;
 	int64		ts;
 	uint64		steps;
 	int32		min_count;
@@ -100,16 +101,16 @@ funnel_correlation_sfunc(PG_FUNCTION_ARGS)
 	int			a = in->arg_input;
 
 	use_row = funnel_input_read(fcinfo, in, &ts, &steps);
-	funnel_check_used_options(&in->cfg, 0);
-	cfg = funnel_input_config(in);
 	min_count = read_min_count(fcinfo, full ? 7 : PG_NARGS());
 	if (st == NULL)
 	{
 		int			i;
 
+		funnel_check_used_options(&in->cfg, 0);
 		st = MemoryContextAllocZero(cxt, sizeof(CorrState));
-		st->cfg = *cfg;
-		st->cfg_seen = cfg;
+		st->cfg = in->cfg;
+		st->checked_input = in;
+		st->checked_version = in->cfg_version;
 		st->min_count = min_count;
 		st->has_property = full;
 		st->nnames = in->nnames;
@@ -127,10 +128,13 @@ funnel_correlation_sfunc(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		if (cfg != st->cfg_seen)
+		/* compared again only when this call site read a new configuration */
+		if (st->checked_input != in || st->checked_version != in->cfg_version)
 		{
-			funnel_config_check_same(&st->cfg, cfg);
-			st->cfg_seen = cfg;
+			funnel_check_used_options(&in->cfg, 0);
+			funnel_config_check_same(&st->cfg, &in->cfg);
+			st->checked_input = in;
+			st->checked_version = in->cfg_version;
 		}
 		if (min_count != st->min_count)
 			ereport(ERROR,
@@ -444,7 +448,8 @@ funnel_correlation_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	wcfg = st->cfg;
 	wcfg.want_elapsed = true;
-	event_log_journeys(st->log, &j);
+	/* counts of entities only: the order they come in cannot change them */
+	event_log_journeys(st->log, false, &j);
 
 	/* what each logged name is: a step event, another event, a property value */
 	name_mask = palloc0(sizeof(uint64) * (j.nnames + 1));

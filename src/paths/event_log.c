@@ -151,8 +151,13 @@ event_row_cmp(const void *a, const void *b)
 	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
+/*
+ * Every entity's rows as journeys sorted by time.  ordered: the entities in
+ * the same order in every plan (jlog_foreach); otherwise in any order, for
+ * results that are counts over the entities.
+ */
 void
-event_log_journeys(const JourneyLog *log, EventJourneys *out)
+event_log_journeys(const JourneyLog *log, bool ordered, EventJourneys *out)
 {
 	uint64	   *starts;
 	JourneyRow *grouped;
@@ -162,7 +167,7 @@ event_log_journeys(const JourneyLog *log, EventJourneys *out)
 				nent;
 
 	/* every row at once (jlog_group checks it against funnel.max_state_memory) */
-	grouped = jlog_group(log, &starts, &nent);
+	grouped = jlog_group(log, ordered, &starts, &nent);
 	/* the state and its grouped copy count against funnel.max_state_memory */
 	out->bytes = log->mem + log->store->mem + sizeof(JourneyRow) * (Size) log->nrows +
 		2 * sizeof(uint64) * ((Size) nent + 1) + 2 * sizeof(int32) * ((Size) log->nnames + 1);

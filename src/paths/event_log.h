@@ -50,6 +50,6 @@ extern void event_log_serialize(const JourneyLog *log, StringInfo buf);
 extern JourneyLog *event_log_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,
 										 StringInfo buf);
 extern int32 event_log_find_name(const JourneyLog *log, const char *name, int len);
-extern void event_log_journeys(const JourneyLog *log, EventJourneys *out);
+extern void event_log_journeys(const JourneyLog *log, bool ordered, EventJourneys *out);
 
 #endif							/* FUNNEL_EVENT_LOG_H */

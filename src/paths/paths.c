@@ -478,7 +478,7 @@ paths_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	cfg = &st->cfg;
 	maxnodes = cfg->depth + 1;
-	event_log_journeys(st->log, &j);
+	event_log_journeys(st->log, true, &j);
 	if (cfg->anchor != ANCHOR_NONE)
 		anchor = event_log_find_name(st->log, cfg->event, cfg->event_len);
 
