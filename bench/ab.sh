@@ -17,7 +17,8 @@
 #   --case   names (serial event-name form, the default), conditions,
 #            product (2 exclusions and an optional step), partitionwise
 #            (conditions over data.events_hp, 2 workers, as the harness's
-#            fsc_hp: --table does not apply); may repeat
+#            fsc_hp: --table does not apply), correlation
+#            (funnel_correlation over the four names); may repeat
 # Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --pairs) PAIRS="$2"; shift 2 ;;
     --table) TABLE="$2"; shift 2 ;;
     --case) CASES+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -106,6 +107,7 @@ sql = {
                "user_id, ts, event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase', 'other', 'checkout']) "
                f"FROM data.{table}",
     "partitionwise": f"SELECT funnel_stage_counts('7 days', user_id, ts, {conditions}) FROM data.events_hp",
+    "correlation": f"SELECT funnel_correlation('7 days', user_id, ts, {names}) FROM data.{table}",
 }
 serial = ["SET max_parallel_workers_per_gather = 0", "SET enable_partitionwise_aggregate = off"]
 settings = {c: serial for c in sql}
@@ -114,7 +116,7 @@ settings["partitionwise"] = ["SET max_parallel_workers_per_gather = 2", "SET par
                              "SET min_parallel_table_scan_size = 0", "SET enable_partitionwise_aggregate = on"]
 for c in cases:
     if c not in sql:
-        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise)")
+        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise, correlation)")
 
 def session(schema):
     env = dict(os.environ, PGOPTIONS=f"-c search_path={schema} "
