@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --pairs) PAIRS="$2"; shift 2 ;;
     --table) TABLE="$2"; shift 2 ;;
     --case) CASES+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
