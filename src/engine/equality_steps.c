@@ -235,8 +235,11 @@ call_conditions(List *args, bool variadic, int *nlead)
 
 	if (variadic)
 	{
-		ArrayExpr  *arr = (ArrayExpr *) llast(args);
+		ArrayExpr  *arr;
 
+		if (args == NIL)
+			return NIL;
+		arr = (ArrayExpr *) llast(args);
 		if (!IsA(arr, ArrayExpr) || arr->multidims || arr->element_typeid != BOOLOID)
 			return NIL;
 		*nlead = nargs - 1;
