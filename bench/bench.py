@@ -480,6 +480,22 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def cpu_ticks():
+    """(busy, stolen) clock ticks of all CPUs so far, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    v += [0] * (8 - len(v))
+    # user nice system idle iowait irq softirq steal
+    return v[0] + v[1] + v[2] + v[5] + v[6], v[7]
+
+
+def stolen_share(start, end):
+    """Of the CPU time this machine ran or wanted between two cpu_ticks(),
+    the share the host gave to others (a virtual machine's steal time)."""
+    busy, steal = end[0] - start[0], end[1] - start[1]
+    return 100.0 * steal / (busy + steal) if busy + steal > 0 else 0.0
+
+
 def main():
     global CH_PORT
     ap = argparse.ArgumentParser()
@@ -510,6 +526,7 @@ def main():
                     else:
                         jr[k] = int(float(v))
     load_start = loadavg()
+    ticks_start = cpu_ticks()
     started = datetime.datetime.now(datetime.timezone.utc)
     cases = select_cases(cases_for(args), args.only)
     if not cases:
@@ -534,6 +551,7 @@ def main():
             c.times.append(ms)
             print("run %d %-16s %10.1f ms" % (r + 1, c.key, ms), file=sys.stderr, flush=True)
     load_end = loadavg()
+    stolen = stolen_share(ticks_start, cpu_ticks())
 
     by = {c.key: c for c in cases}
     med = {c.key: statistics.median(c.times) for c in cases}
@@ -635,10 +653,11 @@ def main():
     lines.append("funnel benchmark, %s, %d events of %d users (%s), %d run(s), median" %
                  (started.strftime("%Y-%m-%d %H:%M UTC"), n, users, args.size, args.runs))
     lines.append("machine: %d cores, %.0f GiB, %s; PostgreSQL %s (huge_pages %s); transparent huge pages %s; "
-                 "load average %s at start, %s at end" % (
+                 "load average %s at start, %s at end; %.1f %% of the CPU time used during the runs "
+                 "went to other guests of the host (steal time)" % (
                      os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
                      platform.machine(), psql("SHOW server_version").strip().split()[0],
-                     psql("SHOW huge_pages").strip(), transparent_huge_pages(), load_start, load_end))
+                     psql("SHOW huge_pages").strip(), transparent_huge_pages(), load_start, load_end, stolen))
     if "ch" in by:
         lines.append("ClickHouse %s" % subprocess.run(
             ["clickhouse-client", "--host", "127.0.0.1", "--port", str(CH_PORT), "--query", "SELECT version()"],
