@@ -526,7 +526,6 @@ def main():
                     else:
                         jr[k] = int(float(v))
     load_start = loadavg()
-    ticks_start = cpu_ticks()
     started = datetime.datetime.now(datetime.timezone.utc)
     cases = select_cases(cases_for(args), args.only)
     if not cases:
@@ -537,6 +536,7 @@ def main():
         if out.strip() == "1":
             nrows[t] = int(psql("SELECT count(*) FROM data.%s" % t).strip())
     users = int(psql("SELECT count(DISTINCT user_id) FROM events").strip())
+    ticks_start = cpu_ticks()  # the warm-up and timed runs
 
     # warm-up round (untimed), then round-robin timed runs
     for c in cases:
