@@ -59,7 +59,8 @@ cv_interval_days(const Interval *iv, const char *what)
 	if (!funnel_interval_to_usecs(iv, &usecs))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("%s is out of range", what)));
+				 errmsg("%s is out of range", what),
+				 errdetail("An interval here is at most 2^63 microseconds, about 292,000 years.")));
 	days = (double) usecs / USECS_PER_DAY;
 	if (!(days > 0))
 		ereport(ERROR,

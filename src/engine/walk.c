@@ -612,7 +612,9 @@ funnel_window_usecs(Interval *window)
 	if (!funnel_interval_to_usecs(window, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("funnel window is out of range")));
+				 errmsg("funnel window is out of range"),
+				 errdetail("A window is at most 2^63 microseconds, about 292,000 years."),
+				 errhint("A window longer than the span of the events counts the same as that span.")));
 	if (result < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
