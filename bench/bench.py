@@ -489,6 +489,21 @@ def cpu_ticks():
     return v[0] + v[1] + v[2] + v[5] + v[6], v[7]
 
 
+def memory_probe():
+    """bench/probe/memory_probe.c's line (one core's sequential read,
+    dependent-load latency and multiply-add speed), built in a temporary
+    directory: it tells a run in one of this host's slow phases from a quiet
+    one.  None without a C compiler."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe", "memory_probe.c")
+    with tempfile.TemporaryDirectory(prefix="bench-probe-") as d:
+        exe = os.path.join(d, "memory_probe")
+        try:
+            subprocess.run(["cc", "-O2", "-o", exe, src], check=True, capture_output=True)
+            return subprocess.run([exe], check=True, capture_output=True, text=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+
 def stolen_share(start, end):
     """Of the CPU time this machine ran or wanted between two cpu_ticks(),
     the share the host gave to others (a virtual machine's steal time)."""
@@ -536,6 +551,7 @@ def main():
         if out.strip() == "1":
             nrows[t] = int(psql("SELECT count(*) FROM data.%s" % t).strip())
     users = int(psql("SELECT count(DISTINCT user_id) FROM events").strip())
+    probe_start = memory_probe()
     ticks_start = cpu_ticks()  # the warm-up and timed runs
 
     # warm-up round (untimed), then round-robin timed runs
@@ -552,6 +568,7 @@ def main():
             print("run %d %-16s %10.1f ms" % (r + 1, c.key, ms), file=sys.stderr, flush=True)
     load_end = loadavg()
     stolen = stolen_share(ticks_start, cpu_ticks())
+    probe_end = memory_probe()
 
     by = {c.key: c for c in cases}
     med = {c.key: statistics.median(c.times) for c in cases}
@@ -658,6 +675,9 @@ def main():
                      os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
                      platform.machine(), psql("SHOW server_version").strip().split()[0],
                      psql("SHOW huge_pages").strip(), transparent_huge_pages(), load_start, load_end, stolen))
+    if probe_start or probe_end:
+        lines.append("memory probe (bench/probe/memory_probe.c, one core) before the runs: %s; after: %s" %
+                     (probe_start or "n/a", probe_end or "n/a"))
     if "ch" in by:
         lines.append("ClickHouse %s" % subprocess.run(
             ["clickhouse-client", "--host", "127.0.0.1", "--port", str(CH_PORT), "--query", "SELECT version()"],
