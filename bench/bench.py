@@ -8,6 +8,7 @@ Every answer is checked against the others; any disagreement fails the run.
 """
 import argparse
 import datetime
+import glob
 import os
 import platform
 import json
@@ -144,6 +145,46 @@ def transparent_huge_pages():
         return m.group(1) if m else "unknown"
     except OSError:
         return "n/a"
+
+
+def machine_identity():
+    """CPU model, cache sizes and boot time: which machine a report came from.
+    A virtual machine of the same cores and memory can sit on another host
+    between runs, and the ratios move with it (doc/performance.md, round 19)."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = dict(re.findall(r"^(model name|cpu family|model|stepping|cpu MHz)\s*:\s*(.+)$",
+                                   f.read().split("\n\n")[0], re.M))
+        # a guest's model name can be generic: the numbers tell hosts apart
+        model = "%s, family %s model %s stepping %s, %s MHz" % (
+            info.get("model name", "unknown CPU"), info.get("cpu family", "?"), info.get("model", "?"),
+            info.get("stepping", "?"), info.get("cpu MHz", "?").split(".")[0])
+    except OSError:
+        pass
+    caches = []
+    for d in sorted(glob.glob("/sys/devices/system/cpu/cpu0/cache/index*")):
+        try:
+            with open(d + "/level") as f:
+                level = f.read().strip()
+            with open(d + "/type") as f:
+                kind = f.read().strip()
+            with open(d + "/size") as f:
+                size = f.read().strip()
+        except OSError:
+            continue
+        if kind != "Instruction":
+            caches.append("L%s %s" % (level, size))
+    booted = "unknown"
+    try:
+        with open("/proc/stat") as f:
+            m = re.search(r"^btime (\d+)$", f.read(), re.M)
+            if m:
+                booted = datetime.datetime.fromtimestamp(int(m.group(1)), datetime.timezone.utc).strftime(
+                    "%Y-%m-%d %H:%M UTC")
+    except OSError:
+        pass
+    return "%s (caches %s), booted %s" % (model, ", ".join(caches) or "unknown", booted)
 
 
 def run_pg(case):
@@ -669,11 +710,11 @@ def main():
     lines = []
     lines.append("funnel benchmark, %s, %d events of %d users (%s), %d run(s), median" %
                  (started.strftime("%Y-%m-%d %H:%M UTC"), n, users, args.size, args.runs))
-    lines.append("machine: %d cores, %.0f GiB, %s; PostgreSQL %s (huge_pages %s); transparent huge pages %s; "
+    lines.append("machine: %d cores, %.0f GiB, %s, %s; PostgreSQL %s (huge_pages %s); transparent huge pages %s; "
                  "load average %s at start, %s at end; %.1f %% of the CPU time used during the runs "
                  "went to other guests of the host (steal time)" % (
                      os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
-                     platform.machine(), psql("SHOW server_version").strip().split()[0],
+                     platform.machine(), machine_identity(), psql("SHOW server_version").strip().split()[0],
                      psql("SHOW huge_pages").strip(), transparent_huge_pages(), load_start, load_end, stolen))
     if probe_start or probe_end:
         lines.append("memory probe (bench/probe/memory_probe.c, one core) before the runs: %s; after: %s" %
