@@ -18,7 +18,9 @@
 #            product (2 exclusions and an optional step), partitionwise
 #            (conditions over data.events_hp, 2 workers, as the harness's
 #            fsc_hp: --table does not apply), correlation
-#            (funnel_correlation over the four names); may repeat
+#            (funnel_correlation over the four names), names_p2 (the event-name
+#            form with 2 workers over TABLE, as the harness's fsc_names_p2); may
+#            repeat
 # Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -108,15 +110,20 @@ sql = {
                f"FROM data.{table}",
     "partitionwise": f"SELECT funnel_stage_counts('7 days', user_id, ts, {conditions}) FROM data.events_hp",
     "correlation": f"SELECT funnel_correlation('7 days', user_id, ts, {names}) FROM data.{table}",
+    "names_p2": f"SELECT funnel_stage_counts('7 days', user_id, ts, {names}) FROM data.{table}",
 }
 serial = ["SET max_parallel_workers_per_gather = 0", "SET enable_partitionwise_aggregate = off"]
 settings = {c: serial for c in sql}
 settings["partitionwise"] = ["SET max_parallel_workers_per_gather = 2", "SET parallel_leader_participation = off",
                              "SET parallel_setup_cost = 0", "SET parallel_tuple_cost = 0",
                              "SET min_parallel_table_scan_size = 0", "SET enable_partitionwise_aggregate = on"]
+# the harness's fsc_names_p2: 2 workers over the plain table, the leader only gathers
+settings["names_p2"] = ["SET max_parallel_workers_per_gather = 2", "SET parallel_leader_participation = off",
+                        "SET parallel_setup_cost = 0", "SET parallel_tuple_cost = 0",
+                        "SET min_parallel_table_scan_size = 0", "SET enable_partitionwise_aggregate = off"]
 for c in cases:
     if c not in sql:
-        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise, correlation)")
+        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise, correlation, names_p2)")
 
 def session(schema):
     env = dict(os.environ, PGOPTIONS=f"-c search_path={schema} "
