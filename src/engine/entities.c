@@ -144,20 +144,12 @@ static const char *const level_finals[] = {
 };
 
 /*
- * One row into the per-entity store: shared by every whole-table funnel
- * aggregate (want_elapsed also records each entity's time to every step).
+ * The state of the first row (t NULL), or t checked against the
+ * configuration this call site read last (a new one: compared again).
  */
-Datum
-funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
-					bool want_elapsed)
+static pg_noinline EntityTable *
+entity_table_check(FunctionCallInfo fcinfo, EntityTable *t, FunnelInput *in)
 {
-	EntityTable *t = FUNNEL_STATE_ARG(EntityTable, 0);
-	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
-	int64		ts;
-	uint64		steps;
-	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
-
-	in->cfg.want_elapsed = want_elapsed;
 	if (t == NULL)
 	{
 		MemoryContext cxt = funnel_agg_context(fcinfo, "funnel_stage_counts");
@@ -174,16 +166,32 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 				(funnel_input_whole_entities(fcinfo, in->arg_entity - 1, PG_GET_COLLATION()) &&
 				 funnel_agg_finals_among(fcinfo, level_finals)) ? 2 : 1;
 		t->walk_early = (in->whole_entities == 2);
-		t->checked_input = in;
-		t->checked_version = in->cfg_version;
 	}
-	else if (t->checked_input != in || t->checked_version != in->cfg_version)
-	{
-		/* compared again only when this call site read a new configuration */
+	else
 		funnel_config_check_same(&t->cfg, &in->cfg);
-		t->checked_input = in;
-		t->checked_version = in->cfg_version;
-	}
+	t->checked_input = in;
+	t->checked_version = in->cfg_version;
+	return t;
+}
+
+/*
+ * One row into the per-entity store: shared by every whole-table funnel
+ * aggregate (want_elapsed also records each entity's time to every step).
+ */
+Datum
+funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
+					bool want_elapsed)
+{
+	EntityTable *t = FUNNEL_STATE_ARG(EntityTable, 0);
+	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
+	int64		ts;
+	uint64		steps;
+	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
+
+	in->cfg.want_elapsed = want_elapsed;
+	if (unlikely(t == NULL || t->checked_input != in ||
+				 t->checked_version != in->cfg_version))
+		t = entity_table_check(fcinfo, t, in);
 
 	/* NULL entities are ignored; so are rows no step can use */
 	if (use && !PG_ARGISNULL(in->arg_entity) &&

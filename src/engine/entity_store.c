@@ -76,6 +76,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/byte_order.h"
+#include "port/pg_bitutils.h"
 #include "port/pg_bswap.h"
 #include "datatype/timestamp.h"
 #include "common/hashfn.h"
@@ -245,7 +246,7 @@ static const int64 unit_usecs[3] = {1, 1000, USECS_PER_SEC};
 static inline int
 field_bytes(uint32 v)
 {
-	return 1 + (v > 0xFF) + (v > 0xFFFF) + (v > 0xFFFFFF);
+	return (pg_leftmost_one_pos32(v | 1) >> 3) + 1;
 }
 
 /* 4 bytes little-endian at p (a field of fewer bytes: the rest are the next field's) */
@@ -333,57 +334,59 @@ compact_put_long(const EntityStore *s, StoreCursor *c, char *p, uint64 zkey,
 }
 
 /*
- * Write one compact row at p (room for compact_max_row bytes); returns
- * its end.  c: the partition's cursor (time of the row before).
+ * The difference d between two times in the coarsest unit that holds it
+ * exactly (*unit: 0 microseconds, 1 milliseconds, 2 seconds), zigzagged.
  */
-static pg_attribute_always_inline char *
-compact_put(const EntityStore *s, StoreCursor *c, char *p, Datum key, int64 ts,
-			const void *payload)
+static pg_attribute_always_inline uint64
+compact_time_diff(int64 d, int *unit)
 {
-	int64		k;
-	uint64		steps = 0;
-	uint64		dz;
-	int64		d;
-	int			unit;
-	Size		w;
-
-	if (s->kind == ESTORE_KEY_INT8)
-		k = DatumGetInt64(key);
-	else
-		k = DatumGetInt32(key);
-	if (s->payload_mask)
-		memcpy(&steps, payload, sizeof(uint64));
-	/* wraps around as in the long form */
-	d = (int64) ((uint64) ts - (uint64) c->prev_ts);
 	if (d % USECS_PER_SEC == 0)
 	{
-		dz = funnel_zigzag(d / USECS_PER_SEC);
-		unit = 2;
+		*unit = 2;
+		return funnel_zigzag(d / USECS_PER_SEC);
 	}
-	else if (d % 1000 == 0)
+	if (d % 1000 == 0)
 	{
-		dz = funnel_zigzag(d / 1000);
-		unit = 1;
+		*unit = 1;
+		return funnel_zigzag(d / 1000);
 	}
-	else
-	{
-		dz = funnel_zigzag(d);
-		unit = 0;
-	}
-	if (likely(!c->restart && k >= 0 && k <= PG_UINT32_MAX && dz <= PG_UINT32_MAX &&
-			   steps <= 0xFFFFFF))
-	{
-		int			kb = field_bytes((uint32) k);
-		int			tb = field_bytes((uint32) dz);
-		int			sb = (steps != 0) + (steps > 0xFF) + (steps > 0xFFFF);
+	*unit = 0;
+	return funnel_zigzag(d);
+}
 
-		/* each field written as 4 bytes, the next one over its spare bytes */
-		*p = (char) ((kb - 1) | (tb - 1) << 2 | unit << 4 | sb << 6);
-		put_le32(p + 1, (uint32) k);
-		put_le32(p + 1 + kb, (uint32) dz);
-		put_le32(p + 1 + kb + tb, (uint32) steps);
-		p += 1 + kb + tb + sb;
-	}
+/* A short row's control byte and fields at p; returns its end. */
+static pg_attribute_always_inline char *
+compact_put_short(char *p, uint32 k, uint32 dz, int unit, uint32 steps)
+{
+	int			kb = field_bytes(k);
+	int			tb = field_bytes(dz);
+	int			sb = field_bytes(steps) - (steps == 0);
+
+	/* each field written as 4 bytes, the next one over its spare bytes */
+	*p = (char) ((kb - 1) | (tb - 1) << 2 | unit << 4 | sb << 6);
+	put_le32(p + 1, k);
+	put_le32(p + 1 + kb, dz);
+	put_le32(p + 1 + kb + tb, steps);
+	return p + 1 + kb + tb + sb;
+}
+
+/*
+ * Write one compact row at p (room for compact_max_row bytes); returns
+ * its end.  c: the partition's cursor (time of the row before); k the key
+ * as an integer, steps the payload's first 8 bytes if they are steps.
+ */
+static pg_attribute_always_inline char *
+compact_put(const EntityStore *s, StoreCursor *c, char *p, int64 k, int64 ts,
+			uint64 steps, const void *payload)
+{
+	int			unit;
+	/* wraps around as in the long form */
+	uint64		dz = compact_time_diff((int64) ((uint64) ts - (uint64) c->prev_ts), &unit);
+	Size		w;
+
+	if (likely(!c->restart && (uint64) k <= PG_UINT32_MAX && dz <= PG_UINT32_MAX &&
+			   steps <= 0xFFFFFF))
+		p = compact_put_short(p, (uint32) k, (uint32) dz, unit, (uint32) steps);
 	else
 		p = compact_put_long(s, c, p, funnel_zigzag(k), ts, steps);
 	c->prev_ts = ts;
@@ -534,26 +537,27 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 }
 /* ---------- the entities of one partition, while it is processed ---------- */
 
-typedef struct PartEntity
+/*
+ * The entities of one partition by key, while it is processed: open
+ * addressing on the entity's hash with linear probing, at most half full.
+ * A slot holds the key, its hash and the entity's index + 1 (0: free).
+ * Every row of the partition looks its entity up here; a generic table's
+ * insert costs several times the probe.
+ */
+typedef struct EntitySlot
 {
 	Datum		key;
 	uint32		hash;
-	uint32		idx;
-	char		status;
-} PartEntity;
+	uint32		idx1;
+} EntitySlot;
 
-#define SH_PREFIX part_ent
-#define SH_ELEMENT_TYPE PartEntity
-#define SH_KEY_TYPE Datum
-#define SH_KEY key
-#define SH_HASH_KEY(tb, k) estore_hash((EntityStore *) (tb)->private_data, k)
-#define SH_EQUAL(tb, a, b) estore_equal((EntityStore *) (tb)->private_data, a, b)
-#define SH_SCOPE static inline
-#define SH_STORE_HASH
-#define SH_GET_HASH(tb, a) (a)->hash
-#define SH_DEFINE
-#define SH_DECLARE
-#include "lib/simplehash.h"
+typedef struct EntityNumbers
+{
+	EntitySlot *slots;
+	uint64		mask;			/* slots - 1, a power of two less one */
+	uint64		used;
+	MemoryContext cxt;
+} EntityNumbers;
 
 static void estore_split(EntityStore *s);
 static void estore_reset_rows(EntityStore *s, bool keep_blocks);
@@ -953,13 +957,32 @@ estore_room(EntityStore *s, int p, Size need)
 	return s->cursor[p].cur;
 }
 
-/* Append a compact row of partition p. */
-static inline void
+/*
+ * Append a compact row (bigint or integer key) of partition p.  A funnel's
+ * store (steps alone: most rows of most queries) takes a copy of
+ * compact_put in which its payload is known.
+ */
+static pg_attribute_always_inline void
 estore_put_compact(EntityStore *s, int p, Datum key, int64 ts, const void *payload)
 {
-	char	   *row = estore_room(s, p, compact_max_row(s));
+	int64		k = s->kind == ESTORE_KEY_INT8 ? DatumGetInt64(key) : DatumGetInt32(key);
+	uint64		steps = 0;
+	char	   *row;
 
-	s->cursor[p].cur = compact_put(s, &s->cursor[p], row, key, ts, payload);
+	if (s->payload_mask)
+		memcpy(&steps, payload, sizeof(uint64));
+	if (s->payload_mask && s->payload == sizeof(uint64))
+	{
+		static const EntityStore steps_only = {.payload = sizeof(uint64), .payload_mask = true};
+
+		row = estore_room(s, p, compact_max_row(&steps_only));
+		s->cursor[p].cur = compact_put(&steps_only, &s->cursor[p], row, k, ts, steps, payload);
+	}
+	else
+	{
+		row = estore_room(s, p, compact_max_row(s));
+		s->cursor[p].cur = compact_put(s, &s->cursor[p], row, k, ts, steps, payload);
+	}
 	s->parts[p].nrows++;
 	s->nrows++;
 }
@@ -988,8 +1011,8 @@ estore_put_aligned(EntityStore *s, int p, uint32 hash, const char *keyp,
  * Add one row of an entity.  A by-reference key is copied into the row
  * (a toasted or expanded value flattened once); payload is s->payload bytes.
  */
-void
-estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
+static pg_noinline void
+estore_add_aligned(EntityStore *s, Datum key, int64 ts, const void *payload)
 {
 	struct varlena *flat = NULL;
 	Pointer		orig;
@@ -997,13 +1020,6 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 	uint32		hash;
 	const char *keyp;
 
-	if (unlikely(s->nparts == 1) && s->nrows >= ESTORE_SMALL_ROWS)
-		estore_split(s);
-	if (estore_fast(s))
-	{
-		estore_put_compact(s, estore_part_of(s, estore_fast_hash(s, key)), key, ts, payload);
-		return;
-	}
 	orig = DatumGetPointer(key);
 	if (s->kind == ESTORE_KEY_BYVAL)
 	{
@@ -1030,6 +1046,17 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 	estore_put_aligned(s, estore_part_of(s, hash), hash, keyp, keylen, ts, payload);
 	if (flat != NULL && (Pointer) flat != orig)
 		pfree(flat);
+}
+
+void
+estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
+{
+	if (unlikely(s->nparts == 1) && s->nrows >= ESTORE_SMALL_ROWS)
+		estore_split(s);
+	if (likely(estore_fast(s)))
+		estore_put_compact(s, estore_part_of(s, estore_fast_hash(s, key)), key, ts, payload);
+	else
+		estore_add_aligned(s, key, ts, payload);
 }
 
 /* ---------- reading a partition's rows back ---------- */
@@ -1401,25 +1428,85 @@ copy_row(char *to, const char *from, Size stride)
 		x[k] = y[k];
 }
 
+static EntitySlot *
+numbers_alloc(EntityNumbers *ht, uint64 nslots)
+{
+	return (EntitySlot *) MemoryContextAllocExtended(ht->cxt, nslots * sizeof(EntitySlot),
+													 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+static void
+numbers_init(EntityNumbers *ht, MemoryContext cxt, PartWork *w)
+{
+	ht->cxt = cxt;
+	ht->mask = 2047;
+	ht->used = 0;
+	work_account(w, (ht->mask + 1) * sizeof(EntitySlot));
+	ht->slots = numbers_alloc(ht, ht->mask + 1);
+}
+
+static void
+numbers_reset(EntityNumbers *ht)
+{
+	memset(ht->slots, 0, (ht->mask + 1) * sizeof(EntitySlot));
+	ht->used = 0;
+}
+
+/* Twice the slots, the entities placed again. */
+static pg_noinline void
+numbers_grow(EntityNumbers *ht, PartWork *w)
+{
+	EntitySlot *old = ht->slots;
+	uint64		oldn = ht->mask + 1;
+	uint64		i;
+
+	work_account(w, oldn * sizeof(EntitySlot));
+	ht->slots = numbers_alloc(ht, oldn * 2);
+	ht->mask = oldn * 2 - 1;
+	for (i = 0; i < oldn; i++)
+	{
+		uint64		j;
+
+		if (old[i].idx1 == 0)
+			continue;
+		for (j = old[i].hash & ht->mask; ht->slots[j].idx1 != 0; j = (j + 1) & ht->mask)
+			;
+		ht->slots[j] = old[i];
+	}
+	pfree(old);
+	w->held -= oldn * sizeof(EntitySlot);
+}
+
 /* Number a row's entity: the same index for every row of one entity. */
-static inline uint32
-number_entity(const EntityStore *s, part_ent_hash *ht, PartWork *w, Datum key,
+static pg_attribute_always_inline uint32
+number_entity(const EntityStore *s, EntityNumbers *ht, PartWork *w, Datum key,
 			  uint32 hash, bool from_file)
 {
-	PartEntity *ent;
-	bool		found;
-	uint64		old_size = ht->size;
+	uint64		j = hash & ht->mask;
+	EntitySlot *e;
+	uint32		idx;
 
-	ent = part_ent_insert_hash(ht, key, hash, &found);
-	if (!found)
+	for (;;)
 	{
-		ent->idx = (uint32) work_new_entity(s, w, key, hash, from_file);
-		ent->key = w->keys[ent->idx];
-		if (ht->size != old_size)
-			work_account(w, (ht->size - old_size) * sizeof(PartEntity));
+		e = &ht->slots[j];
+		if (e->idx1 == 0)
+			break;
+		if (e->hash == hash && estore_equal(s, e->key, key))
+		{
+			idx = e->idx1 - 1;
+			w->next[idx]++;
+			return idx;
+		}
+		j = (j + 1) & ht->mask;
 	}
-	w->next[ent->idx]++;
-	return ent->idx;
+	idx = (uint32) work_new_entity(s, w, key, hash, from_file);
+	e->key = w->keys[idx];
+	e->hash = hash;
+	e->idx1 = idx + 1;
+	w->next[idx]++;
+	if (++ht->used * 2 > ht->mask + 1)
+		numbers_grow(ht, w);
+	return idx;
 }
 
 /*
@@ -1479,6 +1566,79 @@ group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
 	}
 }
 
+/* Row i of a partition, decoded: number its entity, or keep it for its sub-partition. */
+static pg_attribute_always_inline void
+decode_row_done(const EntityStore *s, EntityNumbers *ht, PartWork *w, uint64 i,
+				Datum key, uint32 hash, bool from_file, int shift, int nsub,
+				uint64 *counts)
+{
+	if ((i & 0xFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	if (counts == NULL)
+		w->row_ent[i] = number_entity(s, ht, w, key, hash, from_file);
+	else
+	{
+		w->row_key[i] = key;
+		w->row_hash[i] = hash;
+		counts[(hash >> shift) & (nsub - 1)]++;
+	}
+}
+
+/*
+ * The short rows of a funnel's store (steps only) from the reader's window,
+ * up to the first long row, the last ROW_SHORT_READ bytes or row n: the
+ * same checks as compact_get, with no call or test a row does not need
+ * (the rows of a partition are most of a final function's work).  Returns
+ * the index of the next row; reader_next takes the rest.
+ */
+static pg_attribute_always_inline uint64
+decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
+				   PartWork *w, uint64 i, uint64 n, int shift, int nsub,
+				   uint64 *counts, bool int8_key)
+{
+	const char *p = r->pos;
+	const char *stop;
+	int64		prev_ts = r->prev_ts;
+
+	if (r->end - r->pos < ROW_SHORT_READ)
+		return i;
+	stop = r->end - ROW_SHORT_READ;
+	while (p <= stop && i < n)
+	{
+		uint8		control = (uint8) *p;
+		int64		k;
+		int64		ts;
+		uint64		steps;
+		Datum		key;
+		uint32		hash;
+		char	   *dst;
+
+		if ((control & ROW_LONG) == ROW_LONG)
+			break;
+		p += compact_get_short(p, control, prev_ts, &k, &ts, &steps);
+		if (int8_key)
+			key = Int64GetDatum(k);
+		else
+		{
+			if (k > PG_INT32_MAX)
+				compact_corrupt("An integer entity of the state is out of range.");
+			key = Int32GetDatum((int32) k);
+		}
+		hash = estore_fast_hash(s, key);
+		if (unlikely(part_of_bits(r->part_bits, hash) != r->partno))
+			compact_corrupt("An entity row of the state is in the wrong partition.");
+		prev_ts = ts;
+		dst = w->in + (Size) i * 16;
+		memcpy(dst, &ts, sizeof(int64));
+		memcpy(dst + 8, &steps, sizeof(uint64));
+		decode_row_done(s, ht, w, i, key, hash, r->in_file, shift, nsub, counts);
+		i++;
+	}
+	r->pos = p;
+	r->prev_ts = prev_ts;
+	return i;
+}
+
 /*
  * Decode every row of a partition into w->in.  Without counts: number the
  * entities (w->row_ent, w->nent, counts in w->next).  With counts (a large
@@ -1486,7 +1646,7 @@ group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
  * count the rows of each sub-partition, (hash >> shift) & (nsub - 1).
  */
 static void
-decode_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
+decode_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 			PartWork *w, int shift, int nsub, uint64 *counts)
 {
 	RowReader	r;
@@ -1495,24 +1655,23 @@ decode_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 	uint64		i;
 	Datum		key;
 	uint32		hash;
+	bool		steps_only = estore_fast(s) && s->payload_mask &&
+		s->payload == sizeof(uint64);
 
 	w->nent = 0;
 	memset(&r, 0, sizeof(r));
 	reader_start(&r, s, part, s->part_bits, (int) (part - s->parts));
-	for (i = 0; reader_next(&r, &key, &hash, i < n ? w->in + (Size) i * stride : NULL); i++)
+	for (i = 0;; i++)
 	{
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
+		if (steps_only)
+			i = s->kind == ESTORE_KEY_INT8 ?
+				decode_short_steps(s, &r, ht, w, i, n, shift, nsub, counts, true) :
+				decode_short_steps(s, &r, ht, w, i, n, shift, nsub, counts, false);
+		if (!reader_next(&r, &key, &hash, i < n ? w->in + (Size) i * stride : NULL))
+			break;
 		if (i >= n)
 			funnel_invalid_state("The row count of an entity partition does not match its rows.");
-		if (counts == NULL)
-			w->row_ent[i] = number_entity(s, ht, w, key, hash, r.in_file);
-		else
-		{
-			w->row_key[i] = key;
-			w->row_hash[i] = hash;
-			counts[(hash >> shift) & (nsub - 1)]++;
-		}
+		decode_row_done(s, ht, w, i, key, hash, r.in_file, shift, nsub, counts);
 	}
 	if (i != n)
 		funnel_invalid_state("The row count of an entity partition does not match its rows.");
@@ -1520,7 +1679,7 @@ decode_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
 
 /* Hand every entity of one partition its rows. */
 static void
-process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
+process_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 			 PartWork *w, bool ordered, EntityStoreFn fn, void *arg)
 {
 	decode_part(s, part, ht, w, 0, 1, NULL);
@@ -1539,7 +1698,7 @@ process_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
  * the file lives in the read buffer, which a later row overwrites.
  */
 static void
-process_large_part(const EntityStore *s, const StorePart *part, part_ent_hash *ht,
+process_large_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 				   PartWork *w, int sub_bits, bool ordered, EntityStoreFn fn, void *arg)
 {
 	Size		stride = 8 + s->payload;
@@ -1584,7 +1743,7 @@ process_large_part(const EntityStore *s, const StorePart *part, part_ent_hash *h
 		if (m == 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		part_ent_reset(ht);
+		numbers_reset(ht);
 		w->nent = 0;
 		for (i = 0; i < m; i++)
 		{
@@ -1615,7 +1774,8 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	MemoryContext old = MemoryContextSwitchTo(walk_cxt);
 	Size		stride = 8 + s->payload;
 	uint64		maxn = 0;
-	part_ent_hash *ht = NULL;
+	EntityNumbers numbers;
+	EntityNumbers *ht = NULL;
 	PartWork	w;
 	int			p;
 	int			sub_bits;
@@ -1663,11 +1823,11 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 		if (ht == NULL)
 		{
 			/* partitions hold about as many entities each: one table for all */
-			ht = part_ent_create(walk_cxt, Min(s->parts[p].nrows, 1024), s);
-			work_account(&w, ht->size * sizeof(PartEntity));
+			ht = &numbers;
+			numbers_init(ht, walk_cxt, &w);
 		}
 		else
-			part_ent_reset(ht);
+			numbers_reset(ht);
 		MemoryContextReset(w.part_cxt);
 		w.held -= w.key_bytes;
 		w.key_bytes = 0;

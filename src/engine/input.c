@@ -349,14 +349,14 @@ event_steps(const FunnelInput *in, Datum event)
  * Read one row.  Returns false for a row to ignore (NULL time); otherwise
  * sets *ts and *steps and leaves the row's configuration in in->cfg.
  */
+static bool funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in,
+								  int64 *ts, uint64 *steps);
+
 bool
 funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 				  uint64 *steps)
 {
 	int			a = in->arg_input;
-	int			npositions;
-	bool		use = true;
-	bool		settled;
 
 	if (likely(in->names_fast))
 	{
@@ -386,6 +386,23 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			funnel_check_timestamp(*ts);
 		return true;
 	}
+	return funnel_input_read_all(fcinfo, in, ts, steps);
+}
+
+/*
+ * A row read whole: its settings and steps checked, the configuration
+ * built (kept apart from the fast paths above so that they pay for none
+ * of its registers).
+ */
+static pg_noinline bool
+funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
+					  uint64 *steps)
+{
+	int			a = in->arg_input;
+	int			npositions;
+	bool		use = true;
+	bool		settled;
+
 	read_window(fcinfo, in);
 	read_mode(fcinfo, in);
 	in->cfg.with_breakdown = (in->args & FUNNEL_ARG_BREAKDOWN) != 0;
