@@ -279,8 +279,19 @@ typedef struct FunnelInput
 	FunnelConfig *configs[8];
 } FunnelInput;
 
-extern FunnelInput *funnel_input_get(FunctionCallInfo fcinfo,
-									 FunnelInputKind kind, int args);
+extern FunnelInput *funnel_input_setup(FunctionCallInfo fcinfo,
+									   FunnelInputKind kind, int args);
+
+/* The call site's input reader, set up on its first row. */
+static inline FunnelInput *
+funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
+{
+	FunnelInput *in = (FunnelInput *) fcinfo->flinfo->fn_extra;
+
+	if (likely(in != NULL))
+		return in;
+	return funnel_input_setup(fcinfo, kind, args);
+}
 extern bool funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in,
 							  int64 *ts, uint64 *steps);
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);

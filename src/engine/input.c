@@ -51,7 +51,7 @@ arg_is_stable(FunctionCallInfo fcinfo, int argno)
 }
 
 FunnelInput *
-funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
+funnel_input_setup(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 {
 	FunnelInput *in = (FunnelInput *) fcinfo->flinfo->fn_extra;
 

@@ -718,7 +718,7 @@ chain_extend(ChainTimes *ct, int k, int from, int64 elapsed)
 }
 
 /* One entry (ts, k) of the walk; k = 0 is a row matching no step. */
-static inline void
+static pg_attribute_always_inline void
 walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k, ChainTimes *ct)
 {
 	int			n = cfg->nsteps;
@@ -945,8 +945,8 @@ walk_level(const FunnelConfig *cfg, FunnelWalk *w)
 	return w->level - pg_popcount64(cfg->optional & (((uint64) 1 << w->level) - 1));
 }
 
-/* All entries of one timestamp, in step order. */
-static void
+/* All entries of one timestamp, in step order (inline: a call per timestamp costs as much as its walk). */
+static pg_attribute_always_inline void
 walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
 		   uint64 steps, uint64 dup, bool zero, ChainTimes *ct)
 {
