@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(88);
+SELECT plan(90);
 
 -- 30000 rows of 3000 entities; times on a coarse grid (many ties); a row may
 -- match several steps; about 1% NULL entities
@@ -307,6 +307,28 @@ SELECT is((SELECT array_agg(c ORDER BY d) FROM
              (SELECT d, (SELECT funnel_stage_counts('2 hours', e, ts, c1, c2, c3, c4) FROM es_rows WHERE ts::date <= d) AS c
               FROM (SELECT DISTINCT ts::date AS d FROM es_rows) days) s),
           'running counts (OVER ORDER BY day) equal the counts up to each day');
+
+-- more entities in a partition than its numbering table starts with (2,048
+-- slots, at most half full): 400,000 entities make about 1,560 a partition.
+-- Every entity has step 1; every third also step 2 a minute later, so an
+-- entity numbered twice (its second row apart from its first) or two
+-- entities numbered as one would change the second count.
+SELECT is((SELECT funnel_stage_counts('1 hour', g, t, e, ARRAY['a', 'b'])
+           FROM (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS t, 'a' AS e
+                 FROM generate_series(1, 400000) g
+                 UNION ALL
+                 SELECT g, timestamptz '2026-01-01' + g * interval '1 second' + interval '1 minute', 'b'
+                 FROM generate_series(3, 400000, 3) g) r),
+          ARRAY[400000, 133333]::bigint[],
+          '400,000 bigint entities: each numbered once as its partition''s table grows');
+SELECT is((SELECT funnel_stage_counts('1 hour', 'k' || g, t, e, ARRAY['a', 'b'])
+           FROM (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS t, 'a' AS e
+                 FROM generate_series(1, 400000) g
+                 UNION ALL
+                 SELECT g, timestamptz '2026-01-01' + g * interval '1 second' + interval '1 minute', 'b'
+                 FROM generate_series(3, 400000, 3) g) r),
+          ARRAY[400000, 133333]::bigint[],
+          '400,000 text entities: the same');
 
 SELECT * FROM finish();
 ROLLBACK;

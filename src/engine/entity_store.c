@@ -1435,11 +1435,12 @@ numbers_alloc(EntityNumbers *ht, uint64 nslots)
 													 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 }
 
+/* A table for about nent entities (it grows as needed). */
 static void
-numbers_init(EntityNumbers *ht, MemoryContext cxt, PartWork *w)
+numbers_init(EntityNumbers *ht, MemoryContext cxt, PartWork *w, uint64 nent)
 {
 	ht->cxt = cxt;
-	ht->mask = 2047;
+	ht->mask = pg_nextpower2_64(Max(nent, 8) * 2) - 1;
 	ht->used = 0;
 	work_account(w, (ht->mask + 1) * sizeof(EntitySlot));
 	ht->slots = numbers_alloc(ht, ht->mask + 1);
@@ -1824,7 +1825,7 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 		{
 			/* partitions hold about as many entities each: one table for all */
 			ht = &numbers;
-			numbers_init(ht, walk_cxt, &w);
+			numbers_init(ht, walk_cxt, &w, Min(s->parts[p].nrows, 1024));
 		}
 		else
 			numbers_reset(ht);
