@@ -198,7 +198,7 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 		(steps != 0 || (t->cfg.mode & FUNNEL_STRICT_ORDER)))
 	{
 		t->seen_steps |= steps;
-		estore_add(t->store, PG_GETARG_DATUM(in->arg_entity), ts, &steps);
+		estore_add_steps(t->store, PG_GETARG_DATUM(in->arg_entity), ts, steps);
 	}
 	PG_RETURN_POINTER(t);
 }

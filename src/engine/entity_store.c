@@ -134,18 +134,6 @@ estore_fast(const EntityStore *s)
 }
 
 static inline uint32
-estore_fast_hash(const EntityStore *s, Datum key)
-{
-	if (s->kind == ESTORE_KEY_INT8)
-	{
-		uint64		v = (uint64) DatumGetInt64(key);
-
-		return murmurhash32((uint32) v ^ (uint32) (v >> 32) * 0x9E3779B1u);
-	}
-	return murmurhash32((uint32) DatumGetInt32(key));
-}
-
-static inline uint32
 estore_hash(const EntityStore *s, Datum key)
 {
 	if (estore_fast(s))
@@ -242,23 +230,6 @@ compact_min_row(const EntityStore *s)
 static const uint32 field_mask[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
 static const int64 unit_usecs[3] = {1, 1000, USECS_PER_SEC};
 
-/* bytes of v's little-endian form without its leading zero bytes (1-4) */
-static inline int
-field_bytes(uint32 v)
-{
-	return (pg_leftmost_one_pos32(v | 1) >> 3) + 1;
-}
-
-/* 4 bytes little-endian at p (a field of fewer bytes: the rest are the next field's) */
-static inline void
-put_le32(char *p, uint32 v)
-{
-#ifdef WORDS_BIGENDIAN
-	v = pg_bswap32(v);
-#endif
-	memcpy(p, &v, sizeof(uint32));
-}
-
 static inline uint32
 get_le32(const char *p)
 {
@@ -331,43 +302,6 @@ compact_put_long(const EntityStore *s, StoreCursor *c, char *p, uint64 zkey,
 	if (s->payload_mask)
 		p = funnel_put_varint(p, steps);
 	return p;
-}
-
-/*
- * The difference d between two times in the coarsest unit that holds it
- * exactly (*unit: 0 microseconds, 1 milliseconds, 2 seconds), zigzagged.
- */
-static pg_attribute_always_inline uint64
-compact_time_diff(int64 d, int *unit)
-{
-	if (d % USECS_PER_SEC == 0)
-	{
-		*unit = 2;
-		return funnel_zigzag(d / USECS_PER_SEC);
-	}
-	if (d % 1000 == 0)
-	{
-		*unit = 1;
-		return funnel_zigzag(d / 1000);
-	}
-	*unit = 0;
-	return funnel_zigzag(d);
-}
-
-/* A short row's control byte and fields at p; returns its end. */
-static pg_attribute_always_inline char *
-compact_put_short(char *p, uint32 k, uint32 dz, int unit, uint32 steps)
-{
-	int			kb = field_bytes(k);
-	int			tb = field_bytes(dz);
-	int			sb = field_bytes(steps) - (steps == 0);
-
-	/* each field written as 4 bytes, the next one over its spare bytes */
-	*p = (char) ((kb - 1) | (tb - 1) << 2 | unit << 4 | sb << 6);
-	put_le32(p + 1, k);
-	put_le32(p + 1 + kb, dz);
-	put_le32(p + 1 + kb + tb, steps);
-	return p + 1 + kb + tb + sb;
 }
 
 /*
@@ -684,6 +618,7 @@ estore_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid typid,
 		s->hash_fn = &tce->hash_proc_finfo;
 		s->eq_fn = &tce->eq_opr_finfo;
 	}
+	s->steps_only = estore_fast(s) && s->payload_mask && s->payload == sizeof(uint64);
 	if (fcinfo != NULL && fcinfo->context != NULL && IsA(fcinfo->context, AggState))
 	{
 		AggRegisterCallback(fcinfo, estore_shutdown, PointerGetDatum(s));
@@ -971,7 +906,7 @@ estore_put_compact(EntityStore *s, int p, Datum key, int64 ts, const void *paylo
 
 	if (s->payload_mask)
 		memcpy(&steps, payload, sizeof(uint64));
-	if (s->payload_mask && s->payload == sizeof(uint64))
+	if (s->steps_only)
 	{
 		static const EntityStore steps_only = {.payload = sizeof(uint64), .payload_mask = true};
 
@@ -1656,8 +1591,7 @@ decode_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 	uint64		i;
 	Datum		key;
 	uint32		hash;
-	bool		steps_only = estore_fast(s) && s->payload_mask &&
-		s->payload == sizeof(uint64);
+	bool		steps_only = s->steps_only;
 
 	w->nent = 0;
 	memset(&r, 0, sizeof(r));

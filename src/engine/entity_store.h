@@ -10,8 +10,13 @@
 
 #include "postgres.h"
 
+#include "common/hashfn.h"
+#include "common/varint.h"
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "port/pg_bitutils.h"
+#include "port/pg_bswap.h"
 #include "storage/buffile.h"
 
 /*
@@ -91,6 +96,8 @@ typedef struct EntityStore
 	/* rows: entity, time, payload (layouts in the .c) */
 	Size		payload;		/* bytes of payload per row, a multiple of 8 */
 	bool		payload_mask;	/* its first 8 bytes are bits (ESTORE_PAYLOAD_MASK) */
+	bool		steps_only;		/* a bigint or integer key and 8 bytes of bits
+								 * alone: a funnel's rows (estore_add_steps) */
 	uint64		nrows;
 	Size		mem;			/* bytes of rows held in memory */
 	Size		extra;			/* bytes the store's owner holds beside it */
@@ -145,6 +152,77 @@ typedef void (*EntityStoreFn) (Datum key, char *rows, int64 nrows,
  */
 typedef void (*EntityPayloadFn) (int64 ts, char *payload, void *arg);
 
+/* ---------- the short form of compact rows (see entity_store.c) ---------- */
+
+static inline uint32
+estore_fast_hash(const EntityStore *s, Datum key)
+{
+	if (s->kind == ESTORE_KEY_INT8)
+	{
+		uint64		v = (uint64) DatumGetInt64(key);
+
+		return murmurhash32((uint32) v ^ (uint32) (v >> 32) * 0x9E3779B1u);
+	}
+	return murmurhash32((uint32) DatumGetInt32(key));
+}
+
+/* bytes of v's little-endian form without its leading zero bytes (1-4) */
+static inline int
+field_bytes(uint32 v)
+{
+	return (pg_leftmost_one_pos32(v | 1) >> 3) + 1;
+}
+
+/* 4 bytes little-endian at p (a field of fewer bytes: the rest are the next field's) */
+static inline void
+put_le32(char *p, uint32 v)
+{
+#ifdef WORDS_BIGENDIAN
+	v = pg_bswap32(v);
+#endif
+	memcpy(p, &v, sizeof(uint32));
+}
+
+/*
+ * The difference d between two times in the coarsest unit that holds it
+ * exactly (*unit: 0 microseconds, 1 milliseconds, 2 seconds), zigzagged.
+ */
+static pg_attribute_always_inline uint64
+compact_time_diff(int64 d, int *unit)
+{
+	if (d % USECS_PER_SEC == 0)
+	{
+		*unit = 2;
+		return funnel_zigzag(d / USECS_PER_SEC);
+	}
+	if (d % 1000 == 0)
+	{
+		*unit = 1;
+		return funnel_zigzag(d / 1000);
+	}
+	*unit = 0;
+	return funnel_zigzag(d);
+}
+
+/* A short row's control byte and fields at p; returns its end. */
+static pg_attribute_always_inline char *
+compact_put_short(char *p, uint32 k, uint32 dz, int unit, uint32 steps)
+{
+	int			kb = field_bytes(k);
+	int			tb = field_bytes(dz);
+	int			sb = field_bytes(steps) - (steps == 0);
+
+	/* each field written as 4 bytes, the next one over its spare bytes */
+	*p = (char) ((kb - 1) | (tb - 1) << 2 | unit << 4 | sb << 6);
+	put_le32(p + 1, k);
+	put_le32(p + 1 + kb, dz);
+	put_le32(p + 1 + kb + tb, steps);
+	return p + 1 + kb + tb + sb;
+}
+
+/* a short row takes at most 13 bytes; its fields are written 4 bytes at a time */
+#define ESTORE_SHORT_ROOM	16
+
 extern EntityStore *estore_create(FunctionCallInfo fcinfo, MemoryContext cxt,
 								  Oid typid, Oid collation, Size payload);
 extern void estore_add(EntityStore *s, Datum key, int64 ts, const void *payload);
@@ -155,6 +233,37 @@ extern void estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg);
 extern void estore_foreach_ordered(EntityStore *s, EntityStoreFn fn, void *arg);
 extern void estore_serialize(EntityStore *s, StringInfo buf);
 extern void estore_spent(EntityStore *s);
+/*
+ * estore_add for a store of steps alone (s->steps_only), the common case
+ * inline: the row in the short form in its partition's open segment.  The
+ * transition of every funnel aggregate pays this per row; a call into the
+ * store and back cost about as much as the append.
+ */
+static inline void
+estore_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
+{
+	if (likely(s->steps_only && s->nparts == ESTORE_NPARTS))
+	{
+		int64		k = s->kind == ESTORE_KEY_INT8 ? DatumGetInt64(key) : DatumGetInt32(key);
+		int			p = (int) (estore_fast_hash(s, key) >> (32 - ESTORE_PART_BITS));
+		StoreCursor *c = &s->cursor[p];
+		int			unit;
+		/* wraps around as in the long form */
+		uint64		dz = compact_time_diff((int64) ((uint64) ts - (uint64) c->prev_ts), &unit);
+
+		if (likely(c->end - c->cur >= ESTORE_SHORT_ROOM && !c->restart &&
+				   (uint64) k <= PG_UINT32_MAX && dz <= PG_UINT32_MAX && steps <= 0xFFFFFF))
+		{
+			c->cur = compact_put_short(c->cur, (uint32) k, (uint32) dz, unit, (uint32) steps);
+			c->prev_ts = ts;
+			s->parts[p].nrows++;
+			s->nrows++;
+			return;
+		}
+	}
+	estore_add(s, key, ts, &steps);
+}
+
 extern EntityStore *estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,
 									   StringInfo buf, Size payload,
 									   EntityPayloadFn check, void *arg);

@@ -149,22 +149,6 @@ read_mode(FunctionCallInfo fcinfo, FunnelInput *in)
 	}
 }
 
-/*
- * The one step name an event name can equal, found by its length and
- * first and last bytes: name_slot[NAME_SLOT] is its index, NAME_SCAN when
- * several have that slot (compare them all).  A slot no step name has
- * holds the index of a sentinel after the names, of length -1, which no
- * event equals: an event that is no step takes the same path as one that
- * is, as most events of a table are one or the other in no order.  Spares
- * comparing every event with every step name in turn.
- */
-#define NAME_SCAN	(-2)
-/* names up to this long are compared by words; step names padded to it */
-#define NAME_WORDS_MAX	16
-#define NAME_SLOT(d, len) \
-	(((len) == 0 ? 0 : \
-	  ((uint32) (len) * 7u + (uint8) (d)[0] * 3u + (uint8) (d)[(len) - 1] * 5u)) & 63)
-
 /* Build the name lookup: distinct names, each with every step it names. */
 static void
 parse_names(FunnelInput *in, ArrayType *arr)
@@ -244,44 +228,12 @@ parse_names(FunnelInput *in, ArrayType *arr)
 														  n)) | 1;
 }
 
-static inline uint32
-word4(const char *p)
-{
-	uint32		v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/*
- * An event name of up to NAME_WORDS_MAX bytes against a step name of the
- * same length (padded with zeros to NAME_WORDS_MAX).  Most are 4 to 16
- * bytes: four overlapping words cover them without reading past the
- * event's name, with no branch on the length or per byte (the names of a
- * table's rows differ from row to row, so such branches are mispredicted).
- */
-static inline bool
-names_equal_short(const char *a, const char *b, int len)
-{
-	if (likely(len >= 4))
-	{
-		int			o1 = Min(4, len - 4);
-		int			o2 = Max(0, len - 8);
-		int			o3 = len - 4;
-
-		return ((word4(a) ^ word4(b)) | (word4(a + o1) ^ word4(b + o1)) |
-				(word4(a + o2) ^ word4(b + o2)) | (word4(a + o3) ^ word4(b + o3))) == 0;
-	}
-	/* no library call for names of 0-3 bytes */
-	return (len < 1 || a[0] == b[0]) && (len < 2 || a[1] == b[1]) && (len < 3 || a[2] == b[2]);
-}
-
 /* An event name against a step name of the same length, of any length. */
 static inline bool
 names_equal(const char *a, const char *b, int len)
 {
 	if (len <= NAME_WORDS_MAX)
-		return names_equal_short(a, b, len);
+		return funnel_names_equal_short(a, b, len);
 	return memcmp(a, b, len) == 0;
 }
 
@@ -289,8 +241,8 @@ names_equal(const char *a, const char *b, int len)
  * The steps of an event name, whatever it is: compressed or stored apart,
  * longer than NAME_WORDS_MAX, or in a slot of several step names.
  */
-static pg_noinline uint64
-event_steps_any(const FunnelInput *in, Datum event)
+uint64
+funnel_name_steps_any(const FunnelInput *in, Datum event)
 {
 	struct varlena *ev = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(event));
 	uint64		steps = 0;
@@ -322,79 +274,11 @@ event_steps_any(const FunnelInput *in, Datum event)
 }
 
 /*
- * The steps an event name (a text datum) is.  A name in a table row is
- * short and inline, and most are up to NAME_WORDS_MAX bytes: those are
- * looked up here, with no call (the rest by event_steps_any).
- */
-static pg_attribute_always_inline uint64
-event_steps(const FunnelInput *in, Datum event)
-{
-	const struct varlena *ev = (const struct varlena *) DatumGetPointer(event);
-	int			len;
-	const char *d;
-	int			slot;
-
-	if (unlikely(VARATT_IS_EXTERNAL(ev) || VARATT_IS_COMPRESSED(ev)))
-		return event_steps_any(in, event);
-	len = VARSIZE_ANY_EXHDR(ev);
-	d = VARDATA_ANY(ev);
-	slot = in->name_slot[NAME_SLOT(d, len)];
-	if (unlikely(slot < 0 || len > NAME_WORDS_MAX))
-		return event_steps_any(in, event);
-	return ((in->name_lens[slot] == len) & names_equal_short(in->names[slot], d, len)) ?
-		in->name_steps[slot] : 0;
-}
-
-/*
- * Read one row.  Returns false for a row to ignore (NULL time); otherwise
- * sets *ts and *steps and leaves the row's configuration in in->cfg.
- */
-static bool funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in,
-								  int64 *ts, uint64 *steps);
-
-bool
-funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
-				  uint64 *steps)
-{
-	int			a = in->arg_input;
-
-	if (likely(in->names_fast))
-	{
-		/* nothing but the row's time and event can have changed */
-		if (PG_ARGISNULL(a))
-			return false;
-		*ts = PG_GETARG_TIMESTAMPTZ(a);
-		*steps = PG_ARGISNULL(a + 1) ? 0 : event_steps(in, PG_GETARG_DATUM(a + 1));
-		if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
-			funnel_check_timestamp(*ts);
-		return true;
-	}
-	if (likely(in->bools_fast))
-	{
-		const NullableDatum *cond = &fcinfo->args[a + 1];
-		uint64		s = 0;
-		int			k;
-
-		/* no branch per condition: which one holds follows the data */
-		for (k = 0; k < in->nbools; k++)
-			s |= (uint64) (!cond[k].isnull & DatumGetBool(cond[k].value)) << k;
-		if (PG_ARGISNULL(a))
-			return false;
-		*ts = PG_GETARG_TIMESTAMPTZ(a);
-		*steps = s;
-		if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
-			funnel_check_timestamp(*ts);
-		return true;
-	}
-	return funnel_input_read_all(fcinfo, in, ts, steps);
-}
-
-/*
  * A row read whole: its settings and steps checked, the configuration
  * built (kept apart from the fast paths above so that they pay for none
  * of its registers).
  */
-static pg_noinline bool
+bool
 funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 					  uint64 *steps)
 {
@@ -479,7 +363,7 @@ funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 					break;
 				}
 				*ts = PG_GETARG_TIMESTAMPTZ(a);
-				*steps = PG_ARGISNULL(a + 1) ? 0 : event_steps(in, PG_GETARG_DATUM(a + 1));
+				*steps = PG_ARGISNULL(a + 1) ? 0 : funnel_name_steps(in, PG_GETARG_DATUM(a + 1));
 				break;
 			}
 		default:
