@@ -1352,7 +1352,7 @@ entity_order_cmp(const void *pa, const void *pb, void *arg)
  * a libc call per row would cost more than the copy (16 bytes for most
  * funnels).
  */
-static inline void
+static pg_attribute_always_inline void
 copy_row(char *to, const char *from, Size stride)
 {
 	uint64	   *x = (uint64 *) to;
@@ -1485,12 +1485,23 @@ group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
 	 * do not wait on each other, where moving the rows in place would follow
 	 * a chain of dependent cache misses
 	 */
-	for (i = 0; i < n; i++)
+	if (stride == 16)
 	{
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * stride, src + (Size) i * stride, stride);
+		/* a funnel's rows (time and steps): the copy with a known length */
+		for (i = 0; i < n; i++)
+		{
+			if ((i & 0xFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * 16, src + (Size) i * 16, 16);
+		}
 	}
+	else
+		for (i = 0; i < n; i++)
+		{
+			if ((i & 0xFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * stride, src + (Size) i * stride, stride);
+		}
 
 	for (i = 0; i < (uint64) w->nent; i++)
 	{
