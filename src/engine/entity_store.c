@@ -943,8 +943,8 @@ estore_put_aligned(EntityStore *s, int p, uint32 hash, const char *keyp,
 }
 
 /*
- * Add one row of an entity.  A by-reference key is copied into the row
- * (a toasted or expanded value flattened once); payload is s->payload bytes.
+ * estore_add for keys of other types: an aligned row, a by-reference key
+ * copied into it (a toasted or expanded value flattened once).
  */
 static pg_noinline void
 estore_add_aligned(EntityStore *s, Datum key, int64 ts, const void *payload)
@@ -983,6 +983,10 @@ estore_add_aligned(EntityStore *s, Datum key, int64 ts, const void *payload)
 		pfree(flat);
 }
 
+/*
+ * Add one row of an entity; payload is s->payload bytes (a funnel's
+ * transition calls estore_add_steps, which takes most rows inline).
+ */
 void
 estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 {

@@ -945,7 +945,10 @@ walk_level(const FunnelConfig *cfg, FunnelWalk *w)
 	return w->level - pg_popcount64(cfg->optional & (((uint64) 1 << w->level) - 1));
 }
 
-/* All entries of one timestamp, in step order (inline: a call per timestamp costs as much as its walk). */
+/*
+ * All entries of one timestamp, in step order (inline: a call per
+ * timestamp cost as much as its walk).
+ */
 static pg_attribute_always_inline void
 walk_group(const FunnelConfig *cfg, FunnelWalk *w, int64 ts,
 		   uint64 steps, uint64 dup, bool zero, ChainTimes *ct)
