@@ -54,29 +54,19 @@ LIB="$BENCH_DIR/lib"
 AS=()
 [ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
 
+. "$ROOT/bench/builds.sh"
 WORK=$(mktemp -d /tmp/funnel-ab.XXXXXX)
 STARTED=0
 cleanup() {
   [ "$STARTED" = 1 ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-  for w in "$WORK"/a "$WORK"/b; do [ -d "$w" ] && git -C "$ROOT" worktree remove --force "$w" >/dev/null 2>&1 || true; done
+  remove_worktrees
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 # ---------- the two builds ----------
-for side in a b; do
-  rev=$1; shift
-  git -C "$ROOT" worktree add --detach "$WORK/$side" "$rev" >/dev/null 2>&1 \
-    || { echo "cannot check out $rev" >&2; exit 1; }
-  echo "[ab] building $side: $(git -C "$WORK/$side" log --oneline -1)" >&2
-  make -s -C "$WORK/$side" >/dev/null
-  version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$WORK/$side/funnel.control")
-  "${AS[@]}" mkdir -p "$LIB"
-  install -m 0644 "$WORK/$side/funnel.so" "$LIB/ab_$side.so"
-  # the install script into schema ab_<side>, pointed at that build
-  sed -e "s|MODULE_PATHNAME|$LIB/ab_$side.so|g" -e "s|@extschema@|ab_$side|g" -e '/^\\echo/d' \
-    -e '/pg_extension_config_dump/d' "$WORK/$side/funnel--$version.sql" > "$WORK/ab_$side.sql"
-done
+build_revision "$1" ab_a
+build_revision "$2" ab_b
 
 # ---------- the cluster ----------
 if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; then
@@ -85,14 +75,8 @@ if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; the
 fi
 psql -X -qtAc "SELECT 1 FROM data.$TABLE LIMIT 1" >/dev/null \
   || { echo "no table data.$TABLE in the harness's cluster" >&2; exit 1; }
-for side in a b; do
-  psql -X -q -v ON_ERROR_STOP=1 -c "DROP SCHEMA IF EXISTS ab_$side CASCADE" -c "CREATE SCHEMA ab_$side" >/dev/null 2>&1
-  # each session loads its own build at start (the harness's bench.conf would
-  # preload the harness's copy, whose settings and hook would clash)
-  PGOPTIONS="-c search_path=ab_$side -c session_preload_libraries=$LIB/ab_$side.so" \
-    psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/ab_$side.sql" >/dev/null 2>&1 \
-    || { echo "loading build $side failed" >&2; exit 1; }
-done
+load_revision ab_a
+load_revision ab_b
 psql -X -qtAc "SELECT pg_prewarm('data.$TABLE')" >/dev/null 2>&1 || true
 
 # ---------- pairs ----------

@@ -49,11 +49,12 @@ LIB="$BENCH_DIR/lib"
 AS=()
 [ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
 
+. "$ROOT/bench/builds.sh"
 WORK=$(mktemp -d /tmp/funnel-instr.XXXXXX)
 chmod 1777 "$WORK"  # the single-user backend (user postgres) writes its counts here
 cleanup() {
   "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-  for w in "$WORK"/rev*; do [ -d "$w" ] && git -C "$ROOT" worktree remove --force "$w" >/dev/null 2>&1 || true; done
+  remove_worktrees
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -74,20 +75,9 @@ i=0
 SIDES=()
 for rev in "$@"; do
   side=ab_i$i
-  git -C "$ROOT" worktree add --detach "$WORK/rev$i" "$rev" >/dev/null 2>&1 \
-    || { echo "cannot check out $rev" >&2; exit 1; }
-  echo "[instructions] building $side: $(git -C "$WORK/rev$i" log --oneline -1)" >&2
-  make -s -C "$WORK/rev$i" >/dev/null
-  version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$WORK/rev$i/funnel.control")
-  "${AS[@]}" mkdir -p "$LIB"
-  install -m 0644 "$WORK/rev$i/funnel.so" "$LIB/$side.so"
-  sed -e "s|MODULE_PATHNAME|$LIB/$side.so|g" -e "s|@extschema@|$side|g" -e '/^\\echo/d' \
-    -e '/pg_extension_config_dump/d' "$WORK/rev$i/funnel--$version.sql" > "$WORK/$side.sql"
-  psql -X -q -v ON_ERROR_STOP=1 -c "DROP SCHEMA IF EXISTS $side CASCADE" -c "CREATE SCHEMA $side" >/dev/null 2>&1
-  PGOPTIONS="-c search_path=$side -c session_preload_libraries=$LIB/$side.so" \
-    psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/$side.sql" >/dev/null 2>&1 \
-    || { echo "loading build $side failed" >&2; exit 1; }
-  SIDES+=("$side:$(git -C "$WORK/rev$i" log --oneline -1 | cut -c1-60)")
+  build_revision "$rev" "$side"
+  load_revision "$side"
+  SIDES+=("$side:$(git -C "$WORK/$side" log --oneline -1 | cut -c1-60)")
   i=$((i + 1))
 done
 "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null

@@ -313,21 +313,20 @@ SELECT is((SELECT array_agg(c ORDER BY d) FROM
 -- Every entity has step 1; every third also step 2 a minute later, so an
 -- entity numbered twice (its second row apart from its first) or two
 -- entities numbered as one would change the second count.
-SELECT is((SELECT funnel_stage_counts('1 hour', g, t, e, ARRAY['a', 'b'])
-           FROM (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS t, 'a' AS e
-                 FROM generate_series(1, 400000) g
-                 UNION ALL
-                 SELECT g, timestamptz '2026-01-01' + g * interval '1 second' + interval '1 minute', 'b'
-                 FROM generate_series(3, 400000, 3) g) r),
-          ARRAY[400000, 133333]::bigint[],
+CREATE FUNCTION pg_temp.growth_counts(entity text) RETURNS bigint[] LANGUAGE plpgsql AS $f$
+DECLARE r bigint[];
+BEGIN
+  EXECUTE format($q$SELECT funnel_stage_counts('1 hour', %s, t, e, ARRAY['a', 'b'])
+                    FROM (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS t, 'a' AS e
+                          FROM generate_series(1, 400000) g
+                          UNION ALL
+                          SELECT g, timestamptz '2026-01-01' + g * interval '1 second' + interval '1 minute', 'b'
+                          FROM generate_series(3, 400000, 3) g) r$q$, entity) INTO r;
+  RETURN r;
+END $f$;
+SELECT is(pg_temp.growth_counts('g'), ARRAY[400000, 133333]::bigint[],
           '400,000 bigint entities: each numbered once as its partition''s table grows');
-SELECT is((SELECT funnel_stage_counts('1 hour', 'k' || g, t, e, ARRAY['a', 'b'])
-           FROM (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS t, 'a' AS e
-                 FROM generate_series(1, 400000) g
-                 UNION ALL
-                 SELECT g, timestamptz '2026-01-01' + g * interval '1 second' + interval '1 minute', 'b'
-                 FROM generate_series(3, 400000, 3) g) r),
-          ARRAY[400000, 133333]::bigint[],
+SELECT is(pg_temp.growth_counts($$'k' || g$$), ARRAY[400000, 133333]::bigint[],
           '400,000 text entities: the same');
 
 SELECT * FROM finish();
