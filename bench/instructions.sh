@@ -3,9 +3,10 @@
 # round 20): the same count for the same build, data and query whatever
 # else the machine is doing, where a time on this virtual machine drifts by
 # tens of percent from one minute to the next.  Each git revision is built
-# in a temporary worktree and loaded as bench/ab.sh loads it (schemas ab_a,
-# ab_b, ...); each query runs once in a single-user backend over the
-# harness's cluster (stopped for the purpose), counting the instructions of
+# in a temporary worktree and loaded as bench/ab.sh loads it
+# (bench/builds.sh; schemas ab_i0, ab_i1, ...); each query runs once in a
+# single-user backend over the harness's cluster (stopped for the
+# purpose), counting the instructions of
 # the executor only (standard_ExecutorRun: the scan, the aggregate's calls,
 # the transition and the final function; not the server's start).
 #
