@@ -184,8 +184,8 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 {
 	EntityTable *t = FUNNEL_STATE_ARG(EntityTable, 0);
 	FunnelInput *in = funnel_input_get(fcinfo, kind, args | FUNNEL_ARG_ENTITY);
-	int64		ts;
-	uint64		steps;
+	int64		ts = 0;
+	uint64		steps = 0;
 	bool		use = funnel_input_read(fcinfo, in, &ts, &steps);
 
 	in->cfg.want_elapsed = want_elapsed;

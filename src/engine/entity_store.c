@@ -998,6 +998,17 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 		estore_add_aligned(s, key, ts, payload);
 }
 
+/*
+ * The rows of estore_add_steps that its inline path does not take (a store
+ * not yet split, a segment to open, a row in the long form).  Its steps
+ * come by value: the caller keeps them in a register.
+ */
+void
+estore_add_steps_long(EntityStore *s, Datum key, int64 ts, uint64 steps)
+{
+	estore_add(s, key, ts, &steps);
+}
+
 /* ---------- reading a partition's rows back ---------- */
 
 typedef struct RowReader

@@ -233,6 +233,7 @@ extern void estore_foreach(EntityStore *s, EntityStoreFn fn, void *arg);
 extern void estore_foreach_ordered(EntityStore *s, EntityStoreFn fn, void *arg);
 extern void estore_serialize(EntityStore *s, StringInfo buf);
 extern void estore_spent(EntityStore *s);
+extern void estore_add_steps_long(EntityStore *s, Datum key, int64 ts, uint64 steps);
 /*
  * estore_add for a store of steps alone (s->steps_only), the common case
  * inline: the row in the short form in its partition's open segment.  The
@@ -261,7 +262,7 @@ estore_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
 			return;
 		}
 	}
-	estore_add(s, key, ts, &steps);
+	estore_add_steps_long(s, key, ts, steps);
 }
 
 extern EntityStore *estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,

@@ -230,6 +230,31 @@ typedef enum FunnelInputKind
 #define FUNNEL_ARG_ENTITY	0x04	/* entity anyelement */
 #define FUNNEL_ARG_BREAKDOWN 0x08	/* breakdown value text (after the entity) */
 
+/*
+ * The one step name an event name can equal, found by its length and
+ * first and last bytes (NAME_SLOT), held in the slot itself: the lookup of
+ * a row's event reads one slot.  A slot no step name has is of length
+ * NAME_NONE, which no event equals: an event that is no step takes the same
+ * path as one that is, as most events of a table are one or the other in
+ * no order.  NAME_SCAN: several step names have the slot, or one longer
+ * than the slot holds (compare them all).  Spares comparing every event
+ * with every step name in turn.
+ */
+#define NAME_NONE	(-1)
+#define NAME_SCAN	(-2)
+/* names up to this long are compared by words; step names padded to it */
+#define NAME_WORDS_MAX	16
+#define NAME_SLOT(d, len) \
+	(((len) == 0 ? 0 : \
+	  ((uint32) (len) * 7u + (uint8) (d)[0] * 3u + (uint8) (d)[(len) - 1] * 5u)) & 63)
+
+typedef struct FunnelNameSlot
+{
+	int32		len;			/* of the name; NAME_NONE, NAME_SCAN */
+	uint64		steps;			/* the steps the name is */
+	char		name[NAME_WORDS_MAX];	/* zero-padded */
+} FunnelNameSlot;
+
 typedef struct FunnelInput
 {
 	FunnelInputKind kind;
@@ -264,8 +289,8 @@ typedef struct FunnelInput
 	char	  **names;
 	int		   *name_lens;
 	uint64	   *name_steps;
-	/* the name to compare an event with, by NAME_SLOT (see input.c) */
-	int8		name_slot[64];
+	/* the step name to compare an event with, by NAME_SLOT */
+	FunnelNameSlot name_slots[64];
 	/* event names, nothing else to read again: the fast path (input.c) */
 	bool		names_fast;
 	/* conditions as arguments, nothing else to read again: nbools of them */
@@ -292,25 +317,11 @@ funnel_input_get(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 		return in;
 	return funnel_input_setup(fcinfo, kind, args);
 }
-extern bool funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in,
-								  int64 *ts, uint64 *steps);
+/* a read row's time when the row is to be ignored: no valid time is it */
+#define FUNNEL_ROW_IGNORED	DT_NOBEGIN
+extern FunnelEvent funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in);
 extern uint64 funnel_name_steps_any(const FunnelInput *in, Datum event);
 
-/*
- * The one step name an event name can equal, found by its length and
- * first and last bytes: name_slot[NAME_SLOT] is its index, NAME_SCAN when
- * several have that slot (compare them all).  A slot no step name has
- * holds the index of a sentinel after the names, of length -1, which no
- * event equals: an event that is no step takes the same path as one that
- * is, as most events of a table are one or the other in no order.  Spares
- * comparing every event with every step name in turn.
- */
-#define NAME_SCAN	(-2)
-/* names up to this long are compared by words; step names padded to it */
-#define NAME_WORDS_MAX	16
-#define NAME_SLOT(d, len) \
-	(((len) == 0 ? 0 : \
-	  ((uint32) (len) * 7u + (uint8) (d)[0] * 3u + (uint8) (d)[(len) - 1] * 5u)) & 63)
 
 static inline uint32
 funnel_name_word4(const char *p)
@@ -357,17 +368,25 @@ funnel_name_steps(const FunnelInput *in, Datum event)
 	const struct varlena *ev = (const struct varlena *) DatumGetPointer(event);
 	int			len;
 	const char *d;
-	int			slot;
+	const FunnelNameSlot *e;
 
-	if (unlikely(VARATT_IS_EXTERNAL(ev) || VARATT_IS_COMPRESSED(ev)))
+	/* a short inline name (1-byte header) first: nearly every row's */
+	if (likely(VARATT_IS_SHORT(ev) && !VARATT_IS_EXTERNAL(ev)))
+	{
+		len = VARSIZE_SHORT(ev) - VARHDRSZ_SHORT;
+		d = VARDATA_SHORT(ev);
+	}
+	else if (VARATT_IS_4B_U(ev))
+	{
+		len = VARSIZE(ev) - VARHDRSZ;
+		d = VARDATA(ev);
+	}
+	else
 		return funnel_name_steps_any(in, event);
-	len = VARSIZE_ANY_EXHDR(ev);
-	d = VARDATA_ANY(ev);
-	slot = in->name_slot[NAME_SLOT(d, len)];
-	if (unlikely(slot < 0 || len > NAME_WORDS_MAX))
+	e = &in->name_slots[NAME_SLOT(d, len)];
+	if (unlikely(e->len == NAME_SCAN || len > NAME_WORDS_MAX))
 		return funnel_name_steps_any(in, event);
-	return ((in->name_lens[slot] == len) & funnel_names_equal_short(in->names[slot], d, len)) ?
-		in->name_steps[slot] : 0;
+	return ((e->len == len) & funnel_names_equal_short(e->name, d, len)) ? e->steps : 0;
 }
 
 /*
@@ -410,7 +429,13 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 			funnel_check_timestamp(*ts);
 		return true;
 	}
-	return funnel_input_read_all(fcinfo, in, ts, steps);
+	{
+		FunnelEvent row = funnel_input_read_all(fcinfo, in);
+
+		*ts = row.ts;
+		*steps = row.steps;
+		return row.ts != FUNNEL_ROW_IGNORED;
+	}
 }
 
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);

@@ -171,7 +171,7 @@ parse_names(FunnelInput *in, ArrayType *arr)
 	if (in->names_arg)
 	{
 		pfree(in->names_arg);
-		for (i = 0; i <= in->nnames; i++)
+		for (i = 0; i < in->nnames; i++)
 			pfree(in->names[i]);
 		pfree(in->names);
 		pfree(in->name_lens);
@@ -179,10 +179,9 @@ parse_names(FunnelInput *in, ArrayType *arr)
 	}
 	in->names_arg = (ArrayType *) palloc(VARSIZE(arr));
 	memcpy(in->names_arg, arr, VARSIZE(arr));
-	/* room for the sentinel */
-	in->names = palloc(sizeof(char *) * (n + 1));
-	in->name_lens = palloc(sizeof(int) * (n + 1));
-	in->name_steps = palloc(sizeof(uint64) * (n + 1));
+	in->names = palloc(sizeof(char *) * Max(n, 1));
+	in->name_lens = palloc(sizeof(int) * Max(n, 1));
+	in->name_steps = palloc(sizeof(uint64) * Max(n, 1));
 	in->nnames = 0;
 	for (i = 0; i < n; i++)
 	{
@@ -207,17 +206,22 @@ parse_names(FunnelInput *in, ArrayType *arr)
 		}
 		in->name_steps[j] |= (uint64) 1 << i;
 	}
-	/* the sentinel, freed with the names */
-	in->names[in->nnames] = palloc0(NAME_WORDS_MAX + 1);
-	in->name_lens[in->nnames] = -1;
-	in->name_steps[in->nnames] = 0;
 	MemoryContextSwitchTo(old);
-	memset(in->name_slot, in->nnames, sizeof(in->name_slot));
+	memset(in->name_slots, 0, sizeof(in->name_slots));
+	for (j = 0; j < (int) lengthof(in->name_slots); j++)
+		in->name_slots[j].len = NAME_NONE;
 	for (j = 0; j < in->nnames; j++)
 	{
-		int			slot = NAME_SLOT(in->names[j], in->name_lens[j]);
+		FunnelNameSlot *e = &in->name_slots[NAME_SLOT(in->names[j], in->name_lens[j])];
 
-		in->name_slot[slot] = in->name_slot[slot] == in->nnames ? j : NAME_SCAN;
+		if (e->len == NAME_NONE && in->name_lens[j] <= NAME_WORDS_MAX)
+		{
+			e->len = in->name_lens[j];
+			e->steps = in->name_steps[j];
+			memcpy(e->name, in->names[j], in->name_lens[j]);
+		}
+		else
+			e->len = NAME_SCAN;
 	}
 	in->cfg.nsteps = n;
 	in->npositions = n;
@@ -248,14 +252,14 @@ funnel_name_steps_any(const FunnelInput *in, Datum event)
 	uint64		steps = 0;
 	int			len = VARSIZE_ANY_EXHDR(ev);
 	const char *d = VARDATA_ANY(ev);
-	int			slot = in->name_slot[NAME_SLOT(d, len)];
+	const FunnelNameSlot *e = &in->name_slots[NAME_SLOT(d, len)];
 
-	if (slot >= 0)
+	if (e->len != NAME_SCAN)
 	{
-		if (in->name_lens[slot] == len && names_equal(in->names[slot], d, len))
-			steps = in->name_steps[slot];
+		if (e->len == len && funnel_names_equal_short(e->name, d, len))
+			steps = e->steps;
 	}
-	else if (slot == NAME_SCAN)
+	else
 	{
 		int			i;
 
@@ -276,16 +280,21 @@ funnel_name_steps_any(const FunnelInput *in, Datum event)
 /*
  * A row read whole: its settings and steps checked, the configuration
  * built (kept apart from the fast paths above so that they pay for none
- * of its registers).
+ * of its registers).  The row comes back by value, its time
+ * FUNNEL_ROW_IGNORED for a row to ignore: a caller's time and steps then
+ * stay in registers, with no stack slot whose address is taken (which
+ * would also cost the caller a stack-protector check every row).
  */
-bool
-funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
-					  uint64 *steps)
+FunnelEvent
+funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in)
 {
 	int			a = in->arg_input;
 	int			npositions;
 	bool		use = true;
 	bool		settled;
+	FunnelEvent row = {0, 0};
+	int64	   *ts = &row.ts;
+	uint64	   *steps = &row.steps;
 
 	read_window(fcinfo, in);
 	read_mode(fcinfo, in);
@@ -405,11 +414,14 @@ funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 	in->bools_fast = settled && in->kind == FUNNEL_INPUT_BOOLS && in->fixed_bools;
 	in->nbools = npositions;
 	if (!use)
-		return false;
+	{
+		row.ts = FUNNEL_ROW_IGNORED;
+		return row;
+	}
 	/* infinities lie outside the valid range too */
 	if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
 		funnel_check_timestamp(*ts);
-	return true;
+	return row;
 }
 
 bool
