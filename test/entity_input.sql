@@ -12,7 +12,7 @@ SET LOCAL max_parallel_workers_per_gather = 0;
 -- the reference conditions must stay PostgreSQL's own comparisons, not be
 -- planned as the event-name form they are compared with
 SET LOCAL funnel.equalities_as_names = off;
-SELECT plan(21);
+SELECT plan(23);
 
 -- step names chosen to share a lookup slot or not: 'axb' and 'ayb' (same
 -- length, first and last byte), 'x' * 17 and 'x' * 16 || 'y' (longer than 16
@@ -31,6 +31,20 @@ SELECT is(funnel_stage_counts('1 hour', e, ts, ev,
                               ev = repeat('x', 16) || 'y', ev = '', ev = 'äöü'),
           'names sharing a lookup slot: the same as the conditions')
 FROM names_rows;
+-- names built by an expression carry a 4-byte header (a table's, 1 byte)
+SELECT is(funnel_stage_counts('1 hour', e, ts, ev || '',
+                              ARRAY['axb', 'ayb', repeat('x', 17), repeat('x', 16) || 'y', '', 'äöü']),
+          funnel_stage_counts('1 hour', e, ts, ev = 'axb', ev = 'ayb', ev = repeat('x', 17),
+                              ev = repeat('x', 16) || 'y', ev = '', ev = 'äöü'),
+          'names with a 4-byte header: the same as the conditions')
+FROM names_rows;
+-- hand-worked, both headers in one column: entity 1 reaches both steps
+-- (its second name built), entity 2 only the first (its first name built)
+SELECT is(funnel_stage_counts('1 hour', e, ts, CASE WHEN built THEN ev || '' ELSE ev END,
+                              ARRAY['visit', 'purchase']), '{2,1}',
+          'hand-worked: names with either header')
+FROM (VALUES (1, timestamptz '2024-01-01 10:00', 'visit', false), (1, '2024-01-01 10:05', 'purchase', true),
+             (2, '2024-01-01 10:00', 'visit', true), (2, '2024-01-01 10:05', 'purchase ', false)) v(e, ts, ev, built);
 SELECT is(funnel_stage_counts('1 hour', e, ts, ev, ARRAY['a', 'ab', 'b', 'azb']),
           funnel_stage_counts('1 hour', e, ts, ev = 'a', ev = 'ab', ev = 'b', ev = 'azb'),
           'short names: the same as the conditions')

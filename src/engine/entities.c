@@ -177,6 +177,8 @@ entity_table_check(FunctionCallInfo fcinfo, EntityTable *t, FunnelInput *in)
 /*
  * One row into the per-entity store: shared by every whole-table funnel
  * aggregate (want_elapsed also records each entity's time to every step).
+ * The rows of a settled call site come through funnel_entities_add_settled
+ * (entities.h) alone; this takes every row it does not.
  */
 Datum
 funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
@@ -197,9 +199,20 @@ funnel_entities_add(FunctionCallInfo fcinfo, FunnelInputKind kind, int args,
 	if (use && !PG_ARGISNULL(in->arg_entity) &&
 		(steps != 0 || (t->cfg.mode & FUNNEL_STRICT_ORDER)))
 	{
+		Datum		key = PG_GETARG_DATUM(in->arg_entity);
+
 		t->seen_steps |= steps;
-		estore_add_steps(t->store, PG_GETARG_DATUM(in->arg_entity), ts, steps);
+		if (!estore_try_add_steps(t->store, key, ts, steps))
+			estore_add_steps_long(t->store, key, ts, steps);
 	}
+	PG_RETURN_POINTER(t);
+}
+
+/* A settled call site's row that the store's inline append did not take. */
+Datum
+funnel_entities_add_long(EntityTable *t, Datum key, int64 ts, uint64 steps)
+{
+	estore_add_steps_long(t->store, key, ts, steps);
 	PG_RETURN_POINTER(t);
 }
 

@@ -985,7 +985,7 @@ estore_add_aligned(EntityStore *s, Datum key, int64 ts, const void *payload)
 
 /*
  * Add one row of an entity; payload is s->payload bytes (a funnel's
- * transition calls estore_add_steps, which takes most rows inline).
+ * transition calls estore_try_add_steps, which takes most rows inline).
  */
 void
 estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
@@ -999,9 +999,8 @@ estore_add(EntityStore *s, Datum key, int64 ts, const void *payload)
 }
 
 /*
- * The rows of estore_add_steps that its inline path does not take (a store
- * not yet split, a segment to open, a row in the long form).  Its steps
- * come by value: the caller keeps them in a register.
+ * The rows of a store of steps alone that estore_try_add_steps does not
+ * take.  Its steps come by value: the caller keeps them in a register.
  */
 void
 estore_add_steps_long(EntityStore *s, Datum key, int64 ts, uint64 steps)

@@ -236,12 +236,14 @@ extern void estore_spent(EntityStore *s);
 extern void estore_add_steps_long(EntityStore *s, Datum key, int64 ts, uint64 steps);
 /*
  * estore_add for a store of steps alone (s->steps_only), the common case
- * inline: the row in the short form in its partition's open segment.  The
- * transition of every funnel aggregate pays this per row; a call into the
- * store and back cost about as much as the append.
+ * inline with no call: the row in the short form in its partition's open
+ * segment.  False for a row it does not take (a store not yet split, a
+ * segment to open, a row in the long form), which estore_add_steps_long
+ * adds.  The transition of every funnel aggregate pays this per row; a
+ * call into the store and back cost about as much as the append.
  */
-static inline void
-estore_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
+static pg_attribute_always_inline bool
+estore_try_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
 {
 	if (likely(s->steps_only && s->nparts == ESTORE_NPARTS))
 	{
@@ -259,10 +261,10 @@ estore_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
 			c->prev_ts = ts;
 			s->parts[p].nrows++;
 			s->nrows++;
-			return;
+			return true;
 		}
 	}
-	estore_add_steps_long(s, key, ts, steps);
+	return false;
 }
 
 extern EntityStore *estore_deserialize(FunctionCallInfo fcinfo, MemoryContext cxt,

@@ -188,6 +188,7 @@ extern void funnel_check_elapsed(const FunnelConfig *cfg);
 /* funnel_event.c */
 extern uint64 funnel_steps_from_bools(ArrayType *conds, int *nsteps);
 extern void funnel_check_timestamp(int64 ts);
+extern void funnel_timestamp_error(int64 ts) pg_attribute_noreturn();
 extern FunnelEvent *funnel_journey_events(ArrayType *journey, int *nevents);
 extern int	funnel_event_compare(const FunnelEvent *a, const FunnelEvent *b);
 extern void funnel_event_append_text(StringInfo buf, const FunnelEvent *ev);
@@ -229,6 +230,22 @@ typedef enum FunnelInputKind
 #define FUNNEL_ARG_TARGET	0x02	/* to_step integer */
 #define FUNNEL_ARG_ENTITY	0x04	/* entity anyelement */
 #define FUNNEL_ARG_BREAKDOWN 0x08	/* breakdown value text (after the entity) */
+#define FUNNEL_ARG_INPUT	0x10	/* not optional: the step input, after the rest */
+
+/*
+ * The argument number of one of the above in a call with the optional
+ * arguments args (argument 0 is the state, 1 the window): a constant where
+ * args is one, as in each aggregate's transition.
+ */
+static inline int
+funnel_arg_number(int args, int which)
+{
+	/* no loop: a compiler folds this */
+	return 2 + (which > FUNNEL_ARG_MODE && (args & FUNNEL_ARG_MODE) != 0) +
+		(which > FUNNEL_ARG_TARGET && (args & FUNNEL_ARG_TARGET) != 0) +
+		(which > FUNNEL_ARG_ENTITY && (args & FUNNEL_ARG_ENTITY) != 0) +
+		(which > FUNNEL_ARG_BREAKDOWN && (args & FUNNEL_ARG_BREAKDOWN) != 0);
+}
 
 /*
  * The one step name an event name can equal, found by its length and
@@ -358,19 +375,20 @@ funnel_names_equal_short(const char *a, const char *b, int len)
 }
 
 /*
- * The steps an event name (a text datum) is.  A name in a table row is
- * short and inline, and most are up to NAME_WORDS_MAX bytes: those are
- * looked up here, with no call (the rest by funnel_name_steps_any).
+ * The steps an event name (a text datum) is, when it is short and inline
+ * (a table row's name nearly always is) and up to NAME_WORDS_MAX bytes:
+ * looked up here, with no call.  False for any other name, which
+ * funnel_name_steps_any looks up.
  */
-static pg_attribute_always_inline uint64
-funnel_name_steps(const FunnelInput *in, Datum event)
+static pg_attribute_always_inline bool
+funnel_name_steps_short(const FunnelInput *in, Datum event, uint64 *steps)
 {
 	const struct varlena *ev = (const struct varlena *) DatumGetPointer(event);
 	int			len;
 	const char *d;
 	const FunnelNameSlot *e;
 
-	/* a short inline name (1-byte header) first: nearly every row's */
+	/* a 1-byte header first: nearly every row's */
 	if (likely(VARATT_IS_SHORT(ev) && !VARATT_IS_EXTERNAL(ev)))
 	{
 		len = VARSIZE_SHORT(ev) - VARHDRSZ_SHORT;
@@ -382,35 +400,58 @@ funnel_name_steps(const FunnelInput *in, Datum event)
 		d = VARDATA(ev);
 	}
 	else
-		return funnel_name_steps_any(in, event);
+		return false;
 	e = &in->name_slots[NAME_SLOT(d, len)];
 	if (unlikely(e->len == NAME_SCAN || len > NAME_WORDS_MAX))
-		return funnel_name_steps_any(in, event);
-	return ((e->len == len) & funnel_names_equal_short(e->name, d, len)) ? e->steps : 0;
+		return false;
+	*steps = ((e->len == len) & funnel_names_equal_short(e->name, d, len)) ? e->steps : 0;
+	return true;
 }
 
-/*
- * Read one row.  Returns false for a row to ignore (NULL time); otherwise
- * sets *ts and *steps and leaves the row's configuration in in->cfg.  The
- * rows of a settled call site (event names or conditions as arguments,
- * nothing else to read again) take the inline paths here.
- */
-static inline bool
-funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
-				  uint64 *steps)
+static inline uint64
+funnel_name_steps(const FunnelInput *in, Datum event)
 {
-	int			a = in->arg_input;
+	uint64		steps;
+
+	if (likely(funnel_name_steps_short(in, event, &steps)))
+		return steps;
+	return funnel_name_steps_any(in, event);
+}
+
+/* how funnel_input_read_settled read a row */
+typedef enum FunnelRead
+{
+	FUNNEL_READ_ROW,			/* *ts and *steps are the row's */
+	FUNNEL_READ_IGNORE,			/* a row to ignore (NULL time) */
+	FUNNEL_READ_WHOLE			/* to be read whole (funnel_input_read_all) */
+} FunnelRead;
+
+/*
+ * A row of a settled call site (event names or conditions as arguments,
+ * nothing else to read again), read inline with no call that returns: a
+ * transition that reads its rows through this alone needs no stack frame
+ * on them.  Any other row, and an event name that is not short and inline,
+ * is FUNNEL_READ_WHOLE, read again from the start by funnel_input_read_all.
+ * a: the step input's argument number (in->arg_input).
+ */
+static pg_attribute_always_inline FunnelRead
+funnel_input_read_settled(FunctionCallInfo fcinfo, const FunnelInput *in,
+						  int a, int64 *ts, uint64 *steps)
+{
 
 	if (likely(in->names_fast))
 	{
 		/* nothing but the row's time and event can have changed */
 		if (PG_ARGISNULL(a))
-			return false;
+			return FUNNEL_READ_IGNORE;
 		*ts = PG_GETARG_TIMESTAMPTZ(a);
-		*steps = PG_ARGISNULL(a + 1) ? 0 : funnel_name_steps(in, PG_GETARG_DATUM(a + 1));
 		if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
-			funnel_check_timestamp(*ts);
-		return true;
+			funnel_timestamp_error(*ts);
+		if (PG_ARGISNULL(a + 1))
+			*steps = 0;
+		else if (unlikely(!funnel_name_steps_short(in, PG_GETARG_DATUM(a + 1), steps)))
+			return FUNNEL_READ_WHOLE;
+		return FUNNEL_READ_ROW;
 	}
 	if (likely(in->bools_fast))
 	{
@@ -422,20 +463,39 @@ funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
 		for (k = 0; k < in->nbools; k++)
 			s |= (uint64) (!cond[k].isnull & DatumGetBool(cond[k].value)) << k;
 		if (PG_ARGISNULL(a))
-			return false;
+			return FUNNEL_READ_IGNORE;
 		*ts = PG_GETARG_TIMESTAMPTZ(a);
-		*steps = s;
 		if (unlikely(!IS_VALID_TIMESTAMP(*ts)))
-			funnel_check_timestamp(*ts);
-		return true;
+			funnel_timestamp_error(*ts);
+		*steps = s;
+		return FUNNEL_READ_ROW;
 	}
-	{
-		FunnelEvent row = funnel_input_read_all(fcinfo, in);
+	return FUNNEL_READ_WHOLE;
+}
 
-		*ts = row.ts;
-		*steps = row.steps;
-		return row.ts != FUNNEL_ROW_IGNORED;
+/*
+ * Read one row.  Returns false for a row to ignore (NULL time); otherwise
+ * sets *ts and *steps and leaves the row's configuration in in->cfg.
+ */
+static inline bool
+funnel_input_read(FunctionCallInfo fcinfo, FunnelInput *in, int64 *ts,
+				  uint64 *steps)
+{
+	FunnelEvent row;
+
+	switch (funnel_input_read_settled(fcinfo, in, in->arg_input, ts, steps))
+	{
+		case FUNNEL_READ_ROW:
+			return true;
+		case FUNNEL_READ_IGNORE:
+			return false;
+		case FUNNEL_READ_WHOLE:
+			break;
 	}
+	row = funnel_input_read_all(fcinfo, in);
+	*ts = row.ts;
+	*steps = row.steps;
+	return row.ts != FUNNEL_ROW_IGNORED;
 }
 
 extern void funnel_config_check_same(const FunnelConfig *a, const FunnelConfig *b);

@@ -57,24 +57,22 @@ funnel_input_setup(FunctionCallInfo fcinfo, FunnelInputKind kind, int args)
 
 	if (in == NULL)
 	{
-		int			next = 2;	/* argument 0 is the state, 1 the window */
-
 		in = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FunnelInput));
 		in->kind = kind;
 		in->options_checked_for = -1;
 		in->args = args;
 		if (args & FUNNEL_ARG_MODE)
-			in->arg_mode = next++;
+			in->arg_mode = funnel_arg_number(args, FUNNEL_ARG_MODE);
 		if (args & FUNNEL_ARG_TARGET)
-			in->arg_target = next++;
+			in->arg_target = funnel_arg_number(args, FUNNEL_ARG_TARGET);
 		if (args & FUNNEL_ARG_ENTITY)
-			in->arg_entity = next++;
+			in->arg_entity = funnel_arg_number(args, FUNNEL_ARG_ENTITY);
 		if (args & FUNNEL_ARG_BREAKDOWN)
-			in->arg_breakdown = next++;
-		in->arg_input = next;
+			in->arg_breakdown = funnel_arg_number(args, FUNNEL_ARG_BREAKDOWN);
+		in->arg_input = funnel_arg_number(args, FUNNEL_ARG_INPUT);
 		/* fixed-arity overloads spare PostgreSQL building an array per row */
 		if (kind == FUNNEL_INPUT_BOOLS)
-			in->fixed_bools = (get_fn_expr_argtype(fcinfo->flinfo, next + 1) == BOOLOID);
+			in->fixed_bools = (get_fn_expr_argtype(fcinfo->flinfo, in->arg_input + 1) == BOOLOID);
 		in->cxt = fcinfo->flinfo->fn_mcxt;
 		/* constants (and query parameters) are read on the first row only */
 		in->window_stable = arg_is_stable(fcinfo, 1);

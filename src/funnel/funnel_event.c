@@ -24,18 +24,25 @@
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
 
+/* The error for an event time outside the valid range (infinities too). */
 void
-funnel_check_timestamp(int64 ts)
+funnel_timestamp_error(int64 ts)
 {
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("funnel events cannot have an infinite timestamp"),
 				 errhint("Use a finite timestamp, or leave such rows out with WHERE ts <> 'infinity'.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("timestamp out of range")));
+}
+
+void
+funnel_check_timestamp(int64 ts)
+{
 	if (!IS_VALID_TIMESTAMP(ts))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+		funnel_timestamp_error(ts);
 }
 
 static FunnelEvent *
