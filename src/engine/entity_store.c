@@ -153,7 +153,8 @@ estore_equal(const EntityStore *s, Datum a, Datum b)
 static inline int
 part_of_bits(int part_bits, uint32 hash)
 {
-	return part_bits == 0 ? 0 : (int) (hash >> (32 - part_bits));
+	/* no branch: a 64-bit shift by 32 (part_bits 0) leaves 0 */
+	return (int) ((uint64) hash >> (32 - part_bits));
 }
 
 static inline int
@@ -318,8 +319,7 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, int64 k, int64 ts,
 	uint64		dz = compact_time_diff((int64) ((uint64) ts - (uint64) c->prev_ts), &unit);
 	Size		w;
 
-	if (likely(!c->restart && (uint64) k <= PG_UINT32_MAX && dz <= PG_UINT32_MAX &&
-			   steps <= 0xFFFFFF))
+	if (likely(!c->restart && compact_fits_short(k, dz, steps)))
 		p = compact_put_short(p, (uint32) k, (uint32) dz, unit, (uint32) steps);
 	else
 		p = compact_put_long(s, c, p, funnel_zigzag(k), ts, steps);

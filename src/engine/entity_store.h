@@ -204,6 +204,13 @@ compact_time_diff(int64 d, int *unit)
 	return funnel_zigzag(d);
 }
 
+/* whether a row's key, zigzagged time difference and steps fit the short form */
+static inline bool
+compact_fits_short(int64 k, uint64 dz, uint64 steps)
+{
+	return ((((uint64) k | dz) >> 32) | (steps >> 24)) == 0;
+}
+
 /* A short row's control byte and fields at p; returns its end. */
 static pg_attribute_always_inline char *
 compact_put_short(char *p, uint32 k, uint32 dz, int unit, uint32 steps)
@@ -255,7 +262,7 @@ estore_try_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
 		uint64		dz = compact_time_diff((int64) ((uint64) ts - (uint64) c->prev_ts), &unit);
 
 		if (likely(c->end - c->cur >= ESTORE_SHORT_ROOM && !c->restart &&
-				   (uint64) k <= PG_UINT32_MAX && dz <= PG_UINT32_MAX && steps <= 0xFFFFFF))
+				   compact_fits_short(k, dz, steps)))
 		{
 			c->cur = compact_put_short(c->cur, (uint32) k, (uint32) dz, unit, (uint32) steps);
 			c->prev_ts = ts;
