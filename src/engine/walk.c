@@ -731,6 +731,32 @@ walk_entry(const FunnelConfig *cfg, FunnelWalk *w, int64 ts, int k, ChainTimes *
 			w->done = true;
 		return;
 	}
+	if (cfg->mode == 0 && ct == NULL && !cfg->want_elapsed)
+	{
+		/*
+		 * The default mode, with no times to keep: the steps below in one
+		 * form with no branch on the data (which step an entry is, whether
+		 * it extends a chain, whether it raises the level follow the rows
+		 * in no order a CPU could predict).  A step-1 entry (re)starts a
+		 * chain at ts; a step-k entry extends the chain step k-1 holds when
+		 * step k-1 was reached and ts is in the window of its start; the
+		 * walk is done at step n.
+		 */
+		/* ts for step 1, else the start of step k-1's chain: no branch */
+		uint64		first = -(uint64) (k == 1);
+		int64		start = (int64) (((uint64) ts & first) |
+									 ((uint64) w->times[Max(k - 2, 0)] & ~first));
+		bool		extends = (k == 1) |
+			((w->level >= k - 1) & ((uint64) ts - (uint64) start <= (uint64) cfg->window));
+
+		if (extends)
+		{
+			w->times[k - 1] = start;
+			w->level = Max(w->level, k);
+			w->done = (w->level == n);
+		}
+		return;
+	}
 	if (k == 1)
 	{
 		/* (re)start a chain: only step 1 changes */
