@@ -4,7 +4,7 @@
 -- partitionwise aggregation, rows that match nothing, window-function use.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
-SELECT plan(60);
+SELECT plan(63);
 
 SET LOCAL timezone = 'UTC';
 DO $$ BEGIN PERFORM setseed(0.2024); END $$;
@@ -511,6 +511,25 @@ SELECT is((SELECT count(*) FROM (SELECT * FROM pw WHERE tbl = 'wf_props_by_row')
            WHERE p.l IS DISTINCT FROM s.l), 0::bigint, 'partitionwise partial aggregation (by row) = serial, 5 modes');
 SELECT is((SELECT count(*) FROM (SELECT * FROM pw WHERE tbl = 'wf_props_by_u') p FULL JOIN serial s USING (c, u)
            WHERE p.l IS DISTINCT FROM s.l), 0::bigint, 'partitionwise aggregation (by entity) = serial, 5 modes');
+
+-- times at PostgreSQL's epoch (2000-01-01 00:00 UTC is 0): a step no chain
+-- has reached holds no start, and an event of the next step within the
+-- window of that zero time extends nothing.  Hand-worked: entity 1 has
+-- steps 2 and 3 without step 1 (level 0); entity 2 has step 1 later, then
+-- 3 (level 1); entity 3 steps 1, 2, 3 in turn (level 3).
+CREATE TEMP TABLE epoch_rows AS
+SELECT * FROM (VALUES (1, timestamptz '2000-01-01 00:00:10+00', 2), (1, '2000-01-01 00:00:20+00', 3),
+                      (2, '2000-01-01 00:00:05+00', 1), (2, '2000-01-01 00:00:30+00', 3),
+                      (3, '2000-01-01 00:00:00+00', 1), (3, '2000-01-01 00:00:01+00', 2),
+                      (3, '2000-01-01 00:00:02+00', 3)) v(e, ts, step);
+SELECT is(array_agg(l ORDER BY e), '{0,1,3}', 'at the epoch: window_funnel reaches only the steps of its chains')
+FROM (SELECT e, window_funnel('1 hour', ts, step = 1, step = 2, step = 3) AS l FROM epoch_rows GROUP BY e) x;
+SELECT is(funnel_stage_counts('1 hour', e, ts, step = 1, step = 2, step = 3), '{2,1,1}',
+          'at the epoch: funnel_stage_counts reaches only the steps of its chains')
+FROM epoch_rows;
+SELECT is(funnel_stage_counts('1 hour', e, ts, step::text, ARRAY['1', '2', '3']), '{2,1,1}',
+          'at the epoch: the event-name form the same')
+FROM epoch_rows;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -120,14 +120,16 @@ def main():
     for i in range(0, len(vals), 1000):
         sql.append("INSERT INTO d VALUES " + ",".join(vals[i:i + 1000]) + ";")
     # each mode twice: rows in arrival order (mostly out of time order: the
-    # log is re-walked) and in time order (the online walk answers)
+    # log is re-walked) and in time order (the online walk answers).  Times
+    # count from PostgreSQL's epoch (2000-01-01, stored as 0): a zero left
+    # in the walk for a step not reached would fall in the window
     out_queries = []
     for m in modesets:
         mode = ','.join(m)
         for tag, order in (('a', 'seq'), ('t', 'ts, seq')):
             out_queries.append(
                 "SELECT '%s%s', e, window_funnel(make_interval(secs => w), '%s', "
-                "to_timestamp(ts), VARIADIC c ORDER BY %s) FROM d GROUP BY e ORDER BY e;"
+                "to_timestamp(946684800 + ts), VARIADIC c ORDER BY %s) FROM d GROUP BY e ORDER BY e;"
                 % (tag, mode, mode, order))
     sql.append("\\pset format unaligned\n\\pset tuples_only on")
     sql += out_queries
