@@ -48,10 +48,10 @@ extern Datum funnel_entities_add_long(EntityTable *t, Datum key, int64 ts, uint6
 
 /*
  * The transition of the whole-table aggregates: the row of a settled call
- * site whose state is checked, inline in each aggregate's transition with
- * no call that returns, so that it needs no stack frame on such rows (the
- * saving and restoring of registers cost as much as the rest of its own
- * work).  Every other row goes on to funnel_entities_add, which reads it
+ * site whose state is checked, read and appended inline in each
+ * aggregate's transition, its argument numbers constants, with no call on
+ * the way that returns (no stack slot whose address is taken, no wrapper
+ * call).  Every other row goes on to funnel_entities_add, which reads it
  * again from the start.
  */
 static pg_attribute_always_inline Datum

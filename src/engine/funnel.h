@@ -428,10 +428,10 @@ typedef enum FunnelRead
 
 /*
  * A row of a settled call site (event names or conditions as arguments,
- * nothing else to read again), read inline with no call that returns: a
- * transition that reads its rows through this alone needs no stack frame
- * on them.  Any other row, and an event name that is not short and inline,
- * is FUNNEL_READ_WHOLE, read again from the start by funnel_input_read_all.
+ * nothing else to read again), read inline with no call that returns (an
+ * invalid time's error does not).  Any other row, and an event name that
+ * is not short and inline, is FUNNEL_READ_WHOLE, read again from the start
+ * by funnel_input_read_all.
  * a: the step input's argument number (in->arg_input).
  */
 static pg_attribute_always_inline FunnelRead
