@@ -402,11 +402,13 @@ funnel_input_read_all(FunctionCallInfo fcinfo, FunnelInput *in)
 	in->configured = true;
 	/*
 	 * Event names or conditions given as arguments (as many as the call
-	 * has), under constant settings and steps, with no options: the next
-	 * rows take a fast path above (what this row read stays as it is)
+	 * has), under constant settings and steps: the next rows take a fast
+	 * path above (what this row read stays as it is).  A product funnel's
+	 * options (optional steps, exclusions) are applied above once for the
+	 * number of conditions, which stays; time buckets and breakdowns read
+	 * more of each row.
 	 */
 	settled = in->window_stable && (in->arg_mode == 0 || in->mode_stable) &&
-		in->cfg.optional == 0 && in->cfg.nexcl == 0 && in->cfg.options == 0 &&
 		in->cfg.bucket == 0 && in->cfg.time_zone[0] == '\0' && in->cfg.breakdown == 0;
 	in->names_fast = settled && in->kind == FUNNEL_INPUT_NAMES && in->names_stable;
 	in->bools_fast = settled && in->kind == FUNNEL_INPUT_BOOLS && in->fixed_bools;

@@ -187,6 +187,14 @@ def main():
     sql.append(whole_times % 'serial')
     whole = "SELECT 's|%s', c.cfg, funnel_stage_counts(make_interval(secs => c.w), c.mode, d.e, to_timestamp(d.ts), d.ev, c.names) FROM d JOIN c USING (cfg) GROUP BY c.cfg ORDER BY c.cfg;"
     sql.append(whole % 'serial')
+    # the same with each funnel's window, mode and names as constants: the
+    # rows after a call site's first take the settled path (no per-row read
+    # of the settings), which column arguments never do
+    for cfg in configs:
+        names = ['s%d' % k for k in range(1, cfg['n'] + 1)] + ['x%d' % j for j in range(1, len(cfg['excl']) + 1)]
+        sql.append("SELECT 's|constants', %d, funnel_stage_counts(interval '%d seconds', '%s', d.e, to_timestamp(d.ts), "
+                   "d.ev, ARRAY[%s]) FROM d WHERE d.cfg = %d;"
+                   % (cfg['id'], cfg['window'], cfg['mode'], ','.join("'%s'" % n for n in names), cfg['id']))
     sql.append("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;"
                " SET max_parallel_workers_per_gather = 2; SET enable_hashagg = off;")
     sql.append(whole % 'parallel')
@@ -228,7 +236,7 @@ def main():
                   ("ok" if bad == 0 else "FAILED", form, tag, sum(1 for x in entities if x[2]), bad))
             if bad: failed += 1
             else: passed += 1
-    for tag in ('serial', 'parallel', 'funnel_event'):
+    for tag in ('serial', 'constants', 'parallel', 'funnel_event'):
         bad = 0
         for cfg in configs:
             m = cfg['n'] - len(cfg['optional'])
