@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The 100M target of the entity store (issue 12): the serial event-name
+# funnel over 100M events of 10M users against the same over 10M events of
+# 1M users, beside PostgreSQL's own count(*) and the no-op aggregate over
+# both.  Each round runs every case once on each table, alternating which
+# size goes first, each run in a new session (as bench/run.sh runs them):
+# on a virtual machine whose speed drifts from one minute to the next, two
+# harness runs an hour apart (the 100M data set takes most of an hour to
+# make) do not give a ratio, rounds a few seconds apart do.  Prints each
+# round's times (after an untimed round), the medians, the ratios of the
+# medians and of each round, and the peak private memory of the backend
+# (sampled from /proc, as the harness does).
+#
+#   bash bench/scale.sh [--rounds N] [--max-state-memory SIZE]
+#
+#   --rounds  rounds (default 5)
+#   --max-state-memory  funnel.max_state_memory of the runs (default: the
+#             cluster's; 1GB checks the target "within 1 GB")
+#
+# Needs the harness's kept cluster (bench/run.sh --keep) with data.events at
+# 10M; makes data.events_100m (bench/generate.sql, 10M users: about 7 GB and
+# most of an hour) when it is missing.  Not part of the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+ROUNDS=5
+STATE_MEM=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --max-state-memory) STATE_MEM="$2"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "--rounds must be a positive integer" >&2; exit 2 ;; esac
+[ -z "$STATE_MEM" ] || [[ "$STATE_MEM" =~ ^[0-9]+[kMG]B$ ]] \
+  || { echo "--max-state-memory must be a size such as 1GB" >&2; exit 2; }
+
+BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
+BENCH_PORT=${BENCH_PORT:-55499}
+PGBIN=/usr/lib/postgresql/15/bin
+export PGHOST="$BENCH_DIR" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
+[ -f "$BENCH_DIR/data/PG_VERSION" ] || { echo "no harness cluster in $BENCH_DIR: run bench/run.sh --keep first" >&2; exit 1; }
+AS=()
+[ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+STARTED=0
+cleanup() {
+  [ "$STARTED" = 1 ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; then
+  "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try" -w start >/dev/null
+  STARTED=1
+fi
+
+PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+comment() { "${PSQL[@]}" -tAc "SELECT obj_description(to_regclass('data.$1'), 'pg_class')"; }
+[ "$(comment events)" = "gen2 users=1000000" ] \
+  || { echo "data.events is not the 10M data set of bench/run.sh --keep" >&2; exit 1; }
+if [ "$(comment events_100m)" != "gen2 users=10000000" ]; then
+  echo "[scale] generating data.events_100m (10M users; most of an hour)" >&2
+  "${PSQL[@]}" -c "SET search_path = data, public" -v users=10000000 -v tbl=data.events_100m -f bench/generate.sql
+  "${PSQL[@]}" -c "VACUUM ANALYZE data.events_100m"
+  "${PSQL[@]}" -c "COMMENT ON TABLE data.events_100m IS 'gen2 users=10000000'"
+fi
+
+STATE_MEM="$STATE_MEM" python3 - "$ROUNDS" <<'PY'
+import os, statistics, sys
+sys.path.insert(0, "bench")
+import bench
+
+rounds = int(sys.argv[1])
+settings = list(bench.SERIAL)
+if os.environ.get("STATE_MEM"):
+    settings.append("SET funnel.max_state_memory = '%s'" % os.environ["STATE_MEM"])
+queries = [
+    ("count", "count(*)", "SELECT count(*) FROM data.%s"),
+    ("noop_names", "no-op aggregate, event names", "SELECT funnel_noop('7 days'::interval, user_id, ts, %s) FROM data.%%s" % bench.NAMES),
+    ("fsc_names", "funnel_stage_counts, event names, serial", "SELECT funnel_stage_counts('7 days', user_id, ts, %s) FROM data.%%s" % bench.NAMES),
+]
+tables = ["events", "events_100m"]
+cases = {(k, t): bench.Case(k, label, sql % t, settings=settings, answer="raw")
+         for k, label, sql in queries for t in tables}
+times = {key: [] for key in cases}
+# a warm-up round, untimed (as the harness's): the tables' pages in memory
+for c in cases.values():
+    bench.measure(c)
+for r in range(rounds):
+    order = tables if r % 2 == 0 else tables[::-1]
+    line = []
+    for t in order:
+        for k, _, _ in queries:
+            c = cases[(k, t)]
+            ms = bench.measure(c)
+            times[(k, t)].append(ms)
+            line.append("%s %s %.0f" % (k, "10M" if t == "events" else "100M", ms))
+    print("round %d: %s" % (r + 1, ", ".join(line)), flush=True)
+print()
+print("| case | 10M ms (median) | 100M ms (median) | 100M / 10M (medians) | by round | peak MB 10M / 100M |")
+print("|---|---:|---:|---:|---|---:|")
+for k, label, _ in queries:
+    a, b = times[(k, "events")], times[(k, "events_100m")]
+    per = ["%.1f" % (y / x) for x, y in zip(a, b)]
+    pa, pb = cases[(k, "events")].peak_mb, cases[(k, "events_100m")].peak_mb
+    print("| %s | %.0f | %.0f | %.2f x | %s | %s / %s |" % (
+        label, statistics.median(a), statistics.median(b), statistics.median(b) / statistics.median(a),
+        " ".join(per), "%.0f" % pa if pa is not None else "?", "%.0f" % pb if pb is not None else "?"))
+for k, _, _ in queries:
+    if cases[(k, "events")].result and cases[(k, "events_100m")].result:
+        print("%s answers: 10M %s; 100M %s" % (k, " ".join(cases[(k, "events")].result),
+                                               " ".join(cases[(k, "events_100m")].result)))
+PY
