@@ -9,7 +9,8 @@
 # virtual machine whose speed drifts by tens of percent from one minute to
 # the next, only pairs separate a change of a few percent.
 #
-#   bash bench/ab.sh [--pairs N] [--table TABLE] [--case CASE]... REV_A REV_B
+#   bash bench/ab.sh [--pairs N] [--table TABLE] [--case CASE]...
+#                    [--new-sessions] REV_A REV_B
 #
 #   --pairs  pairs per case (default 30)
 #   --table  the events table in schema data (default events: the data set of
@@ -21,6 +22,9 @@
 #            (funnel_correlation over the four names), names_p2 (the event-name
 #            form with 2 workers over TABLE, as the harness's fsc_names_p2); may
 #            repeat
+#   --new-sessions  each run in a new session, as bench/run.sh runs them:
+#            a new backend's memory is fresh pages from the kernel, which an
+#            open session's may not be (the C library keeps what it freed)
 # Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,12 +33,14 @@ ROOT=$PWD
 PAIRS=30
 TABLE=events
 CASES=()
+NEW_SESSIONS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --pairs) PAIRS="$2"; shift 2 ;;
     --table) TABLE="$2"; shift 2 ;;
     --case) CASES+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --new-sessions) NEW_SESSIONS=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -80,10 +86,10 @@ load_revision ab_b
 psql -X -qtAc "SELECT pg_prewarm('data.$TABLE')" >/dev/null 2>&1 || true
 
 # ---------- pairs ----------
-AB_LIB="$LIB" python3 - "$PAIRS" "$TABLE" "${CASES[@]}" <<'PY'
+AB_LIB="$LIB" python3 - "$PAIRS" "$TABLE" "$NEW_SESSIONS" "${CASES[@]}" <<'PY'
 import statistics, subprocess, sys, os
 
-pairs, table, cases = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+pairs, table, new_sessions, cases = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
 names = "event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"
 conditions = "event = 'visit', event = 'product_view', event = 'add_to_cart', event = 'purchase'"
 sql = {
@@ -133,17 +139,27 @@ def run(p, q):
             sys.exit(f"query failed: {line}")
     sys.exit("the session ended")
 
-a, b = session("ab_a"), session("ab_b")
+def run_new(schema, c):
+    """The answer and time of case c in a new session of build schema."""
+    p = session(schema)
+    for stmt in settings[c]:
+        run(p, stmt)
+    got = run(p, sql[c])
+    p.stdin.write("\\q\n"); p.stdin.close(); p.wait()
+    return got
+
+a, b = ("ab_a", "ab_b") if new_sessions else (session("ab_a"), session("ab_b"))
 for c in cases:
-    for p in (a, b):
-        for stmt in settings[c]:
-            run(p, stmt)
+    if not new_sessions:
+        for p in (a, b):
+            for stmt in settings[c]:
+                run(p, stmt)
     ta, tb, ratios = [], [], []
     for i in range(pairs):
         order = (a, b) if i % 2 == 0 else (b, a)
         got = {}
         for p in order:
-            got[p] = run(p, sql[c])
+            got[p] = run_new(p, c) if new_sessions else run(p, sql[c])
         if got[a][0] != got[b][0]:
             sys.exit(f"{c}: the builds disagree: {got[a][0]} against {got[b][0]}")
         ta.append(got[a][1]); tb.append(got[b][1]); ratios.append(got[b][1] / got[a][1])
@@ -152,6 +168,7 @@ for c in cases:
     print(f"{c}: A median {statistics.median(ta):.0f} ms, B median {statistics.median(tb):.0f} ms; "
           f"B/A pair by pair: median {statistics.median(r):.3f}, IQR {q1:.3f}-{q3:.3f}, "
           f"B faster in {sum(1 for x in r if x < 1)} of {len(r)}")
-for p in (a, b):
-    p.stdin.write("\\q\n"); p.stdin.close(); p.wait()
+if not new_sessions:
+    for p in (a, b):
+        p.stdin.write("\\q\n"); p.stdin.close(); p.wait()
 PY
