@@ -164,8 +164,11 @@ for label, sql, settings in queries:
             ms, ans = run(b, sql, settings, peak)
             times[b].append(ms)
             answers[b] = ans
-    same = "the same" if answers["v1_0"] == answers["build"] else \
-        ("the same to 9 digits" if rounded(answers["v1_0"]) == rounded(answers["build"]) else "DIFFER")
+    if any(answers[b].startswith("ERROR: ") for b in builds):
+        same = "-"
+    else:
+        same = "the same" if answers["v1_0"] == answers["build"] else \
+            ("the same to 9 digits" if rounded(answers["v1_0"]) == rounded(answers["build"]) else "DIFFER")
     def cell(b):
         t = [x for x in times[b] if x is not None]
         if not t:
