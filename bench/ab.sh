@@ -50,21 +50,12 @@ done
 case "$PAIRS" in ''|*[!0-9]*|0) echo "--pairs must be a positive integer" >&2; exit 2 ;; esac
 [[ "$TABLE" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "--table must be a plain table name" >&2; exit 2; }
 
-BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
-BENCH_PORT=${BENCH_PORT:-55499}
-PGBIN=/usr/lib/postgresql/15/bin
-export PG_CONFIG=$PGBIN/pg_config
-export PGHOST="$BENCH_DIR" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
-LIB="$BENCH_DIR/lib"
-[ -f "$BENCH_DIR/data/PG_VERSION" ] || { echo "no harness cluster in $BENCH_DIR: run bench/run.sh --keep first" >&2; exit 1; }
-AS=()
-[ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+. "$ROOT/bench/cluster.sh"
 
 . "$ROOT/bench/builds.sh"
 WORK=$(mktemp -d /tmp/funnel-ab.XXXXXX)
-STARTED=0
 cleanup() {
-  [ "$STARTED" = 1 ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  cluster_stop
   remove_worktrees
   rm -rf "$WORK"
 }
@@ -75,10 +66,7 @@ build_revision "$1" ab_a
 build_revision "$2" ab_b
 
 # ---------- the cluster ----------
-if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; then
-  "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try" -w start >/dev/null
-  STARTED=1
-fi
+cluster_start
 psql -X -qtAc "SELECT 1 FROM data.$TABLE LIMIT 1" >/dev/null \
   || { echo "no table data.$TABLE in the harness's cluster" >&2; exit 1; }
 load_revision ab_a

@@ -38,21 +38,12 @@ case "$ROUNDS" in ''|*[!0-9]*|0) echo "--rounds must be a positive integer" >&2;
 [ -z "$STATE_MEM" ] || [[ "$STATE_MEM" =~ ^[0-9]+[kMG]B$ ]] \
   || { echo "--max-state-memory must be a size such as 64MB" >&2; exit 2; }
 
-BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
-BENCH_PORT=${BENCH_PORT:-55499}
-PGBIN=/usr/lib/postgresql/15/bin
-export PG_CONFIG=$PGBIN/pg_config
-export PGHOST="$BENCH_DIR" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
-LIB="$BENCH_DIR/lib"
-[ -f "$BENCH_DIR/data/PG_VERSION" ] || { echo "no harness cluster in $BENCH_DIR: run bench/run.sh --keep first" >&2; exit 1; }
-AS=()
-[ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+. "$ROOT/bench/cluster.sh"
 
 . "$ROOT/bench/builds.sh"
 WORK=$(mktemp -d /tmp/funnel-v1_0.XXXXXX)
-STARTED=0
 cleanup() {
-  [ "$STARTED" = 1 ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  cluster_stop
   remove_worktrees
   rm -rf "$WORK"
 }
@@ -61,10 +52,7 @@ trap cleanup EXIT
 build_revision a6c87e5 v1_0
 build_revision "$REV" build
 
-if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; then
-  "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try" -w start >/dev/null
-  STARTED=1
-fi
+cluster_start
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 [ "$("${PSQL[@]}" -tAc "SELECT obj_description(to_regclass('data.events'), 'pg_class')")" = "gen2 users=1000000" ] \
   || { echo "data.events is not the 10M data set of bench/run.sh --keep" >&2; exit 1; }

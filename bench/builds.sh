@@ -1,4 +1,5 @@
-# Sourced by bench/ab.sh and bench/instructions.sh: a git revision of the
+# Sourced by bench/ab.sh, bench/instructions.sh and bench/against_1_0.sh
+# (after bench/cluster.sh): a git revision of the
 # extension built in a temporary worktree and loaded into a schema of its
 # own in the harness's cluster, beside the harness's copy.  Expects ROOT
 # (the checkout), WORK (a temporary folder), LIB (where the libraries go)

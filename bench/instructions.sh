@@ -41,30 +41,23 @@ done
 [[ "$TABLE" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "--table must be a plain table name" >&2; exit 2; }
 command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }; }
 
-BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
-BENCH_PORT=${BENCH_PORT:-55499}
-PGBIN=/usr/lib/postgresql/15/bin
-export PGHOST="$BENCH_DIR" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
-LIB="$BENCH_DIR/lib"
-[ -f "$BENCH_DIR/data/PG_VERSION" ] || { echo "no harness cluster in $BENCH_DIR: run bench/run.sh --keep first" >&2; exit 1; }
-AS=()
-[ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+. "$ROOT/bench/cluster.sh"
 
 . "$ROOT/bench/builds.sh"
 WORK=$(mktemp -d /tmp/funnel-instr.XXXXXX)
 chmod 1777 "$WORK"  # the single-user backend (user postgres) writes its counts here
 cleanup() {
-  "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  cluster_stop
   remove_worktrees
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-if "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; then
+if cluster_running; then
   echo "the harness's cluster is running: stop it first (a single-user backend needs it stopped)" >&2
   trap - EXIT; rm -rf "$WORK"; exit 1
 fi
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try" -w start >/dev/null
+cluster_start
 if [ "$TABLE" = ev1m ] && ! psql -X -qtAc "SELECT obj_description('data.ev1m'::regclass)" 2>/dev/null | grep -qx "gen2 users=100000"; then
   # the harness's generator with a tenth of its 10M data's users
   echo "generating data.ev1m (100000 users)"
@@ -87,7 +80,7 @@ for rev in "$@"; do
   SIDES+=("$side:$(git -C "$WORK/$side" log --oneline -1 | cut -c1-60)")
   i=$((i + 1))
 done
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null
+cluster_stop  # the single-user backends below need it stopped
 
 # ---------- counting ----------
 names="event, ARRAY['visit', 'product_view', 'add_to_cart', 'purchase']"

@@ -43,22 +43,9 @@ case "$ROUNDS" in ''|*[!0-9]*|0) echo "--rounds must be a positive integer" >&2;
 [ -z "$STATE_MEM" ] || [[ "$STATE_MEM" =~ ^[0-9]+[kMG]B$ ]] \
   || { echo "--max-state-memory must be a size such as 1GB" >&2; exit 2; }
 
-BENCH_DIR=${BENCH_DIR:-/tmp/funnel-bench}
-BENCH_PORT=${BENCH_PORT:-55499}
-PGBIN=/usr/lib/postgresql/15/bin
-export PGHOST="$BENCH_DIR" PGPORT="$BENCH_PORT" PGUSER=postgres PGDATABASE=bench
-[ -f "$BENCH_DIR/data/PG_VERSION" ] || { echo "no harness cluster in $BENCH_DIR: run bench/run.sh --keep first" >&2; exit 1; }
-AS=()
-[ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
-STARTED=0
-cleanup() {
-  [ "$STARTED" = 1 ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1; then
-  "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try" -w start >/dev/null
-  STARTED=1
-fi
+. "$ROOT/bench/cluster.sh"
+trap cluster_stop EXIT
+cluster_start
 
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 comment() { "${PSQL[@]}" -tAc "SELECT obj_description(to_regclass('data.$1'), 'pg_class')"; }
