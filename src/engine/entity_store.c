@@ -102,7 +102,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#define ESTORE_MAGIC		0x45535435	/* "EST5": rows here or in shared memory */
+#define ESTORE_MAGIC		0x45535436	/* "EST6": rows here or in shared memory */
 #define ESTORE_MIN_SEG		256
 #define ESTORE_MAX_SEG		(64 * 1024)
 #define ESTORE_READ_BUF		(64 * 1024)
@@ -223,13 +223,18 @@ compact_min_row(const EntityStore *s)
 	return 3 + (s->payload - compact_words_from(s)) / 4;
 }
 
-/* the control byte of a row in the long form */
-#define ROW_LONG	0x30
+/*
+ * the control byte of a row in the long form: unit 3 (one step) with a
+ * 4-byte key, which no short row has; (control & ROW_LONG) == ROW_LONG is a
+ * long row or an invalid one
+ */
+#define ROW_LONG	0x33
 /* a short row's fields are read 4 bytes at a time: this many bytes suffice */
 #define ROW_SHORT_READ	16
 
 static const uint32 field_mask[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
-static const int64 unit_usecs[3] = {1, 1000, USECS_PER_SEC};
+/* by the unit bits of a short row: 3, one step, has its time in seconds */
+static const int64 unit_usecs[4] = {1, 1000, USECS_PER_SEC, USECS_PER_SEC};
 
 static inline uint32
 get_le32(const char *p)
@@ -306,13 +311,14 @@ compact_put_long(const EntityStore *s, StoreCursor *c, char *p, uint64 zkey,
 }
 
 /*
- * Write one compact row at p (room for compact_max_row bytes); returns
- * its end.  c: the partition's cursor (time of the row before); k the key
- * as an integer, steps the payload's first 8 bytes if they are steps.
+ * Write one compact row at p (room for compact_max_row bytes) of a store of
+ * 2^part_bits partitions; returns its end.  c: the partition's cursor (time
+ * of the row before); k the key as an integer, steps the payload's first 8
+ * bytes if they are steps.
  */
 static pg_attribute_always_inline char *
-compact_put(const EntityStore *s, StoreCursor *c, char *p, int64 k, int64 ts,
-			uint64 steps, const void *payload)
+compact_put(const EntityStore *s, int part_bits, StoreCursor *c, char *p,
+			int64 k, int64 ts, uint64 steps, const void *payload)
 {
 	int			unit;
 	/* wraps around as in the long form */
@@ -320,7 +326,8 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, int64 k, int64 ts,
 	Size		w;
 
 	if (likely(!c->restart && compact_fits_short(k, dz, steps)))
-		p = compact_put_short(p, (uint32) k, (uint32) dz, unit, (uint32) steps);
+		p = compact_put_short(p, (uint32) ((uint64) k >> part_bits), (uint32) dz,
+							  unit, (uint32) steps);
 	else
 		p = compact_put_long(s, c, p, funnel_zigzag(k), ts, steps);
 	c->prev_ts = ts;
@@ -335,24 +342,32 @@ compact_put(const EntityStore *s, StoreCursor *c, char *p, int64 k, int64 ts,
 }
 
 /*
- * The fields of a short row at q (ROW_SHORT_READ bytes readable): its
- * key, time and steps; returns its length.
+ * The fields of a short row at q (ROW_SHORT_READ bytes readable) of
+ * partition part of 2^part_bits: its key, time and steps; returns its
+ * length.
  */
 static inline int
-compact_get_short(const char *q, uint8 control, int64 prev_ts, int64 *key,
-				  int64 *ts, uint64 *steps)
+compact_get_short(const char *q, uint8 control, int part_bits, int part,
+				  int64 prev_ts, int64 *key, int64 *ts, uint64 *steps)
 {
 	int			kb = (control & 3) + 1;
 	int			tb = ((control >> 2) & 3) + 1;
-	int			sb = control >> 6;
+	int			unit = (control >> 4) & 3;
+	bool		one_step = unit == 3;
+	int			sb = one_step ? 0 : control >> 6;
+	uint32		stored;
 	uint32		dz;
+	uint32		more_steps;
 
-	*key = get_le32(q + 1) & field_mask[kb];
+	stored = get_le32(q + 1) & field_mask[kb];
+	/* within 64 bits: a stored key has at most 32 */
+	*key = (int64) estore_key_from_part(stored, part_bits, part);
 	dz = get_le32(q + 1 + kb) & field_mask[tb];
-	*steps = get_le32(q + 1 + kb + tb) & field_mask[sb];
+	more_steps = get_le32(q + 1 + kb + tb) & field_mask[sb];
+	*steps = one_step ? (uint64) 1 << (control >> 6) : more_steps;
 	/* wrapping arithmetic: hostile bytes give some time, as any difference may */
 	*ts = (int64) ((uint64) prev_ts +
-				   (uint64) funnel_unzigzag(dz) * (uint64) unit_usecs[(control >> 4) & 3]);
+				   (uint64) funnel_unzigzag(dz) * (uint64) unit_usecs[unit]);
 	return 1 + kb + tb + sb;
 }
 
@@ -404,7 +419,7 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 	if (likely((control & ROW_LONG) != ROW_LONG))
 	{
 		if (likely(end - p >= ROW_SHORT_READ))
-			p += compact_get_short(p, control, *prev_ts, &k, &ts, &steps);
+			p += compact_get_short(p, control, part_bits, part, *prev_ts, &k, &ts, &steps);
 		else
 		{
 			/* the last bytes of a segment: read from a copy padded with zeros */
@@ -413,7 +428,7 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 
 			memset(tail, 0, sizeof(tail));
 			memcpy(tail, p, end - p);
-			len = compact_get_short(tail, control, *prev_ts, &k, &ts, &steps);
+			len = compact_get_short(tail, control, part_bits, part, *prev_ts, &k, &ts, &steps);
 			if (len > end - p)
 				compact_corrupt("An entity row of the state is cut short.");
 			p += len;
@@ -911,12 +926,14 @@ estore_put_compact(EntityStore *s, int p, Datum key, int64 ts, const void *paylo
 		static const EntityStore steps_only = {.payload = sizeof(uint64), .payload_mask = true};
 
 		row = estore_room(s, p, compact_max_row(&steps_only));
-		s->cursor[p].cur = compact_put(&steps_only, &s->cursor[p], row, k, ts, steps, payload);
+		s->cursor[p].cur = compact_put(&steps_only, s->part_bits, &s->cursor[p], row, k, ts,
+									   steps, payload);
 	}
 	else
 	{
 		row = estore_room(s, p, compact_max_row(s));
-		s->cursor[p].cur = compact_put(s, &s->cursor[p], row, k, ts, steps, payload);
+		s->cursor[p].cur = compact_put(s, s->part_bits, &s->cursor[p], row, k, ts, steps,
+									   payload);
 	}
 	s->parts[p].nrows++;
 	s->nrows++;
@@ -1576,7 +1593,7 @@ decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
 
 		if ((control & ROW_LONG) == ROW_LONG)
 			break;
-		p += compact_get_short(p, control, prev_ts, &k, &ts, &steps);
+		p += compact_get_short(p, control, r->part_bits, r->partno, prev_ts, &k, &ts, &steps);
 		if (int8_key)
 			key = Int64GetDatum(k);
 		else

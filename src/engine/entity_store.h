@@ -154,16 +154,57 @@ typedef void (*EntityPayloadFn) (int64 ts, char *payload, void *arg);
 
 /* ---------- the short form of compact rows (see entity_store.c) ---------- */
 
+/* an integer key as the partitions see it: a bigint, or an integer's 32 bits */
+static inline uint64
+estore_key_bits(const EntityStore *s, Datum key)
+{
+	if (s->kind == ESTORE_KEY_INT8)
+		return (uint64) DatumGetInt64(key);
+	return (uint64) (uint32) DatumGetInt32(key);
+}
+
+/* the bits an integer key's partition adds to its low byte (see below) */
+static inline uint32
+estore_key_mix(uint64 high)
+{
+	return (uint32) ((high * UINT64CONST(0x9E3779B97F4A7C15)) >> 56);
+}
+
+/*
+ * The partition (of ESTORE_NPARTS) of an integer key v: its low byte plus a
+ * mix of its other bits, so that v >> ESTORE_PART_BITS and the partition
+ * give v back.  A short row stores only v >> ESTORE_PART_BITS: a byte less
+ * for most keys.  Consecutive ids spread evenly; ids that share their low
+ * byte (multiples of 256) spread by the mix of the rest.
+ */
+static inline uint32
+estore_key_part(uint64 v)
+{
+	return ((uint32) v + estore_key_mix(v >> ESTORE_PART_BITS)) & (ESTORE_NPARTS - 1);
+}
+
+/* The key of a short row of partition part: its stored bits and the partition's. */
+static inline uint64
+estore_key_from_part(uint64 stored, int part_bits, int part)
+{
+	if (part_bits == 0)
+		return stored;
+	return stored << ESTORE_PART_BITS |
+		(((uint32) part - estore_key_mix(stored)) & (ESTORE_NPARTS - 1));
+}
+
+/*
+ * The hash of an integer key: its partition in the top ESTORE_PART_BITS
+ * bits, the other bits a murmur hash (for sub-partitions and numbering).
+ */
 static inline uint32
 estore_fast_hash(const EntityStore *s, Datum key)
 {
-	if (s->kind == ESTORE_KEY_INT8)
-	{
-		uint64		v = (uint64) DatumGetInt64(key);
+	uint64		v = estore_key_bits(s, key);
+	uint32		mixed = murmurhash32((uint32) v ^ (uint32) (v >> 32) * 0x9E3779B1u);
 
-		return murmurhash32((uint32) v ^ (uint32) (v >> 32) * 0x9E3779B1u);
-	}
-	return murmurhash32((uint32) DatumGetInt32(key));
+	return estore_key_part(v) << (32 - ESTORE_PART_BITS) |
+		(mixed & (PG_UINT32_MAX >> ESTORE_PART_BITS));
 }
 
 /* bytes of v's little-endian form without its leading zero bytes (1-4) */
@@ -223,20 +264,30 @@ compact_fits_short(int64 k, uint64 dz, uint64 steps)
 	return ((((uint64) k | dz) >> 32) | (steps >> 24)) == 0;
 }
 
-/* A short row's control byte and fields at p; returns its end. */
+/*
+ * A short row's control byte and fields at p; returns its end.  ks: the key
+ * as stored (see estore_key_part).  One of the first four steps, with a time
+ * in seconds and a key of up to 3 bytes, is said by the control byte alone
+ * (unit 3, the step's number in bits 6-7): an event-name funnel's rows.
+ */
 static pg_attribute_always_inline char *
-compact_put_short(char *p, uint32 k, uint32 dz, int unit, uint32 steps)
+compact_put_short(char *p, uint32 ks, uint32 dz, int unit, uint32 steps)
 {
-	int			kb = field_bytes(k);
+	int			kb = field_bytes(ks);
 	int			tb = field_bytes(dz);
 	int			sb = field_bytes(steps) - (steps == 0);
+	bool		one_step = unit == 2 && (steps & (steps - 1)) == 0 &&
+		steps - 1 < 8 && kb < 4;
+	/* 1, 2, 4, 8 -> 0, 1, 2, 3 */
+	int			high = one_step ? 3 | (int) ((steps >> 1) - (steps >> 3)) << 2 :
+		unit | sb << 2;
 
 	/* each field written as 4 bytes, the next one over its spare bytes */
-	*p = (char) ((kb - 1) | (tb - 1) << 2 | unit << 4 | sb << 6);
-	put_le32(p + 1, k);
+	*p = (char) ((kb - 1) | (tb - 1) << 2 | high << 4);
+	put_le32(p + 1, ks);
 	put_le32(p + 1 + kb, dz);
 	put_le32(p + 1 + kb + tb, steps);
-	return p + 1 + kb + tb + sb;
+	return p + 1 + kb + tb + (one_step ? 0 : sb);
 }
 
 /* a short row takes at most 13 bytes; its fields are written 4 bytes at a time */
@@ -267,7 +318,7 @@ estore_try_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
 	if (likely(s->steps_only && s->nparts == ESTORE_NPARTS))
 	{
 		int64		k = s->kind == ESTORE_KEY_INT8 ? DatumGetInt64(key) : DatumGetInt32(key);
-		int			p = (int) (estore_fast_hash(s, key) >> (32 - ESTORE_PART_BITS));
+		int			p = (int) estore_key_part(estore_key_bits(s, key));
 		StoreCursor *c = &s->cursor[p];
 		int			unit;
 		/* wraps around as in the long form */
@@ -277,7 +328,8 @@ estore_try_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
 				   compact_fits_short(k, dz, steps)))
 		{
 			estore_prefetch_write(c->cur + 128);
-			c->cur = compact_put_short(c->cur, (uint32) k, (uint32) dz, unit, (uint32) steps);
+			c->cur = compact_put_short(c->cur, (uint32) ((uint64) k >> ESTORE_PART_BITS),
+									   (uint32) dz, unit, (uint32) steps);
 			c->prev_ts = ts;
 			s->parts[p].nrows++;
 			s->nrows++;
