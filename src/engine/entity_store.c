@@ -235,6 +235,21 @@ compact_min_row(const EntityStore *s)
 static const uint32 field_mask[5] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF};
 /* by the unit bits of a short row: 3, one step, has its time in seconds */
 static const int64 unit_usecs[4] = {1, 1000, USECS_PER_SEC, USECS_PER_SEC};
+/*
+ * By bits 4-7 of a short row's control byte: the bytes of its steps, and
+ * its steps when the control byte says them (unit 3: one of the first four)
+ */
+typedef struct ShortHigh
+{
+	uint8		steps_bytes;
+	uint8		steps;
+} ShortHigh;
+static const ShortHigh short_high[16] = {
+	{0, 0}, {0, 0}, {0, 0}, {0, 1},
+	{1, 0}, {1, 0}, {1, 0}, {0, 2},
+	{2, 0}, {2, 0}, {2, 0}, {0, 4},
+	{3, 0}, {3, 0}, {3, 0}, {0, 8}
+};
 
 static inline uint32
 get_le32(const char *p)
@@ -327,7 +342,7 @@ compact_put(const EntityStore *s, int part_bits, StoreCursor *c, char *p,
 
 	if (likely(!c->restart && compact_fits_short(k, dz, steps)))
 		p = compact_put_short(p, (uint32) ((uint64) k >> part_bits), (uint32) dz,
-							  unit, (uint32) steps);
+							  unit, (uint32) steps, part_bits == 0);
 	else
 		p = compact_put_long(s, c, p, funnel_zigzag(k), ts, steps);
 	c->prev_ts = ts;
@@ -343,32 +358,34 @@ compact_put(const EntityStore *s, int part_bits, StoreCursor *c, char *p,
 
 /*
  * The fields of a short row at q (ROW_SHORT_READ bytes readable) of
- * partition part of 2^part_bits: its key, time and steps; returns its
- * length.
+ * partition part of 2^part_bits (0 or ESTORE_PART_BITS): its key and the
+ * key's hash (in partition part), time and steps; returns its length.
  */
-static inline int
+static pg_attribute_always_inline int
 compact_get_short(const char *q, uint8 control, int part_bits, int part,
-				  int64 prev_ts, int64 *key, int64 *ts, uint64 *steps)
+				  int64 prev_ts, int64 *key, uint32 *hash, int64 *ts, uint64 *steps)
 {
 	int			kb = (control & 3) + 1;
 	int			tb = ((control >> 2) & 3) + 1;
 	int			unit = (control >> 4) & 3;
-	bool		one_step = unit == 3;
-	int			sb = one_step ? 0 : control >> 6;
+	const ShortHigh *high = &short_high[control >> 4];
 	uint32		stored;
 	uint32		dz;
-	uint32		more_steps;
 
 	stored = get_le32(q + 1) & field_mask[kb];
-	/* within 64 bits: a stored key has at most 32 */
-	*key = (int64) estore_key_from_part(stored, part_bits, part);
+	if (part_bits == 0)
+	{
+		*key = stored;
+		*hash = estore_key_bits_hash(stored);
+	}
+	else
+		*key = (int64) estore_key_in_part(stored, part, hash);
 	dz = get_le32(q + 1 + kb) & field_mask[tb];
-	more_steps = get_le32(q + 1 + kb + tb) & field_mask[sb];
-	*steps = one_step ? (uint64) 1 << (control >> 6) : more_steps;
+	*steps = (get_le32(q + 1 + kb + tb) & field_mask[high->steps_bytes]) | high->steps;
 	/* wrapping arithmetic: hostile bytes give some time, as any difference may */
 	*ts = (int64) ((uint64) prev_ts +
 				   (uint64) funnel_unzigzag(dz) * (uint64) unit_usecs[unit]);
-	return 1 + kb + tb + sb;
+	return 1 + kb + tb + high->steps_bytes;
 }
 
 /* The time of a long row from [p, end) (see the top); returns the rest. */
@@ -419,7 +436,7 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 	if (likely((control & ROW_LONG) != ROW_LONG))
 	{
 		if (likely(end - p >= ROW_SHORT_READ))
-			p += compact_get_short(p, control, part_bits, part, *prev_ts, &k, &ts, &steps);
+			p += compact_get_short(p, control, part_bits, part, *prev_ts, &k, hash, &ts, &steps);
 		else
 		{
 			/* the last bytes of a segment: read from a copy padded with zeros */
@@ -428,7 +445,8 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 
 			memset(tail, 0, sizeof(tail));
 			memcpy(tail, p, end - p);
-			len = compact_get_short(tail, control, part_bits, part, *prev_ts, &k, &ts, &steps);
+			len = compact_get_short(tail, control, part_bits, part, *prev_ts, &k, hash, &ts,
+									&steps);
 			if (len > end - p)
 				compact_corrupt("An entity row of the state is cut short.");
 			p += len;
@@ -451,6 +469,11 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 			p = get_varint(p, end, &v);
 			steps = v;
 		}
+		/* a short row's key is in its partition by construction, a long row's not */
+		*hash = s->kind == ESTORE_KEY_INT8 ? estore_key_bits_hash((uint64) k) :
+			estore_key_bits_hash((uint32) k);
+		if (unlikely(part_of_bits(part_bits, *hash) != part))
+			compact_corrupt("An entity row of the state is in the wrong partition.");
 	}
 	if (s->kind == ESTORE_KEY_INT8)
 		*key = Int64GetDatum(k);
@@ -460,9 +483,6 @@ compact_get(const EntityStore *s, int part_bits, int part, const char *p,
 			compact_corrupt("An integer entity of the state is out of range.");
 		*key = Int32GetDatum((int32) k);
 	}
-	*hash = estore_fast_hash(s, *key);
-	if (unlikely(part_of_bits(part_bits, *hash) != part))
-		compact_corrupt("An entity row of the state is in the wrong partition.");
 	*prev_ts = ts;
 	if (dst == NULL)
 		dst = scratch;
@@ -1593,7 +1613,8 @@ decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
 
 		if ((control & ROW_LONG) == ROW_LONG)
 			break;
-		p += compact_get_short(p, control, r->part_bits, r->partno, prev_ts, &k, &ts, &steps);
+		p += compact_get_short(p, control, r->part_bits, r->partno, prev_ts, &k, &hash,
+							   &ts, &steps);
 		if (int8_key)
 			key = Int64GetDatum(k);
 		else
@@ -1602,9 +1623,6 @@ decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
 				compact_corrupt("An integer entity of the state is out of range.");
 			key = Int32GetDatum((int32) k);
 		}
-		hash = estore_fast_hash(s, key);
-		if (unlikely(part_of_bits(r->part_bits, hash) != r->partno))
-			compact_corrupt("An entity row of the state is in the wrong partition.");
 		prev_ts = ts;
 		dst = w->in + (Size) i * 16;
 		memcpy(dst, &ts, sizeof(int64));

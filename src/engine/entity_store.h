@@ -163,48 +163,65 @@ estore_key_bits(const EntityStore *s, Datum key)
 	return (uint64) (uint32) DatumGetInt32(key);
 }
 
-/* the bits an integer key's partition adds to its low byte (see below) */
-static inline uint32
-estore_key_mix(uint64 high)
+/*
+ * An integer key v in the store: its partition (of ESTORE_NPARTS) is its low
+ * byte plus the top byte of the product of its other bits, v >> 8, with a
+ * 64-bit odd constant (Fibonacci hashing), so that v >> 8 and the partition
+ * give v back: a short row stores only v >> 8, a byte less for most keys.
+ * Consecutive ids spread evenly; ids that share their low byte (multiples
+ * of 256) spread by the product.  Within a partition v >> 8 tells keys apart,
+ * so the hash's other bits (sub-partitions, numbering) are the product's
+ * next 24 bits: one multiplication a row, when a row is written and read.
+ */
+static inline uint64
+estore_key_product(uint64 high)
 {
-	return (uint32) ((high * UINT64CONST(0x9E3779B97F4A7C15)) >> 56);
+	return high * UINT64CONST(0x9E3779B97F4A7C15);
 }
 
-/*
- * The partition (of ESTORE_NPARTS) of an integer key v: its low byte plus a
- * mix of its other bits, so that v >> ESTORE_PART_BITS and the partition
- * give v back.  A short row stores only v >> ESTORE_PART_BITS: a byte less
- * for most keys.  Consecutive ids spread evenly; ids that share their low
- * byte (multiples of 256) spread by the mix of the rest.
- */
 static inline uint32
 estore_key_part(uint64 v)
 {
-	return ((uint32) v + estore_key_mix(v >> ESTORE_PART_BITS)) & (ESTORE_NPARTS - 1);
+	return ((uint32) v + (uint32) (estore_key_product(v >> ESTORE_PART_BITS) >> 56)) &
+		(ESTORE_NPARTS - 1);
 }
 
-/* The key of a short row of partition part: its stored bits and the partition's. */
-static inline uint64
-estore_key_from_part(uint64 stored, int part_bits, int part)
+/* the hash of the key whose bits above its low byte give product, in partition part */
+static inline uint32
+estore_key_hash(uint64 product, uint32 part)
 {
-	if (part_bits == 0)
-		return stored;
-	return stored << ESTORE_PART_BITS |
-		(((uint32) part - estore_key_mix(stored)) & (ESTORE_NPARTS - 1));
+	return part << (32 - ESTORE_PART_BITS) |
+		((uint32) (product >> 32) & (PG_UINT32_MAX >> ESTORE_PART_BITS));
 }
 
 /*
- * The hash of an integer key: its partition in the top ESTORE_PART_BITS
- * bits, the other bits a murmur hash (for sub-partitions and numbering).
+ * The key of a short row of partition part of ESTORE_NPARTS whose stored
+ * bits are stored (v >> 8), and its hash.
  */
+static inline uint64
+estore_key_in_part(uint64 stored, int part, uint32 *hash)
+{
+	uint64		product = estore_key_product(stored);
+
+	*hash = estore_key_hash(product, (uint32) part);
+	return stored << ESTORE_PART_BITS |
+		(((uint32) part - (uint32) (product >> 56)) & (ESTORE_NPARTS - 1));
+}
+
+/* The hash of an integer key's bits v: its partition in the top ESTORE_PART_BITS bits. */
+static inline uint32
+estore_key_bits_hash(uint64 v)
+{
+	uint64		product = estore_key_product(v >> ESTORE_PART_BITS);
+
+	return estore_key_hash(product,
+						   ((uint32) v + (uint32) (product >> 56)) & (ESTORE_NPARTS - 1));
+}
+
 static inline uint32
 estore_fast_hash(const EntityStore *s, Datum key)
 {
-	uint64		v = estore_key_bits(s, key);
-	uint32		mixed = murmurhash32((uint32) v ^ (uint32) (v >> 32) * 0x9E3779B1u);
-
-	return estore_key_part(v) << (32 - ESTORE_PART_BITS) |
-		(mixed & (PG_UINT32_MAX >> ESTORE_PART_BITS));
+	return estore_key_bits_hash(estore_key_bits(s, key));
 }
 
 /* bytes of v's little-endian form without its leading zero bytes (1-4) */
@@ -265,29 +282,47 @@ compact_fits_short(int64 k, uint64 dz, uint64 steps)
 }
 
 /*
+ * A short row's steps 0-15 when its time is in seconds: the control byte's
+ * bits 4-7 (unit 3 and the step's number for one of the first four steps,
+ * else unit 2 and the steps' bytes), and in bits 4-7 of the table the steps'
+ * bytes the row carries.
+ */
+static const uint8 compact_seconds_steps[16] = {
+	0x02, 0x03, 0x07, 0x16, 0x0B, 0x16, 0x16, 0x16,
+	0x0F, 0x16, 0x16, 0x16, 0x16, 0x16, 0x16, 0x16
+};
+
+/*
  * A short row's control byte and fields at p; returns its end.  ks: the key
- * as stored (see estore_key_part).  One of the first four steps, with a time
- * in seconds and a key of up to 3 bytes, is said by the control byte alone
- * (unit 3, the step's number in bits 6-7): an event-name funnel's rows.
+ * as stored (see estore_key_part); whole_key: the whole key (a store of one
+ * partition), which may take 4 bytes.  One of the first four steps, with a
+ * time in seconds and a key of up to 3 bytes, is said by the control byte
+ * alone: an event-name funnel's rows.
  */
 static pg_attribute_always_inline char *
-compact_put_short(char *p, uint32 ks, uint32 dz, int unit, uint32 steps)
+compact_put_short(char *p, uint32 ks, uint32 dz, int unit, uint32 steps, bool whole_key)
 {
 	int			kb = field_bytes(ks);
 	int			tb = field_bytes(dz);
-	int			sb = field_bytes(steps) - (steps == 0);
-	bool		one_step = unit == 2 && (steps & (steps - 1)) == 0 &&
-		steps - 1 < 8 && kb < 4;
-	/* 1, 2, 4, 8 -> 0, 1, 2, 3 */
-	int			high = one_step ? 3 | (int) ((steps >> 1) - (steps >> 3)) << 2 :
-		unit | sb << 2;
+	int			high;
+	int			steps_bytes;
 
+	if (likely(unit == 2 && steps < 16 && (!whole_key || kb < 4)))
+	{
+		high = compact_seconds_steps[steps] & 0x0F;
+		steps_bytes = compact_seconds_steps[steps] >> 4;
+	}
+	else
+	{
+		steps_bytes = field_bytes(steps) - (steps == 0);
+		high = unit | steps_bytes << 2;
+	}
 	/* each field written as 4 bytes, the next one over its spare bytes */
 	*p = (char) ((kb - 1) | (tb - 1) << 2 | high << 4);
 	put_le32(p + 1, ks);
 	put_le32(p + 1 + kb, dz);
 	put_le32(p + 1 + kb + tb, steps);
-	return p + 1 + kb + tb + (one_step ? 0 : sb);
+	return p + 1 + kb + tb + steps_bytes;
 }
 
 /* a short row takes at most 13 bytes; its fields are written 4 bytes at a time */
@@ -329,7 +364,7 @@ estore_try_add_steps(EntityStore *s, Datum key, int64 ts, uint64 steps)
 		{
 			estore_prefetch_write(c->cur + 128);
 			c->cur = compact_put_short(c->cur, (uint32) ((uint64) k >> ESTORE_PART_BITS),
-									   (uint32) dz, unit, (uint32) steps);
+									   (uint32) dz, unit, (uint32) steps, false);
 			c->prev_ts = ts;
 			s->parts[p].nrows++;
 			s->nrows++;
