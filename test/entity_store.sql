@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(90);
+SELECT plan(122);
 
 -- 30000 rows of 3000 entities; times on a coarse grid (many ties); a row may
 -- match several steps; about 1% NULL entities
@@ -68,7 +68,14 @@ INSERT INTO keys VALUES
   ('bigint', 'e'), ('text', 'et'), ('uuid', 'eu'), ('text, C collation', 'ec COLLATE "C"'),
   ('text, case-insensitive collation', 'ec COLLATE es_ci'),
   ('composite', 'CASE WHEN e IS NOT NULL THEN ROW(e::int, et)::pg_temp.es_key END'),
-  ('array', 'CASE WHEN e IS NOT NULL THEN ARRAY[e, e % 7] END');
+  ('array', 'CASE WHEN e IS NOT NULL THEN ARRAY[e, e % 7] END'),
+  -- integer keys are stored without their low byte, which their partition
+  -- gives back: keys that share it, keys of 3 and 4 bytes, negative keys
+  -- and keys past 32 bits (the long form)
+  ('bigint, multiples of 256', 'e * 256'),
+  ('bigint, from 2^24 to 2^32', 'e * 1000003 + 16777216'),
+  ('bigint, past 32 bits or negative', 'CASE WHEN e % 2 = 0 THEN e * 4294967311 ELSE -e - 1 END'),
+  ('integer, from 2^24', '(e * 700001 + 16777216)::int');
 
 CREATE TEMP TABLE answers AS
 SELECT name, expr, pg_temp.reference(expr) AS reference, pg_temp.counts(expr) AS counts,

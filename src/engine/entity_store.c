@@ -26,26 +26,32 @@
  *
  * Row layouts.  Bigint and integer entities (the fast path) take compact
  * rows, written byte by byte with no alignment.  Most rows are a control
- * byte and three little-endian fields of 1-4 bytes, then the payload's
+ * byte and three little-endian fields of 0-4 bytes, then the payload's
  * other int32 words as varints of their zigzag:
- *   control | key | zigzag(d) in its unit | steps | words
- * d is the difference from the time of the row before, in the coarsest unit
- * that holds it exactly (event times are often whole seconds or
- * milliseconds, and a difference in microseconds then takes 2-3 bytes
- * more); steps are the payload's first 8 bytes when they are a mask of steps
+ *   control | key >> 8 | zigzag(d) in its unit | steps | words
+ * The key's low byte is not stored: with the partition, which is the low
+ * byte plus a mix of the other bits (estore_key_part), it gives the key
+ * back; in a store of one partition the key is whole.  d is the difference
+ * from the time of the row before, in the coarsest unit that holds it
+ * exactly (event times are often whole seconds or milliseconds, and a
+ * difference in microseconds then takes 2-3 bytes more); steps are the
+ * payload's first 8 bytes when they are a mask of steps
  * (ESTORE_PAYLOAD_MASK; 0-3 bytes).  The control byte: bits 0-1 the key's
  * bytes less one, bits 2-3 the difference's, bits 4-5 the unit (0
- * microseconds, 1 milliseconds, 2 seconds), bits 6-7 the steps' bytes.  The
- * fields are read whole and masked: no loop or branch per byte, where a
- * varint's bytes are read one after another.  A row with a negative key,
- * a key or difference past 32 bits or steps past 24 bits, and the first
- * row of a segment take the long form: the control byte ROW_LONG, then
- * varints of zigzag(key), of the time
+ * microseconds, 1 milliseconds, 2 seconds), bits 6-7 the steps' bytes; or
+ * unit 3, a difference in seconds whose steps are one of the first four,
+ * its number in bits 6-7 and no steps bytes (an event-name funnel's rows:
+ * one step a row).  The fields are read whole and masked: no loop or branch
+ * per byte, where a varint's bytes are read one after another.  A row with
+ * a negative key, a key or difference past 32 bits or steps past 24 bits,
+ * and the first row of a segment take the long form: the control byte
+ * ROW_LONG, then varints of zigzag(key) (the whole key), of the time
  *   zigzag(d / 1000000) << 2 | 3, zigzag(d / 1000) << 3 | 5,
  *   zigzag(d) << 1, or 1 and the 8 bytes of the whole time,
  * of the steps and of the words.  A partition's rows of a time-ordered
- * table are about 6 bytes each (the control byte, 3 for the key of up to 16
- * million entities, 1-2 for the time, 1 for up to 8 steps) instead of 24.
+ * table are about 4 bytes each (the control byte, 2 for the key of up to 16
+ * million entities, 1-2 for the time, none for one step of four) instead
+ * of 24.
  * Every segment starts with a whole time, so segments are moved,
  * concatenated, spilled and serialised as bytes, and read by one pass that
  * decodes and checks every row (bounds, key range, partition): a combine

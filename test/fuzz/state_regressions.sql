@@ -44,15 +44,15 @@ SELECT throws_ok($$SELECT fuzz.check_state('customer_rfm(timestamptz,numeric,tim
                  '22P03', NULL, 'customer_rfm state: a purchase day outside the timestamp range is rejected');
 
 -- The entity store's compact rows (bigint and integer entities: a control
--- byte and fields of 1-4 bytes, or the long form, control byte 0x30 and
+-- byte and fields of 1-4 bytes, or the long form, control byte 0x33 and
 -- varints; checked as the final function reads them).  A state of one
 -- integer entity with three rows; the store starts at its magic number
--- "EST5", then 24 bytes of header, a byte saying where the rows are (0:
+-- "EST6", then 24 bytes of header, a byte saying where the rows are (0:
 -- here), 256 partitions' row and byte counts (16 bytes each), then the
--- rows: the first in the long form (0x30, zigzag 14 = entity 7, a byte 1
+-- rows: the first in the long form (0x33, zigzag 14 = entity 7, a byte 1
 -- and the 8 bytes of its time, its steps), the other two short.
 CREATE TEMP TABLE es_state AS
-SELECT b, position('\x45535435'::bytea IN b) - 1 AS m   -- 0-based offset of the store
+SELECT b, position('\x45535436'::bytea IN b) - 1 AS m   -- 0-based offset of the store
 FROM (SELECT fuzz.cap_funnel_entities('1 day', '', 7, ts, c1, c2)
       FROM (VALUES (timestamptz '2024-01-01 10:00+00', true, false),
                    ('2024-01-01 10:05+00', false, true),
@@ -79,10 +79,10 @@ SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,
                         overlay(b PLACING '\xffffffffffffffffffffff'::bytea FROM m + 25 + 4096 + 2)),
                  '22P03', 'invalid aggregate state', 'entity store state: an overlong number is rejected')
 FROM es_state;
--- the first row's control byte 0x30 (the long form) becomes 0x31: the long
--- form's unit with a key's length, which no row has
+-- the first row's control byte 0x33 (the long form) becomes 0x37: unit 3
+-- (one step said by the control byte) with a 4-byte key, which no row has
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_stage_counts(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
-                        set_byte(b, m + 25 + 4096, 49)),
+                        set_byte(b, m + 25 + 4096, 55)),
                  '22P03', 'invalid aggregate state', 'entity store state: an invalid control byte is rejected')
 FROM es_state;
 -- the last row (a short one) cut by a byte: its partition's byte count and
@@ -132,7 +132,7 @@ FROM es_levels;
 SELECT throws_ok(format($$SELECT fuzz.check_state('funnel_trends(interval,text,anyelement,timestamptz,boolean[])'::regprocedure, %L)$$,
                         substring(b FROM 1 FOR m - 1) || '\x01'::bytea || levels || substring(b FROM m + 1)),
                  '22P03', 'invalid aggregate state', 'entity state with levels: funnel_trends refuses it')
-FROM (SELECT b, position('\x45535435'::bytea IN b) - 1 AS m
+FROM (SELECT b, position('\x45535436'::bytea IN b) - 1 AS m
       FROM (SELECT fuzz.cap_funnel_entities('1 day', 'bucket day', 7, ts, c1, c2)
             FROM (VALUES (timestamptz '2024-01-01 10:00+00', true, false)) v(ts, c1, c2)) s(b)) t, es_levels;
 
