@@ -179,10 +179,17 @@ estore_key_product(uint64 high)
 	return high * UINT64CONST(0x9E3779B97F4A7C15);
 }
 
+/* what the product adds to the low byte: its top ESTORE_PART_BITS bits */
+static inline uint32
+estore_key_product_part(uint64 product)
+{
+	return (uint32) (product >> (64 - ESTORE_PART_BITS));
+}
+
 static inline uint32
 estore_key_part(uint64 v)
 {
-	return ((uint32) v + (uint32) (estore_key_product(v >> ESTORE_PART_BITS) >> 56)) &
+	return ((uint32) v + estore_key_product_part(estore_key_product(v >> ESTORE_PART_BITS))) &
 		(ESTORE_NPARTS - 1);
 }
 
@@ -205,7 +212,7 @@ estore_key_in_part(uint64 stored, int part, uint32 *hash)
 
 	*hash = estore_key_hash(product, (uint32) part);
 	return stored << ESTORE_PART_BITS |
-		(((uint32) part - (uint32) (product >> 56)) & (ESTORE_NPARTS - 1));
+		(((uint32) part - estore_key_product_part(product)) & (ESTORE_NPARTS - 1));
 }
 
 /* The hash of an integer key's bits v: its partition in the top ESTORE_PART_BITS bits. */
@@ -215,7 +222,7 @@ estore_key_bits_hash(uint64 v)
 	uint64		product = estore_key_product(v >> ESTORE_PART_BITS);
 
 	return estore_key_hash(product,
-						   ((uint32) v + (uint32) (product >> 56)) & (ESTORE_NPARTS - 1));
+						   ((uint32) v + estore_key_product_part(product)) & (ESTORE_NPARTS - 1));
 }
 
 static inline uint32
