@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(122);
+SELECT plan(130);
 
 -- 30000 rows of 3000 entities; times on a coarse grid (many ties); a row may
 -- match several steps; about 1% NULL entities
@@ -75,7 +75,8 @@ INSERT INTO keys VALUES
   ('bigint, multiples of 256', 'e * 256'),
   ('bigint, from 2^24 to 2^32', 'e * 1000003 + 16777216'),
   ('bigint, past 32 bits or negative', 'CASE WHEN e % 2 = 0 THEN e * 4294967311 ELSE -e - 1 END'),
-  ('integer, from 2^24', '(e * 700001 + 16777216)::int');
+  ('integer, from 2^24', '(e * 700001 + 16777216)::int'),
+  ('bigint, multiples of 2^44', 'e * 17592186044416');
 
 CREATE TEMP TABLE answers AS
 SELECT name, expr, pg_temp.reference(expr) AS reference, pg_temp.counts(expr) AS counts,

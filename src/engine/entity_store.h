@@ -176,7 +176,12 @@ estore_key_bits(const EntityStore *s, Datum key)
 static inline uint64
 estore_key_product(uint64 high)
 {
-	return high * UINT64CONST(0x9E3779B97F4A7C15);
+	/*
+	 * a product mixes bits upward only: the high half folded in first, so
+	 * that keys that are all multiples of a large power of two (2^41 and
+	 * up) still differ in the numbering's low bits
+	 */
+	return (high ^ (high >> 32)) * UINT64CONST(0x9E3779B97F4A7C15);
 }
 
 /* what the product adds to the low byte: its top ESTORE_PART_BITS bits */
