@@ -79,4 +79,45 @@ case_ "ltv_report (sums over customers in hash order)" "$sub" used \
 case_ "cohort_retention" "$sub" used \
   "SELECT cohort_retention(u, ts, 'day', 3)::text FROM ev"
 
+# Each row is decoded straight into the room of its sub-partition (a
+# quarter more than its share of the partition's rows, and 8).  A
+# sub-partition that outgrows it (here: one entity with 15,000 rows; a few
+# entities of 20 rows each in most sub-partitions of this small table) has
+# its partition read again to count its sub-partitions' rows, then once
+# more to put them in place.  Both kinds of partition occur here.
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE ev_heavy AS SELECT * FROM ev UNION ALL
+  SELECT 7, timestamptz '2024-03-01' + (i % 5760) * interval '1 minute', (ARRAY['a', 'b', 'c', 'd'])[1 + i % 4], 'ads', 1
+  FROM generate_series(1, 15000) i" || exit 1
+# counted SUBBED COUNTED: the numbers in the last DEBUG line
+counted() {
+  printf '%s\n' "$LAST_OUT" | sed -n 's/.*: \([0-9]*\) partitions of up to [0-9]* rows processed in sub-partitions, \([0-9]*\) of them counted first.*/\1 \2/p' | tail -1
+}
+for q in "SELECT funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev_heavy" \
+         "SELECT funnel_summary('1 day', u, ts, e = 'a', e = 'b', e = 'c')::text FROM ev_heavy"; do
+  case_ "a heavy entity: ${q:7:20}" "$sub" used "$q"
+  read -r nsub ncount <<<"$(counted)"
+  [ "${ncount:-0}" -ge 1 ] && [ "${ncount:-0}" -lt "${nsub:-0}" ] && r=ok || r="partitions in sub-partitions ${nsub:-?}, counted first ${ncount:-?}"
+  check "a heavy entity: ${q:7:20}: some partitions counted first, some read once" "$r"
+done
+case_ "a heavy entity, two-level form" "$sub" used \
+  "SELECT funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev_heavy" \
+  "SELECT funnel_stage_counts(level, 4) FROM
+  (SELECT window_funnel('1 day', ts, e = 'a', e = 'b', e = 'c', e = 'd') AS level FROM ev_heavy GROUP BY u) s"
+case_ "a heavy entity, 256 sub-partitions" "$base SET funnel.debug_sub_partition_rows = 1;" used \
+  "SELECT funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev_heavy"
+# rows read three times from the temporary file: an entity of 400 rows,
+# small enough for the partition's work to fit beside the rows that stay
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE ev_heavy2 AS SELECT * FROM ev UNION ALL
+  SELECT 7, timestamptz '2024-03-01' + (i * 13 % 5760) * interval '1 minute', (ARRAY['a', 'b', 'c', 'd'])[1 + i % 4], 'ads', 1
+  FROM generate_series(1, 400) i" || exit 1
+case_ "a heavy entity, a 448 kB limit (the rows spill)" "$sub SET funnel.max_state_memory = '448kB';" used \
+  "SELECT funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev_heavy2" \
+  "SELECT funnel_stage_counts(level, 4) FROM
+  (SELECT window_funnel('1 day', ts, e = 'a', e = 'b', e = 'c', e = 'd') AS level FROM ev_heavy2 GROUP BY u) s"
+printf '%s\n' "$LAST_OUT" | grep -q "read back from a temporary file" && r=ok || r="no spill"
+check "a heavy entity, a 448 kB limit: the rows spilled" "$r"
+read -r nsub ncount <<<"$(counted)"
+[ "${ncount:-0}" -ge 1 ] && r=ok || r="counted first ${ncount:-?}"
+check "a heavy entity, a 448 kB limit: partitions counted first from the file" "$r"
+
 checks_summary

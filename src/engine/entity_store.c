@@ -1313,10 +1313,8 @@ typedef struct PartWork
 	uint32	   *row_ent;		/* per row: its entity */
 	char	   *in;				/* rows decoded, in arrival order */
 	char	   *out;			/* the rows grouped by entity */
-	/* per row of a large partition (process_large_part): */
-	Datum	   *row_key;		/* key and hash in arrival order */
-	uint32	   *row_hash;
-	Datum	   *sub_key;		/* in sub-partition order */
+	/* per row of a large partition (process_large_part), beside out: */
+	Datum	   *sub_key;		/* key and hash in sub-partition order */
 	uint32	   *sub_hash;
 	MemoryContext cxt;			/* the above */
 	MemoryContext part_cxt;		/* what one partition allocates: keys copied
@@ -1570,35 +1568,60 @@ group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
 	}
 }
 
-/* Row i of a partition, decoded: number its entity, or keep it for its sub-partition. */
-static pg_attribute_always_inline void
-decode_row_done(const EntityStore *s, EntityNumbers *ht, PartWork *w, uint64 i,
-				Datum key, uint32 hash, bool from_file, int shift, int nsub,
-				uint64 *counts)
+/*
+ * Where the rows of a large partition go (process_large_part): the row of
+ * sub-partition b to w->out, w->sub_key and w->sub_hash at next[b]++, below
+ * end[b]; with count_only, the rows are only counted (next[b]++).
+ */
+typedef struct SubPlace
 {
-	if ((i & 0xFFF) == 0)
-		CHECK_FOR_INTERRUPTS();
-	if (counts == NULL)
-		w->row_ent[i] = number_entity(s, ht, w, key, hash, from_file);
-	else
+	int			shift;
+	int			nsub;
+	bool		count_only;
+	bool		full;			/* a sub-partition had no room left */
+	uint64		next[1 << ESTORE_MAX_SUB_BITS];
+	uint64		end[1 << ESTORE_MAX_SUB_BITS];
+} SubPlace;
+
+/*
+ * The place in w->out of a large partition's row, its key and hash kept
+ * beside it; NULL when it is only counted, or when its sub-partition has
+ * no room left (sp->full).
+ */
+static pg_attribute_always_inline char *
+sub_place_row(SubPlace *sp, PartWork *w, Size stride, Datum key, uint32 hash)
+{
+	int			b = (hash >> sp->shift) & (sp->nsub - 1);
+	uint64		to = sp->next[b];
+
+	if (sp->count_only)
 	{
-		w->row_key[i] = key;
-		w->row_hash[i] = hash;
-		counts[(hash >> shift) & (nsub - 1)]++;
+		sp->next[b] = to + 1;
+		return NULL;
 	}
+	if (unlikely(to == sp->end[b]))
+	{
+		sp->full = true;
+		return NULL;
+	}
+	sp->next[b] = to + 1;
+	w->sub_key[to] = key;
+	w->sub_hash[to] = hash;
+	return w->out + (Size) to * stride;
 }
 
 /*
  * The short rows of a funnel's store (steps only) from the reader's window,
  * up to the first long row, the last ROW_SHORT_READ bytes or row n: the
  * same checks as compact_get, with no call or test a row does not need
- * (the rows of a partition are most of a final function's work).  Returns
- * the index of the next row; reader_next takes the rest.
+ * (the rows of a partition are most of a final function's work).  Without
+ * sp each row goes to w->in and its entity is numbered; with sp, to its
+ * sub-partition.  Returns the index of the next row; reader_next takes the
+ * rest.
  */
 static pg_attribute_always_inline uint64
 decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
-				   PartWork *w, uint64 i, uint64 n, int shift, int nsub,
-				   uint64 *counts, bool int8_key)
+				   PartWork *w, uint64 i, uint64 n, SubPlace *sp, bool int8_key)
 {
 	const char *p = r->pos;
 	const char *stop;
@@ -1619,6 +1642,8 @@ decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
 
 		if ((control & ROW_LONG) == ROW_LONG)
 			break;
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		p += compact_get_short(p, control, r->part_bits, r->partno, prev_ts, &k, &hash,
 							   &ts, &steps);
 		if (int8_key)
@@ -1630,10 +1655,22 @@ decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
 			key = Int32GetDatum((int32) k);
 		}
 		prev_ts = ts;
-		dst = w->in + (Size) i * 16;
-		memcpy(dst, &ts, sizeof(int64));
-		memcpy(dst + 8, &steps, sizeof(uint64));
-		decode_row_done(s, ht, w, i, key, hash, r->in_file, shift, nsub, counts);
+		if (sp == NULL)
+		{
+			dst = w->in + (Size) i * 16;
+			w->row_ent[i] = number_entity(s, ht, w, key, hash, r->in_file);
+		}
+		else
+		{
+			dst = sub_place_row(sp, w, 16, key, hash);
+			if (dst == NULL && sp->full)
+				break;
+		}
+		if (dst != NULL)
+		{
+			memcpy(dst, &ts, sizeof(int64));
+			memcpy(dst + 8, &steps, sizeof(uint64));
+		}
 		i++;
 	}
 	r->pos = p;
@@ -1642,14 +1679,14 @@ decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
 }
 
 /*
- * Decode every row of a partition into w->in.  Without counts: number the
- * entities (w->row_ent, w->nent, counts in w->next).  With counts (a large
- * partition): keep each row's key and hash (w->row_key, w->row_hash) and
- * count the rows of each sub-partition, (hash >> shift) & (nsub - 1).
+ * Decode every row of a partition.  Without sp: into w->in, numbering the
+ * entities (w->row_ent, w->nent, counts in w->next).  With sp (a large
+ * partition): each row to its sub-partition, or only counted.  False when
+ * a sub-partition had no room left (sp->full), the rest not read.
  */
-static void
+static bool
 decode_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
-			PartWork *w, int shift, int nsub, uint64 *counts)
+			PartWork *w, SubPlace *sp)
 {
 	RowReader	r;
 	Size		stride = 8 + s->payload;
@@ -1658,24 +1695,42 @@ decode_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 	Datum		key;
 	uint32		hash;
 	bool		steps_only = s->steps_only;
+	/* a row of a large partition is read here, then copied to its place */
+	char	   *scratch = sp ? palloc(stride) : NULL;
 
 	w->nent = 0;
 	memset(&r, 0, sizeof(r));
 	reader_start(&r, s, part, s->part_bits, (int) (part - s->parts));
 	for (i = 0;; i++)
 	{
+		char	   *dst;
+
 		if (steps_only)
+		{
 			i = s->kind == ESTORE_KEY_INT8 ?
-				decode_short_steps(s, &r, ht, w, i, n, shift, nsub, counts, true) :
-				decode_short_steps(s, &r, ht, w, i, n, shift, nsub, counts, false);
-		if (!reader_next(&r, &key, &hash, i < n ? w->in + (Size) i * stride : NULL))
+				decode_short_steps(s, &r, ht, w, i, n, sp, true) :
+				decode_short_steps(s, &r, ht, w, i, n, sp, false);
+			if (sp && sp->full)
+				return false;
+		}
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!reader_next(&r, &key, &hash, i >= n ? NULL : sp ? scratch : w->in + (Size) i * stride))
 			break;
 		if (i >= n)
 			funnel_invalid_state("The row count of an entity partition does not match its rows.");
-		decode_row_done(s, ht, w, i, key, hash, r.in_file, shift, nsub, counts);
+		if (sp == NULL)
+			w->row_ent[i] = number_entity(s, ht, w, key, hash, r.in_file);
+		else if ((dst = sub_place_row(sp, w, stride, key, hash)) != NULL)
+			copy_row(dst, scratch, stride);
+		else if (sp->full)
+			return false;
 	}
 	if (i != n)
 		funnel_invalid_state("The row count of an entity partition does not match its rows.");
+	if (scratch)
+		pfree(scratch);
+	return true;
 }
 
 /* Hand every entity of one partition its rows. */
@@ -1683,63 +1738,106 @@ static void
 process_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 			 PartWork *w, bool ordered, EntityStoreFn fn, void *arg)
 {
-	decode_part(s, part, ht, w, 0, 1, NULL);
+	decode_part(s, part, ht, w, NULL);
 	group_and_call(s, w, w->in, w->out, part->nrows, ordered, fn, arg);
+}
+
+/* 2^bits sub-partitions for a partition of n rows (0: processed whole) */
+static int
+sub_partition_bits(uint64 n)
+{
+	int			bits = 0;
+
+	while (bits < ESTORE_MAX_SUB_BITS && (n >> bits) > (uint64) funnel_sub_partition_rows)
+		bits++;
+	return bits;
+}
+
+/* room for a sub-partition's rows: a quarter more than its share, and a few */
+#define ESTORE_SUB_SLACK	8
+
+static inline uint64
+sub_room_rows(uint64 n, int nsub)
+{
+	return n / nsub + n / (4 * (uint64) nsub) + ESTORE_SUB_SLACK;
+}
+
+/*
+ * The rooms of all sub-partitions of a partition of up to n rows in 2^bits
+ * or fewer sub-partitions, together
+ */
+static inline uint64
+sub_rows_total(uint64 n, int bits)
+{
+	return n + n / 4 + ((uint64) ESTORE_SUB_SLACK << bits);
 }
 
 /*
  * A large partition (100M rows: 390,000 rows of 39,000 entities each) in
  * sub-partitions by the next bits of the hash, each about
- * funnel.debug_sub_partition_rows rows: numbering and grouping all of its entities at once would miss the
- * CPU's cache on most rows.  The rows are decoded in arrival order with
- * their keys and hashes, moved to their sub-partition (sequential writes to
- * a few places), then each sub-partition is processed as a small partition.
- * Sub-partitions follow the order of the hash, so an ordered walk hands
- * the entities over in the same order.  By-value keys only: a key read from
- * the file lives in the read buffer, which a later row overwrites.
+ * funnel.debug_sub_partition_rows rows: numbering and grouping all of its
+ * entities at once would miss the CPU's cache on most rows.  Each row is
+ * decoded straight into its sub-partition's room in w->out (sequential
+ * writes to a few places), with its key and hash beside it; then each
+ * sub-partition is numbered and grouped as a small partition.  A
+ * sub-partition that outgrows its room (one entity with much of the
+ * partition's rows, or keys whose hashes share their bits) makes the
+ * partition be read twice more: once to count each sub-partition's rows,
+ * once to put them in place.  Sub-partitions follow the order of the hash,
+ * so an ordered walk hands the entities over in the same order.  By-value
+ * keys only: a key read from the file lives in the read buffer, which a
+ * later row overwrites.  Returns whether the rows were counted first.
  */
-static void
+static bool
 process_large_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 				   PartWork *w, int sub_bits, bool ordered, EntityStoreFn fn, void *arg)
 {
 	Size		stride = 8 + s->payload;
 	uint64		n = part->nrows;
 	int			nsub = 1 << sub_bits;
-	int			shift = 32 - s->part_bits - sub_bits;
-	uint64		counts[1 << ESTORE_MAX_SUB_BITS];
-	uint64		pos[1 << ESTORE_MAX_SUB_BITS];
+	uint64		room = sub_room_rows(n, nsub);
+	uint64		first[1 << ESTORE_MAX_SUB_BITS];
+	SubPlace	sp;
 	uint64		i,
 				from;
+	bool		counted = false;
 	int			b;
 
-	Assert(s->typbyval && shift >= 0 && sub_bits <= ESTORE_MAX_SUB_BITS);
-	memset(counts, 0, sizeof(counts));
-	decode_part(s, part, ht, w, shift, nsub, counts);
-
-	/* each row, key and hash to its sub-partition, arrival order kept */
-	from = 0;
+	Assert(s->typbyval && sub_bits <= ESTORE_MAX_SUB_BITS);
+	sp.shift = 32 - s->part_bits - sub_bits;
+	sp.nsub = nsub;
+	sp.count_only = false;
+	sp.full = false;
+	Assert(sp.shift >= 0);
 	for (b = 0; b < nsub; b++)
 	{
-		pos[b] = from;
-		from += counts[b];
+		first[b] = sp.next[b] = (uint64) b * room;
+		sp.end[b] = (uint64) (b + 1) * room;
 	}
-	for (i = 0; i < n; i++)
+	if (!decode_part(s, part, ht, w, &sp))
 	{
-		uint64		to;
-
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		to = pos[(w->row_hash[i] >> shift) & (nsub - 1)]++;
-		copy_row(w->out + (Size) to * stride, w->in + (Size) i * stride, stride);
-		w->sub_key[to] = w->row_key[i];
-		w->sub_hash[to] = w->row_hash[i];
+		counted = true;
+		memset(sp.next, 0, sizeof(sp.next));
+		sp.count_only = true;
+		sp.full = false;
+		decode_part(s, part, ht, w, &sp);
+		from = 0;
+		for (b = 0; b < nsub; b++)
+		{
+			first[b] = from;
+			from += sp.next[b];
+			sp.next[b] = first[b];
+			sp.end[b] = from;
+		}
+		sp.count_only = false;
+		if (!decode_part(s, part, ht, w, &sp))
+			elog(ERROR, "funnel entity store: a partition's rows differ between two readings");
 	}
 
 	/* each sub-partition: number its entities, group its rows into in */
-	from = 0;
 	for (b = 0; b < nsub; b++)
 	{
-		uint64		m = counts[b];
+		uint64		m = sp.next[b] - first[b];
 
 		if (m == 0)
 			continue;
@@ -1750,12 +1848,12 @@ process_large_part(const EntityStore *s, const StorePart *part, EntityNumbers *h
 		{
 			if ((i & 0xFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			w->row_ent[i] = number_entity(s, ht, w, w->sub_key[from + i], w->sub_hash[from + i], false);
+			w->row_ent[i] = number_entity(s, ht, w, w->sub_key[first[b] + i],
+										  w->sub_hash[first[b] + i], false);
 		}
-		group_and_call(s, w, w->out + (Size) from * stride, w->in + (Size) from * stride, m,
-					   ordered, fn, arg);
-		from += m;
+		group_and_call(s, w, w->out + (Size) first[b] * stride, w->in, m, ordered, fn, arg);
 	}
+	return counted;
 }
 
 /*
@@ -1781,7 +1879,9 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	int			p;
 	int			sub_bits;
 	int			nsubbed = 0;
+	int			ncounted = 0;
 	bool		sub_room;
+	uint64		sub_rows;
 	Size		sub_bytes;
 
 	estore_sync(s);
@@ -1798,23 +1898,34 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	if (maxn > (uint64) PG_INT32_MAX * 2 || maxn > MaxAllocHugeSize / (2 * stride + sizeof(uint32)))
 		funnel_check_memory(MaxAllocHugeSize);
 	work_account(&w, maxn * (sizeof(uint32) + 2 * stride));
-	w.row_ent = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
-	w.in = funnel_alloc_huge_pages(walk_cxt, maxn * stride);
-	w.out = funnel_alloc_huge_pages(walk_cxt, maxn * stride);
-	w.cxt = walk_cxt;
-	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
-									   ALLOCSET_DEFAULT_SIZES);
 
 	/*
 	 * Large partitions in sub-partitions (by-value keys only: see
-	 * process_large_part) if their keys and hashes fit with room to spare
-	 * (ESTORE_SUB_RESERVE bytes a row of the largest partition) for what
-	 * numbering and the walks allocate: under a tight limit the keys would
-	 * take the room of a walk, and the partitions are processed whole
+	 * process_large_part) if the rooms of their sub-partitions in out and
+	 * their keys and hashes fit with room to spare (ESTORE_SUB_RESERVE
+	 * bytes a row of the largest partition) for what numbering and the
+	 * walks allocate: under a tight limit the keys would take the room of a
+	 * walk, and the partitions are processed whole
 	 */
-	sub_bytes = maxn * 2 * (sizeof(Datum) + sizeof(uint32));
-	sub_room = s->typbyval &&
+	sub_bits = s->typbyval ? sub_partition_bits(maxn) : 0;
+	sub_rows = sub_rows_total(maxn, sub_bits);
+	sub_bytes = sub_rows * (sizeof(Datum) + sizeof(uint32)) + (sub_rows - maxn) * stride;
+	sub_room = sub_bits > 0 &&
 		(w.held + sub_bytes + maxn * ESTORE_SUB_RESERVE) / 1024 <= (Size) funnel_max_state_memory_kb;
+	w.row_ent = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
+	w.in = funnel_alloc_huge_pages(walk_cxt, maxn * stride);
+	if (sub_room)
+	{
+		work_account(&w, sub_bytes);
+		w.out = funnel_alloc_huge_pages(walk_cxt, sub_rows * stride);
+		w.sub_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, sub_rows * sizeof(Datum));
+		w.sub_hash = (uint32 *) funnel_alloc_huge_pages(walk_cxt, sub_rows * sizeof(uint32));
+	}
+	else
+		w.out = funnel_alloc_huge_pages(walk_cxt, maxn * stride);
+	w.cxt = walk_cxt;
+	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
+									   ALLOCSET_DEFAULT_SIZES);
 
 	for (p = 0; p < s->nparts; p++)
 	{
@@ -1832,23 +1943,14 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 		MemoryContextReset(w.part_cxt);
 		w.held -= w.key_bytes;
 		w.key_bytes = 0;
-		sub_bits = 0;
-		while (sub_room && sub_bits < ESTORE_MAX_SUB_BITS &&
-			   (s->parts[p].nrows >> sub_bits) > (uint64) funnel_sub_partition_rows)
-			sub_bits++;
-		if (sub_bits > 0)
-			nsubbed++;
-		if (sub_bits > 0 && w.row_key == NULL)
-		{
-			work_account(&w, sub_bytes);
-			w.row_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(Datum));
-			w.sub_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(Datum));
-			w.row_hash = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
-			w.sub_hash = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
-		}
+		sub_bits = sub_room ? sub_partition_bits(s->parts[p].nrows) : 0;
 		MemoryContextSwitchTo(w.part_cxt);
 		if (sub_bits > 0)
-			process_large_part(s, &s->parts[p], ht, &w, sub_bits, ordered, fn, arg);
+		{
+			nsubbed++;
+			if (process_large_part(s, &s->parts[p], ht, &w, sub_bits, ordered, fn, arg))
+				ncounted++;
+		}
 		else
 			process_part(s, &s->parts[p], ht, &w, ordered, fn, arg);
 		MemoryContextSwitchTo(walk_cxt);
@@ -1857,8 +1959,8 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	MemoryContextDelete(walk_cxt);
 	if (nsubbed > 0)
 		ereport(DEBUG1,
-				(errmsg_internal("funnel entity store: %d partitions of up to %llu rows processed in sub-partitions",
-								 nsubbed, (unsigned long long) maxn)));
+				(errmsg_internal("funnel entity store: %d partitions of up to %llu rows processed in sub-partitions, %d of them counted first",
+								 nsubbed, (unsigned long long) maxn, ncounted)));
 	if (s->nspills > 0)
 		ereport(DEBUG1,
 				(errmsg_internal("funnel entity store: %llu rows in %d partitions, %llu kB read back from a temporary file written %llu times",
