@@ -58,6 +58,8 @@ case_ "bigint entities, 256 sub-partitions a partition" "$base SET funnel.debug_
   "$counts" "$two_level"
 case_ "integer entities" "$sub" used \
   "SELECT funnel_stage_counts('1 day', u::int, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev" "$two_level"
+case_ "date entities (by value, hashed by their type)" "$sub" used \
+  "SELECT funnel_stage_counts('1 day', date '2000-01-01' + u::int, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev" "$two_level"
 case_ "text entities (by reference: processed whole)" "$sub" "not used" \
   "SELECT funnel_stage_counts('1 day', 'user' || u, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev" "$two_level"
 case_ "the default setting (partitions of ~230 rows)" "$base" "not used" "$counts" "$two_level"
@@ -119,5 +121,9 @@ check "a heavy entity, a 448 kB limit: the rows spilled" "$r"
 read -r nsub ncount <<<"$(counted)"
 [ "${ncount:-0}" -ge 1 ] && r=ok || r="counted first ${ncount:-?}"
 check "a heavy entity, a 448 kB limit: partitions counted first from the file" "$r"
+case_ "a heavy entity, date entities, 256 sub-partitions" "$base SET funnel.debug_sub_partition_rows = 1;" used \
+  "SELECT funnel_stage_counts('1 day', date '2000-01-01' + u::int, ts, e, ARRAY['a', 'b', 'c', 'd']) FROM ev_heavy2" \
+  "SELECT funnel_stage_counts(level, 4) FROM
+  (SELECT window_funnel('1 day', ts, e = 'a', e = 'b', e = 'c', e = 'd') AS level FROM ev_heavy2 GROUP BY u) s"
 
 checks_summary

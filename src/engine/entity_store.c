@@ -1313,9 +1313,13 @@ typedef struct PartWork
 	uint32	   *row_ent;		/* per row: its entity */
 	char	   *in;				/* rows decoded, in arrival order */
 	char	   *out;			/* the rows grouped by entity */
-	/* per row of a large partition (process_large_part), beside out: */
-	Datum	   *sub_key;		/* key and hash in sub-partition order */
-	uint32	   *sub_hash;
+	/*
+	 * a large partition's rows in the rooms of their sub-partitions
+	 * (process_large_part): each row, then its key, then (unless an
+	 * integer's, whose hash is a product of its bits) its hash
+	 */
+	char	   *sub;
+	Size		sub_stride;
 	MemoryContext cxt;			/* the above */
 	MemoryContext part_cxt;		/* what one partition allocates: keys copied
 								 * from the file, the callbacks' memory */
@@ -1501,13 +1505,13 @@ number_entity(const EntityStore *s, EntityNumbers *ht, PartWork *w, Datum key,
 }
 
 /*
- * The rows src[0..n) are numbered (w->row_ent, w->nent, counts in w->next):
- * group them by entity into dst (arrival order kept within an entity) and
- * hand each entity its rows.
+ * The rows src[0..n) (src_stride bytes apart) are numbered (w->row_ent,
+ * w->nent, counts in w->next): group them by entity into dst (arrival order
+ * kept within an entity) and hand each entity its rows.
  */
 static void
-group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
-			   uint64 n, bool ordered, EntityStoreFn fn, void *arg)
+group_and_call(const EntityStore *s, PartWork *w, const char *src, Size src_stride,
+			   char *dst, uint64 n, bool ordered, EntityStoreFn fn, void *arg)
 {
 	Size		stride = 8 + s->payload;
 	int64	   *order = NULL;
@@ -1547,7 +1551,7 @@ group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
 		{
 			if ((i & 0xFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * 16, src + (Size) i * 16, 16);
+			copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * 16, src + (Size) i * src_stride, 16);
 		}
 	}
 	else
@@ -1555,7 +1559,7 @@ group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
 		{
 			if ((i & 0xFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * stride, src + (Size) i * stride, stride);
+			copy_row(dst + (Size) (w->next[w->row_ent[i]]++) * stride, src + (Size) i * src_stride, stride);
 		}
 
 	for (i = 0; i < (uint64) w->nent; i++)
@@ -1570,8 +1574,8 @@ group_and_call(const EntityStore *s, PartWork *w, const char *src, char *dst,
 
 /*
  * Where the rows of a large partition go (process_large_part): the row of
- * sub-partition b to w->out, w->sub_key and w->sub_hash at next[b]++, below
- * end[b]; with count_only, the rows are only counted (next[b]++).
+ * sub-partition b to w->sub at next[b]++, below end[b]; with count_only, the
+ * rows are only counted (next[b]++).
  */
 typedef struct SubPlace
 {
@@ -1584,13 +1588,16 @@ typedef struct SubPlace
 } SubPlace;
 
 /*
- * The place in w->out of a large partition's row, its key and hash kept
- * beside it; NULL when it is only counted, or when its sub-partition has
- * no room left (sp->full).
+ * The place in w->sub of a large partition's row (stride bytes), its key
+ * (and hash) put after it; NULL when it is only counted, or when its
+ * sub-partition has no room left (sp->full).
  */
 static pg_attribute_always_inline char *
-sub_place_row(SubPlace *sp, PartWork *w, Size stride, Datum key, uint32 hash)
+sub_place_row(const EntityStore *s, SubPlace *sp, PartWork *w, Size stride,
+			  Datum key, uint32 hash)
 {
+	char	   *rec;
+
 	int			b = (hash >> sp->shift) & (sp->nsub - 1);
 	uint64		to = sp->next[b];
 
@@ -1605,9 +1612,11 @@ sub_place_row(SubPlace *sp, PartWork *w, Size stride, Datum key, uint32 hash)
 		return NULL;
 	}
 	sp->next[b] = to + 1;
-	w->sub_key[to] = key;
-	w->sub_hash[to] = hash;
-	return w->out + (Size) to * stride;
+	rec = w->sub + (Size) to * w->sub_stride;
+	memcpy(rec + stride, &key, sizeof(Datum));
+	if (!estore_fast(s))
+		memcpy(rec + stride + sizeof(Datum), &hash, sizeof(uint32));
+	return rec;
 }
 
 /*
@@ -1662,7 +1671,7 @@ decode_short_steps(const EntityStore *s, RowReader *r, EntityNumbers *ht,
 		}
 		else
 		{
-			dst = sub_place_row(sp, w, 16, key, hash);
+			dst = sub_place_row(s, sp, w, 16, key, hash);
 			if (dst == NULL && sp->full)
 				break;
 		}
@@ -1721,7 +1730,7 @@ decode_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 			funnel_invalid_state("The row count of an entity partition does not match its rows.");
 		if (sp == NULL)
 			w->row_ent[i] = number_entity(s, ht, w, key, hash, r.in_file);
-		else if ((dst = sub_place_row(sp, w, stride, key, hash)) != NULL)
+		else if ((dst = sub_place_row(s, sp, w, stride, key, hash)) != NULL)
 			copy_row(dst, scratch, stride);
 		else if (sp->full)
 			return false;
@@ -1739,7 +1748,7 @@ process_part(const EntityStore *s, const StorePart *part, EntityNumbers *ht,
 			 PartWork *w, bool ordered, EntityStoreFn fn, void *arg)
 {
 	decode_part(s, part, ht, w, NULL);
-	group_and_call(s, w, w->in, w->out, part->nrows, ordered, fn, arg);
+	group_and_call(s, w, w->in, 8 + s->payload, w->out, part->nrows, ordered, fn, arg);
 }
 
 /* 2^bits sub-partitions for a partition of n rows (0: processed whole) */
@@ -1777,9 +1786,9 @@ sub_rows_total(uint64 n, int bits)
  * sub-partitions by the next bits of the hash, each about
  * funnel.debug_sub_partition_rows rows: numbering and grouping all of its
  * entities at once would miss the CPU's cache on most rows.  Each row is
- * decoded straight into its sub-partition's room in w->out (sequential
- * writes to a few places), with its key and hash beside it; then each
- * sub-partition is numbered and grouped as a small partition.  A
+ * decoded straight into its sub-partition's room in w->sub, its key after
+ * it (sequential writes to a few places, one each); then each sub-partition
+ * is numbered and grouped as a small partition.  A
  * sub-partition that outgrows its room (one entity with much of the
  * partition's rows, or keys whose hashes share their bits) makes the
  * partition be read twice more: once to count each sub-partition's rows,
@@ -1798,6 +1807,7 @@ process_large_part(const EntityStore *s, const StorePart *part, EntityNumbers *h
 	uint64		room = sub_room_rows(n, nsub);
 	uint64		first[1 << ESTORE_MAX_SUB_BITS];
 	SubPlace	sp;
+	const char *rows;
 	uint64		i,
 				from;
 	bool		counted = false;
@@ -1844,14 +1854,23 @@ process_large_part(const EntityStore *s, const StorePart *part, EntityNumbers *h
 		CHECK_FOR_INTERRUPTS();
 		numbers_reset(ht);
 		w->nent = 0;
+		rows = w->sub + (Size) first[b] * w->sub_stride;
 		for (i = 0; i < m; i++)
 		{
+			const char *rec = rows + (Size) i * w->sub_stride;
+			Datum		key;
+			uint32		hash;
+
 			if ((i & 0xFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			w->row_ent[i] = number_entity(s, ht, w, w->sub_key[first[b] + i],
-										  w->sub_hash[first[b] + i], false);
+			memcpy(&key, rec + stride, sizeof(Datum));
+			if (estore_fast(s))
+				hash = estore_fast_hash(s, key);
+			else
+				memcpy(&hash, rec + stride + sizeof(Datum), sizeof(uint32));
+			w->row_ent[i] = number_entity(s, ht, w, key, hash, false);
 		}
-		group_and_call(s, w, w->out + (Size) first[b] * stride, w->in, m, ordered, fn, arg);
+		group_and_call(s, w, rows, w->sub_stride, w->in, m, ordered, fn, arg);
 	}
 	return counted;
 }
@@ -1908,21 +1927,19 @@ foreach_entity(EntityStore *s, bool ordered, EntityStoreFn fn, void *arg)
 	 * walk, and the partitions are processed whole
 	 */
 	sub_bits = s->typbyval ? sub_partition_bits(maxn) : 0;
+	w.sub_stride = stride + (estore_fast(s) ? sizeof(Datum) : sizeof(Datum) + 8);
 	sub_rows = sub_rows_total(maxn, sub_bits);
-	sub_bytes = sub_rows * (sizeof(Datum) + sizeof(uint32)) + (sub_rows - maxn) * stride;
+	sub_bytes = sub_rows * w.sub_stride;
 	sub_room = sub_bits > 0 &&
 		(w.held + sub_bytes + maxn * ESTORE_SUB_RESERVE) / 1024 <= (Size) funnel_max_state_memory_kb;
 	w.row_ent = (uint32 *) funnel_alloc_huge_pages(walk_cxt, maxn * sizeof(uint32));
 	w.in = funnel_alloc_huge_pages(walk_cxt, maxn * stride);
+	w.out = funnel_alloc_huge_pages(walk_cxt, maxn * stride);
 	if (sub_room)
 	{
 		work_account(&w, sub_bytes);
-		w.out = funnel_alloc_huge_pages(walk_cxt, sub_rows * stride);
-		w.sub_key = (Datum *) funnel_alloc_huge_pages(walk_cxt, sub_rows * sizeof(Datum));
-		w.sub_hash = (uint32 *) funnel_alloc_huge_pages(walk_cxt, sub_rows * sizeof(uint32));
+		w.sub = funnel_alloc_huge_pages(walk_cxt, sub_rows * w.sub_stride);
 	}
-	else
-		w.out = funnel_alloc_huge_pages(walk_cxt, maxn * stride);
 	w.cxt = walk_cxt;
 	w.part_cxt = AllocSetContextCreate(walk_cxt, "funnel entity partition work",
 									   ALLOCSET_DEFAULT_SIZES);
