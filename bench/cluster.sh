@@ -20,11 +20,12 @@ cluster_running() {
   "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" status >/dev/null 2>&1
 }
 
-# cluster_start: start the cluster unless it runs; cluster_stop stops it
-# again only if cluster_start started it
+# cluster_start: start the cluster unless it runs (with the server options
+# in CLUSTER_OPTIONS, if set); cluster_stop stops it again only if
+# cluster_start started it
 cluster_start() {
   if ! cluster_running; then
-    "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try" -w start >/dev/null
+    "${AS[@]}" "$PGBIN/pg_ctl" -D "$BENCH_DIR/data" -l "$BENCH_DIR/postgres.log" -o "-c huge_pages=try ${CLUSTER_OPTIONS:-}" -w start >/dev/null
     CLUSTER_STARTED=1
   fi
 }
