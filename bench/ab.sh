@@ -71,7 +71,9 @@ psql -X -qtAc "SELECT 1 FROM data.$TABLE LIMIT 1" >/dev/null \
   || { echo "no table data.$TABLE in the harness's cluster" >&2; exit 1; }
 load_revision ab_a
 load_revision ab_b
-psql -X -qtAc "SELECT pg_prewarm('data.$TABLE')" >/dev/null 2>&1 || true
+# the harness puts pg_prewarm in schema data
+psql -X -qtAc "SELECT data.pg_prewarm('data.$TABLE')" >/dev/null \
+  || echo "[bench] data.$TABLE not read into shared_buffers first" >&2
 
 # ---------- pairs ----------
 AB_LIB="$LIB" python3 - "$PAIRS" "$TABLE" "$NEW_SESSIONS" "${CASES[@]}" <<'PY'
