@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "common/module.h"
+#include "engine/direct_aggregate.h"
 #include "engine/equality_steps.h"
 #include "fmgr.h"
 #include "utils/guc.h"
@@ -55,6 +56,16 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("funnel.direct_aggregate",
+							 "Feeds a plain whole-table funnel aggregate over one table from a plan node of its own.",
+							 "The node (Custom Scan FunnelAggregate) calls the same functions as the Aggregate "
+							 "node without its per-row machinery; answers never depend on it.",
+							 &funnel_direct_aggregate,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("funnel");
 	funnel_install_planner_hook();
+	funnel_install_direct_aggregate();
 }

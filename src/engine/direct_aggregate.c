@@ -1,0 +1,568 @@
+/*
+ * src/engine/direct_aggregate.c
+ *    A plain whole-table funnel aggregate over one table, fed by a plan node
+ *    of its own (Custom Scan "FunnelAggregate") instead of PostgreSQL's
+ *    Aggregate node.
+ *
+ * For SELECT funnel_stage_counts(...) FROM events [WHERE ...], PostgreSQL's
+ * Aggregate node spends more per row than the funnel's own transition: the
+ * expression program that gathers the arguments, the function-call
+ * machinery and a memory-context reset for each row (doc/performance.md,
+ * round 28: about half of the no-op floor's time above a bare scan).  This
+ * node reads its input plan's rows itself, takes the arguments straight
+ * from each row's columns and calls the same transition and final
+ * functions, in an aggregate context they see as an ordinary plain
+ * aggregate's (AggCheckCallContext, AggGetAggref, AggRegisterCallback), so
+ * the answers are those of the Aggregate node by construction.
+ *
+ * The planner offers it (funnel.direct_aggregate) for a query level with
+ * no GROUP BY, grouping sets, HAVING or window functions whose only output
+ * is one whole-table funnel aggregate (an entity-store transition of this
+ * module) with no FILTER, ORDER BY or DISTINCT, over one plain table read
+ * by a sequential, index or bitmap scan.  Its cost is a little below the
+ * serial Aggregate's, so a parallel plan wins where it won before.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_class.h"
+#include "executor/executor.h"
+#include "executor/nodeAgg.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/plancat.h"
+#include "optimizer/planner.h"
+#include "parser/parse_agg.h"
+#include "parser/parsetree.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "engine/direct_aggregate.h"
+
+bool		funnel_direct_aggregate = true;
+
+/* the transitions this node may call: the whole-table entity-store ones */
+extern Datum funnel_entities_bools_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_entities_mode_bools_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_entities_event_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_entities_mode_event_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_entities_names_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_entities_mode_names_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_summary_bools_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_summary_mode_bools_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_summary_event_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_summary_mode_event_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_summary_names_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_summary_mode_names_sfunc(PG_FUNCTION_ARGS);
+
+static const PGFunction direct_transitions[] = {
+	funnel_entities_bools_sfunc,
+	funnel_entities_mode_bools_sfunc,
+	funnel_entities_event_sfunc,
+	funnel_entities_mode_event_sfunc,
+	funnel_entities_names_sfunc,
+	funnel_entities_mode_names_sfunc,
+	funnel_summary_bools_sfunc,
+	funnel_summary_mode_bools_sfunc,
+	funnel_summary_event_sfunc,
+	funnel_summary_mode_event_sfunc,
+	funnel_summary_names_sfunc,
+	funnel_summary_mode_names_sfunc,
+};
+
+/* how the node finds one argument of the transition in a row */
+typedef enum DirectArgKind
+{
+	DIRECT_ARG_COLUMN,			/* a column of the input row */
+	DIRECT_ARG_CONST,			/* the same value in every row */
+	DIRECT_ARG_EXPR				/* an expression over the input row */
+} DirectArgKind;
+
+typedef struct DirectArg
+{
+	DirectArgKind kind;
+	int			column;			/* DIRECT_ARG_COLUMN: 0-based */
+	ExprState  *expr;			/* DIRECT_ARG_EXPR */
+} DirectArg;
+
+typedef struct DirectAggregateState
+{
+	CustomScanState css;
+	PlanState  *input;
+	Aggref	   *aggref;
+	/* what the transition and final functions see as their aggregate */
+	AggState   *agg;
+	AggStatePerTransData pertrans;
+	AggStatePerAggData peragg;
+	ExprContext *agg_context;	/* the state's memory, until a rescan or the end */
+	ExprContext *row_context;	/* the arguments' memory, reset every few rows */
+	FmgrInfo	transfn;
+	FmgrInfo	finalfn;
+	bool		has_final;
+	int			nfinal;			/* the final function's arguments */
+	FunctionCallInfo trans_call;
+	int			nargs;
+	DirectArg  *args;
+	int			ncolumns;		/* columns of each row to deform */
+	bool		done;
+} DirectAggregateState;
+
+static create_upper_paths_hook_type prev_create_upper_paths_hook = NULL;
+
+static Plan *direct_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+						 List *tlist, List *clauses, List *custom_plans);
+static Node *direct_create_state(CustomScan *cscan);
+static void direct_begin(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *direct_exec(CustomScanState *node);
+static void direct_end(CustomScanState *node);
+static void direct_rescan(CustomScanState *node);
+
+static const CustomPathMethods direct_path_methods = {
+	.CustomName = "FunnelAggregate",
+	.PlanCustomPath = direct_plan,
+};
+
+static const CustomScanMethods direct_scan_methods = {
+	.CustomName = "FunnelAggregate",
+	.CreateCustomScanState = direct_create_state,
+};
+
+static const CustomExecMethods direct_exec_methods = {
+	.CustomName = "FunnelAggregate",
+	.BeginCustomScan = direct_begin,
+	.ExecCustomScan = direct_exec,
+	.EndCustomScan = direct_end,
+	.ReScanCustomScan = direct_rescan,
+};
+
+/* ---------- planning ---------- */
+
+/* Whether transfn is one of the transitions above. */
+static bool
+direct_transition(Oid transfn)
+{
+	FmgrInfo	info;
+	Size		i;
+
+	fmgr_info(transfn, &info);
+	for (i = 0; i < lengthof(direct_transitions); i++)
+		if (info.fn_addr == direct_transitions[i])
+			return true;
+	return false;
+}
+
+/* PARAM_EXEC values belong to plan nodes this node does not run */
+static bool
+has_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, has_exec_param, context);
+}
+
+/* Whether this node can compute aggref. */
+static bool
+direct_aggref(Aggref *aggref)
+{
+	HeapTuple	tp;
+	Form_pg_aggregate agg;
+	bool		ok;
+
+	if (aggref->aggfilter != NULL || aggref->aggorder != NIL ||
+		aggref->aggdistinct != NIL || aggref->aggdirectargs != NIL ||
+		aggref->aggkind != AGGKIND_NORMAL || aggref->aggsplit != AGGSPLIT_SIMPLE ||
+		aggref->agglevelsup != 0)
+		return false;
+	if (contain_subplans((Node *) aggref->args) || has_exec_param((Node *) aggref->args, NULL))
+		return false;
+	tp = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
+	if (!HeapTupleIsValid(tp))
+		return false;
+	agg = (Form_pg_aggregate) GETSTRUCT(tp);
+	/* no initial value: the state starts as NULL, as the transitions expect */
+	ok = heap_attisnull(tp, Anum_pg_aggregate_agginitval, NULL) &&
+		direct_transition(agg->aggtransfn);
+	ReleaseSysCache(tp);
+	return ok;
+}
+
+static void
+direct_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+						  RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra)
+{
+	Query	   *parse = root->parse;
+	PathTarget *target;
+	RangeTblEntry *rte;
+	Path	   *input;
+	CustomPath *path;
+
+	if (prev_create_upper_paths_hook)
+		prev_create_upper_paths_hook(root, stage, input_rel, output_rel, extra);
+	if (stage != UPPERREL_GROUP_AGG || !funnel_direct_aggregate)
+		return;
+	if (parse->groupClause != NIL || parse->groupingSets != NIL ||
+		parse->havingQual != NULL || parse->hasWindowFuncs || parse->hasTargetSRFs)
+		return;
+	/* one plain table, not a parent of partitions or inheritance children */
+	if (input_rel->reloptkind != RELOPT_BASEREL || input_rel->rtekind != RTE_RELATION)
+		return;
+	rte = planner_rt_fetch(input_rel->relid, root);
+	if (rte->inh || rte->relkind != RELKIND_RELATION || rte->tablesample != NULL)
+		return;
+	target = root->upper_targets[UPPERREL_GROUP_AGG];
+	if (target == NULL || list_length(target->exprs) != 1 ||
+		!IsA(linitial(target->exprs), Aggref) ||
+		!direct_aggref((Aggref *) linitial(target->exprs)))
+		return;
+	input = input_rel->cheapest_total_path;
+	if (input == NULL || input->param_info != NULL ||
+		(input->pathtype != T_SeqScan && input->pathtype != T_IndexScan &&
+		 input->pathtype != T_BitmapHeapScan))
+		return;
+
+	path = makeNode(CustomPath);
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = output_rel;
+	path->path.pathtarget = target;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = false;
+	path->path.parallel_workers = 0;
+	path->path.rows = 1;
+	/* below the serial Aggregate (its transition costs cpu_operator_cost a row and more) */
+	path->path.startup_cost = input->total_cost + input->rows * cpu_operator_cost * 0.5;
+	path->path.total_cost = path->path.startup_cost;
+	path->path.pathkeys = NIL;
+	path->flags = 0;
+	path->custom_paths = list_make1(input);
+	path->methods = &direct_path_methods;
+	add_path(output_rel, &path->path);
+}
+
+static Plan *
+direct_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+			List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	Plan	   *input = (Plan *) linitial(custom_plans);
+	List	   *physical;
+
+	(void) rel;
+	Assert(clauses == NIL);
+	(void) clauses;
+
+	/*
+	 * The scan hands over its rows as stored, with every column: asking for
+	 * the aggregate's columns alone would copy them into a new row each
+	 * time.  The arguments' Vars then number the row's columns.
+	 */
+	if (!IsA(input, SeqScan) && !IsA(input, IndexScan) && !IsA(input, BitmapHeapScan))
+		elog(ERROR, "unexpected funnel aggregate input node %d", (int) nodeTag(input));
+	physical = build_physical_tlist(root, ((Path *) linitial(best_path->custom_paths))->parent);
+	if (physical == NIL)
+		elog(ERROR, "funnel aggregate input has no physical target list");
+	input->targetlist = physical;
+
+	cscan->scan.plan.targetlist = tlist;
+	cscan->scan.plan.qual = NIL;
+	cscan->scan.scanrelid = 0;
+	cscan->custom_plans = custom_plans;
+	/* the aggregate's value, which the target list refers to */
+	cscan->custom_scan_tlist = copyObject(tlist);
+	cscan->methods = &direct_scan_methods;
+	return &cscan->scan.plan;
+}
+
+/* ---------- execution ---------- */
+
+static Node *
+direct_create_state(CustomScan *cscan)
+{
+	DirectAggregateState *st = (DirectAggregateState *) newNode(sizeof(DirectAggregateState),
+																T_CustomScanState);
+
+	(void) cscan;
+	st->css.methods = &direct_exec_methods;
+	return (Node *) st;
+}
+
+static void
+direct_begin(CustomScanState *node, EState *estate, int eflags)
+{
+	DirectAggregateState *st = (DirectAggregateState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	Aggref	   *aggref = (Aggref *) ((TargetEntry *) linitial(cscan->custom_scan_tlist))->expr;
+	HeapTuple	tp;
+	Form_pg_aggregate agg;
+	Oid			transfn_oid,
+				finalfn_oid;
+	bool		finalextra;
+	Oid			owner;
+	Oid			input_types[FUNC_MAX_ARGS];
+	Expr	   *transfn_expr;
+	ListCell   *lc;
+	int			i;
+
+	st->input = ExecInitNode((Plan *) linitial(cscan->custom_plans), estate, eflags);
+	node->custom_ps = list_make1(st->input);
+	st->aggref = aggref;
+
+	tp = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for aggregate %u", aggref->aggfnoid);
+	agg = (Form_pg_aggregate) GETSTRUCT(tp);
+	transfn_oid = agg->aggtransfn;
+	finalfn_oid = agg->aggfinalfn;
+	finalextra = agg->aggfinalextra;
+	ReleaseSysCache(tp);
+
+	/* the permission checks of the Aggregate node: the caller's, then its owner's */
+	if (pg_proc_aclcheck(aggref->aggfnoid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_AGGREGATE, get_func_name(aggref->aggfnoid));
+	InvokeFunctionExecuteHook(aggref->aggfnoid);
+	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(aggref->aggfnoid));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for function %u", aggref->aggfnoid);
+	owner = ((Form_pg_proc) GETSTRUCT(tp))->proowner;
+	ReleaseSysCache(tp);
+	if (pg_proc_aclcheck(transfn_oid, owner, ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(transfn_oid));
+	InvokeFunctionExecuteHook(transfn_oid);
+	if (OidIsValid(finalfn_oid))
+	{
+		if (pg_proc_aclcheck(finalfn_oid, owner, ACL_EXECUTE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(finalfn_oid));
+		InvokeFunctionExecuteHook(finalfn_oid);
+	}
+
+	/* the functions' call expressions, as the Aggregate node builds them */
+	st->nargs = get_aggregate_argtypes(aggref, input_types);
+	build_aggregate_transfn_expr(input_types, st->nargs, 0, aggref->aggvariadic,
+								 aggref->aggtranstype, aggref->inputcollid,
+								 transfn_oid, InvalidOid, &transfn_expr, NULL);
+	fmgr_info(transfn_oid, &st->transfn);
+	fmgr_info_set_expr((Node *) transfn_expr, &st->transfn);
+	if (st->transfn.fn_strict)
+		elog(ERROR, "funnel aggregate transition %u is strict", transfn_oid);
+	st->has_final = OidIsValid(finalfn_oid);
+	if (st->has_final)
+	{
+		Expr	   *finalfn_expr;
+
+		st->nfinal = finalextra ? st->nargs + 1 : 1;
+		build_aggregate_finalfn_expr(input_types, st->nfinal, aggref->aggtranstype,
+									 aggref->aggtype, aggref->inputcollid,
+									 finalfn_oid, &finalfn_expr);
+		fmgr_info(finalfn_oid, &st->finalfn);
+		fmgr_info_set_expr((Node *) finalfn_expr, &st->finalfn);
+	}
+
+	/*
+	 * The aggregate the functions see: a plain aggregate whose state lives
+	 * in agg_context (AggCheckCallContext), whose Aggref is this one
+	 * (AggGetAggref) and whose callbacks run at a rescan or the end
+	 * (AggRegisterCallback).
+	 */
+	st->agg = makeNode(AggState);
+	st->agg->ss.ps.plan = &cscan->scan.plan;
+	st->agg->ss.ps.state = estate;
+	st->agg->aggstrategy = AGG_PLAIN;
+	st->agg_context = CreateExprContext(estate);
+	st->row_context = CreateExprContext(estate);
+	st->agg->curaggcontext = st->agg_context;
+	st->agg->tmpcontext = st->row_context;
+	st->pertrans.aggref = aggref;
+	st->pertrans.transfn_oid = transfn_oid;
+	st->peragg.aggref = aggref;
+	st->agg->curpertrans = &st->pertrans;
+
+	st->trans_call = palloc0(SizeForFunctionCallInfo(st->nargs + 1));
+	InitFunctionCallInfoData(*st->trans_call, &st->transfn, st->nargs + 1,
+							 aggref->inputcollid, (Node *) st->agg, NULL);
+	st->args = palloc0(sizeof(DirectArg) * st->nargs);
+	st->ncolumns = 0;
+	i = 0;
+	foreach(lc, aggref->args)
+	{
+		Expr	   *e = ((TargetEntry *) lfirst(lc))->expr;
+		DirectArg  *arg = &st->args[i];
+
+		if (IsA(e, Const))
+		{
+			arg->kind = DIRECT_ARG_CONST;
+			st->trans_call->args[i + 1].value = ((Const *) e)->constvalue;
+			st->trans_call->args[i + 1].isnull = ((Const *) e)->constisnull;
+		}
+		else if (IsA(e, Var) && ((Var *) e)->varattno > 0)
+		{
+			arg->kind = DIRECT_ARG_COLUMN;
+			arg->column = ((Var *) e)->varattno - 1;
+			st->ncolumns = Max(st->ncolumns, arg->column + 1);
+		}
+		else
+		{
+			/*
+			 * Evaluated over the input row as its scan tuple.  Compiled with
+			 * no parent: this node's own scan slot (the aggregate's value)
+			 * would tell the compiler the input rows need no deforming.
+			 */
+			arg->kind = DIRECT_ARG_EXPR;
+			arg->expr = ExecInitExpr(e, NULL);
+		}
+		i++;
+	}
+}
+
+/* Feed every input row to the transition; the aggregate's value as one row. */
+static TupleTableSlot *
+direct_next(ScanState *ss)
+{
+	DirectAggregateState *st = (DirectAggregateState *) ss;
+	TupleTableSlot *out = ss->ss_ScanTupleSlot;
+	FunctionCallInfo call = st->trans_call;
+	ExprContext *row_context = st->row_context;
+	Datum		state = (Datum) 0;
+	bool		state_null = true;
+	Datum		result;
+	bool		result_null;
+	MemoryContext old;
+	uint64		n = 0;
+	int			i;
+
+	ExecClearTuple(out);
+	if (st->done)
+		return out;
+	st->done = true;
+
+	for (;;)
+	{
+		/* the input runs in the query's memory, as under any plan node */
+		TupleTableSlot *row = ExecProcNode(st->input);
+
+		if (TupIsNull(row))
+			break;
+		/* what a transition leaves in the row context goes every 1024 rows */
+		if ((++n & 0x3FF) == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			ResetExprContext(row_context);
+		}
+		old = MemoryContextSwitchTo(row_context->ecxt_per_tuple_memory);
+		slot_getsomeattrs(row, st->ncolumns);
+		row_context->ecxt_scantuple = row;
+		for (i = 0; i < st->nargs; i++)
+		{
+			DirectArg  *arg = &st->args[i];
+
+			if (arg->kind == DIRECT_ARG_COLUMN)
+			{
+				call->args[i + 1].value = row->tts_values[arg->column];
+				call->args[i + 1].isnull = row->tts_isnull[arg->column];
+			}
+			else if (arg->kind == DIRECT_ARG_EXPR)
+				call->args[i + 1].value = ExecEvalExpr(arg->expr, row_context,
+													   &call->args[i + 1].isnull);
+		}
+		call->args[0].value = state;
+		call->args[0].isnull = state_null;
+		call->isnull = false;
+		state = FunctionCallInvoke(call);
+		state_null = call->isnull;
+		MemoryContextSwitchTo(old);
+	}
+
+	/* the final function in the output's per-row memory, as the Aggregate node calls it */
+	old = MemoryContextSwitchTo(ss->ps.ps_ExprContext->ecxt_per_tuple_memory);
+	if (!st->has_final)
+	{
+		result = state;
+		result_null = state_null;
+	}
+	else if (st->finalfn.fn_strict && state_null)
+	{
+		result = (Datum) 0;
+		result_null = true;
+	}
+	else
+	{
+		LOCAL_FCINFO(final_call, FUNC_MAX_ARGS);
+
+		InitFunctionCallInfoData(*final_call, &st->finalfn, st->nfinal,
+								 st->aggref->inputcollid, (Node *) st->agg, NULL);
+		final_call->args[0].value = state;
+		final_call->args[0].isnull = state_null;
+		for (i = 1; i < st->nfinal; i++)
+		{
+			final_call->args[i].value = (Datum) 0;
+			final_call->args[i].isnull = true;
+		}
+		st->agg->curperagg = &st->peragg;
+		result = FunctionCallInvoke(final_call);
+		result_null = final_call->isnull;
+		st->agg->curperagg = NULL;
+	}
+	MemoryContextSwitchTo(old);
+
+	out->tts_values[0] = result;
+	out->tts_isnull[0] = result_null;
+	return ExecStoreVirtualTuple(out);
+}
+
+static bool
+direct_recheck(ScanState *ss, TupleTableSlot *slot)
+{
+	(void) ss;
+	(void) slot;
+	return true;
+}
+
+static TupleTableSlot *
+direct_exec(CustomScanState *node)
+{
+	return ExecScan(&node->ss, direct_next, direct_recheck);
+}
+
+static void
+direct_end(CustomScanState *node)
+{
+	DirectAggregateState *st = (DirectAggregateState *) node;
+
+	/* the state's callbacks (a store's temporary files) and memory */
+	ReScanExprContext(st->agg_context);
+	ExecEndNode(st->input);
+}
+
+static void
+direct_rescan(CustomScanState *node)
+{
+	DirectAggregateState *st = (DirectAggregateState *) node;
+
+	st->done = false;
+	ReScanExprContext(st->agg_context);
+	ResetExprContext(st->row_context);
+	/* the core passes changed parameters to the left and right trees only */
+	if (node->ss.ps.chgParam != NULL)
+		UpdateChangedParamSet(st->input, node->ss.ps.chgParam);
+	if (st->input->chgParam == NULL)
+		ExecReScan(st->input);
+}
+
+void
+funnel_install_direct_aggregate(void)
+{
+	RegisterCustomScanMethods(&direct_scan_methods);
+	prev_create_upper_paths_hook = create_upper_paths_hook;
+	create_upper_paths_hook = direct_create_upper_paths;
+}
