@@ -29,6 +29,7 @@
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_language.h"
 #include "executor/executor.h"
 #include "executor/nodeAgg.h"
 #include "miscadmin.h"
@@ -147,13 +148,26 @@ static const CustomExecMethods direct_exec_methods = {
 
 /* ---------- planning ---------- */
 
-/* Whether transfn is one of the transitions above. */
+/*
+ * Whether transfn is one of the transitions above: a C function of this
+ * module's whose address is one of theirs.  Its language is looked at
+ * first, so that no other module's library is loaded to find out.
+ */
 static bool
 direct_transition(Oid transfn)
 {
 	FmgrInfo	info;
+	HeapTuple	tp;
+	bool		in_c;
 	Size		i;
 
+	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(transfn));
+	if (!HeapTupleIsValid(tp))
+		return false;
+	in_c = ((Form_pg_proc) GETSTRUCT(tp))->prolang == ClanguageId;
+	ReleaseSysCache(tp);
+	if (!in_c)
+		return false;
 	fmgr_info(transfn, &info);
 	for (i = 0; i < lengthof(direct_transitions); i++)
 		if (info.fn_addr == direct_transitions[i])
@@ -376,7 +390,9 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 	 * (AggRegisterCallback).
 	 */
 	st->agg = makeNode(AggState);
-	st->agg->ss.ps.plan = &cscan->scan.plan;
+	/* a plain Agg plan of no children, should anything walk the plan state */
+	st->agg->ss.ps.plan = (Plan *) makeNode(Agg);
+	((Agg *) st->agg->ss.ps.plan)->aggstrategy = AGG_PLAIN;
 	st->agg->ss.ps.state = estate;
 	st->agg->aggstrategy = AGG_PLAIN;
 	st->agg_context = CreateExprContext(estate);
