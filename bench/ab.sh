@@ -19,7 +19,9 @@
 #            product (2 exclusions and an optional step), partitionwise
 #            (conditions over data.events_hp, 2 workers, as the harness's
 #            fsc_hp: --table does not apply), correlation
-#            (funnel_correlation over the four names), names_p2 (the event-name
+#            (funnel_correlation over the four names), paths (depth 5, top 20,
+#            as the harness's paths_d5), breakdown (by channel, the purchase's:
+#            the harness's bd_step4), names_p2 (the event-name
 #            form with 2 workers over TABLE, as the harness's fsc_names_p2); may
 #            repeat
 #   --new-sessions  each run in a new session, as bench/run.sh runs them:
@@ -90,6 +92,9 @@ sql = {
                f"FROM data.{table}",
     "partitionwise": f"SELECT funnel_stage_counts('7 days', user_id, ts, {conditions}) FROM data.events_hp",
     "correlation": f"SELECT funnel_correlation('7 days', user_id, ts, {names}) FROM data.{table}",
+    "paths": f"SELECT paths(user_id, ts, event, NULL, NULL, 5, 20) FROM data.{table}",
+    "breakdown": "SELECT funnel_breakdown('7 days', 'breakdown step 4', user_id, channel, ts, "
+                 f"{names}) FROM data.{table}",
     "names_p2": f"SELECT funnel_stage_counts('7 days', user_id, ts, {names}) FROM data.{table}",
 }
 serial = ["SET max_parallel_workers_per_gather = 0", "SET enable_partitionwise_aggregate = off"]
@@ -103,7 +108,7 @@ settings["names_p2"] = ["SET max_parallel_workers_per_gather = 2", "SET parallel
                         "SET min_parallel_table_scan_size = 0", "SET enable_partitionwise_aggregate = off"]
 for c in cases:
     if c not in sql:
-        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise, correlation, names_p2)")
+        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise, correlation, paths, breakdown, names_p2)")
 
 def session(schema):
     env = dict(os.environ, PGOPTIONS=f"-c search_path={schema} "

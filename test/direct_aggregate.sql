@@ -5,13 +5,13 @@
 -- queries get the node and which keep the Aggregate, a hand-worked case,
 -- and that the node answers what the Aggregate answers
 -- (funnel.direct_aggregate off) on random data with ties, NULLs and several
--- key types, in subqueries run again for every outer row, with a limit
+-- key types, for every aggregate it runs, in subqueries run again for every outer row, with a limit
 -- that spills, and with the same errors.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(52);
+SELECT plan(60);
 
 -- the planner's hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -133,6 +133,22 @@ SELECT is(direct, aggregate, 'random: funnel_summary') FROM pg_temp.both(
   $$SELECT funnel_summary('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM ev$$);
 SELECT is(direct, aggregate, 'random: funnel_event') FROM pg_temp.both(
   $$SELECT funnel_stage_counts('2 hours', u, funnel_event(ts, event = 'visit', event = 'view', event = 'buy')) FROM ev WHERE ts IS NOT NULL$$);
+SELECT is(direct, aggregate, 'random: funnel_trends') FROM pg_temp.both(
+  $$SELECT funnel_trends('2 hours', 'bucket hour', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM ev$$);
+SELECT is(direct, aggregate, 'random: funnel_breakdown') FROM pg_temp.both(
+  $$SELECT funnel_breakdown('2 hours', 'breakdown first_touch', u, 'c' || (u % 4), ts, event, ARRAY['visit', 'view', 'buy']) FROM ev$$);
+SELECT is(direct, aggregate, 'random: paths') FROM pg_temp.both(
+  $$SELECT paths(u, ts, event, NULL, NULL, 4, 10) FROM ev$$);
+SELECT is(direct, aggregate, 'random: funnel_correlation') FROM pg_temp.both(
+  $$SELECT funnel_correlation('2 hours', u, ts, event, ARRAY['visit', 'buy']) FROM ev$$);
+SELECT matches(pg_temp.plan_of($$SELECT funnel_trends('2 hours', 'bucket hour', u, ts, event, ARRAY['visit', 'view']) FROM ev$$),
+               'Custom Scan \(FunnelAggregate\)', 'funnel_trends: the node');
+SELECT matches(pg_temp.plan_of($$SELECT funnel_breakdown('2 hours', 'breakdown first_touch', u, 'c' || (u % 4), ts, event, ARRAY['visit', 'view']) FROM ev$$),
+               'Custom Scan \(FunnelAggregate\)', 'funnel_breakdown: the node');
+SELECT matches(pg_temp.plan_of($$SELECT paths(u, ts, event, NULL, NULL, 4, 10) FROM ev$$),
+               'Custom Scan \(FunnelAggregate\)', 'paths: the node');
+SELECT matches(pg_temp.plan_of($$SELECT funnel_correlation('2 hours', u, ts, event, ARRAY['visit', 'buy']) FROM ev$$),
+               'Custom Scan \(FunnelAggregate\)', 'funnel_correlation: the node');
 SELECT is(direct, aggregate, 'random: text entities') FROM pg_temp.both(
   $$SELECT funnel_stage_counts('2 hours', 'user ' || u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM ev$$);
 SELECT is(direct, aggregate, 'random: uuid entities') FROM pg_temp.both(

@@ -17,9 +17,9 @@
  *
  * The planner offers it (funnel.direct_aggregate) for a query level with
  * no GROUP BY, grouping sets, HAVING or window functions whose only output
- * is one whole-table funnel aggregate (an entity-store transition of this
- * module) with no FILTER, ORDER BY or DISTINCT, over one plain table read
- * by a sequential, index or bitmap scan.  Its cost is a little below the
+ * is one whole-table aggregate of this module over the entity store, with
+ * no FILTER, ORDER BY or DISTINCT, over one plain table read by a
+ * sequential, index or bitmap scan.  Its cost is a little below the
  * serial Aggregate's, so a parallel plan wins where it won before.
  */
 #include "postgres.h"
@@ -52,7 +52,12 @@
 
 bool		funnel_direct_aggregate = true;
 
-/* the transitions this node may call: the whole-table entity-store ones */
+/*
+ * The transitions this node may call: those of the whole-table aggregates
+ * over the entity store (funnel_stage_counts, funnel_conversion,
+ * funnel_trends, funnel_summary, funnel_breakdown, paths,
+ * funnel_correlation over rows).
+ */
 extern Datum funnel_entities_bools_sfunc(PG_FUNCTION_ARGS);
 extern Datum funnel_entities_mode_bools_sfunc(PG_FUNCTION_ARGS);
 extern Datum funnel_entities_event_sfunc(PG_FUNCTION_ARGS);
@@ -65,6 +70,11 @@ extern Datum funnel_summary_event_sfunc(PG_FUNCTION_ARGS);
 extern Datum funnel_summary_mode_event_sfunc(PG_FUNCTION_ARGS);
 extern Datum funnel_summary_names_sfunc(PG_FUNCTION_ARGS);
 extern Datum funnel_summary_mode_names_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_breakdown_bools_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_breakdown_names_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_breakdown_event_sfunc(PG_FUNCTION_ARGS);
+extern Datum paths_sfunc(PG_FUNCTION_ARGS);
+extern Datum funnel_correlation_sfunc(PG_FUNCTION_ARGS);
 
 static const PGFunction direct_transitions[] = {
 	funnel_entities_bools_sfunc,
@@ -79,6 +89,11 @@ static const PGFunction direct_transitions[] = {
 	funnel_summary_mode_event_sfunc,
 	funnel_summary_names_sfunc,
 	funnel_summary_mode_names_sfunc,
+	funnel_breakdown_bools_sfunc,
+	funnel_breakdown_names_sfunc,
+	funnel_breakdown_event_sfunc,
+	paths_sfunc,
+	funnel_correlation_sfunc,
 };
 
 /* how the node finds one argument of the transition in a row */
