@@ -146,4 +146,48 @@ check "cancel took effect within 1 s (${ms} ms)" "$r"
 [ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
 check "no file left after a cancel" "$r"
 
+# the same over a plain table, where the query runs in the plan node of its
+# own (Custom Scan FunnelAggregate, doc/whole_table.md): an error in an
+# argument it evaluates while spilling, and a cancel, leave no file
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE node_rows AS
+  SELECT g, g % 200000 AS e, timestamptz '2024-01-01' + g * interval '1 s' AS ts
+  FROM generate_series(1, 12000000) g; ANALYZE node_rows" || exit 1
+node_query="LOAD 'funnel'; SET max_parallel_workers_per_gather = 0; SET funnel.max_state_memory = '1MB';"
+plan=$(psql -X -q -A -t -c "$node_query EXPLAIN (COSTS OFF)
+  SELECT funnel_stage_counts('1 day', e, ts, 1 / (g - 2000000) > 0, g % 3 = 1) FROM node_rows" 2>&1)
+case "$plan" in *"Custom Scan (FunnelAggregate)"*) r=ok ;; *) r="plan $plan" ;; esac
+check "plain table: the plan node of its own runs the query" "$r"
+before=$(log_lines 'temporary file: path')
+out=$(psql -X -q -A -t -c "$node_query
+  SELECT funnel_stage_counts('1 day', e, ts, 1 / (g - 2000000) > 0, g % 3 = 1) FROM node_rows" 2>&1)
+case "$out" in *"division by zero"*) r=ok ;; *) r="output $out" ;; esac
+check "plain table: an error while spilling stops the query" "$r"
+after=$(log_lines 'temporary file: path')
+[ "$after" -gt "$before" ] && r=ok || r="no temporary file was logged"
+check "plain table: it had spilled before the error" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "plain table: no file left after an error while spilling" "$r"
+
+PGAPPNAME=node_cancel psql -X -q -c "$node_query
+  SELECT funnel_stage_counts('1 day', e, ts, g % 3 = 0, g % 3 = 1) FROM node_rows" >/dev/null 2>"$own_cluster_dir/node_cancel.err" &
+bg=$!
+seen=0
+for _ in $(seq 1 100); do
+  sleep 0.1
+  if [ "$(tmp_files)" -gt 0 ]; then seen=1; break; fi
+done
+sleep 0.5
+[ "$seen" = 1 ] && r=ok || r="no file appeared in base/pgsql_tmp"
+check "plain table: the running query has files in base/pgsql_tmp" "$r"
+start=$(date +%s%N)
+psql -X -q -A -t -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'node_cancel'" >/dev/null
+wait "$bg"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+grep -q "canceling statement due to user request" "$own_cluster_dir/node_cancel.err" && r=ok || r="$(cat "$own_cluster_dir/node_cancel.err")"
+check "plain table: the query was cancelled" "$r"
+[ "$ms" -le 1000 ] && r=ok || r="${ms} ms"
+check "plain table: cancel took effect within 1 s (${ms} ms)" "$r"
+[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+check "plain table: no file left after a cancel" "$r"
+
 checks_summary
