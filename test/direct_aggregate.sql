@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(60);
+SELECT plan(64);
 
 -- the planner's hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -187,6 +187,20 @@ SELECT is(direct, aggregate, 'spilled at 64 kB: 30,000 rows') FROM pg_temp.both(
 SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM ev_big$$),
                'Custom Scan \(FunnelAggregate\)', 'the spilled case runs in the node');
 SET LOCAL funnel.max_state_memory = '1GB';
+-- a table with a dropped column, or a column added with a default: the scan
+-- cannot hand over its rows as stored, so the Aggregate runs them
+CREATE TEMP TABLE altered AS SELECT u, ts, event, 1 AS extra FROM hand;
+ALTER TABLE altered DROP COLUMN extra;
+SELECT doesnt_match(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM altered$$),
+                    'FunnelAggregate', 'a dropped column: the Aggregate');
+SELECT is(funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']),
+          '{3,2,1}'::bigint[], 'a dropped column: the hand-worked answer') FROM altered;
+CREATE TEMP TABLE widened AS SELECT u, ts, event FROM hand;
+ALTER TABLE widened ADD COLUMN note text DEFAULT 'x';
+SELECT doesnt_match(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM widened$$),
+                    'FunnelAggregate', 'a column added with a default: the Aggregate');
+SELECT is(funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']),
+          '{3,2,1}'::bigint[], 'a column added with a default: the hand-worked answer') FROM widened;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;

@@ -260,6 +260,9 @@ direct_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		(input->pathtype != T_SeqScan && input->pathtype != T_IndexScan &&
 		 input->pathtype != T_BitmapHeapScan))
 		return;
+	/* the scan must be able to hand over its rows as stored (direct_plan) */
+	if (build_physical_tlist(root, input_rel) == NIL)
+		return;
 
 	path = makeNode(CustomPath);
 	path->path.pathtype = T_CustomScan;
@@ -301,7 +304,7 @@ direct_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		elog(ERROR, "unexpected funnel aggregate input node %d", (int) nodeTag(input));
 	physical = build_physical_tlist(root, ((Path *) linitial(best_path->custom_paths))->parent);
 	if (physical == NIL)
-		elog(ERROR, "funnel aggregate input has no physical target list");
+		elog(ERROR, "funnel aggregate input has no physical target list");	/* checked when offered */
 	input->targetlist = physical;
 
 	cscan->scan.plan.targetlist = tlist;
