@@ -124,27 +124,35 @@ check "parallel, $limit, taken over and spilled: the serial answer" "$r"
 [ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
 check "no file left after it" "$r"
 
+# cancel_while_spilling APPNAME PREFIX QUERY: run QUERY, cancel it once it has
+# files in base/pgsql_tmp; it must end within 1 s and leave none (the checks'
+# names start with PREFIX)
+cancel_while_spilling() {
+  local app=$1 prefix=$2 query=$3 bg seen start ms
+  PGAPPNAME=$app psql -X -q -c "$query" >/dev/null 2>"$own_cluster_dir/$app.err" &
+  bg=$!
+  seen=0
+  for _ in $(seq 1 100); do
+    sleep 0.1
+    if [ "$(tmp_files)" -gt 0 ]; then seen=1; break; fi
+  done
+  sleep 0.5
+  [ "$seen" = 1 ] && r=ok || r="no file appeared in base/pgsql_tmp"
+  check "${prefix}the running query has files in base/pgsql_tmp" "$r"
+  start=$(date +%s%N)
+  psql -X -q -A -t -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = '$app'" >/dev/null
+  wait "$bg"
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  grep -q "canceling statement due to user request" "$own_cluster_dir/$app.err" && r=ok || r="$(cat "$own_cluster_dir/$app.err")"
+  check "${prefix}the query was cancelled" "$r"
+  [ "$ms" -le 1000 ] && r=ok || r="${ms} ms"
+  check "${prefix}cancel took effect within 1 s (${ms} ms)" "$r"
+  [ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
+  check "${prefix}no file left after a cancel" "$r"
+}
+
 # cancel while spilling: pg_cancel_backend, the query ends within 1 s
-PGAPPNAME=estore_cancel psql -X -q -c "$long_query" >/dev/null 2>"$own_cluster_dir/cancel.err" &
-bg=$!
-seen=0
-for _ in $(seq 1 100); do
-  sleep 0.1
-  if [ "$(tmp_files)" -gt 0 ]; then seen=1; break; fi
-done
-sleep 1
-[ "$seen" = 1 ] && r=ok || r="no file appeared in base/pgsql_tmp"
-check "the running query has files in base/pgsql_tmp" "$r"
-start=$(date +%s%N)
-psql -X -q -A -t -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'estore_cancel'" >/dev/null
-wait "$bg"
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-grep -q "canceling statement due to user request" "$own_cluster_dir/cancel.err" && r=ok || r="$(cat "$own_cluster_dir/cancel.err")"
-check "the query was cancelled" "$r"
-[ "$ms" -le 1000 ] && r=ok || r="${ms} ms"
-check "cancel took effect within 1 s (${ms} ms)" "$r"
-[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
-check "no file left after a cancel" "$r"
+cancel_while_spilling estore_cancel "" "$long_query"
 
 # the same over a plain table, where the query runs in the plan node of its
 # own (Custom Scan FunnelAggregate, doc/whole_table.md): an error in an
@@ -168,26 +176,7 @@ check "plain table: it had spilled before the error" "$r"
 [ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
 check "plain table: no file left after an error while spilling" "$r"
 
-PGAPPNAME=node_cancel psql -X -q -c "$node_query
-  SELECT funnel_stage_counts('1 day', e, ts, g % 3 = 0, g % 3 = 1) FROM node_rows" >/dev/null 2>"$own_cluster_dir/node_cancel.err" &
-bg=$!
-seen=0
-for _ in $(seq 1 100); do
-  sleep 0.1
-  if [ "$(tmp_files)" -gt 0 ]; then seen=1; break; fi
-done
-sleep 0.5
-[ "$seen" = 1 ] && r=ok || r="no file appeared in base/pgsql_tmp"
-check "plain table: the running query has files in base/pgsql_tmp" "$r"
-start=$(date +%s%N)
-psql -X -q -A -t -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'node_cancel'" >/dev/null
-wait "$bg"
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
-grep -q "canceling statement due to user request" "$own_cluster_dir/node_cancel.err" && r=ok || r="$(cat "$own_cluster_dir/node_cancel.err")"
-check "plain table: the query was cancelled" "$r"
-[ "$ms" -le 1000 ] && r=ok || r="${ms} ms"
-check "plain table: cancel took effect within 1 s (${ms} ms)" "$r"
-[ "$(tmp_files)" = 0 ] && r=ok || r="$(tmp_files) files left"
-check "plain table: no file left after a cancel" "$r"
+cancel_while_spilling node_cancel "plain table: " "$node_query
+  SELECT funnel_stage_counts('1 day', e, ts, g % 3 = 0, g % 3 = 1) FROM node_rows"
 
 checks_summary
