@@ -35,11 +35,13 @@
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/appendinfo.h"
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/plancat.h"
+#include "optimizer/tlist.h"
 #include "optimizer/planner.h"
 #include "parser/parse_agg.h"
 #include "parser/parsetree.h"
@@ -125,6 +127,10 @@ typedef struct DirectAggregateState
 	FmgrInfo	transfn;
 	FmgrInfo	finalfn;
 	bool		has_final;
+	/* a partial aggregate: the state serialised, for a Finalize Aggregate above */
+	bool		partial;
+	FmgrInfo	serialfn;
+	bool		has_serial;
 	int			nfinal;			/* the final function's arguments */
 	FunctionCallInfo trans_call;
 	int			nargs;
@@ -227,6 +233,195 @@ direct_aggref(Aggref *aggref)
 	return ok;
 }
 
+/*
+ * The input path the node can read: an unparameterized scan of the table
+ * that can hand over its rows as stored (direct_plan), or NULL.
+ */
+static Path *
+direct_input(PlannerInfo *root, RelOptInfo *rel, Path *input)
+{
+	if (input == NULL || input->param_info != NULL ||
+		(input->pathtype != T_SeqScan && input->pathtype != T_IndexScan &&
+		 input->pathtype != T_BitmapHeapScan))
+		return NULL;
+	/* a dropped column or one added with a default leaves no physical target list */
+	if (build_physical_tlist(root, rel) == NIL)
+		return NULL;
+	return input;
+}
+
+/* One FunnelAggregate path computing target over input. */
+static CustomPath *
+direct_path(RelOptInfo *parent, PathTarget *target, Path *input, bool parallel_safe)
+{
+	CustomPath *path = makeNode(CustomPath);
+
+	path->path.pathtype = T_CustomScan;
+	path->path.parent = parent;
+	path->path.pathtarget = target;
+	path->path.param_info = NULL;
+	path->path.parallel_aware = false;
+	path->path.parallel_safe = parallel_safe && input->parallel_safe;
+	/* over a parallel scan, it runs in each process: a partial path */
+	path->path.parallel_workers = input->parallel_workers;
+	path->path.rows = 1;
+	/* below the Aggregate (its transition costs cpu_operator_cost a row and more) */
+	path->path.startup_cost = input->total_cost + input->rows * cpu_operator_cost * 0.5;
+	path->path.total_cost = path->path.startup_cost;
+	path->path.pathkeys = NIL;
+	path->flags = 0;
+	path->custom_paths = list_make1(input);
+	path->methods = &direct_path_methods;
+	return path;
+}
+
+/*
+ * The partially grouped relation PostgreSQL made for this query level, if
+ * its target is the one aggregate in partial form (serialising its state);
+ * found without fetch_upper_rel, which would make one.
+ */
+static RelOptInfo *
+direct_partial_rel(PlannerInfo *root, RelOptInfo *output_rel, GroupPathExtraData *extra)
+{
+	ListCell   *lc;
+
+	if (extra == NULL || (extra->flags & GROUPING_CAN_PARTIAL_AGG) == 0 ||
+		!extra->partial_costs_set)
+		return NULL;
+	foreach(lc, root->upper_rels[UPPERREL_PARTIAL_GROUP_AGG])
+	{
+		RelOptInfo *rel = (RelOptInfo *) lfirst(lc);
+		Aggref	   *aggref;
+
+		if (!bms_equal(rel->relids, output_rel->relids))
+			continue;
+		if (rel->reltarget == NULL || list_length(rel->reltarget->exprs) != 1 ||
+			!IsA(linitial(rel->reltarget->exprs), Aggref))
+			return NULL;
+		aggref = (Aggref *) linitial(rel->reltarget->exprs);
+		return aggref->aggsplit == AGGSPLIT_INITIAL_SERIAL ? rel : NULL;
+	}
+	return NULL;
+}
+
+/* The Finalize Aggregate over the partial states, as PostgreSQL plans it. */
+static void
+add_finalize_path(PlannerInfo *root, RelOptInfo *output_rel, Path *partial_states,
+				  GroupPathExtraData *extra)
+{
+	add_path(output_rel, (Path *)
+			 create_agg_path(root, output_rel, partial_states, output_rel->reltarget,
+							 AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL, NIL, NULL,
+							 &extra->agg_final_costs, 1));
+}
+
+/*
+ * A parallel plan over a plain table: the node in each process over its
+ * share of a parallel scan, then Gather and Finalize Aggregate.
+ */
+static void
+add_parallel_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *output_rel,
+				  RelOptInfo *partial_rel, GroupPathExtraData *extra)
+{
+	Path	   *input;
+	CustomPath *partial;
+	double		states;
+
+	if (!partial_rel->consider_parallel || input_rel->partial_pathlist == NIL)
+		return;
+	input = direct_input(root, input_rel, linitial(input_rel->partial_pathlist));
+	if (input == NULL || input->parallel_workers <= 0)
+		return;
+	partial = direct_path(partial_rel, partial_rel->reltarget, input, true);
+	if (!partial->path.parallel_safe)
+		return;
+	states = partial->path.parallel_workers;
+	add_finalize_path(root, output_rel, (Path *)
+					  create_gather_path(root, partial_rel, &partial->path,
+										 partial_rel->reltarget, NULL, &states),
+					  extra);
+}
+
+/*
+ * Partitionwise: the node over each whole partition (an Append of them, a
+ * Parallel Append giving each worker whole partitions when parallel plans
+ * are allowed), then Finalize Aggregate.  As PostgreSQL plans partial
+ * partitionwise aggregation for a query without GROUP BY
+ * (enable_partitionwise_aggregate); one level of partitions, each a plain
+ * table.
+ */
+static void
+add_partitionwise_paths(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *output_rel,
+						RelOptInfo *partial_rel, GroupPathExtraData *extra)
+{
+	List	   *children = NIL;
+	bool		parallel_safe = partial_rel->consider_parallel;
+	int			workers;
+	int			i;
+
+	if (extra->patype == PARTITIONWISE_AGGREGATE_NONE || !IS_PARTITIONED_REL(input_rel))
+		return;
+	for (i = 0; i < input_rel->nparts; i++)
+	{
+		RelOptInfo *child = input_rel->part_rels[i];
+		RelOptInfo *child_partial;
+		RangeTblEntry *rte;
+		AppendRelInfo **appinfos;
+		int			nappinfos;
+		Path	   *input;
+		CustomPath *path;
+
+		if (child == NULL || IS_DUMMY_REL(child))
+			continue;
+		if (child->reloptkind != RELOPT_OTHER_MEMBER_REL || child->rtekind != RTE_RELATION)
+			return;
+		rte = planner_rt_fetch(child->relid, root);
+		if (rte->relkind != RELKIND_RELATION || rte->inh || rte->tablesample != NULL)
+			return;
+		input = direct_input(root, child, child->cheapest_total_path);
+		if (input == NULL)
+			return;
+
+		/* the partial aggregate over this partition's columns */
+		appinfos = find_appinfos_by_relids(root, child->relids, &nappinfos);
+		child_partial = makeNode(RelOptInfo);
+		child_partial->reloptkind = RELOPT_OTHER_UPPER_REL;
+		child_partial->relids = bms_copy(child->relids);
+		child_partial->consider_parallel = partial_rel->consider_parallel && child->consider_parallel;
+		child_partial->reltarget = copy_pathtarget(partial_rel->reltarget);
+		child_partial->reltarget->exprs = (List *)
+			adjust_appendrel_attrs(root, (Node *) partial_rel->reltarget->exprs,
+								   nappinfos, appinfos);
+		pfree(appinfos);
+
+		path = direct_path(child_partial, child_partial->reltarget, input,
+						   child_partial->consider_parallel);
+		parallel_safe &= path->path.parallel_safe;
+		children = lappend(children, path);
+	}
+	if (children == NIL)
+		return;
+
+	add_finalize_path(root, output_rel, (Path *)
+					  create_append_path(root, partial_rel, children, NIL, NIL, NULL,
+										 0, false, -1),
+					  extra);
+
+	/* as PostgreSQL sizes a Parallel Append of partitions */
+	workers = Min(fls(list_length(children)), max_parallel_workers_per_gather);
+	if (parallel_safe && workers > 0)
+	{
+		AppendPath *append = create_append_path(root, partial_rel, children, NIL, NIL, NULL,
+												workers, true, -1);
+		double		states = list_length(children);
+
+		add_finalize_path(root, output_rel, (Path *)
+						  create_gather_path(root, partial_rel, &append->path,
+											 partial_rel->reltarget, NULL, &states),
+						  extra);
+	}
+}
+
 static void
 direct_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 						  RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra)
@@ -234,8 +429,8 @@ direct_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	Query	   *parse = root->parse;
 	PathTarget *target;
 	RangeTblEntry *rte;
+	RelOptInfo *partial_rel;
 	Path	   *input;
-	CustomPath *path;
 
 	if (prev_create_upper_paths_hook)
 		prev_create_upper_paths_hook(root, stage, input_rel, output_rel, extra);
@@ -244,43 +439,33 @@ direct_create_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	if (parse->groupClause != NIL || parse->groupingSets != NIL ||
 		parse->havingQual != NULL || parse->hasWindowFuncs || parse->hasTargetSRFs)
 		return;
-	/* one plain table, not a parent of partitions or inheritance children */
+	/* one table: a plain one, or a parent of plain partitions */
 	if (input_rel->reloptkind != RELOPT_BASEREL || input_rel->rtekind != RTE_RELATION)
 		return;
 	rte = planner_rt_fetch(input_rel->relid, root);
-	if (rte->inh || rte->relkind != RELKIND_RELATION || rte->tablesample != NULL)
+	if (rte->tablesample != NULL)
 		return;
 	target = root->upper_targets[UPPERREL_GROUP_AGG];
 	if (target == NULL || list_length(target->exprs) != 1 ||
 		!IsA(linitial(target->exprs), Aggref) ||
 		!direct_aggref((Aggref *) linitial(target->exprs)))
 		return;
-	input = input_rel->cheapest_total_path;
-	if (input == NULL || input->param_info != NULL ||
-		(input->pathtype != T_SeqScan && input->pathtype != T_IndexScan &&
-		 input->pathtype != T_BitmapHeapScan))
+	partial_rel = direct_partial_rel(root, output_rel, (GroupPathExtraData *) extra);
+
+	if (rte->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		if (partial_rel != NULL)
+			add_partitionwise_paths(root, input_rel, output_rel, partial_rel, extra);
 		return;
-	/* the scan must be able to hand over its rows as stored (direct_plan) */
-	if (build_physical_tlist(root, input_rel) == NIL)
+	}
+	if (rte->inh || rte->relkind != RELKIND_RELATION)
 		return;
 
-	path = makeNode(CustomPath);
-	path->path.pathtype = T_CustomScan;
-	path->path.parent = output_rel;
-	path->path.pathtarget = target;
-	path->path.param_info = NULL;
-	path->path.parallel_aware = false;
-	path->path.parallel_safe = false;
-	path->path.parallel_workers = 0;
-	path->path.rows = 1;
-	/* below the serial Aggregate (its transition costs cpu_operator_cost a row and more) */
-	path->path.startup_cost = input->total_cost + input->rows * cpu_operator_cost * 0.5;
-	path->path.total_cost = path->path.startup_cost;
-	path->path.pathkeys = NIL;
-	path->flags = 0;
-	path->custom_paths = list_make1(input);
-	path->methods = &direct_path_methods;
-	add_path(output_rel, &path->path);
+	input = direct_input(root, input_rel, input_rel->cheapest_total_path);
+	if (input != NULL)
+		add_path(output_rel, &direct_path(output_rel, target, input, false)->path);
+	if (partial_rel != NULL)
+		add_parallel_path(root, input_rel, output_rel, partial_rel, extra);
 }
 
 static Plan *
@@ -339,11 +524,13 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 	HeapTuple	tp;
 	Form_pg_aggregate agg;
 	Oid			transfn_oid,
-				finalfn_oid;
+				finalfn_oid,
+				serialfn_oid;
 	bool		finalextra;
 	Oid			owner;
 	Oid			input_types[FUNC_MAX_ARGS];
 	Expr	   *transfn_expr;
+	Aggref	   *seen;
 	ListCell   *lc;
 	int			i;
 
@@ -356,9 +543,15 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 		elog(ERROR, "cache lookup failed for aggregate %u", aggref->aggfnoid);
 	agg = (Form_pg_aggregate) GETSTRUCT(tp);
 	transfn_oid = agg->aggtransfn;
-	finalfn_oid = agg->aggfinalfn;
+	/* as the Aggregate node: a partial one calls no final function, and serialises */
+	st->partial = DO_AGGSPLIT_SKIPFINAL(aggref->aggsplit);
+	finalfn_oid = st->partial ? InvalidOid : agg->aggfinalfn;
+	serialfn_oid = DO_AGGSPLIT_SERIALIZE(aggref->aggsplit) ? agg->aggserialfn : InvalidOid;
 	finalextra = agg->aggfinalextra;
 	ReleaseSysCache(tp);
+	if (DO_AGGSPLIT_COMBINE(aggref->aggsplit) ||
+		(st->partial && !DO_AGGSPLIT_SERIALIZE(aggref->aggsplit)))
+		elog(ERROR, "unexpected funnel aggregate split %d", (int) aggref->aggsplit);
 
 	/* the permission checks of the Aggregate node: the caller's, then its owner's */
 	if (pg_proc_aclcheck(aggref->aggfnoid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
@@ -377,6 +570,12 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 		if (pg_proc_aclcheck(finalfn_oid, owner, ACL_EXECUTE) != ACLCHECK_OK)
 			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(finalfn_oid));
 		InvokeFunctionExecuteHook(finalfn_oid);
+	}
+	if (OidIsValid(serialfn_oid))
+	{
+		if (pg_proc_aclcheck(serialfn_oid, owner, ACL_EXECUTE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(serialfn_oid));
+		InvokeFunctionExecuteHook(serialfn_oid);
 	}
 
 	/* the functions' call expressions, as the Aggregate node builds them */
@@ -400,6 +599,15 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 		fmgr_info(finalfn_oid, &st->finalfn);
 		fmgr_info_set_expr((Node *) finalfn_expr, &st->finalfn);
 	}
+	st->has_serial = OidIsValid(serialfn_oid);
+	if (st->has_serial)
+	{
+		Expr	   *serialfn_expr;
+
+		build_aggregate_serialfn_expr(serialfn_oid, &serialfn_expr);
+		fmgr_info(serialfn_oid, &st->serialfn);
+		fmgr_info_set_expr((Node *) serialfn_expr, &st->serialfn);
+	}
 
 	/*
 	 * The aggregate the functions see: a plain aggregate whose state lives
@@ -413,13 +621,38 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 	((Agg *) st->agg->ss.ps.plan)->aggstrategy = AGG_PLAIN;
 	st->agg->ss.ps.state = estate;
 	st->agg->aggstrategy = AGG_PLAIN;
+	st->agg->aggsplit = aggref->aggsplit;
 	st->agg_context = CreateExprContext(estate);
 	st->row_context = CreateExprContext(estate);
 	st->agg->curaggcontext = st->agg_context;
 	st->agg->tmpcontext = st->row_context;
-	st->pertrans.aggref = aggref;
+
+	/*
+	 * One aggregate and its transition, whose input is the scan, with the
+	 * arguments that are columns named as the Aggregate node names them
+	 * (OUTER_VAR, numbering the scan's row): what a partial aggregate's
+	 * functions look at to learn whether it reads whole entities
+	 * (engine/whole_entities.c).
+	 */
+	seen = copyObject(aggref);
+	foreach(lc, seen->args)
+	{
+		TargetEntry *te = (TargetEntry *) lfirst(lc);
+
+		if (IsA(te->expr, Var) && ((Var *) te->expr)->varattno > 0 &&
+			((Var *) te->expr)->varlevelsup == 0)
+			((Var *) te->expr)->varno = OUTER_VAR;
+	}
+	st->agg->ss.ps.lefttree = st->input;
+	st->agg->numaggs = 1;
+	st->agg->numtrans = 1;
+	st->pertrans.aggref = seen;
 	st->pertrans.transfn_oid = transfn_oid;
-	st->peragg.aggref = aggref;
+	st->pertrans.serialfn_oid = serialfn_oid;
+	st->peragg.aggref = seen;
+	st->peragg.transno = 0;
+	st->agg->pertrans = &st->pertrans;
+	st->agg->peragg = &st->peragg;
 	st->agg->curpertrans = &st->pertrans;
 
 	st->trans_call = palloc0(SizeForFunctionCallInfo(st->nargs + 1));
@@ -517,9 +750,36 @@ direct_next(ScanState *ss)
 		MemoryContextSwitchTo(old);
 	}
 
-	/* the final function in the output's per-row memory, as the Aggregate node calls it */
+	/*
+	 * The final function (or, for a partial aggregate, the serialisation) in
+	 * the output's per-row memory, as the Aggregate node calls it.
+	 */
 	old = MemoryContextSwitchTo(ss->ps.ps_ExprContext->ecxt_per_tuple_memory);
-	if (!st->has_final)
+	if (st->partial)
+	{
+		if (!st->has_serial)
+		{
+			result = state;
+			result_null = state_null;
+		}
+		else if (st->serialfn.fn_strict && state_null)
+		{
+			result = (Datum) 0;
+			result_null = true;
+		}
+		else
+		{
+			LOCAL_FCINFO(serial_call, 1);
+
+			InitFunctionCallInfoData(*serial_call, &st->serialfn, 1, InvalidOid,
+									 (Node *) st->agg, NULL);
+			serial_call->args[0].value = state;
+			serial_call->args[0].isnull = state_null;
+			result = FunctionCallInvoke(serial_call);
+			result_null = serial_call->isnull;
+		}
+	}
+	else if (!st->has_final)
 	{
 		result = state;
 		result_null = state_null;
