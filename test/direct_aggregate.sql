@@ -6,12 +6,13 @@
 -- and that the node answers what the Aggregate answers
 -- (funnel.direct_aggregate off) on random data with ties, NULLs and several
 -- key types, for every aggregate it runs, in subqueries run again for every outer row, with a limit
--- that spills, and with the same errors.
+-- that spills, and with the same errors; and as a partial aggregate, in each
+-- process of a parallel plan and over each partition of a partitionwise one.
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(64);
+SELECT plan(77);
 
 -- the planner's hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -208,8 +209,98 @@ SET LOCAL max_parallel_workers_per_gather = 2;
 -- (a table of the transaction: temporary tables are never read in parallel)
 CREATE TABLE direct_aggregate_rows AS SELECT * FROM ev_big;
 ANALYZE direct_aggregate_rows;
+
+-- partial aggregates: the node in each process of a parallel plan, serialising
+-- its state for the Finalize Aggregate, answers what the Aggregate answers
 SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit']) FROM direct_aggregate_rows$$),
-               'Partial Aggregate', 'a cheaper parallel plan keeps its partial aggregates');
+               'Finalize Aggregate\n(.|\n)*Gather\n(.|\n)*Custom Scan \(FunnelAggregate\)\n *->  Parallel Seq Scan',
+               'a parallel plan: the node in each process');
+CREATE FUNCTION pg_temp.each_aggregate(t text) RETURNS TABLE (label text, q text) LANGUAGE sql AS $$
+  SELECT label, replace(q, 'TABLE', t) FROM (VALUES
+    ('event names', $q$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM TABLE$q$),
+    ('conditions', $q$SELECT funnel_stage_counts('2 hours', u, ts, (event = 'visit') IS TRUE, event IN ('view', 'cart'), event = 'buy' OR u = 7) FROM TABLE$q$),
+    ('strict_order', $q$SELECT funnel_stage_counts('2 hours', 'strict_order', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM TABLE$q$),
+    ('funnel_conversion', $q$SELECT funnel_conversion('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM TABLE$q$),
+    ('funnel_summary', $q$SELECT funnel_summary('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM TABLE$q$),
+    ('funnel_event', $q$SELECT funnel_stage_counts('2 hours', u, funnel_event(ts, event = 'visit', event = 'view', event = 'buy')) FROM TABLE WHERE ts IS NOT NULL$q$),
+    ('funnel_trends', $q$SELECT funnel_trends('2 hours', 'bucket hour', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM TABLE$q$),
+    ('funnel_breakdown', $q$SELECT funnel_breakdown('2 hours', 'breakdown first_touch', u, 'c' || (u % 4), ts, event, ARRAY['visit', 'view', 'buy']) FROM TABLE$q$),
+    ('paths', $q$SELECT paths(u, ts, event, NULL, NULL, 4, 10) FROM TABLE$q$),
+    ('funnel_correlation', $q$SELECT funnel_correlation('2 hours', u, ts, event, ARRAY['visit', 'buy']) FROM TABLE$q$),
+    ('text entities', $q$SELECT funnel_stage_counts('2 hours', 'user ' || u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM TABLE$q$),
+    ('collated entities', $q$SELECT funnel_stage_counts('2 hours', (CASE WHEN u % 2 = 0 THEN 'A' ELSE 'a' END || u) COLLATE "C", ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM TABLE$q$)
+  ) v(label, q)
+$$;
+-- every query of the list gets the node, and answers what the Aggregate answers
+CREATE FUNCTION pg_temp.check_each(t text, plan_pattern text) RETURNS TABLE (label text, ok boolean, detail text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    b record;
+BEGIN
+    FOR r IN SELECT * FROM pg_temp.each_aggregate(t) LOOP
+        SELECT * INTO b FROM pg_temp.both(r.q);
+        label := r.label;
+        ok := pg_temp.plan_of(r.q) ~ plan_pattern AND b.direct IS NOT DISTINCT FROM b.aggregate;
+        detail := CASE WHEN ok THEN NULL ELSE pg_temp.plan_of(r.q) || E'\nnode: ' || coalesce(b.direct, 'NULL') ||
+                                              E'\nAggregate: ' || coalesce(b.aggregate, 'NULL') END;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+SELECT is(string_agg(label || ': ' || detail, E'\n'), NULL,
+          'a parallel plan: every aggregate in the node, the Aggregate''s answers')
+FROM pg_temp.check_each('direct_aggregate_rows', 'Gather(.|\n)*FunnelAggregate') WHERE NOT ok;
+SELECT is((SELECT count(*) FROM pg_temp.each_aggregate('x')), 12::bigint, 'twelve aggregates and forms compared');
+
+-- partitionwise: the node over each whole partition, in a serial plan and
+-- in a Parallel Append that gives each worker whole partitions
+CREATE TABLE direct_aggregate_parts (u int, ts timestamptz, event text) PARTITION BY HASH (u);
+CREATE TABLE direct_aggregate_parts_0 PARTITION OF direct_aggregate_parts FOR VALUES WITH (MODULUS 4, REMAINDER 0) WITH (parallel_workers = 0);
+CREATE TABLE direct_aggregate_parts_1 PARTITION OF direct_aggregate_parts FOR VALUES WITH (MODULUS 4, REMAINDER 1) WITH (parallel_workers = 0);
+CREATE TABLE direct_aggregate_parts_2 PARTITION OF direct_aggregate_parts FOR VALUES WITH (MODULUS 4, REMAINDER 2) WITH (parallel_workers = 0);
+CREATE TABLE direct_aggregate_parts_3 PARTITION OF direct_aggregate_parts FOR VALUES WITH (MODULUS 4, REMAINDER 3) WITH (parallel_workers = 0);
+INSERT INTO direct_aggregate_parts SELECT * FROM ev_big;
+ANALYZE direct_aggregate_parts;
+SET LOCAL enable_partitionwise_aggregate = on;
+SELECT is(string_agg(label || ': ' || detail, E'\n'), NULL,
+          'partitionwise, 2 workers: every aggregate in the node over whole partitions, the Aggregate''s answers')
+FROM pg_temp.check_each('direct_aggregate_parts', 'Gather(.|\n)*Parallel Append(.|\n)*FunnelAggregate(.|\n)*FunnelAggregate') WHERE NOT ok;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT is(string_agg(label || ': ' || detail, E'\n'), NULL,
+          'partitionwise, serial: every aggregate in the node, the Aggregate''s answers')
+FROM pg_temp.check_each('direct_aggregate_parts', 'Finalize Aggregate\n *->  Append(.|\n)*FunnelAggregate(.|\n)*FunnelAggregate') WHERE NOT ok;
+SELECT is(direct, (SELECT aggregate FROM pg_temp.both($$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM ev_big$$)),
+          'partitionwise: the plain table''s answer') FROM pg_temp.both(
+  $$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM direct_aggregate_parts$$);
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit']) FROM direct_aggregate_parts WHERE u = 7$$),
+               'Finalize Aggregate\n *->  Custom Scan \(FunnelAggregate\)\n *->  Seq Scan on direct_aggregate_parts_',
+               'partitions pruned to one: the node over it');
+SELECT is(direct, aggregate, 'partitions pruned to one: the Aggregate''s answer') FROM pg_temp.both(
+  $$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM direct_aggregate_parts WHERE u = 7$$);
+SELECT is(direct, aggregate, 'every partition pruned: the Aggregate''s answer') FROM pg_temp.both(
+  $$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit']) FROM direct_aggregate_parts WHERE u = 7 AND u = 8$$);
+SELECT is(direct, aggregate, 'a subquery run again for each outer row, partitionwise') FROM pg_temp.both(
+  $$SELECT array_agg((SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM direct_aggregate_parts WHERE u < g * 50) ORDER BY g) FROM generate_series(1, 6) g$$);
+SET LOCAL funnel.max_state_memory = '64kB';
+SELECT is(direct, aggregate, 'partitionwise, spilled at 64 kB: the Aggregate''s answer') FROM pg_temp.both(
+  $$SELECT funnel_trends('2 hours', 'bucket hour', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM direct_aggregate_parts$$);
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT is(direct, aggregate, 'parallel, spilled at 64 kB: the Aggregate''s answer') FROM pg_temp.both(
+  $$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM direct_aggregate_rows$$);
+SET LOCAL funnel.max_state_memory = '1GB';
+-- a second level of partitions: PostgreSQL's partial aggregates, as before
+CREATE TABLE direct_aggregate_levels (u int, ts timestamptz, event text) PARTITION BY HASH (u);
+CREATE TABLE direct_aggregate_levels_0 PARTITION OF direct_aggregate_levels FOR VALUES WITH (MODULUS 2, REMAINDER 0) PARTITION BY RANGE (ts);
+CREATE TABLE direct_aggregate_levels_0a PARTITION OF direct_aggregate_levels_0 DEFAULT;
+CREATE TABLE direct_aggregate_levels_1 PARTITION OF direct_aggregate_levels FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO direct_aggregate_levels SELECT * FROM ev_big;
+ANALYZE direct_aggregate_levels;
+SELECT doesnt_match(pg_temp.plan_of($$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit']) FROM direct_aggregate_levels$$),
+                    'FunnelAggregate', 'two levels of partitions: the Aggregate');
+SELECT is(funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy'])::text,
+          (SELECT aggregate FROM pg_temp.both($$SELECT funnel_stage_counts('2 hours', u, ts, event, ARRAY['visit', 'view', 'cart', 'buy']) FROM ev_big$$)),
+          'two levels of partitions: the plain table''s answer') FROM direct_aggregate_levels;
+RESET enable_partitionwise_aggregate;
 SET LOCAL max_parallel_workers_per_gather = 0;
 
 -- a prepared statement, run several times from its cached plan

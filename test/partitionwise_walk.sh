@@ -133,20 +133,39 @@ parallel="SET max_parallel_workers_per_gather = 2; SET parallel_leader_participa
   SET enable_partitionwise_aggregate = on;"
 serial_pw="SET max_parallel_workers_per_gather = 0; SET enable_partitionwise_aggregate = on;"
 
-# case LABEL SETTINGS TABLE EXPECT(walked|not walked) SELECT-LIST [REF-TABLE] [GROUP BY]
+# case LABEL SETTINGS TABLE EXPECT SELECT-LIST [REF-TABLE] [GROUP BY]
+# Each case runs twice: in a session that has not loaded the library when
+# the query is planned (PostgreSQL's Partial Aggregate), and in one that has
+# (LOAD: the plan node of its own, Custom Scan FunnelAggregate, where it
+# applies; whole_table.md).  EXPECT is "walked" or "not walked", or
+# "not walked/walked" where the two plans differ.
 case_() {
-  local label=$1 settings=$2 table=$3 expect=$4 select=$5 ref=${6:-ev} group=${7:-}
+  local label=$1 settings=$2 table=$3 expect_both=$4 select=$5 ref=${6:-ev} group=${7:-}
   local q="SELECT $select FROM $table $group" rq="SELECT $select FROM $ref $group"
-  local out want n got
-  out=$(psql -X -q -A -t -c "$settings SET client_min_messages = debug1; $q" 2>&1)
+  local out want n got load tag expect
   want=$(psql -X -q -A -t -c "$serial $rq" 2>&1)
-  n=$(printf '%s\n' "$out" | grep -c "walked the entities of")
-  got=$(printf '%s\n' "$out" | grep -v "^DEBUG:" | grep -v "^psql:")
-  [ "$got" = "$want" ] && case "$want" in *"{"*) r=ok ;; *) r="reference $want" ;; esac || r="answer $got, reference $want"
-  check "$label: the plain table's answer" "$r"
-  if [ "$expect" = walked ]; then [ "$n" -ge 1 ] && r=ok || r="no partial aggregate walked early"
-  else [ "$n" -eq 0 ] && r=ok || r="$n partial aggregates walked early"; fi
-  check "$label: $expect early" "$r"
+  for load in "" "LOAD 'funnel';"; do
+    if [ -z "$load" ]; then tag=""; expect=${expect_both%%/*}
+    else tag=", library loaded"; expect=${expect_both##*/}; fi
+    out=$(psql -X -q -A -t -c "$load $settings SET client_min_messages = debug1; $q" 2>&1)
+    n=$(printf '%s\n' "$out" | grep -c "walked the entities of")
+    got=$(printf '%s\n' "$out" | grep -v "^DEBUG:" | grep -v "^psql:")
+    [ "$got" = "$want" ] && case "$want" in *"{"*) r=ok ;; *) r="reference $want" ;; esac || r="answer $got, reference $want"
+    check "$label$tag: the plain table's answer" "$r"
+    if [ "$expect" = walked ]; then [ "$n" -ge 1 ] && r=ok || r="no partial aggregate walked early"
+    else [ "$n" -eq 0 ] && r=ok || r="$n partial aggregates walked early"; fi
+    check "$label$tag: $expect early" "$r"
+  done
+}
+
+# plan_has LABEL SETTINGS QUERY PATTERN [ABSENT]: the plan, library loaded,
+# matches PATTERN (and not ABSENT)
+plan_has() {
+  local plan
+  plan=$(psql -X -q -A -t -c "LOAD 'funnel'; $2 EXPLAIN (COSTS OFF) $3" 2>&1 | tr '\n' ' ')
+  if printf '%s' "$plan" | grep -Eq "$4" && { [ -z "${5:-}" ] || ! printf '%s' "$plan" | grep -Eq "$5"; }
+  then r=ok; else r="plan: $plan"; fi
+  check "$1" "$r"
 }
 
 counts="funnel_stage_counts('1 day', u, ts, e, ARRAY['a', 'b', 'c', 'd'])"
@@ -169,7 +188,9 @@ case_ "by the user, entity u + 0 (an expression)" "$parallel" hp "not walked" \
   "funnel_stage_counts('1 day', u + 0, ts, e, ARRAY['a', 'b', 'c', 'd'])"
 case_ "by the user, the session as entity" "$parallel" hp "not walked" \
   "funnel_stage_counts('1 day', s, ts, e, ARRAY['a', 'b', 'c', 'd'])"
-case_ "by the user, parallel scans inside partitions" "$parallel" hq "not walked" "$counts"
+# (with the library loaded, the node reads each partition whole in one
+# worker, a plan of its own: walked there)
+case_ "by the user, parallel scans inside partitions" "$parallel" hq "not walked/walked" "$counts"
 case_ "by the user, one partition whole, one scanned in parallel" "$parallel" hm walked "$counts"
 case_ "by the session" "$parallel" hs "not walked" "$counts"
 case_ "by the user, then by time" "$parallel" ht "not walked" "$counts"
@@ -182,6 +203,16 @@ if [ "$icu" = t ]; then
 else
   echo "skipped: no ICU collations in this build (the collation layout)"
 fi
+# which of these the node ran
+plan_has "the node over whole partitions, 2 workers" "$parallel" "SELECT $counts FROM hp" \
+  "Gather .*Parallel Append .*Custom Scan \(FunnelAggregate\) +-> +Seq Scan on hp"
+plan_has "the node over whole partitions, serial partitionwise" "$serial_pw" "SELECT $counts FROM hp" \
+  "Finalize Aggregate +-> +Append .*Custom Scan \(FunnelAggregate\) +-> +Seq Scan on hp"
+plan_has "the node over lists and a default partition" "$parallel" "SELECT $counts FROM lp" "FunnelAggregate"
+plan_has "the node over partitions that allow parallel scans: whole ones" "$parallel" "SELECT $counts FROM hq" \
+  "Parallel Append .*Custom Scan \(FunnelAggregate\) +-> +Seq Scan on hq" "Parallel Seq Scan"
+plan_has "two levels of partitions: PostgreSQL's partial aggregates" "$parallel" "SELECT $counts FROM uu" \
+  "Partial Aggregate" "FunnelAggregate"
 # the WHERE case's reference must be the filtered plain table
 [ "$(psql -X -q -A -t -c "$serial SELECT $counts FROM ev WHERE ch <> 'seo'")" != \
   "$(psql -X -q -A -t -c "$serial SELECT $counts FROM ev")" ] && r=ok || r="the filter changes nothing"

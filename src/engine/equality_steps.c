@@ -11,8 +11,9 @@
  * text equality is byte equality, which is how the event-name form
  * matches; a NULL event makes every condition NULL (false) and matches no
  * name; the k-th condition becomes the k-th name.  Anything else (another
- * operator, a parameter, a nondeterministic collation, a volatile event
- * expression, ORDER BY or DISTINCT inside the call) is left to PostgreSQL.
+ * operator, a parameter, a nondeterministic collation of the equalities or
+ * of the call itself (its entity's), a volatile event expression, ORDER BY
+ * or DISTINCT inside the call) is left to PostgreSQL.
  *
  * The hook is installed when the library is loaded, which a session does
  * the first time it runs a funnel function (or at start-up with
@@ -252,6 +253,17 @@ call_conditions(List *args, bool variadic, int *nlead)
 	return list_copy_tail(args, lead);
 }
 
+/*
+ * The twin keeps the call's collation (that of its entity, say a text
+ * column under a case-insensitive collation), and the event-name form
+ * refuses a nondeterministic one: such a call keeps its conditions.
+ */
+static bool
+twin_collation_ok(Oid inputcollid)
+{
+	return !OidIsValid(inputcollid) || get_collation_isdeterministic(inputcollid);
+}
+
 static void
 rewrite_aggref(Aggref *agg)
 {
@@ -264,7 +276,8 @@ rewrite_aggref(Aggref *agg)
 	int			nlead;
 
 	if (agg->aggkind != AGGKIND_NORMAL || agg->aggorder != NIL ||
-		agg->aggdistinct != NIL || agg->aggdirectargs != NIL || agg->aggstar)
+		agg->aggdistinct != NIL || agg->aggdirectargs != NIL || agg->aggstar ||
+		!twin_collation_ok(agg->inputcollid))
 		return;
 	foreach(lc, agg->args)
 		exprs = lappend(exprs, ((TargetEntry *) lfirst(lc))->expr);
@@ -293,7 +306,7 @@ rewrite_window_agg(WindowFunc *wf)
 	Oid			twin;
 	int			nlead;
 
-	if (!wf->winagg || wf->winstar)
+	if (!wf->winagg || wf->winstar || !twin_collation_ok(wf->inputcollid))
 		return;
 	/* a window call keeps no VARIADIC mark: an array there was given as one */
 	conds = call_conditions(wf->args, false, &nlead);
