@@ -103,7 +103,7 @@ CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE l text; p text := '';
 BEGIN FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP p := p || l || E'\n'; END LOOP; RETURN p; END $$;
 SELECT matches(pg_temp.plan_of($$SELECT funnel_breakdown('2 days', 'breakdown step 2', u, channel, ts, ev, ARRAY['a', 'b', 'c', 'd']) FROM bd$$),
-               'Partial Aggregate', 'the parallel plan has partial aggregates');
+               'Gather(.|\n)*(Partial Aggregate|FunnelAggregate)', 'the parallel plan has partial aggregates');
 SELECT results_eq(
   $$SELECT mode, (SELECT funnel_breakdown('2 days', m.mode, u, channel, ts, ev, ARRAY['a', 'b', 'c', 'd', 'x']) FROM bd)
     FROM modes m ORDER BY mode$$,
@@ -128,7 +128,7 @@ INSERT INTO bd_parts SELECT u, ts, ev, channel FROM bd;
 ANALYZE bd_parts;
 SET LOCAL enable_partitionwise_aggregate = on;
 SELECT matches(pg_temp.plan_of($$SELECT funnel_breakdown('2 days', 'breakdown step 2', u, channel, ts, ev, ARRAY['a', 'b', 'c', 'd']) FROM bd_parts$$),
-               'Partial', 'the partitionwise plan has partial aggregates');
+               'Finalize Aggregate(.|\n)*Append(.|\n)*(Partial Aggregate|FunnelAggregate)', 'the partitionwise plan has partial aggregates');
 SELECT results_eq(
   $$SELECT mode, (SELECT funnel_breakdown('2 days', m.mode, u, channel, ts, ev, ARRAY['a', 'b', 'c', 'd', 'x']) FROM bd_parts)
     FROM modes m ORDER BY mode$$,

@@ -60,7 +60,7 @@ BEGIN
   RETURN result;
 END $$;
 SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('6 hours', e, ts, c1, c2, c3, c4) FROM eb_rows$$),
-               'Partial Aggregate', 'the plan is parallel');
+               'Gather(.|\n)*(Partial Aggregate|FunnelAggregate)', 'the plan is parallel');
 SELECT is(pg_temp.counts('e'), (SELECT ref FROM eb_ref), 'bigint, parallel');
 SELECT is(pg_temp.counts('et'), (SELECT ref FROM eb_ref), 'text, parallel');
 SET LOCAL funnel.max_state_memory = '24MB';

@@ -123,7 +123,8 @@ SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
-SELECT ok(pg_temp.plan_has($$SELECT funnel_summary('30 days', uid, ts, step = 1, step = 2, step = 3, step = 4) FROM fs_events$$, 'Partial Aggregate'),
+SELECT ok(pg_temp.plan_has($$SELECT funnel_summary('30 days', uid, ts, step = 1, step = 2, step = 3, step = 4) FROM fs_events$$, 'Gather')
+          AND pg_temp.plan_has($$SELECT funnel_summary('30 days', uid, ts, step = 1, step = 2, step = 3, step = 4) FROM fs_events$$, 'Partial Aggregate|FunnelAggregate'),
           'funnel_summary runs as a parallel aggregate');
 SELECT is((SELECT funnel_summary('30 days', uid, ts, step = 1, step = 2, step = 3, step = 4)::text FROM fs_events),
           (SELECT s::text FROM fs_direct), 'parallel funnel_summary equals the serial one');

@@ -53,7 +53,8 @@ BEGIN
     SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
     SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL max_parallel_workers_per_gather = 2;
     FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) SELECT ' || q || ' FROM pe' LOOP
-        found := found OR l LIKE '%Partial Aggregate%';
+        -- PostgreSQL's partial aggregate, or the plan node of its own as one
+        found := found OR l LIKE '%Partial Aggregate%' OR l LIKE '%Custom Scan (FunnelAggregate)%';
     END LOOP;
     RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
     RESET max_parallel_workers_per_gather;

@@ -59,7 +59,7 @@ CREATE TEMP TABLE shapes (name text, q text, shape text, settings text DEFAULT '
 INSERT INTO shapes VALUES
   ('one Gather',
    $$SELECT funnel_stage_counts('1 day', e, ts, c1, c2, c3) FROM ho_rows$$,
-   'Gather(.|\n)*Partial Aggregate', DEFAULT),
+   'Gather(.|\n)*(Partial Aggregate|FunnelAggregate)', DEFAULT),
   ('two Gathers under one Append',
    $$SELECT funnel_stage_counts('1 day', e, ts, c1, c2, c3) FROM ho_rows WHERE channel < 'ch2'
      UNION ALL SELECT funnel_stage_counts('2 days', e, ts, c1, c2, c3) FROM ho_rows WHERE channel >= 'ch2'$$,

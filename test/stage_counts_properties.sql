@@ -273,7 +273,7 @@ SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_leader_participation = off;
 
-SELECT ok(p ~ 'Gather' AND p ~ 'Partial Aggregate' AND p ~ 'Workers Launched: [12]',
+SELECT ok(p ~ 'Gather' AND p ~ '(Partial Aggregate|FunnelAggregate)' AND p ~ 'Workers Launched: [12]',
           'parallel plan with partial aggregation (' || tbl || ')')
 FROM (VALUES ('sc_by_time'), ('sc_by_entity')) t(tbl),
      LATERAL pg_temp.plan_of(pg_temp.one_pass('funnel_stage_counts', tbl, 'bools', 'default', 'e_text')) p;
@@ -329,7 +329,7 @@ ANALYZE sc_parted;
 SET LOCAL enable_partitionwise_aggregate = on;
 SET LOCAL max_parallel_workers_per_gather = 0;
 SELECT ok(pg_temp.plan_of(pg_temp.one_pass('funnel_stage_counts', 'sc_parted', 'bools', 'default', 'e_big'))
-            ~ '(?s)Finalize Aggregate.*Append.*Partial Aggregate.*Partial Aggregate',
+            ~ '(?s)Finalize Aggregate.*Append.*(Partial Aggregate|FunnelAggregate).*(Partial Aggregate|FunnelAggregate)',
           'partitionwise plan: partial aggregates per partition');
 SELECT is(pg_temp.run(pg_temp.one_pass('funnel_stage_counts', 'sc_parted', form, mode, ent)),
           pg_temp.run(pg_temp.one_pass('funnel_stage_counts', 'sc_events', form, mode, ent)),

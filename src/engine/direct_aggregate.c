@@ -778,6 +778,15 @@ direct_next(ScanState *ss)
 			result = FunctionCallInvoke(serial_call);
 			result_null = serial_call->isnull;
 		}
+
+		/*
+		 * The serialised state is a copy in the output's memory: the state,
+		 * its memory and its files go now rather than at the end of the
+		 * query, so that a process running this node over one partition
+		 * after another holds one state at a time.
+		 */
+		if (st->has_serial)
+			ReScanExprContext(st->agg_context);
 	}
 	else if (!st->has_final)
 	{
