@@ -692,6 +692,42 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 	}
 }
 
+/*
+ * The final or serialisation function fn (NULL: none, the state is the
+ * value) called on the state, its other arguments NULL, as the Aggregate
+ * node calls them: a strict one is not called on a NULL state.
+ */
+static Datum
+call_on_state(DirectAggregateState *st, FmgrInfo *fn, int nargs, Oid collation,
+			  Datum state, bool state_null, bool *isnull)
+{
+	LOCAL_FCINFO(call, FUNC_MAX_ARGS);
+	Datum		result;
+	int			i;
+
+	if (fn == NULL)
+	{
+		*isnull = state_null;
+		return state;
+	}
+	if (fn->fn_strict && state_null)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	InitFunctionCallInfoData(*call, fn, nargs, collation, (Node *) st->agg, NULL);
+	call->args[0].value = state;
+	call->args[0].isnull = state_null;
+	for (i = 1; i < nargs; i++)
+	{
+		call->args[i].value = (Datum) 0;
+		call->args[i].isnull = true;
+	}
+	result = FunctionCallInvoke(call);
+	*isnull = call->isnull;
+	return result;
+}
+
 /* Feed every input row to the transition; the aggregate's value as one row. */
 static TupleTableSlot *
 direct_next(ScanState *ss)
@@ -757,27 +793,8 @@ direct_next(ScanState *ss)
 	old = MemoryContextSwitchTo(ss->ps.ps_ExprContext->ecxt_per_tuple_memory);
 	if (st->partial)
 	{
-		if (!st->has_serial)
-		{
-			result = state;
-			result_null = state_null;
-		}
-		else if (st->serialfn.fn_strict && state_null)
-		{
-			result = (Datum) 0;
-			result_null = true;
-		}
-		else
-		{
-			LOCAL_FCINFO(serial_call, 1);
-
-			InitFunctionCallInfoData(*serial_call, &st->serialfn, 1, InvalidOid,
-									 (Node *) st->agg, NULL);
-			serial_call->args[0].value = state;
-			serial_call->args[0].isnull = state_null;
-			result = FunctionCallInvoke(serial_call);
-			result_null = serial_call->isnull;
-		}
+		result = call_on_state(st, st->has_serial ? &st->serialfn : NULL, 1, InvalidOid,
+							   state, state_null, &result_null);
 
 		/*
 		 * The serialised state is a copy in the output's memory: the state,
@@ -788,32 +805,11 @@ direct_next(ScanState *ss)
 		if (st->has_serial)
 			ReScanExprContext(st->agg_context);
 	}
-	else if (!st->has_final)
-	{
-		result = state;
-		result_null = state_null;
-	}
-	else if (st->finalfn.fn_strict && state_null)
-	{
-		result = (Datum) 0;
-		result_null = true;
-	}
 	else
 	{
-		LOCAL_FCINFO(final_call, FUNC_MAX_ARGS);
-
-		InitFunctionCallInfoData(*final_call, &st->finalfn, st->nfinal,
-								 st->aggref->inputcollid, (Node *) st->agg, NULL);
-		final_call->args[0].value = state;
-		final_call->args[0].isnull = state_null;
-		for (i = 1; i < st->nfinal; i++)
-		{
-			final_call->args[i].value = (Datum) 0;
-			final_call->args[i].isnull = true;
-		}
 		st->agg->curperagg = &st->peragg;
-		result = FunctionCallInvoke(final_call);
-		result_null = final_call->isnull;
+		result = call_on_state(st, st->has_final ? &st->finalfn : NULL, st->nfinal,
+							   st->aggref->inputcollid, state, state_null, &result_null);
 		st->agg->curperagg = NULL;
 	}
 	MemoryContextSwitchTo(old);
