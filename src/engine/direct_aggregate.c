@@ -24,13 +24,16 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/tableam.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_language.h"
 #include "executor/executor.h"
+#include "executor/instrument.h"
 #include "executor/nodeAgg.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
@@ -45,9 +48,13 @@
 #include "optimizer/planner.h"
 #include "parser/parse_agg.h"
 #include "parser/parsetree.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "engine/direct_aggregate.h"
@@ -136,6 +143,12 @@ typedef struct DirectAggregateState
 	int			nargs;
 	DirectArg  *args;
 	int			ncolumns;		/* columns of each row to deform */
+	/*
+	 * The input is a sequential scan of a heap table with no condition and
+	 * no projection: the node reads its pages itself (direct_read_heap).
+	 */
+	bool		read_heap;
+	TupleTableSlot *heap_slot;	/* the visible rows, one at a time */
 	bool		done;
 } DirectAggregateState;
 
@@ -690,6 +703,27 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 		}
 		i++;
 	}
+
+	/*
+	 * A sequential scan of a whole heap table (no condition, its rows as
+	 * stored) under an MVCC snapshot: the node reads the visible rows of
+	 * each page itself, as the scan would in page-at-a-time mode, and skips
+	 * the scan node's per-row work (a buffer pin taken and dropped for each
+	 * row, the slot of a buffer tuple, the scan's own calls).
+	 */
+	if (IsA(st->input, SeqScanState) &&
+		!st->input->plan->parallel_aware &&
+		st->input->plan->qual == NIL &&
+		st->input->ps_ProjInfo == NULL &&
+		IsMVCCSnapshot(estate->es_snapshot) &&
+		((ScanState *) st->input)->ss_currentRelation->rd_tableam == GetHeapamTableAmRoutine())
+	{
+		Relation	rel = ((ScanState *) st->input)->ss_currentRelation;
+
+		st->read_heap = true;
+		st->heap_slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel),
+											   &TTSOpsHeapTuple);
+	}
 }
 
 /*
@@ -728,63 +762,149 @@ call_on_state(DirectAggregateState *st, FmgrInfo *fn, int nargs, Oid collation,
 	return result;
 }
 
+/*
+ * One input row to the transition: its arguments taken from the row's
+ * columns or computed over it, in the row context's memory.
+ */
+static pg_attribute_always_inline void
+direct_feed(DirectAggregateState *st, TupleTableSlot *row, Datum *state, bool *state_null)
+{
+	FunctionCallInfo call = st->trans_call;
+	ExprContext *row_context = st->row_context;
+	MemoryContext old;
+	int			i;
+
+	old = MemoryContextSwitchTo(row_context->ecxt_per_tuple_memory);
+	slot_getsomeattrs(row, st->ncolumns);
+	row_context->ecxt_scantuple = row;
+	for (i = 0; i < st->nargs; i++)
+	{
+		DirectArg  *arg = &st->args[i];
+
+		if (arg->kind == DIRECT_ARG_COLUMN)
+		{
+			call->args[i + 1].value = row->tts_values[arg->column];
+			call->args[i + 1].isnull = row->tts_isnull[arg->column];
+		}
+		else if (arg->kind == DIRECT_ARG_EXPR)
+			call->args[i + 1].value = ExecEvalExpr(arg->expr, row_context,
+												   &call->args[i + 1].isnull);
+	}
+	call->args[0].value = *state;
+	call->args[0].isnull = *state_null;
+	call->isnull = false;
+	*state = FunctionCallInvoke(call);
+	*state_null = call->isnull;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Every visible row of the input's heap table to the transition, page by
+ * page, as a sequential scan in page-at-a-time mode finds them (heapgetpage
+ * checks the page's rows against the snapshot under a share lock, and for
+ * a serializable transaction reports conflicts; the scan took the
+ * relation's predicate lock).  Each row is read in place, the page pinned
+ * by the scan until the next.  The scan node's instrumentation, if any,
+ * counts its pages' time and rows, and the table's statistics its rows, as
+ * the scan would.
+ */
+static void
+direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
+{
+	ScanState  *input = (ScanState *) st->input;
+	Relation	rel = input->ss_currentRelation;
+	Instrumentation *instr = st->input->instrument;
+	TableScanDesc scan;
+	HeapScanDesc hscan;
+	HeapTupleData tuple;
+	BlockNumber blkno;
+	uint64		n = 0;
+
+	/* no synchronised start: every page in order, once */
+	scan = table_beginscan_strat(rel, st->css.ss.ps.state->es_snapshot, 0, NULL,
+								 true, false);
+	hscan = (HeapScanDesc) scan;
+	if (!(scan->rs_flags & SO_ALLOW_PAGEMODE))
+		elog(ERROR, "funnel aggregate heap scan is not in page-at-a-time mode");
+	tuple.t_tableOid = RelationGetRelid(rel);
+	if (instr != NULL && hscan->rs_nblocks == 0)
+	{
+		InstrStartNode(instr);
+		InstrStopNode(instr, 0);
+	}
+	for (blkno = 0; blkno < hscan->rs_nblocks; blkno++)
+	{
+		Page		page;
+		int			ntuples;
+		int			i;
+
+		if (instr != NULL)
+			InstrStartNode(instr);
+		heapgetpage(scan, blkno);	/* checks for interrupts */
+		ntuples = hscan->rs_ntuples;
+		if (instr != NULL)
+			InstrStopNode(instr, ntuples);
+		if (pgstat_should_count_relation(rel))
+			rel->pgstat_info->t_counts.t_tuples_returned += ntuples;
+		page = BufferGetPage(hscan->rs_cbuf);
+		for (i = 0; i < ntuples; i++)
+		{
+			OffsetNumber offset = hscan->rs_vistuples[i];
+			ItemId		item = PageGetItemId(page, offset);
+
+			/* what a transition leaves in the row context goes every 1024 rows */
+			if ((++n & 0x3FF) == 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				ResetExprContext(st->row_context);
+			}
+			tuple.t_data = (HeapTupleHeader) PageGetItem(page, item);
+			tuple.t_len = ItemIdGetLength(item);
+			ItemPointerSet(&tuple.t_self, blkno, offset);
+			ExecStoreHeapTuple(&tuple, st->heap_slot, false);
+			direct_feed(st, st->heap_slot, state, state_null);
+		}
+	}
+	ExecClearTuple(st->heap_slot);
+	table_endscan(scan);
+}
+
 /* Feed every input row to the transition; the aggregate's value as one row. */
 static TupleTableSlot *
 direct_next(ScanState *ss)
 {
 	DirectAggregateState *st = (DirectAggregateState *) ss;
 	TupleTableSlot *out = ss->ss_ScanTupleSlot;
-	FunctionCallInfo call = st->trans_call;
-	ExprContext *row_context = st->row_context;
 	Datum		state = (Datum) 0;
 	bool		state_null = true;
 	Datum		result;
 	bool		result_null;
 	MemoryContext old;
 	uint64		n = 0;
-	int			i;
 
 	ExecClearTuple(out);
 	if (st->done)
 		return out;
 	st->done = true;
 
-	for (;;)
-	{
-		/* the input runs in the query's memory, as under any plan node */
-		TupleTableSlot *row = ExecProcNode(st->input);
-
-		if (TupIsNull(row))
-			break;
-		/* what a transition leaves in the row context goes every 1024 rows */
-		if ((++n & 0x3FF) == 0)
+	if (st->read_heap)
+		direct_read_heap(st, &state, &state_null);
+	else
+		for (;;)
 		{
-			CHECK_FOR_INTERRUPTS();
-			ResetExprContext(row_context);
-		}
-		old = MemoryContextSwitchTo(row_context->ecxt_per_tuple_memory);
-		slot_getsomeattrs(row, st->ncolumns);
-		row_context->ecxt_scantuple = row;
-		for (i = 0; i < st->nargs; i++)
-		{
-			DirectArg  *arg = &st->args[i];
+			/* the input runs in the query's memory, as under any plan node */
+			TupleTableSlot *row = ExecProcNode(st->input);
 
-			if (arg->kind == DIRECT_ARG_COLUMN)
+			if (TupIsNull(row))
+				break;
+			/* what a transition leaves in the row context goes every 1024 rows */
+			if ((++n & 0x3FF) == 0)
 			{
-				call->args[i + 1].value = row->tts_values[arg->column];
-				call->args[i + 1].isnull = row->tts_isnull[arg->column];
+				CHECK_FOR_INTERRUPTS();
+				ResetExprContext(st->row_context);
 			}
-			else if (arg->kind == DIRECT_ARG_EXPR)
-				call->args[i + 1].value = ExecEvalExpr(arg->expr, row_context,
-													   &call->args[i + 1].isnull);
+			direct_feed(st, row, &state, &state_null);
 		}
-		call->args[0].value = state;
-		call->args[0].isnull = state_null;
-		call->isnull = false;
-		state = FunctionCallInvoke(call);
-		state_null = call->isnull;
-		MemoryContextSwitchTo(old);
-	}
 
 	/*
 	 * The final function (or, for a partial aggregate, the serialisation) in
