@@ -149,6 +149,14 @@ typedef struct DirectAggregateState
 	 */
 	bool		read_heap;
 	TupleTableSlot *heap_slot;	/* the visible rows, one at a time */
+	/*
+	 * read_heap, every argument a column or a constant and no column with a
+	 * missing value: the rows' columns are read into values and isnull
+	 * (deform_heap_columns), with no slot
+	 */
+	bool		deform_self;
+	Datum	   *values;
+	bool	   *isnull;
 	bool		done;
 } DirectAggregateState;
 
@@ -720,9 +728,17 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 	{
 		Relation	rel = ((ScanState *) st->input)->ss_currentRelation;
 
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		exprs = false;
+
+		for (i = 0; i < st->nargs; i++)
+			exprs |= st->args[i].kind == DIRECT_ARG_EXPR;
 		st->read_heap = true;
-		st->heap_slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel),
-											   &TTSOpsHeapTuple);
+		st->heap_slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsHeapTuple);
+		st->deform_self = !exprs && st->ncolumns <= desc->natts &&
+			(desc->constr == NULL || desc->constr->missing == NULL);
+		st->values = palloc0(sizeof(Datum) * Max(st->ncolumns, 1));
+		st->isnull = palloc0(sizeof(bool) * Max(st->ncolumns, 1));
 	}
 }
 
@@ -764,30 +780,28 @@ call_on_state(DirectAggregateState *st, FmgrInfo *fn, int nargs, Oid collation,
 
 /*
  * One input row to the transition: its arguments taken from the row's
- * columns or computed over it, in the row context's memory.
+ * columns (values and isnull) or computed over the row (a slot; NULL where
+ * no argument is an expression).
  */
 static pg_attribute_always_inline void
-direct_feed(DirectAggregateState *st, TupleTableSlot *row, Datum *state, bool *state_null)
+direct_feed(DirectAggregateState *st, const Datum *values, const bool *isnull,
+			TupleTableSlot *row, Datum *state, bool *state_null)
 {
 	FunctionCallInfo call = st->trans_call;
-	ExprContext *row_context = st->row_context;
-	MemoryContext old;
 	int			i;
 
-	old = MemoryContextSwitchTo(row_context->ecxt_per_tuple_memory);
-	slot_getsomeattrs(row, st->ncolumns);
-	row_context->ecxt_scantuple = row;
+	st->row_context->ecxt_scantuple = row;
 	for (i = 0; i < st->nargs; i++)
 	{
 		DirectArg  *arg = &st->args[i];
 
 		if (arg->kind == DIRECT_ARG_COLUMN)
 		{
-			call->args[i + 1].value = row->tts_values[arg->column];
-			call->args[i + 1].isnull = row->tts_isnull[arg->column];
+			call->args[i + 1].value = values[arg->column];
+			call->args[i + 1].isnull = isnull[arg->column];
 		}
 		else if (arg->kind == DIRECT_ARG_EXPR)
-			call->args[i + 1].value = ExecEvalExpr(arg->expr, row_context,
+			call->args[i + 1].value = ExecEvalExpr(arg->expr, st->row_context,
 												   &call->args[i + 1].isnull);
 	}
 	call->args[0].value = *state;
@@ -795,7 +809,47 @@ direct_feed(DirectAggregateState *st, TupleTableSlot *row, Datum *state, bool *s
 	call->isnull = false;
 	*state = FunctionCallInvoke(call);
 	*state_null = call->isnull;
-	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The first ncolumns columns of a heap tuple, as slot_deform_heap_tuple
+ * reads them; columns past the tuple's own (added since, with no default)
+ * are NULL.
+ */
+static pg_attribute_always_inline void
+deform_heap_columns(TupleDesc desc, HeapTupleHeader tuple, int ncolumns,
+					Datum *values, bool *isnull)
+{
+	int			natts = Min((int) HeapTupleHeaderGetNatts(tuple), ncolumns);
+	bool		hasnulls = (tuple->t_infomask & HEAP_HASNULL) != 0;
+	bits8	   *bits = tuple->t_bits;
+	char	   *data = (char *) tuple + tuple->t_hoff;
+	uint32		off = 0;
+	int			attnum;
+
+	for (attnum = 0; attnum < natts; attnum++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, attnum);
+
+		if (hasnulls && att_isnull(attnum, bits))
+		{
+			values[attnum] = (Datum) 0;
+			isnull[attnum] = true;
+			continue;
+		}
+		isnull[attnum] = false;
+		if (att->attlen == -1)
+			off = att_align_pointer(off, att->attalign, -1, data + off);
+		else
+			off = att_align_nominal(off, att->attalign);
+		values[attnum] = fetchatt(att, data + off);
+		off = att_addlength_pointer(off, att->attlen, data + off);
+	}
+	for (; attnum < ncolumns; attnum++)
+	{
+		values[attnum] = (Datum) 0;
+		isnull[attnum] = true;
+	}
 }
 
 /*
@@ -816,9 +870,11 @@ direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
 	Instrumentation *instr = st->input->instrument;
 	TableScanDesc scan;
 	HeapScanDesc hscan;
+	TupleDesc	desc = RelationGetDescr(rel);
 	HeapTupleData tuple;
 	BlockNumber blkno;
 	uint64		n = 0;
+	MemoryContext old;
 
 	/* no synchronised start: every page in order, once */
 	scan = table_beginscan_strat(rel, st->css.ss.ps.state->es_snapshot, 0, NULL,
@@ -832,6 +888,8 @@ direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
 		InstrStartNode(instr);
 		InstrStopNode(instr, 0);
 	}
+	/* the transitions' per-row memory, until the next reset */
+	old = MemoryContextSwitchTo(st->row_context->ecxt_per_tuple_memory);
 	for (blkno = 0; blkno < hscan->rs_nblocks; blkno++)
 	{
 		Page		page;
@@ -858,13 +916,25 @@ direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
 				CHECK_FOR_INTERRUPTS();
 				ResetExprContext(st->row_context);
 			}
-			tuple.t_data = (HeapTupleHeader) PageGetItem(page, item);
-			tuple.t_len = ItemIdGetLength(item);
-			ItemPointerSet(&tuple.t_self, blkno, offset);
-			ExecStoreHeapTuple(&tuple, st->heap_slot, false);
-			direct_feed(st, st->heap_slot, state, state_null);
+			if (st->deform_self)
+			{
+				deform_heap_columns(desc, (HeapTupleHeader) PageGetItem(page, item),
+									st->ncolumns, st->values, st->isnull);
+				direct_feed(st, st->values, st->isnull, NULL, state, state_null);
+			}
+			else
+			{
+				tuple.t_data = (HeapTupleHeader) PageGetItem(page, item);
+				tuple.t_len = ItemIdGetLength(item);
+				ItemPointerSet(&tuple.t_self, blkno, offset);
+				ExecStoreHeapTuple(&tuple, st->heap_slot, false);
+				slot_getsomeattrs(st->heap_slot, st->ncolumns);
+				direct_feed(st, st->heap_slot->tts_values, st->heap_slot->tts_isnull,
+							st->heap_slot, state, state_null);
+			}
 		}
 	}
+	MemoryContextSwitchTo(old);
 	ExecClearTuple(st->heap_slot);
 	table_endscan(scan);
 }
@@ -903,7 +973,11 @@ direct_next(ScanState *ss)
 				CHECK_FOR_INTERRUPTS();
 				ResetExprContext(st->row_context);
 			}
-			direct_feed(st, row, &state, &state_null);
+			/* the transition in the row context, the input in the query's */
+			old = MemoryContextSwitchTo(st->row_context->ecxt_per_tuple_memory);
+			slot_getsomeattrs(row, st->ncolumns);
+			direct_feed(st, row->tts_values, row->tts_isnull, row, &state, &state_null);
+			MemoryContextSwitchTo(old);
 		}
 
 	/*
