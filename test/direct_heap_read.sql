@@ -6,14 +6,14 @@
 -- Seq Scan): rows deleted, updated or rolled back on the same pages, NULLs,
 -- columns after text of every length (short, long, compressed, toasted),
 -- a column added since the rows were written, an argument computed over the
--- row, a rescan; and what the scan would have left behind: the predicate
+-- row, a parallel scan's pages, a rescan; and what the scan would have left behind: the predicate
 -- lock of a serializable transaction, the table's statistics, EXPLAIN
 -- ANALYZE's rows.  No rows at all.
 BEGIN ISOLATION LEVEL SERIALIZABLE;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(20);
+SELECT plan(24);
 
 -- the planner's hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -122,9 +122,9 @@ CREATE TABLE heap_random (pad text, event text, u text, ts timestamptz, n int);
 INSERT INTO heap_random
 SELECT CASE WHEN i % 97 = 0 THEN repeat('p', 3000 + i % 50) WHEN i % 5 = 0 THEN NULL ELSE repeat('q', i % 130) END,
        CASE WHEN i % 31 = 0 THEN NULL ELSE (ARRAY['a', 'b', 'c', 'd'])[1 + (hashint4(i) & 3)] END,
-       CASE WHEN i % 53 = 0 THEN NULL ELSE 'user-' || (hashint4(i * 7) & 255) END,
+       CASE WHEN i % 53 = 0 THEN NULL ELSE 'user-' || (hashint4(i * 7) & 4095) END,
        CASE WHEN i % 41 = 0 THEN NULL
-            ELSE '2024-01-01'::timestamptz + ((hashint4(i * 13) & 2047) * interval '1 minute') END,
+            ELSE '2024-01-01'::timestamptz + ((hashint4(i * 13) & 255) * interval '1 minute') END,
        i
 FROM generate_series(1, 20000) AS i;
 DELETE FROM heap_random WHERE n % 7 = 0;
@@ -144,6 +144,33 @@ FROM pg_temp.both($$SELECT funnel_stage_counts('1 hour', lower(u), ts, event, AR
 SELECT is((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random),
           (SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random WHERE n > 0),
           'random data: as the node over a scan with a condition, which reads through the scan node');
+
+-- a parallel plan: the node in each process over the pages the parallel
+-- scan hands it, against the serial scan node
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random$$),
+               'Gather(.|\n)*Custom Scan \(FunnelAggregate\)\n\s+->  Parallel Seq Scan on heap_random',
+               'parallel: the node over a parallel sequential scan');
+SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) AS parallel_names,
+       funnel_stage_counts('1 hour', lower(u), ts, event = 'a', event = 'b' OR event = 'd', event = 'c') AS parallel_conditions
+FROM heap_random \gset
+SET LOCAL parallel_leader_participation = off;
+SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) AS workers_names
+FROM heap_random \gset
+RESET parallel_leader_participation;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SET LOCAL funnel.direct_aggregate = off;
+SELECT is(:'parallel_names', (SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random)::text,
+          'parallel, event names: as the serial scan node reads them');
+SELECT is(:'workers_names', (SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random)::text,
+          'parallel, workers only: as the serial scan node reads them');
+SELECT is(:'parallel_conditions',
+          (SELECT funnel_stage_counts('1 hour', lower(u), ts, event = 'a', event = 'b' OR event = 'd', event = 'c') FROM heap_random)::text,
+          'parallel, conditions over a computed entity: as the serial scan node reads them');
+SET LOCAL funnel.direct_aggregate = on;
 
 -- a rescan: the node under a subquery run again for every outer row, its
 -- argument the outer row's (computed), and the table read whole each time

@@ -720,7 +720,6 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 	 * row, the slot of a buffer tuple, the scan's own calls).
 	 */
 	if (IsA(st->input, SeqScanState) &&
-		!st->input->plan->parallel_aware &&
 		st->input->plan->qual == NIL &&
 		st->input->ps_ProjInfo == NULL &&
 		IsMVCCSnapshot(estate->es_snapshot) &&
@@ -858,7 +857,9 @@ deform_heap_columns(TupleDesc desc, HeapTupleHeader tuple, int ncolumns,
  * checks the page's rows against the snapshot under a share lock, and for
  * a serializable transaction reports conflicts; the scan took the
  * relation's predicate lock).  Each row is read in place, the page pinned
- * by the scan until the next.  The scan node's instrumentation, if any,
+ * by the scan until the next.  A parallel scan's pages are those the scan
+ * node set up for this process hands out (as the scan node takes them);
+ * otherwise every page in order.  The scan node's instrumentation, if any,
  * counts its pages' time and rows, and the table's statistics its rows, as
  * the scan would.
  */
@@ -868,29 +869,42 @@ direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
 	ScanState  *input = (ScanState *) st->input;
 	Relation	rel = input->ss_currentRelation;
 	Instrumentation *instr = st->input->instrument;
-	TableScanDesc scan;
+	TableScanDesc scan = input->ss_currentScanDesc;
+	bool		own_scan = (scan == NULL);
 	HeapScanDesc hscan;
+	ParallelBlockTableScanDesc pbscan;
 	TupleDesc	desc = RelationGetDescr(rel);
 	HeapTupleData tuple;
 	BlockNumber blkno;
 	uint64		n = 0;
 	MemoryContext old;
 
-	/* no synchronised start: every page in order, once */
-	scan = table_beginscan_strat(rel, st->css.ss.ps.state->es_snapshot, 0, NULL,
-								 true, false);
+	/* not set up for a parallel scan: every page in order, once */
+	if (own_scan)
+		scan = table_beginscan_strat(rel, st->css.ss.ps.state->es_snapshot, 0, NULL,
+									 true, false);
 	hscan = (HeapScanDesc) scan;
+	pbscan = (ParallelBlockTableScanDesc) scan->rs_parallel;
 	if (!(scan->rs_flags & SO_ALLOW_PAGEMODE))
 		elog(ERROR, "funnel aggregate heap scan is not in page-at-a-time mode");
 	tuple.t_tableOid = RelationGetRelid(rel);
-	if (instr != NULL && hscan->rs_nblocks == 0)
+	if (instr != NULL)
 	{
+		/* a scan of no pages was still run */
 		InstrStartNode(instr);
 		InstrStopNode(instr, 0);
 	}
+	if (pbscan != NULL)
+	{
+		table_block_parallelscan_startblock_init(rel, hscan->rs_parallelworkerdata, pbscan);
+		blkno = table_block_parallelscan_nextpage(rel, hscan->rs_parallelworkerdata, pbscan);
+	}
+	else
+		blkno = hscan->rs_nblocks > 0 ? 0 : InvalidBlockNumber;
+
 	/* the transitions' per-row memory, until the next reset */
 	old = MemoryContextSwitchTo(st->row_context->ecxt_per_tuple_memory);
-	for (blkno = 0; blkno < hscan->rs_nblocks; blkno++)
+	while (blkno != InvalidBlockNumber)
 	{
 		Page		page;
 		int			ntuples;
@@ -933,10 +947,21 @@ direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
 							st->heap_slot, state, state_null);
 			}
 		}
+		if (pbscan != NULL)
+			blkno = table_block_parallelscan_nextpage(rel, hscan->rs_parallelworkerdata, pbscan);
+		else if (++blkno >= hscan->rs_nblocks)
+			blkno = InvalidBlockNumber;
 	}
 	MemoryContextSwitchTo(old);
 	ExecClearTuple(st->heap_slot);
-	table_endscan(scan);
+	if (own_scan)
+		table_endscan(scan);
+	else if (BufferIsValid(hscan->rs_cbuf))
+	{
+		/* the scan node's own, ended with it: its last page let go now */
+		ReleaseBuffer(hscan->rs_cbuf);
+		hscan->rs_cbuf = InvalidBuffer;
+	}
 }
 
 /* Feed every input row to the transition; the aggregate's value as one row. */
