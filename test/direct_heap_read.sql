@@ -1,19 +1,20 @@
--- The FunnelAggregate node over a sequential scan of a whole heap table (no
--- WHERE) reads the table's pages itself: the rows the snapshot sees on each
--- page, their columns read in place (src/engine/direct_aggregate.c,
--- direct_read_heap).  Checked here against hand-worked answers and against
--- PostgreSQL's own scan (funnel.direct_aggregate off: the Aggregate over a
--- Seq Scan): rows deleted, updated or rolled back on the same pages, NULLs,
--- columns after text of every length (short, long, compressed, toasted),
--- a column added since the rows were written, an argument computed over the
--- row, a parallel scan's pages, a rescan; and what the scan would have left behind: the predicate
--- lock of a serializable transaction, the table's statistics, EXPLAIN
--- ANALYZE's rows.  No rows at all.
+-- The FunnelAggregate node over a sequential scan of a heap table reads the
+-- table's pages itself: the rows the snapshot sees on each page, their
+-- columns read in place (src/engine/direct_aggregate.c, direct_read_heap).
+-- Checked here against hand-worked answers and against PostgreSQL's own
+-- scan (funnel.direct_aggregate off: the Aggregate over a Seq Scan): rows
+-- deleted, updated or rolled back on the same pages, NULLs, columns after
+-- text of every length (short, long, compressed, toasted), a column added
+-- since the rows were written, an argument computed over the row, a WHERE
+-- clause, row-level security, a parallel scan's pages, a rescan, no rows
+-- at all; and what the scan would have left behind: the predicate lock of
+-- a serializable transaction, the table's statistics, EXPLAIN ANALYZE's
+-- rows.
 BEGIN ISOLATION LEVEL SERIALIZABLE;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(24);
+SELECT plan(32);
 
 -- the planner's hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -96,6 +97,25 @@ SELECT is((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'vi
 SELECT is((SELECT funnel_stage_counts('1 hour', u + 0, ts, event, ARRAY['visit', 'view', 'buy']) FROM heap_rows),
           '{4,4,1}'::bigint[], 'hand-worked, an argument computed over the row: the same');
 
+-- a WHERE clause, checked by the node on each visible row: before 10:06,
+-- u1 visit (1), u2 visit, view (2), u3 visit, view, buy (3), u4 visit (1);
+-- 10 of the 12 visible rows pass (u1's view at 10:10 and u4's at 10:30 do not)
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM heap_rows WHERE ts < '2024-03-01 10:06'$$),
+               'Custom Scan \(FunnelAggregate\)\n\s+->  Seq Scan on heap_rows\n\s+Filter: ',
+               'a WHERE clause: the node over the sequential scan, the condition in it');
+SELECT is((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM heap_rows WHERE ts < '2024-03-01 10:06'),
+          '{4,2,1}'::bigint[], 'hand-worked: a WHERE clause');
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit']) FROM heap_rows WHERE ts < '2024-03-01 10:06'$$, true),
+               'Seq Scan on heap_rows \(actual rows=10 loops=1\)\n\s+Filter: [^\n]*\n\s+Rows Removed by Filter: 2\n',
+               'EXPLAIN ANALYZE with a WHERE clause: 10 rows through, 2 removed by the condition');
+-- the condition refers to the outer query's row: checked again for each
+SELECT is((SELECT array_agg((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy'])
+                             FROM heap_rows WHERE ts < k) ORDER BY k)
+           FROM unnest(ARRAY['2024-03-01 10:01', '2024-03-01 10:06', '2024-03-01 12:00']::timestamptz[]) AS k),
+          -- before 10:01 only the visits; before 10:06 as above; before 12:00 every row
+          '{{4,0,0},{4,2,1},{4,4,1}}'::bigint[],
+          'hand-worked: a WHERE clause on the outer row, run again for each');
+
 -- what the scan leaves: EXPLAIN ANALYZE's rows, the table's statistics, the predicate lock
 SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit']) FROM heap_rows$$, true),
                'Seq Scan on heap_rows \(actual rows=12 loops=1\)',
@@ -108,6 +128,21 @@ SELECT is((SELECT count(*) FROM pg_locks
            WHERE locktype = 'relation' AND mode = 'SIReadLock' AND pid = pg_backend_pid()
              AND relation = 'heap_rows'::regclass), 1::bigint,
           'a serializable transaction holds the table''s predicate lock');
+
+-- row-level security: the policy's condition is the scan's, checked by the
+-- node on each row (u2 visit, view: 2; u3 visit, view, buy: 3)
+CREATE ROLE direct_heap_reader;
+GRANT SELECT ON heap_rows TO direct_heap_reader;
+ALTER TABLE heap_rows ENABLE ROW LEVEL SECURITY;
+CREATE POLICY heap_rows_u2_u3 ON heap_rows FOR SELECT USING (u IN (2, 3));
+SET LOCAL ROLE direct_heap_reader;
+SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM heap_rows$$),
+               'Custom Scan \(FunnelAggregate\)\n\s+->  Seq Scan on heap_rows\n\s+Filter: ',
+               'row-level security: the node over the scan, the policy its condition');
+SELECT is((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM heap_rows),
+          '{2,2,1}'::bigint[], 'row-level security: only the rows the policy lets through');
+RESET ROLE;
+ALTER TABLE heap_rows DISABLE ROW LEVEL SECURITY;
 
 -- a column added since the rows were written (no default: NULL in the old
 -- rows, which have fewer columns than the table), as the entity
@@ -141,9 +176,15 @@ SELECT is(direct, aggregate, 'random data, paths: as the scan node reads them')
 FROM pg_temp.both($$SELECT paths(u, ts, event, NULL, NULL, 4, 10) FROM heap_random$$);
 SELECT is(direct, aggregate, 'random data, an argument computed over the row: as the scan node reads them')
 FROM pg_temp.both($$SELECT funnel_stage_counts('1 hour', lower(u), ts, event, ARRAY['a', 'b', 'c']) FROM heap_random$$);
+SELECT is(direct, aggregate, 'random data, a WHERE clause: as the scan node reads and checks them')
+FROM pg_temp.both($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random
+                    WHERE n % 3 <> 0 AND ts < '2024-01-01 03:00'$$);
+SELECT is(direct, aggregate, 'random data, a WHERE clause and an argument computed over the row: as the scan node reads them')
+FROM pg_temp.both($$SELECT funnel_stage_counts('1 hour', upper(u), ts, event = 'a', event = 'b', event = 'c') FROM heap_random
+                    WHERE pad IS NOT NULL$$);
 SELECT is((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random),
           (SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['a', 'b', 'c']) FROM heap_random WHERE n > 0),
-          'random data: as the node over a scan with a condition, which reads through the scan node');
+          'random data: a WHERE clause every row passes changes nothing');
 
 -- a parallel plan: the node in each process over the pages the parallel
 -- scan hands it, against the serial scan node

@@ -13,7 +13,10 @@
  * from each row's columns and calls the same transition and final
  * functions, in an aggregate context they see as an ordinary plain
  * aggregate's (AggCheckCallContext, AggGetAggref, AggRegisterCallback), so
- * the answers are those of the Aggregate node by construction.
+ * the answers are those of the Aggregate node by construction.  Over a
+ * sequential scan of a heap table it reads the pages itself (the rows the
+ * snapshot sees on each, found as the scan finds them; direct_read_heap),
+ * which saves the scan node's own work per row as well.
  *
  * The planner offers it (funnel.direct_aggregate) for a query level with
  * no GROUP BY, grouping sets, HAVING or window functions whose only output
@@ -144,11 +147,13 @@ typedef struct DirectAggregateState
 	DirectArg  *args;
 	int			ncolumns;		/* columns of each row to deform */
 	/*
-	 * The input is a sequential scan of a heap table with no condition and
-	 * no projection: the node reads its pages itself (direct_read_heap).
+	 * The input is a sequential scan of a heap table with no projection:
+	 * the node reads its pages itself (direct_read_heap), and checks the
+	 * scan's condition, if any (heap_qual), on each visible row.
 	 */
 	bool		read_heap;
 	TupleTableSlot *heap_slot;	/* the visible rows, one at a time */
+	ExprState  *heap_qual;
 	/*
 	 * read_heap, every argument a column or a constant and no column with a
 	 * missing value: the rows' columns are read into values and isnull
@@ -713,14 +718,15 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 	}
 
 	/*
-	 * A sequential scan of a whole heap table (no condition, its rows as
-	 * stored) under an MVCC snapshot: the node reads the visible rows of
-	 * each page itself, as the scan would in page-at-a-time mode, and skips
-	 * the scan node's per-row work (a buffer pin taken and dropped for each
-	 * row, the slot of a buffer tuple, the scan's own calls).
+	 * A sequential scan of a heap table (its rows as stored; a condition
+	 * with no subquery) under an MVCC snapshot: the node reads the visible
+	 * rows of each page itself, as the scan would in page-at-a-time mode,
+	 * and skips the scan node's per-row work (a buffer pin taken and
+	 * dropped for each row, the slot of a buffer tuple, the scan's own
+	 * calls).
 	 */
 	if (IsA(st->input, SeqScanState) &&
-		st->input->plan->qual == NIL &&
+		!contain_subplans((Node *) st->input->plan->qual) &&
 		st->input->ps_ProjInfo == NULL &&
 		IsMVCCSnapshot(estate->es_snapshot) &&
 		((ScanState *) st->input)->ss_currentRelation->rd_tableam == GetHeapamTableAmRoutine())
@@ -734,7 +740,9 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 			exprs |= st->args[i].kind == DIRECT_ARG_EXPR;
 		st->read_heap = true;
 		st->heap_slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsHeapTuple);
-		st->deform_self = !exprs && st->ncolumns <= desc->natts &&
+		/* compiled with no parent, for a slot of any kind (as above) */
+		st->heap_qual = ExecInitQual(st->input->plan->qual, NULL);
+		st->deform_self = !exprs && st->heap_qual == NULL && st->ncolumns <= desc->natts &&
 			(desc->constr == NULL || desc->constr->missing == NULL);
 		st->values = palloc0(sizeof(Datum) * Max(st->ncolumns, 1));
 		st->isnull = palloc0(sizeof(bool) * Max(st->ncolumns, 1));
@@ -914,8 +922,9 @@ direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
 			InstrStartNode(instr);
 		heapgetpage(scan, blkno);	/* checks for interrupts */
 		ntuples = hscan->rs_ntuples;
+		/* the rows the condition lets through are counted below */
 		if (instr != NULL)
-			InstrStopNode(instr, ntuples);
+			InstrStopNode(instr, st->heap_qual == NULL ? ntuples : 0);
 		if (pgstat_should_count_relation(rel))
 			rel->pgstat_info->t_counts.t_tuples_returned += ntuples;
 		page = BufferGetPage(hscan->rs_cbuf);
@@ -942,6 +951,18 @@ direct_read_heap(DirectAggregateState *st, Datum *state, bool *state_null)
 				tuple.t_len = ItemIdGetLength(item);
 				ItemPointerSet(&tuple.t_self, blkno, offset);
 				ExecStoreHeapTuple(&tuple, st->heap_slot, false);
+				if (st->heap_qual != NULL)
+				{
+					st->row_context->ecxt_scantuple = st->heap_slot;
+					if (!ExecQual(st->heap_qual, st->row_context))
+					{
+						if (instr != NULL)
+							instr->nfiltered1 += 1;
+						continue;
+					}
+					if (instr != NULL)
+						instr->tuplecount += 1;
+				}
 				slot_getsomeattrs(st->heap_slot, st->ncolumns);
 				direct_feed(st, st->heap_slot->tts_values, st->heap_slot->tts_isnull,
 							st->heap_slot, state, state_null);
