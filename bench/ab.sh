@@ -22,8 +22,9 @@
 #            (funnel_correlation over the four names), paths (depth 5, top 20,
 #            as the harness's paths_d5), breakdown (by channel, the purchase's:
 #            the harness's bd_step4), names_p2 (the event-name
-#            form with 2 workers over TABLE, as the harness's fsc_names_p2); may
-#            repeat
+#            form with 2 workers over TABLE, as the harness's fsc_names_p2),
+#            names_where (the serial event-name form over the last three of
+#            the four weeks: a WHERE clause in the scan); may repeat
 #   --new-sessions  each run in a new session, as bench/run.sh runs them:
 #            a new backend's memory is fresh pages from the kernel, which an
 #            open session's may not be (the C library keeps what it freed)
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
     --table) TABLE="$2"; shift 2 ;;
     --case) CASES+=("$2"); shift 2 ;;
     --new-sessions) NEW_SESSIONS=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     -*) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -96,6 +97,8 @@ sql = {
     "breakdown": "SELECT funnel_breakdown('7 days', 'breakdown step 4', user_id, channel, ts, "
                  f"{names}) FROM data.{table}",
     "names_p2": f"SELECT funnel_stage_counts('7 days', user_id, ts, {names}) FROM data.{table}",
+    "names_where": f"SELECT funnel_stage_counts('7 days', user_id, ts, {names}) FROM data.{table} "
+                   "WHERE ts >= '2026-01-08'",
 }
 serial = ["SET max_parallel_workers_per_gather = 0", "SET enable_partitionwise_aggregate = off"]
 settings = {c: serial for c in sql}
@@ -108,7 +111,7 @@ settings["names_p2"] = ["SET max_parallel_workers_per_gather = 2", "SET parallel
                         "SET min_parallel_table_scan_size = 0", "SET enable_partitionwise_aggregate = off"]
 for c in cases:
     if c not in sql:
-        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise, correlation, paths, breakdown, names_p2)")
+        sys.exit(f"unknown case {c} (names, conditions, product, partitionwise, correlation, paths, breakdown, names_p2, names_where)")
 
 def session(schema):
     env = dict(os.environ, PGOPTIONS=f"-c search_path={schema} "
