@@ -14,7 +14,7 @@ BEGIN ISOLATION LEVEL SERIALIZABLE;
 CREATE EXTENSION IF NOT EXISTS funnel;
 SET LOCAL TimeZone = 'UTC';
 SET LOCAL max_parallel_workers_per_gather = 0;
-SELECT plan(32);
+SELECT plan(33);
 
 -- the planner's hook is installed when the library is loaded: load it
 SELECT window_funnel('1 hour', now(), true) IS NOT NULL AS library_loaded \gset
@@ -108,6 +108,11 @@ SELECT is((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'vi
 SELECT matches(pg_temp.plan_of($$SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit']) FROM heap_rows WHERE ts < '2024-03-01 10:06'$$, true),
                'Seq Scan on heap_rows \(actual rows=10 loops=1\)\n\s+Filter: [^\n]*\n\s+Rows Removed by Filter: 2\n',
                'EXPLAIN ANALYZE with a WHERE clause: 10 rows through, 2 removed by the condition');
+-- a condition on a value a subquery computes once: before u2's last event
+-- (10:05), u1 visit (1), u2 visit (1), u3 visit, view, buy (3), u4 visit (1)
+SELECT is((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy']) FROM heap_rows
+           WHERE ts < (SELECT max(ts) FROM heap_rows WHERE u = 2)),
+          '{4,1,1}'::bigint[], 'hand-worked: a WHERE clause on a value computed once');
 -- the condition refers to the outer query's row: checked again for each
 SELECT is((SELECT array_agg((SELECT funnel_stage_counts('1 hour', u, ts, event, ARRAY['visit', 'view', 'buy'])
                              FROM heap_rows WHERE ts < k) ORDER BY k)

@@ -732,7 +732,6 @@ direct_begin(CustomScanState *node, EState *estate, int eflags)
 		((ScanState *) st->input)->ss_currentRelation->rd_tableam == GetHeapamTableAmRoutine())
 	{
 		Relation	rel = ((ScanState *) st->input)->ss_currentRelation;
-
 		TupleDesc	desc = RelationGetDescr(rel);
 		bool		exprs = false;
 
